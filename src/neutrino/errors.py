@@ -1,0 +1,145 @@
+"""Domain errors, by category.
+
+The API maps each category to an HTTP status and a Neutron fault body in one table
+(`neutrino.api.faults`); lower layers raise these and nothing more generic.
+
+    NeutrinoError
+    ├── BadRequest                 400
+    │   └── InvalidInput
+    ├── NotAuthorized              403
+    ├── NotFound                   404
+    │   └── ResourceNotFound (NetworkNotFound, SubnetNotFound, PortNotFound)
+    ├── Conflict                   409
+    │   ├── InUse (NetworkInUse, SubnetInUse)
+    │   ├── IpAddressInUse
+    │   ├── IpAddressGenerationFailure
+    │   ├── MacAddressInUse
+    │   └── SegmentationIdInUse / NoNetworkAvailable
+    ├── PreconditionFailed         412
+    └── BackendUnavailable         503 (OVN NB could not be reached)
+"""
+
+from __future__ import annotations
+
+
+class NeutrinoError(Exception):
+    """Base of every expected error; `type` is the Neutron fault type name."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+class BadRequest(NeutrinoError):
+    pass
+
+
+class InvalidInput(BadRequest):
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Invalid input for operation: {message}")
+
+
+class NotAuthorized(NeutrinoError):
+    pass
+
+
+class NotFound(NeutrinoError):
+    pass
+
+
+class ResourceNotFound(NotFound):
+    resource = "resource"
+
+    def __init__(self, resource_id: str) -> None:
+        super().__init__(f"{self.resource.capitalize()} {resource_id} could not be found.")
+        self.resource_id = resource_id
+
+
+class NetworkNotFound(ResourceNotFound):
+    resource = "network"
+
+
+class SubnetNotFound(ResourceNotFound):
+    resource = "subnet"
+
+
+class PortNotFound(ResourceNotFound):
+    resource = "port"
+
+
+class Conflict(NeutrinoError):
+    pass
+
+
+class InUse(Conflict):
+    pass
+
+
+class NetworkInUse(InUse):
+    def __init__(self, net_id: str) -> None:
+        super().__init__(
+            f"Unable to complete operation on network {net_id}. "
+            "There are one or more ports still in use on the network."
+        )
+
+
+class SubnetInUse(InUse):
+    def __init__(self, subnet_id: str) -> None:
+        super().__init__(
+            f"Unable to complete operation on subnet {subnet_id}: "
+            "One or more ports have an IP allocation from this subnet."
+        )
+
+
+class IpAddressInUse(Conflict):
+    def __init__(self, ip_address: str, net_id: str) -> None:
+        super().__init__(
+            f"Unable to complete operation for network {net_id}. "
+            f"The IP address {ip_address} is in use."
+        )
+
+
+class IpAddressGenerationFailure(Conflict):
+    def __init__(self, net_id: str) -> None:
+        super().__init__(f"No more IP addresses available on network {net_id}.")
+
+
+class MacAddressInUse(Conflict):
+    def __init__(self, mac: str, net_id: str) -> None:
+        super().__init__(
+            f"Unable to complete operation for network {net_id}. "
+            f"The mac address {mac} is in use."
+        )
+
+
+class SegmentationIdInUse(Conflict):
+    pass
+
+
+class NoNetworkAvailable(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Unable to create the network. No tenant network is available for "
+                         "allocation.")
+
+
+class PreconditionFailed(NeutrinoError):
+    pass
+
+
+class RevisionNumberConstraintFailed(PreconditionFailed):
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"Constrained to {expected}, but current revision is {current}"
+        )
+
+
+class BackendUnavailable(NeutrinoError):
+    """OVN (or another backend) could not be reached; callers may retry later."""
+
+
+class ServiceUnavailable(NeutrinoError):
+    """A request could not be served now (for example the database stayed busy)."""
