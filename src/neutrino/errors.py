@@ -143,3 +143,9 @@ class BackendUnavailable(NeutrinoError):
 
 class ServiceUnavailable(NeutrinoError):
     """A request could not be served now (for example the database stayed busy)."""
+
+
+class AddressPairAndPortSecurityRequired(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Port Security must be enabled in order to have allowed address pairs "
+                         "on a port.")

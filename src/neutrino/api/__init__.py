@@ -1,0 +1,1 @@
+"""HTTP only: routing, Neutron envelopes, parsing, faults. No business rules here."""

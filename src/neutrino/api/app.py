@@ -1,0 +1,275 @@
+"""The Starlette application: Neutron's v2.0 routes over the services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from neutrino import errors
+from neutrino.api import attributes
+from neutrino.api.extensions import extension_list
+from neutrino.api.faults import fault_response, neutron_fault
+from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery
+from neutrino.services.tags import TagService
+
+
+class ResourceService(Protocol):
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    def get(self, ctx: Context, rid: str) -> dict[str, Any]: ...
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]: ...
+    def update(self, ctx: Context, rid: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]: ...
+    def delete(self, ctx: Context, rid: str, if_match: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    services: dict[str, ResourceService]  # by collection name
+    tags: TagService
+    context_for: Callable[[Request], Context]
+    health: Callable[[], dict[str, Any]]
+    metrics_registry: Any
+
+
+def build_app(deps: ApiDeps) -> Starlette:
+    routes = [
+        Route("/", _versions, methods=["GET"]),
+        Route("/v2.0", _v2_index, methods=["GET"]),
+        Route("/v2.0/", _v2_index, methods=["GET"]),
+        Route("/v2.0/extensions", _extensions, methods=["GET"]),
+        Route("/v2.0/extensions/{alias}", _extension, methods=["GET"]),
+        Route("/healthz", _health(deps), methods=["GET"]),
+        Route("/metrics", _metrics(deps), methods=["GET"]),
+    ]
+    for collection, service in deps.services.items():
+        routes += _resource_routes(attributes.SPECS[collection], service, deps)
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            errors.NeutrinoError: _domain_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+
+
+# -- discovery ------------------------------------------------------------------------------
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+async def _versions(request: Request) -> JSONResponse:
+    link = {"href": f"{_base(request)}/v2.0/", "rel": "self"}
+    return JSONResponse({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [link]}]})
+
+
+async def _v2_index(request: Request) -> JSONResponse:
+    resources = [
+        {"name": spec.singular, "collection": spec.collection,
+         "links": [{"href": f"{_base(request)}/v2.0/{spec.collection}", "rel": "self"}]}
+        for spec in attributes.SPECS.values()
+    ]
+    return JSONResponse({"resources": resources})
+
+
+async def _extensions(request: Request) -> JSONResponse:
+    return JSONResponse({"extensions": extension_list()})
+
+
+async def _extension(request: Request) -> JSONResponse:
+    alias = request.path_params["alias"]
+    for ext in extension_list():
+        if ext["alias"] == alias:
+            return JSONResponse({"extension": ext})
+    raise errors.NotFound(f"Extension with alias {alias} does not exist")
+
+
+def _health(deps: ApiDeps) -> Callable[[Request], Any]:
+    async def health(request: Request) -> JSONResponse:
+        report = await run_in_threadpool(deps.health)
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    return health
+
+
+def _metrics(deps: ApiDeps) -> Callable[[Request], Any]:
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(deps.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+# -- resources ------------------------------------------------------------------------------
+def _resource_routes(
+    spec: attributes.ResourceSpec, service: ResourceService, deps: ApiDeps
+) -> list[Route]:
+    coll = spec.collection
+    handlers = _ResourceHandlers(spec, service, deps)
+    return [
+        Route(f"/v2.0/{coll}", handlers.list, methods=["GET"]),
+        Route(f"/v2.0/{coll}", handlers.create, methods=["POST"]),
+        Route(f"/v2.0/{coll}/{{rid}}", handlers.show, methods=["GET"]),
+        Route(f"/v2.0/{coll}/{{rid}}", handlers.update, methods=["PUT"]),
+        Route(f"/v2.0/{coll}/{{rid}}", handlers.delete, methods=["DELETE"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_get, methods=["GET"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_put, methods=["PUT"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_delete, methods=["DELETE"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags/{{tag}}", handlers.tag_get, methods=["GET"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags/{{tag}}", handlers.tag_put, methods=["PUT"]),
+        Route(f"/v2.0/{coll}/{{rid}}/tags/{{tag}}", handlers.tag_delete, methods=["DELETE"]),
+    ]
+
+
+class _ResourceHandlers:
+    def __init__(
+        self, spec: attributes.ResourceSpec, service: ResourceService, deps: ApiDeps
+    ) -> None:
+        self.spec = spec
+        self.service = service
+        self.deps = deps
+
+    async def list(self, request: Request) -> JSONResponse:
+        items = list(request.query_params.multi_items())
+        parsed = parse_query(self.spec, items)
+        ctx = self.deps.context_for(request)
+        page = await run_in_threadpool(self.service.list, ctx, parsed.query)
+        url = f"{_base(request)}{request.url.path}"
+        body: dict[str, Any] = {
+            self.spec.collection: [select_fields(i, parsed.fields) for i in page],
+            **page_links(url, items, page, parsed.query, self.spec.collection),
+        }
+        return JSONResponse(body)
+
+    async def create(self, request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        ctx = self.deps.context_for(request)
+        singular, plural = self.spec.singular, self.spec.collection
+        if plural in body and isinstance(body[plural], list):
+            items = [attributes.parse_create(self.spec, _object(b, singular))
+                     for b in body[plural]]
+            created = await run_in_threadpool(self.service.create, ctx, items)
+            return JSONResponse({plural: created}, status_code=201)
+        item = attributes.parse_create(self.spec, _envelope(body, singular))
+        created = await run_in_threadpool(self.service.create, ctx, [item])
+        return JSONResponse({singular: created[0]}, status_code=201)
+
+    async def show(self, request: Request) -> JSONResponse:
+        fields = request.query_params.getlist("fields")
+        ctx = self.deps.context_for(request)
+        item = await run_in_threadpool(self.service.get, ctx, request.path_params["rid"])
+        return JSONResponse({self.spec.singular: select_fields(item, fields)})
+
+    async def update(self, request: Request) -> JSONResponse:
+        body = attributes.parse_update(
+            self.spec, _envelope(await _json_body(request), self.spec.singular))
+        ctx = self.deps.context_for(request)
+        updated = await run_in_threadpool(
+            self.service.update, ctx, request.path_params["rid"], body, _if_match(request))
+        return JSONResponse({self.spec.singular: updated})
+
+    async def delete(self, request: Request) -> Response:
+        ctx = self.deps.context_for(request)
+        await run_in_threadpool(
+            self.service.delete, ctx, request.path_params["rid"], _if_match(request))
+        return Response(status_code=204)
+
+    # -- tags -----------------------------------------------------------------------------
+    def _tag_args(self, request: Request) -> tuple[Context, str, str]:
+        return self.deps.context_for(request), self.spec.collection, request.path_params["rid"]
+
+    async def tags_get(self, request: Request) -> JSONResponse:
+        tags = await run_in_threadpool(self.deps.tags.get_all, *self._tag_args(request))
+        return JSONResponse({"tags": tags})
+
+    async def tags_put(self, request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        if not isinstance(body.get("tags"), list):
+            raise errors.BadRequest("Invalid tags body: a list 'tags' is required")
+        tags = await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request),
+                                       body["tags"])
+        return JSONResponse({"tags": tags})
+
+    async def tags_delete(self, request: Request) -> Response:
+        await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request), [])
+        return Response(status_code=204)
+
+    async def tag_get(self, request: Request) -> Response:
+        await run_in_threadpool(self.deps.tags.check, *self._tag_args(request),
+                                request.path_params["tag"])
+        return Response(status_code=204)
+
+    async def tag_put(self, request: Request) -> Response:
+        await run_in_threadpool(self.deps.tags.add, *self._tag_args(request),
+                                request.path_params["tag"])
+        return Response(status_code=201)
+
+    async def tag_delete(self, request: Request) -> Response:
+        await run_in_threadpool(self.deps.tags.remove, *self._tag_args(request),
+                                request.path_params["tag"])
+        return Response(status_code=204)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise errors.BadRequest("Malformed request body") from None
+    if not isinstance(body, dict):
+        raise errors.BadRequest("Malformed request body: a JSON object is required")
+    return body
+
+
+def _envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
+    if singular not in body:
+        raise errors.BadRequest(f"Unable to find '{singular}' in request body")
+    return _object(body[singular], singular)
+
+
+def _object(value: Any, singular: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise errors.BadRequest(f"Malformed request body: '{singular}' must be an object")
+    return value
+
+
+def _if_match(request: Request) -> int | None:
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    name, _, value = header.strip().partition("=")
+    if name.strip() != "revision_number" or not value.strip().isdigit():
+        raise errors.BadRequest(f"Invalid If-Match header {header!r}: expected "
+                                "revision_number=N")
+    return int(value)
+
+
+# -- errors ---------------------------------------------------------------------------------
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.NeutrinoError)
+    return fault_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return neutron_fault(404, "HTTPNotFound", "The resource could not be found.")
+    if exc.status_code == 405:
+        return neutron_fault(405, "HTTPMethodNotAllowed", "The method is not allowed.")
+    return neutron_fault(exc.status_code, "HTTPError", str(exc.detail))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    return neutron_fault(500, "HTTPInternalServerError",
+                         "Request failed: internal server error while processing your request.")

@@ -1,0 +1,183 @@
+"""The attributes of each resource: what a request may set, defaults, and query converters.
+
+This is the API's contract with clients (Neutron's attribute map), checked before any
+service runs: unknown attributes, read-only attributes and values of the wrong shape are
+400s here, with the attribute named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from neutrino import errors
+from neutrino.api import converters as c
+
+REQUIRED = object()  # no default: the attribute must be given on create
+UNSET = object()  # no default, and absent when not given
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    convert: c.Converter = c.any_value
+    default: Any = UNSET
+    post: bool = True
+    put: bool = False
+    query: c.Converter | None = None  # converter for filter values; default `convert`
+
+    def filter_value(self, raw: str) -> Any:
+        convert = self.query or self.convert
+        return convert(raw)
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    singular: str
+    collection: str
+    attrs: Mapping[str, Attr]
+
+
+def _spec(singular: str, collection: str, *attrs: Attr) -> ResourceSpec:
+    common = (
+        Attr("id", c.string(36), post=False),
+        Attr("name", c.string(), default="", put=True),
+        Attr("description", c.string(), default="", put=True),
+        Attr("project_id", c.string(), default=UNSET),
+        Attr("tenant_id", c.string(), default=UNSET),
+        Attr("tags", c.list_of(c.string()), query=c.string()),
+        Attr("revision_number", post=False, query=c.to_int),
+        Attr("created_at", post=False),
+        Attr("updated_at", post=False),
+    )
+    return ResourceSpec(singular, collection, {a.name: a for a in common + attrs})
+
+
+_str_or_null = c.nullable(c.string())
+
+NETWORK = _spec(
+    "network",
+    "networks",
+    Attr("admin_state_up", c.to_bool, default=True, put=True),
+    Attr("status", post=False),
+    Attr("subnets", post=False, query=c.string()),
+    Attr("shared", c.to_bool, default=False, put=True),
+    Attr("router:external", c.to_bool, default=False, put=True),
+    Attr("mtu", c.nullable(c.to_int), default=None, put=True),
+    Attr("port_security_enabled", c.to_bool, default=True, put=True),
+    Attr("provider:network_type", _str_or_null, put=True),
+    Attr("provider:physical_network", _str_or_null, put=True),
+    Attr("provider:segmentation_id", c.nullable(c.to_int), put=True),
+    Attr("availability_zone_hints", c.list_of(c.string()), default=[]),
+    Attr("availability_zones", post=False),
+    Attr("ipv4_address_scope", post=False),
+    Attr("ipv6_address_scope", post=False),
+    Attr("l2_adjacency", post=False, query=c.to_bool),
+)
+
+_pool = c.dict_with(("start", "end"))
+_route = c.dict_with(("destination", "nexthop"))
+_ipv6_mode = c.nullable(c.one_of("slaac", "dhcpv6-stateful", "dhcpv6-stateless"))
+
+SUBNET = _spec(
+    "subnet",
+    "subnets",
+    Attr("network_id", c.string(36), default=REQUIRED),
+    Attr("ip_version", c.int_one_of(4, 6), default=REQUIRED),
+    Attr("cidr", c.string(64), default=REQUIRED),
+    Attr("gateway_ip", _str_or_null, put=True),
+    Attr("allocation_pools", c.list_of(_pool), default=None, put=True, query=c.string()),
+    Attr("enable_dhcp", c.to_bool, default=True, put=True),
+    Attr("dns_nameservers", c.list_of(c.string(64)), default=[], put=True, query=c.string()),
+    Attr("host_routes", c.list_of(_route), default=[], put=True, query=c.string()),
+    Attr("ipv6_ra_mode", _ipv6_mode, default=None),
+    Attr("ipv6_address_mode", _ipv6_mode, default=None),
+    Attr("subnetpool_id", c.nullable(c.one_of(None)), default=None),
+    Attr("service_types", post=False),
+)
+
+_fixed_ip = c.dict_with((), ("subnet_id", "ip_address"))
+_pair = c.dict_with(("ip_address",), ("mac_address",))
+_dhcp_opt = c.dict_with(("opt_name", "opt_value"), ("ip_version",))
+VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical",
+              "virtio-forwarder", "smart-nic", "vdpa", "remote-managed", "accelerator-direct",
+              "accelerator-direct-physical")
+
+PORT = _spec(
+    "port",
+    "ports",
+    Attr("network_id", c.string(36), default=REQUIRED),
+    Attr("mac_address", c.string(32), put=True),
+    Attr("admin_state_up", c.to_bool, default=True, put=True),
+    Attr("status", post=False),
+    Attr("device_id", c.string(), default="", put=True),
+    Attr("device_owner", c.string(), default="", put=True),
+    Attr("fixed_ips", c.list_of(_fixed_ip), default=None, put=True, query=c.string()),
+    Attr("allowed_address_pairs", c.list_of(_pair), default=[], put=True, query=c.string()),
+    Attr("extra_dhcp_opts", c.list_of(_dhcp_opt), default=[], put=True, query=c.string()),
+    Attr("port_security_enabled", c.nullable(c.to_bool), default=None, put=True,
+         query=c.to_bool),
+    Attr("binding:host_id", c.string(), default="", put=True),
+    Attr("binding:profile", c.dict_or_empty, default={}, put=True, query=c.string()),
+    Attr("binding:vnic_type", c.one_of(*VNIC_TYPES), default="normal", put=True),
+    Attr("binding:vif_type", post=False),
+    Attr("binding:vif_details", post=False),
+)
+
+SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT)}
+
+
+def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a create body and fill in defaults; REQUIRED attributes must be present."""
+    _check_known(spec, body)
+    result: dict[str, Any] = {}
+    for attr in spec.attrs.values():
+        if attr.name in body:
+            if not attr.post:
+                raise errors.BadRequest(f"Attribute '{attr.name}' not allowed in POST")
+            result[attr.name] = _convert(attr, body[attr.name])
+        elif attr.default is REQUIRED:
+            raise errors.BadRequest(f"Failed to parse request. Required attribute "
+                                    f"'{attr.name}' not specified")
+        elif attr.default is not UNSET and attr.post:
+            result[attr.name] = _copy(attr.default)
+    _merge_project(result)
+    return result
+
+
+def parse_update(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:
+    _check_known(spec, body)
+    result = {}
+    for name, value in body.items():
+        attr = spec.attrs[name]
+        if not attr.put:
+            raise errors.BadRequest(f"Cannot update read-only attribute {name}")
+        result[name] = _convert(attr, value)
+    return result
+
+
+def _check_known(spec: ResourceSpec, body: Mapping[str, Any]) -> None:
+    unknown = [k for k in body if k not in spec.attrs]
+    if unknown:
+        raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+
+
+def _convert(attr: Attr, value: Any) -> Any:
+    try:
+        return attr.convert(value)
+    except ValueError as exc:
+        raise errors.BadRequest(f"Invalid input for {attr.name}. Reason: {exc}.") from None
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else dict(value) \
+        if isinstance(value, dict) else value
+
+
+def _merge_project(result: dict[str, Any]) -> None:
+    project, tenant = result.pop("project_id", None), result.pop("tenant_id", None)
+    if project and tenant and project != tenant:
+        raise errors.BadRequest("'project_id' and 'tenant_id' do not match")
+    if project or tenant:
+        result["project_id"] = project or tenant

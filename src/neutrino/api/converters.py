@@ -1,0 +1,110 @@
+"""Turning request values (JSON or query strings) into typed values, or a clear reason why not.
+
+Each converter raises `ValueError` with the reason; `attributes.parse_body` names the attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Converter = Callable[[Any], Any]
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.lower() in TRUE_WORDS
+    raise ValueError(f"'{value}' cannot be converted to boolean")
+
+
+def to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"'{value}' is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ValueError(f"'{value}' is not an integer")
+
+
+def string(max_len: int = 255) -> Converter:
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"'{value}' is not a valid string")
+        if len(value) > max_len:
+            raise ValueError(f"'{value}' exceeds maximum length of {max_len}")
+        return value
+
+    return convert
+
+
+def nullable(inner: Converter) -> Converter:
+    def convert(value: Any) -> Any:
+        return None if value is None else inner(value)
+
+    return convert
+
+
+def one_of(*choices: Any) -> Converter:
+    def convert(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f"'{value}' is not in {list(choices)}")
+        return value
+
+    return convert
+
+
+def int_one_of(*choices: int) -> Converter:
+    def convert(value: Any) -> int:
+        number = to_int(value)
+        if number not in choices:
+            raise ValueError(f"{value} is not in {list(choices)}")
+        return number
+
+    return convert
+
+
+def list_of(inner: Converter) -> Converter:
+    def convert(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise ValueError(f"'{value}' is not a list")
+        return [inner(v) for v in value]
+
+    return convert
+
+
+def dict_value(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"'{value}' is not a dictionary")
+    return value
+
+
+def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Converter:
+    """A dict with exactly these keys (the required ones present)."""
+    def convert(value: Any) -> dict[str, Any]:
+        value = dict_value(value)
+        missing = [k for k in required if k not in value]
+        extra = [k for k in value if k not in required + optional]
+        if missing:
+            raise ValueError(f"Validation of dictionary's keys failed. Expected keys: "
+                             f"{set(required)} Provided keys: {set(value)}")
+        if extra:
+            raise ValueError(f"Unrecognized keys {extra}")
+        return value
+
+    return convert
+
+
+def dict_or_empty(value: Any) -> dict[str, Any]:
+    """Neutron treats an empty string or null binding:profile as an empty dict."""
+    if value in (None, ""):
+        return {}
+    return dict_value(value)
+
+
+def any_value(value: Any) -> Any:
+    return value

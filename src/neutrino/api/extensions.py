@@ -1,0 +1,37 @@
+"""The extensions neutrino implements: `GET /v2.0/extensions` lists exactly these."""
+
+from __future__ import annotations
+
+UPDATED = "2026-11-26T00:00:00-00:00"
+
+EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("allowed-address-pairs", "Allowed Address Pairs", "Allowed address pairs on ports"),
+    ("binding", "Port Binding", "binding:* attributes of ports"),
+    ("external-net", "Neutron external network", "router:external on networks"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra DHCP options on ports"),
+    ("filter-validation", "Filter parameters validation", "Unknown filters are rejected"),
+    ("ip-substring-filtering", "IP address substring filtering",
+     "fixed_ips=ip_address_substr=... filters"),
+    ("l2_adjacency", "L2 adjacency", "l2_adjacency on networks"),
+    ("net-mtu", "Network MTU", "mtu on networks"),
+    ("net-mtu-writable", "Network MTU (writable)", "mtu may be updated"),
+    ("pagination", "Pagination support", "limit and marker on lists"),
+    ("port-security", "Port Security", "port_security_enabled on networks and ports"),
+    ("project-id", "project_id field enabled", "project_id alongside tenant_id"),
+    ("provider", "Provider Network", "provider:* attributes of networks"),
+    ("revision-if-match", "If-Match constraints based on revision_number",
+     "If-Match: revision_number=N on updates and deletes"),
+    ("sorting", "Sorting support", "sort_key and sort_dir on lists"),
+    ("standard-attr-description", "standard-attr-description", "description on resources"),
+    ("standard-attr-revisions", "Resource revision numbers", "revision_number on resources"),
+    ("standard-attr-tag", "Tag support for resources", "tags on resources"),
+    ("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at"),
+    ("tag-creation", "Tag creation", "tags may be given when a resource is created"),
+)
+
+
+def extension_list() -> list[dict[str, object]]:
+    return [
+        {"alias": alias, "name": name, "description": desc, "updated": UPDATED, "links": []}
+        for alias, name, desc in EXTENSIONS
+    ]

@@ -1,0 +1,127 @@
+"""Query strings → `ListQuery` and `fields`, and the `*_links` of a page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from neutrino import errors
+from neutrino.api.attributes import ResourceSpec
+from neutrino.api.converters import to_bool
+from neutrino.services.listing import ListQuery, TagFilter
+
+PAGING_KEYS = ("limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields")
+TAG_KEYS = {
+    "tags": "all_of",
+    "tags-any": "any_of",
+    "not-tags": "not_all_of",
+    "not-tags-any": "not_any_of",
+}
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    query: ListQuery
+    fields: tuple[str, ...]
+
+
+def parse_query(spec: ResourceSpec, items: Sequence[tuple[str, str]]) -> ParsedQuery:
+    filters: dict[str, list[Any]] = {}
+    tags: dict[str, list[str]] = {}
+    grouped: dict[str, list[str]] = {}
+    for key, value in items:
+        if key in PAGING_KEYS:
+            grouped.setdefault(key, []).append(value)
+        elif key in TAG_KEYS:
+            tags.setdefault(TAG_KEYS[key], []).extend(t for t in value.split(",") if t)
+        elif key in spec.attrs:
+            filters.setdefault(key, []).append(_filter_value(spec, key, value))
+        else:
+            raise errors.BadRequest(f"{key} is invalid attribute for filtering")
+    query = ListQuery(
+        filters={k: tuple(v) for k, v in filters.items()},
+        tags=TagFilter(**{k: tuple(v) for k, v in tags.items()}),
+        sort=_sort(spec, grouped.get("sort_key", []), grouped.get("sort_dir", [])),
+        limit=_limit(grouped.get("limit")),
+        marker=(grouped.get("marker") or [None])[-1],
+        page_reverse=_page_reverse(grouped.get("page_reverse")),
+    )
+    return ParsedQuery(query, tuple(grouped.get("fields", [])))
+
+
+def _filter_value(spec: ResourceSpec, key: str, raw: str) -> Any:
+    try:
+        return spec.attrs[key].filter_value(raw)
+    except ValueError as exc:
+        raise errors.BadRequest(f"Invalid input for {key}. Reason: {exc}.") from None
+
+
+def _sort(spec: ResourceSpec, keys: list[str], dirs: list[str]) -> tuple[tuple[str, bool], ...]:
+    if dirs and len(dirs) != len(keys):
+        raise errors.BadRequest("The number of sort_keys and sort_dirs must be same")
+    dirs = dirs or ["asc"] * len(keys)
+    result = []
+    for key, direction in zip(keys, dirs, strict=True):
+        if key not in spec.attrs:
+            raise errors.BadRequest(f"{key} is an invalid attribute for sort_key")
+        if direction not in ("asc", "desc"):
+            raise errors.BadRequest(
+                f"{direction} is an invalid value for sort_dir, valid values are 'asc' and 'desc'"
+            )
+        result.append((key, direction == "asc"))
+    return tuple(result)
+
+
+def _limit(values: list[str] | None) -> int | None:
+    if not values:
+        return None
+    raw = values[-1]
+    if not raw.isdigit():
+        raise errors.BadRequest(f"Limit must be an integer 0 or greater and not '{raw}'")
+    return int(raw) or None
+
+
+def _page_reverse(values: list[str] | None) -> bool:
+    if not values:
+        return False
+    try:
+        return to_bool(values[-1])
+    except ValueError as exc:
+        raise errors.BadRequest(f"Invalid input for page_reverse. Reason: {exc}.") from None
+
+
+def select_fields(item: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    if not fields:
+        return item
+    return {k: v for k, v in item.items() if k in fields}
+
+
+def page_links(
+    base_url: str,
+    items: Sequence[tuple[str, str]],
+    page: Sequence[dict[str, Any]],
+    query: ListQuery,
+    collection: str,
+) -> dict[str, list[dict[str, str]]]:
+    """Neutron's `<collection>_links`: next when the page is full, previous after a marker."""
+    if query.limit is None:
+        return {}
+    kept = [(k, v) for k, v in items if k not in ("marker", "page_reverse")]
+    links = []
+    if page and len(page) >= query.limit:
+        marker = page[0]["id"] if query.page_reverse else page[-1]["id"]
+        rel = "previous" if query.page_reverse else "next"
+        extra = [("page_reverse", "True")] if query.page_reverse else []
+        links.append(
+            {"rel": rel, "href": f"{base_url}?{urlencode(kept + [('marker', marker)] + extra)}"}
+        )
+    if page and (query.marker is not None or query.page_reverse):
+        marker = page[-1]["id"] if query.page_reverse else page[0]["id"]
+        rel = "next" if query.page_reverse else "previous"
+        extra = [] if query.page_reverse else [("page_reverse", "True")]
+        links.append(
+            {"rel": rel, "href": f"{base_url}?{urlencode(kept + [('marker', marker)] + extra)}"}
+        )
+    return {f"{collection}_links": links} if links else {}

@@ -1,0 +1,151 @@
+"""The composition root: builds every part from `Settings` and wires them together."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from neutrino import errors
+from neutrino.api.app import ApiDeps, build_app
+from neutrino.db.engine import Database, make_engine
+from neutrino.db.migrate import upgrade
+from neutrino.db.models import JournalEntry
+from neutrino.journal.worker import JournalWorker, Wakeup
+from neutrino.metrics import Metrics
+from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.translate.inputs import TranslateConfig
+from neutrino.reconcile.reconciler import Reconciler
+from neutrino.services.context import Context
+from neutrino.services.networks import NetworkService
+from neutrino.services.ports import PortService
+from neutrino.services.subnets import SubnetService
+from neutrino.services.tags import TagService
+from neutrino.settings import Settings
+
+LOG = logging.getLogger(__name__)
+OVSDB_TIMEOUT = 10.0
+
+
+@dataclass
+class Neutrino:
+    settings: Settings
+    db: Database
+    nb: NorthboundClient
+    wakeup: Wakeup
+    metrics: Metrics
+    reconciler: Reconciler
+    worker: JournalWorker
+    networks: NetworkService
+    subnets: SubnetService
+    ports: PortService
+    status_updates: queue.Queue[tuple[str, bool]]
+    app: Starlette | None = None
+    _threads: tuple[threading.Thread, ...] = ()
+    _stopping: threading.Event | None = None
+
+    def start(self) -> None:
+        """Connect to OVN in the background and start the workers; the API never waits."""
+        self._stopping = threading.Event()
+        self._threads = (
+            threading.Thread(target=self._connect_nb, name="nb-connect", daemon=True),
+            threading.Thread(target=self._apply_port_status, name="port-status", daemon=True),
+        )
+        for thread in self._threads:
+            thread.start()
+        self.worker.start()
+
+    def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+        self.worker.stop()
+        self.status_updates.put(("", False))
+        self.nb.close()
+
+    def _connect_nb(self) -> None:
+        delay = 0.5
+        while self._stopping is not None and not self._stopping.is_set():
+            try:
+                self.nb.connect()
+                self.wakeup.set()
+                return
+            except errors.BackendUnavailable as exc:
+                LOG.warning("OVN NB not reachable yet (%s); retrying in %.1fs", exc, delay)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _apply_port_status(self) -> None:
+        """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN."""
+        while self._stopping is not None and not self._stopping.is_set():
+            port_id, up = self.status_updates.get()
+            if not port_id:
+                continue
+            try:
+                self.ports.set_status(port_id, up)
+            except errors.NeutrinoError as exc:
+                LOG.warning("could not record status of port %s: %s", port_id, exc)
+
+    def health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"status": "ok"}
+        try:
+            with self.db.read() as session:
+                session.execute(text("SELECT 1"))
+                counts = dict(session.execute(
+                    select(JournalEntry.state, func.count()).group_by(JournalEntry.state)).all())
+            report["database"] = "ok"
+            report["journal"] = counts
+        except errors.NeutrinoError as exc:
+            report.update(status="degraded", database=str(exc))
+        report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
+        if not self.nb.connected:
+            report["status"] = "degraded"
+        return report
+
+
+def build(settings: Settings, migrate: bool = True) -> Neutrino:
+    engine = make_engine(settings.db_url)
+    if migrate:
+        upgrade(engine)
+    db = Database(engine)
+    wakeup = Wakeup()
+    metrics = Metrics()
+    status_updates: queue.Queue[tuple[str, bool]] = queue.Queue()
+    nb = NorthboundClient(
+        settings.ovn_nb, timeout=OVSDB_TIMEOUT,
+        on_port_up=lambda name, up: status_updates.put((name, up)),
+    )
+    config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time)
+    reconciler = Reconciler(db, nb, config)
+    worker = JournalWorker(db, reconciler, settings.journal, wakeup, metrics)
+    neutrino = Neutrino(
+        settings=settings, db=db, nb=nb, wakeup=wakeup, metrics=metrics, reconciler=reconciler,
+        worker=worker,
+        networks=NetworkService(db, settings, wakeup),
+        subnets=SubnetService(db, settings, wakeup),
+        ports=PortService(db, settings, wakeup),
+        status_updates=status_updates,
+    )
+    neutrino.app = build_app(ApiDeps(
+        services={"networks": neutrino.networks, "subnets": neutrino.subnets,
+                  "ports": neutrino.ports},
+        tags=TagService(db, wakeup),
+        context_for=_noauth_context(settings),
+        health=neutrino.health,
+        metrics_registry=metrics.registry,
+    ))
+    return neutrino
+
+
+def _noauth_context(settings: Settings):  # type: ignore[no-untyped-def]
+    """No authentication: the caller is admin, acting for X-Project-Id or the default."""
+    def context_for(request: Request) -> Context:
+        project = request.headers.get("x-project-id") or settings.default_project
+        return Context(project_id=project, is_admin=True)
+
+    return context_for

@@ -1,0 +1,97 @@
+"""The `neutrino` command: local OVN, the service, the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from neutrino.settings import SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"neutrino: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neutrino", description=__doc__)
+    sub = parser.add_subparsers(required=True)
+
+    ovn = sub.add_parser("ovn", help="a local OVN (NB, SB, northd) for development and tests")
+    ovn.add_argument("action", choices=("up", "down", "status"))
+    ovn.add_argument("--dir", type=Path, help="state directory (default: <state dir>/ovn)")
+    ovn.set_defaults(func=_ovn)
+
+    serve = sub.add_parser("serve", help="serve the Neutron API and run the journal workers")
+    serve.add_argument("--local-ovn", action="store_true",
+                       help="start a local OVN in the state directory first")
+    serve.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=("upgrade",))
+    db.set_defaults(func=_db)
+    return parser
+
+
+def _ovn(args: argparse.Namespace) -> int:
+    from neutrino.ovn import local
+
+    directory = args.dir or load_settings().ovn_dir
+    if args.action == "up":
+        ovn = local.up(directory)
+        print(json.dumps({"nb": ovn.nb, "sb": ovn.sb, "dir": str(ovn.directory)}))
+    elif args.action == "down":
+        print(json.dumps({"stopped": local.down(directory)}))
+    else:
+        state = local.status(directory)
+        strings = local.connection_strings(directory)
+        print(json.dumps({"running": state, "nb": strings.nb, "sb": strings.sb}))
+        return 0 if all(state.values()) else 1
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from neutrino.bootstrap import build
+
+    settings = load_settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    if args.local_ovn:
+        from neutrino.ovn import local
+
+        ovn = local.up(settings.ovn_dir)
+        logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
+    app = build(settings)
+    app.start()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        uvicorn.run(app.app, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        app.stop()
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from neutrino.db.engine import make_engine
+    from neutrino.db.migrate import upgrade
+
+    settings = load_settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.db_url))
+    print("database upgraded to head")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""SQLAlchemy models: the source of truth that OVN Northbound is kept in step with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+UUID_LEN = 36
+NAME_LEN = 255
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StandardAttrs:
+    """Columns every Neutron resource has (standard attributes)."""
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    resource_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(32))
+
+
+
+class Network(StandardAttrs, Base):
+    __tablename__ = "networks"
+
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    router_external: Mapped[bool] = mapped_column(Boolean, default=False)
+    mtu: Mapped[int] = mapped_column(Integer)
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    segment: Mapped[Segment] = relationship(
+        back_populates="network", lazy="selectin", uselist=False, cascade="all, delete-orphan"
+    )
+    subnets: Mapped[list[Subnet]] = relationship(
+        back_populates="network", lazy="selectin", order_by="Subnet.created_at"
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == Network.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
+class Segment(Base):
+    """The network's one segment; `segment_key` makes provider bindings unique."""
+
+    __tablename__ = "network_segments"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), unique=True
+    )
+    network_type: Mapped[str] = mapped_column(String(16))
+    physical_network: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    segment_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    network: Mapped[Network] = relationship(back_populates="segment")
+
+
+class Subnet(StandardAttrs, Base):
+    __tablename__ = "subnets"
+
+    network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
+    ip_version: Mapped[int] = mapped_column(Integer)
+    cidr: Mapped[str] = mapped_column(String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True)
+    ipv6_ra_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ipv6_address_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dns_nameservers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    host_routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    allocation_pools: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    dhcp_server_mac: Mapped[str] = mapped_column(String(32))
+
+    network: Mapped[Network] = relationship(back_populates="subnets")
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == Subnet.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
+class Port(StandardAttrs, Base):
+    __tablename__ = "ports"
+    __table_args__ = (UniqueConstraint("network_id", "mac_address", name="uniq_ports_net_mac"),)
+
+    network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
+    mac_address: Mapped[str] = mapped_column(String(32))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    device_id: Mapped[str] = mapped_column(String(NAME_LEN), default="", index=True)
+    device_owner: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    binding_host_id: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    binding_profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    binding_vnic_type: Mapped[str] = mapped_column(String(32), default="normal")
+    binding_vif_type: Mapped[str] = mapped_column(String(32), default="unbound")
+    binding_vif_details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    extra_dhcp_opts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+
+    fixed_ips: Mapped[list[IpAllocation]] = relationship(
+        back_populates="port",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="IpAllocation.position",
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == Port.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
+class IpAllocation(Base):
+    """One address of a port; the primary key is what makes an address unique per subnet."""
+
+    __tablename__ = "ip_allocations"
+
+    subnet_id: Mapped[str] = mapped_column(ForeignKey("subnets.id"), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"), index=True)
+    network_id: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    port: Mapped[Port] = relationship(back_populates="fixed_ips")
+
+
+class JournalEntry(Base):
+    """One change OVN must learn; typed columns, never an opaque payload."""
+
+    __tablename__ = "journal"
+    __table_args__ = (
+        Index("ix_journal_state_next", "state", "next_attempt_at"),
+        Index("ix_journal_resource", "resource_id", "state"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    operation: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    depends_on: Mapped[list[JournalDependency]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class JournalDependency(Base):
+    """Entry `seq` may not be applied while an older entry about `resource_id` is unfinished."""
+
+    __tablename__ = "journal_dependencies"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("journal.seq", ondelete="CASCADE"), primary_key=True
+    )
+    resource_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True, index=True)

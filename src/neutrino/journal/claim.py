@@ -1,0 +1,181 @@
+"""Claiming entries for a worker, and settling them afterwards.
+
+An entry is eligible when it is pending, due, and nothing older blocks it:
+- an older unfinished entry about the same resource (one resource is applied in order);
+- an older unfinished entry about a resource it waits for (see `dependencies`);
+- for a delete, an older unfinished entry that waits for the deleted resource.
+Newer pending entries of a claimed resource whose own parents are settled are claimed with
+it: the worker applies the resource's current state once for all of them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from neutrino.clock import utcnow
+from neutrino.db.models import JournalDependency, JournalEntry
+from neutrino.journal.types import UNFINISHED, Operation, State
+
+UNFINISHED_VALUES = [s.value for s in UNFINISHED]
+
+
+def _blocked_by_parents(entry: type[JournalEntry]) -> ColumnElement[bool]:
+    other = aliased(JournalEntry)
+    dep = aliased(JournalDependency)
+    return exists(
+        select(1)
+        .select_from(dep)
+        .join(other, other.resource_id == dep.resource_id)
+        .where(
+            dep.seq == entry.seq,
+            other.seq < entry.seq,
+            other.state.in_(UNFINISHED_VALUES),
+        )
+    )
+
+
+def _blocked_by_children(entry: type[JournalEntry]) -> ColumnElement[bool]:
+    other = aliased(JournalEntry)
+    dep = aliased(JournalDependency)
+    return and_(
+        entry.operation == Operation.DELETE.value,
+        exists(
+            select(1)
+            .select_from(dep)
+            .join(other, other.seq == dep.seq)
+            .where(
+                dep.resource_id == entry.resource_id,
+                other.seq < entry.seq,
+                other.state.in_(UNFINISHED_VALUES),
+            )
+        ),
+    )
+
+
+def _blocked_by_same_resource(entry: type[JournalEntry]) -> ColumnElement[bool]:
+    other = aliased(JournalEntry)
+    return exists(
+        select(1).where(
+            other.resource_id == entry.resource_id,
+            other.seq < entry.seq,
+            other.state.in_(UNFINISHED_VALUES),
+        )
+    )
+
+
+def claim_batch(
+    session: Session, worker: str, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[JournalEntry]:
+    """Claim up to `limit` eligible resources (with their newer entries) for `worker`."""
+    now = now or utcnow()
+    entry = JournalEntry
+    due = and_(entry.state == State.PENDING.value, entry.next_attempt_at <= now)
+    heads_stmt = (
+        select(entry)
+        .where(
+            due,
+            ~_blocked_by_same_resource(entry),
+            ~_blocked_by_parents(entry),
+            ~_blocked_by_children(entry),
+        )
+        .order_by(entry.seq)
+        .limit(limit)
+    )
+    heads = list(_locked(session, heads_stmt).scalars())
+    if not heads:
+        return []
+    claimed = heads + _followers(session, heads, now)
+    _mark_processing(session, [e.seq for e in claimed], worker, now + lease)
+    return sorted(claimed, key=lambda e: e.seq)
+
+
+def _followers(
+    session: Session, heads: Sequence[JournalEntry], now: datetime
+) -> list[JournalEntry]:
+    entry = JournalEntry
+    first_seq = {h.resource_id: h.seq for h in heads}
+    stmt = select(entry).where(
+        entry.state == State.PENDING.value,
+        entry.next_attempt_at <= now,
+        entry.resource_id.in_(list(first_seq)),
+        ~_blocked_by_parents(entry),
+        ~_blocked_by_children(entry),
+    )
+    rows = _locked(session, stmt).scalars()
+    return [e for e in rows if e.seq > first_seq[e.resource_id]]
+
+
+def _locked(session: Session, stmt):  # type: ignore[no-untyped-def]
+    """Row locks that other workers skip over (PostgreSQL); SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=JournalEntry)
+    return session.execute(stmt)
+
+
+def _mark_processing(session: Session, seqs: list[int], worker: str, expires: datetime) -> None:
+    session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.seq.in_(seqs))
+        .values(
+            state=State.PROCESSING.value,
+            claimed_by=worker,
+            lease_expires_at=expires,
+            updated_at=utcnow(),
+        )
+    )
+
+
+def complete(session: Session, seqs: Iterable[int]) -> None:
+    session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.seq.in_(list(seqs)))
+        .values(
+            state=State.COMPLETED.value,
+            claimed_by=None,
+            lease_expires_at=None,
+            last_error=None,
+            updated_at=utcnow(),
+        )
+    )
+
+
+def retry_later(
+    session: Session,
+    seqs: Iterable[int],
+    error: str,
+    *,
+    spend_attempt: bool,
+    max_attempts: int,
+    backoff_initial: float,
+    backoff_max: float,
+) -> None:
+    """Back to pending after a backoff, or `failed` once the attempts are spent.
+
+    An unreachable backend does not spend an attempt: the entry did nothing wrong.
+    """
+    now = utcnow()
+    for entry in session.scalars(select(JournalEntry).where(JournalEntry.seq.in_(list(seqs)))):
+        attempts = entry.attempts + (1 if spend_attempt else 0)
+        entry.attempts = attempts
+        entry.last_error = error[:2000]
+        entry.claimed_by = None
+        entry.lease_expires_at = None
+        entry.updated_at = now
+        if attempts >= max_attempts:
+            entry.state = State.FAILED.value
+            continue
+        entry.state = State.PENDING.value
+        entry.next_attempt_at = now + timedelta(
+            seconds=backoff_delay(attempts, backoff_initial, backoff_max)
+        )
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
+    """Exponential backoff with full jitter, so that retries of many entries spread out."""
+    ceiling = min(maximum, initial * (2 ** max(attempt, 0)))
+    return random.uniform(initial / 2, max(ceiling, initial / 2))

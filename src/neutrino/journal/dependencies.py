@@ -1,0 +1,36 @@
+"""Journal ordering, declared as data.
+
+`WAITS_FOR` says which resources an entry names as its parents when it is recorded: a
+subnet waits for its network; a port for its network and the subnets of its addresses (its
+switch port refers to their DHCP_Options). The rule that makes deletes go in reverse is the
+same table read backwards, so the two can never disagree: a delete waits for every older
+unfinished entry that named the deleted resource as a parent (ports before their network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from neutrino.journal.types import ResourceType
+
+WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
+    ResourceType.NETWORK: frozenset(),
+    ResourceType.SUBNET: frozenset({ResourceType.NETWORK}),
+    ResourceType.PORT: frozenset({ResourceType.NETWORK, ResourceType.SUBNET}),
+}
+
+
+class UndeclaredDependency(ValueError):
+    """A service named a parent type the table does not declare: a programming error."""
+
+
+def parent_ids(
+    resource_type: ResourceType, parents: Mapping[ResourceType, Iterable[str]]
+) -> list[str]:
+    """The ids an entry waits for, checked against the table."""
+    undeclared = set(parents) - WAITS_FOR[resource_type]
+    if undeclared:
+        names = ", ".join(sorted(undeclared))
+        raise UndeclaredDependency(f"{resource_type} may not wait for {names}")
+    return sorted({rid for ids in parents.values() for rid in ids})
+

@@ -1,0 +1,37 @@
+"""Resource types, operations and entry states of the journal."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ResourceType(enum.StrEnum):
+    NETWORK = "network"
+    SUBNET = "subnet"
+    PORT = "port"
+
+
+class Operation(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class State(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+UNFINISHED = (State.PENDING, State.PROCESSING, State.FAILED)
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    type: ResourceType
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"

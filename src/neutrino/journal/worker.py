@@ -1,0 +1,180 @@
+"""Journal workers: claim a batch, apply it to OVN in one transaction, settle the entries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from neutrino import errors
+from neutrino.clock import utcnow
+from neutrino.db.engine import Database
+from neutrino.db.models import JournalEntry
+from neutrino.journal import claim
+from neutrino.journal.types import ResourceRef, ResourceType
+from neutrino.metrics import Metrics
+from neutrino.reconcile.reconciler import Reconciler
+from neutrino.settings import JournalSettings
+
+LOG = logging.getLogger(__name__)
+
+
+class Wakeup:
+    """Set after a commit that recorded entries; workers wait on it between batches."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+@dataclass
+class BatchResult:
+    applied: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    unavailable: list[int] = field(default_factory=list)
+
+
+class JournalWorker:
+    def __init__(
+        self,
+        db: Database,
+        reconciler: Reconciler,
+        settings: JournalSettings,
+        wakeup: Wakeup,
+        metrics: Metrics,
+    ) -> None:
+        self.db = db
+        self.reconciler = reconciler
+        self.settings = settings
+        self.wakeup = wakeup
+        self.metrics = metrics
+        self.name = f"worker-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._outage_delay = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # keep the worker alive; the entries stay in the journal
+                LOG.exception("journal worker %s: batch failed unexpectedly", self.name)
+                busy = 0
+            if self._outage_delay:
+                self._stop.wait(self._outage_delay)
+            elif not busy:
+                self.wakeup.wait(self.settings.poll_interval)
+
+    # -- one batch ----------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Claim and apply one batch; returns how many entries it settled."""
+        with self.db.session() as session:
+            entries = claim.claim_batch(
+                session,
+                self.name,
+                self.settings.batch_size,
+                timedelta(seconds=self.settings.lease_seconds),
+            )
+            claimed = [(e.seq, ResourceRef(ResourceType(e.resource_type), e.resource_id),
+                        e.created_at) for e in entries]
+        if not claimed:
+            return 0
+        result = self._apply(claimed)
+        self._settle(result)
+        self._observe(claimed, result)
+        return len(claimed)
+
+    def _apply(self, claimed: Sequence[tuple[int, ResourceRef, object]]) -> BatchResult:
+        by_ref: dict[ResourceRef, list[int]] = {}
+        for seq, ref, _ in claimed:
+            by_ref.setdefault(ref, []).append(seq)
+        result = BatchResult()
+        self._apply_split(list(by_ref), by_ref, result)
+        return result
+
+    def _apply_split(
+        self, refs: list[ResourceRef], seqs: dict[ResourceRef, list[int]], result: BatchResult
+    ) -> None:
+        """Apply `refs` together; when that fails, halve until the culprit stands alone."""
+        try:
+            started = time.monotonic()
+            self.reconciler.apply(refs)
+            self.metrics.ovsdb_txn_seconds.observe(time.monotonic() - started)
+            self.metrics.batch_size.observe(len(refs))
+            self._outage_delay = 0.0
+            result.applied.extend(s for ref in refs for s in seqs[ref])
+        except errors.BackendUnavailable as exc:
+            LOG.warning("OVN NB unavailable, %d entries wait: %s", len(refs), exc)
+            self.metrics.ovsdb_errors.inc()
+            self._outage_delay = min(max(self._outage_delay * 2, 0.5), 5.0)
+            result.unavailable.extend(s for ref in refs for s in seqs[ref])
+        except Exception as exc:  # noqa: BLE001 - isolate the culprit, never lose the batch
+            self.metrics.ovsdb_errors.inc()
+            if len(refs) == 1:
+                LOG.warning("journal: applying %s failed: %s", refs[0], exc)
+                for s in seqs[refs[0]]:
+                    result.failed[s] = f"{type(exc).__name__}: {exc}"
+                return
+            middle = len(refs) // 2
+            self._apply_split(refs[:middle], seqs, result)
+            self._apply_split(refs[middle:], seqs, result)
+
+    def _settle(self, result: BatchResult) -> None:
+        js = self.settings
+        with self.db.session() as session:
+            if result.applied:
+                claim.complete(session, result.applied)
+            if result.unavailable:
+                claim.retry_later(
+                    session, result.unavailable, "OVN NB unavailable", spend_attempt=False,
+                    max_attempts=js.max_attempts, backoff_initial=js.backoff_initial,
+                    backoff_max=js.backoff_max,
+                )
+            for seq, error in result.failed.items():
+                claim.retry_later(
+                    session, [seq], error, spend_attempt=True, max_attempts=js.max_attempts,
+                    backoff_initial=js.backoff_initial, backoff_max=js.backoff_max,
+                )
+
+    def _observe(self, claimed: Sequence[tuple[int, ResourceRef, object]],
+                 result: BatchResult) -> None:
+        now = utcnow()
+        applied = set(result.applied)
+        for seq, ref, created_at in claimed:
+            if seq in applied:
+                latency = (now - created_at).total_seconds()  # type: ignore[operator]
+                self.metrics.sync_latency.observe(latency)
+                LOG.debug("journal: applied %s seq=%d after %.3fs", ref, seq, latency)
+
+
+def entry_summary(entry: JournalEntry) -> dict[str, object]:
+    return {
+        "seq": entry.seq,
+        "resource_type": entry.resource_type,
+        "resource_id": entry.resource_id,
+        "operation": entry.operation,
+        "state": entry.state,
+        "attempts": entry.attempts,
+        "last_error": entry.last_error,
+    }

@@ -1,0 +1,33 @@
+"""Prometheus metrics, in a registry of their own built at start-up (no import-time state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.sync_latency = Histogram(
+            "neutrino_sync_latency_seconds",
+            "From the API commit of a change to its application in OVN NB",
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.ovsdb_txn_seconds = Histogram(
+            "neutrino_ovsdb_transaction_seconds",
+            "Duration of journal OVSDB transactions",
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.ovsdb_errors = Counter(
+            "neutrino_ovsdb_errors", "Failed journal OVSDB transactions", registry=self.registry
+        )
+        self.batch_size = Histogram(
+            "neutrino_journal_batch_size",
+            "Resources applied per OVSDB transaction",
+            registry=self.registry,
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+        )

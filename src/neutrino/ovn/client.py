@@ -1,0 +1,366 @@
+"""The only module that speaks OVSDB: reads NB rows, plans and applies changes via ovsdbapp.
+
+Everything that touches the IDL runs inside an ovsdbapp command, on the connection's own
+thread, so a plan is computed from a consistent view and re-computed if the server answers
+"try again" (for example after a concurrent change to a row we verified).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ovs.db import idl as ovs_idl
+from ovsdbapp import exceptions as ovsdbapp_exc
+from ovsdbapp.backend import ovs_idl as ovsdbapp_idl
+from ovsdbapp.backend.ovs_idl import command, connection, idlutils
+
+from neutrino import errors
+from neutrino.ovn import naming as n
+from neutrino.ovn.plan import plan_changes
+from neutrino.ovn.rows import ActualRow, Delete, DesiredState, Insert, Plan, RowKey, Update
+
+LOG = logging.getLogger(__name__)
+SCHEMA = "OVN_Northbound"
+# Non-root tables: where their rows are referenced from, and how to name that parent.
+PARENTS = {n.LSP: (n.LS, "ports", n.NETWORK_NAME)}
+
+PortUpCallback = Callable[[str, bool], None]
+
+
+class OvsdbFailure(errors.NeutrinoError):
+    """The server refused a transaction (constraint or referential error)."""
+
+
+class _NbIdl(connection.OvsdbIdl):
+    """The IDL, with a hook that reports switch-port `up` changes made by ovn-northd."""
+
+    on_port_up: PortUpCallback | None = None
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.on_port_up is None or row._table.name != n.LSP:
+            return
+        if event == self.IDL_S_MONITORING:  # pragma: no cover - not a row event
+            return
+        if event == "delete":
+            return
+        if event == "create" or hasattr(updates, "up"):
+            self.on_port_up(row.name, bool(row.up and row.up[0]))
+
+
+class NorthboundClient:
+    def __init__(
+        self, remote: str, timeout: float = 30.0, on_port_up: PortUpCallback | None = None
+    ) -> None:
+        self.remote = remote
+        self.timeout = timeout
+        self._on_port_up = on_port_up
+        self._backend: ovsdbapp_idl.Backend | None = None
+        self._lock = threading.Lock()
+        self.transactions = 0
+
+    # -- connection ---------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        backend = self._backend
+        return backend is not None and backend.idl._session.is_connected()
+
+    def connect(self) -> None:
+        """Connect once; afterwards the IDL reconnects by itself after an outage."""
+        with self._lock:
+            if self._backend is not None:
+                return
+            with mapped_ovsdb_errors(self.remote):
+                self._backend = self._start_backend()
+
+    def _start_backend(self) -> ovsdbapp_idl.Backend:
+        helper = idlutils.get_schema_helper(self.remote, SCHEMA)
+        helper.register_all()
+        nb_idl = _NbIdl(self.remote, helper)
+        nb_idl.on_port_up = self._on_port_up
+        conn = connection.Connection(nb_idl, timeout=self.timeout)
+        # ovsdbapp keeps the connection on the Backend *class*; a class of our own per
+        # client keeps two clients (tests, sync tools) from sharing one by accident.
+        backend_cls = type("NbBackend", (ovsdbapp_idl.Backend,), {"lookup_table": _LOOKUPS})
+        backend = backend_cls(conn, start=False)
+        backend.schema = SCHEMA
+        backend.start_connection(conn)
+        return backend
+
+    def close(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.ovsdb_connection.stop(timeout=5)
+                self._backend = None
+
+    def _backend_or_raise(self) -> ovsdbapp_idl.Backend:
+        if self._backend is None:
+            self.connect()
+        assert self._backend is not None
+        return self._backend
+
+    # -- reading and writing ------------------------------------------------------------
+    def plan(self, states: Sequence[DesiredState]) -> list[Plan]:
+        """The plans that would make NB hold `states`, without changing anything."""
+        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=False))
+
+    def apply(self, states: Sequence[DesiredState]) -> list[Plan]:
+        """Make NB hold `states`, all in one OVSDB transaction; returns what was done."""
+        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
+
+    def read_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of `table` as plain values (for sync and tests)."""
+        return self._run(_ReadTableCommand(self._backend_or_raise(), table))
+
+    def port_states(self) -> dict[str, bool]:
+        """Switch-port name → `up`, as ovn-northd last reported it."""
+        rows = self.read_rows(n.LSP)
+        return {r["name"]: bool(r["up"]) for r in rows}
+
+    def _run(self, cmd: command.BaseCommand) -> Any:
+        backend = self._backend_or_raise()
+        started = time.monotonic()
+        with (
+            mapped_ovsdb_errors(self.remote),
+            backend.create_transaction(check_error=True, log_errors=False) as txn,
+        ):
+            txn.add(cmd)
+        self.transactions += 1
+        LOG.debug("OVSDB transaction %s took %.3fs", type(cmd).__name__,
+                  time.monotonic() - started)
+        return cmd.result
+
+
+_LOOKUPS = {n.LS: idlutils.RowLookup(n.LS, "name", None)}
+
+
+@contextlib.contextmanager
+def mapped_ovsdb_errors(remote: str) -> Iterator[None]:
+    """Border: ovsdbapp/OVS failures become domain errors, keeping the cause."""
+    try:
+        yield
+    except (ovsdbapp_exc.TimeoutException, ovsdbapp_exc.OvsdbConnectionUnavailable) as exc:
+        raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+    except RuntimeError as exc:
+        text = str(exc)
+        if "timed out" in text or "Could not retrieve schema" in text:
+            raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+        raise OvsdbFailure(text) from exc
+    except (OSError, Exception) as exc:
+        if isinstance(exc, errors.NeutrinoError):
+            raise
+        raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+
+
+class _ReadTableCommand(command.ReadOnlyCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, table: str) -> None:
+        super().__init__(api)
+        self.table = table
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        rows = self.api.idl.tables[self.table].rows.values()
+        self.result = [dict(_plain_columns(row), _uuid=str(row.uuid)) for row in rows]
+
+
+class _PlanCommand(command.BaseCommand):
+    """Plans every state against the live IDL and, when `apply`, writes the plans."""
+
+    def __init__(
+        self, api: ovsdbapp_idl.Backend, states: Sequence[DesiredState], apply: bool
+    ) -> None:
+        super().__init__(api)
+        self.states = states
+        self.do_apply = apply
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        reader = _Reader(self.api.idl)
+        plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in self.states]
+        if self.do_apply:
+            _Writer(txn, self.api.idl, reader).apply(plans)
+        self.result = plans
+
+
+class _Reader:
+    """Finds rows by key in the IDL, with per-run caches for keys no index covers."""
+
+    def __init__(self, nb_idl: ovs_idl.Idl) -> None:
+        self.idl = nb_idl
+        self._map_caches: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._parent_caches: dict[str, dict[Any, Any]] = {}
+
+    def find(self, key: RowKey) -> Any | None:
+        table = self.idl.tables[key.table]
+        if key.map_key is not None:
+            return self._map_cache(key).get(key.value)
+        if key.column in table.rows.indexes:
+            found = idlutils.index_lookup_all(table, **{key.column: key.value})
+            return next(iter(found), None)
+        return next((r for r in table.rows.values() if getattr(r, key.column) == key.value), None)
+
+    def _map_cache(self, key: RowKey) -> dict[str, Any]:
+        cache_key = (key.table, key.column, key.map_key or "")
+        if cache_key not in self._map_caches:
+            rows = self.idl.tables[key.table].rows.values()
+            self._map_caches[cache_key] = {
+                getattr(r, key.column).get(key.map_key): r
+                for r in rows
+                if key.map_key in getattr(r, key.column)
+            }
+        return self._map_caches[cache_key]
+
+    def snapshot(self, keys: set[RowKey]) -> dict[RowKey, ActualRow]:
+        result = {}
+        for key in keys:
+            row = self.find(key)
+            if row is not None:
+                result[key] = self._actual(key, row)
+        return result
+
+    def _actual(self, key: RowKey, row: Any) -> ActualRow:
+        parent_column, parent_uuid = self._parent_of(key.table, row)
+        return ActualRow(
+            uuid=str(row.uuid),
+            columns=_plain_columns(row),
+            refs=_single_refs(row),
+            parent_column=parent_column,
+            parent_uuid=parent_uuid,
+        )
+
+    def _parent_of(self, table: str, row: Any) -> tuple[str | None, str | None]:
+        if table not in PARENTS:
+            return None, None
+        parent_table, column, name_key = PARENTS[table]
+        parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
+        if parent is None or row not in getattr(parent, column):
+            parent = self._scan_parent(table, row)
+        return column, (str(parent.uuid) if parent is not None else None)
+
+    def _scan_parent(self, table: str, row: Any) -> Any | None:
+        """Slow path for rows whose parent is not named in their external_ids."""
+        parent_table, column, _ = PARENTS[table]
+        if table not in self._parent_caches:
+            self._parent_caches[table] = {
+                child.uuid: parent
+                for parent in self.idl.tables[parent_table].rows.values()
+                for child in getattr(parent, column)
+            }
+        return self._parent_caches[table].get(row.uuid)
+
+
+class _Writer:
+    """Turns plans into IDL changes inside one transaction."""
+
+    def __init__(self, txn: ovs_idl.Transaction, nb_idl: ovs_idl.Idl, reader: _Reader) -> None:
+        self.txn = txn
+        self.idl = nb_idl
+        self.reader = reader
+        self.inserted: dict[RowKey, Any] = {}
+
+    def apply(self, plans: list[Plan]) -> None:
+        ops = [op for plan in plans for op in plan.ops]
+        inserts = [op for op in ops if isinstance(op, Insert)]
+        for op in inserts:
+            self._insert(op)
+        for op in inserts:
+            self._link(op)
+        for op in ops:
+            if isinstance(op, Update):
+                self._update(op)
+        deleted = {op.uuid for op in ops if isinstance(op, Delete)}
+        for op in ops:
+            if isinstance(op, Delete):
+                self._delete(op, deleted)
+
+    def _resolve(self, key: RowKey | None) -> Any | None:
+        if key is None:
+            return None
+        return self.inserted.get(key) or self.reader.find(key)
+
+    def _insert(self, op: Insert) -> None:
+        row = self.txn.insert(self.idl.tables[op.row.key.table])
+        _set_key(row, op.row.key)
+        for name, value in op.row.columns.items():
+            setattr(row, name, _to_ovsdb(value))
+        self.inserted[op.row.key] = row
+
+    def _link(self, op: Insert) -> None:
+        row = self.inserted[op.row.key]
+        for name, target in op.row.refs.items():
+            self._set_ref(row, name, target)
+        if op.row.parent is not None:
+            parent = self._resolve(op.row.parent.key)
+            if parent is None:
+                raise OvsdbFailure(f"{op.row.key}: parent {op.row.parent.key} is missing")
+            parent.addvalue(op.row.parent.column, row.uuid)
+
+    def _update(self, op: Update) -> None:
+        row = self.idl.tables[op.key.table].rows[_uuid(op.uuid)]
+        # Compare-and-swap on the revision: if someone else rewrote our row since we read
+        # it, the server answers "try again" and the plan is computed afresh.
+        row.verify("external_ids")
+        for name, value in op.columns.items():
+            setattr(row, name, _to_ovsdb(value))
+        for name, target in op.refs.items():
+            self._set_ref(row, name, target)
+
+    def _set_ref(self, row: Any, column: str, target: RowKey | None) -> None:
+        target_row = self._resolve(target)
+        if target is not None and target_row is None:
+            raise OvsdbFailure(f"{target} referenced by {row._table.name} is missing")
+        setattr(row, column, [target_row.uuid] if target_row is not None else [])
+
+    def _delete(self, op: Delete, deleted: set[str]) -> None:
+        table = self.idl.tables[op.key.table]
+        row = table.rows.get(_uuid(op.uuid))
+        if row is None:
+            return
+        if op.parent_uuid and op.parent_column and op.parent_uuid not in deleted:
+            parent_table = PARENTS[op.key.table][0]
+            parent = self.idl.tables[parent_table].rows.get(_uuid(op.parent_uuid))
+            if parent is not None:
+                parent.delvalue(op.parent_column, row.uuid)
+        row.delete()
+
+
+def _uuid(value: str) -> Any:
+    import uuid
+
+    return uuid.UUID(value)
+
+
+def _set_key(row: Any, key: RowKey) -> None:
+    if key.map_key is None:
+        setattr(row, key.column, key.value)
+
+
+def _to_ovsdb(value: Any) -> Any:
+    if value is None:
+        return []
+    return value
+
+
+def _plain_columns(row: Any) -> dict[str, Any]:
+    """Non-reference columns in the canonical shape of `neutrino.ovn.rows`."""
+    values = {}
+    for name, column in row._table.columns.items():
+        if column.type.key.ref_table is not None:
+            continue
+        value = getattr(row, name)
+        if column.type.is_optional() and not column.type.is_map():
+            value = value[0] if value else None
+        values[name] = value
+    return values
+
+
+def _single_refs(row: Any) -> dict[str, str | None]:
+    refs = {}
+    for name, column in row._table.columns.items():
+        if column.type.key.ref_table is None or column.type.n_max != 1:
+            continue
+        value = getattr(row, name)
+        refs[name] = str(value[0].uuid) if value else None
+    return refs

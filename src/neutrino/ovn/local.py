@@ -1,0 +1,327 @@
+"""A private OVN control plane (NB and SB ovsdb-server, ovn-northd) living in one directory.
+
+Used for development, by the functional tests and as the embedded default backend. Every
+file a component needs or creates -- databases, sockets, pidfiles, logs, control sockets --
+is kept inside the directory, so nothing depends on /var/run/ovn or on system services, and
+several instances can run side by side.
+
+Layout of the directory (names follow the ones ovn-ctl uses, which keeps logs familiar):
+
+    ovnnb_db.db  ovnnb_db.sock  ovnnb_db.pid  ovnnb_db.log  ovnnb_db.ctl
+    ovnsb_db.db  ovnsb_db.sock  ovnsb_db.pid  ovnsb_db.log  ovnsb_db.ctl
+                                ovn-northd.pid ovn-northd.log ovn-northd.ctl
+
+The daemons run detached (they outlive the Python process); `down` stops them again using
+the pidfiles, and only the processes those pidfiles name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from neutrino.errors import BackendUnavailable
+
+NORTHD = "ovn-northd"
+
+# Directories searched for the OVN schemas (Debian/Ubuntu packages, then a source install).
+SCHEMA_DIRS = (Path("/usr/share/ovn"), Path("/usr/local/share/ovn"))
+
+# sun_path holds 108 bytes including the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+START_TIMEOUT = 10.0  # seconds to wait for a database socket to answer
+STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
+_POLL = 0.05
+
+
+class SocketPathTooLong(ValueError):
+    """The directory is too deep for the unix sockets that must be created inside it."""
+
+
+@dataclass(frozen=True)
+class LocalOvn:
+    """Where a local OVN lives and how to reach its databases."""
+
+    directory: Path
+    nb: str
+    sb: str
+
+
+@dataclass(frozen=True)
+class _Database:
+    name: str  # file stem of everything belonging to this ovsdb-server
+    schema: str
+    database: str  # name the server reports in list-dbs
+
+
+_NB = _Database("ovnnb_db", "ovn-nb.ovsschema", "OVN_Northbound")
+_SB = _Database("ovnsb_db", "ovn-sb.ovsschema", "OVN_Southbound")
+_DATABASES = (_NB, _SB)
+
+# Start order. `down` goes in reverse, so northd is gone before the databases it is
+# connected to (otherwise it would log reconnect errors during every shutdown).
+COMPONENTS = (_NB.name, _SB.name, NORTHD)
+
+
+def connection_strings(directory: Path) -> LocalOvn:
+    """Describe the OVN that lives (or would live) in `directory`, without starting anything."""
+    root = _resolve(directory)
+    return LocalOvn(
+        directory=root,
+        nb=f"unix:{_path(root, _NB.name, 'sock')}",
+        sb=f"unix:{_path(root, _SB.name, 'sock')}",
+    )
+
+
+def up(directory: Path) -> LocalOvn:
+    """Start whatever part of the local OVN in `directory` is not running yet.
+
+    Idempotent: components whose pidfile names a live process are left alone. Returns once
+    both databases answer on their sockets.
+    """
+    ovn = connection_strings(directory)
+    ovn.directory.mkdir(parents=True, exist_ok=True)
+    for db in _DATABASES:
+        _start_database(ovn.directory, db)
+    for db in _DATABASES:
+        _wait_for_database(ovn.directory, db)
+    _start_northd(ovn)
+    return ovn
+
+
+def down(directory: Path) -> list[str]:
+    """Stop the components `up` started in `directory`; return the names of those stopped."""
+    root = _resolve(directory)
+    stopped = []
+    for name in reversed(COMPONENTS):
+        if _stop_component(root, name):
+            stopped.append(name)
+    return stopped
+
+
+def status(directory: Path) -> dict[str, bool]:
+    """Map each component name to whether it is running."""
+    root = _resolve(directory)
+    return {name: _live_pid(root, name) is not None for name in COMPONENTS}
+
+
+def wipe_nb(directory: Path) -> None:
+    """Replace the NB database with an empty one, as if the cluster had lost it.
+
+    The NB ovsdb-server is stopped, its file recreated from the schema and the server started
+    again on the same socket. ovn-northd keeps running and reconnects on its own (within its
+    reconnect backoff, a few seconds at most); wait for it before relying on the SB contents.
+    """
+    root = _resolve(directory)
+    _stop_component(root, _NB.name)
+    _path(root, _NB.name, "db").unlink(missing_ok=True)
+    _start_database(root, _NB)
+    _wait_for_database(root, _NB)
+
+
+# --- paths -------------------------------------------------------------------------------
+
+
+def _resolve(directory: Path) -> Path:
+    """Absolute form of `directory`, refused when its sockets would not fit in sun_path."""
+    root = Path(directory).expanduser().resolve()
+    sockets = [_path(root, name, "ctl") for name in COMPONENTS]
+    sockets += [_path(root, db.name, "sock") for db in _DATABASES]
+    for socket in sockets:
+        if len(os.fsencode(socket)) > MAX_SOCKET_PATH:
+            raise SocketPathTooLong(
+                f"OVN directory {root} is too long: unix socket path {socket} exceeds "
+                f"{MAX_SOCKET_PATH} bytes; use a shorter directory"
+            )
+    return root
+
+
+def _path(root: Path, name: str, suffix: str) -> Path:
+    return root / f"{name}.{suffix}"
+
+
+def _schema(db: _Database) -> Path:
+    for directory in SCHEMA_DIRS:
+        candidate = directory / db.schema
+        if candidate.is_file():
+            return candidate
+    raise BackendUnavailable(f"OVN schema {db.schema} not found in {list(map(str, SCHEMA_DIRS))}")
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+def _start_database(root: Path, db: _Database) -> None:
+    if _live_pid(root, db.name) is not None:
+        return
+    _prepare_database_file(root, db)
+    _run_daemon(
+        root,
+        db.name,
+        [
+            "ovsdb-server",
+            *_daemon_options(root, db.name),
+            f"--remote=punix:{_path(root, db.name, 'sock')}",
+            str(_path(root, db.name, "db")),
+        ],
+    )
+
+
+def _start_northd(ovn: LocalOvn) -> None:
+    if _live_pid(ovn.directory, NORTHD) is not None:
+        return
+    _run_daemon(
+        ovn.directory,
+        NORTHD,
+        [
+            NORTHD,
+            *_daemon_options(ovn.directory, NORTHD),
+            f"--ovnnb-db={ovn.nb}",
+            f"--ovnsb-db={ovn.sb}",
+        ],
+    )
+
+
+def _daemon_options(root: Path, name: str) -> list[str]:
+    return [
+        "--detach",
+        "--no-chdir",
+        f"--pidfile={_path(root, name, 'pid')}",
+        f"--log-file={_path(root, name, 'log')}",
+        f"--unixctl={_path(root, name, 'ctl')}",
+    ]
+
+
+def _prepare_database_file(root: Path, db: _Database) -> None:
+    """Create the database file, or upgrade it when the installed schema is newer."""
+    path = _path(root, db.name, "db")
+    schema = str(_schema(db))
+    if not path.exists():
+        _run(root, db.name, ["ovsdb-tool", "create", str(path), schema])
+        return
+    check = _run(root, db.name, ["ovsdb-tool", "needs-conversion", str(path), schema])
+    if check.strip() == "yes":
+        _run(root, db.name, ["ovsdb-tool", "convert", str(path), schema])
+
+
+def _run_daemon(root: Path, name: str, argv: list[str]) -> None:
+    # With --detach the command returns once the daemon is initialised (or has failed).
+    # Stale sockets and pidfiles left by a killed daemon are handled by the daemon itself.
+    _run(root, name, argv)
+    if _live_pid(root, name) is None:
+        raise BackendUnavailable(f"{name} exited right after starting\n{_log_tail(root, name)}")
+
+
+def _run(root: Path, name: str, argv: list[str]) -> str:
+    """Run an OVS/OVN command; failures become BackendUnavailable carrying the log tail."""
+    try:
+        done = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30)
+    except subprocess.CalledProcessError as e:
+        raise BackendUnavailable(
+            f"{name}: {' '.join(argv)} failed with status {e.returncode}: "
+            f"{e.stderr.strip()}\n{_log_tail(root, name)}"
+        ) from e
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BackendUnavailable(f"{name}: {' '.join(argv)} failed: {e}") from e
+    return done.stdout
+
+
+def _wait_for_database(root: Path, db: _Database) -> None:
+    """Return once the server lists its database; a running pid alone does not prove that."""
+    target = f"unix:{_path(root, db.name, 'sock')}"
+    argv = ["ovsdb-client", "--timeout=2", "list-dbs", target]
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=10)
+        if done.returncode == 0 and db.database in done.stdout.split():
+            return
+        time.sleep(_POLL)
+    raise BackendUnavailable(
+        f"{db.name} did not answer on {target} within {START_TIMEOUT}s\n{_log_tail(root, db.name)}"
+    )
+
+
+def _log_tail(root: Path, name: str, lines: int = 20) -> str:
+    try:
+        text = _path(root, name, "log").read_text(errors="replace")
+    except OSError:
+        return f"(no log at {_path(root, name, 'log')})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def _live_pid(root: Path, name: str) -> int | None:
+    """The pid in `name`'s pidfile, if that process is alive and really is our daemon.
+
+    A pidfile left behind by a killed daemon may name a pid since reused by an unrelated
+    process; on Linux the process's command line must mention this very pidfile.
+    """
+    pidfile = _path(root, name, "pid")
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or not _alive(pid):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return None if Path("/proc/self").exists() else pid
+    except OSError:
+        return None
+    return pid if os.fsencode(f"--pidfile={pidfile}") in cmdline.split(b"\0") else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs; zombies count as dead (the detached daemons' reaper may be slow)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # The state letter follows the parenthesised command name, which may contain spaces.
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _stop_component(root: Path, name: str) -> bool:
+    """Stop `name` if it runs; always clear its pidfile. Return whether it was running."""
+    pid = _live_pid(root, name)
+    if pid is not None:
+        _terminate(pid)
+    _path(root, name, "pid").unlink(missing_ok=True)
+    return pid is not None
+
+
+def _terminate(pid: int) -> None:
+    _signal(pid, signal.SIGTERM)
+    if _wait_gone(pid, STOP_TIMEOUT):
+        return
+    _signal(pid, signal.SIGKILL)
+    _wait_gone(pid, STOP_TIMEOUT)
+
+
+def _signal(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have exited meanwhile
+        os.kill(pid, signum)
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL)
+    return True

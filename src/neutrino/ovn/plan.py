@@ -1,0 +1,80 @@
+"""Pure comparison of desired and actual Northbound rows into a plan of changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from neutrino.ovn.rows import (
+    ActualRow,
+    Delete,
+    DesiredRow,
+    DesiredState,
+    Insert,
+    Op,
+    Plan,
+    RowKey,
+    Update,
+)
+
+
+def plan_changes(desired: DesiredState, actual: Mapping[RowKey, ActualRow]) -> Plan:
+    """What to insert, update and delete so that NB holds `desired`.
+
+    Rows OVN holds at a newer revision than the database are left alone and reported as
+    stale: a worker holding an older snapshot must never revert a newer write.
+    """
+    ops: list[Op] = []
+    stale: list[RowKey] = []
+    for row in desired.rows:
+        current = actual.get(row.key)
+        if current is None:
+            ops.append(Insert(row))
+        elif _is_newer(current, row):
+            stale.append(row.key)
+        elif update := _plan_update(row, current, actual):
+            ops.append(update)
+    wanted = {row.key for row in desired.rows}
+    for key in desired.owned:
+        current = actual.get(key)
+        if key not in wanted and current is not None:
+            ops.append(Delete(key, current.uuid, current.parent_column, current.parent_uuid))
+    return Plan(desired.resource_type, desired.resource_id, tuple(ops), tuple(stale))
+
+
+def _plan_update(
+    row: DesiredRow, current: ActualRow, actual: Mapping[RowKey, ActualRow]
+) -> Op | None:
+    columns = {
+        name: value
+        for name, value in row.columns.items()
+        if canonical(current.columns.get(name)) != canonical(value)
+    }
+    refs = {
+        name: target
+        for name, target in row.refs.items()
+        if current.refs.get(name) != _uuid_of(target, actual)
+    }
+    if not columns and not refs:
+        return None
+    return Update(row.key, current.uuid, columns, refs)
+
+
+def _uuid_of(key: RowKey | None, actual: Mapping[RowKey, ActualRow]) -> str | None:
+    if key is None or key not in actual:
+        return None
+    return actual[key].uuid
+
+
+def _is_newer(current: ActualRow, row: DesiredRow) -> bool:
+    have, want = current.revision, row.revision
+    return have is not None and want is not None and have > want
+
+
+def canonical(value: Any) -> Any:
+    """One comparable form: OVSDB sets are unordered, and an empty optional is None."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted((canonical(v) for v in value), key=repr)
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    return value

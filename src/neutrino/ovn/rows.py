@@ -1,0 +1,123 @@
+"""Values that describe Northbound rows: what we want, what is there, and how to get there.
+
+Column values use one canonical Python shape on both sides: a scalar or None for an optional
+scalar column, a sorted list for a set, a dict for a map. The OVSDB transport converts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neutrino.ovn.naming import REVISION
+
+
+@dataclass(frozen=True, order=True)
+class RowKey:
+    """How a row is found: `column == value`, or `column[map_key] == value` for a map."""
+
+    table: str
+    column: str
+    value: str
+    map_key: str | None = None
+
+    def __str__(self) -> str:
+        col = f"{self.column}:{self.map_key}" if self.map_key else self.column
+        return f"{self.table}({col}={self.value})"
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """A non-root row lives in a set column of its parent (e.g. Logical_Switch.ports)."""
+
+    key: RowKey
+    column: str
+
+
+@dataclass(frozen=True)
+class DesiredRow:
+    key: RowKey
+    columns: Mapping[str, Any]
+    refs: Mapping[str, RowKey | None] = field(default_factory=dict)
+    parent: ParentLink | None = None
+
+    @property
+    def revision(self) -> int | None:
+        return revision_of(self.columns)
+
+
+@dataclass(frozen=True)
+class ActualRow:
+    uuid: str
+    columns: Mapping[str, Any]
+    refs: Mapping[str, str | None] = field(default_factory=dict)
+    parent_column: str | None = None
+    parent_uuid: str | None = None
+
+    @property
+    def revision(self) -> int | None:
+        return revision_of(self.columns)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything one resource should have in NB; `owned` also lists rows to remove if unwanted."""
+
+    resource_type: str
+    resource_id: str
+    rows: tuple[DesiredRow, ...]
+    owned: tuple[RowKey, ...]
+
+    def lookup_keys(self) -> set[RowKey]:
+        keys = set(self.owned)
+        for row in self.rows:
+            keys.add(row.key)
+            keys.update(ref for ref in row.refs.values() if ref is not None)
+            if row.parent:
+                keys.add(row.parent.key)
+        return keys
+
+
+@dataclass(frozen=True)
+class Insert:
+    row: DesiredRow
+
+
+@dataclass(frozen=True)
+class Update:
+    key: RowKey
+    uuid: str
+    columns: Mapping[str, Any]
+    refs: Mapping[str, RowKey | None]
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: RowKey
+    uuid: str
+    parent_column: str | None = None
+    parent_uuid: str | None = None
+
+
+Op = Insert | Update | Delete
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The changes that make NB hold one resource's desired rows."""
+
+    resource_type: str
+    resource_id: str
+    ops: tuple[Op, ...]
+    stale: tuple[RowKey, ...] = ()  # rows OVN holds at a newer revision: left alone
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.ops
+
+
+def revision_of(columns: Mapping[str, Any]) -> int | None:
+    ext = columns.get("external_ids") or {}
+    raw = ext.get(REVISION)
+    return int(raw) if raw is not None and str(raw).lstrip("-").isdigit() else None

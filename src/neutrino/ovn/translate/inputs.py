@@ -1,0 +1,85 @@
+"""The facts translation needs, as frozen values (loaded from the database elsewhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    dns_servers: tuple[str, ...] = ()
+    dhcp_lease_time: int = 43200
+
+
+@dataclass(frozen=True)
+class NetworkFacts:
+    id: str
+    name: str
+    revision: int
+    mtu: int
+    network_type: str
+    physical_network: str | None
+    segmentation_id: int | None
+    segment_id: str
+
+
+@dataclass(frozen=True)
+class SubnetFacts:
+    id: str
+    network_id: str
+    revision: int
+    network_mtu: int
+    ip_version: int
+    cidr: str
+    gateway_ip: str | None
+    enable_dhcp: bool
+    ipv6_address_mode: str | None
+    dns_nameservers: tuple[str, ...]
+    host_routes: tuple[tuple[str, str], ...]
+    dhcp_server_mac: str
+
+    @property
+    def dhcp_kind(self) -> str | None:
+        """Which OVN DHCP this subnet offers: 'v4', 'v6' (stateful/stateless) or None."""
+        if not self.enable_dhcp:
+            return None
+        if self.ip_version == 4:
+            return "v4"
+        if self.ipv6_address_mode in ("dhcpv6-stateful", "dhcpv6-stateless"):
+            return "v6"
+        return None
+
+
+@dataclass(frozen=True)
+class FixedIp:
+    subnet_id: str
+    ip_address: str
+    prefixlen: int
+    ip_version: int
+    dhcp: bool  # the subnet offers OVN DHCP for this address family
+
+
+@dataclass(frozen=True)
+class AddressPair:
+    ip_address: str
+    mac_address: str
+
+
+@dataclass(frozen=True)
+class PortFacts:
+    id: str
+    name: str
+    network_id: str
+    project_id: str
+    revision: int
+    mac_address: str
+    admin_state_up: bool
+    device_id: str
+    device_owner: str
+    fixed_ips: tuple[FixedIp, ...]
+    port_security_enabled: bool
+    allowed_address_pairs: tuple[AddressPair, ...]
+    binding_host_id: str
+    binding_profile: tuple[tuple[str, str], ...]
+    vnic_type: str
+    security_group_ids: tuple[str, ...] = ()

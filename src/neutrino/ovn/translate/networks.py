@@ -1,0 +1,62 @@
+"""network → Logical_Switch `neutron-<id>`, plus a `localnet` port for flat/vlan networks."""
+
+from __future__ import annotations
+
+from neutrino.ovn import naming as n
+from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.translate.inputs import NetworkFacts
+
+RESOURCE = "network"
+PROVIDER_TYPES = ("flat", "vlan")
+
+
+def switch_key(network_id: str) -> RowKey:
+    return RowKey(n.LS, "name", n.switch_name(network_id))
+
+
+def build_network(facts: NetworkFacts) -> DesiredState:
+    rows = [_switch(facts)]
+    if facts.network_type in PROVIDER_TYPES:
+        rows.append(_localnet_port(facts))
+    return DesiredState(RESOURCE, facts.id, tuple(rows), (switch_key(facts.id),))
+
+
+def build_network_absent(network_id: str) -> DesiredState:
+    """A deleted network: removing the switch takes its ports with it."""
+    return DesiredState(RESOURCE, network_id, (), (switch_key(network_id),))
+
+
+def _switch(facts: NetworkFacts) -> DesiredRow:
+    external_ids = {
+        n.NETWORK_NAME: facts.name,
+        n.MTU: str(facts.mtu),
+        n.REVISION: str(facts.revision),
+        n.AZ_HINTS: "",
+        n.PROVNET_TYPE: facts.network_type,
+    }
+    if facts.physical_network:
+        external_ids[n.PROVNET_PHYSNET] = facts.physical_network
+    other_config = {
+        "mcast_snoop": "false",
+        "mcast_flood_unregistered": "false",
+        "vlan-passthru": "false",
+    }
+    columns = {"external_ids": external_ids, "other_config": other_config}
+    return DesiredRow(switch_key(facts.id), columns)
+
+
+def _localnet_port(facts: NetworkFacts) -> DesiredRow:
+    columns = {
+        "type": "localnet",
+        "addresses": ["unknown"],
+        "options": {
+            "network_name": facts.physical_network or "",
+            "mcast_flood": "false",
+            "mcast_flood_reports": "true",
+            "localnet_learn_fdb": "false",
+        },
+        "tag": facts.segmentation_id if facts.network_type == "vlan" else None,
+        "external_ids": {n.PROVNET_PHYSNET: facts.physical_network or ""},
+    }
+    key = RowKey(n.LSP, "name", n.localnet_port_name(facts.segment_id))
+    return DesiredRow(key, columns, parent=ParentLink(switch_key(facts.id), "ports"))

@@ -1,0 +1,118 @@
+"""port → Logical_Switch_Port named by the port id, in its network's switch."""
+
+from __future__ import annotations
+
+from neutrino.ovn import naming as n
+from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.translate.inputs import PortFacts
+from neutrino.ovn.translate.networks import switch_key
+from neutrino.ovn.translate.subnets import dhcp_key
+
+RESOURCE = "port"
+# Ports that exist in Neutron but have no switch port of their own in OVN.
+OWNERS_WITHOUT_LSP = ("network:floatingip",)
+VTEP_KEYS = ("vtep-physical-switch", "vtep-logical-switch")
+
+
+def port_key(port_id: str) -> RowKey:
+    return RowKey(n.LSP, "name", port_id)
+
+
+def build_port(facts: PortFacts) -> DesiredState:
+    if facts.device_owner in OWNERS_WITHOUT_LSP:
+        return build_port_absent(facts.id)
+    refs = {
+        "dhcpv4_options": _dhcp_ref(facts, 4),
+        "dhcpv6_options": _dhcp_ref(facts, 6),
+    }
+    row = DesiredRow(
+        port_key(facts.id),
+        _columns(facts),
+        refs=refs,
+        parent=ParentLink(switch_key(facts.network_id), "ports"),
+    )
+    return DesiredState(RESOURCE, facts.id, (row,), (port_key(facts.id),))
+
+
+def build_port_absent(port_id: str) -> DesiredState:
+    return DesiredState(RESOURCE, port_id, (), (port_key(port_id),))
+
+
+def _columns(facts: PortFacts) -> dict[str, object]:
+    vtep = _vtep_options(facts)
+    if vtep:
+        port_type, addresses, port_security, options = "vtep", ["unknown"], [], vtep
+    else:
+        port_type, options = "", _vm_options(facts)
+        addresses, port_security = _addresses(facts), _port_security(facts)
+    return {
+        "type": port_type,
+        "addresses": addresses,
+        "port_security": port_security,
+        "options": options,
+        "enabled": facts.admin_state_up,
+        "external_ids": _external_ids(facts),
+    }
+
+
+def _ordered_ips(facts: PortFacts) -> list[str]:
+    """IPv4 addresses first, then IPv6, each in the port's own order (as ML2/OVN writes them)."""
+    ordered = sorted(facts.fixed_ips, key=lambda ip: ip.ip_version)
+    return [ip.ip_address for ip in ordered]
+
+
+def _addresses(facts: PortFacts) -> list[str]:
+    addresses = [" ".join([facts.mac_address, *_ordered_ips(facts)])]
+    if not facts.port_security_enabled:
+        # Without port security the port may send and receive for any address.
+        addresses.append("unknown")
+    return addresses
+
+
+def _port_security(facts: PortFacts) -> list[str]:
+    if not facts.port_security_enabled:
+        return []
+    own = [facts.mac_address, *_ordered_ips(facts)]
+    entries: dict[str, list[str]] = {}
+    for pair in facts.allowed_address_pairs:
+        if pair.mac_address == facts.mac_address:
+            own.append(pair.ip_address)
+        else:
+            entries.setdefault(pair.mac_address, [pair.mac_address]).append(pair.ip_address)
+    return [" ".join(own), *(" ".join(v) for v in entries.values())]
+
+
+def _vm_options(facts: PortFacts) -> dict[str, str]:
+    return {"requested-chassis": facts.binding_host_id} if facts.binding_host_id else {}
+
+
+def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
+    profile = dict(facts.binding_profile)
+    if all(profile.get(k) for k in VTEP_KEYS):
+        return {k: profile[k] for k in VTEP_KEYS}
+    return None
+
+
+def _dhcp_ref(facts: PortFacts, version: int) -> RowKey | None:
+    for ip in facts.fixed_ips:
+        if ip.ip_version == version and ip.dhcp:
+            return dhcp_key(ip.subnet_id)
+    return None
+
+
+def _external_ids(facts: PortFacts) -> dict[str, str]:
+    return {
+        n.PORT_NAME: facts.name,
+        n.PORT_CIDRS: " ".join(f"{ip.ip_address}/{ip.prefixlen}" for ip in facts.fixed_ips),
+        n.DEVICE_ID: facts.device_id,
+        n.DEVICE_OWNER: facts.device_owner,
+        n.MTU: "",
+        n.NETWORK_NAME: n.switch_name(facts.network_id),
+        n.PORT_CAPABILITIES: "",
+        n.PROJECT_ID: facts.project_id,
+        n.REVISION: str(facts.revision),
+        n.SECURITY_GROUP_IDS: " ".join(facts.security_group_ids),
+        n.ADDR_SCOPE4: "",
+        n.ADDR_SCOPE6: "",
+        n.VNIC_TYPE: facts.vnic_type,
+    }

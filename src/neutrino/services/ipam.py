@@ -1,0 +1,121 @@
+"""Choosing and recording port addresses.
+
+Free addresses are computed in memory from the pools and the allocations of the subnet,
+and one is picked at random among the first few free ones so that concurrent requests
+rarely collide. The primary key (subnet, address) is what finally guarantees uniqueness:
+a request that loses a race fails its insert and its whole transaction is run again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import IpAllocation, Network, Subnet
+from neutrino.ipam import arithmetic as ipam
+from neutrino.services.subnets import is_auto_address
+
+CANDIDATES = 16
+_rng = random.SystemRandom()
+
+
+def allocate_default(net: Network, session: Session, mac: str) -> list[tuple[Subnet, str]]:
+    """Neutron's default: one IPv4 and one stateful IPv6 address, every auto-address subnet."""
+    chosen: list[tuple[Subnet, str]] = []
+    for version in (4, 6):
+        pickable = [s for s in net.subnets if s.ip_version == version and not is_auto_address(s)]
+        if pickable:
+            chosen.append(_first_free(session, pickable, net.id))
+    chosen.extend((s, _eui64(s, mac)) for s in net.subnets if is_auto_address(s))
+    return chosen
+
+
+def _first_free(session: Session, subnets: Sequence[Subnet], net_id: str) -> tuple[Subnet, str]:
+    for subnet in subnets:
+        address = _pick(session, subnet)
+        if address is not None:
+            return subnet, address
+    raise errors.IpAddressGenerationFailure(net_id)
+
+
+def allocate_requested(
+    net: Network, session: Session, mac: str, requested: Sequence[dict[str, Any]],
+    device_owner: str, keep: Sequence[IpAllocation] = (),
+) -> list[tuple[Subnet, str]]:
+    """Addresses for an explicit `fixed_ips` list; `keep` are the port's current allocations."""
+    chosen: list[tuple[Subnet, str]] = []
+    kept = list(keep)
+    for item in requested:
+        subnet = _subnet_for(net, item)
+        address = item.get("ip_address")
+        if address is None:
+            reuse = next((a for a in kept if a.subnet_id == subnet.id), None)
+            if reuse is not None:
+                kept.remove(reuse)
+                chosen.append((subnet, reuse.ip_address))
+                continue
+            address = _eui64(subnet, mac) if is_auto_address(subnet) else _pick(session, subnet)
+            if address is None:
+                raise errors.IpAddressGenerationFailure(net.id)
+        else:
+            address = _checked_address(session, net, subnet, address, device_owner, keep)
+        if any(a == address and s.id == subnet.id for s, a in chosen):
+            raise errors.InvalidInput(f"Duplicate IP address '{address}'")
+        chosen.append((subnet, address))
+    return chosen
+
+
+def _subnet_for(net: Network, item: dict[str, Any]) -> Subnet:
+    subnet_id, address = item.get("subnet_id"), item.get("ip_address")
+    if subnet_id is not None:
+        subnet = next((s for s in net.subnets if s.id == subnet_id), None)
+        if subnet is None:
+            raise errors.InvalidInput(
+                f"Failed to create port on network {net.id}, because fixed_ips included "
+                f"invalid subnet {subnet_id}"
+            )
+        return subnet
+    if address is None:
+        raise errors.InvalidInput("Exceeded maximum amount of fixed ips per port or missing "
+                                  "subnet_id and ip_address in fixed_ips")
+    for subnet in net.subnets:
+        if ipam.address_in_subnet(address, subnet.cidr):
+            return subnet
+    raise errors.InvalidInput(
+        f"IP address {address} is not a valid IP for any of the subnets on the specified network"
+    )
+
+
+def _checked_address(
+    session: Session, net: Network, subnet: Subnet, address: str, device_owner: str,
+    keep: Sequence[IpAllocation],
+) -> str:
+    cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
+    address = ipam.validate_fixed_address(cidr, address, subnet.gateway_ip, device_owner)
+    if is_auto_address(subnet) and not any(a.ip_address == address for a in keep):
+        raise errors.InvalidInput(
+            f"IPv6 address {address} cannot be directly assigned to a port on subnet "
+            f"{subnet.id} as the subnet is configured for automatic addresses"
+        )
+    taken = session.get(IpAllocation, (subnet.id, address))
+    if taken is not None and not any(a is taken for a in keep):
+        raise errors.IpAddressInUse(address, net.id)
+    return address
+
+
+def _pick(session: Session, subnet: Subnet) -> str | None:
+    allocated = set(
+        session.scalars(select(IpAllocation.ip_address).where(IpAllocation.subnet_id == subnet.id))
+    )
+    pools = [(start, end) for start, end in subnet.allocation_pools]
+    candidates = ipam.candidate_addresses(pools, allocated, CANDIDATES)
+    return _rng.choice(candidates) if candidates else None
+
+
+def _eui64(subnet: Subnet, mac: str) -> str:
+    return ipam.eui64_address(ipam.parse_cidr(subnet.cidr, 6), mac)

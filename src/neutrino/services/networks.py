@@ -1,0 +1,182 @@
+"""Networks: their rules, and the journal entries that carry them to OVN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.engine import Database
+from neutrino.db.models import Network, Port, Segment
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import segments
+from neutrino.services.common import (
+    Waker,
+    apply_simple_updates,
+    bump_revision,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.settings import Settings
+
+MIN_MTU = 68
+UPDATABLE = {
+    "name": "name",
+    "description": "description",
+    "admin_state_up": "admin_state_up",
+    "shared": "shared",
+    "router:external": "router_external",
+    "port_security_enabled": "port_security_enabled",
+    "mtu": "mtu",
+}
+PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network",
+                  "provider:segmentation_id")
+
+
+def network_dict(net: Network) -> dict[str, Any]:
+    seg = net.segment
+    return {
+        **standard_fields(net),
+        "admin_state_up": net.admin_state_up,
+        "status": net.status,
+        "subnets": [s.id for s in net.subnets],
+        "shared": net.shared,
+        "router:external": net.router_external,
+        "mtu": net.mtu,
+        "port_security_enabled": net.port_security_enabled,
+        "provider:network_type": seg.network_type,
+        "provider:physical_network": seg.physical_network,
+        "provider:segmentation_id": seg.segmentation_id,
+        "availability_zone_hints": [],
+        "availability_zones": [],
+        "ipv4_address_scope": None,
+        "ipv6_address_scope": None,
+        "l2_adjacency": True,
+    }
+
+
+def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
+    net = session.get(Network, network_id)
+    if net is None or not visible(ctx, net):
+        raise errors.NetworkNotFound(network_id)
+    return net
+
+
+def visible(ctx: Context, net: Network) -> bool:
+    return ctx.is_admin or net.project_id == ctx.project_id or net.shared or net.router_external
+
+
+class NetworkService:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create one or several networks in one transaction (bulk is all or nothing)."""
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [network_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
+        request = segments.build_segment(session, segments.segment_request(body), self.settings)
+        net = Network(
+            id=body.get("id") or new_id(),
+            name=body["name"],
+            description=body["description"],
+            admin_state_up=body["admin_state_up"],
+            shared=body["shared"],
+            router_external=body["router:external"],
+            port_security_enabled=body["port_security_enabled"],
+            mtu=self._mtu(request.network_type, body.get("mtu")),
+        )
+        stamp_new(net, body.get("project_id") or ctx.project_id)
+        net.segment = Segment(
+            id=new_id(),
+            network_type=request.network_type,
+            physical_network=request.physical_network,
+            segmentation_id=request.segmentation_id,
+            segment_key=segments.segment_key(request),
+        )
+        set_tags(net, ResourceType.NETWORK, body.get("tags") or [])
+        session.add(net)
+        session.flush()
+        record_entry(session, ResourceType.NETWORK, net.id, Operation.CREATE)
+        return net
+
+    def _mtu(self, network_type: str, requested: int | None) -> int:
+        limit = self.settings.geneve_mtu if network_type == "geneve" else \
+            self.settings.underlay_mtu
+        if requested is None:
+            return limit
+        if requested < MIN_MTU:
+            raise errors.InvalidInput(f"MTU {requested} is too small, minimum is {MIN_MTU}")
+        if requested > limit:
+            raise errors.InvalidInput(f"Requested MTU is too big, maximum is {limit}")
+        return requested
+
+    def get(self, ctx: Context, network_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return network_dict(get_network_row(session, ctx, network_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(Network)
+            if not ctx.is_admin:
+                stmt = stmt.where(
+                    (Network.project_id == ctx.project_id) | Network.shared
+                    | Network.router_external
+                )
+            return select_page(session, stmt, Network, network_dict, query)
+
+    def update(
+        self, ctx: Context, network_id: str, body: dict[str, Any], if_match: int | None
+    ) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            net = get_network_row(session, ctx, network_id)
+            check_revision(net, if_match)
+            self._check_provider_unchanged(net, body)
+            if "mtu" in body:
+                body["mtu"] = self._mtu(net.segment.network_type, body["mtu"])
+            if apply_simple_updates(net, body, UPDATABLE):
+                bump_revision(session, net, ResourceType.NETWORK)
+            return network_dict(net)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    @staticmethod
+    def _check_provider_unchanged(net: Network, body: dict[str, Any]) -> None:
+        current = {
+            "provider:network_type": net.segment.network_type,
+            "provider:physical_network": net.segment.physical_network,
+            "provider:segmentation_id": net.segment.segmentation_id,
+        }
+        for attr in PROVIDER_ATTRS:
+            if attr in body and body[attr] != current[attr]:
+                raise errors.InvalidInput("Plugin does not support updating provider attributes")
+
+    def delete(self, ctx: Context, network_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            net = get_network_row(session, ctx, network_id)
+            check_revision(net, if_match)
+            if session.scalar(select(exists().where(Port.network_id == net.id))):
+                raise errors.NetworkInUse(net.id)
+            for subnet in list(net.subnets):
+                record_entry(session, ResourceType.SUBNET, subnet.id, Operation.DELETE,
+                             {ResourceType.NETWORK: [net.id]})
+                session.delete(subnet)
+            session.flush()
+            session.delete(net)
+            record_entry(session, ResourceType.NETWORK, net.id, Operation.DELETE)
+
+        run_and_wake(self.db.write, self.wakeup, txn)

@@ -1,0 +1,272 @@
+"""Ports: addresses, MACs, bindings and port security, journaled for OVN."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.engine import Database
+from neutrino.db.models import IpAllocation, Network, Port
+from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import ipam as port_ipam
+from neutrino.services.common import (
+    Waker,
+    apply_simple_updates,
+    bump_revision,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.networks import get_network_row
+from neutrino.settings import Settings
+
+MAC_ATTEMPTS = 16
+UPDATABLE = {
+    "name": "name",
+    "description": "description",
+    "admin_state_up": "admin_state_up",
+    "device_id": "device_id",
+    "device_owner": "device_owner",
+    "binding:host_id": "binding_host_id",
+    "binding:profile": "binding_profile",
+    "binding:vnic_type": "binding_vnic_type",
+    "port_security_enabled": "port_security_enabled",
+    "allowed_address_pairs": "allowed_address_pairs",
+    "extra_dhcp_opts": "extra_dhcp_opts",
+}
+
+
+def port_dict(port: Port) -> dict[str, Any]:
+    bound = bool(port.binding_host_id)
+    return {
+        **standard_fields(port),
+        "network_id": port.network_id,
+        "mac_address": port.mac_address,
+        "admin_state_up": port.admin_state_up,
+        "status": port.status,
+        "device_id": port.device_id,
+        "device_owner": port.device_owner,
+        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
+                      for a in port.fixed_ips],
+        "allowed_address_pairs": [
+            {"ip_address": p["ip_address"], "mac_address": p.get("mac_address")
+             or port.mac_address} for p in port.allowed_address_pairs
+        ],
+        "extra_dhcp_opts": list(port.extra_dhcp_opts),
+        "port_security_enabled": port.port_security_enabled,
+        "binding:host_id": port.binding_host_id,
+        "binding:profile": dict(port.binding_profile),
+        "binding:vnic_type": port.binding_vnic_type,
+        "binding:vif_type": "ovs" if bound else "unbound",
+        "binding:vif_details": {"port_filter": True} if bound else {},
+    }
+
+
+def journal_parents(port: Port) -> dict[ResourceType, list[str]]:
+    subnets = sorted({a.subnet_id for a in port.fixed_ips})
+    return {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets}
+
+
+def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
+    port = session.get(Port, port_id)
+    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
+        raise errors.PortNotFound(port_id)
+    return port
+
+
+class PortService:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+        self._rng = random.SystemRandom()
+
+    # -- create -------------------------------------------------------------------------
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [port_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
+        net = get_network_row(session, ctx, body["network_id"])
+        security = body.get("port_security_enabled")
+        security = net.port_security_enabled if security is None else security
+        pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)
+        port = Port(
+            id=new_id(),
+            network_id=net.id,
+            name=body["name"],
+            description=body["description"],
+            mac_address=self._mac(session, net, body.get("mac_address")),
+            admin_state_up=body["admin_state_up"],
+            device_id=body["device_id"],
+            device_owner=body["device_owner"],
+            binding_host_id=body["binding:host_id"],
+            binding_profile=body["binding:profile"],
+            binding_vnic_type=body["binding:vnic_type"],
+            port_security_enabled=security,
+            allowed_address_pairs=pairs,
+            extra_dhcp_opts=body["extra_dhcp_opts"],
+        )
+        stamp_new(port, body.get("project_id") or ctx.project_id)
+        set_tags(port, ResourceType.PORT, body.get("tags") or [])
+        session.add(port)
+        requested = body.get("fixed_ips")
+        chosen = (
+            port_ipam.allocate_default(net, session, port.mac_address)
+            if requested is None
+            else port_ipam.allocate_requested(net, session, port.mac_address, requested,
+                                              port.device_owner)
+        )
+        _set_allocations(port, chosen)
+        session.flush()
+        record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
+        return port
+
+    def _mac(self, session: Session, net: Network, requested: str | None) -> str:
+        if requested is not None:
+            mac = ipam.validate_mac(requested)
+            if _mac_taken(session, net.id, mac):
+                raise errors.MacAddressInUse(mac, net.id)
+            return mac
+        for _ in range(MAC_ATTEMPTS):
+            mac = ipam.generate_mac(self.settings.mac_prefix, self._rng)
+            if not _mac_taken(session, net.id, mac):
+                return mac
+        raise errors.ServiceUnavailable("Could not generate a unique MAC address")
+
+    # -- read ---------------------------------------------------------------------------
+    def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return port_dict(get_port_row(session, ctx, port_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(Port)
+            if not ctx.is_admin:
+                stmt = stmt.where(Port.project_id == ctx.project_id)
+            return select_page(session, stmt, Port, port_dict, query)
+
+    # -- update -------------------------------------------------------------------------
+    def update(
+        self, ctx: Context, port_id: str, body: dict[str, Any], if_match: int | None
+    ) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            port = get_port_row(session, ctx, port_id)
+            check_revision(port, if_match)
+            old_parents = journal_parents(port)
+            changed = self._update_port(session, port, body)
+            if changed:
+                parents = journal_parents(port)
+                parents[ResourceType.SUBNET] = sorted(
+                    set(parents[ResourceType.SUBNET]) | set(old_parents[ResourceType.SUBNET]))
+                bump_revision(session, port, ResourceType.PORT, parents)
+            return port_dict(port)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _update_port(self, session: Session, port: Port, body: dict[str, Any]) -> bool:
+        security = body.get("port_security_enabled", port.port_security_enabled)
+        pairs = body.get("allowed_address_pairs", port.allowed_address_pairs)
+        body = dict(body)
+        body["allowed_address_pairs"] = _address_pairs(pairs, security)
+        changed = False
+        if "mac_address" in body and body["mac_address"] != port.mac_address:
+            changed |= self._change_mac(session, port, body["mac_address"])
+        changed |= apply_simple_updates(port, body, UPDATABLE)
+        if "fixed_ips" in body:
+            changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
+        return changed
+
+    def _change_mac(self, session: Session, port: Port, mac: str) -> bool:
+        if port.binding_host_id:
+            raise errors.Conflict(f"Port {port.id} is bound: its MAC address cannot change.")
+        mac = ipam.validate_mac(mac)
+        if mac != port.mac_address and _mac_taken(session, port.network_id, mac):
+            raise errors.MacAddressInUse(mac, port.network_id)
+        port.mac_address = mac
+        return True
+
+    @staticmethod
+    def _change_fixed_ips(session: Session, port: Port, requested: list[dict[str, Any]]) -> bool:
+        net = session.get(Network, port.network_id)
+        before = [(a.subnet_id, a.ip_address) for a in port.fixed_ips]
+        chosen = port_ipam.allocate_requested(net, session, port.mac_address, requested,
+                                              port.device_owner, keep=port.fixed_ips)
+        if [(s.id, a) for s, a in chosen] == before:
+            return False
+        port.fixed_ips.clear()
+        session.flush()
+        _set_allocations(port, chosen)
+        return True
+
+    def set_status(self, port_id: str, up: bool) -> bool:
+        """OVN reports whether the port is up; status is not a revisioned change."""
+        status = "ACTIVE" if up else "DOWN"
+        with self.db.session() as session:
+            result = session.execute(
+                update(Port).where(Port.id == port_id, Port.status != status)
+                .values(status=status)
+            )
+            return bool(result.rowcount)
+
+    # -- delete -------------------------------------------------------------------------
+    def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            port = get_port_row(session, ctx, port_id)
+            check_revision(port, if_match)
+            parents = journal_parents(port)
+            session.delete(port)
+            record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
+
+        run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _set_allocations(port: Port, chosen: list[tuple[Any, str]]) -> None:
+    for position, (subnet, address) in enumerate(chosen):
+        port.fixed_ips.append(IpAllocation(
+            subnet_id=subnet.id, ip_address=address, network_id=port.network_id,
+            position=position,
+        ))
+
+
+def _mac_taken(session: Session, network_id: str, mac: str) -> bool:
+    return bool(session.scalar(select(exists().where(
+        Port.network_id == network_id, Port.mac_address == mac))))
+
+
+def _address_pairs(pairs: list[dict[str, Any]], port_security: bool) -> list[dict[str, str]]:
+    if pairs and not port_security:
+        raise errors.AddressPairAndPortSecurityRequired()
+    result: list[dict[str, str]] = []
+    for pair in pairs:
+        ip = _pair_address(pair.get("ip_address"))
+        entry = {"ip_address": ip}
+        if pair.get("mac_address"):
+            entry["mac_address"] = ipam.validate_mac(pair["mac_address"])
+        if entry in result:
+            raise errors.InvalidInput("Duplicate address pair found in request")
+        result.append(entry)
+    return result
+
+
+def _pair_address(value: Any) -> str:
+    try:
+        if isinstance(value, str) and "/" in value:
+            return str(ipaddress.ip_network(value, strict=False))
+        return str(ipaddress.ip_address(value))
+    except (TypeError, ValueError):
+        raise errors.InvalidInput(f"'{value}' is not a valid IP address or CIDR") from None

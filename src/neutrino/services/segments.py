@@ -1,0 +1,101 @@
+"""Provider attributes: validating them and allocating geneve VNIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import Segment
+from neutrino.settings import Settings
+
+NETWORK_TYPES = ("geneve", "flat", "vlan")
+MAX_VLAN = 4094
+MAX_VNI = 2**24 - 1
+
+
+@dataclass(frozen=True)
+class SegmentRequest:
+    network_type: str
+    physical_network: str | None
+    segmentation_id: int | None
+
+
+def segment_request(body: dict[str, Any]) -> SegmentRequest:
+    """Validate the provider attributes of a network create (defaults to a geneve network)."""
+    net_type = body.get("provider:network_type") or "geneve"
+    physnet = body.get("provider:physical_network") or None
+    seg_id = body.get("provider:segmentation_id")
+    if net_type not in NETWORK_TYPES:
+        raise errors.InvalidInput(f"network_type value '{net_type}' not supported")
+    if net_type == "geneve":
+        if physnet:
+            raise errors.InvalidInput("provider:physical_network specified for geneve network")
+        _check_range(seg_id, 1, MAX_VNI, "geneve")
+    elif net_type == "flat":
+        if not physnet:
+            raise errors.InvalidInput("physical_network required for flat provider network")
+        if seg_id is not None:
+            raise errors.InvalidInput("provider:segmentation_id specified for flat network")
+    else:
+        if not physnet:
+            raise errors.InvalidInput("physical_network required for VLAN provider network")
+        if seg_id is None:
+            raise errors.InvalidInput("segmentation_id required for VLAN provider network")
+        _check_range(seg_id, 1, MAX_VLAN, "vlan")
+    return SegmentRequest(net_type, physnet, seg_id)
+
+
+def _check_range(seg_id: int | None, low: int, high: int, kind: str) -> None:
+    if seg_id is not None and not low <= seg_id <= high:
+        raise errors.InvalidInput(
+            f"segmentation_id out of range ({low} through {high}) for {kind} network"
+        )
+
+
+def segment_key(req: SegmentRequest) -> str:
+    """Unique per physical binding: one flat network per physnet, one VLAN id per physnet."""
+    if req.network_type == "geneve":
+        return f"geneve:{req.segmentation_id}"
+    if req.network_type == "flat":
+        return f"flat:{req.physical_network}"
+    return f"vlan:{req.physical_network}:{req.segmentation_id}"
+
+
+def build_segment(session: Session, req: SegmentRequest, settings: Settings) -> SegmentRequest:
+    """Fill in a geneve VNI when none was asked for, and refuse a binding already taken."""
+    if req.network_type == "geneve" and req.segmentation_id is None:
+        req = SegmentRequest("geneve", None, _free_vni(session, settings))
+    taken = session.scalar(select(Segment.id).where(Segment.segment_key == segment_key(req)))
+    if taken:
+        raise errors.SegmentationIdInUse(_in_use_message(req))
+    return req
+
+
+def _in_use_message(req: SegmentRequest) -> str:
+    if req.network_type == "flat":
+        return (f"Unable to create the flat network. Physical network "
+                f"{req.physical_network} is in use.")
+    return (f"Unable to create the network. The {req.network_type} segmentation id "
+            f"{req.segmentation_id} is in use" +
+            (f" on physical network {req.physical_network}." if req.physical_network else "."))
+
+
+def _free_vni(session: Session, settings: Settings) -> int:
+    low, high = settings.geneve_vni_range
+    used = session.scalars(
+        select(Segment.segmentation_id)
+        .where(Segment.network_type == "geneve", Segment.segmentation_id.between(low, high))
+        .order_by(Segment.segmentation_id)
+    )
+    candidate = low
+    for vni in used:
+        if vni != candidate:
+            break
+        candidate += 1
+    if candidate > high:
+        raise errors.NoNetworkAvailable()
+    return candidate

@@ -1,0 +1,242 @@
+"""Subnets: address plans (cidr, gateway, pools) and the DHCP options OVN serves."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.engine import Database
+from neutrino.db.models import IpAllocation, Port, Subnet
+from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services.common import (
+    Waker,
+    apply_simple_updates,
+    bump_revision,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.networks import get_network_row, visible
+from neutrino.settings import Settings
+
+IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
+UPDATABLE = {
+    "name": "name",
+    "description": "description",
+    "enable_dhcp": "enable_dhcp",
+    "gateway_ip": "gateway_ip",
+    "dns_nameservers": "dns_nameservers",
+    "host_routes": "host_routes",
+}
+
+
+def subnet_dict(subnet: Subnet) -> dict[str, Any]:
+    return {
+        **standard_fields(subnet),
+        "network_id": subnet.network_id,
+        "ip_version": subnet.ip_version,
+        "cidr": subnet.cidr,
+        "gateway_ip": subnet.gateway_ip,
+        "allocation_pools": [{"start": s, "end": e} for s, e in subnet.allocation_pools],
+        "enable_dhcp": subnet.enable_dhcp,
+        "dns_nameservers": list(subnet.dns_nameservers),
+        "host_routes": list(subnet.host_routes),
+        "ipv6_ra_mode": subnet.ipv6_ra_mode,
+        "ipv6_address_mode": subnet.ipv6_address_mode,
+        "subnetpool_id": None,
+        "service_types": [],
+    }
+
+
+def is_auto_address(subnet: Subnet) -> bool:
+    """SLAAC and DHCPv6-stateless subnets give ports EUI-64 addresses, not IPAM picks."""
+    return subnet.ip_version == 6 and subnet.ipv6_address_mode in ("slaac", "dhcpv6-stateless")
+
+
+def get_subnet_row(session: Session, ctx: Context, subnet_id: str) -> Subnet:
+    subnet = session.get(Subnet, subnet_id)
+    if subnet is None or not visible(ctx, subnet.network):
+        raise errors.SubnetNotFound(subnet_id)
+    return subnet
+
+
+class SubnetService:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+        self._rng = random.SystemRandom()
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [subnet_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
+        net = get_network_row(session, ctx, body["network_id"])
+        version = body["ip_version"]
+        cidr = ipam.parse_cidr(body["cidr"], version)
+        self._check_overlap(net.subnets, str(cidr), net.id)
+        ra_mode, addr_mode = _ipv6_modes(version, body)
+        # An absent gateway_ip means the first address; an explicit null means none.
+        gateway = ipam.validate_gateway(cidr, body.get("gateway_ip", ipam.default_gateway(cidr)))
+        pools = body.get("allocation_pools")
+        pools = ipam.validate_allocation_pools(
+            cidr, [(p["start"], p["end"]) for p in pools], gateway
+        ) if pools else ipam.default_allocation_pools(cidr, gateway)
+        subnet = Subnet(
+            id=new_id(),
+            network_id=net.id,
+            name=body["name"],
+            description=body["description"],
+            ip_version=version,
+            cidr=str(cidr),
+            gateway_ip=gateway,
+            enable_dhcp=body["enable_dhcp"],
+            ipv6_ra_mode=ra_mode,
+            ipv6_address_mode=addr_mode,
+            dns_nameservers=_nameservers(body["dns_nameservers"], version),
+            host_routes=_host_routes(body["host_routes"], version),
+            allocation_pools=[list(p) for p in pools],
+            dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, self._rng),
+        )
+        stamp_new(subnet, body.get("project_id") or ctx.project_id)
+        set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
+        session.add(subnet)
+        session.flush()
+        record_entry(session, ResourceType.SUBNET, subnet.id, Operation.CREATE,
+                     {ResourceType.NETWORK: [net.id]})
+        return subnet
+
+    @staticmethod
+    def _check_overlap(existing: list[Subnet], cidr: str, net_id: str) -> None:
+        for other in existing:
+            if ipam.cidrs_overlap(other.cidr, cidr):
+                raise errors.InvalidInput(
+                    f"Requested subnet with cidr: {cidr} for network: {net_id} overlaps "
+                    "with another subnet"
+                )
+
+    def get(self, ctx: Context, subnet_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return subnet_dict(get_subnet_row(session, ctx, subnet_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            rows = select_page(session, select(Subnet), Subnet, lambda s: s, _unwrap(query))
+            return _page([s for s in rows if ctx.is_admin or visible(ctx, s.network)], query)
+
+    def update(
+        self, ctx: Context, subnet_id: str, body: dict[str, Any], if_match: int | None
+    ) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            subnet = get_subnet_row(session, ctx, subnet_id)
+            check_revision(subnet, if_match)
+            self._normalise_update(subnet, body)
+            dhcp_before = subnet.enable_dhcp
+            changed = apply_simple_updates(subnet, body, UPDATABLE)
+            if "allocation_pools" in body and body["allocation_pools"] != subnet.allocation_pools:
+                subnet.allocation_pools = body["allocation_pools"]
+                changed = True
+            if changed:
+                bump_revision(session, subnet, ResourceType.SUBNET,
+                              {ResourceType.NETWORK: [subnet.network_id]})
+            if dhcp_before != subnet.enable_dhcp:
+                self._journal_ports_on(session, subnet)
+            return subnet_dict(subnet)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _normalise_update(self, subnet: Subnet, body: dict[str, Any]) -> None:
+        cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
+        if "gateway_ip" in body:
+            body["gateway_ip"] = ipam.validate_gateway(cidr, body["gateway_ip"])
+        gateway = body.get("gateway_ip", subnet.gateway_ip)
+        if "allocation_pools" in body:
+            pools = [(p["start"], p["end"]) for p in body["allocation_pools"]]
+            body["allocation_pools"] = [list(p) for p in (
+                ipam.validate_allocation_pools(cidr, pools, gateway)
+                if pools else ipam.default_allocation_pools(cidr, gateway))]
+        elif "gateway_ip" in body:
+            pools = [(s, e) for s, e in subnet.allocation_pools]
+            ipam.validate_allocation_pools(cidr, pools, gateway)
+        if "dns_nameservers" in body:
+            body["dns_nameservers"] = _nameservers(body["dns_nameservers"], subnet.ip_version)
+        if "host_routes" in body:
+            body["host_routes"] = _host_routes(body["host_routes"], subnet.ip_version)
+
+    @staticmethod
+    def _journal_ports_on(session: Session, subnet: Subnet) -> None:
+        """Ports refer to their subnet's DHCP_Options: toggling DHCP changes their rows too."""
+        ports = session.scalars(
+            select(Port).join(IpAllocation, IpAllocation.port_id == Port.id)
+            .where(IpAllocation.subnet_id == subnet.id).distinct()
+        )
+        for port in ports:
+            subnets = sorted({a.subnet_id for a in port.fixed_ips})
+            record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
+                         {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets})
+
+    def delete(self, ctx: Context, subnet_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            subnet = get_subnet_row(session, ctx, subnet_id)
+            check_revision(subnet, if_match)
+            if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
+                raise errors.SubnetInUse(subnet.id)
+            session.delete(subnet)
+            record_entry(session, ResourceType.SUBNET, subnet.id, Operation.DELETE,
+                         {ResourceType.NETWORK: [subnet.network_id]})
+
+        run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _ipv6_modes(version: int, body: dict[str, Any]) -> tuple[str | None, str | None]:
+    ra_mode, addr_mode = body.get("ipv6_ra_mode"), body.get("ipv6_address_mode")
+    if version == 4:
+        if ra_mode or addr_mode:
+            raise errors.InvalidInput("ipv6_ra_mode or ipv6_address_mode cannot be set when "
+                                      "enable_dhcp is set to False or ip_version is 4")
+        return None, None
+    for mode in (ra_mode, addr_mode):
+        if mode is not None and mode not in IPV6_MODES:
+            raise errors.InvalidInput(f"'{mode}' is not in {list(IPV6_MODES)}")
+    if ra_mode and addr_mode and ra_mode != addr_mode:
+        raise errors.InvalidInput(
+            f"ipv6_ra_mode set to '{ra_mode}' with ipv6_address_mode set to '{addr_mode}' is "
+            "not valid. If both attributes are set, they must be the same value"
+        )
+    return ra_mode, addr_mode or ra_mode
+
+
+def _nameservers(servers: list[str], version: int) -> list[str]:
+    result = [ipam.validate_nameserver(s, version) for s in servers]
+    if len(set(result)) != len(result):
+        raise errors.InvalidInput(f"Duplicate nameserver in {servers}")
+    return result
+
+
+def _host_routes(routes: list[dict[str, str]], version: int) -> list[dict[str, str]]:
+    return [ipam.validate_host_route(r, version) for r in routes]
+
+
+def _unwrap(query: ListQuery) -> ListQuery:
+    """Filter and sort on the rows' dicts but paginate after the visibility check."""
+    return ListQuery(filters=query.filters, tags=query.tags, sort=query.sort)
+
+
+def _page(rows: list[Subnet], query: ListQuery) -> list[dict[str, Any]]:
+    from neutrino.services.listing import paginate
+
+    return paginate([subnet_dict(s) for s in rows], query)

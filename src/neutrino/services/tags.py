@@ -1,0 +1,75 @@
+"""Tags on any resource (the standard-attr-tag extension); a tag change is a revision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.engine import Database
+from neutrino.journal.types import ResourceType
+from neutrino.services import networks, ports, subnets
+from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
+from neutrino.services.context import Context
+
+Getter = Callable[[Session, Context, str], Any]
+
+RESOURCES: dict[str, tuple[ResourceType, Getter, Callable[[Any], dict[str, list[str]]]]] = {
+    "networks": (ResourceType.NETWORK, networks.get_network_row, lambda r: {}),
+    "subnets": (ResourceType.SUBNET, subnets.get_subnet_row,
+                lambda r: {ResourceType.NETWORK: [r.network_id]}),
+    "ports": (ResourceType.PORT, ports.get_port_row, ports.journal_parents),
+}
+
+
+class TagNotFound(errors.NotFound):
+    def __init__(self, tag: str, resource_id: str) -> None:
+        super().__init__(f"Tag {tag} could not be found for resource {resource_id}.")
+
+
+class TagService:
+    def __init__(self, db: Database, wakeup: Waker) -> None:
+        self.db = db
+        self.wakeup = wakeup
+
+    def get_all(self, ctx: Context, collection: str, rid: str) -> list[str]:
+        _, getter, _ = RESOURCES[collection]
+        with self.db.read() as session:
+            return [t.tag for t in getter(session, ctx, rid).tags]
+
+    def check(self, ctx: Context, collection: str, rid: str, tag: str) -> None:
+        if tag not in self.get_all(ctx, collection, rid):
+            raise TagNotFound(tag, rid)
+
+    def replace(self, ctx: Context, collection: str, rid: str, tags: list[str]) -> list[str]:
+        return self._change(ctx, collection, rid, lambda current: list(tags))
+
+    def add(self, ctx: Context, collection: str, rid: str, tag: str) -> list[str]:
+        return self._change(ctx, collection, rid, lambda current: [*current, tag])
+
+    def remove(self, ctx: Context, collection: str, rid: str, tag: str) -> list[str]:
+        def without(current: list[str]) -> list[str]:
+            if tag not in current:
+                raise TagNotFound(tag, rid)
+            return [t for t in current if t != tag]
+
+        return self._change(ctx, collection, rid, without)
+
+    def _change(
+        self, ctx: Context, collection: str, rid: str,
+        change: Callable[[list[str]], list[str]],
+    ) -> list[str]:
+        rtype, getter, parents = RESOURCES[collection]
+
+        def txn(session: Session) -> list[str]:
+            row = getter(session, ctx, rid)
+            current = [t.tag for t in row.tags]
+            wanted = sorted(set(change(current)))
+            if wanted != current:
+                set_tags(row, rtype, wanted)
+                bump_revision(session, row, rtype, parents(row))
+            return wanted
+
+        return run_and_wake(self.db.write, self.wakeup, txn)

@@ -1,0 +1,114 @@
+"""Typed settings, parsed once from `NEUTRINO_*` environment variables at start-up.
+
+A bad value fails at start-up with the variable named; nothing reads the environment later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value neutrino cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class JournalSettings:
+    batch_size: int = 200
+    max_attempts: int = 5
+    backoff_initial: float = 0.1
+    backoff_max: float = 60.0
+    poll_interval: float = 1.0
+    lease_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path = Path(".neutrino")
+    bind: str = "127.0.0.1:9696"
+    db_url: str = ""
+    ovn_nb: str = ""
+    ovn_sb: str = ""
+    auth: str = "noauth"
+    default_project: str = "admin"
+    mac_prefix: str = "fa:16:3e"
+    geneve_vni_range: tuple[int, int] = (1, 65535)
+    geneve_overhead: int = 58
+    underlay_mtu: int = 1500
+    dns_servers: tuple[str, ...] = ()
+    dhcp_lease_time: int = 43200
+    journal: JournalSettings = field(default_factory=JournalSettings)
+
+    @property
+    def host(self) -> str:
+        return self.bind.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def ovn_dir(self) -> Path:
+        return self.state_dir / "ovn"
+
+    @property
+    def geneve_mtu(self) -> int:
+        return self.underlay_mtu - self.geneve_overhead
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    state_dir = Path(env.get("NEUTRINO_STATE_DIR", ".neutrino")).resolve()
+    bind = env.get("NEUTRINO_BIND", "127.0.0.1:9696")
+    _check_bind(bind)
+    auth = env.get("NEUTRINO_AUTH", "noauth")
+    if auth not in ("noauth", "keystone"):
+        raise SettingsError(f"NEUTRINO_AUTH must be 'noauth' or 'keystone', not {auth!r}")
+    sock_dir = state_dir / "ovn"
+    return Settings(
+        state_dir=state_dir,
+        bind=bind,
+        db_url=env.get("NEUTRINO_DB_URL", f"sqlite:///{state_dir / 'neutrino.db'}"),
+        ovn_nb=env.get("NEUTRINO_OVN_NB", f"unix:{sock_dir / 'ovnnb_db.sock'}"),
+        ovn_sb=env.get("NEUTRINO_OVN_SB", f"unix:{sock_dir / 'ovnsb_db.sock'}"),
+        auth=auth,
+        default_project=env.get("NEUTRINO_DEFAULT_PROJECT", "admin"),
+        mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
+        geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
+        underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
+        dns_servers=tuple(s for s in env.get("NEUTRINO_DNS_SERVERS", "").split(",") if s),
+        journal=JournalSettings(
+            batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
+            max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
+        ),
+    )
+
+
+def _check_bind(bind: str) -> None:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SettingsError(f"NEUTRINO_BIND must be HOST:PORT, not {bind!r}")
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be an integer, not {raw!r}") from None
+
+
+def _int_range(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(key)
+    if raw is None:
+        return default
+    low, sep, high = raw.partition(":")
+    if not sep or not low.isdigit() or not high.isdigit() or int(low) > int(high):
+        raise SettingsError(f"{key} must be LOW:HIGH, not {raw!r}")
+    return int(low), int(high)
