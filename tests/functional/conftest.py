@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-from neutrino.ovn.local import LocalOvn, down, up
+from neutrino.bootstrap import Neutrino, build
+from neutrino.ovn.local import LocalOvn
+from neutrino.settings import load_settings
 
 
-@pytest.fixture(scope="session")
-def local_ovn() -> Iterator[LocalOvn]:
-    """One NB/SB/northd for the whole session, torn down at the end."""
-    # Not tmp_path_factory: its paths can push the unix sockets past the ~107-byte limit.
-    directory = Path(tempfile.mkdtemp(prefix="nov", dir="/tmp"))
+@pytest.fixture()
+def neutrino(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+    """A started neutrino (fresh SQLite database, journal worker running) on the session OVN."""
+    settings = load_settings({
+        "NEUTRINO_STATE_DIR": str(tmp_path),
+        "NEUTRINO_OVN_NB": local_ovn.nb,
+        "NEUTRINO_OVN_SB": local_ovn.sb,
+        "NEUTRINO_DNS_SERVERS": "192.0.2.53,2001:db8::53",
+    })
+    app = build(settings)
+    app.start()
     try:
-        yield up(directory)
+        yield app
     finally:
-        down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+        app.stop()
+
+
+@pytest.fixture()
+def api(neutrino: Neutrino) -> Iterator[TestClient]:
+    with TestClient(neutrino.app) as client:
+        yield client

@@ -163,7 +163,7 @@ class _ReadTableCommand(command.ReadOnlyCommand):
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         rows = self.api.idl.tables[self.table].rows.values()
-        self.result = [dict(_plain_columns(row), _uuid=str(row.uuid)) for row in rows]
+        self.result = [_all_columns(row) for row in rows]
 
 
 class _PlanCommand(command.BaseCommand):
@@ -353,6 +353,18 @@ def _plain_columns(row: Any) -> dict[str, Any]:
         if column.type.is_optional() and not column.type.is_map():
             value = value[0] if value else None
         values[name] = value
+    return values
+
+
+def _all_columns(row: Any) -> dict[str, Any]:
+    """Plain columns plus references as uuid strings (a set as a list), and `_uuid`."""
+    values = _plain_columns(row)
+    for name, column in row._table.columns.items():
+        if column.type.key.ref_table is None:
+            continue
+        uuids = [str(r.uuid) for r in getattr(row, name)]
+        values[name] = (uuids[0] if uuids else None) if column.type.n_max == 1 else uuids
+    values["_uuid"] = str(row.uuid)
     return values
 
 
