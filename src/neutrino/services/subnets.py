@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.engine import Database
-from neutrino.db.models import IpAllocation, Port, Subnet
+from neutrino.db.models import IpAllocation, Network, Port, Subnet
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
@@ -135,8 +135,13 @@ class SubnetService:
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         with self.db.read() as session:
-            rows = select_page(session, select(Subnet), Subnet, lambda s: s, _unwrap(query))
-            return _page([s for s in rows if ctx.is_admin or visible(ctx, s.network)], query)
+            stmt = select(Subnet)
+            if not ctx.is_admin:
+                stmt = stmt.join(Network).where(
+                    (Network.project_id == ctx.project_id) | Network.shared
+                    | Network.router_external
+                )
+            return select_page(session, stmt, Subnet, subnet_dict, query)
 
     def update(
         self, ctx: Context, subnet_id: str, body: dict[str, Any], if_match: int | None
@@ -230,13 +235,3 @@ def _nameservers(servers: list[str], version: int) -> list[str]:
 def _host_routes(routes: list[dict[str, str]], version: int) -> list[dict[str, str]]:
     return [ipam.validate_host_route(r, version) for r in routes]
 
-
-def _unwrap(query: ListQuery) -> ListQuery:
-    """Filter and sort on the rows' dicts but paginate after the visibility check."""
-    return ListQuery(filters=query.filters, tags=query.tags, sort=query.sort)
-
-
-def _page(rows: list[Subnet], query: ListQuery) -> list[dict[str, Any]]:
-    from neutrino.services.listing import paginate
-
-    return paginate([subnet_dict(s) for s in rows], query)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./dev.sh run    install what is needed, start a local OVN and serve the API on :9696
+#   ./dev.sh test   install what is needed (test extras too), then lint and run every test
+# Works on a fresh Debian 12 (Python 3.11): system packages come from apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${NEUTRINO_VENV:-.venv}
+APT_PACKAGES=(ovn-central ovn-host python3-venv)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+system_packages() {
+    local missing=()
+    command -v ovn-northd >/dev/null || missing+=(ovn-central)
+    command -v ovn-controller >/dev/null || missing+=(ovn-host)
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]} with apt-get" >&2
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}"
+    fi
+    # The Debian packages start system-wide OVN services; neutrino runs its own, so stop
+    # them to keep the machine quiet (ignored where systemd is not running).
+    as_root systemctl disable --now ovn-central ovn-host >/dev/null 2>&1 || true
+}
+
+python_env() {
+    local extras=$1 stamp="$VENV/.installed-$1"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e ".[$extras]"
+        touch "$stamp"
+    fi
+}
+
+case "${1:-}" in
+    run)
+        system_packages
+        python_env server
+        exec "$VENV/bin/neutrino" serve --local-ovn
+        ;;
+    test)
+        system_packages
+        python_env test
+        "$VENV/bin/ruff" check src tests bench
+        exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"
+        ;;
+    *)
+        echo "usage: $0 run|test [pytest args]" >&2
+        exit 2
+        ;;
+esac
