@@ -167,3 +167,24 @@ def test_port_defaults_and_ipv6_slaac(api):
     assert port["port_security_enabled"] is True
     listed = api.get(f"/v2.0/ports?fixed_ips=ip_address={by_subnet[v4['id']]}").json()["ports"]
     assert [p["id"] for p in listed] == [port["id"]]
+
+
+def test_provider_bindings_are_unique(api):
+    _post(api, "networks", {"provider:network_type": "flat",
+                            "provider:physical_network": "uniq-phys"})
+    _fault(api.post("/v2.0/networks", json={"network": {
+        "provider:network_type": "flat", "provider:physical_network": "uniq-phys"}}),
+        409, "SegmentationIdInUse")
+    _post(api, "networks", {"provider:network_type": "vlan",
+                            "provider:physical_network": "uniq-phys",
+                            "provider:segmentation_id": 7})
+    _fault(api.post("/v2.0/networks", json={"network": {
+        "provider:network_type": "vlan", "provider:physical_network": "uniq-phys",
+        "provider:segmentation_id": 7}}), 409, "SegmentationIdInUse")
+    _fault(api.post("/v2.0/networks", json={"network": {
+        "provider:network_type": "vlan", "provider:physical_network": "uniq-phys",
+        "provider:segmentation_id": 4095}}), 400, "InvalidInput")
+    first = _post(api, "networks", {"name": "g1"})
+    second = _post(api, "networks", {"name": "g2"})
+    assert first["provider:segmentation_id"] != second["provider:segmentation_id"]
+    _fault(api.post("/v2.0/networks", json={"network": {"mtu": 9000}}), 400, "InvalidInput")

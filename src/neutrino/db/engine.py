@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -65,6 +66,10 @@ class Database:
         self._writer = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
         self._reader = sessionmaker(engine.execution_options(write=False), expire_on_commit=False)
         self._max_retries = max_retries
+        # SQLite has one writer at a time and its busy handler polls with sleeps of up to
+        # 100 ms, which starves waiting writers under load. In one process a lock hands the
+        # database to the next writer as soon as it is free.
+        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -74,7 +79,7 @@ class Database:
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """One write transaction, committed on success (no retry)."""
-        with mapped_db_errors(), self._writer() as session, session.begin():
+        with self._write_lock, mapped_db_errors(), self._writer() as session, session.begin():
             yield session
 
     def write(self, fn: Callable[[Session], T]) -> T:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import Network, Port, Subnet
@@ -15,12 +17,19 @@ from neutrino.ovn.translate.inputs import (
     SubnetFacts,
 )
 
+CHUNK = 500  # ids per IN (...) query
 
-def load_network(session: Session, network_id: str) -> NetworkFacts | None:
-    net = session.get(Network, network_id)
-    if net is None:
-        return None
-    return network_facts(net)
+
+def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: ignore[type-arg]
+    found = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        found.extend(session.scalars(select(model).where(model.id.in_(chunk))))
+    return found
+
+
+def load_networks(session: Session, ids: Sequence[str]) -> dict[str, NetworkFacts]:
+    return {net.id: network_facts(net) for net in _rows(session, Network, ids)}
 
 
 def network_facts(net: Network) -> NetworkFacts:
@@ -37,11 +46,8 @@ def network_facts(net: Network) -> NetworkFacts:
     )
 
 
-def load_subnet(session: Session, subnet_id: str) -> SubnetFacts | None:
-    subnet = session.get(Subnet, subnet_id)
-    if subnet is None:
-        return None
-    return subnet_facts(subnet)
+def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]:
+    return {subnet.id: subnet_facts(subnet) for subnet in _rows(session, Subnet, ids)}
 
 
 def subnet_facts(subnet: Subnet) -> SubnetFacts:
@@ -61,12 +67,11 @@ def subnet_facts(subnet: Subnet) -> SubnetFacts:
     )
 
 
-def load_port(session: Session, port_id: str) -> PortFacts | None:
-    port = session.get(Port, port_id)
-    if port is None:
-        return None
-    subnets = {s.id: s for s in session.get(Network, port.network_id).subnets}
-    return port_facts(port, subnets)
+def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
+    ports = _rows(session, Port, ids)
+    subnet_ids = sorted({a.subnet_id for port in ports for a in port.fixed_ips})
+    subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids)}
+    return {port.id: port_facts(port, subnets) for port in ports}
 
 
 def port_facts(port: Port, subnets: dict[str, Subnet]) -> PortFacts:

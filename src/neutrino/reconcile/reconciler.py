@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,29 +21,19 @@ from neutrino.reconcile import facts
 
 @dataclass(frozen=True)
 class _Translator:
-    present: Callable[[Session, str, TranslateConfig], DesiredState | None]
+    """How one resource type is loaded (in bulk) and translated, present or absent."""
+
+    load: Callable[[Session, Sequence[str]], Mapping[str, Any]]
+    present: Callable[[Any, TranslateConfig], DesiredState]
     absent: Callable[[str], DesiredState]
 
 
-def _network(session: Session, rid: str, _config: TranslateConfig) -> DesiredState | None:
-    loaded = facts.load_network(session, rid)
-    return build_network(loaded) if loaded else None
-
-
-def _subnet(session: Session, rid: str, config: TranslateConfig) -> DesiredState | None:
-    loaded = facts.load_subnet(session, rid)
-    return build_subnet(loaded, config) if loaded else None
-
-
-def _port(session: Session, rid: str, _config: TranslateConfig) -> DesiredState | None:
-    loaded = facts.load_port(session, rid)
-    return build_port(loaded) if loaded else None
-
-
 TRANSLATORS: dict[ResourceType, _Translator] = {
-    ResourceType.NETWORK: _Translator(_network, build_network_absent),
-    ResourceType.SUBNET: _Translator(_subnet, build_subnet_absent),
-    ResourceType.PORT: _Translator(_port, build_port_absent),
+    ResourceType.NETWORK: _Translator(
+        facts.load_networks, lambda f, _c: build_network(f), build_network_absent),
+    ResourceType.SUBNET: _Translator(facts.load_subnets, build_subnet, build_subnet_absent),
+    ResourceType.PORT: _Translator(
+        facts.load_ports, lambda f, _c: build_port(f), build_port_absent),
 }
 
 
@@ -54,12 +45,18 @@ class Reconciler:
 
     def desired(self, refs: Sequence[ResourceRef]) -> list[DesiredState]:
         """The current database state of `refs`, translated (absent resources included)."""
+        loaded: dict[ResourceType, Mapping[str, Any]] = {}
         with self.db.read() as session:
-            return [self._desired_one(session, ref) for ref in refs]
+            for rtype in {ref.type for ref in refs}:
+                ids = [ref.id for ref in refs if ref.type == rtype]
+                loaded[rtype] = TRANSLATORS[rtype].load(session, ids)
+        return [self._translate(ref, loaded[ref.type].get(ref.id)) for ref in refs]
 
-    def _desired_one(self, session: Session, ref: ResourceRef) -> DesiredState:
+    def _translate(self, ref: ResourceRef, found: Any) -> DesiredState:
         translator = TRANSLATORS[ref.type]
-        return translator.present(session, ref.id, self.config) or translator.absent(ref.id)
+        if found is None:
+            return translator.absent(ref.id)
+        return translator.present(found, self.config)
 
     def apply(self, refs: Sequence[ResourceRef]) -> list[Plan]:
         """Make NB match the database for `refs`, in one OVSDB transaction."""

@@ -1,0 +1,464 @@
+"""Port-create benchmark: the neutrino API against raw ovsdbapp, on one throwaway OVN.
+
+Absolute numbers depend on the machine, so every API figure is also reported as a ratio
+against a baseline measured in the same run, against the same OVN NB: plain ovsdbapp
+inserting Logical_Switch_Ports with nothing in between (no HTTP, no SQL, no journal).
+
+Run with the virtualenv's interpreter; it prints one JSON document on stdout:
+
+    /tmp/venv/bin/python bench/port_create.py [--ports N] [--concurrency C] [--out FILE]
+
+Percentiles: `statistics.quantiles(values, n=100, method="inclusive")`, i.e. linear
+interpolation between the two nearest ranks (numpy's default "linear" method); p50 is the
+median. See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import queue
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from ovsdbapp.backend.ovs_idl import connection
+from ovsdbapp.schema.ovn_northbound import impl_idl
+
+from neutrino.ovn import local
+from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.local import LocalOvn
+
+SUBNET_CIDR = "10.0.0.0/16"
+HEALTH_TIMEOUT = 60.0  # seconds for the server to migrate its database and reach OVN NB
+SYNC_TIMEOUT = 120.0  # seconds for every API port of a phase to show up in NB
+HTTP_TIMEOUT = 60.0
+BATCH = 100
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99/max in milliseconds of `values` (seconds), by linear interpolation.
+
+    `statistics.quantiles(..., method="inclusive")` treats the sample as the whole
+    population, so p99 of 300 values lies between the 297th and 298th smallest values,
+    rather than being extrapolated beyond the largest one.
+    """
+    if not values:
+        return {}
+    if len(values) == 1:
+        values = values * 2  # quantiles() needs two points; every percentile is that value
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {
+        "p50_ms": _ms(cuts[49]),
+        "p95_ms": _ms(cuts[94]),
+        "p99_ms": _ms(cuts[98]),
+        "max_ms": _ms(max(values)),
+        "min_ms": _ms(min(values)),
+    }
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """numerator / denominator, or None when either figure is missing (or zero below)."""
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 3)
+
+
+# --- throwaway OVN and server --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def throwaway_ovn() -> Iterator[tuple[Path, LocalOvn]]:
+    """A private NB/SB/northd in a short /tmp directory, stopped and removed afterwards.
+
+    The directory is short on purpose: the unix sockets inside must stay under 107 bytes.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="nb", dir="/tmp"))
+    try:
+        yield directory, local.up(directory / "ovn")
+    finally:
+        local.down(directory / "ovn")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[str]:
+    """A real `neutrino serve` process on a free port; yields its base URL once healthy."""
+    port = _free_port()
+    env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
+               NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
+               NEUTRINO_OVN_SB=ovn.sb)
+    log_path = directory / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
+                                cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base, proc, log_path)
+        yield base
+    finally:
+        _stop_process(proc)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Block until /healthz answers 200 with NB connected, or fail with the server's log."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    with httpx.Client(base_url=base, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            with contextlib.suppress(httpx.TransportError):
+                response = client.get("/healthz")
+                if response.status_code == 200 and response.json().get("ovn_nb") == "connected":
+                    return
+            time.sleep(0.1)
+    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+    raise RuntimeError(f"neutrino serve did not become healthy (exit {proc.poll()}):\n{tail}")
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the server has not exited within 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+# --- NB visibility -------------------------------------------------------------------------
+
+
+class LspWatcher:
+    """Timestamps the moment each Logical_Switch_Port first appears in NB.
+
+    It holds its own IDL connection (independent of the server's) and uses the client's
+    `on_port_up` hook, which the IDL calls from its own thread for every LSP "create"
+    event, i.e. as soon as the NB update reaches this process: no polling, no table scans.
+    """
+
+    def __init__(self, nb: str) -> None:
+        self.first_seen: dict[str, float] = {}
+        self._client = NorthboundClient(nb, on_port_up=self._seen)
+
+    def __enter__(self) -> LspWatcher:
+        self._client.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _seen(self, name: str, up: bool) -> None:
+        # Later calls for the same port report `up` changes by ovn-northd; keep the first.
+        self.first_seen.setdefault(name, time.perf_counter())
+
+    def wait_for(self, names: list[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
+        """Wait until every name has been seen; return those still missing at the deadline."""
+        deadline = time.monotonic() + timeout
+        missing = [n for n in names if n not in self.first_seen]
+        while missing and time.monotonic() < deadline:
+            time.sleep(0.005)
+            missing = [n for n in missing if n not in self.first_seen]
+        return missing
+
+
+# --- API phases ----------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """What one API phase measured: when each port's request started and its 201 arrived."""
+
+    requests: dict[str, tuple[float, float]] = field(default_factory=dict)  # id -> (start, 201)
+    wall: float = 0.0
+
+    @property
+    def latencies(self) -> list[float]:
+        return [done - started for started, done in self.requests.values()]
+
+    @property
+    def started(self) -> float:
+        return min(started for started, _ in self.requests.values())
+
+
+def create_network(base: str) -> str:
+    """A network with a /16 subnet, large enough for every port of both phases."""
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
+        net = _post(client, "/v2.0/networks", {"network": {"name": "bench"}})["network"]
+        _post(client, "/v2.0/subnets", {"subnet": {
+            "network_id": net["id"], "cidr": SUBNET_CIDR, "ip_version": 4, "name": "bench"}})
+    return str(net["id"])
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=body)
+    if response.status_code != 201:
+        raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def create_port(client: httpx.Client, network_id: str, phase: Phase) -> None:
+    """POST one port; latency is request start to the 201 fully read."""
+    started = time.perf_counter()
+    port = _post(client, "/v2.0/ports", {"port": {"network_id": network_id}})["port"]
+    phase.requests[port["id"]] = (started, time.perf_counter())  # atomic under the GIL
+
+
+def run_sequential(base: str, network_id: str, count: int) -> Phase:
+    """One client, one request at a time: the latency a single caller sees."""
+    phase = Phase()
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
+        started = time.perf_counter()
+        for _ in range(count):
+            create_port(client, network_id, phase)
+        phase.wall = time.perf_counter() - started
+    return phase
+
+
+def run_concurrent(base: str, network_id: str, count: int, workers: int) -> Phase:
+    """`workers` threads, each with its own client, draining one shared queue of `count`."""
+    phase = Phase()
+    work: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(count):
+        work.put(i)
+    start = threading.Barrier(workers + 1)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
+            start.wait()
+            try:
+                while True:
+                    work.get_nowait()
+                    create_port(client, network_id, phase)
+            except queue.Empty:
+                return
+            except Exception as exc:  # reported by the main thread below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    phase.wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} concurrent requests failed; first: {errors[0]!r}")
+    return phase
+
+
+def api_figures(phase: Phase, count: int) -> dict[str, float]:
+    figures = percentiles(phase.latencies)
+    figures["throughput_per_s"] = round(count / phase.wall, 3)
+    figures["wall_s"] = round(phase.wall, 3)
+    return figures
+
+
+def sync_figures(phase: Phase, watcher: LspWatcher) -> dict[str, Any]:
+    """201 received -> LSP visible in NB, per port. Negative when NB was quicker than HTTP."""
+    missing = watcher.wait_for(list(phase.requests))
+    seen = {p: watcher.first_seen[p] for p in phase.requests if p in watcher.first_seen}
+    figures: dict[str, Any] = percentiles([t - phase.requests[p][1] for p, t in seen.items()])
+    figures["missing"] = len(missing)
+    # Time to converge: from the phase's first request until its last port was in NB.
+    figures["all_visible_after_phase_start_s"] = (
+        round(max(seen.values()) - phase.started, 3) if seen else None)
+    return figures
+
+
+# --- ovsdbapp baseline ---------------------------------------------------------------------
+
+
+def _lsp_columns(index: int) -> dict[str, Any]:
+    """Columns close to what ML2/OVN (and neutrino) write for a VM port."""
+    mac = f"fa:16:3e:{(index >> 16) & 255:02x}:{(index >> 8) & 255:02x}:{index & 255:02x}"
+    ip = f"10.1.{(index >> 8) & 255}.{index & 255}"
+    return {
+        "addresses": [f"{mac} {ip}"],
+        "port_security": [f"{mac} {ip}"],
+        "external_ids": {"neutron:port_name": "", "neutron:device_owner": "",
+                         "neutron:cidrs": f"{ip}/16", "neutron:revision_number": "1"},
+    }
+
+
+def _ovsdbapp_api(nb: str) -> impl_idl.OvnNbApiIdlImpl:
+    idl = connection.OvsdbIdl.from_server(nb, "OVN_Northbound")
+    conn = connection.Connection(idl, timeout=30)
+    return impl_idl.OvnNbApiIdlImpl(conn)
+
+
+def _timed_batches(api: impl_idl.OvnNbApiIdlImpl, count: int, batch: int) -> float:
+    """Insert `count` LSPs into a fresh switch, `batch` per transaction; return wall seconds.
+
+    Addresses go in as lsp_add columns (as ML2/OVN does): a separate lsp_set_addresses in the
+    same transaction could not look up the row, which is not committed yet.
+    """
+    switch = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
+    api.ls_add(switch).execute(check_error=True)
+    started = time.perf_counter()
+    for first in range(0, count, batch):
+        with api.transaction(check_error=True) as txn:
+            for i in range(first, min(first + batch, count)):
+                txn.add(api.lsp_add(switch, str(uuid.uuid4()), **_lsp_columns(i)))
+    return time.perf_counter() - started
+
+
+def baseline(nb: str, count: int) -> dict[str, float]:
+    """The same N LSPs written straight through ovsdbapp: per-LSP, per-100 and all-in-one."""
+    api = _ovsdbapp_api(nb)
+    try:
+        single = _timed_batches(api, count, 1)
+        batched_100 = _timed_batches(api, count, BATCH)
+        batched_all = _timed_batches(api, count, count)
+    finally:
+        api.ovsdb_connection.stop(timeout=5)
+    return {
+        "single_txn_per_lsp_ms": _ms(single / count),
+        "single_lsps_per_s": round(count / single, 3),
+        "batched_100_per_lsp_ms": _ms(batched_100 / count),
+        "batched_100_lsps_per_s": round(count / batched_100, 3),
+        "batched_all_per_lsp_ms": _ms(batched_all / count),
+        "batched_all_lsps_per_s": round(count / batched_all, 3),
+    }
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _nbctl(nb: str, *args: str) -> str:
+    return subprocess.run(["ovn-nbctl", f"--db={nb}", *args], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+
+
+def verify(nb: str, base: str, network_id: str, created: set[str], count: int) -> dict[str, Any]:
+    """Cross-check with ovn-nbctl (no IDL of ours involved) and with the API's own listing.
+
+    NB must hold exactly: every port the API lists on the bench network, in that network's
+    switch, plus the 3N baseline LSPs, and nothing else.
+    """
+    switch_ports = {line.split("(", 1)[1].rstrip(")")
+                    for line in _nbctl(nb, "lsp-list", f"neutron-{network_id}").splitlines()
+                    if "(" in line}
+    all_names = _nbctl(nb, "--bare", "--columns=name", "list", "Logical_Switch_Port").split()
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
+        listed = {p["id"] for p in client.get(
+            "/v2.0/ports", params={"network_id": network_id}).json()["ports"]}
+        journal = client.get("/healthz").json().get("journal")
+    expected_total = len(listed) + 3 * count
+    return {
+        "all_ports_in_nb": created <= switch_ports and switch_ports == listed
+        and len(all_names) == expected_total,
+        "nb_counts": {"api_ports_created": len(created), "api_ports_listed": len(listed),
+                      "lsps_in_api_switch": len(switch_ports), "lsps_total": len(all_names),
+                      "lsps_total_expected": expected_total},
+        "journal_states_at_end": journal,
+    }
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def run(count: int, workers: int) -> dict[str, Any]:
+    """Everything in one throwaway environment, torn down even when a step fails."""
+    with throwaway_ovn() as (directory, ovn), neutrino_server(directory, ovn) as base, \
+            LspWatcher(ovn.nb) as watcher:
+        network_id = create_network(base)
+        sequential = run_sequential(base, network_id, count)
+        sync_seq = sync_figures(sequential, watcher)
+        concurrent = run_concurrent(base, network_id, count, workers)
+        sync_conc = sync_figures(concurrent, watcher)
+        base_figures = baseline(ovn.nb, count)
+        created = set(sequential.requests) | set(concurrent.requests)
+        checks = verify(ovn.nb, base, network_id, created, count)
+    api_seq, api_conc = api_figures(sequential, count), api_figures(concurrent, count)
+    return {
+        "benchmark": "port_create", "ports": count, "concurrency": workers,
+        "machine": _machine(),
+        "api_sequential": api_seq, "api_concurrent": api_conc,
+        "sync_latency_sequential": sync_seq, "sync_latency_concurrent": sync_conc,
+        "baseline_ovsdbapp": base_figures,
+        "ratios": _ratios(api_seq, api_conc, sync_seq, base_figures),
+        **checks,
+    }
+
+
+def _ratios(api_seq: dict[str, float], api_conc: dict[str, float], sync_seq: dict[str, Any],
+            base: dict[str, float]) -> dict[str, float | None]:
+    """>1 for latencies means slower than the baseline; <1 for throughput means fewer/s."""
+    return {
+        "api_sequential_vs_single_txn": _ratio(api_seq["p50_ms"], base["single_txn_per_lsp_ms"]),
+        "api_sequential_throughput_vs_single":
+            _ratio(api_seq["throughput_per_s"], base["single_lsps_per_s"]),
+        "api_concurrent_throughput_vs_single":
+            _ratio(api_conc["throughput_per_s"], base["single_lsps_per_s"]),
+        "api_concurrent_throughput_vs_batched_100":
+            _ratio(api_conc["throughput_per_s"], base["batched_100_lsps_per_s"]),
+        "api_concurrent_throughput_vs_batched":
+            _ratio(api_conc["throughput_per_s"], base["batched_all_lsps_per_s"]),
+        "api_plus_sync_sequential_vs_single_txn": _ratio(
+            api_seq["p50_ms"] + sync_seq["p50_ms"] if sync_seq.get("p50_ms") is not None
+            else None, base["single_txn_per_lsp_ms"]),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    version = subprocess.run(["ovsdb-server", "--version"], capture_output=True, text=True,
+                             check=False).stdout.splitlines()
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "ovsdb_server": version[0] if version else None}
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ports", type=int, default=300, help="ports per phase (default 300)")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="client threads in the concurrent phase (default 16)")
+    parser.add_argument("--out", type=Path, help="also write the JSON document here")
+    args = parser.parse_args(argv)
+    if args.ports < 1 or args.concurrency < 1:
+        parser.error("--ports and --concurrency must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    document = json.dumps(run(args.ports, args.concurrency), indent=2)
+    if args.out:
+        args.out.write_text(document + "\n")
+    print(document)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
