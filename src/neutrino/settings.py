@@ -5,6 +5,7 @@ A bad value fails at start-up with the variable named; nothing reads the environ
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class Settings:
 
     @property
     def host(self) -> str:
-        return self.bind.rsplit(":", 1)[0]
+        return self.bind.rsplit(":", 1)[0].strip("[]")
 
     @property
     def port(self) -> int:
@@ -80,7 +81,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
-        dns_servers=tuple(s for s in env.get("NEUTRINO_DNS_SERVERS", "").split(",") if s),
+        dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
@@ -90,8 +91,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def _check_bind(bind: str) -> None:
     host, sep, port = bind.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not port.isascii() or not port.isdigit() or int(port) > 65535:
         raise SettingsError(f"NEUTRINO_BIND must be HOST:PORT, not {bind!r}")
+
+
+def _addresses(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    items = [item.strip() for item in env.get(key, "").split(",") if item.strip()]
+    try:
+        return tuple(str(ipaddress.ip_address(item)) for item in items)
+    except ValueError:
+        raise SettingsError(f"{key} must be a comma separated list of IP addresses, "
+                            f"not {env[key]!r}") from None
 
 
 def _int(env: Mapping[str, str], key: str, default: int) -> int:

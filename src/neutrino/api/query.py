@@ -78,7 +78,7 @@ def _limit(values: list[str] | None) -> int | None:
     if not values:
         return None
     raw = values[-1]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise errors.BadRequest(f"Limit must be an integer 0 or greater and not '{raw}'")
     return int(raw) or None
 

@@ -178,4 +178,4 @@ def retry_later(
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     """Exponential backoff with full jitter, so that retries of many entries spread out."""
     ceiling = min(maximum, initial * (2 ** max(attempt, 0)))
-    return random.uniform(initial / 2, max(ceiling, initial / 2))
+    return random.uniform(min(initial / 2, ceiling), ceiling)

@@ -118,6 +118,8 @@ class Plan:
 
 
 def revision_of(columns: Mapping[str, Any]) -> int | None:
-    ext = columns.get("external_ids") or {}
-    raw = ext.get(REVISION)
-    return int(raw) if raw is not None and str(raw).lstrip("-").isdigit() else None
+    raw = (columns.get("external_ids") or {}).get(REVISION)
+    try:
+        return int(str(raw), 10) if raw is not None else None
+    except ValueError:
+        return None  # a corrupted revision is simply unknown: the row gets rewritten

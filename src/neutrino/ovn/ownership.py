@@ -1,0 +1,45 @@
+"""Which NB rows are neutrino's, and of which resource: pure rules over row values.
+
+A row counts as ours only when both its name and its `neutron:` keys say so, so that rows
+other systems create in the same database are never reported or removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from neutrino.ovn import naming as n
+from neutrino.ovn.translate import networks, ports, subnets
+
+TABLES = (n.LS, n.LSP, n.DHCP)
+
+
+def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(resource type, resource id) of a row neutrino wrote, or None for a foreign row."""
+    rule = _RULES.get(table)
+    return rule(row, row.get("external_ids") or {}) if rule else None
+
+
+def _switch(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    network_id = n.network_id_from_switch(row.get("name", ""))
+    if network_id and n.NETWORK_NAME in ext and n.REVISION in ext:
+        return networks.RESOURCE, network_id
+    return None
+
+
+def _switch_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    # localnet ports belong to their network's switch, not to a Neutron port
+    if row.get("type") != "localnet" and n.NETWORK_NAME in ext and n.REVISION in ext:
+        return ports.RESOURCE, row["name"]
+    return None
+
+
+def _dhcp(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    # rows with a port_id are per-port options, which neutrino does not write
+    if n.DHCP_SUBNET_ID in ext and n.REVISION in ext and "port_id" not in ext:
+        return subnets.RESOURCE, ext[n.DHCP_SUBNET_ID]
+    return None
+
+
+_RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp}

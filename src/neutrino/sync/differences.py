@@ -1,0 +1,52 @@
+"""Plans read as differences an operator can understand: missing, extra, stale."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from neutrino.ovn.rows import Delete, Insert, Plan, Update
+
+
+class Kind(enum.StrEnum):
+    MISSING = "missing"  # the database has it, NB does not
+    EXTRA = "extra"  # NB has a row of ours that the database no longer has
+    STALE = "stale"  # both have it, but columns or the revision differ
+
+
+@dataclass(frozen=True)
+class Difference:
+    resource_type: str
+    resource_id: str
+    kind: Kind
+    row: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "kind": self.kind.value,
+            "row": self.row,
+            "detail": self.detail,
+        }
+
+
+def differences(plans: Iterable[Plan]) -> list[Difference]:
+    found = []
+    for plan in plans:
+        for op in plan.ops:
+            found.append(_difference(plan, op))
+    return found
+
+
+def _difference(plan: Plan, op: Insert | Update | Delete) -> Difference:
+    if isinstance(op, Insert):
+        kind, key, detail = Kind.MISSING, op.row.key, "not in OVN NB"
+    elif isinstance(op, Delete):
+        kind, key, detail = Kind.EXTRA, op.key, "in OVN NB but not in the database"
+    else:
+        changed = sorted([*op.columns, *op.refs])
+        kind, key, detail = Kind.STALE, op.key, "differs in " + ", ".join(changed)
+    return Difference(plan.resource_type, plan.resource_id, kind, str(key), detail)

@@ -1,0 +1,374 @@
+"""parse_create / parse_update against the NETWORK, SUBNET and PORT attribute specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from neutrino import errors
+from neutrino.api.attributes import (
+    NETWORK,
+    PORT,
+    SPECS,
+    SUBNET,
+    ResourceSpec,
+    parse_create,
+    parse_update,
+)
+
+NET_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "admin_state_up": True,
+    "shared": False,
+    "router:external": False,
+    "mtu": None,
+    "port_security_enabled": True,
+    "availability_zone_hints": [],
+}
+SUBNET_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "allocation_pools": None,
+    "enable_dhcp": True,
+    "dns_nameservers": [],
+    "host_routes": [],
+    "ipv6_ra_mode": None,
+    "ipv6_address_mode": None,
+    "subnetpool_id": None,
+}
+PORT_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "admin_state_up": True,
+    "device_id": "",
+    "device_owner": "",
+    "fixed_ips": None,
+    "allowed_address_pairs": [],
+    "extra_dhcp_opts": [],
+    "port_security_enabled": None,
+    "binding:host_id": "",
+    "binding:profile": {},
+    "binding:vnic_type": "normal",
+}
+SUBNET_BODY = {"network_id": NET_ID, "ip_version": 4, "cidr": "10.0.0.0/24"}
+PORT_BODY = {"network_id": NET_ID}
+
+
+def test_specs_by_collection() -> None:
+    assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT}
+    assert [(s.singular, s.collection) for s in SPECS.values()] == [
+        ("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
+    ]
+
+
+# --- parse_create: defaults and accepted values ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "body", "expected"),
+    [
+        pytest.param(NETWORK, {}, NETWORK_DEFAULTS, id="network-defaults"),
+        pytest.param(SUBNET, SUBNET_BODY, {**SUBNET_DEFAULTS, **SUBNET_BODY},
+                     id="subnet-defaults"),
+        pytest.param(PORT, PORT_BODY, {**PORT_DEFAULTS, **PORT_BODY}, id="port-defaults"),
+        pytest.param(
+            NETWORK,
+            {"name": "net1", "admin_state_up": "False", "shared": "true", "mtu": "1400"},
+            {**NETWORK_DEFAULTS, "name": "net1", "admin_state_up": False, "shared": True,
+             "mtu": 1400},
+            id="network-string-bool-and-int-accepted",
+        ),
+        pytest.param(
+            NETWORK,
+            {"provider:network_type": "vlan", "provider:physical_network": "physnet1",
+             "provider:segmentation_id": 101},
+            {**NETWORK_DEFAULTS, "provider:network_type": "vlan",
+             "provider:physical_network": "physnet1", "provider:segmentation_id": 101},
+            id="network-provider-attrs",
+        ),
+        pytest.param(
+            NETWORK,
+            {"mtu": None, "provider:network_type": None},
+            {**NETWORK_DEFAULTS, "provider:network_type": None},
+            id="network-nullables",
+        ),
+        pytest.param(
+            SUBNET,
+            {**SUBNET_BODY, "ip_version": "6", "cidr": "fd00::/64",
+             "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"},
+            {**SUBNET_DEFAULTS, **SUBNET_BODY, "ip_version": 6, "cidr": "fd00::/64",
+             "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"},
+            id="subnet-ipv6-string-version",
+        ),
+        pytest.param(
+            SUBNET,
+            {**SUBNET_BODY, "gateway_ip": None},
+            {**SUBNET_DEFAULTS, **SUBNET_BODY, "gateway_ip": None},
+            id="subnet-explicit-null-gateway-kept",
+        ),
+        pytest.param(
+            SUBNET,
+            {**SUBNET_BODY, "gateway_ip": "10.0.0.254"},
+            {**SUBNET_DEFAULTS, **SUBNET_BODY, "gateway_ip": "10.0.0.254"},
+            id="subnet-gateway",
+        ),
+        pytest.param(
+            SUBNET,
+            {**SUBNET_BODY, "allocation_pools": [{"start": "10.0.0.10", "end": "10.0.0.20"}],
+             "host_routes": [{"destination": "0.0.0.0/0", "nexthop": "10.0.0.2"}],
+             "dns_nameservers": ["8.8.8.8"], "enable_dhcp": "0"},
+            {**SUBNET_DEFAULTS, **SUBNET_BODY,
+             "allocation_pools": [{"start": "10.0.0.10", "end": "10.0.0.20"}],
+             "host_routes": [{"destination": "0.0.0.0/0", "nexthop": "10.0.0.2"}],
+             "dns_nameservers": ["8.8.8.8"], "enable_dhcp": False},
+            id="subnet-pools-routes-dns",
+        ),
+        pytest.param(
+            PORT,
+            {**PORT_BODY, "binding:profile": ""},
+            {**PORT_DEFAULTS, **PORT_BODY, "binding:profile": {}},
+            id="port-empty-string-profile",
+        ),
+        pytest.param(
+            PORT,
+            {**PORT_BODY, "binding:profile": None},
+            {**PORT_DEFAULTS, **PORT_BODY, "binding:profile": {}},
+            id="port-null-profile",
+        ),
+        pytest.param(
+            PORT,
+            {**PORT_BODY, "binding:profile": {"vtep-physical-switch": "psw"},
+             "fixed_ips": [{"subnet_id": "s1"}, {"ip_address": "10.0.0.5"}],
+             "allowed_address_pairs": [{"ip_address": "10.0.0.200"}],
+             "port_security_enabled": "yes", "binding:vnic_type": "direct",
+             "mac_address": "fa:16:3e:00:00:01"},
+            {**PORT_DEFAULTS, **PORT_BODY, "binding:profile": {"vtep-physical-switch": "psw"},
+             "fixed_ips": [{"subnet_id": "s1"}, {"ip_address": "10.0.0.5"}],
+             "allowed_address_pairs": [{"ip_address": "10.0.0.200"}],
+             "port_security_enabled": True, "binding:vnic_type": "direct",
+             "mac_address": "fa:16:3e:00:00:01"},
+            id="port-full",
+        ),
+        pytest.param(
+            NETWORK,
+            {"tenant_id": "t1"},
+            {**NETWORK_DEFAULTS, "project_id": "t1"},
+            id="tenant-id-becomes-project-id",
+        ),
+        pytest.param(
+            NETWORK,
+            {"project_id": "p1"},
+            {**NETWORK_DEFAULTS, "project_id": "p1"},
+            id="project-id",
+        ),
+        pytest.param(
+            NETWORK,
+            {"project_id": "p1", "tenant_id": "p1"},
+            {**NETWORK_DEFAULTS, "project_id": "p1"},
+            id="project-and-tenant-equal-merged",
+        ),
+        pytest.param(
+            NETWORK,
+            {"tags": ["a", "b"]},
+            {**NETWORK_DEFAULTS, "tags": ["a", "b"]},
+            id="tags",
+        ),
+    ],
+)
+def test_parse_create(spec: ResourceSpec, body: dict[str, Any],
+                      expected: dict[str, Any]) -> None:
+    assert parse_create(spec, body) == expected
+
+
+def test_parse_create_absent_gateway_stays_absent() -> None:
+    assert "gateway_ip" not in parse_create(SUBNET, SUBNET_BODY)
+
+
+def test_parse_create_defaults_are_fresh_copies() -> None:
+    first = parse_create(PORT, PORT_BODY)
+    first["allowed_address_pairs"].append({"ip_address": "x"})
+    first["binding:profile"]["k"] = "v"
+    second = parse_create(PORT, PORT_BODY)
+    assert (second["allowed_address_pairs"], second["binding:profile"]) == ([], {})
+
+
+# --- parse_create: rejections ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "body", "message"),
+    [
+        pytest.param(SUBNET, {"ip_version": 4, "cidr": "10.0.0.0/24"},
+                     "Failed to parse request. Required attribute 'network_id' not specified",
+                     id="subnet-missing-network-id"),
+        pytest.param(SUBNET, {"network_id": NET_ID, "cidr": "10.0.0.0/24"},
+                     "Failed to parse request. Required attribute 'ip_version' not specified",
+                     id="subnet-missing-ip-version"),
+        pytest.param(SUBNET, {"network_id": NET_ID, "ip_version": 4},
+                     "Failed to parse request. Required attribute 'cidr' not specified",
+                     id="subnet-missing-cidr"),
+        pytest.param(PORT, {},
+                     "Failed to parse request. Required attribute 'network_id' not specified",
+                     id="port-missing-network-id"),
+        pytest.param(NETWORK, {"bogus": 1}, "Unrecognized attribute(s) 'bogus'",
+                     id="unknown"),
+        pytest.param(NETWORK, {"bogus": 1, "other": 2}, "Unrecognized attribute(s) 'bogus, other'",
+                     id="unknown-two"),
+        pytest.param(PORT, {**PORT_BODY, "gateway_ip": "10.0.0.1"},
+                     "Unrecognized attribute(s) 'gateway_ip'", id="subnet-attr-on-port"),
+        pytest.param(NETWORK, {"status": "ACTIVE"}, "Attribute 'status' not allowed in POST",
+                     id="network-status-read-only"),
+        pytest.param(PORT, {**PORT_BODY, "status": "DOWN"},
+                     "Attribute 'status' not allowed in POST", id="port-status-read-only"),
+        pytest.param(NETWORK, {"id": NET_ID}, "Attribute 'id' not allowed in POST",
+                     id="id-read-only"),
+        pytest.param(NETWORK, {"revision_number": 3},
+                     "Attribute 'revision_number' not allowed in POST", id="revision-read-only"),
+        pytest.param(PORT, {**PORT_BODY, "binding:vif_type": "ovs"},
+                     "Attribute 'binding:vif_type' not allowed in POST", id="vif-type-read-only"),
+        pytest.param(NETWORK, {"project_id": "p1", "tenant_id": "t1"},
+                     "'project_id' and 'tenant_id' do not match", id="project-tenant-mismatch"),
+    ],
+)
+def test_parse_create_rejects(spec: ResourceSpec, body: dict[str, Any], message: str) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse_create(spec, body)
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("spec", "body", "attr"),
+    [
+        (NETWORK, {"admin_state_up": "maybe"}, "admin_state_up"),
+        (NETWORK, {"admin_state_up": 1}, "admin_state_up"),
+        (NETWORK, {"admin_state_up": None}, "admin_state_up"),
+        (NETWORK, {"shared": "nope"}, "shared"),
+        (NETWORK, {"mtu": "x"}, "mtu"),
+        (NETWORK, {"mtu": True}, "mtu"),
+        (NETWORK, {"mtu": 14.5}, "mtu"),
+        (NETWORK, {"name": 5}, "name"),
+        (NETWORK, {"name": "x" * 256}, "name"),
+        (NETWORK, {"provider:segmentation_id": "abc"}, "provider:segmentation_id"),
+        (NETWORK, {"availability_zone_hints": "az1"}, "availability_zone_hints"),
+        (NETWORK, {"tags": "a"}, "tags"),
+        (SUBNET, {**SUBNET_BODY, "ip_version": 5}, "ip_version"),
+        (SUBNET, {**SUBNET_BODY, "ip_version": "four"}, "ip_version"),
+        (SUBNET, {**SUBNET_BODY, "network_id": "x" * 37}, "network_id"),
+        (SUBNET, {**SUBNET_BODY, "enable_dhcp": "sometimes"}, "enable_dhcp"),
+        (SUBNET, {**SUBNET_BODY, "ipv6_address_mode": "dhcp"}, "ipv6_address_mode"),
+        (SUBNET, {**SUBNET_BODY, "allocation_pools": [{"start": "10.0.0.2"}]},
+         "allocation_pools"),
+        (SUBNET, {**SUBNET_BODY, "allocation_pools": [{"start": "a", "end": "b", "x": "c"}]},
+         "allocation_pools"),
+        (SUBNET, {**SUBNET_BODY, "host_routes": ["0.0.0.0/0"]}, "host_routes"),
+        (SUBNET, {**SUBNET_BODY, "dns_nameservers": "8.8.8.8"}, "dns_nameservers"),
+        (SUBNET, {**SUBNET_BODY, "subnetpool_id": "pool-1"}, "subnetpool_id"),
+        (PORT, {**PORT_BODY, "binding:profile": "nope"}, "binding:profile"),
+        (PORT, {**PORT_BODY, "binding:profile": []}, "binding:profile"),
+        (PORT, {**PORT_BODY, "binding:vnic_type": "weird"}, "binding:vnic_type"),
+        (PORT, {**PORT_BODY, "fixed_ips": [{"subnet": "s1"}]}, "fixed_ips"),
+        (PORT, {**PORT_BODY, "fixed_ips": {"subnet_id": "s1"}}, "fixed_ips"),
+        (PORT, {**PORT_BODY, "allowed_address_pairs": [{"mac_address": "m"}]},
+         "allowed_address_pairs"),
+        (PORT, {**PORT_BODY, "port_security_enabled": "maybe"}, "port_security_enabled"),
+        (PORT, {**PORT_BODY, "extra_dhcp_opts": [{"opt_name": "a"}]}, "extra_dhcp_opts"),
+    ],
+)
+def test_parse_create_type_errors_name_the_attribute(
+    spec: ResourceSpec, body: dict[str, Any], attr: str
+) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse_create(spec, body)
+    assert exc.value.message.startswith(f"Invalid input for {attr}. Reason: ")
+
+
+def test_type_error_reason_is_the_converters() -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse_create(NETWORK, {"admin_state_up": "maybe"})
+    assert exc.value.message == (
+        "Invalid input for admin_state_up. Reason: 'maybe' cannot be converted to boolean."
+    )
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("true", True), ("True", True), ("TRUE", True), ("1", True), ("yes", True), ("on", True),
+     ("false", False), ("False", False), ("0", False), ("no", False), ("off", False),
+     (True, True), (False, False)],
+)
+def test_boolean_words(word: Any, value: bool) -> None:
+    assert parse_create(NETWORK, {"admin_state_up": word})["admin_state_up"] is value
+    assert parse_update(PORT, {"admin_state_up": word}) == {"admin_state_up": value}
+
+
+# --- parse_update ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "body", "expected"),
+    [
+        pytest.param(NETWORK, {}, {}, id="empty"),
+        pytest.param(NETWORK, {"name": "n2"}, {"name": "n2"}, id="only-given-no-defaults"),
+        pytest.param(NETWORK, {"admin_state_up": "False", "mtu": "9000"},
+                     {"admin_state_up": False, "mtu": 9000}, id="network-converted"),
+        pytest.param(NETWORK, {"provider:segmentation_id": None},
+                     {"provider:segmentation_id": None}, id="network-null-segmentation"),
+        pytest.param(SUBNET, {"gateway_ip": None}, {"gateway_ip": None}, id="subnet-null-gw"),
+        pytest.param(SUBNET, {"enable_dhcp": "false", "dns_nameservers": []},
+                     {"enable_dhcp": False, "dns_nameservers": []}, id="subnet-dhcp-dns"),
+        pytest.param(PORT, {"binding:profile": ""}, {"binding:profile": {}},
+                     id="port-empty-profile"),
+        pytest.param(PORT, {"port_security_enabled": None}, {"port_security_enabled": None},
+                     id="port-null-port-security"),
+        pytest.param(PORT, {"fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.9"}],
+                            "binding:host_id": "h1"},
+                     {"fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.9"}],
+                      "binding:host_id": "h1"}, id="port-fixed-ips-host"),
+    ],
+)
+def test_parse_update(spec: ResourceSpec, body: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert parse_update(spec, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "body", "message"),
+    [
+        pytest.param(PORT, {"network_id": NET_ID},
+                     "Cannot update read-only attribute network_id", id="port-network-id"),
+        pytest.param(SUBNET, {"cidr": "10.1.0.0/24"},
+                     "Cannot update read-only attribute cidr", id="subnet-cidr"),
+        pytest.param(SUBNET, {"ip_version": 6},
+                     "Cannot update read-only attribute ip_version", id="subnet-ip-version"),
+        pytest.param(SUBNET, {"ipv6_address_mode": "slaac"},
+                     "Cannot update read-only attribute ipv6_address_mode", id="subnet-v6-mode"),
+        pytest.param(NETWORK, {"status": "DOWN"},
+                     "Cannot update read-only attribute status", id="network-status"),
+        pytest.param(NETWORK, {"id": NET_ID},
+                     "Cannot update read-only attribute id", id="network-id"),
+        pytest.param(NETWORK, {"project_id": "p2"},
+                     "Cannot update read-only attribute project_id", id="project-id"),
+        pytest.param(NETWORK, {"tenant_id": "p2"},
+                     "Cannot update read-only attribute tenant_id", id="tenant-id"),
+        pytest.param(NETWORK, {"availability_zone_hints": ["az"]},
+                     "Cannot update read-only attribute availability_zone_hints",
+                     id="az-hints"),
+        pytest.param(NETWORK, {"tags": ["a"]},
+                     "Cannot update read-only attribute tags", id="tags"),
+        pytest.param(NETWORK, {"bogus": 1}, "Unrecognized attribute(s) 'bogus'", id="unknown"),
+        pytest.param(NETWORK, {"name": "ok", "bogus": 1}, "Unrecognized attribute(s) 'bogus'",
+                     id="unknown-with-valid"),
+        pytest.param(NETWORK, {"admin_state_up": "maybe"},
+                     "Invalid input for admin_state_up. Reason: "
+                     "'maybe' cannot be converted to boolean.", id="bad-bool"),
+        pytest.param(NETWORK, {"mtu": "x"},
+                     "Invalid input for mtu. Reason: 'x' is not an integer.", id="bad-mtu"),
+    ],
+)
+def test_parse_update_rejects(spec: ResourceSpec, body: dict[str, Any], message: str) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse_update(spec, body)
+    assert exc.value.message == message

@@ -1,0 +1,86 @@
+"""Journal ordering as data: the WAITS_FOR table and parent_ids checked against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pytest
+
+from neutrino.journal.dependencies import WAITS_FOR, UndeclaredDependency, parent_ids
+from neutrino.journal.types import ResourceType
+
+NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
+
+
+def test_waits_for_table_shape() -> None:
+    assert dict(WAITS_FOR) == {
+        NET: frozenset(),
+        SUBNET: frozenset({NET}),
+        PORT: frozenset({NET, SUBNET}),
+    }
+
+
+def test_every_resource_type_is_declared() -> None:
+    assert set(WAITS_FOR) == set(ResourceType)
+
+
+def test_waits_for_is_acyclic() -> None:
+    def reaches(start: ResourceType, target: ResourceType, seen: frozenset = frozenset()) -> bool:
+        return any(
+            p == target or (p not in seen and reaches(p, target, seen | {p}))
+            for p in WAITS_FOR[start]
+        )
+
+    assert [t for t in ResourceType if reaches(t, t)] == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "parents", "expected"),
+    [
+        pytest.param(NET, {}, [], id="network-no-parents"),
+        pytest.param(SUBNET, {}, [], id="subnet-empty"),
+        pytest.param(SUBNET, {NET: ["n1"]}, ["n1"], id="subnet-network"),
+        pytest.param(SUBNET, {NET: []}, [], id="subnet-empty-list"),
+        pytest.param(
+            PORT,
+            {NET: ["n1"], SUBNET: ["s2", "s1", "s2"]},
+            ["n1", "s1", "s2"],
+            id="port-sorted-unique",
+        ),
+        pytest.param(
+            PORT,
+            {SUBNET: ("b", "a"), NET: iter(["c", "a"])},
+            ["a", "b", "c"],
+            id="port-any-iterables-dedup-across-types",
+        ),
+        pytest.param(PORT, {NET: ["n1"]}, ["n1"], id="port-network-only"),
+    ],
+)
+def test_parent_ids(
+    resource_type: ResourceType,
+    parents: Mapping[ResourceType, Iterable[str]],
+    expected: list[str],
+) -> None:
+    assert parent_ids(resource_type, parents) == expected
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "parents", "named"),
+    [
+        pytest.param(NET, {NET: ["n1"]}, "network", id="network-waits-for-network"),
+        pytest.param(NET, {SUBNET: []}, "subnet", id="network-waits-for-subnet-even-empty"),
+        pytest.param(SUBNET, {PORT: ["p1"]}, "port", id="subnet-waits-for-port"),
+        pytest.param(SUBNET, {SUBNET: ["s1"], NET: ["n1"]}, "subnet", id="subnet-on-subnet"),
+        pytest.param(PORT, {PORT: ["p0"]}, "port", id="port-on-port"),
+        pytest.param(NET, {PORT: ["p"], SUBNET: ["s"]}, "port, subnet", id="names-sorted"),
+    ],
+)
+def test_parent_ids_undeclared(
+    resource_type: ResourceType,
+    parents: Mapping[ResourceType, Iterable[str]],
+    named: str,
+) -> None:
+    with pytest.raises(UndeclaredDependency) as exc:
+        parent_ids(resource_type, parents)
+    assert str(exc.value) == f"{resource_type} may not wait for {named}"
+    assert isinstance(exc.value, ValueError)

@@ -1,0 +1,168 @@
+"""load_settings: defaults, overrides, and bad values that fail naming the variable."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from neutrino.settings import JournalSettings, Settings, SettingsError, load_settings
+
+STATE = Path("/var/lib/neutrino-test")
+
+
+def expected(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "state_dir": STATE,
+        "bind": "127.0.0.1:9696",
+        "db_url": f"sqlite:///{STATE}/neutrino.db",
+        "ovn_nb": f"unix:{STATE}/ovn/ovnnb_db.sock",
+        "ovn_sb": f"unix:{STATE}/ovn/ovnsb_db.sock",
+        "auth": "noauth",
+        "default_project": "admin",
+        "mac_prefix": "fa:16:3e",
+        "geneve_vni_range": (1, 65535),
+        "geneve_overhead": 58,
+        "underlay_mtu": 1500,
+        "dns_servers": (),
+        "dhcp_lease_time": 43200,
+        "journal": JournalSettings(),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def test_defaults_from_empty_environment() -> None:
+    state = Path(".neutrino").resolve()
+    assert load_settings({}) == expected(
+        state_dir=state,
+        db_url=f"sqlite:///{state / 'neutrino.db'}",
+        ovn_nb=f"unix:{state / 'ovn' / 'ovnnb_db.sock'}",
+        ovn_sb=f"unix:{state / 'ovn' / 'ovnsb_db.sock'}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "settings"),
+    [
+        pytest.param({}, expected(), id="state-dir-only"),
+        pytest.param({"NEUTRINO_BIND": "0.0.0.0:8080"}, expected(bind="0.0.0.0:8080"),
+                     id="bind"),
+        pytest.param({"NEUTRINO_BIND": "[::1]:9696"}, expected(bind="[::1]:9696"),
+                     id="bind-ipv6"),
+        pytest.param({"NEUTRINO_AUTH": "keystone"}, expected(auth="keystone"), id="keystone"),
+        pytest.param({"NEUTRINO_AUTH": "noauth"}, expected(), id="noauth"),
+        pytest.param(
+            {"NEUTRINO_DB_URL": "postgresql://u@db/neutrino"},
+            expected(db_url="postgresql://u@db/neutrino"), id="db-url",
+        ),
+        pytest.param(
+            {"NEUTRINO_OVN_NB": "tcp:10.0.0.1:6641", "NEUTRINO_OVN_SB": "ssl:10.0.0.1:6642"},
+            expected(ovn_nb="tcp:10.0.0.1:6641", ovn_sb="ssl:10.0.0.1:6642"), id="ovn-remotes",
+        ),
+        pytest.param({"NEUTRINO_DEFAULT_PROJECT": "demo", "NEUTRINO_MAC_PREFIX": "fa:16:3f"},
+                     expected(default_project="demo", mac_prefix="fa:16:3f"),
+                     id="project-and-mac-prefix"),
+        pytest.param({"NEUTRINO_GENEVE_VNI_RANGE": "100:200"},
+                     expected(geneve_vni_range=(100, 200)), id="vni-range"),
+        pytest.param({"NEUTRINO_GENEVE_VNI_RANGE": "7:7"}, expected(geneve_vni_range=(7, 7)),
+                     id="vni-range-single"),
+        pytest.param({"NEUTRINO_UNDERLAY_MTU": "9000"}, expected(underlay_mtu=9000),
+                     id="underlay-mtu"),
+        pytest.param({"NEUTRINO_DNS_SERVERS": "8.8.8.8,fd00::53"},
+                     expected(dns_servers=("8.8.8.8", "fd00::53")), id="dns-servers"),
+        pytest.param({"NEUTRINO_DNS_SERVERS": ",8.8.8.8,,"},
+                     expected(dns_servers=("8.8.8.8",)), id="dns-servers-empty-items-dropped"),
+        pytest.param({"NEUTRINO_DNS_SERVERS": ""}, expected(), id="dns-servers-empty"),
+        pytest.param(
+            {"NEUTRINO_JOURNAL_BATCH_SIZE": "10", "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2"},
+            expected(journal=JournalSettings(batch_size=10, max_attempts=2)), id="journal",
+        ),
+    ],
+)
+def test_overrides(env: dict[str, str], settings: Settings) -> None:
+    assert load_settings({"NEUTRINO_STATE_DIR": str(STATE), **env}) == settings
+
+
+def test_relative_state_dir_is_resolved() -> None:
+    settings = load_settings({"NEUTRINO_STATE_DIR": "some/dir"})
+    assert settings.state_dir == Path("some/dir").resolve()
+    assert settings.state_dir.is_absolute()
+
+
+@pytest.mark.parametrize(
+    ("env", "host", "port", "ovn_dir", "geneve_mtu"),
+    [
+        ({}, "127.0.0.1", 9696, STATE / "ovn", 1442),
+        ({"NEUTRINO_BIND": "0.0.0.0:80", "NEUTRINO_UNDERLAY_MTU": "9000"},
+         "0.0.0.0", 80, STATE / "ovn", 8942),
+        ({"NEUTRINO_BIND": "::1:9697"}, "::1", 9697, STATE / "ovn", 1442),
+    ],
+)
+def test_derived_properties(env: dict[str, str], host: str, port: int, ovn_dir: Path,
+                            geneve_mtu: int) -> None:
+    settings = load_settings({"NEUTRINO_STATE_DIR": str(STATE), **env})
+    assert (settings.host, settings.port, settings.ovn_dir, settings.geneve_mtu) == (
+        host, port, ovn_dir, geneve_mtu,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("NEUTRINO_BIND", "9696", "NEUTRINO_BIND must be HOST:PORT, not '9696'"),
+        ("NEUTRINO_BIND", "localhost", "NEUTRINO_BIND must be HOST:PORT, not 'localhost'"),
+        ("NEUTRINO_BIND", ":9696", "NEUTRINO_BIND must be HOST:PORT, not ':9696'"),
+        ("NEUTRINO_BIND", "host:", "NEUTRINO_BIND must be HOST:PORT, not 'host:'"),
+        ("NEUTRINO_BIND", "host:http", "NEUTRINO_BIND must be HOST:PORT, not 'host:http'"),
+        ("NEUTRINO_BIND", "host:-1", "NEUTRINO_BIND must be HOST:PORT, not 'host:-1'"),
+        ("NEUTRINO_BIND", "", "NEUTRINO_BIND must be HOST:PORT, not ''"),
+        ("NEUTRINO_AUTH", "basic", "NEUTRINO_AUTH must be 'noauth' or 'keystone', not 'basic'"),
+        ("NEUTRINO_AUTH", "", "NEUTRINO_AUTH must be 'noauth' or 'keystone', not ''"),
+        ("NEUTRINO_AUTH", "Keystone",
+         "NEUTRINO_AUTH must be 'noauth' or 'keystone', not 'Keystone'"),
+        ("NEUTRINO_UNDERLAY_MTU", "big", "NEUTRINO_UNDERLAY_MTU must be an integer, not 'big'"),
+        ("NEUTRINO_UNDERLAY_MTU", "", "NEUTRINO_UNDERLAY_MTU must be an integer, not ''"),
+        ("NEUTRINO_UNDERLAY_MTU", "1500.0",
+         "NEUTRINO_UNDERLAY_MTU must be an integer, not '1500.0'"),
+        ("NEUTRINO_JOURNAL_BATCH_SIZE", "x",
+         "NEUTRINO_JOURNAL_BATCH_SIZE must be an integer, not 'x'"),
+        ("NEUTRINO_JOURNAL_MAX_ATTEMPTS", "5x",
+         "NEUTRINO_JOURNAL_MAX_ATTEMPTS must be an integer, not '5x'"),
+        ("NEUTRINO_GENEVE_VNI_RANGE", "100",
+         "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '100'"),
+        ("NEUTRINO_GENEVE_VNI_RANGE", "200:100",
+         "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '200:100'"),
+        ("NEUTRINO_GENEVE_VNI_RANGE", "a:b",
+         "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not 'a:b'"),
+        ("NEUTRINO_GENEVE_VNI_RANGE", "-1:5",
+         "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '-1:5'"),
+        ("NEUTRINO_GENEVE_VNI_RANGE", "1:",
+         "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '1:'"),
+    ],
+)
+def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"NEUTRINO_STATE_DIR": str(STATE), variable: value})
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize("value", ["8.8.8.8, 8.8.4.4", "8.8.8.8,dns.example.org"])
+def test_bad_dns_servers_fail_at_start_up(value: str) -> None:
+    env = {"NEUTRINO_STATE_DIR": str(STATE), "NEUTRINO_DNS_SERVERS": value}
+    try:
+        settings = load_settings(env)
+    except SettingsError as exc:
+        assert "NEUTRINO_DNS_SERVERS" in str(exc)
+        return
+    # Accepting the list is fine only if what was kept is a list of IP addresses.
+    for server in settings.dns_servers:
+        ipaddress.ip_address(server)
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:99999", "127.0.0.1:65536"])
+def test_out_of_range_bind_port_is_rejected(bind: str) -> None:
+    with pytest.raises(SettingsError, match="NEUTRINO_BIND"):
+        load_settings({"NEUTRINO_STATE_DIR": str(STATE), "NEUTRINO_BIND": bind})
