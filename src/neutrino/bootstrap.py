@@ -28,6 +28,7 @@ from neutrino.services.ports import PortService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
 from neutrino.settings import Settings
+from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
 OVSDB_TIMEOUT = 10.0
@@ -46,20 +47,26 @@ class Neutrino:
     subnets: SubnetService
     ports: PortService
     status_updates: queue.Queue[tuple[str, bool]]
+    sync: SyncRunner
     app: Starlette | None = None
+    startup_sync: dict[str, Any] | None = None
     _threads: tuple[threading.Thread, ...] = ()
     _stopping: threading.Event | None = None
 
     def start(self) -> None:
-        """Connect to OVN in the background and start the workers; the API never waits."""
+        """Connect to OVN in the background, sync, then start the workers; the API never waits."""
         self._stopping = threading.Event()
         self._threads = (
-            threading.Thread(target=self._connect_nb, name="nb-connect", daemon=True),
+            threading.Thread(target=self._connect_then_work, name="nb-connect", daemon=True),
             threading.Thread(target=self._apply_port_status, name="port-status", daemon=True),
         )
         for thread in self._threads:
             thread.start()
-        self.worker.start()
+
+    def _connect_then_work(self) -> None:
+        if self._connect_nb():
+            self._startup_sync()
+            self.worker.start()
 
     def stop(self) -> None:
         if self._stopping is not None:
@@ -68,17 +75,34 @@ class Neutrino:
         self.status_updates.put(("", False))
         self.nb.close()
 
-    def _connect_nb(self) -> None:
+    def _connect_nb(self) -> bool:
+        """Until connected (the initial NB dump is complete when this returns) or stopped."""
         delay = 0.5
         while self._stopping is not None and not self._stopping.is_set():
             try:
                 self.nb.connect()
-                self.wakeup.set()
-                return
+                return True
             except errors.BackendUnavailable as exc:
                 LOG.warning("OVN NB not reachable yet (%s); retrying in %.1fs", exc, delay)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, 10.0)
+        return False
+
+    def _startup_sync(self) -> None:
+        mode = self.settings.startup_sync
+        if mode == "off":
+            return
+        try:
+            report = self.sync.repair() if mode == "repair" else self.sync.compare()
+        except errors.NeutrinoError as exc:
+            LOG.error("start-up sync (%s) failed: %s", mode, exc)
+            self.startup_sync = {"mode": mode, "error": str(exc)}
+            return
+        self.startup_sync = report.summary()
+        for diff in report.differences:
+            LOG.warning("start-up sync: %s %s %s: %s %s", diff.kind, diff.resource_type,
+                        diff.resource_id, diff.row, diff.detail)
+        LOG.info("start-up sync: %s", self.startup_sync)
 
     def _apply_port_status(self) -> None:
         """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN."""
@@ -103,6 +127,7 @@ class Neutrino:
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
+        report["startup_sync"] = self.startup_sync
         if not self.nb.connected:
             report["status"] = "degraded"
         return report
@@ -130,6 +155,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         subnets=SubnetService(db, settings, wakeup),
         ports=PortService(db, settings, wakeup),
         status_updates=status_updates,
+        sync=SyncRunner(db, nb, reconciler),
     )
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,

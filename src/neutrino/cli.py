@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="start a local OVN in the state directory first")
     serve.set_defaults(func=_serve)
 
+    sync = sub.add_parser("sync", help="compare the database with OVN NB, and repair")
+    sync.add_argument("--mode", choices=("log", "repair"), default="log")
+    sync.add_argument("--resource-type", action="append", dest="types",
+                      choices=("network", "subnet", "port"),
+                      help="limit to these resource types (repeatable)")
+    sync.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sync.set_defaults(func=_sync)
+
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=_db)
@@ -80,6 +88,32 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         app.stop()
     return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from neutrino.bootstrap import build
+    from neutrino.sync import render
+    from neutrino.sync.runner import ORDER
+
+    app = build(load_settings())
+    types = [t for t in ORDER if not args.types or t.value in args.types]
+    console = Console(stderr=args.json)
+    try:
+        app.nb.connect()
+        if args.mode == "repair":
+            with render.progress_bar(console) as progress:
+                report = app.sync.repair(types, progress)
+        else:
+            report = app.sync.compare(types)
+    finally:
+        app.nb.close()
+    if args.json:
+        print(render.as_json(report))
+    else:
+        render.print_table(report, console)
+    return 1 if args.mode == "log" and report.differences else 0
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -41,6 +41,7 @@ class Settings:
     underlay_mtu: int = 1500
     dns_servers: tuple[str, ...] = ()
     dhcp_lease_time: int = 43200
+    startup_sync: str = "log"
     journal: JournalSettings = field(default_factory=JournalSettings)
 
     @property
@@ -66,9 +67,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     state_dir = Path(env.get("NEUTRINO_STATE_DIR", ".neutrino")).resolve()
     bind = env.get("NEUTRINO_BIND", "127.0.0.1:9696")
     _check_bind(bind)
-    auth = env.get("NEUTRINO_AUTH", "noauth")
-    if auth not in ("noauth", "keystone"):
-        raise SettingsError(f"NEUTRINO_AUTH must be 'noauth' or 'keystone', not {auth!r}")
+    auth = _choice(env, "NEUTRINO_AUTH", ("noauth", "keystone"), "noauth")
     sock_dir = state_dir / "ovn"
     return Settings(
         state_dir=state_dir,
@@ -82,11 +81,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
+        startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
         ),
     )
+
+
+def _choice(env: Mapping[str, str], key: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(key, default)
+    if value not in choices:
+        wanted = " or ".join(repr(c) for c in choices)
+        raise SettingsError(f"{key} must be {wanted}, not {value!r}")
+    return value
 
 
 def _check_bind(bind: str) -> None:

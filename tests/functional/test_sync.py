@@ -1,0 +1,165 @@
+"""`neutrino sync` against NB changed behind neutrino's back with ovn-nbctl."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nb_state import one, rows, wait_journal_idle
+from ovn_tools import nbctl
+from starlette.testclient import TestClient
+
+from neutrino.bootstrap import Neutrino, build
+from neutrino.ovn.local import LocalOvn, down, up
+from neutrino.settings import load_settings
+
+
+@pytest.fixture()
+def own_ovn() -> Iterator[LocalOvn]:
+    """An NB of this test's own: sync treats every neutrino-looking row as its business."""
+    directory = Path(tempfile.mkdtemp(prefix="nsy", dir="/tmp"))
+    try:
+        yield up(directory)
+    finally:
+        down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _env(ovn: LocalOvn, state: Path, **extra: str) -> dict[str, str]:
+    return {"NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
+            "NEUTRINO_OVN_SB": ovn.sb, **extra}
+
+
+@pytest.fixture()
+def app(own_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+    neutrino = build(load_settings(_env(own_ovn, tmp_path)))
+    neutrino.start()
+    try:
+        yield neutrino
+    finally:
+        neutrino.stop()
+
+
+def _post(client: TestClient, collection: str, body: dict) -> dict:
+    response = client.post(f"/v2.0/{collection}", json={collection[:-1]: body})
+    assert response.status_code == 201, response.text
+    return response.json()[collection[:-1]]
+
+
+def _topology(app: Neutrino) -> dict:
+    with TestClient(app.app) as client:
+        net = _post(client, "networks", {"name": "a"})
+        _post(client, "subnets", {"network_id": net["id"], "ip_version": 4,
+                                  "cidr": "10.90.0.0/24", "enable_dhcp": False})
+        lonely = _post(client, "networks", {"name": "b"})
+        dhcp_subnet = _post(client, "subnets", {"network_id": lonely["id"], "ip_version": 4,
+                                                "cidr": "10.91.0.0/24"})
+        gone, altered, kept = (_post(client, "ports", {"network_id": net["id"]})
+                               for _ in range(3))
+    wait_journal_idle(app)
+    return {"net": net, "subnet": dhcp_subnet, "gone": gone, "altered": altered,
+            "kept": kept}
+
+
+def _drift(ovn: LocalOvn, topo: dict) -> tuple[str, str]:
+    """Break NB as an operator or a bug might; returns (stray network id, foreign switch)."""
+    nbctl(ovn, "lsp-del", topo["gone"]["id"])
+    nbctl(ovn, "lsp-set-addresses", topo["altered"]["id"], "fa:16:3e:00:00:99 10.90.0.99")
+    dhcp = nbctl(ovn, "--bare", "--columns=_uuid", "find", "DHCP_Options",
+                 f"external_ids:subnet_id={topo['subnet']['id']}").strip()
+    nbctl(ovn, "destroy", "DHCP_Options", dhcp)
+    stray = str(uuid.uuid4())
+    nbctl(ovn, "ls-add", f"neutron-{stray}", "--", "set", "Logical_Switch", f"neutron-{stray}",
+          'external_ids:"neutron:network_name"=ghost',
+          'external_ids:"neutron:revision_number"=1')
+    nbctl(ovn, "ls-add", "someone-elses", "--", "lsp-add", "someone-elses", "theirs")
+    return stray, "someone-elses"
+
+
+def test_log_reports_exactly_the_drift_and_repair_fixes_only_that(app, own_ovn):
+    topo = _topology(app)
+    stray, foreign = _drift(own_ovn, topo)
+    before_kept = one(app, "Logical_Switch_Port", name=topo["kept"]["id"])
+
+    report = app.sync.compare()
+    found = {(d.kind.value, d.resource_type, d.resource_id) for d in report.differences}
+    assert found == {
+        ("missing", "port", topo["gone"]["id"]),
+        ("stale", "port", topo["altered"]["id"]),
+        ("missing", "subnet", topo["subnet"]["id"]),
+        ("extra", "network", stray),
+    }
+    stale = next(d for d in report.differences if d.kind.value == "stale")
+    assert "addresses" in stale.detail and "port_security" not in stale.detail
+
+    repaired = app.sync.repair()
+    assert repaired.repaired == 4
+    assert app.sync.compare().differences == []
+    assert app.sync.repair().repaired == 0
+
+    lsp = one(app, "Logical_Switch_Port", name=topo["altered"]["id"])
+    ip = topo["altered"]["fixed_ips"][0]["ip_address"]
+    assert lsp["addresses"] == [f"{topo['altered']['mac_address']} {ip}"]
+    one(app, "Logical_Switch_Port", name=topo["gone"]["id"])
+    one(app, "DHCP_Options", external_ids={"subnet_id": topo["subnet"]["id"]})
+    assert rows(app, "Logical_Switch", name=f"neutron-{stray}") == []
+    assert one(app, "Logical_Switch", name=foreign)["ports"]  # the foreign switch survives
+    assert one(app, "Logical_Switch_Port", name="theirs")
+    assert one(app, "Logical_Switch_Port", name=topo["kept"]["id"]) == before_kept
+
+
+def test_resources_the_journal_still_owes_are_left_to_it(app, own_ovn):
+    topo = _topology(app)
+    app.worker.stop()
+    with TestClient(app.app) as client:
+        response = client.put(f"/v2.0/ports/{topo['kept']['id']}",
+                              json={"port": {"name": "renamed"}})
+        assert response.status_code == 200
+    report = app.sync.compare()
+    assert report.left_to_journal == 1
+    assert report.differences == []
+
+
+def test_cli_log_exit_status_json_and_startup_repair(own_ovn, tmp_path):
+    first = build(load_settings(_env(own_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="off")))
+    first.start()
+    try:
+        topo = _topology(first)
+    finally:
+        first.stop()
+    nbctl(own_ovn, "lsp-del", topo["gone"]["id"])
+
+    env = dict(os.environ, **_env(own_ovn, tmp_path))
+    cli = [sys.executable, "-m", "neutrino.cli", "sync", "--mode", "log", "--json"]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    items = json.loads(done.stdout)["items"]
+    assert [(i["kind"], i["resource_id"]) for i in items] == [("missing", topo["gone"]["id"])]
+    ports_only = subprocess.run([*cli, "--resource-type", "network"], env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert ports_only.returncode == 0 and json.loads(ports_only.stdout)["items"] == []
+
+    second = build(load_settings(_env(own_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="repair")))
+    second.start()
+    try:
+        deadline = time.monotonic() + 20
+        while second.startup_sync is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert second.startup_sync["repaired"] == 1
+        with TestClient(second.app) as client:
+            assert client.get("/healthz").json()["startup_sync"]["differences"] == \
+                {"missing": 1}
+        one(second, "Logical_Switch_Port", name=topo["gone"]["id"])
+    finally:
+        second.stop()
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
