@@ -25,6 +25,7 @@ from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.context import Context
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
+from neutrino.services.security_groups import RuleService, SecurityGroupService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
 from neutrino.settings import Settings
@@ -159,7 +160,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     )
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
-                  "ports": neutrino.ports},
+                  "ports": neutrino.ports,
+                  "security_groups": SecurityGroupService(db, wakeup),
+                  "security_group_rules": RuleService(db, wakeup)},
         tags=TagService(db, wakeup),
         context_for=_noauth_context(settings),
         health=neutrino.health,

@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="compare the database with OVN NB, and repair")
     sync.add_argument("--mode", choices=("log", "repair"), default="log")
     sync.add_argument("--resource-type", action="append", dest="types",
-                      choices=("network", "subnet", "port"),
+                      choices=("network", "subnet", "port", "security_group",
+                               "security_group_rule"),
                       help="limit to these resource types (repeatable)")
     sync.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sync.set_defaults(func=_sync)

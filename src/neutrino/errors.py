@@ -8,9 +8,11 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   └── InvalidInput
     ├── NotAuthorized              403
     ├── NotFound                   404
-    │   └── ResourceNotFound (NetworkNotFound, SubnetNotFound, PortNotFound)
+    │   └── ResourceNotFound (Network…, Subnet…, Port…, SecurityGroup…, SecurityGroupRule…)
     ├── Conflict                   409
-    │   ├── InUse (NetworkInUse, SubnetInUse)
+    │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault)
+    │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
+    │   ├── AddressPairAndPortSecurityRequired
     │   ├── IpAddressInUse
     │   ├── IpAddressGenerationFailure
     │   ├── MacAddressInUse
@@ -149,3 +151,32 @@ class AddressPairAndPortSecurityRequired(Conflict):
     def __init__(self) -> None:
         super().__init__("Port Security must be enabled in order to have allowed address pairs "
                          "on a port.")
+
+
+class SecurityGroupNotFound(ResourceNotFound):
+    resource = "security group"
+
+
+class SecurityGroupRuleNotFound(ResourceNotFound):
+    resource = "security group rule"
+
+
+class SecurityGroupRuleExists(Conflict):
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"Security group rule already exists. Rule id is {rule_id}.")
+
+
+class SecurityGroupInUse(InUse):
+    def __init__(self, sg_id: str) -> None:
+        super().__init__(f"Security Group {sg_id} in use.")
+
+
+class SecurityGroupCannotRemoveDefault(InUse):
+    def __init__(self) -> None:
+        super().__init__("Insufficient rights for removing default security group.")
+
+
+class PortSecurityAndIPRequiredForSecurityGroups(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Port security must be enabled and port must have an IP address in "
+                         "order to use security groups.")

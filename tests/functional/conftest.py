@@ -21,6 +21,8 @@ def neutrino(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
         "NEUTRINO_OVN_NB": local_ovn.nb,
         "NEUTRINO_OVN_SB": local_ovn.sb,
         "NEUTRINO_DNS_SERVERS": "192.0.2.53,2001:db8::53",
+        # the session NB is shared by many tests' databases: a start-up sync is meaningless
+        "NEUTRINO_STARTUP_SYNC": "off",
     })
     app = build(settings)
     app.start()

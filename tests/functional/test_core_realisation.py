@@ -79,12 +79,17 @@ def test_network_subnets_and_port_are_realised(api, neutrino):
         "neutron:port_name": "vm1",
         "neutron:project_id": port["project_id"],
         "neutron:revision_number": "1",
-        "neutron:security_group_ids": "",
+        "neutron:security_group_ids": " ".join(port["security_groups"]),
         "neutron:subnet_pool_addr_scope4": "",
         "neutron:subnet_pool_addr_scope6": "",
         "neutron:vnic_type": "normal",
     }
     assert switch["ports"] == [lsp["_uuid"]]
+    assert len(port["security_groups"]) == 1  # the project's default group
+    default_group = one(neutrino, "Port_Group",
+                        external_ids={"neutron:security_group_id": port["security_groups"][0]})
+    assert default_group["ports"] == [lsp["_uuid"]]
+    assert lsp["_uuid"] in one(neutrino, "Port_Group", name="neutron_pg_drop")["ports"]
 
 
 def test_provider_networks_get_localnet_ports(api, neutrino):

@@ -8,7 +8,8 @@ from ovn_tools import delivered_to, trace, wait_sb_synced
 
 def _post(api, collection: str, body: dict) -> dict:
     singular = collection[:-1]
-    response = api.post(f"/v2.0/{collection}", json={singular: body})
+    path = collection.replace("_", "-")
+    response = api.post(f"/v2.0/{path}", json={singular: body})
     assert response.status_code == 201, response.text
     return response.json()[singular]
 
@@ -25,11 +26,22 @@ def _flow(src: dict, dst: dict, ip_src: str | None = None, eth_src: str | None =
     )
 
 
+def _open_group(api) -> str:
+    """A group that admits any IPv4 traffic: these tests are about port security alone."""
+    group = _post(api, "security_groups", {"name": "open"})
+    _post(api, "security_group_rules", {"security_group_id": group["id"],
+                                        "direction": "ingress", "ethertype": "IPv4"})
+    return group["id"]
+
+
 def test_two_ports_reach_each_other_and_spoofing_is_dropped(api, neutrino, local_ovn):
     net = _post(api, "networks", {"name": "trace-net"})
     _post(api, "subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.40.0.0/24"})
-    vm1 = _post(api, "ports", {"network_id": net["id"], "name": "vm1"})
+    group = _open_group(api)
+    vm1 = _post(api, "ports", {"network_id": net["id"], "name": "vm1",
+                               "security_groups": [group]})
     vm2 = _post(api, "ports", {"network_id": net["id"], "name": "vm2",
+                               "security_groups": [group],
                                "allowed_address_pairs": [{"ip_address": "10.40.0.250"}]})
     wait_journal_idle(neutrino)
     wait_sb_synced(local_ovn)

@@ -78,7 +78,7 @@ async def _versions(request: Request) -> JSONResponse:
 async def _v2_index(request: Request) -> JSONResponse:
     resources = [
         {"name": spec.singular, "collection": spec.collection,
-         "links": [{"href": f"{_base(request)}/v2.0/{spec.collection}", "rel": "self"}]}
+         "links": [{"href": f"{_base(request)}/v2.0/{spec.path}", "rel": "self"}]}
         for spec in attributes.SPECS.values()
     ]
     return JSONResponse({"resources": resources})
@@ -115,7 +115,7 @@ def _metrics(deps: ApiDeps) -> Callable[[Request], Any]:
 def _resource_routes(
     spec: attributes.ResourceSpec, service: ResourceService, deps: ApiDeps
 ) -> list[Route]:
-    coll = spec.collection
+    coll = spec.path
     handlers = _ResourceHandlers(spec, service, deps)
     return [
         Route(f"/v2.0/{coll}", handlers.list, methods=["GET"]),

@@ -35,14 +35,15 @@ class Attr:
 @dataclass(frozen=True)
 class ResourceSpec:
     singular: str
-    collection: str
+    collection: str  # the envelope key of lists and bulk bodies
     attrs: Mapping[str, Attr]
+    path: str  # the URL segment under /v2.0/
 
 
-def _spec(singular: str, collection: str, *attrs: Attr) -> ResourceSpec:
+def _spec(singular: str, collection: str, *attrs: Attr, named: bool = True,
+          path: str | None = None) -> ResourceSpec:
     common = (
         Attr("id", c.string(36), post=False),
-        Attr("name", c.string(), default="", put=True),
         Attr("description", c.string(), default="", put=True),
         Attr("project_id", c.string(), default=UNSET),
         Attr("tenant_id", c.string(), default=UNSET),
@@ -51,7 +52,10 @@ def _spec(singular: str, collection: str, *attrs: Attr) -> ResourceSpec:
         Attr("created_at", post=False),
         Attr("updated_at", post=False),
     )
-    return ResourceSpec(singular, collection, {a.name: a for a in common + attrs})
+    if named:
+        common += (Attr("name", c.string(), default="", put=True),)
+    attrs_by_name = {a.name: a for a in common + attrs}
+    return ResourceSpec(singular, collection, attrs_by_name, path or collection)
 
 
 _str_or_null = c.nullable(c.string())
@@ -123,9 +127,39 @@ PORT = _spec(
     Attr("binding:vnic_type", c.one_of(*VNIC_TYPES), default="normal", put=True),
     Attr("binding:vif_type", post=False),
     Attr("binding:vif_details", post=False),
+    Attr("security_groups", c.list_of(c.string(36)), default=None, put=True,
+         query=c.string()),
 )
 
-SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT)}
+SECURITY_GROUP = _spec(
+    "security_group",
+    "security_groups",
+    Attr("security_group_rules", post=False),
+    Attr("stateful", post=False, query=c.to_bool),
+    Attr("shared", post=False, query=c.to_bool),
+    path="security-groups",
+)
+
+_port_number = c.nullable(c.to_int)
+SECURITY_GROUP_RULE = _spec(
+    "security_group_rule",
+    "security_group_rules",
+    Attr("security_group_id", c.string(36), default=REQUIRED),
+    Attr("direction", c.one_of("ingress", "egress"), default=REQUIRED),
+    Attr("ethertype", c.one_of("IPv4", "IPv6"), default="IPv4"),
+    Attr("protocol", c.nullable(c.string(32)), default=None,
+         query=c.string(32)),
+    Attr("port_range_min", _port_number, default=None),
+    Attr("port_range_max", _port_number, default=None),
+    Attr("remote_ip_prefix", _str_or_null, default=None),
+    Attr("remote_group_id", c.nullable(c.string(36)), default=None),
+    Attr("normalized_cidr", post=False),
+    named=False,
+    path="security-group-rules",
+)
+
+SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
+                                            SECURITY_GROUP_RULE)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("provider", "Provider Network", "provider:* attributes of networks"),
     ("revision-if-match", "If-Match constraints based on revision_number",
      "If-Match: revision_number=N on updates and deletes"),
+    ("security-group", "security-group", "Security groups and their rules"),
     ("sorting", "Sorting support", "sort_key and sort_dir on lists"),
     ("standard-attr-description", "standard-attr-description", "description on resources"),
     ("standard-attr-revisions", "Resource revision numbers", "revision_number on resources"),

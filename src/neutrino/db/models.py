@@ -134,6 +134,11 @@ class Port(StandardAttrs, Base):
     allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     extra_dhcp_opts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
 
+    security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="PortSecurityGroup.position",
+    )
     fixed_ips: Mapped[list[IpAllocation]] = relationship(
         back_populates="port",
         lazy="selectin",
@@ -200,3 +205,75 @@ class JournalDependency(Base):
         ForeignKey("journal.seq", ondelete="CASCADE"), primary_key=True
     )
     resource_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True, index=True)
+
+
+class SecurityGroup(StandardAttrs, Base):
+    __tablename__ = "security_groups"
+
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    rules: Mapped[list[SecurityGroupRule]] = relationship(
+        back_populates="security_group",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        foreign_keys="SecurityGroupRule.security_group_id",
+        order_by="SecurityGroupRule.created_at",
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == SecurityGroup.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
+class DefaultSecurityGroup(Base):
+    """One `default` group per project; the primary key makes concurrent first uses safe."""
+
+    __tablename__ = "default_security_groups"
+
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("security_groups.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class SecurityGroupRule(Base):
+    __tablename__ = "security_group_rules"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("security_groups.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("security_groups.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+    security_group: Mapped[SecurityGroup] = relationship(
+        back_populates="rules", foreign_keys=[security_group_id]
+    )
+
+
+class PortSecurityGroup(Base):
+    __tablename__ = "port_security_groups"
+
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True
+    )
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("security_groups.id"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)

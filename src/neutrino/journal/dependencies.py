@@ -1,10 +1,12 @@
 """Journal ordering, declared as data.
 
 `WAITS_FOR` says which resources an entry names as its parents when it is recorded: a
-subnet waits for its network; a port for its network and the subnets of its addresses (its
-switch port refers to their DHCP_Options). The rule that makes deletes go in reverse is the
-same table read backwards, so the two can never disagree: a delete waits for every older
-unfinished entry that named the deleted resource as a parent (ports before their network).
+subnet waits for its network; a port for its network, the subnets of its addresses (its
+switch port refers to their DHCP_Options) and its security groups (it joins their
+Port_Groups); a rule for its group and its remote group. The rule that makes deletes go
+in reverse is the same table read backwards, so the two can never disagree: a delete
+waits for every older unfinished entry that named the deleted resource as a parent
+(ports before their network).
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from neutrino.journal.types import ResourceType
 WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
     ResourceType.NETWORK: frozenset(),
     ResourceType.SUBNET: frozenset({ResourceType.NETWORK}),
-    ResourceType.PORT: frozenset({ResourceType.NETWORK, ResourceType.SUBNET}),
+    ResourceType.PORT: frozenset(
+        {ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP}
+    ),
+    ResourceType.SECURITY_GROUP: frozenset(),
+    # a rule's ACL lives in its group's Port_Group and may name a remote group's address set
+    ResourceType.SECURITY_GROUP_RULE: frozenset({ResourceType.SECURITY_GROUP}),
 }
 
 

@@ -10,6 +10,8 @@ class ResourceType(enum.StrEnum):
     NETWORK = "network"
     SUBNET = "subnet"
     PORT = "port"
+    SECURITY_GROUP = "security_group"
+    SECURITY_GROUP_RULE = "security_group_rule"
 
 
 class Operation(enum.StrEnum):

@@ -22,12 +22,29 @@ from ovsdbapp.backend.ovs_idl import command, connection, idlutils
 from neutrino import errors
 from neutrino.ovn import naming as n
 from neutrino.ovn.plan import plan_changes
-from neutrino.ovn.rows import ActualRow, Delete, DesiredState, Insert, Plan, RowKey, Update
+from neutrino.ovn.rows import (
+    ActualRow,
+    AddMember,
+    Delete,
+    DesiredState,
+    Insert,
+    Membership,
+    Plan,
+    RemoveMember,
+    RowKey,
+    Update,
+)
 
 LOG = logging.getLogger(__name__)
 SCHEMA = "OVN_Northbound"
-# Non-root tables: where their rows are referenced from, and how to name that parent.
-PARENTS = {n.LSP: (n.LS, "ports", n.NETWORK_NAME)}
+# Non-root tables: where their rows are referenced from, and the external_ids key (if any)
+# that names the parent.
+PARENTS: dict[str, tuple[str, str, str | None]] = {
+    n.LSP: (n.LS, "ports", n.NETWORK_NAME),
+    n.ACL: (n.PG, "acls", None),
+}
+# Weak sets neutrino manages membership of: child table → (set table, column).
+MEMBER_SETS = {n.LSP: (n.PG, "ports")}
 
 PortUpCallback = Callable[[str, bool], None]
 
@@ -189,28 +206,29 @@ class _Reader:
 
     def __init__(self, nb_idl: ovs_idl.Idl) -> None:
         self.idl = nb_idl
-        self._map_caches: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._parent_caches: dict[str, dict[Any, Any]] = {}
+        self._member_caches: dict[str, dict[Any, set[tuple[RowKey, str]]]] = {}
 
     def find(self, key: RowKey) -> Any | None:
         table = self.idl.tables[key.table]
-        if key.map_key is not None:
-            return self._map_cache(key).get(key.value)
-        if key.column in table.rows.indexes:
+        if key.map_key is None and key.column in table.rows.indexes:
             found = idlutils.index_lookup_all(table, **{key.column: key.value})
             return next(iter(found), None)
-        return next((r for r in table.rows.values() if getattr(r, key.column) == key.value), None)
+        return self._cache(key).get(key.value)
 
-    def _map_cache(self, key: RowKey) -> dict[str, Any]:
+    def _cache(self, key: RowKey) -> dict[str, Any]:
+        """value → row for a column (or map key) no index covers, built once per run."""
         cache_key = (key.table, key.column, key.map_key or "")
-        if cache_key not in self._map_caches:
+        if cache_key not in self._caches:
             rows = self.idl.tables[key.table].rows.values()
-            self._map_caches[cache_key] = {
-                getattr(r, key.column).get(key.map_key): r
-                for r in rows
-                if key.map_key in getattr(r, key.column)
-            }
-        return self._map_caches[cache_key]
+            if key.map_key is None:
+                cache = {getattr(r, key.column): r for r in rows}
+            else:
+                cache = {getattr(r, key.column)[key.map_key]: r for r in rows
+                         if key.map_key in getattr(r, key.column)}
+            self._caches[cache_key] = cache
+        return self._caches[cache_key]
 
     def snapshot(self, keys: set[RowKey]) -> dict[RowKey, ActualRow]:
         result = {}
@@ -228,13 +246,32 @@ class _Reader:
             refs=_single_refs(row),
             parent_column=parent_column,
             parent_uuid=parent_uuid,
+            member_of=frozenset(self._memberships(key.table).get(row.uuid, ())),
         )
+
+    def _memberships(self, table: str) -> dict[Any, set[tuple[RowKey, str]]]:
+        """child uuid → the sets of ours it is listed in (built once per run)."""
+        if table not in MEMBER_SETS:
+            return {}
+        if table not in self._member_caches:
+            set_table, column = MEMBER_SETS[table]
+            found: dict[Any, set[tuple[RowKey, str]]] = {}
+            for parent in self.idl.tables[set_table].rows.values():
+                if not _is_our_set(parent):
+                    continue
+                for child in getattr(parent, column):
+                    found.setdefault(child.uuid, set()).add(
+                        (RowKey(set_table, "name", parent.name), column))
+            self._member_caches[table] = found
+        return self._member_caches[table]
 
     def _parent_of(self, table: str, row: Any) -> tuple[str | None, str | None]:
         if table not in PARENTS:
             return None, None
         parent_table, column, name_key = PARENTS[table]
-        parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
+        parent = None
+        if name_key is not None:
+            parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
         if parent is None or row not in getattr(parent, column):
             parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
@@ -262,7 +299,8 @@ class _Writer:
 
     def apply(self, plans: list[Plan]) -> None:
         ops = [op for plan in plans for op in plan.ops]
-        inserts = [op for op in ops if isinstance(op, Insert)]
+        # Shared rows (the drop Port_Group) may be wanted by several resources of one batch.
+        inserts = list({op.row.key: op for op in ops if isinstance(op, Insert)}.values())
         for op in inserts:
             self._insert(op)
         for op in inserts:
@@ -274,6 +312,19 @@ class _Writer:
         for op in ops:
             if isinstance(op, Delete):
                 self._delete(op, deleted)
+            elif isinstance(op, AddMember | RemoveMember):
+                self._member(op.member, add=isinstance(op, AddMember))
+
+    def _member(self, member: Membership, add: bool) -> None:
+        parent, child = self._resolve(member.parent), self._resolve(member.child)
+        if parent is None or child is None:
+            if not add:
+                return  # already gone, and with it the membership
+            raise OvsdbFailure(f"{member.child} cannot join {member.parent}: row missing")
+        if add:
+            parent.addvalue(member.column, child.uuid)
+        else:
+            parent.delvalue(member.column, child.uuid)
 
     def _resolve(self, key: RowKey | None) -> Any | None:
         if key is None:
@@ -324,6 +375,10 @@ class _Writer:
             if parent is not None:
                 parent.delvalue(op.parent_column, row.uuid)
         row.delete()
+
+
+def _is_our_set(row: Any) -> bool:
+    return row.name == n.PG_DROP or n.SG_ID in row.external_ids
 
 
 def _uuid(value: str) -> Any:

@@ -8,6 +8,12 @@ LOCALNET_PREFIX = "provnet-"
 LS = "Logical_Switch"
 LSP = "Logical_Switch_Port"
 DHCP = "DHCP_Options"
+PG = "Port_Group"
+ACL = "ACL"
+
+PG_DROP = "neutron_pg_drop"
+SG_ID = "neutron:security_group_id"
+SG_RULE_ID = "neutron:security_group_rule_id"
 
 REVISION = "neutron:revision_number"
 NETWORK_NAME = "neutron:network_name"
@@ -41,3 +47,8 @@ def network_id_from_switch(name: str) -> str | None:
 
 def localnet_port_name(segment_id: str) -> str:
     return f"{LOCALNET_PREFIX}{segment_id}"
+
+
+def port_group_name(security_group_id: str) -> str:
+    """OVN names allow no '-': ML2/OVN uses pg_<id with '_'>."""
+    return "pg_" + security_group_id.replace("-", "_")

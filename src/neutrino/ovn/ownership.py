@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from neutrino.ovn import naming as n
-from neutrino.ovn.translate import networks, ports, subnets
+from neutrino.ovn.translate import networks, ports, security_groups, subnets
 
-TABLES = (n.LS, n.LSP, n.DHCP)
+TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -42,4 +42,16 @@ def _dhcp(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | N
     return None
 
 
-_RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp}
+def _port_group(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    sg_id = ext.get(n.SG_ID)
+    if sg_id and row.get("name") == n.port_group_name(sg_id):
+        return security_groups.SG_RESOURCE, sg_id
+    return None
+
+
+def _acl(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    rule_id = ext.get(n.SG_RULE_ID)
+    return (security_groups.RULE_RESOURCE, rule_id) if rule_id else None
+
+
+_RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl}

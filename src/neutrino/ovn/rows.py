@@ -36,6 +36,15 @@ class ParentLink:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """`child` is listed in `parent.column`, a weak set such as Port_Group.ports."""
+
+    parent: RowKey
+    column: str
+    child: RowKey
+
+
+@dataclass(frozen=True)
 class DesiredRow:
     key: RowKey
     columns: Mapping[str, Any]
@@ -54,6 +63,7 @@ class ActualRow:
     refs: Mapping[str, str | None] = field(default_factory=dict)
     parent_column: str | None = None
     parent_uuid: str | None = None
+    member_of: frozenset[tuple[RowKey, str]] = frozenset()  # our sets this row is listed in
 
     @property
     def revision(self) -> int | None:
@@ -68,9 +78,14 @@ class DesiredState:
     resource_id: str
     rows: tuple[DesiredRow, ...]
     owned: tuple[RowKey, ...]
+    members: tuple[Membership, ...] = ()
+    # rows whose memberships this resource manages (others' sets are left alone)
+    member_rows: tuple[RowKey, ...] = ()
 
     def lookup_keys(self) -> set[RowKey]:
-        keys = set(self.owned)
+        keys = set(self.owned) | set(self.member_rows)
+        for member in self.members:
+            keys.update((member.parent, member.child))
         for row in self.rows:
             keys.add(row.key)
             keys.update(ref for ref in row.refs.values() if ref is not None)
@@ -98,9 +113,20 @@ class Delete:
     uuid: str
     parent_column: str | None = None
     parent_uuid: str | None = None
+    member_of: frozenset[tuple[RowKey, str]] = frozenset()  # our sets this row is listed in
 
 
-Op = Insert | Update | Delete
+@dataclass(frozen=True)
+class AddMember:
+    member: Membership
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    member: Membership
+
+
+Op = Insert | Update | Delete | AddMember | RemoveMember
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import Network, Port, Subnet
+from neutrino.db.models import Network, Port, SecurityGroup, SecurityGroupRule, Subnet
 from neutrino.ovn.translate.inputs import (
     AddressPair,
     FixedIp,
     NetworkFacts,
     PortFacts,
+    RuleFacts,
+    SecurityGroupFacts,
     SubnetFacts,
 )
 
@@ -107,4 +109,27 @@ def port_facts(port: Port, subnets: dict[str, Subnet]) -> PortFacts:
         binding_host_id=port.binding_host_id,
         binding_profile=tuple(sorted((str(k), str(v)) for k, v in port.binding_profile.items())),
         vnic_type=port.binding_vnic_type,
+        security_group_ids=tuple(b.security_group_id for b in port.security_group_bindings),
+    )
+
+
+def load_security_groups(session: Session, ids: Sequence[str]) -> dict[str, SecurityGroupFacts]:
+    return {sg.id: SecurityGroupFacts(sg.id) for sg in _rows(session, SecurityGroup, ids)}
+
+
+def load_rules(session: Session, ids: Sequence[str]) -> dict[str, RuleFacts]:
+    return {rule.id: rule_facts(rule) for rule in _rows(session, SecurityGroupRule, ids)}
+
+
+def rule_facts(rule: SecurityGroupRule) -> RuleFacts:
+    return RuleFacts(
+        id=rule.id,
+        security_group_id=rule.security_group_id,
+        direction=rule.direction,
+        ethertype=rule.ethertype,
+        protocol=rule.protocol,
+        port_range_min=rule.port_range_min,
+        port_range_max=rule.port_range_max,
+        remote_ip_prefix=rule.remote_ip_prefix,
+        remote_group_id=rule.remote_group_id,
     )

@@ -12,6 +12,7 @@ from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.rows import DesiredState, Plan
+from neutrino.ovn.translate import security_groups as sg
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.ovn.translate.networks import build_network, build_network_absent
 from neutrino.ovn.translate.ports import build_port, build_port_absent
@@ -34,6 +35,11 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.SUBNET: _Translator(facts.load_subnets, build_subnet, build_subnet_absent),
     ResourceType.PORT: _Translator(
         facts.load_ports, lambda f, _c: build_port(f), build_port_absent),
+    ResourceType.SECURITY_GROUP: _Translator(
+        facts.load_security_groups, lambda f, _c: sg.build_security_group(f),
+        sg.build_security_group_absent),
+    ResourceType.SECURITY_GROUP_RULE: _Translator(
+        facts.load_rules, lambda f, _c: sg.build_rule(f), sg.build_rule_absent),
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.engine import Database
-from neutrino.db.models import IpAllocation, Network, Port
+from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
@@ -30,6 +30,7 @@ from neutrino.services.common import (
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, select_page
 from neutrino.services.networks import get_network_row
+from neutrino.services.security_groups import ensure_default, get_sg_row
 from neutrino.settings import Settings
 
 MAC_ATTEMPTS = 16
@@ -66,6 +67,7 @@ def port_dict(port: Port) -> dict[str, Any]:
         ],
         "extra_dhcp_opts": list(port.extra_dhcp_opts),
         "port_security_enabled": port.port_security_enabled,
+        "security_groups": [b.security_group_id for b in port.security_group_bindings],
         "binding:host_id": port.binding_host_id,
         "binding:profile": dict(port.binding_profile),
         "binding:vnic_type": port.binding_vnic_type,
@@ -76,7 +78,9 @@ def port_dict(port: Port) -> dict[str, Any]:
 
 def journal_parents(port: Port) -> dict[ResourceType, list[str]]:
     subnets = sorted({a.subnet_id for a in port.fixed_ips})
-    return {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets}
+    groups = sorted({b.security_group_id for b in port.security_group_bindings})
+    return {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets,
+            ResourceType.SECURITY_GROUP: groups}
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
@@ -122,6 +126,7 @@ class PortService:
             extra_dhcp_opts=body["extra_dhcp_opts"],
         )
         stamp_new(port, body.get("project_id") or ctx.project_id)
+        _bind_groups(session, ctx, port, self._initial_groups(session, ctx, port, body))
         set_tags(port, ResourceType.PORT, body.get("tags") or [])
         session.add(port)
         requested = body.get("fixed_ips")
@@ -135,6 +140,17 @@ class PortService:
         session.flush()
         record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
         return port
+
+    @staticmethod
+    def _initial_groups(session: Session, ctx: Context, port: Port,
+                        body: dict[str, Any]) -> list[str]:
+        """Given groups, or the project's default for a filtered, non-network-owned port."""
+        requested = body.get("security_groups")
+        if requested is not None:
+            return requested
+        if not port.port_security_enabled or port.device_owner.startswith("network:"):
+            return []
+        return [ensure_default(session, port.project_id).id]
 
     def _mac(self, session: Session, net: Network, requested: str | None) -> str:
         if requested is not None:
@@ -168,7 +184,7 @@ class PortService:
             port = get_port_row(session, ctx, port_id)
             check_revision(port, if_match)
             old_parents = journal_parents(port)
-            changed = self._update_port(session, port, body)
+            changed = self._update_port(session, ctx, port, body)
             if changed:
                 parents = journal_parents(port)
                 parents[ResourceType.SUBNET] = sorted(
@@ -178,7 +194,8 @@ class PortService:
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
-    def _update_port(self, session: Session, port: Port, body: dict[str, Any]) -> bool:
+    def _update_port(self, session: Session, ctx: Context, port: Port,
+                     body: dict[str, Any]) -> bool:
         security = body.get("port_security_enabled", port.port_security_enabled)
         pairs = body.get("allowed_address_pairs", port.allowed_address_pairs)
         body = dict(body)
@@ -187,6 +204,14 @@ class PortService:
         if "mac_address" in body and body["mac_address"] != port.mac_address:
             changed |= self._change_mac(session, port, body["mac_address"])
         changed |= apply_simple_updates(port, body, UPDATABLE)
+        groups = body.get("security_groups")
+        if groups is not None and groups != [b.security_group_id
+                                             for b in port.security_group_bindings]:
+            _bind_groups(session, ctx, port, groups)
+            changed = True
+        elif "port_security_enabled" in body:
+            _bind_groups(session, ctx, port, [b.security_group_id
+                                               for b in port.security_group_bindings])
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
         return changed
@@ -233,6 +258,19 @@ class PortService:
             record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str]) -> None:
+    """Point the port at `groups` (visible to the caller); filtering needs port security."""
+    if groups and not port.port_security_enabled:
+        raise errors.PortSecurityAndIPRequiredForSecurityGroups()
+    for sg_id in groups:
+        get_sg_row(session, ctx, sg_id)
+    port.security_group_bindings[:] = [
+        PortSecurityGroup(port_id=port.id, security_group_id=sg_id, position=i)
+        for i, sg_id in enumerate(dict.fromkeys(groups))
+    ]
+    session.flush()
 
 
 def _set_allocations(port: Port, chosen: list[tuple[Any, str]]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceType
-from neutrino.services import networks, ports, subnets
+from neutrino.services import networks, ports, security_groups, subnets
 from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
 from neutrino.services.context import Context
 
@@ -21,6 +21,7 @@ RESOURCES: dict[str, tuple[ResourceType, Getter, Callable[[Any], dict[str, list[
     "subnets": (ResourceType.SUBNET, subnets.get_subnet_row,
                 lambda r: {ResourceType.NETWORK: [r.network_id]}),
     "ports": (ResourceType.PORT, ports.get_port_row, ports.journal_parents),
+    "security_groups": (ResourceType.SECURITY_GROUP, security_groups.get_sg_row, lambda r: {}),
 }
 
 

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from neutrino.ovn.rows import Delete, Insert, Plan, Update
+from neutrino.ovn.rows import AddMember, Delete, Insert, Op, Plan, RemoveMember
 
 
 class Kind(enum.StrEnum):
@@ -36,16 +36,25 @@ class Difference:
 def differences(plans: Iterable[Plan]) -> list[Difference]:
     found = []
     for plan in plans:
+        inserted = {op.row.key for op in plan.ops if isinstance(op, Insert)}
         for op in plan.ops:
+            if isinstance(op, AddMember) and op.member.child in inserted:
+                continue  # joining its groups is part of creating the missing row
             found.append(_difference(plan, op))
     return found
 
 
-def _difference(plan: Plan, op: Insert | Update | Delete) -> Difference:
+def _difference(plan: Plan, op: Op) -> Difference:
     if isinstance(op, Insert):
         kind, key, detail = Kind.MISSING, op.row.key, "not in OVN NB"
     elif isinstance(op, Delete):
         kind, key, detail = Kind.EXTRA, op.key, "in OVN NB but not in the database"
+    elif isinstance(op, AddMember):
+        kind, key = Kind.STALE, op.member.child
+        detail = f"not listed in {op.member.parent}.{op.member.column}"
+    elif isinstance(op, RemoveMember):
+        kind, key = Kind.STALE, op.member.child
+        detail = f"wrongly listed in {op.member.parent}.{op.member.column}"
     else:
         changed = sorted([*op.columns, *op.refs])
         kind, key, detail = Kind.STALE, op.key, "differs in " + ", ".join(changed)

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from neutrino.db.engine import Database
-from neutrino.db.models import JournalEntry, Network, Port, Subnet
+from neutrino.db.models import (
+    JournalEntry,
+    Network,
+    Port,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
 from neutrino.journal.types import UNFINISHED, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import TABLES, owner_of
@@ -22,8 +29,15 @@ from neutrino.reconcile.reconciler import Reconciler
 from neutrino.sync.differences import Difference, differences
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
-ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT)
-MODELS = {ResourceType.NETWORK: Network, ResourceType.SUBNET: Subnet, ResourceType.PORT: Port}
+ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
+         ResourceType.SECURITY_GROUP_RULE, ResourceType.PORT)
+MODELS = {
+    ResourceType.NETWORK: Network,
+    ResourceType.SUBNET: Subnet,
+    ResourceType.SECURITY_GROUP: SecurityGroup,
+    ResourceType.SECURITY_GROUP_RULE: SecurityGroupRule,
+    ResourceType.PORT: Port,
+}
 BATCH = 1000
 
 Progress = Callable[[int, int], None]  # (done, total)

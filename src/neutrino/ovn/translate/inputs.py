@@ -83,3 +83,21 @@ class PortFacts:
     binding_profile: tuple[tuple[str, str], ...]
     vnic_type: str
     security_group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SecurityGroupFacts:
+    id: str
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    id: str
+    security_group_id: str
+    direction: str  # ingress | egress
+    ethertype: str  # IPv4 | IPv6
+    protocol: str | None
+    port_range_min: int | None
+    port_range_max: int | None
+    remote_ip_prefix: str | None
+    remote_group_id: str | None

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from neutrino.ovn import naming as n
-from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
 from neutrino.ovn.translate.inputs import PortFacts
 from neutrino.ovn.translate.networks import switch_key
+from neutrino.ovn.translate.security_groups import (
+    DROP_GROUP_KEY,
+    drop_group_rows,
+    port_group_key,
+)
 from neutrino.ovn.translate.subnets import dhcp_key
 
 RESOURCE = "port"
@@ -25,13 +30,26 @@ def build_port(facts: PortFacts) -> DesiredState:
         "dhcpv4_options": _dhcp_ref(facts, 4),
         "dhcpv6_options": _dhcp_ref(facts, 6),
     }
+    key = port_key(facts.id)
     row = DesiredRow(
-        port_key(facts.id),
-        _columns(facts),
-        refs=refs,
-        parent=ParentLink(switch_key(facts.network_id), "ports"),
+        key, _columns(facts), refs=refs, parent=ParentLink(switch_key(facts.network_id), "ports")
     )
-    return DesiredState(RESOURCE, facts.id, (row,), (port_key(facts.id),))
+    shared = drop_group_rows() if _filtered(facts) else ()
+    return DesiredState(RESOURCE, facts.id, (row, *shared), (key,),
+                        members=_memberships(facts), member_rows=(key,))
+
+
+def _filtered(facts: PortFacts) -> bool:
+    """Ports with port security get the drop group and their groups' ACLs; vtep ports don't."""
+    return facts.port_security_enabled and _vtep_options(facts) is None
+
+
+def _memberships(facts: PortFacts) -> tuple[Membership, ...]:
+    if not _filtered(facts):
+        return ()
+    key = port_key(facts.id)
+    groups = [DROP_GROUP_KEY, *(port_group_key(sg) for sg in facts.security_group_ids)]
+    return tuple(Membership(group, "ports", key) for group in groups)
 
 
 def build_port_absent(port_id: str) -> DesiredState:

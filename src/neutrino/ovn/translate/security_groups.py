@@ -1,0 +1,116 @@
+"""Security groups → Port_Groups, rules → ACLs on them, and the shared drop group.
+
+Each group is a Port_Group `pg_<id>`; each rule one stateful `allow-related` ACL whose
+match names the group (`inport`/`outport == @pg_X`) and, for a remote group, the address
+sets OVN derives from that group's ports (`$pg_Y_ip4`). Every port with port security is in
+`neutron_pg_drop`, whose two ACLs drop whatever no rule allows.
+"""
+
+from __future__ import annotations
+
+from neutrino.ovn import naming as n
+from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.translate.inputs import RuleFacts, SecurityGroupFacts
+
+SG_RESOURCE = "security_group"
+RULE_RESOURCE = "security_group_rule"
+ALLOW_PRIORITY = 1002
+DROP_PRIORITY = 1000
+
+PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
+PORTED = ("tcp", "udp", "sctp")
+ICMP = ("icmp", "icmpv6", "ipv6-icmp")
+
+
+def port_group_key(security_group_id: str) -> RowKey:
+    return RowKey(n.PG, "name", n.port_group_name(security_group_id))
+
+
+def rule_key(rule_id: str) -> RowKey:
+    return RowKey(n.ACL, "external_ids", rule_id, map_key=n.SG_RULE_ID)
+
+
+DROP_GROUP_KEY = RowKey(n.PG, "name", n.PG_DROP)
+
+
+def build_security_group(facts: SecurityGroupFacts) -> DesiredState:
+    row = DesiredRow(port_group_key(facts.id), {"external_ids": {n.SG_ID: facts.id}})
+    return DesiredState(SG_RESOURCE, facts.id, (row,), (port_group_key(facts.id),))
+
+
+def build_security_group_absent(security_group_id: str) -> DesiredState:
+    """Removing the Port_Group takes its ACLs with it."""
+    key = port_group_key(security_group_id)
+    return DesiredState(SG_RESOURCE, security_group_id, (), (key,))
+
+
+def build_rule(facts: RuleFacts) -> DesiredState:
+    columns = {
+        "direction": "to-lport" if facts.direction == "ingress" else "from-lport",
+        "priority": ALLOW_PRIORITY,
+        "action": "allow-related",
+        "match": rule_match(facts),
+        "log": False,
+        "external_ids": {n.SG_RULE_ID: facts.id},
+    }
+    parent = ParentLink(port_group_key(facts.security_group_id), "acls")
+    row = DesiredRow(rule_key(facts.id), columns, parent=parent)
+    return DesiredState(RULE_RESOURCE, facts.id, (row,), (rule_key(facts.id),))
+
+
+def build_rule_absent(rule_id: str) -> DesiredState:
+    return DesiredState(RULE_RESOURCE, rule_id, (), (rule_key(rule_id),))
+
+
+def drop_group_rows() -> tuple[DesiredRow, ...]:
+    """`neutron_pg_drop` and its two ACLs: what no rule allows is dropped."""
+    parent = ParentLink(DROP_GROUP_KEY, "acls")
+    rows = [DesiredRow(DROP_GROUP_KEY, {})]
+    for direction, port in (("from-lport", "inport"), ("to-lport", "outport")):
+        match = f"{port} == @{n.PG_DROP} && ip"
+        columns = {"direction": direction, "priority": DROP_PRIORITY, "action": "drop",
+                   "match": match, "log": False}
+        rows.append(DesiredRow(RowKey(n.ACL, "match", match), columns, parent=parent))
+    return tuple(rows)
+
+
+def rule_match(rule: RuleFacts) -> str:
+    """The OVN match of a rule, in ML2/OVN's shape and order."""
+    ingress = rule.direction == "ingress"
+    family = "ip4" if rule.ethertype == "IPv4" else "ip6"
+    group = n.port_group_name(rule.security_group_id)
+    parts = [f"{'outport' if ingress else 'inport'} == @{group}", family]
+    peer = f"{family}.{'src' if ingress else 'dst'}"
+    if rule.remote_ip_prefix:
+        parts.append(f"{peer} == {rule.remote_ip_prefix}")
+    elif rule.remote_group_id:
+        parts.append(f"{peer} == ${n.port_group_name(rule.remote_group_id)}_{family}")
+    parts.extend(_protocol_match(rule, family))
+    return " && ".join(parts)
+
+
+def _protocol_match(rule: RuleFacts, family: str) -> list[str]:
+    protocol = PROTOCOL_NUMBERS.get(rule.protocol or "", rule.protocol)
+    if protocol is None or protocol == "any":
+        return []
+    if protocol in PORTED:
+        return [protocol, *_port_range(protocol, rule.port_range_min, rule.port_range_max)]
+    if protocol in ICMP:
+        icmp = "icmp4" if family == "ip4" else "icmp6"
+        parts = [icmp]
+        if rule.port_range_min is not None:
+            parts.append(f"{icmp}.type == {rule.port_range_min}")
+        if rule.port_range_max is not None:
+            parts.append(f"{icmp}.code == {rule.port_range_max}")
+        return parts
+    return [f"ip.proto == {protocol}"]
+
+
+def _port_range(protocol: str, low: int | None, high: int | None) -> list[str]:
+    if low is None and high is None:
+        return []
+    low = low if low is not None else 1
+    high = high if high is not None else 65535
+    if low == high:
+        return [f"{protocol}.dst == {low}"]
+    return [f"{protocol}.dst >= {low}", f"{protocol}.dst <= {high}"]

@@ -1,0 +1,258 @@
+"""Security groups and their rules, and each project's `default` group."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.clock import isoformat
+from neutrino.db.engine import Database
+from neutrino.db.models import (
+    DefaultSecurityGroup,
+    PortSecurityGroup,
+    SecurityGroup,
+    SecurityGroupRule,
+)
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import sg_rules
+from neutrino.services.common import (
+    Waker,
+    apply_simple_updates,
+    bump_revision,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+
+SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
+# Neutron's default group: all egress, and ingress from members of the same group.
+DEFAULT_RULES = (("egress", "IPv4", False), ("egress", "IPv6", False),
+                 ("ingress", "IPv4", True), ("ingress", "IPv6", True))
+
+
+def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "project_id": rule.project_id,
+        "tenant_id": rule.project_id,
+        "security_group_id": rule.security_group_id,
+        "direction": rule.direction,
+        "ethertype": rule.ethertype,
+        "protocol": rule.protocol,
+        "port_range_min": rule.port_range_min,
+        "port_range_max": rule.port_range_max,
+        "remote_ip_prefix": rule.remote_ip_prefix,
+        "remote_group_id": rule.remote_group_id,
+        "normalized_cidr": _normalized(rule.remote_ip_prefix),
+        "description": rule.description,
+        "revision_number": rule.revision_number,
+        "created_at": isoformat(rule.created_at),
+        "updated_at": isoformat(rule.updated_at),
+        "tags": [],
+    }
+
+
+def sg_dict(sg: SecurityGroup) -> dict[str, Any]:
+    return {**standard_fields(sg), "security_group_rules": [rule_dict(r) for r in sg.rules],
+            "stateful": True, "shared": False}
+
+
+def _normalized(prefix: str | None) -> str | None:
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
+def visible(ctx: Context, sg: SecurityGroup) -> bool:
+    return ctx.is_admin or sg.project_id == ctx.project_id
+
+
+def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
+    sg = session.get(SecurityGroup, sg_id)
+    if sg is None or not visible(ctx, sg):
+        raise errors.SecurityGroupNotFound(sg_id)
+    return sg
+
+
+def ensure_default(session: Session, project_id: str) -> SecurityGroup:
+    """The project's `default` group, created with Neutron's default rules on first use."""
+    found = session.get(DefaultSecurityGroup, project_id)
+    if found is not None:
+        return session.get(SecurityGroup, found.security_group_id)
+    sg = _new_group(session, project_id, "default", "Default security group", is_default=True)
+    session.add(DefaultSecurityGroup(project_id=project_id, security_group_id=sg.id))
+    for direction, ethertype, from_members in DEFAULT_RULES:
+        body = {"security_group_id": sg.id, "direction": direction, "ethertype": ethertype,
+                "remote_group_id": sg.id if from_members else None}
+        _add_rule(session, sg, body, project_id)
+    session.flush()
+    return sg
+
+
+def _new_group(session: Session, project_id: str, name: str, description: str,
+               is_default: bool = False) -> SecurityGroup:
+    sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default)
+    stamp_new(sg, project_id)
+    session.add(sg)
+    session.flush()
+    record_entry(session, SG, sg.id, Operation.CREATE)
+    return sg
+
+
+def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
+              project_id: str) -> SecurityGroupRule:
+    values = sg_rules.validate_rule(body)
+    duplicate = sg_rules.find_duplicate(sg.rules, values)
+    if duplicate is not None:
+        raise errors.SecurityGroupRuleExists(duplicate.id)
+    rule = SecurityGroupRule(id=new_id(), description=body.get("description") or "", **values)
+    stamp_new(rule, project_id)
+    sg.rules.append(rule)
+    session.flush()
+    parents = [sg.id] + ([rule.remote_group_id] if rule.remote_group_id else [])
+    record_entry(session, RULE, rule.id, Operation.CREATE, {SG: parents})
+    return rule
+
+
+class SecurityGroupService:
+    def __init__(self, db: Database, wakeup: Waker) -> None:
+        self.db = db
+        self.wakeup = wakeup
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            created = []
+            for body in bodies:
+                project = body.get("project_id") or ctx.project_id
+                ensure_default(session, project)
+                if body["name"] == "default":
+                    raise errors.Conflict("Default security group already exists.")
+                sg = _new_group(session, project, body["name"], body["description"])
+                for direction in ("IPv4", "IPv6"):  # new groups allow all egress, as Neutron
+                    _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
+                                            "ethertype": direction}, project)
+                set_tags(sg, SG, body.get("tags") or [])
+                created.append(sg_dict(sg))
+            return created
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def get(self, ctx: Context, sg_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return sg_dict(get_sg_row(session, ctx, sg_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        self._ensure_default_exists(ctx.project_id)
+        with self.db.read() as session:
+            stmt = select(SecurityGroup)
+            if not ctx.is_admin:
+                stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
+            return select_page(session, stmt, SecurityGroup, sg_dict, query)
+
+    def _ensure_default_exists(self, project_id: str) -> None:
+        with self.db.read() as session:
+            if session.get(DefaultSecurityGroup, project_id) is not None:
+                return
+        run_and_wake(self.db.write, self.wakeup, lambda s: ensure_default(s, project_id))
+
+    def update(self, ctx: Context, sg_id: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            sg = get_sg_row(session, ctx, sg_id)
+            check_revision(sg, if_match)
+            if sg.is_default and body.get("name", "default") != "default":
+                raise errors.Conflict("Updating default security group name not allowed.")
+            if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
+                bump_revision(session, sg, SG)
+            return sg_dict(sg)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def delete(self, ctx: Context, sg_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            sg = get_sg_row(session, ctx, sg_id)
+            check_revision(sg, if_match)
+            if sg.is_default and sg.project_id == ctx.project_id:
+                raise errors.SecurityGroupCannotRemoveDefault()
+            if session.scalar(select(exists().where(
+                    PortSecurityGroup.security_group_id == sg.id))):
+                raise errors.SecurityGroupInUse(sg.id)
+            # Rules of other groups that name this one as remote go with it (as in Neutron).
+            referring = session.scalars(select(SecurityGroupRule).where(
+                SecurityGroupRule.remote_group_id == sg.id,
+                SecurityGroupRule.security_group_id != sg.id))
+            for rule in [*sg.rules, *referring]:
+                record_entry(session, RULE, rule.id, Operation.DELETE,
+                             {SG: sorted({rule.security_group_id, sg.id})})
+                session.delete(rule)
+            session.flush()
+            session.delete(sg)
+            record_entry(session, SG, sg.id, Operation.DELETE)
+
+        run_and_wake(self.db.write, self.wakeup, txn)
+
+
+class RuleService:
+    def __init__(self, db: Database, wakeup: Waker) -> None:
+        self.db = db
+        self.wakeup = wakeup
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            created = []
+            for body in bodies:
+                sg = get_sg_row(session, ctx, body["security_group_id"])
+                if body.get("remote_group_id"):
+                    get_sg_row(session, ctx, body["remote_group_id"])
+                rule = _add_rule(session, sg, body, body.get("project_id") or sg.project_id)
+                created.append(rule_dict(rule))
+            return created
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _row(self, session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
+        rule = session.get(SecurityGroupRule, rule_id)
+        if rule is None or not (ctx.is_admin or rule.project_id == ctx.project_id):
+            raise errors.SecurityGroupRuleNotFound(rule_id)
+        return rule
+
+    def get(self, ctx: Context, rule_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return rule_dict(self._row(session, ctx, rule_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(SecurityGroupRule)
+            if not ctx.is_admin:
+                stmt = stmt.where(SecurityGroupRule.project_id == ctx.project_id)
+            return select_page(session, stmt, SecurityGroupRule, rule_dict, query)
+
+    def update(self, ctx: Context, rule_id: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            rule = self._row(session, ctx, rule_id)
+            check_revision(rule, if_match)
+            if apply_simple_updates(rule, body, {"description": "description"}):
+                rule.revision_number += 1
+            return rule_dict(rule)
+
+        return self.db.write(txn)
+
+    def delete(self, ctx: Context, rule_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            rule = self._row(session, ctx, rule_id)
+            check_revision(rule, if_match)
+            parents = sorted({rule.security_group_id, *([rule.remote_group_id]
+                                                       if rule.remote_group_id else [])})
+            session.delete(rule)
+            record_entry(session, RULE, rule.id, Operation.DELETE, {SG: parents})
+
+        run_and_wake(self.db.write, self.wakeup, txn)

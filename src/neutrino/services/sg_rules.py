@@ -1,0 +1,107 @@
+"""Validating security group rules as Neutron does: protocols, port ranges, remotes."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from neutrino import errors
+from neutrino.db.models import SecurityGroupRule
+
+PROTOCOL_NAMES = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
+    "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46,
+    "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
+}
+WITH_PORTS = {"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"}
+ICMP = {"icmp", "icmpv6", "ipv6-icmp", "1", "58"}
+MATCHED = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+           "remote_ip_prefix", "remote_group_id")
+
+
+def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
+    """The rule's columns, normalised, or a 400 that says what is wrong."""
+    ethertype = body.get("ethertype") or "IPv4"
+    protocol = _protocol(body.get("protocol"))
+    low, high = body.get("port_range_min"), body.get("port_range_max")
+    _check_ports(protocol, low, high)
+    prefix = _remote_prefix(body.get("remote_ip_prefix"), ethertype)
+    if prefix and body.get("remote_group_id"):
+        raise errors.BadRequest("Only remote_ip_prefix or remote_group_id may be provided.")
+    return {
+        "security_group_id": body["security_group_id"],
+        "direction": body["direction"],
+        "ethertype": ethertype,
+        "protocol": protocol,
+        "port_range_min": low,
+        "port_range_max": high,
+        "remote_ip_prefix": prefix,
+        "remote_group_id": body.get("remote_group_id"),
+    }
+
+
+def _protocol(value: Any) -> str | None:
+    if value is None or value in ("", "any"):
+        return None
+    text = str(value).lower()
+    if text in PROTOCOL_NAMES:
+        return text
+    if text.isascii() and text.isdigit() and 0 <= int(text) <= 255:
+        return str(int(text))
+    raise errors.BadRequest(f"Security group rule protocol {value} not supported. Only "
+                            "protocol values and integer representations [0 to 255] are "
+                            "supported.")
+
+
+def _check_ports(protocol: str | None, low: int | None, high: int | None) -> None:
+    if low is None and high is None:
+        return
+    if protocol is None:
+        raise errors.BadRequest("Must also specify protocol if port range is given.")
+    if protocol in ICMP:
+        _check_icmp(low, high)
+    elif protocol in WITH_PORTS:
+        for port in (low, high):
+            if port is not None and not 1 <= port <= 65535:
+                raise errors.BadRequest(f"Invalid value for port {port}.")
+        if low is not None and high is not None and low > high:
+            raise errors.BadRequest("For TCP/UDP protocols, port_range_min must be <= "
+                                    "port_range_max")
+    else:
+        raise errors.BadRequest(f"Protocol {protocol} does not support port ranges.")
+
+
+def _check_icmp(icmp_type: int | None, code: int | None) -> None:
+    for name, value in (("type", icmp_type), ("code", code)):
+        if value is not None and not 0 <= value <= 255:
+            raise errors.BadRequest(f"Invalid value for ICMP {name} {value}.")
+    if icmp_type is None and code is not None:
+        raise errors.BadRequest(f"ICMP code (port-range-max) {code} is provided but ICMP type "
+                                "(port-range-min) is missing.")
+
+
+def _remote_prefix(prefix: str | None, ethertype: str) -> str | None:
+    if not prefix:
+        return None
+    try:
+        net = ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        raise errors.BadRequest(f"'{prefix}' is not a valid IP prefix") from None
+    if (net.version == 4) != (ethertype == "IPv4"):
+        raise errors.BadRequest(f"Conflicting value ethertype {ethertype} for CIDR {prefix}")
+    return prefix
+
+
+def find_duplicate(rules: Iterable[SecurityGroupRule],
+                   values: dict[str, Any]) -> SecurityGroupRule | None:
+    wanted = _identity(values)
+    return next((r for r in rules if _identity({k: getattr(r, k) for k in MATCHED}) == wanted),
+                None)
+
+
+def _identity(values: dict[str, Any]) -> tuple[Any, ...]:
+    prefix = values.get("remote_ip_prefix")
+    normal = str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+    return tuple(normal if k == "remote_ip_prefix" else values.get(k) for k in MATCHED)
