@@ -82,14 +82,20 @@ def wait_sb_synced(ovn: LocalOvn, timeout: int = TIMEOUT) -> None:
     run("ovn-nbctl", f"--db={ovn.nb}", f"--timeout={timeout}", "--wait=sb", "sync")
 
 
-def trace(ovn: LocalOvn, datapath: str, microflow: str) -> str:
-    """Trace `microflow` entering `datapath` (a logical switch/router name); see module doc."""
+def trace(ovn: LocalOvn, datapath: str, microflow: str, ct: tuple[str, ...] = ()) -> str:
+    """Trace `microflow` entering `datapath` (a logical switch/router name); see module doc.
+
+    `ct` sets what each successive `ct_next` reports (``--ct``); ovn-trace's default is
+    "trk,est", under which stateful ACLs let everything through as an established flow, so
+    tests of security groups pass ``ct=("new", "new")`` for a new connection.
+    """
     output = run(
         "ovn-trace",
         f"--db={ovn.sb}",
         "--summary",
         "--minimal",
         "--no-friendly-names",
+        *(f"--ct={flags}" for flags in ct),
         datapath,
         microflow,
     )

@@ -192,9 +192,10 @@ class SecurityGroupService:
             for rule in [*sg.rules, *referring]:
                 record_entry(session, RULE, rule.id, Operation.DELETE,
                              {SG: sorted({rule.security_group_id, sg.id})})
-                session.delete(rule)
+                if rule.security_group_id != sg.id:
+                    session.delete(rule)
             session.flush()
-            session.delete(sg)
+            session.delete(sg)  # its own rules go with it (cascade)
             record_entry(session, SG, sg.id, Operation.DELETE)
 
         run_and_wake(self.db.write, self.wakeup, txn)

@@ -15,7 +15,14 @@ from neutrino.ovn.translate.inputs import RuleFacts, SecurityGroupFacts
 SG_RESOURCE = "security_group"
 RULE_RESOURCE = "security_group_rule"
 ALLOW_PRIORITY = 1002
+SERVICE_PRIORITY = 1001
 DROP_PRIORITY = 1000
+# What a filtered port may always send, whatever its groups say: DHCP to OVN's own server
+# (ovn-northd already lets the answers and IPv6 ND/RA through).
+SERVICE_MATCHES = (
+    f"inport == @{n.PG_DROP} && ip4 && udp && udp.src == 68 && udp.dst == 67",
+    f"inport == @{n.PG_DROP} && ip6 && udp && udp.src == 546 && udp.dst == 547",
+)
 
 PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
 PORTED = ("tcp", "udp", "sctp")
@@ -63,15 +70,27 @@ def build_rule_absent(rule_id: str) -> DesiredState:
 
 
 def drop_group_rows() -> tuple[DesiredRow, ...]:
-    """`neutron_pg_drop` and its two ACLs: what no rule allows is dropped."""
-    parent = ParentLink(DROP_GROUP_KEY, "acls")
+    """`neutron_pg_drop`: what no rule allows is dropped, except DHCP requests."""
     rows = [DesiredRow(DROP_GROUP_KEY, {})]
     for direction, port in (("from-lport", "inport"), ("to-lport", "outport")):
-        match = f"{port} == @{n.PG_DROP} && ip"
-        columns = {"direction": direction, "priority": DROP_PRIORITY, "action": "drop",
-                   "match": match, "log": False}
-        rows.append(DesiredRow(RowKey(n.ACL, "match", match), columns, parent=parent))
+        rows.append(
+            _drop_group_acl(direction, DROP_PRIORITY, "drop", f"{port} == @{n.PG_DROP} && ip")
+        )
+    for match in SERVICE_MATCHES:
+        rows.append(_drop_group_acl("from-lport", SERVICE_PRIORITY, "allow", match))
     return tuple(rows)
+
+
+def _drop_group_acl(direction: str, priority: int, action: str, match: str) -> DesiredRow:
+    columns = {
+        "direction": direction,
+        "priority": priority,
+        "action": action,
+        "match": match,
+        "log": False,
+    }
+    parent = ParentLink(DROP_GROUP_KEY, "acls")
+    return DesiredRow(RowKey(n.ACL, "match", match), columns, parent=parent)
 
 
 def rule_match(rule: RuleFacts) -> str:
