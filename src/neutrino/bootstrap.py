@@ -18,6 +18,8 @@ from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
 from neutrino.db.models import JournalEntry
 from neutrino.journal.worker import JournalWorker, Wakeup
+from neutrino.maintenance import jobs
+from neutrino.maintenance.scheduler import MaintenanceScheduler
 from neutrino.metrics import Metrics
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.translate.inputs import TranslateConfig
@@ -43,12 +45,13 @@ class Neutrino:
     wakeup: Wakeup
     metrics: Metrics
     reconciler: Reconciler
-    worker: JournalWorker
+    workers: list[JournalWorker]
     networks: NetworkService
     subnets: SubnetService
     ports: PortService
     status_updates: queue.Queue[tuple[str, bool]]
     sync: SyncRunner
+    maintenance: MaintenanceScheduler
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
     _threads: tuple[threading.Thread, ...] = ()
@@ -66,13 +69,25 @@ class Neutrino:
 
     def _connect_then_work(self) -> None:
         if self._connect_nb():
+            if self.db.is_sqlite:
+                # One process owns a SQLite journal: whatever is "processing" now was left
+                # by a previous process that died.
+                jobs.reclaim_orphans(self.db)
             self._startup_sync()
-            self.worker.start()
+            if self._stopping is not None and self._stopping.is_set():
+                return
+            for worker in self.workers:
+                worker.start()
+            self.maintenance.start()
 
     def stop(self) -> None:
         if self._stopping is not None:
             self._stopping.set()
-        self.worker.stop()
+        for thread in self._threads[:1]:  # the connector may be about to start workers
+            thread.join(timeout=OVSDB_TIMEOUT + 5)
+        self.maintenance.stop()
+        for worker in self.workers:
+            worker.stop()
         self.status_updates.put(("", False))
         self.nb.close()
 
@@ -148,15 +163,18 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     )
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time)
     reconciler = Reconciler(db, nb, config)
-    worker = JournalWorker(db, reconciler, settings.journal, wakeup, metrics)
+    workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics)
+               for _ in range(max(settings.journal.workers, 1))]
+    sync = SyncRunner(db, nb, reconciler)
     neutrino = Neutrino(
         settings=settings, db=db, nb=nb, wakeup=wakeup, metrics=metrics, reconciler=reconciler,
-        worker=worker,
+        workers=workers,
         networks=NetworkService(db, settings, wakeup),
         subnets=SubnetService(db, settings, wakeup),
         ports=PortService(db, settings, wakeup),
         status_updates=status_updates,
-        sync=SyncRunner(db, nb, reconciler),
+        sync=sync,
+        maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set),
     )
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,

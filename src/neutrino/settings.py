@@ -24,6 +24,17 @@ class JournalSettings:
     backoff_max: float = 60.0
     poll_interval: float = 1.0
     lease_seconds: float = 60.0
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    tick: float = 1.0
+    cold_reboot_every: float = 5.0
+    reclaim_every: float = 10.0
+    audit_every: float = 300.0
+    purge_every: float = 300.0
+    retention: float = 3600.0  # seconds a completed entry is kept
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class Settings:
     dhcp_lease_time: int = 43200
     startup_sync: str = "log"
     journal: JournalSettings = field(default_factory=JournalSettings)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
 
     @property
     def host(self) -> str:
@@ -85,6 +97,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
+            lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 60),
+            workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),
+        ),
+        maintenance=MaintenanceSettings(
+            audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
+            retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
         ),
     )
 

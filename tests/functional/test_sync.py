@@ -119,7 +119,8 @@ def test_log_reports_exactly_the_drift_and_repair_fixes_only_that(app, own_ovn):
 
 def test_resources_the_journal_still_owes_are_left_to_it(app, own_ovn):
     topo = _topology(app)
-    app.worker.stop()
+    for worker in app.workers:
+        worker.stop()
     with TestClient(app.app) as client:
         response = client.put(f"/v2.0/ports/{topo['kept']['id']}",
                               json={"port": {"name": "renamed"}})

@@ -277,3 +277,13 @@ class PortSecurityGroup(Base):
         ForeignKey("security_groups.id"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Leadership(Base):
+    """Who runs a singleton job (maintenance) across nodes, until when."""
+
+    __tablename__ = "leadership"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(NAME_LEN))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

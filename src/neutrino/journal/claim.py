@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from neutrino.clock import utcnow
@@ -130,11 +130,15 @@ def _mark_processing(session: Session, seqs: list[int], worker: str, expires: da
     )
 
 
-def complete(session: Session, seqs: Iterable[int]) -> None:
+def complete(session: Session, seqs: Iterable[int], worker: str | None = None) -> None:
+    """Settle applied entries; with `worker`, only those it still holds (a worker whose
+    lease ran out must not settle entries another worker has claimed since)."""
+    stmt = update(JournalEntry).where(JournalEntry.seq.in_(list(seqs)))
+    if worker is not None:
+        stmt = stmt.where(JournalEntry.claimed_by == worker,
+                          JournalEntry.state == State.PROCESSING.value)
     session.execute(
-        update(JournalEntry)
-        .where(JournalEntry.seq.in_(list(seqs)))
-        .values(
+        stmt.values(
             state=State.COMPLETED.value,
             claimed_by=None,
             lease_expires_at=None,
@@ -153,13 +157,18 @@ def retry_later(
     max_attempts: int,
     backoff_initial: float,
     backoff_max: float,
+    worker: str | None = None,
 ) -> None:
     """Back to pending after a backoff, or `failed` once the attempts are spent.
 
     An unreachable backend does not spend an attempt: the entry did nothing wrong.
     """
     now = utcnow()
-    for entry in session.scalars(select(JournalEntry).where(JournalEntry.seq.in_(list(seqs)))):
+    stmt = select(JournalEntry).where(JournalEntry.seq.in_(list(seqs)))
+    if worker is not None:
+        stmt = stmt.where(JournalEntry.claimed_by == worker,
+                          JournalEntry.state == State.PROCESSING.value)
+    for entry in session.scalars(stmt):
         attempts = entry.attempts + (1 if spend_attempt else 0)
         entry.attempts = attempts
         entry.last_error = error[:2000]
@@ -179,3 +188,36 @@ def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     """Exponential backoff with full jitter, so that retries of many entries spread out."""
     ceiling = min(maximum, initial * (2 ** max(attempt, 0)))
     return random.uniform(min(initial / 2, ceiling), ceiling)
+
+
+def reclaim_expired(session: Session, now: datetime | None = None) -> int:
+    """Entries whose worker vanished (its lease ran out) go back to pending."""
+    now = now or utcnow()
+    result = session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.state == State.PROCESSING.value,
+               JournalEntry.lease_expires_at < now)
+        .values(state=State.PENDING.value, claimed_by=None, lease_expires_at=None,
+                next_attempt_at=now, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def retry_failed(session: Session, seqs: Iterable[int] | None = None) -> int:
+    """The operator's retry: failed entries (all, or these) become pending with fresh
+    attempts."""
+    stmt = update(JournalEntry).where(JournalEntry.state == State.FAILED.value)
+    if seqs is not None:
+        stmt = stmt.where(JournalEntry.seq.in_(list(seqs)))
+    now = utcnow()
+    result = session.execute(stmt.values(state=State.PENDING.value, attempts=0,
+                                         next_attempt_at=now, updated_at=now))
+    return result.rowcount or 0
+
+
+def purge_completed(session: Session, older_than: datetime) -> int:
+    result = session.execute(
+        delete(JournalEntry).where(JournalEntry.state == State.COMPLETED.value,
+                                   JournalEntry.updated_at < older_than)
+    )
+    return result.rowcount or 0

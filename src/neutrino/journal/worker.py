@@ -65,8 +65,9 @@ class JournalWorker:
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        thread.start()
+        self._thread = thread
 
     def stop(self) -> None:
         self._stop.set()
@@ -144,17 +145,18 @@ class JournalWorker:
         js = self.settings
         with self.db.session() as session:
             if result.applied:
-                claim.complete(session, result.applied)
+                claim.complete(session, result.applied, self.name)
             if result.unavailable:
                 claim.retry_later(
                     session, result.unavailable, "OVN NB unavailable", spend_attempt=False,
                     max_attempts=js.max_attempts, backoff_initial=js.backoff_initial,
-                    backoff_max=js.backoff_max,
+                    backoff_max=js.backoff_max, worker=self.name,
                 )
             for seq, error in result.failed.items():
                 claim.retry_later(
                     session, [seq], error, spend_attempt=True, max_attempts=js.max_attempts,
                     backoff_initial=js.backoff_initial, backoff_max=js.backoff_max,
+                    worker=self.name,
                 )
 
     def _observe(self, claimed: Sequence[tuple[int, ResourceRef, object]],

@@ -61,8 +61,6 @@ class _NbIdl(connection.OvsdbIdl):
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         if self.on_port_up is None or row._table.name != n.LSP:
             return
-        if event == self.IDL_S_MONITORING:  # pragma: no cover - not a row event
-            return
         if event == "delete":
             return
         if event == "create" or hasattr(updates, "up"):
@@ -83,8 +81,20 @@ class NorthboundClient:
     # -- connection ---------------------------------------------------------------------
     @property
     def connected(self) -> bool:
+        """Connected and holding a complete, current copy of NB (monitoring)."""
         backend = self._backend
-        return backend is not None and backend.idl._session.is_connected()
+        if backend is None:
+            return False
+        nb_idl = backend.idl
+        return nb_idl._session.is_connected() and nb_idl.state == nb_idl.IDL_S_MONITORING
+
+    @property
+    def database_id(self) -> str | None:
+        """The NB_Global row's uuid: a new one means NB was rebuilt from scratch."""
+        if not self.connected:
+            return None
+        rows = self.read_rows("NB_Global")
+        return rows[0]["_uuid"] if rows else None
 
     def connect(self) -> None:
         """Connect once; afterwards the IDL reconnects by itself after an outage."""
@@ -140,6 +150,10 @@ class NorthboundClient:
 
     def _run(self, cmd: command.BaseCommand) -> Any:
         backend = self._backend_or_raise()
+        if not self.connected:
+            # Fail fast: a transaction would wait its whole timeout, and a plan made from a
+            # copy of NB that is not current could be wrong.
+            raise errors.BackendUnavailable(f"OVN NB {self.remote} is not connected")
         started = time.monotonic()
         with (
             mapped_ovsdb_errors(self.remote),

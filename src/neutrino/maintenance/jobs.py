@@ -1,0 +1,79 @@
+"""The maintenance jobs, each small and separately testable."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from neutrino.clock import utcnow
+from neutrino.db.engine import Database
+from neutrino.db.models import Network
+from neutrino.journal import claim
+from neutrino.journal.parents import parents_of
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceRef, ResourceType
+from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.ownership import owner_of
+from neutrino.sync.runner import SyncRunner
+
+LOG = logging.getLogger(__name__)
+
+
+def purge_completed(db: Database, retention: timedelta) -> int:
+    with db.session() as session:
+        return claim.purge_completed(session, utcnow() - retention)
+
+
+def reclaim_expired(db: Database) -> int:
+    with db.session() as session:
+        return claim.reclaim_expired(session)
+
+
+def reclaim_orphans(db: Database) -> int:
+    """Every claim, expired or not: for a journal only this process works on (SQLite)."""
+    with db.session() as session:
+        return claim.reclaim_expired(session, utcnow() + timedelta(days=365_000))
+
+
+def journal_drift(db: Database, sync: SyncRunner) -> int:
+    """Compare NB with the database and journal a fix for each drifted resource.
+
+    The fix goes through the journal like any change, so it is ordered against what is
+    already queued and retried like anything else.
+    """
+    report = sync.compare()
+    refs = sorted({ResourceRef(ResourceType(d.resource_type), d.resource_id)
+                   for d in report.differences})
+    with db.session() as session:
+        for ref in refs:
+            record_entry(session, ref.type, ref.id, Operation.UPDATE, parents_of(session, ref))
+    return len(refs)
+
+
+@dataclass
+class ColdRebootDetector:
+    """Notices an NB that lost its contents: a new NB_Global, or our rows gone wholesale."""
+
+    nb: NorthboundClient
+    db: Database
+    last_database_id: str | None = None
+
+    def lost_state(self) -> bool:
+        current = self.nb.database_id
+        if current is None:
+            return False
+        replaced = self.last_database_id is not None and current != self.last_database_id
+        self.last_database_id = current
+        return replaced or self._switches_missing_wholesale()
+
+    def _switches_missing_wholesale(self) -> bool:
+        with self.db.read() as session:
+            networks = session.scalar(select(func.count()).select_from(Network)) or 0
+        if networks == 0:
+            return False
+        ours = sum(1 for row in self.nb.read_rows("Logical_Switch")
+                   if owner_of("Logical_Switch", row))
+        return ours == 0

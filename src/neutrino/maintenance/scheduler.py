@@ -1,0 +1,117 @@
+"""One thread that runs the maintenance jobs on their intervals, on the elected node only."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from neutrino import errors
+from neutrino.db.engine import Database, RetryableConflict
+from neutrino.maintenance import jobs
+from neutrino.maintenance.leader import try_lead
+from neutrino.ovn.client import NorthboundClient
+from neutrino.settings import MaintenanceSettings
+from neutrino.sync.runner import SyncRunner
+
+LOG = logging.getLogger(__name__)
+LEASE_NAME = "maintenance"
+
+
+@dataclass
+class _Job:
+    name: str
+    every: float
+    run: Callable[[], object]
+    last: float = field(default=float("-inf"))
+
+
+class MaintenanceScheduler:
+    def __init__(self, db: Database, nb: NorthboundClient, sync: SyncRunner,
+                 settings: MaintenanceSettings, wake_workers: Callable[[], None]) -> None:
+        self.db = db
+        self.nb = nb
+        self.settings = settings
+        self.wake_workers = wake_workers
+        self.holder = f"maintenance-{uuid.uuid4().hex[:8]}"
+        self.detector = jobs.ColdRebootDetector(nb, db)
+        self.sync = sync
+        self.repairs = 0
+        self._was_connected = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.jobs = [
+            _Job("reclaim_expired", settings.reclaim_every, lambda: jobs.reclaim_expired(db)),
+            _Job("detect_cold_reboot", settings.cold_reboot_every, self._cold_reboot_check),
+            _Job("journal_drift", settings.audit_every, lambda: jobs.journal_drift(db, sync)),
+            _Job("purge_completed", settings.purge_every,
+                 lambda: jobs.purge_completed(db, timedelta(seconds=settings.retention))),
+        ]
+
+    def start(self) -> None:
+        thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)
+        thread.start()
+        self._thread = thread
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.tick):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a failed round must not end maintenance
+                LOG.exception("maintenance round failed")
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._notice_reconnect()
+        if not self._lead():
+            return
+        for job in self.jobs:
+            if now - job.last >= job.every:
+                job.last = now
+                self._run(job)
+
+    def _notice_reconnect(self) -> None:
+        """NB coming back is a signal in itself: drain the backlog and look for a wipe now."""
+        connected = self.nb.connected
+        if connected and not self._was_connected:
+            self.wake_workers()
+            for job in self.jobs:
+                if job.name == "detect_cold_reboot":
+                    job.last = float("-inf")
+        self._was_connected = connected
+
+    def _lead(self) -> bool:
+        ttl = timedelta(seconds=self.settings.tick * 15)
+        try:
+            with self.db.session() as session:
+                return try_lead(session, LEASE_NAME, self.holder, ttl)
+        except (RetryableConflict, errors.NeutrinoError):
+            return False
+
+    def _run(self, job: _Job) -> None:
+        started = time.monotonic()
+        try:
+            result = job.run()
+        except errors.BackendUnavailable as exc:
+            LOG.info("maintenance %s skipped: %s", job.name, exc)
+            return
+        LOG.debug("maintenance %s: %s in %.3fs", job.name, result, time.monotonic() - started)
+
+    def _cold_reboot_check(self) -> bool:
+        if not self.detector.lost_state():
+            return False
+        LOG.warning("OVN NB lost its contents (cold reboot): running a full repair")
+        report = self.sync.repair()
+        self.repairs += 1
+        LOG.warning("cold reboot repair: %s", report.summary())
+        self.wake_workers()
+        return True
