@@ -8,7 +8,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 
@@ -16,12 +15,14 @@ from neutrino import errors
 from neutrino.api.app import ApiDeps, build_app
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
-from neutrino.db.models import JournalEntry
+from neutrino.journal.listen import JournalListener
+from neutrino.journal.stats import JournalCollector, journal_stats
 from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.maintenance import jobs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
 from neutrino.metrics import Metrics
 from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.context import Context
@@ -52,6 +53,7 @@ class Neutrino:
     status_updates: queue.Queue[tuple[str, bool]]
     sync: SyncRunner
     maintenance: MaintenanceScheduler
+    listener: JournalListener | None = None
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
     _threads: tuple[threading.Thread, ...] = ()
@@ -78,6 +80,8 @@ class Neutrino:
                 return
             for worker in self.workers:
                 worker.start()
+            if self.listener is not None:
+                self.listener.start()
             self.maintenance.start()
 
     def stop(self) -> None:
@@ -86,6 +90,8 @@ class Neutrino:
         for thread in self._threads[:1]:  # the connector may be about to start workers
             thread.join(timeout=OVSDB_TIMEOUT + 5)
         self.maintenance.stop()
+        if self.listener is not None:
+            self.listener.stop()
         for worker in self.workers:
             worker.stop()
         self.status_updates.put(("", False))
@@ -134,17 +140,14 @@ class Neutrino:
     def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok"}
         try:
-            with self.db.read() as session:
-                session.execute(text("SELECT 1"))
-                counts = dict(session.execute(
-                    select(JournalEntry.state, func.count()).group_by(JournalEntry.state)).all())
+            report["journal"] = journal_stats(self.db).as_dict()
             report["database"] = "ok"
-            report["journal"] = counts
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
+        report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["startup_sync"] = self.startup_sync
-        if not self.nb.connected:
+        if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
         return report
 
@@ -175,7 +178,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         status_updates=status_updates,
         sync=sync,
         maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set),
+        listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
     )
+    metrics.registry.register(JournalCollector(db))
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,

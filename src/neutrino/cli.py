@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sync.set_defaults(func=_sync)
 
+    journal = sub.add_parser("journal", help="inspect and retry journal entries")
+    jsub = journal.add_subparsers(required=True, dest="journal_action")
+    jsub.add_parser("status", help="counts per state, oldest pending age, worker leases")
+    jlist = jsub.add_parser("list", help="entries, oldest first")
+    jlist.add_argument("--state", choices=("pending", "processing", "completed", "failed"))
+    jlist.add_argument("--resource-type")
+    jlist.add_argument("--limit", type=int, default=100)
+    jretry = jsub.add_parser("retry", help="failed entries back to pending")
+    jretry.add_argument("seq", type=int, nargs="*", help="entry numbers")
+    jretry.add_argument("--all-failed", action="store_true")
+    journal.set_defaults(func=_journal)
+
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=_db)
@@ -115,6 +127,24 @@ def _sync(args: argparse.Namespace) -> int:
     else:
         render.print_table(report, console)
     return 1 if args.mode == "log" and report.differences else 0
+
+
+def _journal(args: argparse.Namespace) -> int:
+    from neutrino.db.engine import Database, make_engine
+    from neutrino.journal import admin
+
+    db = Database(make_engine(load_settings().db_url))
+    if args.journal_action == "status":
+        print(json.dumps(admin.status(db).as_dict(), indent=2))
+    elif args.journal_action == "list":
+        print(json.dumps(admin.list_entries(db, args.state, args.resource_type, args.limit),
+                         indent=2))
+    else:
+        if not args.seq and not args.all_failed:
+            print("neutrino: name entries to retry, or --all-failed", file=sys.stderr)
+            return 2
+        print(json.dumps({"retried": admin.retry(db, None if args.all_failed else args.seq)}))
+    return 0
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -23,7 +23,14 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
         )
         self.ovsdb_errors = Counter(
-            "neutrino_ovsdb_errors", "Failed journal OVSDB transactions", registry=self.registry
+            "neutrino_ovsdb_errors",
+            "Journal OVSDB transactions the server refused (constraint or reference errors)",
+            registry=self.registry,
+        )
+        self.ovsdb_unavailable = Counter(
+            "neutrino_ovsdb_unavailable",
+            "Journal batches that found OVN NB unreachable",
+            registry=self.registry,
         )
         self.batch_size = Histogram(
             "neutrino_journal_batch_size",

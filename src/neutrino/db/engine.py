@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,7 +61,7 @@ def _sqlite_engine(url: str) -> Engine:
 class Database:
     """Hands out sessions; `write` runs a function in one transaction, retrying lost races."""
 
-    def __init__(self, engine: Engine, max_retries: int = 10) -> None:
+    def __init__(self, engine: Engine, max_retries: int = 50) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
@@ -90,7 +91,8 @@ class Database:
                     return fn(session)
             except RetryableConflict:
                 LOG.debug("transaction lost a race, retrying (attempt %d)", attempt + 1)
-                time.sleep(0.001 * (attempt + 1))
+                # Jitter, so that the losers of one race do not meet again in the next.
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
         raise errors.ServiceUnavailable("The request conflicted with concurrent requests; retry.")
 
 

@@ -124,6 +124,7 @@ def _mark_processing(session: Session, seqs: list[int], worker: str, expires: da
         .values(
             state=State.PROCESSING.value,
             claimed_by=worker,
+            claimed_at=utcnow(),
             lease_expires_at=expires,
             updated_at=utcnow(),
         )

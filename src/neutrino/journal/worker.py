@@ -13,7 +13,6 @@ from datetime import timedelta
 from neutrino import errors
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
-from neutrino.db.models import JournalEntry
 from neutrino.journal import claim
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.metrics import Metrics
@@ -127,7 +126,7 @@ class JournalWorker:
             result.applied.extend(s for ref in refs for s in seqs[ref])
         except errors.BackendUnavailable as exc:
             LOG.warning("OVN NB unavailable, %d entries wait: %s", len(refs), exc)
-            self.metrics.ovsdb_errors.inc()
+            self.metrics.ovsdb_unavailable.inc()
             self._outage_delay = min(max(self._outage_delay * 2, 0.5), 5.0)
             result.unavailable.extend(s for ref in refs for s in seqs[ref])
         except Exception as exc:  # noqa: BLE001 - isolate the culprit, never lose the batch
@@ -169,14 +168,3 @@ class JournalWorker:
                 self.metrics.sync_latency.observe(latency)
                 LOG.debug("journal: applied %s seq=%d after %.3fs", ref, seq, latency)
 
-
-def entry_summary(entry: JournalEntry) -> dict[str, object]:
-    return {
-        "seq": entry.seq,
-        "resource_type": entry.resource_type,
-        "resource_id": entry.resource_id,
-        "operation": entry.operation,
-        "state": entry.state,
-        "attempts": entry.attempts,
-        "last_error": entry.last_error,
-    }

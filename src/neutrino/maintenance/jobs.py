@@ -62,11 +62,12 @@ class ColdRebootDetector:
     last_database_id: str | None = None
 
     def lost_state(self) -> bool:
-        current = self.nb.database_id
-        if current is None:
+        if not self.nb.connected:
             return False
-        replaced = self.last_database_id is not None and current != self.last_database_id
-        self.last_database_id = current
+        current = self.nb.database_id  # None until something creates NB_Global again
+        replaced = current is not None and self.last_database_id not in (None, current)
+        if current is not None:
+            self.last_database_id = current
         return replaced or self._switches_missing_wholesale()
 
     def _switches_missing_wholesale(self) -> bool:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from neutrino import errors
 from neutrino.db.engine import Database, RetryableConflict
+from neutrino.journal import claim
 from neutrino.maintenance import jobs
 from neutrino.maintenance.leader import try_lead
 from neutrino.ovn.client import NorthboundClient
@@ -113,5 +114,10 @@ class MaintenanceScheduler:
         report = self.sync.repair()
         self.repairs += 1
         LOG.warning("cold reboot repair: %s", report.summary())
+        # Entries that failed against the emptied NB (a parent row gone) deserve a new try.
+        with self.db.session() as session:
+            retried = claim.retry_failed(session)
+        if retried:
+            LOG.warning("cold reboot: %d failed journal entries retried", retried)
         self.wake_workers()
         return True

@@ -1,4 +1,4 @@
-"""leadership
+"""leadership table; journal.claimed_at
 
 Revision ID: 0003
 Revises: 0002
@@ -22,7 +22,11 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    with op.batch_alter_table("journal", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claimed_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("journal", schema=None) as batch_op:
+        batch_op.drop_column("claimed_at")
     op.drop_table("leadership")
