@@ -49,27 +49,15 @@ def free_port() -> int:
 def served(local_ovn: LocalOvn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`neutrino serve` as a real process (uvicorn, SQLite, journal workers)."""
     state = tmp_path_factory.mktemp("served")
-    port = free_port()
-    env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND=f"127.0.0.1:{port}",
-               NEUTRINO_OVN_NB=local_ovn.nb, NEUTRINO_OVN_SB=local_ovn.sb)
-    log = open(state / "serve.log", "w")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url, proc = start_serve(local_ovn, state, NEUTRINO_STARTUP_SYNC="off")
     try:
-        _wait_healthy(url, proc, state / "serve.log")
         yield Served(url, state, local_ovn)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_serve(proc)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"neutrino serve exited: {log.read_text()[-3000:]}")
@@ -80,3 +68,93 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"neutrino serve not healthy: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture()
+def private_ovn() -> Iterator[LocalOvn]:
+    """An OVN of the test's own, for tests that stop, freeze or wipe it, or sync against it."""
+    directory = Path(tempfile.mkdtemp(prefix="nop", dir="/tmp"))
+    try:
+        yield up(directory)
+    finally:
+        down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/{database}"
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; CI runs as root."""
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL server binaries not found (Debian package postgresql)")
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on a loopback port, for the session."""
+    directory = Path(tempfile.mkdtemp(prefix="npg", dir="/tmp"))
+    data = directory / "data"
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres")
+    bin_dir, port = _pg_bin(), free_port()
+    run = lambda *argv: subprocess.run(_as_postgres(list(argv)), check=True,  # noqa: E731
+                                       capture_output=True, text=True, timeout=120)
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+        str(directory / "log"), "-w", "start")
+    try:
+        yield Postgres("127.0.0.1", port)
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
+                                     "stop"]), capture_output=True, timeout=60)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture()
+def pg_url(postgres: Postgres) -> str:
+    """A fresh, empty database for one test."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{time.monotonic_ns()}"
+    with psycopg.connect(f"postgresql://postgres@{postgres.host}:{postgres.port}/postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres.url(name)
+
+
+def start_serve(ovn: LocalOvn, state: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start `neutrino serve` as a process; returns its URL and the process (caller stops it)."""
+    state.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND=f"127.0.0.1:{port}",
+                    NEUTRINO_OVN_NB=ovn.nb, NEUTRINO_OVN_SB=ovn.sb, **env)
+    log = open(state / f"serve-{port}.log", "w")  # noqa: SIM115 - owned by the process
+    proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=full_env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url, proc, state / f"serve-{port}.log")
+    return url, proc
+
+
+def stop_serve(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

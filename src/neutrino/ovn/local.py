@@ -111,6 +111,16 @@ def status(directory: Path) -> dict[str, bool]:
     return {name: _live_pid(root, name) is not None for name in COMPONENTS}
 
 
+def stop(directory: Path, component: str) -> bool:
+    """Stop one component (`ovnnb_db`, `ovnsb_db`, `ovn-northd`); `up` starts it again."""
+    return _stop_component(_resolve(directory), component)
+
+
+def pid(directory: Path, component: str) -> int | None:
+    """The running component's pid (for tests that freeze it with SIGSTOP)."""
+    return _live_pid(_resolve(directory), component)
+
+
 def wipe_nb(directory: Path) -> None:
     """Replace the NB database with an empty one, as if the cluster had lost it.
 

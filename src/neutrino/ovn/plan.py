@@ -42,18 +42,27 @@ def plan_changes(desired: DesiredState, actual: Mapping[RowKey, ActualRow]) -> P
         current = actual.get(key)
         if key not in wanted and current is not None:
             ops.append(Delete(key, current.uuid, current.parent_column, current.parent_uuid))
-    ops.extend(_plan_members(desired, actual))
+    ops.extend(_plan_members(desired, actual, frozenset(stale)))
     return Plan(desired.resource_type, desired.resource_id, tuple(ops), tuple(stale))
 
 
-def _plan_members(desired: DesiredState, actual: Mapping[RowKey, ActualRow]) -> list[Op]:
-    """Join the sets a resource should be in; leave those of ours it should not be in."""
+def _plan_members(
+    desired: DesiredState, actual: Mapping[RowKey, ActualRow], stale: frozenset[RowKey]
+) -> list[Op]:
+    """Join the sets a resource should be in; leave those of ours it should not be in.
+
+    A row OVN holds at a newer revision keeps its memberships too: they were written with it.
+    """
     ops: list[Op] = []
     for member in desired.members:
+        if member.child in stale:
+            continue
         child = actual.get(member.child)
         if child is None or (member.parent, member.column) not in child.member_of:
             ops.append(AddMember(member))
     for key in desired.member_rows:
+        if key in stale:
+            continue
         child = actual.get(key)
         wanted = {(m.parent, m.column) for m in desired.members if m.child == key}
         for parent, column in sorted(child.member_of - wanted) if child else ():

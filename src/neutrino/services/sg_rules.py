@@ -6,17 +6,9 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from neutrino import errors
+from neutrino import errors, protocols
 from neutrino.db.models import SecurityGroupRule
 
-PROTOCOL_NAMES = {
-    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
-    "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
-    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46,
-    "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
-}
-WITH_PORTS = {"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"}
-ICMP = {"icmp", "icmpv6", "ipv6-icmp", "1", "58"}
 MATCHED = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
            "remote_ip_prefix", "remote_group_id")
 
@@ -25,6 +17,8 @@ def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
     """The rule's columns, normalised, or a 400 that says what is wrong."""
     ethertype = body.get("ethertype") or "IPv4"
     protocol = _protocol(body.get("protocol"))
+    if ethertype == "IPv4" and protocols.number(protocol) in protocols.IPV6_ONLY:
+        raise errors.BadRequest(f"Ethertype IPv4 is not supported with protocol {protocol}.")
     low, high = body.get("port_range_min"), body.get("port_range_max")
     _check_ports(protocol, low, high)
     prefix = _remote_prefix(body.get("remote_ip_prefix"), ethertype)
@@ -46,7 +40,7 @@ def _protocol(value: Any) -> str | None:
     if value is None or value in ("", "any"):
         return None
     text = str(value).lower()
-    if text in PROTOCOL_NAMES:
+    if text in protocols.NUMBERS:
         return text
     if text.isascii() and text.isdigit() and 0 <= int(text) <= 255:
         return str(int(text))
@@ -60,13 +54,14 @@ def _check_ports(protocol: str | None, low: int | None, high: int | None) -> Non
         return
     if protocol is None:
         raise errors.BadRequest("Must also specify protocol if port range is given.")
-    if protocol in ICMP:
+    proto = protocols.number(protocol)
+    if proto in protocols.ICMP:
         _check_icmp(low, high)
-    elif protocol in WITH_PORTS:
+    elif proto in protocols.WITH_PORTS:
         for port in (low, high):
             if port is not None and not 1 <= port <= 65535:
                 raise errors.BadRequest(f"Invalid value for port {port}.")
-        if low is not None and high is not None and low > high:
+        if low is None or high is None or low > high:
             raise errors.BadRequest("For TCP/UDP protocols, port_range_min must be <= "
                                     "port_range_max")
     else:
@@ -91,7 +86,7 @@ def _remote_prefix(prefix: str | None, ethertype: str) -> str | None:
         raise errors.BadRequest(f"'{prefix}' is not a valid IP prefix") from None
     if (net.version == 4) != (ethertype == "IPv4"):
         raise errors.BadRequest(f"Conflicting value ethertype {ethertype} for CIDR {prefix}")
-    return prefix
+    return prefix if "/" in prefix else f"{prefix}/{net.max_prefixlen}"
 
 
 def find_duplicate(rules: Iterable[SecurityGroupRule],
@@ -102,6 +97,14 @@ def find_duplicate(rules: Iterable[SecurityGroupRule],
 
 
 def _identity(values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two rules the same to Neutron: protocol by number (ICMP by family), and
+    a prefix by its network, with 0.0.0.0/0 and ::/0 the same as none."""
+    canonical = dict(values)
+    proto = protocols.number(values.get("protocol"))
+    if proto in protocols.ICMP:
+        proto = 58 if values.get("ethertype") == "IPv6" else 1
+    canonical["protocol"] = proto
     prefix = values.get("remote_ip_prefix")
-    normal = str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
-    return tuple(normal if k == "remote_ip_prefix" else values.get(k) for k in MATCHED)
+    network = ipaddress.ip_network(prefix, strict=False) if prefix else None
+    canonical["remote_ip_prefix"] = str(network) if network and network.prefixlen else None
+    return tuple(canonical.get(k) for k in MATCHED)

@@ -10,6 +10,8 @@ from neutrino import errors
 from neutrino.api.attributes import (
     NETWORK,
     PORT,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
     SPECS,
     SUBNET,
     ResourceSpec,
@@ -53,16 +55,38 @@ PORT_DEFAULTS: dict[str, Any] = {
     "binding:host_id": "",
     "binding:profile": {},
     "binding:vnic_type": "normal",
+    "security_groups": None,
+}
+SG_DEFAULTS: dict[str, Any] = {"name": "", "description": ""}
+RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}
+RULE_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "ethertype": "IPv4",
+    "protocol": None,
+    "port_range_min": None,
+    "port_range_max": None,
+    "remote_ip_prefix": None,
+    "remote_group_id": None,
 }
 SUBNET_BODY = {"network_id": NET_ID, "ip_version": 4, "cidr": "10.0.0.0/24"}
 PORT_BODY = {"network_id": NET_ID}
 
 
 def test_specs_by_collection() -> None:
-    assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT}
-    assert [(s.singular, s.collection) for s in SPECS.values()] == [
-        ("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
+    assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT,
+                     "security_groups": SECURITY_GROUP,
+                     "security_group_rules": SECURITY_GROUP_RULE}
+    assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
+        ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
+        ("port", "ports", "ports"),
+        ("security_group", "security_groups", "security-groups"),
+        ("security_group_rule", "security_group_rules", "security-group-rules"),
     ]
+
+
+def test_rules_have_no_name() -> None:
+    assert "name" not in SECURITY_GROUP_RULE.attrs
+    assert "name" in SECURITY_GROUP.attrs
 
 
 # --- parse_create: defaults and accepted values ---------------------------------------
@@ -154,6 +178,31 @@ def test_specs_by_collection() -> None:
             id="port-full",
         ),
         pytest.param(
+            PORT,
+            {**PORT_BODY, "security_groups": ["sg-1", "sg-2"]},
+            {**PORT_DEFAULTS, **PORT_BODY, "security_groups": ["sg-1", "sg-2"]},
+            id="port-security-groups",
+        ),
+        pytest.param(
+            PORT,
+            {**PORT_BODY, "security_groups": []},
+            {**PORT_DEFAULTS, **PORT_BODY, "security_groups": []},
+            id="port-no-security-groups",
+        ),
+        pytest.param(SECURITY_GROUP, {}, SG_DEFAULTS, id="security-group-defaults"),
+        pytest.param(SECURITY_GROUP, {"name": "web", "description": "d"},
+                     {"name": "web", "description": "d"}, id="security-group-named"),
+        pytest.param(SECURITY_GROUP_RULE, RULE_BODY, {**RULE_DEFAULTS, **RULE_BODY},
+                     id="rule-defaults"),
+        pytest.param(
+            SECURITY_GROUP_RULE,
+            {**RULE_BODY, "ethertype": "IPv6", "protocol": "tcp", "port_range_min": "22",
+             "port_range_max": 22, "remote_ip_prefix": "::/0"},
+            {**RULE_DEFAULTS, **RULE_BODY, "ethertype": "IPv6", "protocol": "tcp",
+             "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "::/0"},
+            id="rule-ports-converted",
+        ),
+        pytest.param(
             NETWORK,
             {"tenant_id": "t1"},
             {**NETWORK_DEFAULTS, "project_id": "t1"},
@@ -230,6 +279,17 @@ def test_parse_create_defaults_are_fresh_copies() -> None:
                      "Attribute 'revision_number' not allowed in POST", id="revision-read-only"),
         pytest.param(PORT, {**PORT_BODY, "binding:vif_type": "ovs"},
                      "Attribute 'binding:vif_type' not allowed in POST", id="vif-type-read-only"),
+        pytest.param(SECURITY_GROUP_RULE, {"direction": "ingress"},
+                     "Failed to parse request. Required attribute 'security_group_id' not "
+                     "specified", id="rule-missing-group"),
+        pytest.param(SECURITY_GROUP_RULE, {"security_group_id": "sg-1"},
+                     "Failed to parse request. Required attribute 'direction' not specified",
+                     id="rule-missing-direction"),
+        pytest.param(SECURITY_GROUP_RULE, {**RULE_BODY, "name": "r"},
+                     "Unrecognized attribute(s) 'name'", id="rule-has-no-name"),
+        pytest.param(SECURITY_GROUP, {"security_group_rules": []},
+                     "Attribute 'security_group_rules' not allowed in POST",
+                     id="group-rules-read-only"),
         pytest.param(NETWORK, {"project_id": "p1", "tenant_id": "t1"},
                      "'project_id' and 'tenant_id' do not match", id="project-tenant-mismatch"),
     ],
@@ -276,6 +336,12 @@ def test_parse_create_rejects(spec: ResourceSpec, body: dict[str, Any], message:
          "allowed_address_pairs"),
         (PORT, {**PORT_BODY, "port_security_enabled": "maybe"}, "port_security_enabled"),
         (PORT, {**PORT_BODY, "extra_dhcp_opts": [{"opt_name": "a"}]}, "extra_dhcp_opts"),
+        (PORT, {**PORT_BODY, "security_groups": "sg-1"}, "security_groups"),
+        (PORT, {**PORT_BODY, "security_groups": ["x" * 37]}, "security_groups"),
+        (SECURITY_GROUP_RULE, {**RULE_BODY, "direction": "both"}, "direction"),
+        (SECURITY_GROUP_RULE, {**RULE_BODY, "ethertype": "ipv4"}, "ethertype"),
+        (SECURITY_GROUP_RULE, {**RULE_BODY, "port_range_min": "x"}, "port_range_min"),
+        (SECURITY_GROUP_RULE, {**RULE_BODY, "port_range_max": True}, "port_range_max"),
     ],
 )
 def test_parse_create_type_errors_name_the_attribute(
@@ -324,6 +390,10 @@ def test_boolean_words(word: Any, value: bool) -> None:
                      id="port-empty-profile"),
         pytest.param(PORT, {"port_security_enabled": None}, {"port_security_enabled": None},
                      id="port-null-port-security"),
+        pytest.param(PORT, {"security_groups": []}, {"security_groups": []},
+                     id="port-clear-security-groups"),
+        pytest.param(SECURITY_GROUP, {"name": "n", "description": "d"},
+                     {"name": "n", "description": "d"}, id="group-name-description"),
         pytest.param(PORT, {"fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.9"}],
                             "binding:host_id": "h1"},
                      {"fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.9"}],
@@ -359,6 +429,10 @@ def test_parse_update(spec: ResourceSpec, body: dict[str, Any], expected: dict[s
         pytest.param(NETWORK, {"tags": ["a"]},
                      "Cannot update read-only attribute tags", id="tags"),
         pytest.param(NETWORK, {"bogus": 1}, "Unrecognized attribute(s) 'bogus'", id="unknown"),
+        pytest.param(SECURITY_GROUP_RULE, {"protocol": "udp"},
+                     "Cannot update read-only attribute protocol", id="rule-protocol"),
+        pytest.param(SECURITY_GROUP_RULE, {"direction": "egress"},
+                     "Cannot update read-only attribute direction", id="rule-direction"),
         pytest.param(NETWORK, {"name": "ok", "bogus": 1}, "Unrecognized attribute(s) 'bogus'",
                      id="unknown-with-valid"),
         pytest.param(NETWORK, {"admin_state_up": "maybe"},

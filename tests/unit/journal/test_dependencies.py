@@ -10,13 +10,16 @@ from neutrino.journal.dependencies import WAITS_FOR, UndeclaredDependency, paren
 from neutrino.journal.types import ResourceType
 
 NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
+SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 
 
 def test_waits_for_table_shape() -> None:
     assert dict(WAITS_FOR) == {
         NET: frozenset(),
         SUBNET: frozenset({NET}),
-        PORT: frozenset({NET, SUBNET}),
+        PORT: frozenset({NET, SUBNET, SG}),
+        SG: frozenset(),
+        RULE: frozenset({SG}),
     }
 
 
@@ -54,6 +57,17 @@ def test_waits_for_is_acyclic() -> None:
             id="port-any-iterables-dedup-across-types",
         ),
         pytest.param(PORT, {NET: ["n1"]}, ["n1"], id="port-network-only"),
+        pytest.param(
+            PORT,
+            {NET: ["n1"], SUBNET: ["s1"], SG: ["g2", "g1"]},
+            ["g1", "g2", "n1", "s1"],
+            id="port-with-security-groups",
+        ),
+        pytest.param(PORT, {SG: []}, [], id="port-no-groups"),
+        pytest.param(SG, {}, [], id="group-no-parents"),
+        pytest.param(RULE, {SG: ["g1"]}, ["g1"], id="rule-its-group"),
+        pytest.param(RULE, {SG: ["g1", "g2", "g1"]}, ["g1", "g2"],
+                     id="rule-group-and-remote-group-unique"),
     ],
 )
 def test_parent_ids(
@@ -73,6 +87,12 @@ def test_parent_ids(
         pytest.param(SUBNET, {SUBNET: ["s1"], NET: ["n1"]}, "subnet", id="subnet-on-subnet"),
         pytest.param(PORT, {PORT: ["p0"]}, "port", id="port-on-port"),
         pytest.param(NET, {PORT: ["p"], SUBNET: ["s"]}, "port, subnet", id="names-sorted"),
+        pytest.param(SG, {SG: ["g0"]}, "security_group", id="group-on-group"),
+        pytest.param(SG, {PORT: ["p"]}, "port", id="group-on-port"),
+        pytest.param(RULE, {RULE: ["r0"]}, "security_group_rule", id="rule-on-rule"),
+        pytest.param(RULE, {PORT: ["p"], SG: ["g"]}, "port", id="rule-on-port"),
+        pytest.param(SUBNET, {SG: ["g"]}, "security_group", id="subnet-on-group"),
+        pytest.param(PORT, {RULE: ["r"]}, "security_group_rule", id="port-on-rule"),
     ],
 )
 def test_parent_ids_undeclared(

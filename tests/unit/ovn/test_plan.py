@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,12 +10,15 @@ import pytest
 from neutrino.ovn.plan import canonical, plan_changes
 from neutrino.ovn.rows import (
     ActualRow,
+    AddMember,
     Delete,
     DesiredRow,
     DesiredState,
     Insert,
+    Membership,
     ParentLink,
     Plan,
+    RemoveMember,
     RowKey,
     Update,
 )
@@ -282,3 +286,125 @@ def test_canonical(value: Any, expected: Any) -> None:
 def test_row_revision(columns: dict[str, Any], revision: int | None) -> None:
     assert DesiredRow(LS, columns).revision == revision
     assert ActualRow("u", columns).revision == revision
+
+
+# --- memberships of weak sets (Port_Group.ports) ----------------------------------------
+
+DROP = RowKey("Port_Group", "name", "neutron_pg_drop")
+PG_A = RowKey("Port_Group", "name", "pg_a")
+PG_B = RowKey("Port_Group", "name", "pg_b")
+LSP2 = RowKey("Logical_Switch_Port", "name", "p2")
+IN_DROP = Membership(DROP, "ports", LSP)
+IN_A = Membership(PG_A, "ports", LSP)
+IN_B = Membership(PG_B, "ports", LSP)
+
+
+def member_state(*members: Membership, rows: tuple[DesiredRow, ...] | None = None,
+                 member_rows: tuple[RowKey, ...] = (LSP,)) -> DesiredState:
+    return DesiredState("port", "p1", (desired_lsp(),) if rows is None else rows, (LSP,),
+                        members, member_rows)
+
+
+def lsp_in(*sets: RowKey, revision: int | None = 2) -> ActualRow:
+    return replace(actual_lsp(revision), member_of=frozenset((s, "ports") for s in sets))
+
+
+@pytest.mark.parametrize(
+    ("desired", "actual", "expected"),
+    [
+        pytest.param(
+            member_state(IN_DROP, IN_A),
+            {},
+            plan(Insert(desired_lsp()), AddMember(IN_DROP), AddMember(IN_A)),
+            id="child-not-yet-there-joins-after-insert",
+        ),
+        pytest.param(
+            member_state(IN_DROP, IN_A),
+            {LSP: lsp_in(), **DHCP_ROWS},
+            plan(AddMember(IN_DROP), AddMember(IN_A)),
+            id="existing-child-lacks-memberships",
+        ),
+        pytest.param(
+            member_state(IN_DROP, IN_A),
+            {LSP: lsp_in(DROP), **DHCP_ROWS},
+            plan(AddMember(IN_A)),
+            id="only-the-missing-membership-added",
+        ),
+        pytest.param(
+            member_state(IN_DROP, IN_A),
+            {LSP: lsp_in(DROP, PG_A), **DHCP_ROWS},
+            plan(),
+            id="memberships-present-noop",
+        ),
+        pytest.param(
+            member_state(IN_DROP, IN_A),
+            {LSP: lsp_in(DROP, PG_A, PG_B), **DHCP_ROWS},
+            plan(RemoveMember(IN_B)),
+            id="left-group-removed",
+        ),
+        pytest.param(
+            member_state(IN_DROP, IN_B),
+            {LSP: lsp_in(DROP, PG_A), **DHCP_ROWS},
+            plan(AddMember(IN_B), RemoveMember(IN_A)),
+            id="group-swapped-add-then-remove",
+        ),
+        pytest.param(
+            member_state(),
+            {LSP: lsp_in(PG_B, DROP, PG_A), **DHCP_ROWS},
+            plan(RemoveMember(IN_DROP), RemoveMember(IN_A), RemoveMember(IN_B)),
+            id="port-security-off-leaves-every-set-sorted",
+        ),
+        pytest.param(
+            member_state(member_rows=()),
+            {LSP: lsp_in(DROP, PG_A), **DHCP_ROWS},
+            plan(),
+            id="row-not-in-member-rows-left-alone",
+        ),
+        pytest.param(
+            member_state(IN_A, member_rows=()),
+            {LSP: lsp_in(PG_A, PG_B), **DHCP_ROWS},
+            plan(),
+            id="wanted-present-and-unmanaged-extra-kept",
+        ),
+        pytest.param(
+            member_state(IN_A),
+            {LSP: lsp_in(PG_A), LSP2: lsp_in(PG_B), **DHCP_ROWS},
+            plan(),
+            id="other-rows-memberships-not-touched",
+        ),
+        pytest.param(
+            member_state(rows=()),
+            {},
+            plan(),
+            id="managed-row-absent-nothing-to-remove",
+        ),
+        pytest.param(
+            member_state(IN_A, rows=(), member_rows=()),
+            {LSP: lsp_in(), **DHCP_ROWS},
+            plan(Delete(LSP, "uuid-lsp", "ports", "uuid-ls"), AddMember(IN_A)),
+            id="ops-order-rows-then-memberships",
+        ),
+    ],
+)
+def test_plan_memberships(desired: DesiredState, actual: dict[RowKey, ActualRow],
+                          expected: Plan) -> None:
+    assert plan_changes(desired, actual) == expected
+
+
+def test_plan_membership_ops_follow_row_ops() -> None:
+    desired = member_state(IN_A, rows=(desired_lsp(enabled=False),))
+    actual = {LSP: lsp_in(PG_B), **DHCP_ROWS}
+    assert plan_changes(desired, actual) == plan(
+        Update(LSP, "uuid-lsp", {"enabled": False}, {}), AddMember(IN_A), RemoveMember(IN_B)
+    )
+
+
+def test_membership_lookup_keys_cover_parents_and_children() -> None:
+    desired = member_state(IN_DROP, IN_A, rows=(), member_rows=(LSP2,))
+    assert desired.lookup_keys() == {LSP, LSP2, DROP, PG_A}
+
+
+def test_stale_child_memberships_left_alone() -> None:
+    desired = member_state(IN_DROP, IN_A)
+    actual = {LSP: lsp_in(DROP, PG_B, revision=3), **DHCP_ROWS}
+    assert plan_changes(desired, actual) == plan(stale=(LSP,))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
 from neutrino.ovn.translate.inputs import AddressPair, FixedIp, PortFacts
 from neutrino.ovn.translate.ports import build_port, build_port_absent, port_key
 
@@ -17,8 +17,31 @@ SUB4B = "44444444-0000-4000-8000-00000000004b"
 SUB6 = "66666666-0000-4000-8000-000000000006"
 MAC = "fa:16:3e:aa:bb:cc"
 OTHER_MAC = "fa:16:3e:00:00:01"
+SG_DASHED = "5b1e6a0c-1111-4aaa-8bbb-000000000001"
 SWITCH = RowKey("Logical_Switch", "name", f"neutron-{NET_ID}")
 LSP_KEY = RowKey("Logical_Switch_Port", "name", PORT_ID)
+DROP = RowKey("Port_Group", "name", "neutron_pg_drop")
+DROP_ACL_FROM = RowKey("ACL", "match", "inport == @neutron_pg_drop && ip")
+DROP_ACL_TO = RowKey("ACL", "match", "outport == @neutron_pg_drop && ip")
+DHCP4_OUT = "inport == @neutron_pg_drop && ip4 && udp && udp.src == 68 && udp.dst == 67"
+DHCP6_OUT = "inport == @neutron_pg_drop && ip6 && udp && udp.src == 546 && udp.dst == 547"
+
+
+def drop_acl(direction: str, priority: int, action: str, match: str) -> DesiredRow:
+    columns = {"direction": direction, "priority": priority, "action": action,
+               "match": match, "log": False}
+    return DesiredRow(RowKey("ACL", "match", match), columns, parent=ParentLink(DROP, "acls"))
+
+
+# Every filtered port carries the shared drop group: its two drop ACLs (ML2/OVN's shape) and
+# the two allowances for DHCP requests to OVN's own server.
+DROP_ROWS = (
+    DesiredRow(DROP, {}),
+    drop_acl("from-lport", 1000, "drop", "inport == @neutron_pg_drop && ip"),
+    drop_acl("to-lport", 1000, "drop", "outport == @neutron_pg_drop && ip"),
+    drop_acl("from-lport", 1001, "allow", DHCP4_OUT),
+    drop_acl("from-lport", 1001, "allow", DHCP6_OUT),
+)
 
 IP4 = FixedIp(SUB4, "10.0.0.5", 24, 4, dhcp=True)
 IP4_NODHCP = FixedIp(SUB4, "10.0.0.5", 24, 4, dhcp=False)
@@ -74,9 +97,19 @@ def external_ids(**overrides: str) -> dict[str, str]:
     return values
 
 
+def pg(name: str) -> RowKey:
+    return RowKey("Port_Group", "name", name)
+
+
 def lsp_state(
-    columns: dict[str, Any], dhcpv4: RowKey | None = None, dhcpv6: RowKey | None = None
+    columns: dict[str, Any],
+    dhcpv4: RowKey | None = None,
+    dhcpv6: RowKey | None = None,
+    groups: tuple[str, ...] = ("pg_sg1",),
+    filtered: bool = True,
 ) -> DesiredState:
+    """The port's LSP; when `filtered`, also the drop group rows and the port's memberships
+    of the drop group and of `groups` (Port_Group names), in that order."""
     full = {
         "type": "",
         "addresses": [f"{MAC} 10.0.0.5"],
@@ -92,10 +125,15 @@ def lsp_state(
         refs={"dhcpv4_options": dhcpv4, "dhcpv6_options": dhcpv6},
         parent=ParentLink(SWITCH, "ports"),
     )
-    return DesiredState("port", PORT_ID, (row,), (LSP_KEY,))
+    if not filtered:
+        return DesiredState("port", PORT_ID, (row,), (LSP_KEY,), (), (LSP_KEY,))
+    members = tuple(
+        Membership(group, "ports", LSP_KEY) for group in (DROP, *(pg(g) for g in groups))
+    )
+    return DesiredState("port", PORT_ID, (row, *DROP_ROWS), (LSP_KEY,), members, (LSP_KEY,))
 
 
-NO_ROWS = DesiredState("port", PORT_ID, (), (LSP_KEY,))
+NO_ROWS = DesiredState("port", PORT_ID, (), (LSP_KEY,))  # no memberships managed either
 VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"))
 
 
@@ -218,6 +256,7 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             lsp_state(
                 {"addresses": [f"{MAC} 10.0.0.5", "unknown"], "port_security": []},
                 dhcpv4=dhcp(SUB4),
+                filtered=False,
             ),
             id="port-security-disabled",
         ),
@@ -227,6 +266,7 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             lsp_state(
                 {"addresses": [f"{MAC} 10.0.0.5", "unknown"], "port_security": []},
                 dhcpv4=dhcp(SUB4),
+                filtered=False,
             ),
             id="port-security-disabled-ignores-pairs",
         ),
@@ -253,6 +293,7 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
                     },
                 },
                 dhcpv4=dhcp(SUB4),
+                filtered=False,
             ),
             id="vtep-binding-profile",
         ),
@@ -292,6 +333,7 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
                     )
                 },
                 dhcpv4=dhcp(SUB4),
+                groups=("pg_sg1", "pg_sg2"),
             ),
             id="external-ids-follow-facts",
         ),
@@ -300,8 +342,36 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             lsp_state(
                 {"external_ids": external_ids(**{"neutron:security_group_ids": ""})},
                 dhcpv4=dhcp(SUB4),
+                groups=(),
             ),
-            id="no-security-groups",
+            id="no-security-groups-only-drop-group",
+        ),
+        pytest.param(
+            port(security_group_ids=(SG_DASHED, "sg1")),
+            lsp_state(
+                {"external_ids": external_ids(
+                    **{"neutron:security_group_ids": f"{SG_DASHED} sg1"})},
+                dhcpv4=dhcp(SUB4),
+                groups=(f"pg_{SG_DASHED.replace('-', '_')}", "pg_sg1"),
+            ),
+            id="group-names-underscored-in-given-order",
+        ),
+        pytest.param(
+            port(binding_profile=VTEP_PROFILE, port_security_enabled=False),
+            lsp_state(
+                {
+                    "type": "vtep",
+                    "addresses": ["unknown"],
+                    "port_security": [],
+                    "options": {
+                        "vtep-physical-switch": "psw1",
+                        "vtep-logical-switch": "lsw1",
+                    },
+                },
+                dhcpv4=dhcp(SUB4),
+                filtered=False,
+            ),
+            id="vtep-without-port-security",
         ),
         pytest.param(port(device_owner="network:floatingip"), NO_ROWS, id="floatingip-no-lsp"),
     ],
@@ -311,7 +381,8 @@ def test_build_port(facts: PortFacts, expected: DesiredState) -> None:
 
 
 def test_port_external_ids_key_set_follows_conventions() -> None:
-    (row,) = build_port(port()).rows
+    row = build_port(port()).rows[0]
+    assert row.key == LSP_KEY
     assert set(row.columns["external_ids"]) == {
         "neutron:cidrs",
         "neutron:device_id",
@@ -330,9 +401,30 @@ def test_port_external_ids_key_set_follows_conventions() -> None:
     assert row.revision == 1
 
 
-def test_port_lookup_keys_include_switch_and_dhcp_rows() -> None:
-    state = build_port(port(fixed_ips=(IP4, IP6)))
-    assert state.lookup_keys() == {LSP_KEY, SWITCH, dhcp(SUB4), dhcp(SUB6)}
+def test_port_lookup_keys_include_switch_dhcp_and_group_rows() -> None:
+    state = build_port(port(fixed_ips=(IP4, IP6), security_group_ids=("sg1", "sg2")))
+    assert state.lookup_keys() == {
+        LSP_KEY, SWITCH, dhcp(SUB4), dhcp(SUB6),
+        DROP, DROP_ACL_FROM, DROP_ACL_TO, RowKey("ACL", "match", DHCP4_OUT),
+        RowKey("ACL", "match", DHCP6_OUT), pg("pg_sg1"), pg("pg_sg2"),
+    }
+
+
+def test_unfiltered_port_lookup_keys_have_no_group_rows() -> None:
+    state = build_port(port(port_security_enabled=False))
+    assert state.lookup_keys() == {LSP_KEY, SWITCH, dhcp(SUB4)}
+
+
+def test_drop_rows_are_not_owned_by_the_port() -> None:
+    """The shared drop group must never be deleted because one port stops wanting it."""
+    state = build_port(port())
+    assert state.owned == (LSP_KEY,)
+    assert [r.key for r in state.rows] == [LSP_KEY, *(r.key for r in DROP_ROWS)]
+
+
+def test_trusted_network_owned_port_joins_no_group() -> None:
+    state = build_port(port(device_owner="network:dhcp", security_group_ids=()))
+    assert (state.members, state.rows[1:]) == ((), ())
 
 
 def test_port_key() -> None:

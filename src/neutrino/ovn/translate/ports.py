@@ -40,8 +40,14 @@ def build_port(facts: PortFacts) -> DesiredState:
 
 
 def _filtered(facts: PortFacts) -> bool:
-    """Ports with port security get the drop group and their groups' ACLs; vtep ports don't."""
-    return facts.port_security_enabled and _vtep_options(facts) is None
+    """Ports with port security get the drop group and their groups' ACLs. Vtep ports and
+    Neutron's own ports (`network:*` owners: DHCP, router) are trusted, as in ML2/OVN."""
+    return (facts.port_security_enabled and _vtep_options(facts) is None
+            and not _trusted(facts))
+
+
+def _trusted(facts: PortFacts) -> bool:
+    return facts.device_owner.startswith("network:")
 
 
 def _memberships(facts: PortFacts) -> tuple[Membership, ...]:
@@ -88,7 +94,7 @@ def _addresses(facts: PortFacts) -> list[str]:
 
 
 def _port_security(facts: PortFacts) -> list[str]:
-    if not facts.port_security_enabled:
+    if not facts.port_security_enabled or _trusted(facts):
         return []
     own = [facts.mac_address, *_ordered_ips(facts)]
     entries: dict[str, list[str]] = {}

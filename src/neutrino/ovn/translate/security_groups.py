@@ -8,6 +8,7 @@ sets OVN derives from that group's ports (`$pg_Y_ip4`). Every port with port sec
 
 from __future__ import annotations
 
+from neutrino import protocols
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
 from neutrino.ovn.translate.inputs import RuleFacts, SecurityGroupFacts
@@ -24,9 +25,8 @@ SERVICE_MATCHES = (
     f"inport == @{n.PG_DROP} && ip6 && udp && udp.src == 546 && udp.dst == 547",
 )
 
-PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
-PORTED = ("tcp", "udp", "sctp")
-ICMP = ("icmp", "icmpv6", "ipv6-icmp")
+# OVN has match fields of their own for these; others match on `ip.proto == N`.
+PORTED = {6: "tcp", 17: "udp", 132: "sctp"}
 
 
 def port_group_key(security_group_id: str) -> RowKey:
@@ -109,12 +109,13 @@ def rule_match(rule: RuleFacts) -> str:
 
 
 def _protocol_match(rule: RuleFacts, family: str) -> list[str]:
-    protocol = PROTOCOL_NUMBERS.get(rule.protocol or "", rule.protocol)
-    if protocol is None or protocol == "any":
+    if rule.protocol in (None, "any"):
         return []
-    if protocol in PORTED:
-        return [protocol, *_port_range(protocol, rule.port_range_min, rule.port_range_max)]
-    if protocol in ICMP:
+    number = protocols.number(rule.protocol)
+    if number in PORTED:
+        name = PORTED[number]
+        return [name, *_port_range(name, rule.port_range_min, rule.port_range_max)]
+    if number in protocols.ICMP:
         icmp = "icmp4" if family == "ip4" else "icmp6"
         parts = [icmp]
         if rule.port_range_min is not None:
@@ -122,7 +123,7 @@ def _protocol_match(rule: RuleFacts, family: str) -> list[str]:
         if rule.port_range_max is not None:
             parts.append(f"{icmp}.code == {rule.port_range_max}")
         return parts
-    return [f"ip.proto == {protocol}"]
+    return [f"ip.proto == {number}"]
 
 
 def _port_range(protocol: str, low: int | None, high: int | None) -> list[str]:

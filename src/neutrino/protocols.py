@@ -1,0 +1,21 @@
+"""IP protocol names Neutron accepts in security group rules, and their numbers."""
+
+from __future__ import annotations
+
+NUMBERS: dict[str, int] = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
+    "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46,
+    "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
+}
+WITH_PORTS = frozenset({6, 17, 132, 33, 136})  # tcp, udp, sctp, dccp, udplite
+ICMP = frozenset({1, 58})
+IPV6_ONLY = frozenset({58, 43, 44, 59, 60})  # ipv6-icmp, -route, -frag, -nonxt, -opts
+
+
+def number(protocol: str | None) -> int | None:
+    """The protocol number of a name or a numeric string; None for 'any'."""
+    if protocol is None:
+        return None
+    text = protocol.lower()
+    return NUMBERS[text] if text in NUMBERS else int(text)
