@@ -8,24 +8,27 @@ cd "$(dirname "$0")"
 
 VENV=${NEUTRINO_VENV:-.venv}
 APT_PACKAGES=(ovn-central ovn-host python3-venv)
+TEST_APT_PACKAGES=(postgresql)  # tests start throwaway PostgreSQL clusters of their own
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
 system_packages() {
-    local missing=()
-    command -v ovn-northd >/dev/null || missing+=(ovn-central)
-    command -v ovn-controller >/dev/null || missing+=(ovn-host)
-    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    local wanted=("${APT_PACKAGES[@]}") missing=()
+    [ "${1:-}" = test ] && wanted+=("${TEST_APT_PACKAGES[@]}")
+    for package in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing+=("$package")
+    done
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} with apt-get" >&2
         as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     fi
-    # The Debian packages start system-wide OVN services; neutrino runs its own, so stop
-    # them to keep the machine quiet (ignored where systemd is not running).
-    as_root systemctl disable --now ovn-central ovn-host >/dev/null 2>&1 || true
+    # The Debian packages start system-wide OVN and PostgreSQL services; neutrino and its
+    # tests run their own, so stop them (ignored where systemd is not running).
+    as_root systemctl disable --now ovn-central ovn-host postgresql >/dev/null 2>&1 || true
 }
 
 python_env() {
@@ -45,7 +48,7 @@ case "${1:-}" in
         exec "$VENV/bin/neutrino" serve --local-ovn
         ;;
     test)
-        system_packages
+        system_packages test
         python_env test
         "$VENV/bin/ruff" check src tests bench
         exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
+from serve_tools import free_port, start_serve, stop_serve
 
 from neutrino.ovn.local import LocalOvn, down, up
 
@@ -39,12 +37,6 @@ class Served:
     ovn: LocalOvn
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(local_ovn: LocalOvn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`neutrino serve` as a real process (uvicorn, SQLite, journal workers)."""
@@ -54,20 +46,6 @@ def served(local_ovn: LocalOvn, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield Served(url, state, local_ovn)
     finally:
         stop_serve(proc)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"neutrino serve exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).json().get("ovn_nb") == "connected":
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"neutrino serve not healthy: {log.read_text()[-3000:]}")
 
 
 @pytest.fixture()
@@ -137,24 +115,3 @@ def pg_url(postgres: Postgres) -> str:
     return postgres.url(name)
 
 
-def start_serve(ovn: LocalOvn, state: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start `neutrino serve` as a process; returns its URL and the process (caller stops it)."""
-    state.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    full_env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND=f"127.0.0.1:{port}",
-                    NEUTRINO_OVN_NB=ovn.nb, NEUTRINO_OVN_SB=ovn.sb, **env)
-    log = open(state / f"serve-{port}.log", "w")  # noqa: SIM115 - owned by the process
-    proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, proc, state / f"serve-{port}.log")
-    return url, proc
-
-
-def stop_serve(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)

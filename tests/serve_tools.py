@@ -1,0 +1,57 @@
+"""Running `neutrino serve` as a real process, for tests (not a test module)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from neutrino.ovn.local import LocalOvn
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_serve(ovn: LocalOvn, state: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start `neutrino serve` as a process; returns its URL and the process (caller stops it)."""
+    state.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND=f"127.0.0.1:{port}",
+                    NEUTRINO_OVN_NB=ovn.nb, NEUTRINO_OVN_SB=ovn.sb, **env)
+    log = open(state / f"serve-{port}.log", "w")  # noqa: SIM115 - owned by the process
+    proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=full_env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, proc, state / f"serve-{port}.log")
+    return url, proc
+
+
+def stop_serve(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"neutrino serve exited: {log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).json().get("ovn_nb") == "connected":
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"neutrino serve not healthy: {log.read_text()[-3000:]}")
