@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import queue
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -36,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from ovsdbapp.backend.ovs_idl import connection
+from common import emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
-from neutrino.ovn import local
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
 
@@ -66,40 +61,15 @@ def percentiles(values: list[float]) -> dict[str, float]:
         values = values * 2  # quantiles() needs two points; every percentile is that value
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {
-        "p50_ms": _ms(cuts[49]),
-        "p95_ms": _ms(cuts[94]),
-        "p99_ms": _ms(cuts[98]),
-        "max_ms": _ms(max(values)),
-        "min_ms": _ms(min(values)),
+        "p50_ms": ms(cuts[49]),
+        "p95_ms": ms(cuts[94]),
+        "p99_ms": ms(cuts[98]),
+        "max_ms": ms(max(values)),
+        "min_ms": ms(min(values)),
     }
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    """numerator / denominator, or None when either figure is missing (or zero below)."""
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 3)
-
-
-# --- throwaway OVN and server --------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def throwaway_ovn() -> Iterator[tuple[Path, LocalOvn]]:
-    """A private NB/SB/northd in a short /tmp directory, stopped and removed afterwards.
-
-    The directory is short on purpose: the unix sockets inside must stay under 107 bytes.
-    """
-    directory = Path(tempfile.mkdtemp(prefix="nb", dir="/tmp"))
-    try:
-        yield directory, local.up(directory / "ovn")
-    finally:
-        local.down(directory / "ovn")
-        shutil.rmtree(directory, ignore_errors=True)
+# --- neutrino server -----------------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -312,12 +282,6 @@ def _lsp_columns(index: int) -> dict[str, Any]:
     }
 
 
-def _ovsdbapp_api(nb: str) -> impl_idl.OvnNbApiIdlImpl:
-    idl = connection.OvsdbIdl.from_server(nb, "OVN_Northbound")
-    conn = connection.Connection(idl, timeout=30)
-    return impl_idl.OvnNbApiIdlImpl(conn)
-
-
 def _timed_batches(api: impl_idl.OvnNbApiIdlImpl, count: int, batch: int) -> float:
     """Insert `count` LSPs into a fresh switch, `batch` per transaction; return wall seconds.
 
@@ -336,19 +300,16 @@ def _timed_batches(api: impl_idl.OvnNbApiIdlImpl, count: int, batch: int) -> flo
 
 def baseline(nb: str, count: int) -> dict[str, float]:
     """The same N LSPs written straight through ovsdbapp: per-LSP, per-100 and all-in-one."""
-    api = _ovsdbapp_api(nb)
-    try:
+    with ovsdbapp_nb(nb) as api:
         single = _timed_batches(api, count, 1)
         batched_100 = _timed_batches(api, count, BATCH)
         batched_all = _timed_batches(api, count, count)
-    finally:
-        api.ovsdb_connection.stop(timeout=5)
     return {
-        "single_txn_per_lsp_ms": _ms(single / count),
+        "single_txn_per_lsp_ms": ms(single / count),
         "single_lsps_per_s": round(count / single, 3),
-        "batched_100_per_lsp_ms": _ms(batched_100 / count),
+        "batched_100_per_lsp_ms": ms(batched_100 / count),
         "batched_100_lsps_per_s": round(count / batched_100, 3),
-        "batched_all_per_lsp_ms": _ms(batched_all / count),
+        "batched_all_per_lsp_ms": ms(batched_all / count),
         "batched_all_lsps_per_s": round(count / batched_all, 3),
     }
 
@@ -404,7 +365,7 @@ def run(count: int, workers: int) -> dict[str, Any]:
     api_seq, api_conc = api_figures(sequential, count), api_figures(concurrent, count)
     return {
         "benchmark": "port_create", "ports": count, "concurrency": workers,
-        "machine": _machine(),
+        "machine": machine(),
         "api_sequential": api_seq, "api_concurrent": api_conc,
         "sync_latency_sequential": sync_seq, "sync_latency_concurrent": sync_conc,
         "baseline_ovsdbapp": base_figures,
@@ -417,26 +378,19 @@ def _ratios(api_seq: dict[str, float], api_conc: dict[str, float], sync_seq: dic
             base: dict[str, float]) -> dict[str, float | None]:
     """>1 for latencies means slower than the baseline; <1 for throughput means fewer/s."""
     return {
-        "api_sequential_vs_single_txn": _ratio(api_seq["p50_ms"], base["single_txn_per_lsp_ms"]),
+        "api_sequential_vs_single_txn": ratio(api_seq["p50_ms"], base["single_txn_per_lsp_ms"]),
         "api_sequential_throughput_vs_single":
-            _ratio(api_seq["throughput_per_s"], base["single_lsps_per_s"]),
+            ratio(api_seq["throughput_per_s"], base["single_lsps_per_s"]),
         "api_concurrent_throughput_vs_single":
-            _ratio(api_conc["throughput_per_s"], base["single_lsps_per_s"]),
+            ratio(api_conc["throughput_per_s"], base["single_lsps_per_s"]),
         "api_concurrent_throughput_vs_batched_100":
-            _ratio(api_conc["throughput_per_s"], base["batched_100_lsps_per_s"]),
+            ratio(api_conc["throughput_per_s"], base["batched_100_lsps_per_s"]),
         "api_concurrent_throughput_vs_batched":
-            _ratio(api_conc["throughput_per_s"], base["batched_all_lsps_per_s"]),
-        "api_plus_sync_sequential_vs_single_txn": _ratio(
+            ratio(api_conc["throughput_per_s"], base["batched_all_lsps_per_s"]),
+        "api_plus_sync_sequential_vs_single_txn": ratio(
             api_seq["p50_ms"] + sync_seq["p50_ms"] if sync_seq.get("p50_ms") is not None
             else None, base["single_txn_per_lsp_ms"]),
     }
-
-
-def _machine() -> dict[str, Any]:
-    version = subprocess.run(["ovsdb-server", "--version"], capture_output=True, text=True,
-                             check=False).stdout.splitlines()
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "ovsdb_server": version[0] if version else None}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -453,10 +407,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    document = json.dumps(run(args.ports, args.concurrency), indent=2)
-    if args.out:
-        args.out.write_text(document + "\n")
-    print(document)
+    emit(run(args.ports, args.concurrency), args.out)
     return 0
 
 
