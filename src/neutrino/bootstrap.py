@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
+import random
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +23,15 @@ from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.maintenance import jobs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
 from neutrino.metrics import Metrics
-from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.context import Context
+from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
+from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
@@ -43,6 +47,7 @@ class Neutrino:
     settings: Settings
     db: Database
     nb: NorthboundClient
+    sb: SouthboundClient
     wakeup: Wakeup
     metrics: Metrics
     reconciler: Reconciler
@@ -50,6 +55,7 @@ class Neutrino:
     networks: NetworkService
     subnets: SubnetService
     ports: PortService
+    routers: RouterService
     status_updates: queue.Queue[tuple[str, bool]]
     sync: SyncRunner
     maintenance: MaintenanceScheduler
@@ -70,7 +76,9 @@ class Neutrino:
             thread.start()
 
     def _connect_then_work(self) -> None:
-        if self._connect_nb():
+        threading.Thread(target=self._connect, args=(self.sb,), name="sb-connect",
+                         daemon=True).start()
+        if self._connect(self.nb):
             if self.db.is_sqlite:
                 # One process owns a SQLite journal: whatever is "processing" now was left
                 # by a previous process that died.
@@ -96,16 +104,18 @@ class Neutrino:
             worker.stop()
         self.status_updates.put(("", False))
         self.nb.close()
+        self.sb.close()
 
-    def _connect_nb(self) -> bool:
-        """Until connected (the initial NB dump is complete when this returns) or stopped."""
+    def _connect(self, client: NorthboundClient | SouthboundClient) -> bool:
+        """Until connected (the initial dump is complete when this returns) or stopped."""
         delay = 0.5
         while self._stopping is not None and not self._stopping.is_set():
             try:
-                self.nb.connect()
+                client.connect()
                 return True
             except errors.BackendUnavailable as exc:
-                LOG.warning("OVN NB not reachable yet (%s); retrying in %.1fs", exc, delay)
+                LOG.warning("%s not reachable yet (%s); retrying in %.1fs", client.schema, exc,
+                            delay)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, 10.0)
         return False
@@ -146,10 +156,15 @@ class Neutrino:
             report.update(status="degraded", database=str(exc))
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
+        report["unscheduled_routers"] = self._unscheduled_routers()
         report["startup_sync"] = self.startup_sync
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
         return report
+
+
+    def _unscheduled_routers(self) -> list[str]:
+        return [r["router_id"] for r in self.routers.list_gateways() if not r["chassis"]]
 
 
 def build(settings: Settings, migrate: bool = True) -> Neutrino:
@@ -164,20 +179,28 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         settings.ovn_nb, timeout=OVSDB_TIMEOUT,
         on_port_up=lambda name, up: status_updates.put((name, up)),
     )
-    config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time)
+    sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
+    config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
+                             settings.transit_cidr)
     reconciler = Reconciler(db, nb, config)
     workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics)
                for _ in range(max(settings.journal.workers, 1))]
     sync = SyncRunner(db, nb, reconciler)
+    routers = RouterService(db, settings, wakeup, sb.chassis)
+    gateways = functools.partial(jobs.schedule_gateways, db, sb.chassis, settings,
+                                 random.Random())
     neutrino = Neutrino(
-        settings=settings, db=db, nb=nb, wakeup=wakeup, metrics=metrics, reconciler=reconciler,
+        settings=settings, db=db, nb=nb, sb=sb, wakeup=wakeup, metrics=metrics,
+        reconciler=reconciler,
         workers=workers,
         networks=NetworkService(db, settings, wakeup),
         subnets=SubnetService(db, settings, wakeup),
         ports=PortService(db, settings, wakeup),
+        routers=routers,
         status_updates=status_updates,
         sync=sync,
-        maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set),
+        maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set,
+                                         gateways),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
     )
     metrics.registry.register(JournalCollector(db))
@@ -185,7 +208,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,
                   "security_groups": SecurityGroupService(db, wakeup),
-                  "security_group_rules": RuleService(db, wakeup)},
+                  "security_group_rules": RuleService(db, wakeup),
+                  "routers": routers,
+                  "floatingips": FloatingIpService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         context_for=_noauth_context(settings),
         health=neutrino.health,

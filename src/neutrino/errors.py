@@ -180,3 +180,60 @@ class PortSecurityAndIPRequiredForSecurityGroups(Conflict):
     def __init__(self) -> None:
         super().__init__("Port security must be enabled and port must have an IP address in "
                          "order to use security groups.")
+
+
+class RouterNotFound(ResourceNotFound):
+    resource = "router"
+
+
+class FloatingIPNotFound(ResourceNotFound):
+    resource = "floating IP"
+
+
+class RouterInUse(InUse):
+    def __init__(self, router_id: str) -> None:
+        super().__init__(f"Router {router_id} still has ports")
+
+
+class RouterInterfaceNotFound(NotFound):
+    def __init__(self, router_id: str, what: str) -> None:
+        super().__init__(f"Router {router_id} does not have an interface with {what}")
+
+
+class RouterInterfaceInUseByFloatingIP(InUse):
+    def __init__(self, router_id: str, subnet_id: str) -> None:
+        super().__init__(f"Router interface for subnet {subnet_id} on router {router_id} "
+                         "cannot be deleted, as it is required by one or more floating IPs.")
+
+
+class GatewayInUseByFloatingIP(InUse):
+    def __init__(self, router_id: str, net_id: str) -> None:
+        super().__init__(f"Gateway cannot be updated for router {router_id}, since a gateway "
+                         f"to external network {net_id} is required by one or more floating "
+                         "IPs.")
+
+
+class ExternalGatewayForFloatingIPNotFound(NotFound):
+    def __init__(self, subnet_id: str, external_network_id: str, port_id: str) -> None:
+        super().__init__(f"External network {external_network_id} is not reachable from "
+                         f"subnet {subnet_id}. Therefore, cannot associate Port {port_id} "
+                         "with a Floating IP.")
+
+
+class FloatingIPPortAlreadyAssociated(InUse):
+    def __init__(self, fixed_ip: str, port_id: str, fip_id: str) -> None:
+        super().__init__(f"Cannot associate floating IP with port {port_id} using fixed IP "
+                         f"{fixed_ip}, as that fixed IP already has a floating IP on "
+                         f"external network (floating IP {fip_id}).")
+
+
+class PortInUse(InUse):
+    def __init__(self, port_id: str, device_id: str) -> None:
+        super().__init__(f"Unable to complete operation on port {port_id}, it is in use by "
+                         f"device {device_id}.")
+
+
+class BadRouterRequest(BadRequest):
+    def __init__(self, router_id: str, reason: str) -> None:
+        super().__init__(f"Bad router request: {reason}")
+        self.router_id = router_id

@@ -34,6 +34,7 @@ class MaintenanceSettings:
     reclaim_every: float = 10.0
     audit_every: float = 300.0
     purge_every: float = 300.0
+    schedule_every: float = 2.0  # gateway (re)scheduling
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -53,6 +54,8 @@ class Settings:
     dns_servers: tuple[str, ...] = ()
     dhcp_lease_time: int = 43200
     startup_sync: str = "log"
+    gateway_scheduler: str = "least-loaded"
+    transit_cidr: str = "169.254.128.0/30"
     journal: JournalSettings = field(default_factory=JournalSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
 
@@ -94,6 +97,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
+        gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
+                                  ("least-loaded", "chance"), "least-loaded"),
+        transit_cidr=_transit(env),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
@@ -105,6 +111,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
         ),
     )
+
+
+def _transit(env: Mapping[str, str]) -> str:
+    raw = env.get("NEUTRINO_TRANSIT_CIDR", "169.254.128.0/30")
+    try:
+        net = ipaddress.ip_network(raw)
+    except ValueError:
+        net = None
+    if net is None or net.version != 4 or net.prefixlen != 30:
+        raise SettingsError(f"NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not {raw!r}")
+    return str(net)
 
 
 def _choice(env: Mapping[str, str], key: str, choices: tuple[str, ...], default: str) -> str:

@@ -27,9 +27,9 @@ def test_discovery(api):
     assert versions[0]["id"] == "v2.0" and versions[0]["status"] == "CURRENT"
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"provider", "binding", "standard-attr-tag", "pagination", "sorting"} <= aliases
-    assert "security-group" in aliases and "router" not in aliases
+    assert {"security-group", "router", "extraroute", "ext-gw-mode"} <= aliases
     assert api.get("/v2.0/extensions/provider").json()["extension"]["alias"] == "provider"
-    _fault(api.get("/v2.0/extensions/router"), 404, "NotFound")
+    _fault(api.get("/v2.0/extensions/qos"), 404, "NotFound")
     health = api.get("/healthz").json()
     assert health["database"] == "ok"
 

@@ -53,6 +53,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/healthz", _health(deps), methods=["GET"]),
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
+    routes += _router_interface_routes(deps)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(
@@ -109,6 +110,33 @@ def _metrics(deps: ApiDeps) -> Callable[[Request], Any]:
         return Response(generate_latest(deps.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
+
+
+# -- router interfaces ----------------------------------------------------------------------
+def _router_interface_routes(deps: ApiDeps) -> list[Route]:
+    routers = deps.services.get("routers")
+    if routers is None:
+        return []
+
+    def handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            body = await _json_body(request)
+            unknown = set(body) - {"subnet_id", "port_id"}
+            if unknown:
+                raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+            ctx = deps.context_for(request)
+            method = getattr(routers, action)
+            info = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            return JSONResponse(info)
+
+        return run
+
+    return [
+        Route("/v2.0/routers/{rid}/add_router_interface", handler("add_interface"),
+              methods=["PUT"]),
+        Route("/v2.0/routers/{rid}/remove_router_interface", handler("remove_interface"),
+              methods=["PUT"]),
+    ]
 
 
 # -- resources ------------------------------------------------------------------------------

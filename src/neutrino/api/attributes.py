@@ -158,8 +158,33 @@ SECURITY_GROUP_RULE = _spec(
     path="security-group-rules",
 )
 
+_gateway_info = c.nullable(c.dict_with((), ("network_id", "enable_snat",
+                                            "external_fixed_ips")))
+
+ROUTER = _spec(
+    "router",
+    "routers",
+    Attr("admin_state_up", c.to_bool, default=True, put=True),
+    Attr("status", post=False),
+    Attr("external_gateway_info", _gateway_info, default=None, put=True, query=c.string()),
+    Attr("routes", c.list_of(_route), post=False, put=True, query=c.string()),
+)
+
+FLOATING_IP = _spec(
+    "floatingip",
+    "floatingips",
+    Attr("floating_network_id", c.string(36), default=REQUIRED),
+    Attr("floating_ip_address", _str_or_null, default=None),
+    Attr("subnet_id", c.nullable(c.string(36)), default=None),
+    Attr("port_id", c.nullable(c.string(36)), default=None, put=True),
+    Attr("fixed_ip_address", _str_or_null, default=None, put=True),
+    Attr("router_id", post=False),
+    Attr("status", post=False),
+    named=False,
+)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
-                                            SECURITY_GROUP_RULE)}
+                                            SECURITY_GROUP_RULE, ROUTER, FLOATING_IP)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -288,3 +288,59 @@ class Leadership(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(NAME_LEN))
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Router(StandardAttrs, Base):
+    __tablename__ = "routers"
+
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    gw_port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True
+    )
+    enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The chassis the gateway router is bound to; chosen by a scheduler, persisted so that
+    # translation stays a pure function of the database.
+    gateway_chassis: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+    gw_port: Mapped[Port | None] = relationship(lazy="selectin", foreign_keys=[gw_port_id])
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == Router.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
+class FloatingIp(Base):
+    __tablename__ = "floating_ips"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    floating_network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
+    floating_port_id: Mapped[str] = mapped_column(ForeignKey("ports.id"), unique=True)
+    floating_ip_address: Mapped[str] = mapped_column(String(64))
+    port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    fixed_ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(
+        ForeignKey("routers.id"), nullable=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+
+    tags: Mapped[list[Tag]] = relationship(
+        Tag,
+        primaryjoin="foreign(Tag.resource_id) == FloatingIp.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )

@@ -12,6 +12,8 @@ class ResourceType(enum.StrEnum):
     PORT = "port"
     SECURITY_GROUP = "security_group"
     SECURITY_GROUP_RULE = "security_group_rule"
+    ROUTER = "router"
+    FLOATING_IP = "floating_ip"
 
 
 class Operation(enum.StrEnum):

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from neutrino import errors, scheduling
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
-from neutrino.db.models import Network
+from neutrino.db.models import Network, Router
 from neutrino.journal import claim
 from neutrino.journal.parents import parents_of
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import owner_of
+from neutrino.services.common import bump_revision
+from neutrino.services.routers import ChassisSource, choose_chassis, router_parents
+from neutrino.settings import Settings
 from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +41,36 @@ def reclaim_orphans(db: Database) -> int:
     """Every claim, expired or not: for a journal only this process works on (SQLite)."""
     with db.session() as session:
         return claim.reclaim_expired(session, utcnow() + timedelta(days=365_000))
+
+
+def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
+                      rng: random.Random) -> int:
+    """Bind unscheduled gateway routers, and move those whose chassis left (or opted out).
+
+    With no candidate at all the routers stay unscheduled, status ERROR, and are bound as
+    soon as a chassis appears.
+    """
+    try:
+        names = set(scheduling.candidates(chassis()))
+    except errors.BackendUnavailable:
+        return 0
+    moved = 0
+    with db.session() as session:
+        routers = session.scalars(select(Router).where(Router.gw_port_id.is_not(None)))
+        for router in routers:
+            if router.gateway_chassis in names:
+                continue
+            choice = choose_chassis(session, chassis, settings, rng)
+            if choice == router.gateway_chassis:
+                continue
+            LOG.warning("router %s: gateway chassis %s -> %s", router.id,
+                        router.gateway_chassis, choice)
+            router.gateway_chassis = choice
+            router.status = "ACTIVE" if choice else "ERROR"
+            bump_revision(session, router, ResourceType.ROUTER, router_parents(session, router))
+            session.flush()
+            moved += 1
+    return moved
 
 
 def journal_drift(db: Database, sync: SyncRunner) -> int:

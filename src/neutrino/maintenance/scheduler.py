@@ -33,7 +33,8 @@ class _Job:
 
 class MaintenanceScheduler:
     def __init__(self, db: Database, nb: NorthboundClient, sync: SyncRunner,
-                 settings: MaintenanceSettings, wake_workers: Callable[[], None]) -> None:
+                 settings: MaintenanceSettings, wake_workers: Callable[[], None],
+                 gateways: Callable[[], int] | None = None) -> None:
         self.db = db
         self.nb = nb
         self.settings = settings
@@ -52,6 +53,9 @@ class MaintenanceScheduler:
             _Job("purge_completed", settings.purge_every,
                  lambda: jobs.purge_completed(db, timedelta(seconds=settings.retention))),
         ]
+        if gateways is not None:
+            self.jobs.append(_Job("schedule_gateways", settings.schedule_every,
+                                  self._then_wake(gateways)))
 
     def start(self) -> None:
         thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)
@@ -106,6 +110,15 @@ class MaintenanceScheduler:
             LOG.info("maintenance %s skipped: %s", job.name, exc)
             return
         LOG.debug("maintenance %s: %s in %.3fs", job.name, result, time.monotonic() - started)
+
+    def _then_wake(self, job: Callable[[], int]) -> Callable[[], int]:
+        def run() -> int:
+            changed = job()
+            if changed:
+                self.wake_workers()
+            return changed
+
+        return run
 
     def _cold_reboot_check(self) -> bool:
         if not self.detector.lost_state():

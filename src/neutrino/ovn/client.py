@@ -8,6 +8,7 @@ thread, so a plan is computed from a consistent view and re-computed if the serv
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -34,6 +35,7 @@ from neutrino.ovn.rows import (
     RowKey,
     Update,
 )
+from neutrino.scheduling import Chassis, parse_cms_options
 
 LOG = logging.getLogger(__name__)
 SCHEMA = "OVN_Northbound"
@@ -42,7 +44,12 @@ SCHEMA = "OVN_Northbound"
 PARENTS: dict[str, tuple[str, str, str | None]] = {
     n.LSP: (n.LS, "ports", n.NETWORK_NAME),
     n.ACL: (n.PG, "acls", None),
+    n.LRP: (n.LR, "ports", n.ROUTER_NAME),
+    n.ROUTE: (n.LR, "static_routes", None),
+    n.NAT: (n.LR, "nat", None),
 }
+# How a child row found under an owned parent is named, when it is ours at all.
+IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
 MEMBER_SETS = {n.LSP: (n.PG, "ports")}
 
@@ -67,34 +74,27 @@ class _NbIdl(connection.OvsdbIdl):
             self.on_port_up(row.name, bool(row.up and row.up[0]))
 
 
-class NorthboundClient:
-    def __init__(
-        self, remote: str, timeout: float = 30.0, on_port_up: PortUpCallback | None = None
-    ) -> None:
+class _OvsdbClient:
+    """One IDL connection to one OVSDB database, started lazily, reconnecting by itself."""
+
+    schema = ""
+    tables: tuple[str, ...] = ()  # tables to monitor; () means all
+
+    def __init__(self, remote: str, timeout: float = 30.0) -> None:
         self.remote = remote
         self.timeout = timeout
-        self._on_port_up = on_port_up
         self._backend: ovsdbapp_idl.Backend | None = None
         self._lock = threading.Lock()
         self.transactions = 0
 
-    # -- connection ---------------------------------------------------------------------
     @property
     def connected(self) -> bool:
-        """Connected and holding a complete, current copy of NB (monitoring)."""
+        """Connected and holding a complete, current copy of the database (monitoring)."""
         backend = self._backend
         if backend is None:
             return False
-        nb_idl = backend.idl
-        return nb_idl._session.is_connected() and nb_idl.state == nb_idl.IDL_S_MONITORING
-
-    @property
-    def database_id(self) -> str | None:
-        """The NB_Global row's uuid: a new one means NB was rebuilt from scratch."""
-        if not self.connected:
-            return None
-        rows = self.read_rows("NB_Global")
-        return rows[0]["_uuid"] if rows else None
+        idl = backend.idl
+        return idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING
 
     def connect(self) -> None:
         """Connect once; afterwards the IDL reconnects by itself after an outage."""
@@ -104,17 +104,22 @@ class NorthboundClient:
             with mapped_ovsdb_errors(self.remote):
                 self._backend = self._start_backend()
 
+    def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
+        return connection.OvsdbIdl(self.remote, helper)
+
     def _start_backend(self) -> ovsdbapp_idl.Backend:
-        helper = idlutils.get_schema_helper(self.remote, SCHEMA)
-        helper.register_all()
-        nb_idl = _NbIdl(self.remote, helper)
-        nb_idl.on_port_up = self._on_port_up
-        conn = connection.Connection(nb_idl, timeout=self.timeout)
+        helper = idlutils.get_schema_helper(self.remote, self.schema)
+        if self.tables:
+            for table in self.tables:
+                helper.register_table(table)
+        else:
+            helper.register_all()
+        conn = connection.Connection(self._new_idl(helper), timeout=self.timeout)
         # ovsdbapp keeps the connection on the Backend *class*; a class of our own per
         # client keeps two clients (tests, sync tools) from sharing one by accident.
-        backend_cls = type("NbBackend", (ovsdbapp_idl.Backend,), {"lookup_table": _LOOKUPS})
+        backend_cls = type("Backend", (ovsdbapp_idl.Backend,), {"lookup_table": _LOOKUPS})
         backend = backend_cls(conn, start=False)
-        backend.schema = SCHEMA
+        backend.schema = self.schema
         backend.start_connection(conn)
         return backend
 
@@ -130,30 +135,16 @@ class NorthboundClient:
         assert self._backend is not None
         return self._backend
 
-    # -- reading and writing ------------------------------------------------------------
-    def plan(self, states: Sequence[DesiredState]) -> list[Plan]:
-        """The plans that would make NB hold `states`, without changing anything."""
-        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=False))
-
-    def apply(self, states: Sequence[DesiredState]) -> list[Plan]:
-        """Make NB hold `states`, all in one OVSDB transaction; returns what was done."""
-        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
-
     def read_rows(self, table: str) -> list[dict[str, Any]]:
-        """Every row of `table` as plain values (for sync and tests)."""
+        """Every row of `table` as plain values."""
         return self._run(_ReadTableCommand(self._backend_or_raise(), table))
-
-    def port_states(self) -> dict[str, bool]:
-        """Switch-port name → `up`, as ovn-northd last reported it."""
-        rows = self.read_rows(n.LSP)
-        return {r["name"]: bool(r["up"]) for r in rows}
 
     def _run(self, cmd: command.BaseCommand) -> Any:
         backend = self._backend_or_raise()
         if not self.connected:
             # Fail fast: a transaction would wait its whole timeout, and a plan made from a
-            # copy of NB that is not current could be wrong.
-            raise errors.BackendUnavailable(f"OVN NB {self.remote} is not connected")
+            # copy of the database that is not current could be wrong.
+            raise errors.BackendUnavailable(f"{self.schema} {self.remote} is not connected")
         started = time.monotonic()
         with (
             mapped_ovsdb_errors(self.remote),
@@ -164,6 +155,52 @@ class NorthboundClient:
         LOG.debug("OVSDB transaction %s took %.3fs", type(cmd).__name__,
                   time.monotonic() - started)
         return cmd.result
+
+
+class NorthboundClient(_OvsdbClient):
+    schema = SCHEMA
+
+    def __init__(
+        self, remote: str, timeout: float = 30.0, on_port_up: PortUpCallback | None = None
+    ) -> None:
+        super().__init__(remote, timeout)
+        self._on_port_up = on_port_up
+
+    def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
+        nb_idl = _NbIdl(self.remote, helper)
+        nb_idl.on_port_up = self._on_port_up
+        return nb_idl
+
+    @property
+    def database_id(self) -> str | None:
+        """The NB_Global row's uuid: a new one means NB was rebuilt from scratch."""
+        if not self.connected:
+            return None
+        rows = self.read_rows("NB_Global")
+        return rows[0]["_uuid"] if rows else None
+
+    def plan(self, states: Sequence[DesiredState]) -> list[Plan]:
+        """The plans that would make NB hold `states`, without changing anything."""
+        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=False))
+
+    def apply(self, states: Sequence[DesiredState]) -> list[Plan]:
+        """Make NB hold `states`, all in one OVSDB transaction; returns what was done."""
+        return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
+
+
+class SouthboundClient(_OvsdbClient):
+    """Reads the chassis OVN knows, for gateway scheduling."""
+
+    schema = "OVN_Southbound"
+    tables = ("Chassis",)
+
+    def chassis(self) -> list[Chassis]:
+        result = []
+        for row in self.read_rows("Chassis"):
+            options = (row.get("other_config") or {}).get("ovn-cms-options") or \
+                (row.get("external_ids") or {}).get("ovn-cms-options")
+            result.append(Chassis(row["name"], parse_cms_options(options)))
+        return result
 
 
 _LOOKUPS = {n.LS: idlutils.RowLookup(n.LS, "name", None)}
@@ -209,7 +246,8 @@ class _PlanCommand(command.BaseCommand):
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         reader = _Reader(self.api.idl)
-        plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in self.states]
+        states = [reader.with_owned_children(s) for s in self.states]
+        plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in states]
         if self.do_apply:
             _Writer(txn, self.api.idl, reader).apply(plans)
         self.result = plans
@@ -223,6 +261,8 @@ class _Reader:
         self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._parent_caches: dict[str, dict[Any, Any]] = {}
         self._member_caches: dict[str, dict[Any, set[tuple[RowKey, str]]]] = {}
+        self._children: dict[tuple[Any, str], set[Any]] = {}
+        self._actual: dict[RowKey, ActualRow | None] = {}
 
     def find(self, key: RowKey) -> Any | None:
         table = self.idl.tables[key.table]
@@ -244,15 +284,29 @@ class _Reader:
             self._caches[cache_key] = cache
         return self._caches[cache_key]
 
+    def with_owned_children(self, state: DesiredState) -> DesiredState:
+        """The state, owning also the existing children it declared as its own."""
+        found: list[RowKey] = []
+        for parent_key, column in state.owned_children:
+            parent = self.find(parent_key)
+            if parent is None:
+                continue
+            table = self.idl.tables[parent_key.table].columns[column].type.key.ref_table.name
+            found += [k for k in (_identity_of(table, c) for c in getattr(parent, column)) if k]
+        extra = tuple(k for k in found if k not in state.owned)
+        return dataclasses.replace(state, owned=state.owned + extra) if extra else state
+
     def snapshot(self, keys: set[RowKey]) -> dict[RowKey, ActualRow]:
         result = {}
         for key in keys:
-            row = self.find(key)
-            if row is not None:
-                result[key] = self._actual(key, row)
+            if key not in self._actual:  # shared rows (a switch, the drop group) read once
+                row = self.find(key)
+                self._actual[key] = self._to_actual(key, row) if row is not None else None
+            if self._actual[key] is not None:
+                result[key] = self._actual[key]
         return result
 
-    def _actual(self, key: RowKey, row: Any) -> ActualRow:
+    def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
         parent_column, parent_uuid = self._parent_of(key.table, row)
         return ActualRow(
             uuid=str(row.uuid),
@@ -286,9 +340,15 @@ class _Reader:
         parent = None
         if name_key is not None:
             parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
-        if parent is None or row not in getattr(parent, column):
+        if parent is None or row.uuid not in self._child_uuids(parent, column):
             parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
+
+    def _child_uuids(self, parent: Any, column: str) -> set[Any]:
+        key = (parent.uuid, column)
+        if key not in self._children:
+            self._children[key] = {child.uuid for child in getattr(parent, column)}
+        return self._children[key]
 
     def _scan_parent(self, table: str, row: Any) -> Any | None:
         """Slow path for rows whose parent is not named in their external_ids."""
@@ -389,6 +449,14 @@ class _Writer:
             if parent is not None:
                 parent.delvalue(op.parent_column, row.uuid)
         row.delete()
+
+
+def _identity_of(table: str, row: Any) -> RowKey | None:
+    if table in IDENTITY_KEYS:
+        value = row.external_ids.get(IDENTITY_KEYS[table])
+        return RowKey(table, "external_ids", value, IDENTITY_KEYS[table]) if value else None
+    name = getattr(row, "name", None)
+    return RowKey(table, "name", name) if isinstance(name, str) and name else None
 
 
 def _is_our_set(row: Any) -> bool:

@@ -10,10 +10,30 @@ LSP = "Logical_Switch_Port"
 DHCP = "DHCP_Options"
 PG = "Port_Group"
 ACL = "ACL"
+LR = "Logical_Router"
+LRP = "Logical_Router_Port"
+ROUTE = "Logical_Router_Static_Route"
+NAT = "NAT"
 
 PG_DROP = "neutron_pg_drop"
 SG_ID = "neutron:security_group_id"
 SG_RULE_ID = "neutron:security_group_rule_id"
+
+ROUTER_NAME = "neutron:router_name"
+ROUTER_ID = "neutron:router_id"
+IS_EXT_GW = "neutron:is_ext_gw"
+SUBNET_IDS = "neutron:subnet_ids"
+IS_STATIC_ROUTE = "neutron:is_static_route"
+ROUTE_SUBNET_ID = "neutron:subnet_id"
+FIP_ID = "neutron:fip_id"
+FIP_PORT_ID = "neutron:fip_port_id"
+FIP_NETWORK_ID = "neutron:fip_network_id"
+FIP_EXTERNAL_MAC = "neutron:fip_external_mac"
+PORT_FIP = "neutron:port_fip"
+# neutrino's own keys, for rows ML2/OVN does not write or leaves unowned:
+GATEWAY_ROLE = "neutron:gateway_role"  # what a gateway-router row is for
+ROUTE_KEY = "neutron:route_key"  # "<router id> <prefix> <nexthop>": identity of a route
+SNAT_KEY = "neutron:snat_key"  # "<router id> <cidr>": identity of a SNAT row
 
 REVISION = "neutron:revision_number"
 NETWORK_NAME = "neutron:network_name"
@@ -52,3 +72,28 @@ def localnet_port_name(segment_id: str) -> str:
 def port_group_name(security_group_id: str) -> str:
     """OVN names allow no '-': ML2/OVN uses pg_<id with '_'>."""
     return "pg_" + security_group_id.replace("-", "_")
+
+
+def router_name(router_id: str) -> str:
+    return f"{SWITCH_PREFIX}{router_id}"
+
+
+def gateway_router_name(router_id: str) -> str:
+    return f"{SWITCH_PREFIX}gw-{router_id}"
+
+
+def transit_switch_name(router_id: str) -> str:
+    return f"{SWITCH_PREFIX}transit-{router_id}"
+
+
+def router_port_name(port_id: str) -> str:
+    return f"lrp-{port_id}"
+
+
+def transit_router_port_name(router_id: str, side: str) -> str:
+    """`side` is "dr" (the distributed router's end) or "gw" (the gateway router's end)."""
+    return f"lrp-transit-{side}-{router_id}"
+
+
+def transit_switch_port_name(router_id: str, side: str) -> str:
+    return f"transit-{side}-{router_id}"

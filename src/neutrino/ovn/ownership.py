@@ -10,9 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from neutrino.ovn import naming as n
-from neutrino.ovn.translate import networks, ports, security_groups, subnets
+from neutrino.ovn.translate import (
+    floating_ips,
+    networks,
+    ports,
+    routers,
+    security_groups,
+    subnets,
+)
 
-TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL)
+TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -22,6 +29,9 @@ def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _switch(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    router_id = ext.get(n.ROUTER_ID)
+    if router_id and row.get("name") == n.transit_switch_name(router_id):
+        return routers.RESOURCE, router_id
     network_id = n.network_id_from_switch(row.get("name", ""))
     if network_id and n.NETWORK_NAME in ext and n.REVISION in ext:
         return networks.RESOURCE, network_id
@@ -29,7 +39,7 @@ def _switch(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
 
 
 def _switch_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
-    # localnet ports belong to their network's switch, not to a Neutron port
+    # localnet ports belong to their network's switch (transit ports carry no network name)
     if row.get("type") != "localnet" and n.NETWORK_NAME in ext and n.REVISION in ext:
         return ports.RESOURCE, row["name"]
     return None
@@ -54,4 +64,41 @@ def _acl(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | No
     return (security_groups.RULE_RESOURCE, rule_id) if rule_id else None
 
 
-_RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl}
+def _router(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    name = row.get("name", "")
+    router_id = ext.get(n.ROUTER_ID)
+    if router_id and name == n.gateway_router_name(router_id):
+        return routers.RESOURCE, router_id
+    if n.ROUTER_NAME in ext and n.REVISION in ext and name.startswith(n.SWITCH_PREFIX):
+        return routers.RESOURCE, name[len(n.SWITCH_PREFIX):]
+    return None
+
+
+def _router_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """Interface ports belong to their Neutron port; gateway-router ports to the router."""
+    name = row.get("name", "")
+    if n.GATEWAY_ROLE in ext and n.ROUTER_ID in ext:
+        return routers.RESOURCE, ext[n.ROUTER_ID]
+    if ext.get(n.IS_EXT_GW) == "False" and name.startswith("lrp-"):
+        return ports.RESOURCE, name[len("lrp-"):]
+    router_name = ext.get(n.ROUTER_NAME, "")
+    if ext.get(n.IS_EXT_GW) == "True" and router_name.startswith(n.SWITCH_PREFIX + "gw-"):
+        return routers.RESOURCE, router_name[len(n.SWITCH_PREFIX + "gw-"):]
+    return None
+
+
+def _nat(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    if n.FIP_ID in ext:
+        return floating_ips.RESOURCE, ext[n.FIP_ID]
+    if n.SNAT_KEY in ext:
+        return routers.RESOURCE, ext[n.SNAT_KEY].split(" ", 1)[0]
+    return None
+
+
+def _route(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    key = ext.get(n.ROUTE_KEY)
+    return (routers.RESOURCE, key.split(" ", 1)[0]) if key else None
+
+
+_RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
+          n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route}

@@ -81,6 +81,9 @@ class DesiredState:
     members: tuple[Membership, ...] = ()
     # rows whose memberships this resource manages (others' sets are left alone)
     member_rows: tuple[RowKey, ...] = ()
+    # (parent, column): children there that carry our identity keys are owned too, so that
+    # those no longer wanted (a removed route, a SNAT for a detached subnet) are deleted
+    owned_children: tuple[tuple[RowKey, str], ...] = ()
 
     def lookup_keys(self) -> set[RowKey]:
         keys = set(self.owned) | set(self.member_rows)

@@ -8,12 +8,24 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import Network, Port, SecurityGroup, SecurityGroupRule, Subnet
+from neutrino.db.models import (
+    FloatingIp,
+    IpAllocation,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
 from neutrino.ovn.translate.inputs import (
     AddressPair,
     FixedIp,
+    FloatingIpFacts,
+    GatewayFacts,
     NetworkFacts,
     PortFacts,
+    RouterFacts,
     RuleFacts,
     SecurityGroupFacts,
     SubnetFacts,
@@ -73,10 +85,21 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     ports = _rows(session, Port, ids)
     subnet_ids = sorted({a.subnet_id for port in ports for a in port.fixed_ips})
     subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids)}
-    return {port.id: port_facts(port, subnets) for port in ports}
+    fips = _floating_addresses(session, [p.id for p in ports])
+    return {port.id: port_facts(port, subnets, fips.get(port.id)) for port in ports}
 
 
-def port_facts(port: Port, subnets: dict[str, Subnet]) -> PortFacts:
+def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(port_ids), CHUNK):
+        rows = session.execute(select(FloatingIp.port_id, FloatingIp.floating_ip_address).where(
+            FloatingIp.port_id.in_(port_ids[start:start + CHUNK])))
+        found.update({port_id: address for port_id, address in rows})
+    return found
+
+
+def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None = None
+               ) -> PortFacts:
     fixed = []
     for alloc in port.fixed_ips:
         subnet = subnets[alloc.subnet_id]
@@ -88,6 +111,7 @@ def port_facts(port: Port, subnets: dict[str, Subnet]) -> PortFacts:
                 prefixlen=ipaddress.ip_network(subnet.cidr).prefixlen,
                 ip_version=subnet.ip_version,
                 dhcp=facts.dhcp_kind is not None,
+                ra_mode=subnet.ipv6_ra_mode,
             )
         )
     return PortFacts(
@@ -110,6 +134,8 @@ def port_facts(port: Port, subnets: dict[str, Subnet]) -> PortFacts:
         binding_profile=tuple(sorted((str(k), str(v)) for k, v in port.binding_profile.items())),
         vnic_type=port.binding_vnic_type,
         security_group_ids=tuple(b.security_group_id for b in port.security_group_bindings),
+        network_mtu=next(iter(subnets.values())).network.mtu if subnets else 1500,
+        floating_ip=floating_ip,
     )
 
 
@@ -133,3 +159,65 @@ def rule_facts(rule: SecurityGroupRule) -> RuleFacts:
         remote_ip_prefix=rule.remote_ip_prefix,
         remote_group_id=rule.remote_group_id,
     )
+
+
+def load_routers(session: Session, ids: Sequence[str]) -> dict[str, RouterFacts]:
+    return {router.id: router_facts(session, router) for router in _rows(session, Router, ids)}
+
+
+def router_facts(session: Session, router: Router) -> RouterFacts:
+    interfaces = session.execute(
+        select(Subnet.id, Subnet.cidr)
+        .join(IpAllocation, IpAllocation.subnet_id == Subnet.id)
+        .join(Port, Port.id == IpAllocation.port_id)
+        .where(Port.device_id == router.id, Port.device_owner == "network:router_interface",
+               Subnet.ip_version == 4)
+        .order_by(Subnet.cidr)
+    ).all()
+    return RouterFacts(
+        id=router.id,
+        name=router.name,
+        revision=router.revision_number,
+        admin_state_up=router.admin_state_up,
+        routes=tuple((r["destination"], r["nexthop"]) for r in router.routes or ()),
+        tenant_subnets=tuple(dict.fromkeys((sid, cidr) for sid, cidr in interfaces)),
+        gateway=_gateway_facts(session, router),
+    )
+
+
+def _gateway_facts(session: Session, router: Router) -> GatewayFacts | None:
+    port = session.get(Port, router.gw_port_id) if router.gw_port_id else None
+    if port is None:
+        return None
+    subnets = {s.id: s for s in _rows(session, Subnet, [a.subnet_id for a in port.fixed_ips])}
+    addresses = tuple(
+        (a.ip_address, ipaddress.ip_network(subnets[a.subnet_id].cidr).prefixlen)
+        for a in port.fixed_ips)
+    v4 = [subnets[a.subnet_id] for a in port.fixed_ips
+          if subnets[a.subnet_id].ip_version == 4]
+    return GatewayFacts(
+        port_id=port.id,
+        network_id=port.network_id,
+        mac=port.mac_address,
+        addresses=addresses,
+        subnet_ids=tuple(a.subnet_id for a in port.fixed_ips),
+        nexthop=v4[0].gateway_ip if v4 else None,
+        enable_snat=router.enable_snat,
+        chassis=router.gateway_chassis,
+    )
+
+
+def load_floating_ips(session: Session, ids: Sequence[str]) -> dict[str, FloatingIpFacts]:
+    fips = _rows(session, FloatingIp, ids)
+    own_ports = {p.id: p for p in _rows(session, Port, [f.floating_port_id for f in fips])}
+    return {fip.id: FloatingIpFacts(
+        id=fip.id,
+        revision=fip.revision_number,
+        floating_ip=fip.floating_ip_address,
+        network_id=fip.floating_network_id,
+        fip_port_mac=own_ports[fip.floating_port_id].mac_address
+        if fip.floating_port_id in own_ports else "",
+        port_id=fip.port_id,
+        fixed_ip=fip.fixed_ip_address,
+        router_id=fip.router_id,
+    ) for fip in fips}

@@ -12,6 +12,8 @@ from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.rows import DesiredState, Plan
+from neutrino.ovn.translate import floating_ips as fips
+from neutrino.ovn.translate import routers
 from neutrino.ovn.translate import security_groups as sg
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.ovn.translate.networks import build_network, build_network_absent
@@ -40,6 +42,11 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
         sg.build_security_group_absent),
     ResourceType.SECURITY_GROUP_RULE: _Translator(
         facts.load_rules, lambda f, _c: sg.build_rule(f), sg.build_rule_absent),
+    ResourceType.ROUTER: _Translator(
+        facts.load_routers, routers.build_router, routers.build_router_absent),
+    ResourceType.FLOATING_IP: _Translator(
+        facts.load_floating_ips, lambda f, _c: fips.build_floating_ip(f),
+        fips.build_floating_ip_absent),
 }
 
 

@@ -76,11 +76,100 @@ def port_dict(port: Port) -> dict[str, Any]:
     }
 
 
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
+# Ports Neutron manages through another API (routers, floating IPs), not through /ports.
+MANAGED_OWNERS = (*ROUTER_OWNERS, "network:floatingip")
+_rng = random.SystemRandom()
+
+
 def journal_parents(port: Port) -> dict[ResourceType, list[str]]:
     subnets = sorted({a.subnet_id for a in port.fixed_ips})
     groups = sorted({b.security_group_id for b in port.security_group_bindings})
-    return {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets,
-            ResourceType.SECURITY_GROUP: groups}
+    parents = {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets,
+               ResourceType.SECURITY_GROUP: groups}
+    if port.device_owner in ROUTER_OWNERS and port.device_id:
+        parents[ResourceType.ROUTER] = [port.device_id]
+    return parents
+
+
+def internal_port_body(network_id: str, device_owner: str, device_id: str,
+                       fixed_ips: list[dict[str, str]] | None, project_id: str) -> dict[str, Any]:
+    """The body of a port Neutron creates for itself (router and floating IP ports)."""
+    return {
+        "network_id": network_id, "name": "", "description": "", "admin_state_up": True,
+        "device_id": device_id, "device_owner": device_owner, "binding:host_id": "",
+        "binding:profile": {}, "binding:vnic_type": "normal", "extra_dhcp_opts": [],
+        "fixed_ips": fixed_ips, "project_id": project_id, "security_groups": [],
+    }
+
+
+def create_port(session: Session, ctx: Context, body: dict[str, Any], mac_prefix: str) -> Port:
+    """One port, its addresses and its journal entry, in the caller's transaction."""
+    net = get_network_row(session, ctx, body["network_id"])
+    security = body.get("port_security_enabled")
+    security = net.port_security_enabled if security is None else security
+    pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)
+    port = Port(
+        id=new_id(),
+        network_id=net.id,
+        name=body["name"],
+        description=body["description"],
+        mac_address=_choose_mac(session, net, body.get("mac_address"), mac_prefix),
+        admin_state_up=body["admin_state_up"],
+        device_id=body["device_id"],
+        device_owner=body["device_owner"],
+        binding_host_id=body["binding:host_id"],
+        binding_profile=body["binding:profile"],
+        binding_vnic_type=body["binding:vnic_type"],
+        port_security_enabled=security,
+        allowed_address_pairs=pairs,
+        extra_dhcp_opts=body["extra_dhcp_opts"],
+    )
+    project = body.get("project_id", ctx.project_id)
+    stamp_new(port, project)
+    _bind_groups(session, ctx, port, _initial_groups(session, port, body))
+    set_tags(port, ResourceType.PORT, body.get("tags") or [])
+    session.add(port)
+    requested = body.get("fixed_ips")
+    chosen = (
+        port_ipam.allocate_default(net, session, port.mac_address)
+        if requested is None
+        else port_ipam.allocate_requested(net, session, port.mac_address, requested,
+                                          port.device_owner)
+    )
+    _set_allocations(port, chosen)
+    session.flush()
+    record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
+    return port
+
+
+def delete_port(session: Session, port: Port) -> None:
+    parents = journal_parents(port)
+    session.delete(port)
+    record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
+
+
+def _initial_groups(session: Session, port: Port, body: dict[str, Any]) -> list[str]:
+    """Given groups, or the project's default for a filtered, non-network-owned port."""
+    requested = body.get("security_groups")
+    if requested is not None:
+        return requested
+    if not port.port_security_enabled or port.device_owner.startswith("network:"):
+        return []
+    return [ensure_default(session, port.project_id).id]
+
+
+def _choose_mac(session: Session, net: Network, requested: str | None, prefix: str) -> str:
+    if requested is not None:
+        mac = ipam.validate_mac(requested)
+        if _mac_taken(session, net.id, mac):
+            raise errors.MacAddressInUse(mac, net.id)
+        return mac
+    for _ in range(MAC_ATTEMPTS):
+        mac = ipam.generate_mac(prefix, _rng)
+        if not _mac_taken(session, net.id, mac):
+            return mac
+    raise errors.ServiceUnavailable("Could not generate a unique MAC address")
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
@@ -95,7 +184,6 @@ class PortService:
         self.db = db
         self.settings = settings
         self.wakeup = wakeup
-        self._rng = random.SystemRandom()
 
     # -- create -------------------------------------------------------------------------
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,64 +193,7 @@ class PortService:
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
-        net = get_network_row(session, ctx, body["network_id"])
-        security = body.get("port_security_enabled")
-        security = net.port_security_enabled if security is None else security
-        pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)
-        port = Port(
-            id=new_id(),
-            network_id=net.id,
-            name=body["name"],
-            description=body["description"],
-            mac_address=self._mac(session, net, body.get("mac_address")),
-            admin_state_up=body["admin_state_up"],
-            device_id=body["device_id"],
-            device_owner=body["device_owner"],
-            binding_host_id=body["binding:host_id"],
-            binding_profile=body["binding:profile"],
-            binding_vnic_type=body["binding:vnic_type"],
-            port_security_enabled=security,
-            allowed_address_pairs=pairs,
-            extra_dhcp_opts=body["extra_dhcp_opts"],
-        )
-        stamp_new(port, body.get("project_id") or ctx.project_id)
-        _bind_groups(session, ctx, port, self._initial_groups(session, ctx, port, body))
-        set_tags(port, ResourceType.PORT, body.get("tags") or [])
-        session.add(port)
-        requested = body.get("fixed_ips")
-        chosen = (
-            port_ipam.allocate_default(net, session, port.mac_address)
-            if requested is None
-            else port_ipam.allocate_requested(net, session, port.mac_address, requested,
-                                              port.device_owner)
-        )
-        _set_allocations(port, chosen)
-        session.flush()
-        record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
-        return port
-
-    @staticmethod
-    def _initial_groups(session: Session, ctx: Context, port: Port,
-                        body: dict[str, Any]) -> list[str]:
-        """Given groups, or the project's default for a filtered, non-network-owned port."""
-        requested = body.get("security_groups")
-        if requested is not None:
-            return requested
-        if not port.port_security_enabled or port.device_owner.startswith("network:"):
-            return []
-        return [ensure_default(session, port.project_id).id]
-
-    def _mac(self, session: Session, net: Network, requested: str | None) -> str:
-        if requested is not None:
-            mac = ipam.validate_mac(requested)
-            if _mac_taken(session, net.id, mac):
-                raise errors.MacAddressInUse(mac, net.id)
-            return mac
-        for _ in range(MAC_ATTEMPTS):
-            mac = ipam.generate_mac(self.settings.mac_prefix, self._rng)
-            if not _mac_taken(session, net.id, mac):
-                return mac
-        raise errors.ServiceUnavailable("Could not generate a unique MAC address")
+        return create_port(session, ctx, body, self.settings.mac_prefix)
 
     # -- read ---------------------------------------------------------------------------
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
@@ -253,9 +284,11 @@ class PortService:
         def txn(session: Session) -> None:
             port = get_port_row(session, ctx, port_id)
             check_revision(port, if_match)
-            parents = journal_parents(port)
-            session.delete(port)
-            record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
+            if port.device_owner in MANAGED_OWNERS:
+                raise errors.Conflict(
+                    f"Port {port.id} cannot be deleted directly via the port API: has device "
+                    f"owner {port.device_owner}.")
+            delete_port(session, port)
 
         run_and_wake(self.db.write, self.wakeup, txn)
 

@@ -89,6 +89,10 @@ class SubnetService:
         version = body["ip_version"]
         cidr = ipam.parse_cidr(body["cidr"], version)
         self._check_overlap(net.subnets, str(cidr), net.id)
+        if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
+            raise errors.InvalidInput(
+                f"Requested subnet with cidr: {cidr} overlaps with the range reserved for "
+                f"router gateway transit links ({self.settings.transit_cidr})")
         ra_mode, addr_mode = _ipv6_modes(version, body)
         # An absent gateway_ip means the first address; an explicit null means none.
         gateway = ipam.validate_gateway(cidr, body.get("gateway_ip", ipam.default_gateway(cidr)))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceType
-from neutrino.services import networks, ports, security_groups, subnets
+from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
 from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
 from neutrino.services.context import Context
 
@@ -22,6 +22,9 @@ RESOURCES: dict[str, tuple[ResourceType, Getter, Callable[[Any], dict[str, list[
                 lambda r: {ResourceType.NETWORK: [r.network_id]}),
     "ports": (ResourceType.PORT, ports.get_port_row, ports.journal_parents),
     "security_groups": (ResourceType.SECURITY_GROUP, security_groups.get_sg_row, lambda r: {}),
+    "routers": (ResourceType.ROUTER, routers.get_router_row, lambda r: {}),
+    "floatingips": (ResourceType.FLOATING_IP, floating_ips.get_fip_row,
+                    floating_ips.fip_parents),
 }
 
 

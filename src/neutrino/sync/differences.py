@@ -35,11 +35,16 @@ class Difference:
 
 def differences(plans: Iterable[Plan]) -> list[Difference]:
     found = []
+    reported: set[object] = set()  # a shared row (the drop group) is reported once
     for plan in plans:
         inserted = {op.row.key for op in plan.ops if isinstance(op, Insert)}
         for op in plan.ops:
             if isinstance(op, AddMember) and op.member.child in inserted:
                 continue  # joining its groups is part of creating the missing row
+            if isinstance(op, Insert):
+                if op.row.key in reported:
+                    continue
+                reported.add(op.row.key)
             found.append(_difference(plan, op))
     return found
 

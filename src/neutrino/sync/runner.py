@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from neutrino.db.engine import Database
 from neutrino.db.models import (
+    FloatingIp,
     JournalEntry,
     Network,
     Port,
+    Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
@@ -30,13 +32,16 @@ from neutrino.sync.differences import Difference, differences
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
 ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
-         ResourceType.SECURITY_GROUP_RULE, ResourceType.PORT)
+         ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER, ResourceType.PORT,
+         ResourceType.FLOATING_IP)
 MODELS = {
     ResourceType.NETWORK: Network,
     ResourceType.SUBNET: Subnet,
     ResourceType.SECURITY_GROUP: SecurityGroup,
     ResourceType.SECURITY_GROUP_RULE: SecurityGroupRule,
     ResourceType.PORT: Port,
+    ResourceType.ROUTER: Router,
+    ResourceType.FLOATING_IP: FloatingIp,
 }
 BATCH = 1000
 

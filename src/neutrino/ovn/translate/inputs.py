@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class TranslateConfig:
     dns_servers: tuple[str, ...] = ()
     dhcp_lease_time: int = 43200
+    transit_cidr: str = "169.254.128.0/30"  # every router's distributed↔gateway link
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class FixedIp:
     prefixlen: int
     ip_version: int
     dhcp: bool  # the subnet offers OVN DHCP for this address family
+    ra_mode: str | None = None  # IPv6 router advertisements the subnet asks routers for
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class PortFacts:
     binding_profile: tuple[tuple[str, str], ...]
     vnic_type: str
     security_group_ids: tuple[str, ...] = ()
+    network_mtu: int = 1500
+    floating_ip: str | None = None  # the address of the floating IP associated with it
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,38 @@ class RuleFacts:
     port_range_max: int | None
     remote_ip_prefix: str | None
     remote_group_id: str | None
+
+
+@dataclass(frozen=True)
+class GatewayFacts:
+    port_id: str
+    network_id: str
+    mac: str
+    addresses: tuple[tuple[str, int], ...]  # (address, prefix length) of the gateway port
+    subnet_ids: tuple[str, ...]
+    nexthop: str | None  # the external subnet's gateway, the default route's next hop
+    enable_snat: bool
+    chassis: str | None  # where the gateway router is bound; None until scheduled
+
+
+@dataclass(frozen=True)
+class RouterFacts:
+    id: str
+    name: str
+    revision: int
+    admin_state_up: bool
+    routes: tuple[tuple[str, str], ...]  # extra routes: (destination, nexthop)
+    tenant_subnets: tuple[tuple[str, str], ...]  # attached IPv4 subnets: (id, cidr)
+    gateway: GatewayFacts | None
+
+
+@dataclass(frozen=True)
+class FloatingIpFacts:
+    id: str
+    revision: int
+    floating_ip: str
+    network_id: str  # the external network
+    fip_port_mac: str  # MAC of the floating IP's own Neutron port
+    port_id: str | None
+    fixed_ip: str | None
+    router_id: str | None

@@ -16,6 +16,10 @@ from neutrino.ovn.translate.subnets import dhcp_key
 RESOURCE = "port"
 # Ports that exist in Neutron but have no switch port of their own in OVN.
 OWNERS_WITHOUT_LSP = ("network:floatingip",)
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_GATEWAY = "network:router_gateway"
+RA_MODES = {"slaac": "slaac", "dhcpv6-stateful": "dhcpv6_stateful",
+            "dhcpv6-stateless": "dhcpv6_stateless"}
 VTEP_KEYS = ("vtep-physical-switch", "vtep-logical-switch")
 
 
@@ -35,8 +39,42 @@ def build_port(facts: PortFacts) -> DesiredState:
         key, _columns(facts), refs=refs, parent=ParentLink(switch_key(facts.network_id), "ports")
     )
     shared = drop_group_rows() if _filtered(facts) else ()
-    return DesiredState(RESOURCE, facts.id, (row, *shared), (key,),
+    router_port = (_router_port(facts),) if facts.device_owner == ROUTER_INTERFACE else ()
+    return DesiredState(RESOURCE, facts.id, (row, *router_port, *shared),
+                        (key, router_port_key(facts.id)),
                         members=_memberships(facts), member_rows=(key,))
+
+
+def router_port_key(port_id: str) -> RowKey:
+    return RowKey(n.LRP, "name", n.router_port_name(port_id))
+
+
+def _router_port(facts: PortFacts) -> DesiredRow:
+    """A router interface is one Logical_Router_Port with every subnet of the port."""
+    external_ids = {
+        n.IS_EXT_GW: "False",
+        n.NETWORK_NAME: n.switch_name(facts.network_id),
+        n.ROUTER_NAME: n.router_name(facts.device_id),
+        n.SUBNET_IDS: " ".join(dict.fromkeys(ip.subnet_id for ip in facts.fixed_ips)),
+        n.REVISION: str(facts.revision),
+    }
+    columns: dict[str, object] = {
+        "mac": facts.mac_address,
+        "networks": [f"{ip.ip_address}/{ip.prefixlen}" for ip in facts.fixed_ips],
+        "enabled": facts.admin_state_up,
+        "external_ids": external_ids,
+        "ipv6_ra_configs": _ra_configs(facts),
+    }
+    parent = ParentLink(RowKey(n.LR, "name", n.router_name(facts.device_id)), "ports")
+    return DesiredRow(router_port_key(facts.id), columns, parent=parent)
+
+
+def _ra_configs(facts: PortFacts) -> dict[str, str]:
+    mode = next((ip.ra_mode for ip in facts.fixed_ips if ip.ra_mode), None)
+    if mode is None:
+        return {}
+    return {"address_mode": RA_MODES[mode], "mtu": str(facts.network_mtu),
+            "send_periodic": "true"}
 
 
 def _filtered(facts: PortFacts) -> bool:
@@ -66,6 +104,11 @@ def _columns(facts: PortFacts) -> dict[str, object]:
     vtep = _vtep_options(facts)
     if vtep:
         port_type, addresses, port_security, options = "vtep", ["unknown"], [], vtep
+    elif facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY):
+        port_type, addresses, port_security = "router", ["router"], []
+        options = {"router-port": n.router_port_name(facts.id)}
+        if facts.device_owner == ROUTER_GATEWAY:
+            options |= {"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"}
     else:
         port_type, options = "", _vm_options(facts)
         addresses, port_security = _addresses(facts), _port_security(facts)
@@ -125,7 +168,8 @@ def _dhcp_ref(facts: PortFacts, version: int) -> RowKey | None:
 
 
 def _external_ids(facts: PortFacts) -> dict[str, str]:
-    return {
+    fip = {n.PORT_FIP: facts.floating_ip} if facts.floating_ip else {}
+    return fip | {
         n.PORT_NAME: facts.name,
         n.PORT_CIDRS: " ".join(f"{ip.ip_address}/{ip.prefixlen}" for ip in facts.fixed_ips),
         n.DEVICE_ID: facts.device_id,

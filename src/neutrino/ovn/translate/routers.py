@@ -1,0 +1,179 @@
+"""router → a distributed Logical_Router, and with an external gateway a gateway router.
+
+The gateway router (`neutron-gw-<id>`) is bound to one chassis and joined to the
+distributed router (`neutron-<id>`) by a transit switch carrying a /30 (the distributed end
+takes the second address, the gateway end the first). The distributed router sends
+everything else to the gateway router; the gateway router routes tenant subnets back over
+the transit link, owns the external port, SNATs tenant subnets and holds floating IPs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from neutrino.ovn import naming as n
+from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.translate.inputs import GatewayFacts, RouterFacts, TranslateConfig
+
+RESOURCE = "router"
+DEFAULT_ROUTE = "0.0.0.0/0"
+DR_OPTIONS = {"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true",
+              "mac_binding_age_threshold": "300"}
+
+
+def router_key(router_id: str) -> RowKey:
+    return RowKey(n.LR, "name", n.router_name(router_id))
+
+
+def gateway_router_key(router_id: str) -> RowKey:
+    return RowKey(n.LR, "name", n.gateway_router_name(router_id))
+
+
+def transit_switch_key(router_id: str) -> RowKey:
+    return RowKey(n.LS, "name", n.transit_switch_name(router_id))
+
+
+def transit_addresses(config: TranslateConfig) -> tuple[str, str, int]:
+    """(gateway-router end, distributed-router end, prefix length) of the transit link."""
+    net = ipaddress.ip_network(config.transit_cidr)
+    return str(net.network_address + 1), str(net.network_address + 2), net.prefixlen
+
+
+def build_router(facts: RouterFacts, config: TranslateConfig) -> DesiredState:
+    rows = [_distributed_router(facts), *_extra_routes(facts)]
+    owned = [router_key(facts.id), gateway_router_key(facts.id), transit_switch_key(facts.id),
+             _transit_port_key(facts.id, "dr")]
+    children = [(router_key(facts.id), "static_routes")]
+    if facts.gateway is not None:
+        rows += _gateway(facts, facts.gateway, config)
+        children += [(gateway_router_key(facts.id), col) for col in ("ports", "static_routes",
+                                                                     "nat")]
+    return DesiredState(RESOURCE, facts.id, tuple(rows), tuple(owned),
+                        owned_children=tuple(children))
+
+
+def build_router_absent(router_id: str) -> DesiredState:
+    """Deleting the routers and the transit switch takes their ports, routes and NAT along."""
+    owned = (router_key(router_id), gateway_router_key(router_id),
+             transit_switch_key(router_id))
+    return DesiredState(RESOURCE, router_id, (), owned)
+
+
+def _distributed_router(facts: RouterFacts) -> DesiredRow:
+    external_ids = {n.ROUTER_NAME: facts.name, n.REVISION: str(facts.revision),
+                    n.AZ_HINTS: ""}
+    columns = {"enabled": facts.admin_state_up, "external_ids": external_ids,
+               "options": dict(DR_OPTIONS)}
+    return DesiredRow(router_key(facts.id), columns)
+
+
+def _route(router_id: str, parent: RowKey, prefix: str, nexthop: str,
+           extra: dict[str, str]) -> DesiredRow:
+    identity = f"{router_id} {prefix} {nexthop}"
+    external_ids = {n.ROUTE_KEY: identity, n.IS_STATIC_ROUTE: "true", **extra}
+    columns = {"ip_prefix": prefix, "nexthop": nexthop, "external_ids": external_ids}
+    key = RowKey(n.ROUTE, "external_ids", identity, map_key=n.ROUTE_KEY)
+    return DesiredRow(key, columns, parent=ParentLink(parent, "static_routes"))
+
+
+def _extra_routes(facts: RouterFacts) -> list[DesiredRow]:
+    return [_route(facts.id, router_key(facts.id), dest, hop, {})
+            for dest, hop in facts.routes]
+
+
+def _gateway(facts: RouterFacts, gw: GatewayFacts, config: TranslateConfig) -> list[DesiredRow]:
+    gw_end, dr_end, prefixlen = transit_addresses(config)
+    rows = [
+        _gateway_router(facts, gw),
+        _transit_switch(facts),
+        *_transit_link(facts.id, "dr", router_key(facts.id), f"{dr_end}/{prefixlen}"),
+        *_transit_link(facts.id, "gw", gateway_router_key(facts.id), f"{gw_end}/{prefixlen}"),
+        _external_port(facts, gw),
+        _route(facts.id, router_key(facts.id), DEFAULT_ROUTE, gw_end,
+               {n.IS_EXT_GW: "true"}),
+    ]
+    gateway = gateway_router_key(facts.id)
+    if gw.nexthop:
+        extra = {n.IS_EXT_GW: "true", n.ROUTE_SUBNET_ID: gw.subnet_ids[0] if gw.subnet_ids
+                 else ""}
+        rows.append(_route(facts.id, gateway, DEFAULT_ROUTE, gw.nexthop, extra))
+    rows += [_route(facts.id, gateway, cidr, dr_end, {n.ROUTE_SUBNET_ID: subnet_id})
+             for subnet_id, cidr in facts.tenant_subnets]
+    if gw.enable_snat:
+        rows += _snat_rows(facts, gw)
+    return rows
+
+
+def _gateway_router(facts: RouterFacts, gw: GatewayFacts) -> DesiredRow:
+    options = {"chassis": gw.chassis} if gw.chassis else {}
+    external_ids = {n.ROUTER_ID: facts.id, n.GATEWAY_ROLE: "gateway-router",
+                    n.REVISION: str(facts.revision)}
+    columns = {"enabled": facts.admin_state_up, "options": options,
+               "external_ids": external_ids}
+    return DesiredRow(gateway_router_key(facts.id), columns)
+
+
+def _transit_switch(facts: RouterFacts) -> DesiredRow:
+    external_ids = {n.ROUTER_ID: facts.id, n.GATEWAY_ROLE: "transit",
+                    n.REVISION: str(facts.revision)}
+    return DesiredRow(transit_switch_key(facts.id), {"external_ids": external_ids})
+
+
+def _transit_port_key(router_id: str, side: str) -> RowKey:
+    return RowKey(n.LRP, "name", n.transit_router_port_name(router_id, side))
+
+
+def _transit_link(router_id: str, side: str, router: RowKey, network: str) -> list[DesiredRow]:
+    """One end of the transit link: the router's port and its peer on the transit switch."""
+    lrp_name = n.transit_router_port_name(router_id, side)
+    lrp = DesiredRow(
+        _transit_port_key(router_id, side),
+        {"mac": transit_mac(router_id, side), "networks": [network],
+         "external_ids": {n.ROUTER_ID: router_id, n.GATEWAY_ROLE: "transit",
+                          n.ROUTER_NAME: router.value}},
+        parent=ParentLink(router, "ports"),
+    )
+    lsp = DesiredRow(
+        RowKey(n.LSP, "name", n.transit_switch_port_name(router_id, side)),
+        {"type": "router", "addresses": ["router"], "options": {"router-port": lrp_name},
+         "external_ids": {n.ROUTER_ID: router_id, n.GATEWAY_ROLE: "transit"}},
+        parent=ParentLink(transit_switch_key(router_id), "ports"),
+    )
+    return [lrp, lsp]
+
+
+def _external_port(facts: RouterFacts, gw: GatewayFacts) -> DesiredRow:
+    networks = [f"{ip}/{plen}" for ip, plen in gw.addresses]
+    external_ids = {
+        n.IS_EXT_GW: "True",
+        n.NETWORK_NAME: n.switch_name(gw.network_id),
+        n.ROUTER_NAME: n.gateway_router_name(facts.id),
+        n.SUBNET_IDS: " ".join(gw.subnet_ids),
+        n.REVISION: str(facts.revision),
+    }
+    columns = {"mac": gw.mac, "networks": networks, "external_ids": external_ids}
+    key = RowKey(n.LRP, "name", n.router_port_name(gw.port_id))
+    return DesiredRow(key, columns, parent=ParentLink(gateway_router_key(facts.id), "ports"))
+
+
+def _snat_rows(facts: RouterFacts, gw: GatewayFacts) -> list[DesiredRow]:
+    external_ip = next((ip for ip, _ in gw.addresses if ":" not in ip), None)
+    if external_ip is None:
+        return []
+    rows = []
+    for _, cidr in facts.tenant_subnets:
+        identity = f"{facts.id} {cidr}"
+        columns = {"type": "snat", "external_ip": external_ip, "logical_ip": cidr,
+                   "external_ids": {n.SNAT_KEY: identity,
+                                    n.ROUTER_NAME: n.router_name(facts.id)}}
+        key = RowKey(n.NAT, "external_ids", identity, map_key=n.SNAT_KEY)
+        rows.append(DesiredRow(key, columns,
+                               parent=ParentLink(gateway_router_key(facts.id), "nat")))
+    return rows
+
+
+def transit_mac(router_id: str, side: str) -> str:
+    """A stable MAC for a transit port: only two ports share that segment."""
+    digest = hashlib.sha256(f"{router_id}/{side}".encode()).digest()
+    return "fa:16:3e:" + ":".join(f"{b:02x}" for b in digest[:3])

@@ -1,0 +1,48 @@
+"""Choosing the chassis that hosts a router's gateway router: pure rules.
+
+A chassis says it accepts gateways with `enable-chassis-as-gw` in its `ovn-cms-options`
+(other_config, or external_ids on older OVN), and refuses them with `disable-chassis-as-gw`.
+When some chassis opt in, only they are candidates; when none says anything, every chassis
+that has not opted out is (gateways allowed by default).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+OPT_IN = "enable-chassis-as-gw"
+OPT_OUT = "disable-chassis-as-gw"
+
+
+@dataclass(frozen=True)
+class Chassis:
+    name: str
+    cms_options: tuple[str, ...] = ()
+
+
+def candidates(chassis: Sequence[Chassis]) -> list[str]:
+    allowed = [c for c in chassis if OPT_OUT not in c.cms_options]
+    opted_in = [c.name for c in allowed if OPT_IN in c.cms_options]
+    return sorted(opted_in or [c.name for c in allowed])
+
+
+def parse_cms_options(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def least_loaded(names: Sequence[str], load: Mapping[str, int]) -> str | None:
+    """The candidate hosting the fewest gateway routers (ties: by name, for stability)."""
+    if not names:
+        return None
+    return min(names, key=lambda name: (load.get(name, 0), name))
+
+
+def chance(names: Sequence[str], rng: random.Random) -> str | None:
+    return rng.choice(list(names)) if names else None
+
+
+def choose(kind: str, names: Sequence[str], load: Mapping[str, int],
+           rng: random.Random) -> str | None:
+    return least_loaded(names, load) if kind == "least-loaded" else chance(names, rng)

@@ -1,0 +1,218 @@
+"""Floating IPs: an address on an external network, mapped to a port's fixed address."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.clock import isoformat, utcnow
+from neutrino.db.engine import Database
+from neutrino.db.models import FloatingIp, IpAllocation, Port, Router
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services.common import (
+    Waker,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.networks import get_network_row
+from neutrino.services.ports import create_port, delete_port, get_port_row, internal_port_body
+from neutrino.services.routers import INTERFACE
+from neutrino.settings import Settings
+
+FIP = ResourceType.FLOATING_IP
+OWNER = "network:floatingip"
+
+
+def fip_dict(fip: FloatingIp) -> dict[str, Any]:
+    return {
+        "id": fip.id,
+        "project_id": fip.project_id,
+        "tenant_id": fip.project_id,
+        "description": fip.description,
+        "floating_network_id": fip.floating_network_id,
+        "floating_ip_address": fip.floating_ip_address,
+        "port_id": fip.port_id,
+        "fixed_ip_address": fip.fixed_ip_address,
+        "router_id": fip.router_id,
+        "status": fip.status,
+        "revision_number": fip.revision_number,
+        "created_at": isoformat(fip.created_at),
+        "updated_at": isoformat(fip.updated_at),
+        "tags": [t.tag for t in fip.tags],
+    }
+
+
+def get_fip_row(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
+    fip = session.get(FloatingIp, fip_id)
+    if fip is None or not (ctx.is_admin or fip.project_id == ctx.project_id):
+        raise errors.FloatingIPNotFound(fip_id)
+    return fip
+
+
+def fip_parents(fip: FloatingIp) -> dict[ResourceType, list[str]]:
+    return {ResourceType.ROUTER: [fip.router_id] if fip.router_id else [],
+            ResourceType.PORT: [fip.port_id] if fip.port_id else []}
+
+
+class FloatingIpService:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [fip_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> FloatingIp:
+        net = get_network_row(session, ctx, body["floating_network_id"])
+        if not net.router_external:
+            raise errors.BadRequest(f"Bad floatingip request: Network {net.id} is not a valid "
+                                    "external network.")
+        fip = FloatingIp(id=new_id(), description=body["description"],
+                         floating_network_id=net.id, status="DOWN")
+        port = create_port(session, Context(ctx.project_id, is_admin=True),
+                           internal_port_body(net.id, OWNER, fip.id, _wanted_address(net, body),
+                                              ""), self.settings.mac_prefix)
+        fip.floating_port_id = port.id
+        fip.floating_ip_address = next(a.ip_address for a in port.fixed_ips)
+        stamp_new(fip, body.get("project_id") or ctx.project_id)
+        set_tags(fip, FIP, body.get("tags") or [])
+        session.add(fip)
+        if body.get("port_id"):
+            _associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
+        session.flush()
+        record_entry(session, FIP, fip.id, Operation.CREATE, fip_parents(fip))
+        return fip
+
+    def get(self, ctx: Context, fip_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return fip_dict(get_fip_row(session, ctx, fip_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(FloatingIp)
+            if not ctx.is_admin:
+                stmt = stmt.where(FloatingIp.project_id == ctx.project_id)
+            return select_page(session, stmt, FloatingIp, fip_dict, query)
+
+    def update(self, ctx: Context, fip_id: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            fip = get_fip_row(session, ctx, fip_id)
+            check_revision(fip, if_match)
+            before = fip_parents(fip)
+            if "description" in body:
+                fip.description = body["description"]
+            if "port_id" in body:
+                _disassociate(session, fip)
+                if body["port_id"]:
+                    _associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
+            fip.revision_number += 1
+            fip.updated_at = utcnow()
+            session.flush()
+            parents = {t: sorted(set(before[t]) | set(ids)) for t, ids in fip_parents(fip).items()}
+            record_entry(session, FIP, fip.id, Operation.UPDATE, parents)
+            return fip_dict(fip)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def delete(self, ctx: Context, fip_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            fip = get_fip_row(session, ctx, fip_id)
+            check_revision(fip, if_match)
+            parents = fip_parents(fip)
+            _disassociate(session, fip)
+            port = session.get(Port, fip.floating_port_id)
+            session.delete(fip)
+            session.flush()
+            if port is not None:
+                delete_port(session, port)
+            record_entry(session, FIP, fip.id, Operation.DELETE, parents)
+
+        run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _wanted_address(net: Any, body: dict[str, Any]) -> list[dict[str, str]] | None:
+    """A given address or subnet; otherwise an IPv4 address from the first IPv4 subnet."""
+    wanted: dict[str, str] = {}
+    if body.get("floating_ip_address"):
+        wanted["ip_address"] = body["floating_ip_address"]
+    if body.get("subnet_id"):
+        wanted["subnet_id"] = body["subnet_id"]
+    if wanted:
+        return [wanted]
+    v4 = next((s for s in net.subnets if s.ip_version == 4), None)
+    if v4 is None:
+        raise errors.BadRequest(f"Bad floatingip request: Network {net.id} has no IPv4 subnet.")
+    return [{"subnet_id": v4.id}]
+
+
+def _associate(session: Session, ctx: Context, fip: FloatingIp, port_id: str,
+               fixed_ip: str | None) -> None:
+    port = get_port_row(session, ctx, port_id)
+    allocation = _fixed_allocation(port, fixed_ip)
+    taken = session.scalar(select(FloatingIp.id).where(
+        FloatingIp.port_id == port.id, FloatingIp.fixed_ip_address == allocation.ip_address,
+        FloatingIp.id != fip.id))
+    if taken:
+        raise errors.FloatingIPPortAlreadyAssociated(allocation.ip_address, port.id, taken)
+    router = _router_for(session, allocation.subnet_id, fip.floating_network_id)
+    if router is None:
+        raise errors.ExternalGatewayForFloatingIPNotFound(
+            allocation.subnet_id, fip.floating_network_id, port.id)
+    fip.port_id, fip.fixed_ip_address, fip.router_id = port.id, allocation.ip_address, router
+    fip.status = "ACTIVE"
+    record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
+                 {ResourceType.NETWORK: [port.network_id]})  # its LSP names the floating IP
+
+
+def _disassociate(session: Session, fip: FloatingIp) -> None:
+    if fip.port_id:
+        port = session.get(Port, fip.port_id)
+        if port is not None:
+            record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
+                         {ResourceType.NETWORK: [port.network_id]})
+    fip.port_id = fip.fixed_ip_address = fip.router_id = None
+    fip.status = "DOWN"
+
+
+def _fixed_allocation(port: Port, fixed_ip: str | None) -> IpAllocation:
+    v4 = [a for a in port.fixed_ips if ipaddress.ip_address(a.ip_address).version == 4]
+    if fixed_ip is not None:
+        match = next((a for a in v4 if a.ip_address == fixed_ip), None)
+        if match is None:
+            raise errors.BadRequest(f"Bad floatingip request: Port {port.id} does not have "
+                                    f"fixed ip {fixed_ip}.")
+        return match
+    if not v4:
+        raise errors.BadRequest(f"Bad floatingip request: Port {port.id} does not have any "
+                                "IPv4 address.")
+    if len(v4) > 1:
+        raise errors.BadRequest(f"Port {port.id} has multiple fixed IPv4 addresses. Must "
+                                "provide a specific IPv4 address when assigning a floating IP.")
+    return v4[0]
+
+
+def _router_for(session: Session, subnet_id: str, external_network_id: str) -> str | None:
+    """A router with an interface on the subnet and its gateway on the external network."""
+    candidates = session.scalars(
+        select(Router).join(Port, Port.device_id == Router.id)
+        .join(IpAllocation, IpAllocation.port_id == Port.id)
+        .where(Port.device_owner == INTERFACE, IpAllocation.subnet_id == subnet_id))
+    for router in candidates:
+        if router.gw_port is not None and router.gw_port.network_id == external_network_id:
+            return router.id
+    return None

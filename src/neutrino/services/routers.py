@@ -1,0 +1,385 @@
+"""Routers: gateways, interfaces and extra routes (Neutron's L3 API)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors, scheduling
+from neutrino.db.engine import Database
+from neutrino.db.models import FloatingIp, IpAllocation, Port, Router, Subnet
+from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+from neutrino.services.common import (
+    Waker,
+    apply_simple_updates,
+    bump_revision,
+    check_revision,
+    new_id,
+    run_and_wake,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.networks import get_network_row
+from neutrino.services.ports import (
+    create_port,
+    delete_port,
+    get_port_row,
+    internal_port_body,
+    journal_parents,
+)
+from neutrino.services.subnets import get_subnet_row
+from neutrino.settings import Settings
+
+INTERFACE = "network:router_interface"
+GATEWAY = "network:router_gateway"
+ROUTER = ResourceType.ROUTER
+ChassisSource = Callable[[], list[scheduling.Chassis]]
+
+
+def router_dict(router: Router) -> dict[str, Any]:
+    return {
+        **standard_fields(router),
+        "admin_state_up": router.admin_state_up,
+        "status": router.status,
+        "external_gateway_info": _gateway_info(router),
+        "routes": list(router.routes or []),
+    }
+
+
+def _gateway_info(router: Router) -> dict[str, Any] | None:
+    port = router.gw_port
+    if port is None:
+        return None
+    return {"network_id": port.network_id, "enable_snat": router.enable_snat,
+            "external_fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
+                                   for a in port.fixed_ips]}
+
+
+def get_router_row(session: Session, ctx: Context, router_id: str) -> Router:
+    router = session.get(Router, router_id)
+    if router is None or not (ctx.is_admin or router.project_id == ctx.project_id):
+        raise errors.RouterNotFound(router_id)
+    return router
+
+
+def interface_ports(session: Session, router_id: str) -> list[Port]:
+    return list(session.scalars(select(Port).where(
+        Port.device_id == router_id, Port.device_owner == INTERFACE).order_by(Port.created_at)))
+
+
+def router_parents(session: Session, router: Router) -> dict[ResourceType, list[str]]:
+    port = router.gw_port
+    if port is None:
+        return {}
+    return {ResourceType.NETWORK: [port.network_id],
+            ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips})}
+
+
+class RouterService:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker,
+                 chassis: ChassisSource) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+        self.chassis = chassis
+        self._rng = random.Random()
+
+    # -- CRUD -----------------------------------------------------------------------------
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [router_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Router:
+        router = Router(id=new_id(), name=body["name"], description=body["description"],
+                        admin_state_up=body["admin_state_up"], routes=[])
+        stamp_new(router, body.get("project_id") or ctx.project_id)
+        set_tags(router, ROUTER, body.get("tags") or [])
+        session.add(router)
+        session.flush()
+        if body.get("external_gateway_info"):
+            self._set_gateway(session, ctx, router, body["external_gateway_info"])
+        record_entry(session, ROUTER, router.id, Operation.CREATE,
+                     router_parents(session, router))
+        return router
+
+    def get(self, ctx: Context, router_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return router_dict(get_router_row(session, ctx, router_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(Router)
+            if not ctx.is_admin:
+                stmt = stmt.where(Router.project_id == ctx.project_id)
+            return select_page(session, stmt, Router, router_dict, query)
+
+    def update(self, ctx: Context, router_id: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            router = get_router_row(session, ctx, router_id)
+            check_revision(router, if_match)
+            changed = apply_simple_updates(router, body, {
+                "name": "name", "description": "description",
+                "admin_state_up": "admin_state_up"})
+            if "external_gateway_info" in body:
+                changed |= self._change_gateway(session, ctx, router,
+                                                body["external_gateway_info"])
+            if "routes" in body:
+                routes = _validated_routes(session, router, body["routes"])
+                changed |= routes != router.routes
+                router.routes = routes
+            if changed:
+                bump_revision(session, router, ROUTER, router_parents(session, router))
+            return router_dict(router)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def delete(self, ctx: Context, router_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            router = get_router_row(session, ctx, router_id)
+            check_revision(router, if_match)
+            if interface_ports(session, router.id):
+                raise errors.RouterInUse(router.id)
+            self._clear_gateway(session, router)
+            session.delete(router)
+            record_entry(session, ROUTER, router.id, Operation.DELETE)
+
+        run_and_wake(self.db.write, self.wakeup, txn)
+
+    # -- gateway --------------------------------------------------------------------------
+    def _change_gateway(self, session: Session, ctx: Context, router: Router,
+                        info: dict[str, Any] | None) -> bool:
+        current = router.gw_port
+        if not info:
+            if current is None:
+                return False
+            self._clear_gateway(session, router)
+            return True
+        if current is not None and current.network_id == info["network_id"] and \
+                not info.get("external_fixed_ips"):
+            snat = info.get("enable_snat", True)
+            changed = snat != router.enable_snat
+            router.enable_snat = snat
+            return changed
+        if current is not None:
+            self._clear_gateway(session, router)
+        self._set_gateway(session, ctx, router, info)
+        return True
+
+    def _set_gateway(self, session: Session, ctx: Context, router: Router,
+                     info: dict[str, Any]) -> None:
+        net = get_network_row(session, ctx, info["network_id"])
+        if not net.router_external:
+            raise errors.BadRouterRequest(
+                router.id, f"Network {net.id} is not an external network")
+        body = internal_port_body(net.id, GATEWAY, router.id,
+                                  info.get("external_fixed_ips") or None, "")
+        admin = Context(project_id=ctx.project_id, is_admin=True)
+        port = create_port(session, admin, body, self.settings.mac_prefix)
+        router.gw_port_id = port.id
+        router.enable_snat = info.get("enable_snat", True)
+        session.flush()
+        session.refresh(router, ["gw_port"])
+        self._schedule(session, router)
+
+    def _clear_gateway(self, session: Session, router: Router) -> None:
+        port = router.gw_port
+        if port is None:
+            return
+        in_use = session.scalar(select(FloatingIp.id).where(FloatingIp.router_id == router.id))
+        if in_use:
+            raise errors.GatewayInUseByFloatingIP(router.id, port.network_id)
+        router.gw_port_id = None
+        router.gateway_chassis = None
+        router.status = "ACTIVE"
+        session.flush()
+        delete_port(session, port)
+        session.flush()
+        session.expire(router, ["gw_port"])
+
+    def _schedule(self, session: Session, router: Router) -> None:
+        """Bind the gateway router to a chassis now; maintenance retries when none exists."""
+        router.gateway_chassis = choose_chassis(session, self.chassis, self.settings,
+                                                self._rng)
+        router.status = "ACTIVE" if router.gateway_chassis else "ERROR"
+
+    # -- interfaces -----------------------------------------------------------------------
+    def add_interface(self, ctx: Context, router_id: str,
+                      body: dict[str, Any]) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            router = get_router_row(session, ctx, router_id)
+            subnet_id, port_id = _interface_target(body)
+            if port_id:
+                port = self._attach_port(session, ctx, router, port_id)
+                subnets = sorted({a.subnet_id for a in port.fixed_ips})
+            else:
+                port = self._attach_subnet(session, ctx, router, subnet_id)
+                subnets = [subnet_id]
+            bump_revision(session, router, ROUTER, router_parents(session, router))
+            return _interface_info(router, port, subnets)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def _attach_subnet(self, session: Session, ctx: Context, router: Router,
+                       subnet_id: str) -> Port:
+        subnet = get_subnet_row(session, ctx, subnet_id)
+        if not subnet.gateway_ip:
+            raise errors.BadRouterRequest(
+                router.id, "Subnet for router interface must have a gateway IP")
+        self._check_new_subnets(session, router, [subnet])
+        if subnet.ip_version == 6:
+            shared = next((p for p in interface_ports(session, router.id)
+                           if p.network_id == subnet.network_id), None)
+            if shared is not None:  # IPv6 subnets join the network's existing interface
+                return _add_address(session, shared, subnet)
+        body = internal_port_body(subnet.network_id, INTERFACE, router.id,
+                                  [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
+                                  router.project_id)
+        return create_port(session, Context(router.project_id, is_admin=True), body,
+                           self.settings.mac_prefix)
+
+    def _attach_port(self, session: Session, ctx: Context, router: Router,
+                     port_id: str) -> Port:
+        port = get_port_row(session, ctx, port_id)
+        if port.device_owner or port.device_id:
+            raise errors.PortInUse(port.id, port.device_id or port.device_owner)
+        if not port.fixed_ips:
+            raise errors.BadRouterRequest(router.id,
+                                          "Router port must have at least one fixed IP")
+        subnets = [session.get(Subnet, a.subnet_id) for a in port.fixed_ips]
+        self._check_new_subnets(session, router, subnets)
+        port.device_owner, port.device_id = INTERFACE, router.id
+        port.security_group_bindings.clear()
+        session.flush()
+        bump_revision(session, port, ResourceType.PORT, journal_parents(port))
+        return port
+
+    @staticmethod
+    def _check_new_subnets(session: Session, router: Router, subnets: list[Subnet]) -> None:
+        attached = [session.get(Subnet, a.subnet_id)
+                    for p in interface_ports(session, router.id) for a in p.fixed_ips]
+        for subnet in subnets:
+            for other in attached:
+                if other.id == subnet.id:
+                    raise errors.BadRouterRequest(
+                        router.id, f"Router already has a port on subnet {subnet.id}")
+                if ipam.cidrs_overlap(other.cidr, subnet.cidr):
+                    raise errors.BadRouterRequest(
+                        router.id, f"Cidr {subnet.cidr} of subnet {subnet.id} overlaps with "
+                        f"cidr {other.cidr} of subnet {other.id}")
+
+    def remove_interface(self, ctx: Context, router_id: str,
+                         body: dict[str, Any]) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            router = get_router_row(session, ctx, router_id)
+            subnet_id, port_id = _interface_target(body)
+            port = _find_interface(session, router, subnet_id, port_id)
+            removed = [subnet_id] if subnet_id else sorted({a.subnet_id for a in port.fixed_ips})
+            _check_floating_ips(session, router, removed)
+            info = _interface_info(router, port, removed)
+            if subnet_id and len({a.subnet_id for a in port.fixed_ips}) > 1:
+                _remove_address(session, port, subnet_id)
+            else:
+                delete_port(session, port)
+            session.flush()
+            bump_revision(session, router, ROUTER, router_parents(session, router))
+            return info
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    # -- scheduling -----------------------------------------------------------------------
+    def list_gateways(self) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            rows = session.scalars(select(Router).where(Router.gw_port_id.is_not(None)))
+            return [{"router_id": r.id, "name": r.name, "chassis": r.gateway_chassis,
+                     "status": r.status} for r in rows]
+
+
+def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
+                   rng: random.Random, exclude: str | None = None) -> str | None:
+    try:
+        names = scheduling.candidates(source())
+    except errors.BackendUnavailable:
+        return None
+    load = dict(session.execute(select(Router.gateway_chassis, func.count()).where(
+        Router.gateway_chassis.is_not(None)).group_by(Router.gateway_chassis)).all())
+    return scheduling.choose(settings.gateway_scheduler,
+                             [n for n in names if n != exclude], load, rng)
+
+
+def _interface_target(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
+    if bool(subnet_id) == bool(port_id):
+        raise errors.BadRequest("Bad router request: Either subnet_id or port_id must be "
+                                "specified (and not both)")
+    return subnet_id, port_id
+
+
+def _interface_info(router: Router, port: Port, subnets: list[str]) -> dict[str, Any]:
+    return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id,
+            "port_id": port.id, "network_id": port.network_id,
+            "subnet_id": subnets[0] if subnets else None, "subnet_ids": subnets}
+
+
+def _find_interface(session: Session, router: Router, subnet_id: str | None,
+                    port_id: str | None) -> Port:
+    for port in interface_ports(session, router.id):
+        if port.id == port_id or any(a.subnet_id == subnet_id for a in port.fixed_ips):
+            return port
+    what = f"port id {port_id}" if port_id else f"subnet id {subnet_id}"
+    raise errors.RouterInterfaceNotFound(router.id, what)
+
+
+def _check_floating_ips(session: Session, router: Router, subnet_ids: list[str]) -> None:
+    for subnet_id in subnet_ids:
+        subnet = session.get(Subnet, subnet_id)
+        fixed = session.scalars(select(FloatingIp.fixed_ip_address).where(
+            FloatingIp.router_id == router.id))
+        if subnet and any(ip and ipam.address_in_subnet(ip, subnet.cidr) for ip in fixed):
+            raise errors.RouterInterfaceInUseByFloatingIP(router.id, subnet_id)
+
+
+def _add_address(session: Session, port: Port, subnet: Subnet) -> Port:
+    position = len(port.fixed_ips)
+    port.fixed_ips.append(IpAllocation(subnet_id=subnet.id, ip_address=subnet.gateway_ip,
+                                       network_id=port.network_id, position=position))
+    session.flush()
+    bump_revision(session, port, ResourceType.PORT, journal_parents(port))
+    return port
+
+
+def _remove_address(session: Session, port: Port, subnet_id: str) -> None:
+    parents = journal_parents(port)
+    port.fixed_ips[:] = [a for a in port.fixed_ips if a.subnet_id != subnet_id]
+    session.flush()
+    bump_revision(session, port, ResourceType.PORT, parents)
+
+
+def _validated_routes(session: Session, router: Router,
+                      routes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Extra routes: a valid destination, and a next hop on one of the router's subnets."""
+    attached = [session.get(Subnet, a.subnet_id).cidr
+                for p in interface_ports(session, router.id) for a in p.fixed_ips]
+    if router.gw_port is not None:
+        attached += [session.get(Subnet, a.subnet_id).cidr for a in router.gw_port.fixed_ips]
+    result = []
+    for route in routes:
+        checked = ipam.validate_host_route(route)
+        if not any(ipam.address_in_subnet(checked["nexthop"], cidr) for cidr in attached):
+            raise errors.BadRequest(
+                f"Invalid format for routes: {routes}, the nexthop is not connected with "
+                "router")
+        result.append(checked)
+    return result
+
