@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     jretry.add_argument("--all-failed", action="store_true")
     journal.set_defaults(func=_journal)
 
+    router = sub.add_parser("router", help="routers' gateway scheduling")
+    router.add_argument("action", choices=("list-gateways",))
+    router.set_defaults(func=_router)
+
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=_db)
@@ -144,6 +148,14 @@ def _journal(args: argparse.Namespace) -> int:
             print("neutrino: name entries to retry, or --all-failed", file=sys.stderr)
             return 2
         print(json.dumps({"retried": admin.retry(db, None if args.all_failed else args.seq)}))
+    return 0
+
+
+def _router(args: argparse.Namespace) -> int:
+    from neutrino.bootstrap import build
+
+    app = build(load_settings())
+    print(json.dumps(app.routers.list_gateways(), indent=2))
     return 0
 
 

@@ -101,8 +101,13 @@ class _OvsdbClient:
         with self._lock:
             if self._backend is not None:
                 return
-            with mapped_ovsdb_errors(self.remote):
+            try:
                 self._backend = self._start_backend()
+            except errors.NeutrinoError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - ovsdbapp raises bare Exception here
+                raise errors.BackendUnavailable(
+                    f"{self.schema} {self.remote} is unavailable: {exc}") from exc
 
     def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
         return connection.OvsdbIdl(self.remote, helper)
@@ -192,7 +197,7 @@ class SouthboundClient(_OvsdbClient):
     """Reads the chassis OVN knows, for gateway scheduling."""
 
     schema = "OVN_Southbound"
-    tables = ("Chassis",)
+    tables = ("Chassis", "Encap")  # a Chassis row refers to its Encaps
 
     def chassis(self) -> list[Chassis]:
         result = []
@@ -212,16 +217,14 @@ def mapped_ovsdb_errors(remote: str) -> Iterator[None]:
     try:
         yield
     except (ovsdbapp_exc.TimeoutException, ovsdbapp_exc.OvsdbConnectionUnavailable) as exc:
-        raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+        raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
     except RuntimeError as exc:
         text = str(exc)
         if "timed out" in text or "Could not retrieve schema" in text:
-            raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+            raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
         raise OvsdbFailure(text) from exc
-    except (OSError, Exception) as exc:
-        if isinstance(exc, errors.NeutrinoError):
-            raise
-        raise errors.BackendUnavailable(f"OVN NB {remote} is unavailable: {exc}") from exc
+    except OSError as exc:
+        raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
 
 
 class _ReadTableCommand(command.ReadOnlyCommand):

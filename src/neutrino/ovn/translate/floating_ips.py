@@ -31,7 +31,9 @@ def build_floating_ip(facts: FloatingIpFacts) -> DesiredState:
         "external_ip": facts.floating_ip,
         "logical_ip": facts.fixed_ip,
         "logical_port": facts.port_id,
-        "options": {"stateless": "false"},
+        # 1:1 NAT needs no connection tracking in the gateway router; security groups
+        # already track connections at the port. (ML2/OVN writes stateless=false.)
+        "options": {"stateless": "true"},
         "external_ids": external_ids,
     }
     parent = ParentLink(gateway_router_key(facts.router_id), "nat")

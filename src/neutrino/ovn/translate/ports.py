@@ -40,8 +40,9 @@ def build_port(facts: PortFacts) -> DesiredState:
     )
     shared = drop_group_rows() if _filtered(facts) else ()
     router_port = (_router_port(facts),) if facts.device_owner == ROUTER_INTERFACE else ()
-    return DesiredState(RESOURCE, facts.id, (row, *router_port, *shared),
-                        (key, router_port_key(facts.id)),
+    # A gateway port's router port belongs to the gateway router (the router resource).
+    owned = (key,) if facts.device_owner == ROUTER_GATEWAY else (key, router_port_key(facts.id))
+    return DesiredState(RESOURCE, facts.id, (row, *router_port, *shared), owned,
                         members=_memberships(facts), member_rows=(key,))
 
 

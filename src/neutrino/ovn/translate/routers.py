@@ -18,7 +18,10 @@ from neutrino.ovn.translate.inputs import GatewayFacts, RouterFacts, TranslateCo
 
 RESOURCE = "router"
 DEFAULT_ROUTE = "0.0.0.0/0"
-DR_OPTIONS = {"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true",
+# ML2/OVN sets dynamic_neigh_routers=true because its routers share an external network
+# with hundreds of others. A distributed router here has one router neighbour, its own
+# gateway router behind the transit switch, so static resolution is cheaper and exact.
+DR_OPTIONS = {"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "false",
               "mac_binding_age_threshold": "300"}
 
 
