@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
 
 from neutrino import errors
 from neutrino.api.app import ApiDeps, build_app
+from neutrino.api.auth import KeystoneAuth, keystone_context, noauth_context
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
 from neutrino.journal.listen import JournalListener
@@ -27,10 +27,10 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
-from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
+from neutrino.services.quotas import QuotaService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
 from neutrino.services.subnets import SubnetService
@@ -207,22 +207,17 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,
-                  "security_groups": SecurityGroupService(db, wakeup),
-                  "security_group_rules": RuleService(db, wakeup),
+                  "security_groups": SecurityGroupService(db, settings, wakeup),
+                  "security_group_rules": RuleService(db, settings, wakeup),
                   "routers": routers,
                   "floatingips": FloatingIpService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
-        context_for=_noauth_context(settings),
+        quotas=QuotaService(db, settings),
+        context_for=keystone_context if settings.auth == "keystone"
+        else noauth_context(settings.default_project),
         health=neutrino.health,
         metrics_registry=metrics.registry,
     ))
+    if settings.auth == "keystone":
+        neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)
     return neutrino
-
-
-def _noauth_context(settings: Settings):  # type: ignore[no-untyped-def]
-    """No authentication: the caller is admin, acting for X-Project-Id or the default."""
-    def context_for(request: Request) -> Context:
-        project = request.headers.get("x-project-id") or settings.default_project
-        return Context(project_id=project, is_admin=True)
-
-    return context_for

@@ -237,3 +237,14 @@ class BadRouterRequest(BadRequest):
     def __init__(self, router_id: str, reason: str) -> None:
         super().__init__(f"Bad router request: {reason}")
         self.router_id = router_id
+
+
+class PolicyNotAuthorized(NotAuthorized):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"(rule:{action}) is disallowed by policy")
+        self.action = action
+
+
+class OverQuota(Conflict):
+    def __init__(self, resources: list[str]) -> None:
+        super().__init__(f"Quota exceeded for resources: {resources}.")

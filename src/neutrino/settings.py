@@ -38,6 +38,11 @@ class MaintenanceSettings:
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
+# Neutron's default quotas; -1 is unlimited.
+DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
+                  "security_group": 10, "security_group_rule": 100}
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path = Path(".neutrino")
@@ -56,6 +61,8 @@ class Settings:
     startup_sync: str = "log"
     gateway_scheduler: str = "least-loaded"
     transit_cidr: str = "169.254.128.0/30"
+    quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    keystone: dict[str, str] = field(default_factory=dict)
     journal: JournalSettings = field(default_factory=JournalSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
 
@@ -100,6 +107,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
+        quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
+                for name, default in DEFAULT_QUOTAS.items()},
+        keystone=_keystone(env),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
@@ -111,6 +121,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
         ),
     )
+
+
+KEYSTONE_PREFIX = "NEUTRINO_KEYSTONE_"
+
+
+def _keystone(env: Mapping[str, str]) -> dict[str, str]:
+    """keystonemiddleware's [keystone_authtoken] options, from NEUTRINO_KEYSTONE_<OPTION>
+    (for example NEUTRINO_KEYSTONE_AUTH_URL, NEUTRINO_KEYSTONE_USERNAME)."""
+    options = {key[len(KEYSTONE_PREFIX):].lower(): value for key, value in env.items()
+               if key.startswith(KEYSTONE_PREFIX)}
+    if env.get("NEUTRINO_AUTH") == "keystone":
+        missing = [o for o in ("auth_url", "username", "password") if o not in options]
+        if missing:
+            names = ", ".join(KEYSTONE_PREFIX + m.upper() for m in missing)
+            raise SettingsError(f"NEUTRINO_AUTH=keystone needs {names}")
+    return options
 
 
 def _transit(env: Mapping[str, str]) -> str:

@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.api import attributes
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import fault_response, neutron_fault
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
+from neutrino.services.quotas import QuotaService
 from neutrino.services.tags import TagService
 
 
@@ -38,6 +39,7 @@ class ResourceService(Protocol):
 class ApiDeps:
     services: dict[str, ResourceService]  # by collection name
     tags: TagService
+    quotas: QuotaService
     context_for: Callable[[Request], Context]
     health: Callable[[], dict[str, Any]]
     metrics_registry: Any
@@ -53,7 +55,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/healthz", _health(deps), methods=["GET"]),
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
-    routes += _router_interface_routes(deps)
+    routes += _router_interface_routes(deps) + _quota_routes(deps)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(
@@ -112,6 +114,47 @@ def _metrics(deps: ApiDeps) -> Callable[[Request], Any]:
     return metrics
 
 
+# -- quotas ---------------------------------------------------------------------------------
+def _quota_routes(deps: ApiDeps) -> list[Route]:
+    quotas = deps.quotas
+
+    async def listing(request: Request) -> JSONResponse:
+        found = await run_in_threadpool(quotas.list, deps.context_for(request))
+        return JSONResponse({"quotas": found})
+
+    async def show(request: Request) -> JSONResponse:
+        ctx, project = deps.context_for(request), request.path_params["project"]
+        return JSONResponse({"quota": await run_in_threadpool(quotas.get, ctx, project)})
+
+    async def default(request: Request) -> JSONResponse:
+        ctx, project = deps.context_for(request), request.path_params["project"]
+        return JSONResponse({"quota": await run_in_threadpool(quotas.defaults, ctx, project)})
+
+    async def details(request: Request) -> JSONResponse:
+        ctx, project = deps.context_for(request), request.path_params["project"]
+        return JSONResponse({"quota": await run_in_threadpool(quotas.details, ctx, project)})
+
+    async def update(request: Request) -> JSONResponse:
+        ctx, project = deps.context_for(request), request.path_params["project"]
+        body = _envelope(await _json_body(request), "quota")
+        return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
+                                                              body)})
+
+    async def reset(request: Request) -> Response:
+        ctx, project = deps.context_for(request), request.path_params["project"]
+        await run_in_threadpool(quotas.reset, ctx, project)
+        return Response(status_code=204)
+
+    return [
+        Route("/v2.0/quotas", listing, methods=["GET"]),
+        Route("/v2.0/quotas/{project}/default", default, methods=["GET"]),
+        Route("/v2.0/quotas/{project}/details", details, methods=["GET"]),
+        Route("/v2.0/quotas/{project}", show, methods=["GET"]),
+        Route("/v2.0/quotas/{project}", update, methods=["PUT"]),
+        Route("/v2.0/quotas/{project}", reset, methods=["DELETE"]),
+    ]
+
+
 # -- router interfaces ----------------------------------------------------------------------
 def _router_interface_routes(deps: ApiDeps) -> list[Route]:
     routers = deps.services.get("routers")
@@ -168,6 +211,12 @@ class _ResourceHandlers:
         self.service = service
         self.deps = deps
 
+    def _shown(self, ctx: Context, item: dict[str, Any], fields: Any = ()) -> dict[str, Any]:
+        """What the caller may see of `item` (policy), limited to the asked `fields`."""
+        hidden = policy.hidden_fields(ctx, self.spec.singular, item)
+        visible = {k: v for k, v in item.items() if k not in hidden}
+        return select_fields(visible, fields)
+
     async def list(self, request: Request) -> JSONResponse:
         items = list(request.query_params.multi_items())
         parsed = parse_query(self.spec, items)
@@ -175,7 +224,7 @@ class _ResourceHandlers:
         page = await run_in_threadpool(self.service.list, ctx, parsed.query)
         url = f"{_base(request)}{request.url.path}"
         body: dict[str, Any] = {
-            self.spec.collection: [select_fields(i, parsed.fields) for i in page],
+            self.spec.collection: [self._shown(ctx, i, parsed.fields) for i in page],
             **page_links(url, items, page, parsed.query, self.spec.collection),
         }
         return JSONResponse(body)
@@ -188,16 +237,17 @@ class _ResourceHandlers:
             items = [attributes.parse_create(self.spec, _object(b, singular))
                      for b in body[plural]]
             created = await run_in_threadpool(self.service.create, ctx, items)
-            return JSONResponse({plural: created}, status_code=201)
+            return JSONResponse({plural: [self._shown(ctx, c) for c in created]},
+                                status_code=201)
         item = attributes.parse_create(self.spec, _envelope(body, singular))
         created = await run_in_threadpool(self.service.create, ctx, [item])
-        return JSONResponse({singular: created[0]}, status_code=201)
+        return JSONResponse({singular: self._shown(ctx, created[0])}, status_code=201)
 
     async def show(self, request: Request) -> JSONResponse:
         fields = request.query_params.getlist("fields")
         ctx = self.deps.context_for(request)
         item = await run_in_threadpool(self.service.get, ctx, request.path_params["rid"])
-        return JSONResponse({self.spec.singular: select_fields(item, fields)})
+        return JSONResponse({self.spec.singular: self._shown(ctx, item, fields)})
 
     async def update(self, request: Request) -> JSONResponse:
         body = attributes.parse_update(
@@ -205,7 +255,7 @@ class _ResourceHandlers:
         ctx = self.deps.context_for(request)
         updated = await run_in_threadpool(
             self.service.update, ctx, request.path_params["rid"], body, _if_match(request))
-        return JSONResponse({self.spec.singular: updated})
+        return JSONResponse({self.spec.singular: self._shown(ctx, updated)})
 
     async def delete(self, request: Request) -> Response:
         ctx = self.deps.context_for(request)

@@ -23,6 +23,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("project-id", "project_id field enabled", "project_id alongside tenant_id"),
     ("provider", "Provider Network", "provider:* attributes of networks"),
     ("router", "Neutron L3 Router", "Routers, router interfaces and floating IPs"),
+    ("quotas", "Quota management support", "Per-project limits"),
+    ("quota_details", "Quota details management support", "Limits with their usage"),
     ("revision-if-match", "If-Match constraints based on revision_number",
      "If-Match: revision_number=N on updates and deletes"),
     ("security-group", "security-group", "Security groups and their rules"),

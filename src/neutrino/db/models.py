@@ -344,3 +344,22 @@ class FloatingIp(Base):
         cascade="all, delete-orphan",
         order_by=Tag.tag,
     )
+
+
+class Quota(Base):
+    """A project's limit for one resource, where it differs from the configured default."""
+
+    __tablename__ = "quotas"
+
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(Integer)
+
+
+class QuotaLock(Base):
+    """One row per project, locked by every create that counts against its quotas, so that
+    concurrent creates on PostgreSQL cannot both pass the same last free unit."""
+
+    __tablename__ = "quota_locks"
+
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)

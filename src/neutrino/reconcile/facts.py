@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import (
@@ -204,6 +204,10 @@ def _gateway_facts(session: Session, router: Router) -> GatewayFacts | None:
         nexthop=v4[0].gateway_ip if v4 else None,
         enable_snat=router.enable_snat,
         chassis=router.gateway_chassis,
+        nexthop_subnet_id=v4[0].id if v4 else "",
+        tenant_mtu=session.scalar(
+            select(func.min(Network.mtu)).join(Port, Port.network_id == Network.id)
+            .where(Port.device_id == router.id, Port.device_owner == "network:router_interface")),
     )
 
 

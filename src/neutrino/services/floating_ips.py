@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.clock import isoformat, utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import FloatingIp, IpAllocation, Port, Router
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.common import (
     Waker,
     check_revision,
@@ -77,6 +78,9 @@ class FloatingIpService:
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> FloatingIp:
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_floatingip", {"project_id": project}, body)
+        quotas.check(session, self.settings, project, "floatingip")
         net = get_network_row(session, ctx, body["floating_network_id"])
         if not net.router_external:
             raise errors.BadRequest(f"Bad floatingip request: Network {net.id} is not a valid "
@@ -85,10 +89,10 @@ class FloatingIpService:
                          floating_network_id=net.id, status="DOWN")
         port = create_port(session, Context(ctx.project_id, is_admin=True),
                            internal_port_body(net.id, OWNER, fip.id, _wanted_address(net, body),
-                                              ""), self.settings.mac_prefix)
+                                              ""), self.settings)
         fip.floating_port_id = port.id
         fip.floating_ip_address = next(a.ip_address for a in port.fixed_ips)
-        stamp_new(fip, body.get("project_id") or ctx.project_id)
+        stamp_new(fip, project)
         set_tags(fip, FIP, body.get("tags") or [])
         session.add(fip)
         if body.get("port_id"):
@@ -112,6 +116,7 @@ class FloatingIpService:
                if_match: int | None) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             fip = get_fip_row(session, ctx, fip_id)
+            policy.enforce(ctx, "update_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
             before = fip_parents(fip)
             if "description" in body:
@@ -132,6 +137,7 @@ class FloatingIpService:
     def delete(self, ctx: Context, fip_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             fip = get_fip_row(session, ctx, fip_id)
+            policy.enforce(ctx, "delete_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
             parents = fip_parents(fip)
             _disassociate(session, fip)

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.engine import Database
 from neutrino.db.models import Network, Port, Segment
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import segments
+from neutrino.services import quotas, segments
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -89,6 +89,9 @@ class NetworkService:
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_network", {"project_id": project}, body)
+        quotas.check(session, self.settings, project, "network")
         request = segments.build_segment(session, segments.segment_request(body), self.settings)
         net = Network(
             id=body.get("id") or new_id(),
@@ -100,7 +103,7 @@ class NetworkService:
             port_security_enabled=body["port_security_enabled"],
             mtu=self._mtu(request.network_type, body.get("mtu")),
         )
-        stamp_new(net, body.get("project_id") or ctx.project_id)
+        stamp_new(net, project)
         net.segment = Segment(
             id=new_id(),
             network_type=request.network_type,
@@ -144,6 +147,7 @@ class NetworkService:
     ) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             net = get_network_row(session, ctx, network_id)
+            policy.enforce(ctx, "update_network", {"project_id": net.project_id}, body)
             check_revision(net, if_match)
             self._check_provider_unchanged(net, body)
             if "mtu" in body:
@@ -168,6 +172,7 @@ class NetworkService:
     def delete(self, ctx: Context, network_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             net = get_network_row(session, ctx, network_id)
+            policy.enforce(ctx, "delete_network", {"project_id": net.project_id})
             check_revision(net, if_match)
             if session.scalar(select(exists().where(Port.network_id == net.id))):
                 raise errors.NetworkInUse(net.id)

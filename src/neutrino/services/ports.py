@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import ipam as port_ipam
+from neutrino.services import quotas
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -103,9 +104,13 @@ def internal_port_body(network_id: str, device_owner: str, device_id: str,
     }
 
 
-def create_port(session: Session, ctx: Context, body: dict[str, Any], mac_prefix: str) -> Port:
+def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: Settings) -> Port:
     """One port, its addresses and its journal entry, in the caller's transaction."""
     net = get_network_row(session, ctx, body["network_id"])
+    project = body.get("project_id", ctx.project_id)
+    target = {"project_id": project, "network:project_id": net.project_id}
+    policy.enforce(ctx, "create_port", target, _guarded_attributes(body))
+    quotas.check(session, settings, project, "port")
     security = body.get("port_security_enabled")
     security = net.port_security_enabled if security is None else security
     pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)
@@ -114,7 +119,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], mac_prefix
         network_id=net.id,
         name=body["name"],
         description=body["description"],
-        mac_address=_choose_mac(session, net, body.get("mac_address"), mac_prefix),
+        mac_address=_choose_mac(session, net, body.get("mac_address"), settings.mac_prefix),
         admin_state_up=body["admin_state_up"],
         device_id=body["device_id"],
         device_owner=body["device_owner"],
@@ -125,7 +130,6 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], mac_prefix
         allowed_address_pairs=pairs,
         extra_dhcp_opts=body["extra_dhcp_opts"],
     )
-    project = body.get("project_id", ctx.project_id)
     stamp_new(port, project)
     _bind_groups(session, ctx, port, _initial_groups(session, port, body))
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
@@ -141,6 +145,22 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], mac_prefix
     session.flush()
     record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
     return port
+
+
+def port_target(session: Session, port: Port) -> dict[str, str]:
+    net = session.get(Network, port.network_id)
+    return {"project_id": port.project_id, "network:project_id": net.project_id if net else ""}
+
+
+def _guarded_attributes(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's attributes as the policy names them (only what a rule may guard)."""
+    guarded = {k: body.get(k) for k in ("mac_address", "binding:host_id", "binding:profile",
+                                          "port_security_enabled")}
+    owner = body.get("device_owner") or ""
+    guarded["device_owner"] = owner if owner.startswith("network:") else None
+    guarded["fixed_ips:ip_address"] = any("ip_address" in ip for ip in body.get("fixed_ips")
+                                          or [])
+    return guarded
 
 
 def delete_port(session: Session, port: Port) -> None:
@@ -193,7 +213,7 @@ class PortService:
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
-        return create_port(session, ctx, body, self.settings.mac_prefix)
+        return create_port(session, ctx, body, self.settings)
 
     # -- read ---------------------------------------------------------------------------
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
@@ -213,6 +233,8 @@ class PortService:
     ) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             port = get_port_row(session, ctx, port_id)
+            policy.enforce(ctx, "update_port", port_target(session, port),
+                           _guarded_attributes(body))
             check_revision(port, if_match)
             old_parents = journal_parents(port)
             changed = self._update_port(session, ctx, port, body)
@@ -283,6 +305,7 @@ class PortService:
     def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             port = get_port_row(session, ctx, port_id)
+            policy.enforce(ctx, "delete_port", port_target(session, port))
             check_revision(port, if_match)
             if port.device_owner in MANAGED_OWNERS:
                 raise errors.Conflict(

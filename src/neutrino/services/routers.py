@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors, scheduling
+from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
 from neutrino.db.models import FloatingIp, IpAllocation, Port, Router, Subnet
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -101,9 +102,12 @@ class RouterService:
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Router:
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_router", {"project_id": project}, _gateway_attrs(body))
+        quotas.check(session, self.settings, project, "router")
         router = Router(id=new_id(), name=body["name"], description=body["description"],
                         admin_state_up=body["admin_state_up"], routes=[])
-        stamp_new(router, body.get("project_id") or ctx.project_id)
+        stamp_new(router, project)
         set_tags(router, ROUTER, body.get("tags") or [])
         session.add(router)
         session.flush()
@@ -128,6 +132,8 @@ class RouterService:
                if_match: int | None) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
+            policy.enforce(ctx, "update_router", {"project_id": router.project_id},
+                           _gateway_attrs(body))
             check_revision(router, if_match)
             changed = apply_simple_updates(router, body, {
                 "name": "name", "description": "description",
@@ -148,6 +154,7 @@ class RouterService:
     def delete(self, ctx: Context, router_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             router = get_router_row(session, ctx, router_id)
+            policy.enforce(ctx, "delete_router", {"project_id": router.project_id})
             check_revision(router, if_match)
             if interface_ports(session, router.id):
                 raise errors.RouterInUse(router.id)
@@ -166,7 +173,7 @@ class RouterService:
                 return False
             self._clear_gateway(session, router)
             return True
-        if current is not None and current.network_id == info["network_id"] and \
+        if current is not None and current.network_id == info.get("network_id") and \
                 not info.get("external_fixed_ips"):
             snat = info.get("enable_snat", True)
             changed = snat != router.enable_snat
@@ -179,6 +186,8 @@ class RouterService:
 
     def _set_gateway(self, session: Session, ctx: Context, router: Router,
                      info: dict[str, Any]) -> None:
+        if not info.get("network_id"):
+            raise errors.BadRouterRequest(router.id, "external_gateway_info needs network_id")
         net = get_network_row(session, ctx, info["network_id"])
         if not net.router_external:
             raise errors.BadRouterRequest(
@@ -186,7 +195,7 @@ class RouterService:
         body = internal_port_body(net.id, GATEWAY, router.id,
                                   info.get("external_fixed_ips") or None, "")
         admin = Context(project_id=ctx.project_id, is_admin=True)
-        port = create_port(session, admin, body, self.settings.mac_prefix)
+        port = create_port(session, admin, body, self.settings)
         router.gw_port_id = port.id
         router.enable_snat = info.get("enable_snat", True)
         session.flush()
@@ -219,6 +228,7 @@ class RouterService:
                       body: dict[str, Any]) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
+            policy.enforce(ctx, "add_router_interface", {"project_id": router.project_id})
             subnet_id, port_id = _interface_target(body)
             if port_id:
                 port = self._attach_port(session, ctx, router, port_id)
@@ -247,7 +257,7 @@ class RouterService:
                                   [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
                                   router.project_id)
         return create_port(session, Context(router.project_id, is_admin=True), body,
-                           self.settings.mac_prefix)
+                           self.settings)
 
     def _attach_port(self, session: Session, ctx: Context, router: Router,
                      port_id: str) -> Port:
@@ -283,6 +293,7 @@ class RouterService:
                          body: dict[str, Any]) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
+            policy.enforce(ctx, "remove_router_interface", {"project_id": router.project_id})
             subnet_id, port_id = _interface_target(body)
             port = _find_interface(session, router, subnet_id, port_id)
             removed = [subnet_id] if subnet_id else sorted({a.subnet_id for a in port.fixed_ips})
@@ -316,6 +327,11 @@ def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
         Router.gateway_chassis.is_not(None)).group_by(Router.gateway_chassis)).all())
     return scheduling.choose(settings.gateway_scheduler,
                              [n for n in names if n != exclude], load, rng)
+
+
+def _gateway_attrs(body: dict[str, Any]) -> dict[str, Any]:
+    info = body.get("external_gateway_info") or {}
+    return {"external_gateway_info:external_fixed_ips": info.get("external_fixed_ips")}
 
 
 def _interface_target(body: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.clock import isoformat
 from neutrino.db.engine import Database
 from neutrino.db.models import (
@@ -19,7 +19,7 @@ from neutrino.db.models import (
 )
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import sg_rules
+from neutrino.services import quotas, sg_rules
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -33,6 +33,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, select_page
+from neutrino.settings import Settings
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
@@ -123,8 +124,9 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
 
 
 class SecurityGroupService:
-    def __init__(self, db: Database, wakeup: Waker) -> None:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
         self.db = db
+        self.settings = settings
         self.wakeup = wakeup
 
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,11 +134,14 @@ class SecurityGroupService:
             created = []
             for body in bodies:
                 project = body.get("project_id") or ctx.project_id
+                policy.enforce(ctx, "create_security_group", {"project_id": project})
                 ensure_default(session, project)
+                quotas.check(session, self.settings, project, "security_group")
                 if body["name"] == "default":
                     raise errors.Conflict("Default security group already exists.")
                 sg = _new_group(session, project, body["name"], body["description"])
                 for direction in ("IPv4", "IPv6"):  # new groups allow all egress, as Neutron
+                    quotas.check(session, self.settings, project, "security_group_rule")
                     _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
                                             "ethertype": direction}, project)
                 set_tags(sg, SG, body.get("tags") or [])
@@ -167,6 +172,7 @@ class SecurityGroupService:
                if_match: int | None) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             sg = get_sg_row(session, ctx, sg_id)
+            policy.enforce(ctx, "update_security_group", {"project_id": sg.project_id})
             check_revision(sg, if_match)
             if sg.is_default and body.get("name", "default") != "default":
                 raise errors.Conflict("Updating default security group name not allowed.")
@@ -179,6 +185,7 @@ class SecurityGroupService:
     def delete(self, ctx: Context, sg_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             sg = get_sg_row(session, ctx, sg_id)
+            policy.enforce(ctx, "delete_security_group", {"project_id": sg.project_id})
             check_revision(sg, if_match)
             if sg.is_default and sg.project_id == ctx.project_id:
                 raise errors.SecurityGroupCannotRemoveDefault()
@@ -202,8 +209,9 @@ class SecurityGroupService:
 
 
 class RuleService:
-    def __init__(self, db: Database, wakeup: Waker) -> None:
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
         self.db = db
+        self.settings = settings
         self.wakeup = wakeup
 
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,9 +219,12 @@ class RuleService:
             created = []
             for body in bodies:
                 sg = get_sg_row(session, ctx, body["security_group_id"])
+                policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
                 if body.get("remote_group_id"):
                     get_sg_row(session, ctx, body["remote_group_id"])
-                rule = _add_rule(session, sg, body, body.get("project_id") or sg.project_id)
+                project = body.get("project_id") or sg.project_id
+                quotas.check(session, self.settings, project, "security_group_rule")
+                rule = _add_rule(session, sg, body, project)
                 created.append(rule_dict(rule))
             return created
 
@@ -240,6 +251,7 @@ class RuleService:
                if_match: int | None) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             rule = self._row(session, ctx, rule_id)
+            policy.enforce(ctx, "update_security_group_rule", {"project_id": rule.project_id})
             check_revision(rule, if_match)
             if apply_simple_updates(rule, body, {"description": "description"}):
                 rule.revision_number += 1
@@ -250,6 +262,7 @@ class RuleService:
     def delete(self, ctx: Context, rule_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             rule = self._row(session, ctx, rule_id)
+            policy.enforce(ctx, "delete_security_group_rule", {"project_id": rule.project_id})
             check_revision(rule, if_match)
             parents = sorted({rule.security_group_id, *([rule.remote_group_id]
                                                        if rule.remote_group_id else [])})

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, Subnet
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -86,6 +87,10 @@ class SubnetService:
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
         net = get_network_row(session, ctx, body["network_id"])
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_subnet",
+                       {"project_id": project, "network:project_id": net.project_id})
+        quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
         cidr = ipam.parse_cidr(body["cidr"], version)
         self._check_overlap(net.subnets, str(cidr), net.id)
@@ -116,7 +121,7 @@ class SubnetService:
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, self._rng),
         )
-        stamp_new(subnet, body.get("project_id") or ctx.project_id)
+        stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
         session.add(subnet)
         session.flush()
@@ -152,6 +157,7 @@ class SubnetService:
     ) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             subnet = get_subnet_row(session, ctx, subnet_id)
+            policy.enforce(ctx, "update_subnet", _target(subnet), body)
             check_revision(subnet, if_match)
             self._normalise_update(subnet, body)
             dhcp_before = subnet.enable_dhcp
@@ -201,6 +207,7 @@ class SubnetService:
     def delete(self, ctx: Context, subnet_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             subnet = get_subnet_row(session, ctx, subnet_id)
+            policy.enforce(ctx, "delete_subnet", _target(subnet))
             check_revision(subnet, if_match)
             if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
                 raise errors.SubnetInUse(subnet.id)
@@ -209,6 +216,10 @@ class SubnetService:
                          {ResourceType.NETWORK: [subnet.network_id]})
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _target(subnet: Subnet) -> dict[str, str]:
+    return {"project_id": subnet.project_id, "network:project_id": subnet.network.project_id}
 
 
 def _ipv6_modes(version: int, body: dict[str, Any]) -> tuple[str | None, str | None]:

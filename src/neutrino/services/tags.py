@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceType
 from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
@@ -69,6 +69,10 @@ class TagService:
 
         def txn(session: Session) -> list[str]:
             row = getter(session, ctx, rid)
+            policy.enforce(ctx, f"update_{rtype.value.replace('_ip', 'ip')}",
+                           {"project_id": row.project_id,
+                            "network:project_id": getattr(getattr(row, "network", None),
+                                                          "project_id", row.project_id)})
             current = [t.tag for t in row.tags]
             wanted = sorted(set(change(current)))
             if wanted != current:

@@ -117,6 +117,8 @@ class GatewayFacts:
     nexthop: str | None  # the external subnet's gateway, the default route's next hop
     enable_snat: bool
     chassis: str | None  # where the gateway router is bound; None until scheduled
+    nexthop_subnet_id: str = ""  # the external subnet the default route leads into
+    tenant_mtu: int | None = None  # smallest MTU behind the router (gateway_mtu)
 
 
 @dataclass(frozen=True)

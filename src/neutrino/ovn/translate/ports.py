@@ -98,7 +98,8 @@ def _memberships(facts: PortFacts) -> tuple[Membership, ...]:
 
 
 def build_port_absent(port_id: str) -> DesiredState:
-    return DesiredState(RESOURCE, port_id, (), (port_key(port_id),))
+    """A deleted port takes its router port with it (an interface's, or a gateway's)."""
+    return DesiredState(RESOURCE, port_id, (), (port_key(port_id), router_port_key(port_id)))
 
 
 def _columns(facts: PortFacts) -> dict[str, object]:
@@ -162,6 +163,8 @@ def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
 
 
 def _dhcp_ref(facts: PortFacts, version: int) -> RowKey | None:
+    if facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY):
+        return None  # routers do not ask for DHCP
     for ip in facts.fixed_ips:
         if ip.ip_version == version and ip.dhcp:
             return dhcp_key(ip.subnet_id)

@@ -44,7 +44,7 @@ def transit_addresses(config: TranslateConfig) -> tuple[str, str, int]:
 
 
 def build_router(facts: RouterFacts, config: TranslateConfig) -> DesiredState:
-    rows = [_distributed_router(facts), *_extra_routes(facts)]
+    rows = [_distributed_router(facts)]
     owned = [router_key(facts.id), gateway_router_key(facts.id), transit_switch_key(facts.id),
              _transit_port_key(facts.id, "dr")]
     children = [(router_key(facts.id), "static_routes")]
@@ -52,8 +52,10 @@ def build_router(facts: RouterFacts, config: TranslateConfig) -> DesiredState:
         rows += _gateway(facts, facts.gateway, config)
         children += [(gateway_router_key(facts.id), col) for col in ("ports", "static_routes",
                                                                      "nat")]
-    return DesiredState(RESOURCE, facts.id, tuple(rows), tuple(owned),
-                        owned_children=tuple(children))
+    rows += _extra_routes(facts)
+    unique = {row.key: row for row in reversed(rows)}  # an extra route may repeat a default
+    return DesiredState(RESOURCE, facts.id, tuple(r for r in rows if unique[r.key] is r),
+                        tuple(owned), owned_children=tuple(children))
 
 
 def build_router_absent(router_id: str) -> DesiredState:
@@ -73,7 +75,7 @@ def _distributed_router(facts: RouterFacts) -> DesiredRow:
 
 def _route(router_id: str, parent: RowKey, prefix: str, nexthop: str,
            extra: dict[str, str]) -> DesiredRow:
-    identity = f"{router_id} {prefix} {nexthop}"
+    identity = f"{router_id} {parent.value} {prefix} {nexthop}"
     external_ids = {n.ROUTE_KEY: identity, n.IS_STATIC_ROUTE: "true", **extra}
     columns = {"ip_prefix": prefix, "nexthop": nexthop, "external_ids": external_ids}
     key = RowKey(n.ROUTE, "external_ids", identity, map_key=n.ROUTE_KEY)
@@ -81,8 +83,15 @@ def _route(router_id: str, parent: RowKey, prefix: str, nexthop: str,
 
 
 def _extra_routes(facts: RouterFacts) -> list[DesiredRow]:
-    return [_route(facts.id, router_key(facts.id), dest, hop, {})
-            for dest, hop in facts.routes]
+    """A next hop on the external network is reachable from the gateway router only."""
+    external = [ipaddress.ip_network(f"{ip}/{plen}", strict=False)
+                for ip, plen in (facts.gateway.addresses if facts.gateway else ())]
+    rows = []
+    for dest, hop in facts.routes:
+        outside = any(ipaddress.ip_address(hop) in net for net in external)
+        parent = gateway_router_key(facts.id) if outside else router_key(facts.id)
+        rows.append(_route(facts.id, parent, dest, hop, {}))
+    return rows
 
 
 def _gateway(facts: RouterFacts, gw: GatewayFacts, config: TranslateConfig) -> list[DesiredRow]:
@@ -98,8 +107,7 @@ def _gateway(facts: RouterFacts, gw: GatewayFacts, config: TranslateConfig) -> l
     ]
     gateway = gateway_router_key(facts.id)
     if gw.nexthop:
-        extra = {n.IS_EXT_GW: "true", n.ROUTE_SUBNET_ID: gw.subnet_ids[0] if gw.subnet_ids
-                 else ""}
+        extra = {n.IS_EXT_GW: "true", n.ROUTE_SUBNET_ID: gw.nexthop_subnet_id}
         rows.append(_route(facts.id, gateway, DEFAULT_ROUTE, gw.nexthop, extra))
     rows += [_route(facts.id, gateway, cidr, dr_end, {n.ROUTE_SUBNET_ID: subnet_id})
              for subnet_id, cidr in facts.tenant_subnets]
@@ -155,7 +163,9 @@ def _external_port(facts: RouterFacts, gw: GatewayFacts) -> DesiredRow:
         n.SUBNET_IDS: " ".join(gw.subnet_ids),
         n.REVISION: str(facts.revision),
     }
-    columns = {"mac": gw.mac, "networks": networks, "external_ids": external_ids}
+    options = {"gateway_mtu": str(gw.tenant_mtu)} if gw.tenant_mtu else {}
+    columns = {"mac": gw.mac, "networks": networks, "external_ids": external_ids,
+               "options": options}
     key = RowKey(n.LRP, "name", n.router_port_name(gw.port_id))
     return DesiredRow(key, columns, parent=ParentLink(gateway_router_key(facts.id), "ports"))
 

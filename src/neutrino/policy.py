@@ -1,0 +1,105 @@
+"""Who may do what: Neutron's default policies ("secure RBAC"), as one table of rules.
+
+Keys use Neutron's policy names (`create_network:shared`, `get_port:binding:host_id`, ...) so
+an operator can read them side by side. A rule sees the caller's context and the target: the
+resource's `project_id`, and for resources on a network the network's project
+(`network:project_id`). Visibility (what a caller may see at all) is the services' concern:
+what a caller cannot see is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from neutrino import errors
+from neutrino.services.context import Context
+
+Rule = Callable[[Context, Mapping[str, Any]], bool]
+
+
+def admin_only(ctx: Context, target: Mapping[str, Any]) -> bool:
+    return ctx.is_admin
+
+
+def project_member(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """Admin, or a member of the target's project."""
+    return ctx.is_admin or (target.get("project_id") == ctx.project_id and "member" in ctx.roles)
+
+
+def project_reader(ctx: Context, target: Mapping[str, Any]) -> bool:
+    return ctx.is_admin or (target.get("project_id") == ctx.project_id
+                            and bool({"member", "reader"} & set(ctx.roles)))
+
+
+def network_owner(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """Admin, or a member of the project that owns the target's network."""
+    return ctx.is_admin or (target.get("network:project_id") == ctx.project_id
+                            and "member" in ctx.roles)
+
+
+def _for(action_prefixes: tuple[str, ...], attrs: tuple[str, ...],
+         rule: Rule) -> dict[str, Rule]:
+    return {f"{prefix}:{attr}": rule for prefix in action_prefixes for attr in attrs}
+
+
+PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
+BINDING_WRITE = ("binding:host_id", "binding:profile")
+BINDING_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
+
+RULES: dict[str, Rule] = {
+    **{f"{verb}_{resource}": project_member
+       for verb in ("create", "update", "delete")
+       for resource in ("network", "port", "security_group", "security_group_rule", "router",
+                        "floatingip")},
+    **{f"get_{resource}": project_reader
+       for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
+                        "router", "floatingip", "quota")},
+    "create_subnet": network_owner,
+    "update_subnet": network_owner,
+    "delete_subnet": network_owner,
+    "add_router_interface": project_member,
+    "remove_router_interface": project_member,
+    **_for(("create_network", "update_network"), ("shared", "router:external", *PROVIDER),
+           admin_only),
+    **_for(("get_network",), PROVIDER, admin_only),
+    **_for(("create_port", "update_port"), BINDING_WRITE, admin_only),
+    **_for(("get_port",), BINDING_READ, admin_only),
+    **_for(("create_port",), ("mac_address", "fixed_ips:ip_address", "device_owner",
+                              "port_security_enabled"), network_owner),
+    **_for(("update_port",), ("mac_address",), admin_only),
+    **_for(("update_port",), ("fixed_ips:ip_address", "device_owner", "port_security_enabled"),
+           network_owner),
+    "create_router:external_gateway_info:external_fixed_ips": admin_only,
+    "update_router:external_gateway_info:external_fixed_ips": admin_only,
+    "create_floatingip:floating_ip_address": admin_only,
+    "update_quota": admin_only,
+    "delete_quota": admin_only,
+}
+
+
+def enforce(ctx: Context, action: str, target: Mapping[str, Any],
+            attributes: Mapping[str, Any] | None = None) -> None:
+    """Raise NotAuthorized (403) unless `action`, and each attribute rule it touches, pass."""
+    _check(ctx, action, target)
+    for name, value in (attributes or {}).items():
+        if _requested(value) and f"{action}:{name}" in RULES:
+            _check(ctx, f"{action}:{name}", target)
+
+
+def _check(ctx: Context, action: str, target: Mapping[str, Any]) -> None:
+    rule = RULES.get(action, admin_only)
+    if not rule(ctx, target):
+        raise errors.PolicyNotAuthorized(action)
+
+
+def _requested(value: Any) -> bool:
+    """An attribute left at its empty default asks for nothing the policy guards."""
+    return value not in (None, False, "", [], {})
+
+
+def hidden_fields(ctx: Context, resource: str, item: Mapping[str, Any]) -> set[str]:
+    """Attributes of `item` the caller may not see (`get_<resource>:<attr>` rules)."""
+    prefix = f"get_{resource}:"
+    return {name for name in item if prefix + name in RULES
+            and not RULES[prefix + name](ctx, item)}

@@ -1,0 +1,137 @@
+"""Quotas: per-project limits, checked in the same transaction as the create they limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from neutrino import errors, policy
+from neutrino.db.engine import Database
+from neutrino.db.models import (
+    FloatingIp,
+    Network,
+    Port,
+    Quota,
+    QuotaLock,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
+from neutrino.services.context import Context
+from neutrino.settings import Settings
+
+MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
+          "floatingip": FloatingIp, "security_group": SecurityGroup,
+          "security_group_rule": SecurityGroupRule}
+UNLIMITED = -1
+
+
+def limits(session: Session, settings: Settings, project_id: str) -> dict[str, int]:
+    found = dict(session.execute(select(Quota.resource, Quota.limit).where(
+        Quota.project_id == project_id)).all())
+    return {name: found.get(name, default) for name, default in settings.quotas.items()}
+
+
+def usage(session: Session, project_id: str) -> dict[str, int]:
+    return {name: session.scalar(select(func.count()).select_from(model).where(
+        model.project_id == project_id)) or 0 for name, model in MODELS.items()}
+
+
+def check(session: Session, settings: Settings, project_id: str, resource: str,
+          adding: int = 1) -> None:
+    """Refuse a create that would take `project_id` past its `resource` limit.
+
+    Resources Neutron creates for itself (gateway and floating IP ports) belong to no
+    project and count against nothing.
+    """
+    if not project_id:
+        return
+    limit = limits(session, settings, project_id)[resource]
+    if limit == UNLIMITED:
+        return
+    _lock_project(session, project_id)
+    model = MODELS[resource]
+    used = session.scalar(select(func.count()).select_from(model).where(
+        model.project_id == project_id)) or 0
+    if used + adding > limit:
+        raise errors.OverQuota([resource])
+
+
+def _lock_project(session: Session, project_id: str) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite writers are serialised already
+    if session.get(QuotaLock, project_id) is None:
+        try:
+            with session.begin_nested():
+                session.add(QuotaLock(project_id=project_id))
+        except IntegrityError:
+            pass  # another transaction created it: lock that one
+    session.get(QuotaLock, project_id, with_for_update=True, populate_existing=True)
+
+
+class QuotaService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def list(self, ctx: Context) -> list[dict[str, Any]]:
+        """Projects with limits of their own (admin), or the caller's project."""
+        with self.db.read() as session:
+            projects = sorted(set(session.scalars(select(Quota.project_id))))
+            if not ctx.is_admin:
+                projects = [p for p in projects if p == ctx.project_id]
+            return [{**limits(session, self.settings, p), "project_id": p, "tenant_id": p}
+                    for p in projects]
+
+    def get(self, ctx: Context, project_id: str) -> dict[str, int]:
+        policy.enforce(ctx, "get_quota", {"project_id": project_id})
+        with self.db.read() as session:
+            return limits(session, self.settings, project_id)
+
+    def defaults(self, ctx: Context, project_id: str) -> dict[str, int]:
+        policy.enforce(ctx, "get_quota", {"project_id": project_id})
+        return dict(self.settings.quotas)
+
+    def details(self, ctx: Context, project_id: str) -> dict[str, dict[str, int]]:
+        policy.enforce(ctx, "get_quota", {"project_id": project_id})
+        with self.db.read() as session:
+            limit, used = limits(session, self.settings, project_id), usage(session, project_id)
+        return {name: {"limit": limit[name], "used": used[name], "reserved": 0}
+                for name in limit}
+
+    def update(self, ctx: Context, project_id: str, body: dict[str, Any]) -> dict[str, int]:
+        policy.enforce(ctx, "update_quota", {"project_id": project_id})
+        values = _validated(body, self.settings)
+
+        def txn(session: Session) -> dict[str, int]:
+            for resource, limit in values.items():
+                row = session.get(Quota, (project_id, resource))
+                if row is None:
+                    session.add(Quota(project_id=project_id, resource=resource, limit=limit))
+                else:
+                    row.limit = limit
+            session.flush()
+            return limits(session, self.settings, project_id)
+
+        return self.db.write(txn)
+
+    def reset(self, ctx: Context, project_id: str) -> None:
+        policy.enforce(ctx, "delete_quota", {"project_id": project_id})
+        with self.db.session() as session:
+            session.execute(delete(Quota).where(Quota.project_id == project_id))
+
+
+def _validated(body: dict[str, Any], settings: Settings) -> dict[str, int]:
+    values = {}
+    for resource, limit in body.items():
+        if resource not in settings.quotas:
+            raise errors.BadRequest(f"Unrecognized attribute(s) '{resource}'")
+        if isinstance(limit, bool) or not isinstance(limit, int | str) or \
+                not str(limit).lstrip("-").isdigit() or int(limit) < UNLIMITED:
+            raise errors.InvalidInput(f"'{limit}' is not a valid quota limit for {resource}")
+        values[resource] = int(limit)
+    return values
