@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=${NEUTRINO_VENV:-.venv}
+KEYSTONE_VENV=${NEUTRINO_KEYSTONE_VENV:-.venv-keystone}  # tests run a real Keystone from it
 APT_PACKAGES=(ovn-central ovn-host python3-venv)
 TEST_APT_PACKAGES=(postgresql)  # tests start throwaway PostgreSQL clusters of their own
 
@@ -41,6 +42,18 @@ python_env() {
     fi
 }
 
+keystone_env() {
+    local stamp="$KEYSTONE_VENV/.installed"
+    [ -x "$KEYSTONE_VENV/bin/python" ] || python3 -m venv "$KEYSTONE_VENV"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        local pin
+        pin=$(grep -o '"keystone==[^"]*"' pyproject.toml | tr -d '"')
+        "$KEYSTONE_VENV/bin/python" -m pip install -q --upgrade pip
+        "$KEYSTONE_VENV/bin/python" -m pip install -q "$pin"
+        touch "$stamp"
+    fi
+}
+
 case "${1:-}" in
     run)
         system_packages
@@ -50,8 +63,9 @@ case "${1:-}" in
     test)
         system_packages test
         python_env test
+        keystone_env
         "$VENV/bin/ruff" check src tests bench
-        exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"
+        NEUTRINO_KEYSTONE_VENV=$KEYSTONE_VENV exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"
         ;;
     *)
         echo "usage: $0 run|test [pytest args]" >&2

@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from neutrino.settings import JournalSettings, Settings, SettingsError, load_settings
+from neutrino.settings import (
+    JournalSettings,
+    MaintenanceSettings,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 STATE = Path("/var/lib/neutrino-test")
+KEYSTONE_ENV = {"NEUTRINO_KEYSTONE_AUTH_URL": "http://ks:5000/v3",
+                "NEUTRINO_KEYSTONE_USERNAME": "neutron", "NEUTRINO_KEYSTONE_PASSWORD": "pw"}
 
 
 def expected(**overrides: Any) -> Settings:
@@ -28,7 +36,11 @@ def expected(**overrides: Any) -> Settings:
         "underlay_mtu": 1500,
         "dns_servers": (),
         "dhcp_lease_time": 43200,
+        "startup_sync": "log",
+        "gateway_scheduler": "least-loaded",
+        "transit_cidr": "169.254.128.0/30",
         "journal": JournalSettings(),
+        "maintenance": MaintenanceSettings(),
     }
     values.update(overrides)
     return Settings(**values)
@@ -52,7 +64,12 @@ def test_defaults_from_empty_environment() -> None:
                      id="bind"),
         pytest.param({"NEUTRINO_BIND": "[::1]:9696"}, expected(bind="[::1]:9696"),
                      id="bind-ipv6"),
-        pytest.param({"NEUTRINO_AUTH": "keystone"}, expected(auth="keystone"), id="keystone"),
+        pytest.param(
+            {"NEUTRINO_AUTH": "keystone", **KEYSTONE_ENV},
+            expected(auth="keystone", keystone={"auth_url": "http://ks:5000/v3",
+                                                "username": "neutron", "password": "pw"}),
+            id="keystone",
+        ),
         pytest.param({"NEUTRINO_AUTH": "noauth"}, expected(), id="noauth"),
         pytest.param(
             {"NEUTRINO_DB_URL": "postgresql://u@db/neutrino"},
@@ -79,6 +96,27 @@ def test_defaults_from_empty_environment() -> None:
         pytest.param(
             {"NEUTRINO_JOURNAL_BATCH_SIZE": "10", "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2"},
             expected(journal=JournalSettings(batch_size=10, max_attempts=2)), id="journal",
+        ),
+        pytest.param(
+            {"NEUTRINO_JOURNAL_WORKERS": "4", "NEUTRINO_JOURNAL_LEASE_SECONDS": "30"},
+            expected(journal=JournalSettings(workers=4, lease_seconds=30)),
+            id="journal-workers-and-lease",
+        ),
+        pytest.param({"NEUTRINO_GATEWAY_SCHEDULER": "chance"},
+                     expected(gateway_scheduler="chance"), id="scheduler-chance"),
+        pytest.param({"NEUTRINO_GATEWAY_SCHEDULER": "least-loaded"}, expected(),
+                     id="scheduler-least-loaded"),
+        pytest.param({"NEUTRINO_TRANSIT_CIDR": "100.64.0.4/30"},
+                     expected(transit_cidr="100.64.0.4/30"), id="transit-cidr"),
+        pytest.param({"NEUTRINO_TRANSIT_CIDR": "169.254.128.0/30"}, expected(),
+                     id="transit-cidr-default-given"),
+        pytest.param({"NEUTRINO_STARTUP_SYNC": "repair"}, expected(startup_sync="repair"),
+                     id="startup-sync"),
+        pytest.param(
+            {"NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "60",
+             "NEUTRINO_JOURNAL_RETENTION_SECONDS": "120"},
+            expected(maintenance=MaintenanceSettings(audit_every=60, retention=120)),
+            id="maintenance",
         ),
     ],
 )
@@ -141,6 +179,36 @@ def test_derived_properties(env: dict[str, str], host: str, port: int, ovn_dir: 
          "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '-1:5'"),
         ("NEUTRINO_GENEVE_VNI_RANGE", "1:",
          "NEUTRINO_GENEVE_VNI_RANGE must be LOW:HIGH, not '1:'"),
+        ("NEUTRINO_GATEWAY_SCHEDULER", "random",
+         "NEUTRINO_GATEWAY_SCHEDULER must be 'least-loaded' or 'chance', not 'random'"),
+        ("NEUTRINO_GATEWAY_SCHEDULER", "least_loaded",
+         "NEUTRINO_GATEWAY_SCHEDULER must be 'least-loaded' or 'chance', not 'least_loaded'"),
+        ("NEUTRINO_GATEWAY_SCHEDULER", "",
+         "NEUTRINO_GATEWAY_SCHEDULER must be 'least-loaded' or 'chance', not ''"),
+        ("NEUTRINO_TRANSIT_CIDR", "169.254.128.0/29",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not '169.254.128.0/29'"),
+        ("NEUTRINO_TRANSIT_CIDR", "169.254.128.0/31",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not '169.254.128.0/31'"),
+        ("NEUTRINO_TRANSIT_CIDR", "169.254.128.1/30",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not '169.254.128.1/30'"),
+        ("NEUTRINO_TRANSIT_CIDR", "169.254.128.0",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not '169.254.128.0'"),
+        ("NEUTRINO_TRANSIT_CIDR", "fd00::/126",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not 'fd00::/126'"),
+        ("NEUTRINO_TRANSIT_CIDR", "transit",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not 'transit'"),
+        ("NEUTRINO_TRANSIT_CIDR", "",
+         "NEUTRINO_TRANSIT_CIDR must be an IPv4 /30 network, not ''"),
+        ("NEUTRINO_STARTUP_SYNC", "fix",
+         "NEUTRINO_STARTUP_SYNC must be 'off' or 'log' or 'repair', not 'fix'"),
+        ("NEUTRINO_JOURNAL_WORKERS", "two",
+         "NEUTRINO_JOURNAL_WORKERS must be an integer, not 'two'"),
+        ("NEUTRINO_JOURNAL_LEASE_SECONDS", "1.5",
+         "NEUTRINO_JOURNAL_LEASE_SECONDS must be an integer, not '1.5'"),
+        ("NEUTRINO_MAINTENANCE_AUDIT_SECONDS", "5m",
+         "NEUTRINO_MAINTENANCE_AUDIT_SECONDS must be an integer, not '5m'"),
+        ("NEUTRINO_JOURNAL_RETENTION_SECONDS", "1h",
+         "NEUTRINO_JOURNAL_RETENTION_SECONDS must be an integer, not '1h'"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:

@@ -10,6 +10,7 @@ context is built from, and when it refuses (401) its own answer goes back to the
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,7 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from neutrino.api.faults import neutron_fault
 from neutrino.services.context import Context
+
+LOG = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/", "/healthz", "/metrics")  # version discovery and operations stay open
 IDENTITY_HEADERS = ("x-identity-status", "x-user-id", "x-user-name", "x-project-id",
@@ -55,7 +59,14 @@ class KeystoneAuth:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        outcome = await run_in_threadpool(self._validate, _environ(scope))
+        try:
+            outcome = await run_in_threadpool(self._validate, _environ(scope))
+        except Exception as exc:  # noqa: BLE001 - a broken identity service is a 503, not a 500
+            LOG.error("token validation failed: %s", exc)
+            await neutron_fault(503, "ServiceUnavailable",
+                                "The identity service could not validate the token."
+                                )(scope, receive, send)
+            return
         if isinstance(outcome, dict):
             await self.app(_with_identity(scope, outcome), receive, send)
         else:

@@ -8,8 +8,10 @@ import pytest
 
 from neutrino import errors
 from neutrino.api.attributes import (
+    FLOATING_IP,
     NETWORK,
     PORT,
+    ROUTER,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
     SPECS,
@@ -68,6 +70,20 @@ RULE_DEFAULTS: dict[str, Any] = {
     "remote_ip_prefix": None,
     "remote_group_id": None,
 }
+ROUTER_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "admin_state_up": True,
+    "external_gateway_info": None,
+}
+FIP_BODY = {"floating_network_id": NET_ID}
+FIP_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "floating_ip_address": None,
+    "subnet_id": None,
+    "port_id": None,
+    "fixed_ip_address": None,
+}
 SUBNET_BODY = {"network_id": NET_ID, "ip_version": 4, "cidr": "10.0.0.0/24"}
 PORT_BODY = {"network_id": NET_ID}
 
@@ -75,13 +91,33 @@ PORT_BODY = {"network_id": NET_ID}
 def test_specs_by_collection() -> None:
     assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT,
                      "security_groups": SECURITY_GROUP,
-                     "security_group_rules": SECURITY_GROUP_RULE}
+                     "security_group_rules": SECURITY_GROUP_RULE,
+                     "routers": ROUTER, "floatingips": FLOATING_IP}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
         ("security_group", "security_groups", "security-groups"),
         ("security_group_rule", "security_group_rules", "security-group-rules"),
+        ("router", "routers", "routers"),
+        ("floatingip", "floatingips", "floatingips"),
     ]
+
+
+COMMON_ATTRS = ["id", "description", "project_id", "tenant_id", "tags", "revision_number",
+                "created_at", "updated_at"]
+
+
+def test_router_and_floating_ip_attributes() -> None:
+    assert list(ROUTER.attrs) == [*COMMON_ATTRS, "name", "admin_state_up", "status",
+                                  "external_gateway_info", "routes"]
+    assert list(FLOATING_IP.attrs) == [*COMMON_ATTRS, "floating_network_id",
+                                       "floating_ip_address", "subnet_id", "port_id",
+                                       "fixed_ip_address", "router_id", "status"]
+
+
+def test_floating_ips_have_no_name() -> None:
+    assert "name" not in FLOATING_IP.attrs
+    assert "name" in ROUTER.attrs
 
 
 def test_rules_have_no_name() -> None:
@@ -202,6 +238,30 @@ def test_rules_have_no_name() -> None:
              "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "::/0"},
             id="rule-ports-converted",
         ),
+        pytest.param(ROUTER, {}, ROUTER_DEFAULTS, id="router-defaults"),
+        pytest.param(
+            ROUTER,
+            {"name": "r1", "admin_state_up": "false",
+             "external_gateway_info": {"network_id": NET_ID, "enable_snat": False,
+                                       "external_fixed_ips": [{"ip_address": "172.24.4.9"}]}},
+            {**ROUTER_DEFAULTS, "name": "r1", "admin_state_up": False,
+             "external_gateway_info": {"network_id": NET_ID, "enable_snat": False,
+                                       "external_fixed_ips": [{"ip_address": "172.24.4.9"}]}},
+            id="router-with-gateway",
+        ),
+        pytest.param(ROUTER, {"external_gateway_info": None}, ROUTER_DEFAULTS,
+                     id="router-null-gateway"),
+        pytest.param(FLOATING_IP, FIP_BODY, {**FIP_DEFAULTS, **FIP_BODY},
+                     id="floating-ip-defaults"),
+        pytest.param(
+            FLOATING_IP,
+            {**FIP_BODY, "floating_ip_address": "172.24.4.50", "subnet_id": "s-ext",
+             "port_id": "p1", "fixed_ip_address": "10.0.0.5", "description": "web"},
+            {**FIP_DEFAULTS, **FIP_BODY, "floating_ip_address": "172.24.4.50",
+             "subnet_id": "s-ext", "port_id": "p1", "fixed_ip_address": "10.0.0.5",
+             "description": "web"},
+            id="floating-ip-full",
+        ),
         pytest.param(
             NETWORK,
             {"tenant_id": "t1"},
@@ -292,6 +352,20 @@ def test_parse_create_defaults_are_fresh_copies() -> None:
                      id="group-rules-read-only"),
         pytest.param(NETWORK, {"project_id": "p1", "tenant_id": "t1"},
                      "'project_id' and 'tenant_id' do not match", id="project-tenant-mismatch"),
+        pytest.param(ROUTER, {"routes": []}, "Attribute 'routes' not allowed in POST",
+                     id="router-routes-only-on-update"),
+        pytest.param(ROUTER, {"status": "ACTIVE"}, "Attribute 'status' not allowed in POST",
+                     id="router-status-read-only"),
+        pytest.param(ROUTER, {"distributed": True}, "Unrecognized attribute(s) 'distributed'",
+                     id="router-unknown"),
+        pytest.param(FLOATING_IP, {},
+                     "Failed to parse request. Required attribute 'floating_network_id' not "
+                     "specified", id="floating-ip-missing-network"),
+        pytest.param(FLOATING_IP, {**FIP_BODY, "router_id": "r1"},
+                     "Attribute 'router_id' not allowed in POST",
+                     id="floating-ip-router-read-only"),
+        pytest.param(FLOATING_IP, {**FIP_BODY, "name": "f"},
+                     "Unrecognized attribute(s) 'name'", id="floating-ip-has-no-name"),
     ],
 )
 def test_parse_create_rejects(spec: ResourceSpec, body: dict[str, Any], message: str) -> None:
@@ -342,6 +416,12 @@ def test_parse_create_rejects(spec: ResourceSpec, body: dict[str, Any], message:
         (SECURITY_GROUP_RULE, {**RULE_BODY, "ethertype": "ipv4"}, "ethertype"),
         (SECURITY_GROUP_RULE, {**RULE_BODY, "port_range_min": "x"}, "port_range_min"),
         (SECURITY_GROUP_RULE, {**RULE_BODY, "port_range_max": True}, "port_range_max"),
+        (ROUTER, {"admin_state_up": "sometimes"}, "admin_state_up"),
+        (ROUTER, {"external_gateway_info": "ext"}, "external_gateway_info"),
+        (ROUTER, {"external_gateway_info": {"network_id": NET_ID, "ha": True}},
+         "external_gateway_info"),
+        (FLOATING_IP, {**FIP_BODY, "floating_network_id": "x" * 37}, "floating_network_id"),
+        (FLOATING_IP, {**FIP_BODY, "port_id": 5}, "port_id"),
     ],
 )
 def test_parse_create_type_errors_name_the_attribute(
@@ -398,6 +478,18 @@ def test_boolean_words(word: Any, value: bool) -> None:
                             "binding:host_id": "h1"},
                      {"fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.9"}],
                       "binding:host_id": "h1"}, id="port-fixed-ips-host"),
+        pytest.param(ROUTER, {"routes": [{"destination": "192.168.7.0/24",
+                                          "nexthop": "10.0.0.7"}]},
+                     {"routes": [{"destination": "192.168.7.0/24", "nexthop": "10.0.0.7"}]},
+                     id="router-routes"),
+        pytest.param(ROUTER, {"external_gateway_info": None, "admin_state_up": "0"},
+                     {"external_gateway_info": None, "admin_state_up": False},
+                     id="router-clear-gateway"),
+        pytest.param(FLOATING_IP, {"port_id": None}, {"port_id": None},
+                     id="floating-ip-disassociate"),
+        pytest.param(FLOATING_IP, {"port_id": "p1", "fixed_ip_address": "10.0.0.5"},
+                     {"port_id": "p1", "fixed_ip_address": "10.0.0.5"},
+                     id="floating-ip-associate"),
     ],
 )
 def test_parse_update(spec: ResourceSpec, body: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -440,6 +532,22 @@ def test_parse_update(spec: ResourceSpec, body: dict[str, Any], expected: dict[s
                      "'maybe' cannot be converted to boolean.", id="bad-bool"),
         pytest.param(NETWORK, {"mtu": "x"},
                      "Invalid input for mtu. Reason: 'x' is not an integer.", id="bad-mtu"),
+        pytest.param(ROUTER, {"status": "DOWN"}, "Cannot update read-only attribute status",
+                     id="router-status"),
+        pytest.param(ROUTER, {"routes": [{"destination": "0.0.0.0/0", "nexthop": "10.0.0.1",
+                                          "metric": 5}]},
+                     "Invalid input for routes. Reason: Unrecognized keys ['metric'].",
+                     id="router-route-unknown-key"),
+        pytest.param(FLOATING_IP, {"floating_network_id": NET_ID},
+                     "Cannot update read-only attribute floating_network_id",
+                     id="floating-ip-network"),
+        pytest.param(FLOATING_IP, {"floating_ip_address": "172.24.4.9"},
+                     "Cannot update read-only attribute floating_ip_address",
+                     id="floating-ip-address"),
+        pytest.param(FLOATING_IP, {"subnet_id": "s"},
+                     "Cannot update read-only attribute subnet_id", id="floating-ip-subnet"),
+        pytest.param(FLOATING_IP, {"router_id": "r"},
+                     "Cannot update read-only attribute router_id", id="floating-ip-router"),
     ],
 )
 def test_parse_update_rejects(spec: ResourceSpec, body: dict[str, Any], message: str) -> None:

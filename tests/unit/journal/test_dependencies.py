@@ -11,15 +11,18 @@ from neutrino.journal.types import ResourceType
 
 NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
+ROUTER, FIP = ResourceType.ROUTER, ResourceType.FLOATING_IP
 
 
 def test_waits_for_table_shape() -> None:
     assert dict(WAITS_FOR) == {
         NET: frozenset(),
         SUBNET: frozenset({NET}),
-        PORT: frozenset({NET, SUBNET, SG}),
+        PORT: frozenset({NET, SUBNET, SG, ROUTER}),
         SG: frozenset(),
         RULE: frozenset({SG}),
+        ROUTER: frozenset({NET, SUBNET}),
+        FIP: frozenset({ROUTER, PORT}),
     }
 
 
@@ -68,6 +71,14 @@ def test_waits_for_is_acyclic() -> None:
         pytest.param(RULE, {SG: ["g1"]}, ["g1"], id="rule-its-group"),
         pytest.param(RULE, {SG: ["g1", "g2", "g1"]}, ["g1", "g2"],
                      id="rule-group-and-remote-group-unique"),
+        pytest.param(PORT, {NET: ["n1"], SUBNET: ["s1"], ROUTER: ["r1"]}, ["n1", "r1", "s1"],
+                     id="router-interface-port-waits-for-its-router"),
+        pytest.param(ROUTER, {}, [], id="router-without-gateway"),
+        pytest.param(ROUTER, {NET: ["ext"], SUBNET: ["ext-v6", "ext-v4"]},
+                     ["ext", "ext-v4", "ext-v6"], id="router-gateway-network-and-subnets"),
+        pytest.param(FIP, {}, [], id="floating-ip-not-associated"),
+        pytest.param(FIP, {ROUTER: ["r1"], PORT: ["p1"]}, ["p1", "r1"],
+                     id="floating-ip-router-and-port"),
     ],
 )
 def test_parent_ids(
@@ -93,6 +104,16 @@ def test_parent_ids(
         pytest.param(RULE, {PORT: ["p"], SG: ["g"]}, "port", id="rule-on-port"),
         pytest.param(SUBNET, {SG: ["g"]}, "security_group", id="subnet-on-group"),
         pytest.param(PORT, {RULE: ["r"]}, "security_group_rule", id="port-on-rule"),
+        pytest.param(PORT, {FIP: ["f"]}, "floating_ip", id="port-on-floating-ip"),
+        pytest.param(ROUTER, {PORT: ["p"]}, "port", id="router-on-port"),
+        pytest.param(ROUTER, {ROUTER: ["r0"]}, "router", id="router-on-router"),
+        pytest.param(ROUTER, {SG: ["g"], FIP: ["f"]}, "floating_ip, security_group",
+                     id="router-on-group-and-floating-ip"),
+        pytest.param(FIP, {NET: ["ext"]}, "network", id="floating-ip-on-network"),
+        pytest.param(FIP, {SUBNET: ["s"]}, "subnet", id="floating-ip-on-subnet"),
+        pytest.param(FIP, {FIP: ["f0"]}, "floating_ip", id="floating-ip-on-floating-ip"),
+        pytest.param(NET, {ROUTER: ["r"]}, "router", id="network-on-router"),
+        pytest.param(SUBNET, {ROUTER: ["r"]}, "router", id="subnet-on-router"),
     ],
 )
 def test_parent_ids_undeclared(

@@ -1,4 +1,4 @@
-"""owner_of: which NB rows are neutrino's, and of which resource, over all five tables."""
+"""owner_of: which NB rows are neutrino's, and of which resource, over all nine tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ from typing import Any
 import pytest
 
 from neutrino.ovn.ownership import TABLES, owner_of
+from neutrino.ovn.rows import DesiredState
+from neutrino.ovn.translate.floating_ips import build_floating_ip
+from neutrino.ovn.translate.inputs import (
+    FixedIp,
+    FloatingIpFacts,
+    GatewayFacts,
+    PortFacts,
+    RouterFacts,
+    TranslateConfig,
+)
+from neutrino.ovn.translate.ports import build_port
+from neutrino.ovn.translate.routers import build_router
 
 NET = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 PORT = "0f0f0f0f-1111-4222-8333-444444444444"
@@ -14,11 +26,22 @@ SUBNET = "44444444-0000-4000-8000-000000000004"
 SG = "11111111-2222-4333-8444-555555555555"
 PG = "pg_11111111_2222_4333_8444_555555555555"
 RULE = "77777777-0000-4000-8000-000000000007"
+ROUTER = "12121212-3434-4565-8787-909090909090"
+GW_PORT = "abababab-0000-4000-8000-0000000000ab"
+FIP = "f1f1f1f1-0000-4000-8000-0000000000f1"
 
 LS_EXT = {"neutron:network_name": "net1", "neutron:revision_number": "1"}
 LSP_EXT = {"neutron:network_name": f"neutron-{NET}", "neutron:revision_number": "2",
            "neutron:port_name": "port1"}
 DHCP_EXT = {"subnet_id": SUBNET, "neutron:network_id": NET, "neutron:revision_number": "0"}
+TRANSIT_EXT = {"neutron:router_id": ROUTER, "neutron:gateway_role": "transit"}
+LR_EXT = {"neutron:router_name": "router1", "neutron:revision_number": "5",
+          "neutron:availability_zone_hints": ""}
+GWR_EXT = {"neutron:router_id": ROUTER, "neutron:gateway_role": "gateway-router",
+           "neutron:revision_number": "5"}
+LRP_EXT = {"neutron:is_ext_gw": "False", "neutron:network_name": f"neutron-{NET}",
+           "neutron:router_name": f"neutron-{ROUTER}", "neutron:subnet_ids": SUBNET,
+           "neutron:revision_number": "1"}
 
 
 def without(mapping: dict[str, str], key: str) -> dict[str, str]:
@@ -27,7 +50,8 @@ def without(mapping: dict[str, str], key: str) -> dict[str, str]:
 
 def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
-                      "ACL")
+                      "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
+                      "Logical_Router_Static_Route")
 
 
 @pytest.mark.parametrize(
@@ -118,9 +142,113 @@ def test_tables() -> None:
                      None, id="acl-empty-rule-id"),
         pytest.param("ACL", {"match": "ip", "external_ids": {"neutron:lport": PORT}}, None,
                      id="acl-other-neutron-key"),
-        # tables neutrino does not own
+        # Logical_Switch: a router's transit switch
+        pytest.param("Logical_Switch", {"name": f"neutron-transit-{ROUTER}",
+                                        "external_ids": TRANSIT_EXT},
+                     ("router", ROUTER), id="transit-switch"),
+        pytest.param("Logical_Switch", {"name": f"neutron-transit-{NET}",
+                                        "external_ids": TRANSIT_EXT},
+                     None, id="transit-switch-of-another-router"),
+        # Logical_Switch_Port: router ports are the Neutron port's; transit ports are nobody's
+        pytest.param("Logical_Switch_Port",
+                     {"name": PORT, "type": "router",
+                      "external_ids": {**LSP_EXT,
+                                       "neutron:device_owner": "network:router_interface"}},
+                     ("port", PORT), id="router-interface-switch-port"),
+        pytest.param("Logical_Switch_Port",
+                     {"name": f"transit-dr-{ROUTER}", "type": "router",
+                      "external_ids": TRANSIT_EXT},
+                     None, id="transit-switch-port-lives-with-its-switch"),
+        # Logical_Router: the distributed router and the gateway router
+        pytest.param("Logical_Router", {"name": f"neutron-{ROUTER}", "external_ids": LR_EXT},
+                     ("router", ROUTER), id="distributed-router"),
+        pytest.param("Logical_Router", {"name": f"neutron-gw-{ROUTER}",
+                                        "external_ids": GWR_EXT},
+                     ("router", ROUTER), id="gateway-router"),
+        pytest.param("Logical_Router", {"name": f"neutron-gw-{NET}", "external_ids": GWR_EXT},
+                     None, id="gateway-router-name-of-another-router"),
+        pytest.param("Logical_Router", {"name": f"neutron-{ROUTER}",
+                                        "external_ids": without(LR_EXT,
+                                                                "neutron:revision_number")},
+                     None, id="router-without-revision"),
+        pytest.param("Logical_Router", {"name": f"neutron-{ROUTER}",
+                                        "external_ids": without(LR_EXT, "neutron:router_name")},
+                     None, id="router-without-router-name"),
+        pytest.param("Logical_Router", {"name": ROUTER, "external_ids": LR_EXT}, None,
+                     id="router-name-without-prefix"),
         pytest.param("Logical_Router", {"name": f"neutron-{NET}", "external_ids": LS_EXT}, None,
-                     id="other-table"),
+                     id="router-with-switch-keys"),
+        pytest.param("Logical_Router", {"name": "lr0", "external_ids": {}}, None,
+                     id="foreign-router"),
+        # Logical_Router_Port: interfaces are their port's, gateway-side ports the router's
+        pytest.param("Logical_Router_Port", {"name": f"lrp-{PORT}", "external_ids": LRP_EXT},
+                     ("port", PORT), id="interface-router-port"),
+        pytest.param("Logical_Router_Port", {"name": PORT, "external_ids": LRP_EXT}, None,
+                     id="interface-router-port-without-prefix"),
+        pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-{GW_PORT}",
+                      "external_ids": {**LRP_EXT, "neutron:is_ext_gw": "True",
+                                       "neutron:router_name": f"neutron-gw-{ROUTER}"}},
+                     ("router", ROUTER), id="external-router-port"),
+        pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-{GW_PORT}",
+                      "external_ids": {**LRP_EXT, "neutron:is_ext_gw": "True",
+                                       "neutron:router_name": f"neutron-{ROUTER}"}},
+                     None, id="ml2-ovn-distributed-gateway-port-not-ours"),
+        pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-transit-gw-{ROUTER}",
+                      "external_ids": {**TRANSIT_EXT,
+                                       "neutron:router_name": f"neutron-gw-{ROUTER}"}},
+                     ("router", ROUTER), id="transit-router-port"),
+        pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-{PORT}", "external_ids": without(LRP_EXT,
+                                                                     "neutron:is_ext_gw")},
+                     None, id="router-port-without-is-ext-gw"),
+        pytest.param("Logical_Router_Port", {"name": "lrp0", "external_ids": {}}, None,
+                     id="foreign-router-port"),
+        # NAT: floating IPs by id, SNAT by its key
+        pytest.param("NAT", {"type": "dnat_and_snat",
+                             "external_ids": {"neutron:fip_id": FIP,
+                                              "neutron:router_name": f"neutron-{ROUTER}"}},
+                     ("floating_ip", FIP), id="floating-ip-nat"),
+        pytest.param("NAT", {"type": "snat",
+                             "external_ids": {"neutron:snat_key": f"{ROUTER} 10.0.0.0/24",
+                                              "neutron:router_name": f"neutron-{ROUTER}"}},
+                     ("router", ROUTER), id="snat"),
+        pytest.param("NAT", {"type": "snat", "external_ip": "172.24.4.40",
+                             "logical_ip": "0.0.0.0/0", "external_ids": {}},
+                     None, id="ml2-ovn-snat-without-keys"),
+        pytest.param("NAT", {"type": "snat",
+                             "external_ids": {"neutron:router_name": f"neutron-{ROUTER}"}},
+                     None, id="nat-router-name-only"),
+        # Logical_Router_Static_Route: by its route key
+        pytest.param("Logical_Router_Static_Route",
+                     {"ip_prefix": "0.0.0.0/0",
+                      "external_ids": {"neutron:route_key":
+                                       f"{ROUTER} neutron-{ROUTER} 0.0.0.0/0 169.254.128.1",
+                                       "neutron:is_static_route": "true"}},
+                     ("router", ROUTER), id="route"),
+        pytest.param("Logical_Router_Static_Route",
+                     {"ip_prefix": "10.0.0.0/24",
+                      "external_ids": {"neutron:route_key":
+                                       f"{ROUTER} neutron-gw-{ROUTER} 10.0.0.0/24 169.254.128.2",
+                                       "neutron:is_static_route": "true"}},
+                     ("router", ROUTER), id="gateway-router-route"),
+        # written before route keys named their router: still the router's, to be replaced
+        pytest.param("Logical_Router_Static_Route",
+                     {"ip_prefix": "0.0.0.0/0",
+                      "external_ids": {"neutron:route_key": f"{ROUTER} 0.0.0.0/0 169.254.128.1",
+                                       "neutron:is_static_route": "true"}},
+                     ("router", ROUTER), id="route-with-a-legacy-key"),
+        pytest.param("Logical_Router_Static_Route",
+                     {"ip_prefix": "0.0.0.0/0",
+                      "external_ids": {"neutron:is_ext_gw": "true",
+                                       "neutron:is_static_route": "true",
+                                       "neutron:subnet_id": SUBNET}},
+                     None, id="ml2-ovn-route-without-key"),
+        pytest.param("Logical_Router_Static_Route", {"ip_prefix": "10.0.0.0/8"}, None,
+                     id="foreign-route"),
+        # tables neutrino does not own
         pytest.param("Address_Set", {"name": f"{PG}_ip4",
                                      "external_ids": {"neutron:security_group_id": SG}},
                      None, id="address-set-not-ours"),
@@ -128,3 +256,46 @@ def test_tables() -> None:
 )
 def test_owner_of(table: str, row: dict[str, Any], owner: tuple[str, str] | None) -> None:
     assert owner_of(table, row) == owner
+
+
+# --- the builders' own rows are attributed to the resource that built them ---------------
+
+
+def as_read(state: DesiredState) -> list[tuple[str, str, dict[str, Any]]]:
+    """Each desired row as sync reads it back: its columns plus the name it is found by."""
+    found = []
+    for row in state.rows:
+        named = {row.key.column: row.key.value} if row.key.column == "name" else {}
+        found.append((row.key.table, row.key.value, {**row.columns, **named}))
+    return found
+
+
+def test_router_rows_belong_to_the_router() -> None:
+    gateway = GatewayFacts(GW_PORT, NET, "fa:16:3e:00:00:99", (("172.24.4.40", 24),),
+                           (SUBNET,), "172.24.4.1", True, "gw1")
+    facts = RouterFacts(ROUTER, "router1", 5, True, (("192.168.7.0/24", "10.0.0.7"),),
+                        ((SUBNET, "10.0.0.0/24"),), gateway)
+    rows = as_read(build_router(facts, TranslateConfig()))
+    # transit switch ports carry no resource of their own: they go with the transit switch
+    transit_ports = {f"transit-dr-{ROUTER}", f"transit-gw-{ROUTER}"}
+    assert [(table, key, owner_of(table, row)) for table, key, row in rows] == [
+        (table, key, None if key in transit_ports else ("router", ROUTER))
+        for table, key, _ in rows]
+    assert len(rows) == 13
+
+
+def test_interface_port_rows_belong_to_the_port() -> None:
+    facts = PortFacts(PORT, "", NET, "proj", 1, "fa:16:3e:00:00:01", True, ROUTER,
+                      "network:router_interface", (FixedIp(SUBNET, "10.0.0.1", 24, 4, True),),
+                      True, (), "", (), "normal")
+    assert [(t, k, owner_of(t, r)) for t, k, r in as_read(build_port(facts))] == [
+        ("Logical_Switch_Port", PORT, ("port", PORT)),
+        ("Logical_Router_Port", f"lrp-{PORT}", ("port", PORT)),
+    ]
+
+
+def test_floating_ip_row_belongs_to_the_floating_ip() -> None:
+    facts = FloatingIpFacts(FIP, 1, "172.24.4.50", NET, "fa:16:3e:00:00:02", PORT,
+                            "10.0.0.5", ROUTER)
+    assert [(t, k, owner_of(t, r)) for t, k, r in as_read(build_floating_ip(facts))] == [
+        ("NAT", FIP, ("floating_ip", FIP))]

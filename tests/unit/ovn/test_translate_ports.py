@@ -8,7 +8,12 @@ import pytest
 
 from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
 from neutrino.ovn.translate.inputs import AddressPair, FixedIp, PortFacts
-from neutrino.ovn.translate.ports import build_port, build_port_absent, port_key
+from neutrino.ovn.translate.ports import (
+    build_port,
+    build_port_absent,
+    port_key,
+    router_port_key,
+)
 
 PORT_ID = "0f0f0f0f-1111-4222-8333-444444444444"
 NET_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -20,6 +25,10 @@ OTHER_MAC = "fa:16:3e:00:00:01"
 SG_DASHED = "5b1e6a0c-1111-4aaa-8bbb-000000000001"
 SWITCH = RowKey("Logical_Switch", "name", f"neutron-{NET_ID}")
 LSP_KEY = RowKey("Logical_Switch_Port", "name", PORT_ID)
+LRP_KEY = RowKey("Logical_Router_Port", "name", f"lrp-{PORT_ID}")
+ROUTER_ID = "12121212-3434-4565-8787-909090909090"
+ROUTER = RowKey("Logical_Router", "name", f"neutron-{ROUTER_ID}")
+FIP = "172.24.4.50"
 DROP = RowKey("Port_Group", "name", "neutron_pg_drop")
 DROP_ACL_FROM = RowKey("ACL", "match", "inport == @neutron_pg_drop && ip")
 DROP_ACL_TO = RowKey("ACL", "match", "outport == @neutron_pg_drop && ip")
@@ -126,14 +135,14 @@ def lsp_state(
         parent=ParentLink(SWITCH, "ports"),
     )
     if not filtered:
-        return DesiredState("port", PORT_ID, (row,), (LSP_KEY,), (), (LSP_KEY,))
+        return DesiredState("port", PORT_ID, (row,), (LSP_KEY, LRP_KEY), (), (LSP_KEY,))
     members = tuple(
         Membership(group, "ports", LSP_KEY) for group in (DROP, *(pg(g) for g in groups))
     )
-    return DesiredState("port", PORT_ID, (row, *DROP_ROWS), (LSP_KEY,), members, (LSP_KEY,))
+    return DesiredState("port", PORT_ID, (row, *DROP_ROWS), (LSP_KEY, LRP_KEY), members,
+                        (LSP_KEY,))
 
 
-NO_ROWS = DesiredState("port", PORT_ID, (), (LSP_KEY,))  # no memberships managed either
 VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"))
 
 
@@ -373,7 +382,23 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             ),
             id="vtep-without-port-security",
         ),
-        pytest.param(port(device_owner="network:floatingip"), NO_ROWS, id="floatingip-no-lsp"),
+        pytest.param(
+            port(floating_ip=FIP),
+            lsp_state({"external_ids": external_ids(**{"neutron:port_fip": FIP})},
+                      dhcpv4=dhcp(SUB4)),
+            id="fixed-port-of-a-floating-ip",
+        ),
+        pytest.param(
+            port(device_owner="network:dhcp", security_group_ids=()),
+            lsp_state(
+                {"port_security": [],
+                 "external_ids": external_ids(**{"neutron:device_owner": "network:dhcp",
+                                                 "neutron:security_group_ids": ""})},
+                dhcpv4=dhcp(SUB4),
+                filtered=False,
+            ),
+            id="trusted-network-owner-no-port-security-entries",
+        ),
     ],
 )
 def test_build_port(facts: PortFacts, expected: DesiredState) -> None:
@@ -401,10 +426,16 @@ def test_port_external_ids_key_set_follows_conventions() -> None:
     assert row.revision == 1
 
 
+def test_port_external_ids_with_floating_ip_add_port_fip() -> None:
+    row = build_port(port(floating_ip=FIP)).rows[0]
+    assert set(row.columns["external_ids"]) - set(external_ids()) == {"neutron:port_fip"}
+    assert row.columns["external_ids"]["neutron:port_fip"] == FIP
+
+
 def test_port_lookup_keys_include_switch_dhcp_and_group_rows() -> None:
     state = build_port(port(fixed_ips=(IP4, IP6), security_group_ids=("sg1", "sg2")))
     assert state.lookup_keys() == {
-        LSP_KEY, SWITCH, dhcp(SUB4), dhcp(SUB6),
+        LSP_KEY, LRP_KEY, SWITCH, dhcp(SUB4), dhcp(SUB6),
         DROP, DROP_ACL_FROM, DROP_ACL_TO, RowKey("ACL", "match", DHCP4_OUT),
         RowKey("ACL", "match", DHCP6_OUT), pg("pg_sg1"), pg("pg_sg2"),
     }
@@ -412,14 +443,21 @@ def test_port_lookup_keys_include_switch_dhcp_and_group_rows() -> None:
 
 def test_unfiltered_port_lookup_keys_have_no_group_rows() -> None:
     state = build_port(port(port_security_enabled=False))
-    assert state.lookup_keys() == {LSP_KEY, SWITCH, dhcp(SUB4)}
+    assert state.lookup_keys() == {LSP_KEY, LRP_KEY, SWITCH, dhcp(SUB4)}
 
 
 def test_drop_rows_are_not_owned_by_the_port() -> None:
     """The shared drop group must never be deleted because one port stops wanting it."""
     state = build_port(port())
-    assert state.owned == (LSP_KEY,)
+    assert state.owned == (LSP_KEY, LRP_KEY)
     assert [r.key for r in state.rows] == [LSP_KEY, *(r.key for r in DROP_ROWS)]
+
+
+def test_vm_port_owns_a_router_port_it_does_not_want() -> None:
+    """A port that stops being a router interface has its Logical_Router_Port removed."""
+    state = build_port(port())
+    assert LRP_KEY in state.owned
+    assert LRP_KEY not in {row.key for row in state.rows}
 
 
 def test_trusted_network_owned_port_joins_no_group() -> None:
@@ -431,5 +469,208 @@ def test_port_key() -> None:
     assert port_key(PORT_ID) == LSP_KEY
 
 
-def test_build_port_absent() -> None:
-    assert build_port_absent(PORT_ID) == NO_ROWS
+def test_router_port_key() -> None:
+    assert router_port_key(PORT_ID) == LRP_KEY
+
+
+# --- router interface and gateway ports ------------------------------------------------
+
+INTERFACE = "network:router_interface"
+GATEWAY = "network:router_gateway"
+IP6_RA = {
+    mode: FixedIp(SUB6, "fd00:10::1", 64, 6, dhcp=mode != "slaac", ra_mode=mode)
+    for mode in ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
+}
+IP4_GW = FixedIp(SUB4, "10.0.0.1", 24, 4, dhcp=True)
+
+
+def router_port(**overrides: Any) -> PortFacts:
+    values: dict[str, Any] = {
+        "name": "",
+        "device_owner": INTERFACE,
+        "device_id": ROUTER_ID,
+        "fixed_ips": (IP4_GW,),
+        "security_group_ids": (),
+        "network_mtu": 1442,
+    }
+    values.update(overrides)
+    return port(**values)
+
+
+NO_DHCP: dict[str, RowKey | None] = {"dhcpv4_options": None, "dhcpv6_options": None}
+
+
+def router_lsp(
+    owner: str = INTERFACE,
+    cidrs: str = "10.0.0.1/24",
+    enabled: bool = True,
+    options: dict[str, str] | None = None,
+    project_id: str = "proj",
+) -> DesiredRow:
+    """A router's switch port: never a DHCP client, whatever its subnets offer."""
+    columns = {
+        "type": "router",
+        "addresses": ["router"],
+        "port_security": [],
+        "options": options or {"router-port": f"lrp-{PORT_ID}"},
+        "enabled": enabled,
+        "external_ids": external_ids(**{
+            "neutron:cidrs": cidrs,
+            "neutron:device_id": ROUTER_ID,
+            "neutron:device_owner": owner,
+            "neutron:port_name": "",
+            "neutron:project_id": project_id,
+            "neutron:security_group_ids": "",
+        }),
+    }
+    return DesiredRow(LSP_KEY, columns, refs=NO_DHCP, parent=ParentLink(SWITCH, "ports"))
+
+
+def interface_lrp(
+    networks: list[str],
+    subnet_ids: str = SUB4,
+    ra: dict[str, str] | None = None,
+    enabled: bool = True,
+    revision: str = "1",
+) -> DesiredRow:
+    columns = {
+        "mac": MAC,
+        "networks": networks,
+        "enabled": enabled,
+        "external_ids": {
+            "neutron:is_ext_gw": "False",
+            "neutron:network_name": f"neutron-{NET_ID}",
+            "neutron:router_name": f"neutron-{ROUTER_ID}",
+            "neutron:subnet_ids": subnet_ids,
+            "neutron:revision_number": revision,
+        },
+        "ipv6_ra_configs": ra or {},
+    }
+    return DesiredRow(LRP_KEY, columns, parent=ParentLink(ROUTER, "ports"))
+
+
+def interface_state(lsp: DesiredRow, lrp: DesiredRow) -> DesiredState:
+    return DesiredState("port", PORT_ID, (lsp, lrp), (LSP_KEY, LRP_KEY), (), (LSP_KEY,))
+
+
+def ra(mode: str, mtu: str = "1442") -> dict[str, str]:
+    return {"address_mode": mode, "mtu": mtu, "send_periodic": "true"}
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        pytest.param(
+            router_port(),
+            interface_state(router_lsp(), interface_lrp(["10.0.0.1/24"])),
+            id="interface-ipv4",
+        ),
+        pytest.param(
+            router_port(fixed_ips=(IP4_GW, IP6_RA["slaac"])),
+            interface_state(
+                router_lsp(cidrs="10.0.0.1/24 fd00:10::1/64"),
+                interface_lrp(["10.0.0.1/24", "fd00:10::1/64"], f"{SUB4} {SUB6}",
+                              ra=ra("slaac")),
+            ),
+            id="interface-dual-stack-one-lrp-with-every-subnet",
+        ),
+        pytest.param(
+            router_port(fixed_ips=(IP6_RA["dhcpv6-stateful"],)),
+            interface_state(
+                router_lsp(cidrs="fd00:10::1/64"),
+                interface_lrp(["fd00:10::1/64"], SUB6, ra=ra("dhcpv6_stateful")),
+            ),
+            id="interface-ipv6-dhcpv6-stateful",
+        ),
+        pytest.param(
+            router_port(fixed_ips=(IP6_RA["dhcpv6-stateless"],), network_mtu=1500),
+            interface_state(
+                router_lsp(cidrs="fd00:10::1/64"),
+                interface_lrp(["fd00:10::1/64"], SUB6, ra=ra("dhcpv6_stateless", "1500")),
+            ),
+            id="interface-ipv6-dhcpv6-stateless-network-mtu",
+        ),
+        pytest.param(
+            router_port(fixed_ips=(IP6_SLAAC,)),
+            interface_state(
+                router_lsp(cidrs="fd00:10::5/64"),
+                interface_lrp(["fd00:10::5/64"], SUB6),
+            ),
+            id="interface-ipv6-without-ra-mode-no-ra-configs",
+        ),
+        pytest.param(
+            router_port(fixed_ips=(IP6_RA["slaac"], IP4_GW,
+                                   FixedIp(SUB6, "fd00:10::99", 64, 6, dhcp=False))),
+            interface_state(
+                router_lsp(cidrs="fd00:10::1/64 10.0.0.1/24 fd00:10::99/64"),
+                interface_lrp(["fd00:10::1/64", "10.0.0.1/24", "fd00:10::99/64"],
+                              f"{SUB6} {SUB4}", ra=ra("slaac")),
+            ),
+            id="interface-networks-in-port-order-subnet-ids-unique",
+        ),
+        pytest.param(
+            router_port(admin_state_up=False, revision=4),
+            DesiredState(
+                "port", PORT_ID,
+                (DesiredRow(LSP_KEY, {**router_lsp().columns, "enabled": False,
+                                      "external_ids": {**router_lsp().columns["external_ids"],
+                                                       "neutron:revision_number": "4"}},
+                            refs=NO_DHCP,
+                            parent=ParentLink(SWITCH, "ports")),
+                 interface_lrp(["10.0.0.1/24"], enabled=False, revision="4")),
+                (LSP_KEY, LRP_KEY), (), (LSP_KEY,),
+            ),
+            id="interface-admin-down-and-revision",
+        ),
+        pytest.param(
+            router_port(security_group_ids=("sg1",), port_security_enabled=True),
+            DesiredState(
+                "port", PORT_ID,
+                (DesiredRow(LSP_KEY, {**router_lsp().columns,
+                                      "external_ids": {**router_lsp().columns["external_ids"],
+                                                       "neutron:security_group_ids": "sg1"}},
+                            refs=NO_DHCP,
+                            parent=ParentLink(SWITCH, "ports")),
+                 interface_lrp(["10.0.0.1/24"])),
+                (LSP_KEY, LRP_KEY), (), (LSP_KEY,),
+            ),
+            id="interface-is-in-no-port-group",
+        ),
+        pytest.param(
+            router_port(device_owner=GATEWAY, project_id="",
+                        fixed_ips=(FixedIp(SUB4, "172.24.4.40", 24, 4, dhcp=False),)),
+            DesiredState(
+                "port", PORT_ID,
+                (router_lsp(GATEWAY, cidrs="172.24.4.40/24", project_id="",
+                            options={"router-port": f"lrp-{PORT_ID}",
+                                     "nat-addresses": "router",
+                                     "exclude-lb-vips-from-garp": "true"}),),
+                (LSP_KEY,), (), (LSP_KEY,),
+            ),
+            id="gateway-port-lsp-only-lrp-belongs-to-the-router",
+        ),
+    ],
+)
+def test_build_router_port(facts: PortFacts, expected: DesiredState) -> None:
+    assert build_port(facts) == expected
+
+
+def test_gateway_port_on_dhcp_enabled_subnets_asks_for_no_dhcp() -> None:
+    facts = router_port(device_owner=GATEWAY, project_id="",
+                        fixed_ips=(FixedIp(SUB4, "172.24.4.40", 24, 4, dhcp=True),
+                                   FixedIp(SUB6, "2001:db8::40", 64, 6, dhcp=True)))
+    assert build_port(facts).rows[0].refs == NO_DHCP
+
+
+# --- absent: the switch port and the router port go together ----------------------------
+
+ABSENT = DesiredState("port", PORT_ID, (), (LSP_KEY, LRP_KEY))
+
+
+def test_floating_ip_port_has_no_switch_port() -> None:
+    assert build_port(port(device_owner="network:floatingip")) == ABSENT
+
+
+def test_build_port_absent_removes_the_router_port() -> None:
+    """Deleting an interface (or gateway) port takes its lrp-<port id> along with the LSP."""
+    assert build_port_absent(PORT_ID) == ABSENT
