@@ -22,6 +22,10 @@ from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
+from neutrino.settings import DEFAULT_QUOTAS
+
+# Benchmarks create far more than Neutron's default quotas allow one project.
+UNLIMITED_QUOTAS = {f"NEUTRINO_QUOTA_{name.upper()}": "-1" for name in DEFAULT_QUOTAS}
 
 
 @contextlib.contextmanager

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2 as httpx
-from common import emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
+from common import UNLIMITED_QUOTAS, emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -210,7 +210,7 @@ def neutrino_server(directory: Path, ovn: LocalOvn, db_url: str | None) -> Itera
     port = _free_port()
     env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
                NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off")
+               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
     if db_url:
         env["NEUTRINO_DB_URL"] = db_url
     server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
@@ -457,7 +457,8 @@ def run_backlog(server: Server, ovn: LocalOvn, count: int) -> tuple[dict[str, An
         after = scrape(client)
     api = {"wall_s": _s(backlog.wall), "ports_per_s": round(count / backlog.wall, 1),
            "requests": len(backlog.request_latencies), "ports_per_request": BULK_PORTS,
-           "request_latency": percentiles(backlog.request_latencies)}
+           "request_latency": percentiles(backlog.request_latencies),
+           "request_s_in_order": [_s(x) for x in backlog.request_latencies]}
     figures = {"networks": len(networks), "api_while_nb_down": api,
                "journal_when_nb_started": during, **drain_figures(result),
                **journal_figures(counter_deltas(before, after)),

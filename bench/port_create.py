@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from common import emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
+from common import UNLIMITED_QUOTAS, emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from neutrino.ovn.client import NorthboundClient
@@ -84,7 +84,7 @@ def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
                NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb)
+               NEUTRINO_OVN_SB=ovn.sb, **UNLIMITED_QUOTAS)
     log_path = directory / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,

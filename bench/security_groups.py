@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2 as httpx
-from common import emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -102,7 +102,7 @@ def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[Server]:
     port = _free_port()
     env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
                NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off")
+               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
     server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
     with open(server.log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,

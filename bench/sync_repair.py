@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from common import emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
 from sqlalchemy import update
 
@@ -80,7 +80,7 @@ def neutrino_app(directory: Path, ovn: LocalOvn) -> Iterator[Neutrino]:
     state.mkdir()
     app = build(load_settings({
         "NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
-        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off"}))
+        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off", **UNLIMITED_QUOTAS}))
     try:
         yield app
     finally:
