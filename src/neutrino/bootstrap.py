@@ -178,12 +178,14 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     nb = NorthboundClient(
         settings.ovn_nb, timeout=OVSDB_TIMEOUT,
         on_port_up=lambda name, up: status_updates.put((name, up)),
+        on_transaction=metrics.ovsdb_txn_seconds.observe,
     )
     sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
                              settings.transit_cidr)
     reconciler = Reconciler(db, nb, config)
-    workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics)
+    workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics,
+                             backend_ready=lambda: nb.connected)
                for _ in range(max(settings.journal.workers, 1))]
     sync = SyncRunner(db, nb, reconciler)
     routers = RouterService(db, settings, wakeup, sb.chassis)

@@ -18,7 +18,13 @@ class Metrics:
         )
         self.ovsdb_txn_seconds = Histogram(
             "neutrino_ovsdb_transaction_seconds",
-            "Duration of journal OVSDB transactions",
+            "Duration of OVSDB transactions with OVN NB (reads and writes)",
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.apply_seconds = Histogram(
+            "neutrino_journal_apply_seconds",
+            "Applying one journal batch: loading, translating and the OVSDB transaction",
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +20,7 @@ from neutrino.reconcile.reconciler import Reconciler
 from neutrino.settings import JournalSettings
 
 LOG = logging.getLogger(__name__)
+OUTAGE_POLL = 0.2  # seconds between looks at a backend that is down
 
 
 class Wakeup:
@@ -51,16 +52,17 @@ class JournalWorker:
         settings: JournalSettings,
         wakeup: Wakeup,
         metrics: Metrics,
+        backend_ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self.db = db
         self.reconciler = reconciler
         self.settings = settings
         self.wakeup = wakeup
         self.metrics = metrics
+        self.backend_ready = backend_ready
         self.name = f"worker-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._outage_delay = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -76,14 +78,17 @@ class JournalWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if not self.backend_ready():
+                # Claiming now would only hand the entries back; NB coming back is noticed
+                # within this short wait, so the backlog starts draining at once.
+                self._stop.wait(OUTAGE_POLL)
+                continue
             try:
                 busy = self.run_once()
             except Exception:  # keep the worker alive; the entries stay in the journal
                 LOG.exception("journal worker %s: batch failed unexpectedly", self.name)
                 busy = 0
-            if self._outage_delay:
-                self._stop.wait(self._outage_delay)
-            elif not busy:
+            if not busy:
                 self.wakeup.wait(self.settings.poll_interval)
 
     # -- one batch ----------------------------------------------------------------------
@@ -101,8 +106,8 @@ class JournalWorker:
         if not claimed:
             return 0
         result = self._apply(claimed)
-        self._settle(result)
         self._observe(claimed, result)
+        self._settle(result)
         return len(claimed)
 
     def _apply(self, claimed: Sequence[tuple[int, ResourceRef, object]]) -> BatchResult:
@@ -120,14 +125,12 @@ class JournalWorker:
         try:
             started = time.monotonic()
             self.reconciler.apply(refs)
-            self.metrics.ovsdb_txn_seconds.observe(time.monotonic() - started)
+            self.metrics.apply_seconds.observe(time.monotonic() - started)
             self.metrics.batch_size.observe(len(refs))
-            self._outage_delay = 0.0
             result.applied.extend(s for ref in refs for s in seqs[ref])
         except errors.BackendUnavailable as exc:
             LOG.warning("OVN NB unavailable, %d entries wait: %s", len(refs), exc)
             self.metrics.ovsdb_unavailable.inc()
-            self._outage_delay = min(max(self._outage_delay * 2, 0.5), 5.0)
             result.unavailable.extend(s for ref in refs for s in seqs[ref])
         except Exception as exc:  # noqa: BLE001 - isolate the culprit, never lose the batch
             self.metrics.ovsdb_errors.inc()

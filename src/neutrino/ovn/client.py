@@ -80,11 +80,13 @@ class _OvsdbClient:
     schema = ""
     tables: tuple[str, ...] = ()  # tables to monitor; () means all
 
-    def __init__(self, remote: str, timeout: float = 30.0) -> None:
+    def __init__(self, remote: str, timeout: float = 30.0,
+                 on_transaction: Callable[[float], None] | None = None) -> None:
         self.remote = remote
         self.timeout = timeout
         self._backend: ovsdbapp_idl.Backend | None = None
         self._lock = threading.Lock()
+        self._on_transaction = on_transaction
         self.transactions = 0
 
     @property
@@ -157,8 +159,10 @@ class _OvsdbClient:
         ):
             txn.add(cmd)
         self.transactions += 1
-        LOG.debug("OVSDB transaction %s took %.3fs", type(cmd).__name__,
-                  time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        if self._on_transaction is not None:
+            self._on_transaction(elapsed)
+        LOG.debug("OVSDB transaction %s took %.3fs", type(cmd).__name__, elapsed)
         return cmd.result
 
 
@@ -166,9 +170,10 @@ class NorthboundClient(_OvsdbClient):
     schema = SCHEMA
 
     def __init__(
-        self, remote: str, timeout: float = 30.0, on_port_up: PortUpCallback | None = None
+        self, remote: str, timeout: float = 30.0, on_port_up: PortUpCallback | None = None,
+        on_transaction: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(remote, timeout)
+        super().__init__(remote, timeout, on_transaction)
         self._on_port_up = on_port_up
 
     def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
