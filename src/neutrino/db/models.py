@@ -46,6 +46,18 @@ class Tag(Base):
 
 
 
+def tagged(owner: str) -> Mapped[list[Tag]]:
+    """The tags of a resource: rows of the shared `tags` table keyed by its id."""
+    return relationship(
+        Tag,
+        primaryjoin=f"foreign(Tag.resource_id) == {owner}.id",
+        overlaps="tags",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=Tag.tag,
+    )
+
+
 class Network(StandardAttrs, Base):
     __tablename__ = "networks"
 
@@ -62,14 +74,7 @@ class Network(StandardAttrs, Base):
     subnets: Mapped[list[Subnet]] = relationship(
         back_populates="network", lazy="selectin", order_by="Subnet.created_at"
     )
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == Network.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("Network")
 
 
 class Segment(Base):
@@ -105,14 +110,7 @@ class Subnet(StandardAttrs, Base):
     dhcp_server_mac: Mapped[str] = mapped_column(String(32))
 
     network: Mapped[Network] = relationship(back_populates="subnets")
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == Subnet.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("Subnet")
 
 
 class Port(StandardAttrs, Base):
@@ -145,14 +143,7 @@ class Port(StandardAttrs, Base):
         cascade="all, delete-orphan",
         order_by="IpAllocation.position",
     )
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == Port.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("Port")
 
 
 class IpAllocation(Base):
@@ -220,14 +211,7 @@ class SecurityGroup(StandardAttrs, Base):
         foreign_keys="SecurityGroupRule.security_group_id",
         order_by="SecurityGroupRule.created_at",
     )
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == SecurityGroup.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("SecurityGroup")
 
 
 class DefaultSecurityGroup(Base):
@@ -305,14 +289,7 @@ class Router(StandardAttrs, Base):
     routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
     gw_port: Mapped[Port | None] = relationship(lazy="selectin", foreign_keys=[gw_port_id])
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == Router.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("Router")
 
 
 class FloatingIp(Base):
@@ -336,14 +313,7 @@ class FloatingIp(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
 
-    tags: Mapped[list[Tag]] = relationship(
-        Tag,
-        primaryjoin="foreign(Tag.resource_id) == FloatingIp.id",
-        overlaps="tags",
-        lazy="selectin",
-        cascade="all, delete-orphan",
-        order_by=Tag.tag,
-    )
+    tags: Mapped[list[Tag]] = tagged("FloatingIp")
 
 
 class Quota(Base):

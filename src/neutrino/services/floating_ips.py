@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import isoformat, utcnow
-from neutrino.db.engine import Database
 from neutrino.db.models import FloatingIp, IpAllocation, Port, Router
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
-    Waker,
     check_revision,
     new_id,
     run_and_wake,
@@ -24,11 +23,9 @@ from neutrino.services.common import (
     stamp_new,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import create_port, delete_port, get_port_row, internal_port_body
 from neutrino.services.routers import INTERFACE
-from neutrino.settings import Settings
 
 FIP = ResourceType.FLOATING_IP
 OWNER = "network:floatingip"
@@ -65,17 +62,11 @@ def fip_parents(fip: FloatingIp) -> dict[ResourceType, list[str]]:
             ResourceType.PORT: [fip.port_id] if fip.port_id else []}
 
 
-class FloatingIpService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+class FloatingIpService(ResourceService):
+    model = FloatingIp
 
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            return [fip_dict(self._create_one(session, ctx, body)) for body in bodies]
-
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    def to_dict(self, row: FloatingIp) -> dict[str, Any]:
+        return fip_dict(row)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> FloatingIp:
         project = body.get("project_id") or ctx.project_id
@@ -104,13 +95,6 @@ class FloatingIpService:
     def get(self, ctx: Context, fip_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return fip_dict(get_fip_row(session, ctx, fip_id))
-
-    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
-        with self.db.read() as session:
-            stmt = select(FloatingIp)
-            if not ctx.is_admin:
-                stmt = stmt.where(FloatingIp.project_id == ctx.project_id)
-            return select_page(session, stmt, FloatingIp, fip_dict, query)
 
     def update(self, ctx: Context, fip_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:

@@ -8,13 +8,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.engine import Database
 from neutrino.db.models import Network, Port, Segment
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, segments
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
-    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -26,7 +25,6 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, select_page
-from neutrino.settings import Settings
 
 MIN_MTU = 68
 UPDATABLE = {
@@ -75,18 +73,11 @@ def visible(ctx: Context, net: Network) -> bool:
     return ctx.is_admin or net.project_id == ctx.project_id or net.shared or net.router_external
 
 
-class NetworkService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+class NetworkService(ResourceService):
+    model = Network
 
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Create one or several networks in one transaction (bulk is all or nothing)."""
-        def txn(session: Session) -> list[dict[str, Any]]:
-            return [network_dict(self._create_one(session, ctx, body)) for body in bodies]
-
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    def to_dict(self, row: Network) -> dict[str, Any]:
+        return network_dict(row)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
         project = body.get("project_id") or ctx.project_id

@@ -10,15 +10,14 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import ipam as port_ipam
 from neutrino.services import quotas
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
-    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -29,7 +28,6 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
 from neutrino.services.networks import get_network_row
 from neutrino.services.security_groups import ensure_default, get_sg_row
 from neutrino.settings import Settings
@@ -199,19 +197,13 @@ def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
     return port
 
 
-class PortService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+class PortService(ResourceService):
+    model = Port
+
+    def to_dict(self, row: Port) -> dict[str, Any]:
+        return port_dict(row)
 
     # -- create -------------------------------------------------------------------------
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            return [port_dict(self._create_one(session, ctx, body)) for body in bodies]
-
-        return run_and_wake(self.db.write, self.wakeup, txn)
-
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
         return create_port(session, ctx, body, self.settings)
 
@@ -219,13 +211,6 @@ class PortService:
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return port_dict(get_port_row(session, ctx, port_id))
-
-    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
-        with self.db.read() as session:
-            stmt = select(Port)
-            if not ctx.is_admin:
-                stmt = stmt.where(Port.project_id == ctx.project_id)
-            return select_page(session, stmt, Port, port_dict, query)
 
     # -- update -------------------------------------------------------------------------
     def update(

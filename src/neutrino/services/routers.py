@@ -16,6 +16,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
@@ -28,7 +29,6 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import (
     create_port,
@@ -85,21 +85,19 @@ def router_parents(session: Session, router: Router) -> dict[ResourceType, list[
             ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips})}
 
 
-class RouterService:
+class RouterService(ResourceService):
+    model = Router
+
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
                  chassis: ChassisSource) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+        super().__init__(db, settings, wakeup)
         self.chassis = chassis
         self._rng = random.Random()
 
-    # -- CRUD -----------------------------------------------------------------------------
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            return [router_dict(self._create_one(session, ctx, body)) for body in bodies]
+    def to_dict(self, row: Router) -> dict[str, Any]:
+        return router_dict(row)
 
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    # -- CRUD -----------------------------------------------------------------------------
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Router:
         project = body.get("project_id") or ctx.project_id
@@ -120,13 +118,6 @@ class RouterService:
     def get(self, ctx: Context, router_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return router_dict(get_router_row(session, ctx, router_id))
-
-    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
-        with self.db.read() as session:
-            stmt = select(Router)
-            if not ctx.is_admin:
-                stmt = stmt.where(Router.project_id == ctx.project_id)
-            return select_page(session, stmt, Router, router_dict, query)
 
     def update(self, ctx: Context, router_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:

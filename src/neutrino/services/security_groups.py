@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import isoformat
-from neutrino.db.engine import Database
 from neutrino.db.models import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -20,8 +19,8 @@ from neutrino.db.models import (
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, sg_rules
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
-    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -32,8 +31,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
-from neutrino.settings import Settings
+from neutrino.services.listing import ListQuery
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
@@ -123,32 +121,27 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
     return rule
 
 
-class SecurityGroupService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+class SecurityGroupService(ResourceService):
+    model = SecurityGroup
 
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            created = []
-            for body in bodies:
-                project = body.get("project_id") or ctx.project_id
-                policy.enforce(ctx, "create_security_group", {"project_id": project})
-                ensure_default(session, project)
-                quotas.check(session, self.settings, project, "security_group")
-                if body["name"] == "default":
-                    raise errors.Conflict("Default security group already exists.")
-                sg = _new_group(session, project, body["name"], body["description"])
-                for direction in ("IPv4", "IPv6"):  # new groups allow all egress, as Neutron
-                    quotas.check(session, self.settings, project, "security_group_rule")
-                    _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
-                                            "ethertype": direction}, project)
-                set_tags(sg, SG, body.get("tags") or [])
-                created.append(sg_dict(sg))
-            return created
+    def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
+        return sg_dict(row)
 
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    def _create_one(self, session: Session, ctx: Context,
+                    body: dict[str, Any]) -> SecurityGroup:
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_security_group", {"project_id": project})
+        ensure_default(session, project)
+        quotas.check(session, self.settings, project, "security_group")
+        if body["name"] == "default":
+            raise errors.Conflict("Default security group already exists.")
+        sg = _new_group(session, project, body["name"], body["description"])
+        for ethertype in ("IPv4", "IPv6"):  # new groups allow all egress, as in Neutron
+            quotas.check(session, self.settings, project, "security_group_rule")
+            _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
+                                    "ethertype": ethertype}, project)
+        set_tags(sg, SG, body.get("tags") or [])
+        return sg
 
     def get(self, ctx: Context, sg_id: str) -> dict[str, Any]:
         with self.db.read() as session:
@@ -156,11 +149,7 @@ class SecurityGroupService:
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         self._ensure_default_exists(ctx.project_id)
-        with self.db.read() as session:
-            stmt = select(SecurityGroup)
-            if not ctx.is_admin:
-                stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
-            return select_page(session, stmt, SecurityGroup, sg_dict, query)
+        return super().list(ctx, query)
 
     def _ensure_default_exists(self, project_id: str) -> None:
         with self.db.read() as session:
@@ -208,27 +197,21 @@ class SecurityGroupService:
         run_and_wake(self.db.write, self.wakeup, txn)
 
 
-class RuleService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
+class RuleService(ResourceService):
+    model = SecurityGroupRule
 
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            created = []
-            for body in bodies:
-                sg = get_sg_row(session, ctx, body["security_group_id"])
-                policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
-                if body.get("remote_group_id"):
-                    get_sg_row(session, ctx, body["remote_group_id"])
-                project = body.get("project_id") or sg.project_id
-                quotas.check(session, self.settings, project, "security_group_rule")
-                rule = _add_rule(session, sg, body, project)
-                created.append(rule_dict(rule))
-            return created
+    def to_dict(self, row: SecurityGroupRule) -> dict[str, Any]:
+        return rule_dict(row)
 
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    def _create_one(self, session: Session, ctx: Context,
+                    body: dict[str, Any]) -> SecurityGroupRule:
+        sg = get_sg_row(session, ctx, body["security_group_id"])
+        policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
+        if body.get("remote_group_id"):
+            get_sg_row(session, ctx, body["remote_group_id"])
+        project = body.get("project_id") or sg.project_id
+        quotas.check(session, self.settings, project, "security_group_rule")
+        return _add_rule(session, sg, body, project)
 
     def _row(self, session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
         rule = session.get(SecurityGroupRule, rule_id)
@@ -239,13 +222,6 @@ class RuleService:
     def get(self, ctx: Context, rule_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return rule_dict(self._row(session, ctx, rule_id))
-
-    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
-        with self.db.read() as session:
-            stmt = select(SecurityGroupRule)
-            if not ctx.is_admin:
-                stmt = stmt.where(SecurityGroupRule.project_id == ctx.project_id)
-            return select_page(session, stmt, SecurityGroupRule, rule_dict, query)
 
     def update(self, ctx: Context, rule_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:

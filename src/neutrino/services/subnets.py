@@ -9,14 +9,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, Subnet
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
+from neutrino.services.base import ResourceService
 from neutrino.services.common import (
-    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -29,8 +28,8 @@ from neutrino.services.common import (
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, select_page
 from neutrino.services.networks import get_network_row, visible
-from neutrino.settings import Settings
 
+_rng = random.SystemRandom()
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
 UPDATABLE = {
     "name": "name",
@@ -72,18 +71,11 @@ def get_subnet_row(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     return subnet
 
 
-class SubnetService:
-    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
-        self.db = db
-        self.settings = settings
-        self.wakeup = wakeup
-        self._rng = random.SystemRandom()
+class SubnetService(ResourceService):
+    model = Subnet
 
-    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        def txn(session: Session) -> list[dict[str, Any]]:
-            return [subnet_dict(self._create_one(session, ctx, body)) for body in bodies]
-
-        return run_and_wake(self.db.write, self.wakeup, txn)
+    def to_dict(self, row: Subnet) -> dict[str, Any]:
+        return subnet_dict(row)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
         net = get_network_row(session, ctx, body["network_id"])
@@ -119,7 +111,7 @@ class SubnetService:
             dns_nameservers=_nameservers(body["dns_nameservers"], version),
             host_routes=_host_routes(body["host_routes"], version),
             allocation_pools=[list(p) for p in pools],
-            dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, self._rng),
+            dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])

@@ -1,0 +1,45 @@
+"""What every resource service does the same way: bulk create in one transaction, and list
+a project's own rows."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino.db.engine import Database
+from neutrino.services.common import Waker, run_and_wake
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, select_page
+from neutrino.settings import Settings
+
+
+class ResourceService:
+    model: ClassVar[type]
+
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
+        self.db = db
+        self.settings = settings
+        self.wakeup = wakeup
+
+    def to_dict(self, row: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One or several resources in one transaction: a bulk create is all or nothing."""
+        def txn(session: Session) -> list[dict[str, Any]]:
+            return [self.to_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        """The caller's own rows (all rows for an admin)."""
+        with self.db.read() as session:
+            stmt = select(self.model)
+            if not ctx.is_admin:
+                stmt = stmt.where(self.model.project_id == ctx.project_id)
+            return select_page(session, stmt, self.model, self.to_dict, query)
