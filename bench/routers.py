@@ -26,6 +26,7 @@ import json
 import os
 import queue
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -37,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from common import emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
 from ovsdbapp.schema.ovn_northbound import impl_idl
+from prometheus_client.parser import text_string_to_metric_families
 from security_groups import (
     Server,
     _chunks,
@@ -47,12 +49,10 @@ from security_groups import (
     _post,
     _stop_process,
     _wait_healthy,
-    ovsdb_metrics,
     wait_journal_idle,
 )
 
 from neutrino.ovn.local import LocalOvn
-from neutrino.settings import DEFAULT_QUOTAS
 
 EXTERNAL_CIDR = "172.16.0.0/16"
 PHYSNET = "public"
@@ -80,6 +80,15 @@ COLUMNS = {
 # Left out when comparing the copy: the row's uuid, references, and columns ovn-northd writes.
 NOT_COMPARED = frozenset({"_uuid", "ports", "static_routes", "nat", "dhcpv4_options",
                           "dhcpv6_options", "up", "dynamic_addresses", "status"})
+# /metrics samples read before and after the scenario, by the name they get in the figures.
+METRICS = {
+    "neutrino_ovsdb_transaction_seconds_count": "ovsdb_transactions",
+    "neutrino_ovsdb_transaction_seconds_sum": "ovsdb_transaction_seconds",
+    "neutrino_journal_apply_seconds_count": "batches_applied",
+    "neutrino_journal_apply_seconds_sum": "apply_seconds",
+    "neutrino_journal_batch_size_sum": "resources_applied",
+    "neutrino_ovsdb_errors_total": "errors",
+}
 LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b")
 LOG_ERROR = re.compile(r"\b(ERROR|CRITICAL|Traceback)\b")
 LOG_NOISE = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+(\.\d+)?")
@@ -118,8 +127,7 @@ def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[tuple[Server, di
     port = _free_port()
     env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
                NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off",
-               **{f"NEUTRINO_QUOTA_{name.upper()}": "-1" for name in DEFAULT_QUOTAS})
+               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
     server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
     with open(server.log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
@@ -216,6 +224,7 @@ def create_router_set(client: httpx.Client, external: str, index: int,
     Two networks, a router with a gateway, an interface per subnet, one VM port per network,
     and F ports (alternating over the networks) each with its own floating IP.
     """
+    started = time.perf_counter()
     nets = [create_tenant_network(client, index, side) for side in (0, 1)]
     router = _post(client, "/v2.0/routers", {"router": {
         "name": f"r{index}", "external_gateway_info": {"network_id": external}}})["router"]
@@ -232,7 +241,20 @@ def create_router_set(client: httpx.Client, external: str, index: int,
             "floating_network_id": external, "port_id": port}})["floatingip"]
         associated += fip["router_id"] == router["id"]
     return {"id": router["id"], "status_at_create": router["status"],
-            "fips_on_router": associated}
+            "fips_on_router": associated, "task_s": time.perf_counter() - started}
+
+
+def task_figures(routers: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Seconds per router task (its 9 + 2F requests), and whether tasks slow down as the
+    database and NB fill: the mean of the first and of the last tenth to finish."""
+    times = [r["task_s"] for r in routers]
+    cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 \
+        else times * 99
+    tenth = max(1, len(times) // 10)
+    return {"p50_s": round(cuts[49], 3), "p95_s": round(cuts[94], 3),
+            "max_s": round(max(times), 3),
+            "first_tenth_mean_s": round(statistics.fmean(times[:tenth]), 3),
+            "last_tenth_mean_s": round(statistics.fmean(times[-tenth:]), 3)}
 
 
 def create_routers(base: str, external: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -276,23 +298,52 @@ def run_api(base: str, args: argparse.Namespace) -> Scenario:
     return scenario
 
 
+def metrics(client: httpx.Client) -> dict[str, float]:
+    """The METRICS samples now (0 for any the server does not export)."""
+    response = client.get("/metrics")
+    response.raise_for_status()
+    found = dict.fromkeys(METRICS.values(), 0.0)
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name in METRICS:
+                found[METRICS[sample.name]] = sample.value
+    return found
+
+
+def ovsdb_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """What the scenario cost in OVSDB, from the increase of neutrino's own metrics.
+
+    `neutrino_ovsdb_transaction_seconds` times every NB transaction of the server's client,
+    reads included; `neutrino_journal_apply_seconds` gets one observation per journal batch
+    applied, each of which is one OVSDB write transaction.
+    """
+    d = {key: after[key] - before[key] for key in before}
+    return {
+        "ovsdb_transactions": int(d["ovsdb_transactions"]),
+        "ovsdb_mean_transaction_ms": ratio(1000 * d["ovsdb_transaction_seconds"],
+                                           d["ovsdb_transactions"]),
+        "journal_batches_applied": int(d["batches_applied"]),
+        "journal_mean_apply_ms": ratio(1000 * d["apply_seconds"], d["batches_applied"]),
+        "ovsdb_resources_applied": int(d["resources_applied"]),
+        "ovsdb_failed_transactions": int(d["errors"]),
+    }
+
+
 def measure_api(server: Server, args: argparse.Namespace) -> dict[str, Any]:
-    """The scenario until the journal is idle, with the OVSDB transactions it took."""
+    """The scenario until the journal is idle, with the OVSDB work it took."""
     with _client(server.base) as client:
-        before = ovsdb_metrics(client)
+        before = metrics(client)
         scenario = run_api(server.base, args)
         idle_at, journal = wait_journal_idle(client)
-        after = ovsdb_metrics(client)
-    delta = {key: int(after[key] - before[key]) for key in before}
+        after = metrics(client)
     statuses = Counter(r["status_at_create"] for r in scenario.routers)
     return {
         "api_time_s": round(scenario.api_done - scenario.started, 3),
         "api_external_network_s": scenario.external_s,
         "time_to_ovn_s": round(idle_at - scenario.started, 3),
         "api_requests": 2 + args.routers * (9 + 2 * args.fips),
-        "ovsdb_transactions": delta["transactions"],
-        "ovsdb_resources_applied": delta["resources"],
-        "ovsdb_failed_transactions": delta["errors"],
+        "router_task": task_figures(scenario.routers),
+        **ovsdb_figures(before, after),
         "journal_states_at_end": journal,
         "router_status_at_create": dict(statuses),
         "fips_on_their_router": sum(r["fips_on_router"] for r in scenario.routers),
@@ -510,6 +561,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "time_to_ovn_vs_baseline": ratio(figures["time_to_ovn_s"], base["seconds"]),
             "ovsdb_transactions_vs_baseline": ratio(figures["ovsdb_transactions"],
                                                     base["transactions"]),
+            "journal_batches_vs_baseline_transactions": ratio(
+                figures["journal_batches_applied"], base["transactions"]),
         },
     }
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from neutrino.journal.types import ResourceType
 from neutrino.settings import SettingsError, load_settings
 
 
@@ -40,8 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="compare the database with OVN NB, and repair")
     sync.add_argument("--mode", choices=("log", "repair"), default="log")
     sync.add_argument("--resource-type", action="append", dest="types",
-                      choices=("network", "subnet", "port", "security_group",
-                               "security_group_rule"),
+                      choices=[t.value for t in ResourceType],
                       help="limit to these resource types (repeatable)")
     sync.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sync.set_defaults(func=_sync)
