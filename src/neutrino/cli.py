@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the Neutron API and run the journal workers")
     serve.add_argument("--local-ovn", action="store_true",
-                       help="start a local OVN in the state directory first")
+                       help="run a local OVN in the state directory while serving")
     serve.set_defaults(func=_serve)
 
     sync = sub.add_parser("sync", help="compare the database with OVN NB, and repair")
@@ -92,9 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    if args.local_ovn:
-        from neutrino.ovn import local
+    from neutrino.ovn import local
 
+    if args.local_ovn:
         ovn = local.up(settings.ovn_dir)
         logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
     app = build(settings)
@@ -104,6 +104,8 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(app.app, host=settings.host, port=settings.port, log_level="info")
     finally:
         app.stop()
+        if args.local_ovn:  # what serve started, serve stops
+            local.down(settings.ovn_dir)
     return 0
 
 
