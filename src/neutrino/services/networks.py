@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -73,6 +73,11 @@ def visible(ctx: Context, net: Network) -> bool:
     return ctx.is_admin or net.project_id == ctx.project_id or net.shared or net.router_external
 
 
+def visible_networks(ctx: Context) -> ColumnElement[bool]:
+    """`visible` as SQL: a project's own networks, shared ones and external ones."""
+    return (Network.project_id == ctx.project_id) | Network.shared | Network.router_external
+
+
 class NetworkService(ResourceService):
     model = Network
 
@@ -127,10 +132,7 @@ class NetworkService(ResourceService):
         with self.db.read() as session:
             stmt = select(Network)
             if not ctx.is_admin:
-                stmt = stmt.where(
-                    (Network.project_id == ctx.project_id) | Network.shared
-                    | Network.router_external
-                )
+                stmt = stmt.where(visible_networks(ctx))
             return select_page(session, stmt, Network, network_dict, query)
 
     def update(

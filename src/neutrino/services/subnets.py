@@ -27,7 +27,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, select_page
-from neutrino.services.networks import get_network_row, visible
+from neutrino.services.networks import get_network_row, visible, visible_networks
 
 _rng = random.SystemRandom()
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
@@ -138,10 +138,7 @@ class SubnetService(ResourceService):
         with self.db.read() as session:
             stmt = select(Subnet)
             if not ctx.is_admin:
-                stmt = stmt.join(Network).where(
-                    (Network.project_id == ctx.project_id) | Network.shared
-                    | Network.router_external
-                )
+                stmt = stmt.join(Network).where(visible_networks(ctx))
             return select_page(session, stmt, Subnet, subnet_dict, query)
 
     def update(
