@@ -112,6 +112,10 @@ def test_projects_are_isolated(world):
         assert net["id"] not in listed
         by_field = b.get("/v2.0/ports", params={"fields": "id", "network_id": net["id"]})
         assert by_field.json()["ports"] == []
+        sorted_page = b.get("/v2.0/networks", params={"sort_key": "name", "limit": 50})
+        assert net["id"] not in {n["id"] for n in sorted_page.json()["networks"]}
+        by_marker = b.get("/v2.0/networks", params={"marker": net["id"], "limit": 1})
+        assert by_marker.status_code == 404  # as if the marker did not exist at all
         _post(b, "ports", {"network_id": net["id"]}, status=404)
 
         assert reader.get(f"/v2.0/networks/{net['id']}").status_code == 200

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,11 @@ from starlette.testclient import TestClient
 from neutrino.bootstrap import Neutrino, build
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database, make_engine
+from neutrino.db.migrate import upgrade
 from neutrino.db.models import JournalDependency, JournalEntry, Port
-from neutrino.journal.types import State
+from neutrino.journal.listen import JournalListener
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType, State
 from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
@@ -284,3 +288,21 @@ def _assert_order_respected(db: Database) -> None:
             f"{later.resource_type} {later.operation} seq {later.seq} claimed at "
             f"{later.claimed_at} before {earlier.resource_type} {earlier.operation} seq "
             f"{earlier.seq} was applied at {earlier.updated_at}")
+
+
+def test_a_commit_on_one_node_wakes_the_listeners_of_another(pg_url):
+    """NOTIFY at commit reaches a LISTEN on another connection (another node) at once."""
+    db = _pg_db(pg_url)
+    upgrade(db.engine)
+    woken = threading.Event()
+    listener = JournalListener(db.engine, woken.set)
+    listener.start()
+    try:
+        time.sleep(0.5)  # let it LISTEN
+        other_node = _pg_db(pg_url)
+        with other_node.session() as session:
+            record_entry(session, ResourceType.NETWORK, "n1", Operation.CREATE)
+            assert not woken.wait(0.3)  # nothing before the commit
+        assert woken.wait(5)
+    finally:
+        listener.stop()

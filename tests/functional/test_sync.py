@@ -50,9 +50,10 @@ def app(own_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
 
 
 def _post(client: TestClient, collection: str, body: dict) -> dict:
-    response = client.post(f"/v2.0/{collection}", json={collection[:-1]: body})
+    singular = collection.replace("-", "_")[:-1]
+    response = client.post(f"/v2.0/{collection}", json={singular: body})
     assert response.status_code == 201, response.text
-    return response.json()[collection[:-1]]
+    return response.json()[singular]
 
 
 def _topology(app: Neutrino) -> dict:
@@ -164,3 +165,40 @@ def test_cli_log_exit_status_json_and_startup_repair(own_ovn, tmp_path):
         second.stop()
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout
+
+
+def test_security_groups_and_routers_are_compared_and_repaired(app, own_ovn):
+    with TestClient(app.app) as client:
+        net = _post(client, "networks", {"name": "sgs"})
+        subnet = _post(client, "subnets", {"network_id": net["id"], "ip_version": 4,
+                                           "cidr": "10.92.0.0/24"})
+        group = _post(client, "security-groups", {"name": "web"})
+        rule = client.post("/v2.0/security-group-rules", json={"security_group_rule": {
+            "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
+            "port_range_min": 80, "port_range_max": 80}}).json()["security_group_rule"]
+        port = _post(client, "ports", {"network_id": net["id"],
+                                       "security_groups": [group["id"]]})
+        router = _post(client, "routers", {"name": "r"})
+        interface = client.put(f"/v2.0/routers/{router['id']}/add_router_interface",
+                               json={"subnet_id": subnet["id"]}).json()
+    wait_journal_idle(app)
+    pg_name = "pg_" + group["id"].replace("-", "_")
+    acl = nbctl(own_ovn, "--bare", "--columns=_uuid", "find", "ACL",
+                f'external_ids:"neutron:security_group_rule_id"="{rule["id"]}"').strip()
+    nbctl(own_ovn, "remove", "Port_Group", pg_name, "acls", acl)  # the rule's ACL is gone
+    nbctl(own_ovn, "clear", "Port_Group", pg_name, "ports")  # ...and the port left its group
+    nbctl(own_ovn, "lr-del", f"neutron-{router['id']}")  # ...and the router vanished
+
+    found = {(d.kind.value, d.resource_type, d.resource_id)
+             for d in app.sync.compare().differences}
+    assert found == {("missing", "security_group_rule", rule["id"]),
+                     ("stale", "port", port["id"]),
+                     ("missing", "router", router["id"]),
+                     # the interface's router port went with the router
+                     ("missing", "port", interface["port_id"])}
+    app.sync.repair()
+    assert app.sync.compare().differences == []
+    group_row = one(app, "Port_Group", name=pg_name)
+    assert one(app, "Logical_Switch_Port", name=port["id"])["_uuid"] in group_row["ports"]
+    assert len(group_row["acls"]) == 3  # two default egress rules and tcp/80
+    assert one(app, "Logical_Router", name=f"neutron-{router['id']}")
