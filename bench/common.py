@@ -1,7 +1,8 @@
 """Helpers shared by the benchmarks: throwaway OVN, raw ovsdbapp access, figures, output.
 
 Imported as `common` from the benchmark scripts in this directory (running
-`python bench/<script>.py` puts bench/ first on sys.path).
+`python bench/<script>.py` puts bench/ first on sys.path). What concerns a running
+`neutrino serve` (start, HTTP, journal, /metrics) lives next door in `serve.py`.
 """
 
 from __future__ import annotations
@@ -11,21 +12,49 @@ import json
 import os
 import platform
 import shutil
+import socket
+import statistics
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from neutrino.ovn import local
+from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import DEFAULT_QUOTAS
 
+T = TypeVar("T")
+
 # Benchmarks create far more than Neutron's default quotas allow one project.
 UNLIMITED_QUOTAS = {f"NEUTRINO_QUOTA_{name.upper()}": "-1" for name in DEFAULT_QUOTAS}
+SYNC_TIMEOUT = 120.0  # seconds for every watched port to show up in NB
+
+
+# --- neutrino and OVN ----------------------------------------------------------------------
+
+
+def neutrino_env(directory: Path, ovn: LocalOvn) -> dict[str, str]:
+    """The settings every benchmark gives neutrino: its own state, this OVN, no limits.
+
+    Start-up sync is off because the run starts from an empty database and NB, where it
+    could only add time before the measurements; quotas are off because the scenarios
+    create far more than one project may by default.
+    """
+    return {"NEUTRINO_STATE_DIR": str(directory / "state"), "NEUTRINO_OVN_NB": ovn.nb,
+            "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off", **UNLIMITED_QUOTAS}
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now, for a server started next."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -58,8 +87,83 @@ def ovsdbapp_nb(nb: str, timeout: float = 30.0) -> Iterator[impl_idl.OvnNbApiIdl
         api.ovsdb_connection.stop(timeout=5)
 
 
+class LspWatcher:
+    """Timestamps the moment each Logical_Switch_Port first appears in NB.
+
+    It holds its own IDL connection (independent of the server's) and uses the client's
+    `on_port_up` hook, which the IDL calls from its own thread for every LSP "create"
+    event, i.e. as soon as the NB update reaches this process: no polling, no table scans.
+    The timestamps are `time.perf_counter()`, the clock the HTTP threads use too.
+    """
+
+    def __init__(self, nb: str) -> None:
+        self.first_seen: dict[str, float] = {}
+        self._client = NorthboundClient(nb, on_port_up=self._seen)
+
+    def __enter__(self) -> LspWatcher:
+        self._client.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _seen(self, name: str, up: bool) -> None:
+        # Later calls for the same port report `up` changes by ovn-northd; keep the first.
+        self.first_seen.setdefault(name, time.perf_counter())
+
+    def wait_for(self, names: Sequence[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
+        """Wait until every name has been seen; return those still missing at the deadline."""
+        deadline = time.monotonic() + timeout
+        missing = [n for n in names if n not in self.first_seen]
+        while missing and time.monotonic() < deadline:
+            time.sleep(0.005)
+            missing = [n for n in missing if n not in self.first_seen]
+        return missing
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
+
+
+def sec(seconds: float) -> float:
+    """Seconds rounded to the millisecond: finer is noise at these durations."""
+    return round(seconds, 3)
+
+
+def percentile_cuts(values: Sequence[float]) -> list[float]:
+    """The 99 cut points of `values`, by linear interpolation (numpy's default "linear").
+
+    `statistics.quantiles(..., method="inclusive")` treats the sample as the whole
+    population, so p99 of 300 values lies between the 297th and 298th smallest values,
+    rather than being extrapolated beyond the largest one. quantiles() needs two points, so
+    a single value is doubled: every percentile is that value.
+    """
+    points = list(values) * 2 if len(values) == 1 else list(values)
+    return statistics.quantiles(points, n=100, method="inclusive")
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max/min in milliseconds of `values` (seconds); {} for no values."""
+    if not values:
+        return {}
+    cuts = percentile_cuts(values)
+    return {"p50_ms": ms(cuts[49]), "p95_ms": ms(cuts[94]), "p99_ms": ms(cuts[98]),
+            "max_ms": ms(max(values)), "min_ms": ms(min(values))}
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """fn's result and the wall seconds it took."""
+    started = time.perf_counter()
+    return fn(), time.perf_counter() - started
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of `size` items: one transaction's or one request's worth."""
+    for first in range(0, len(items), size):
+        yield items[first:first + size]
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -28,30 +28,51 @@ import math
 import os
 import re
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx2 as httpx
-from common import UNLIMITED_QUOTAS, emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
+from common import (
+    LspWatcher,
+    chunks,
+    emit,
+    free_port,
+    machine,
+    ms,
+    ovsdbapp_nb,
+    percentiles,
+    ratio,
+    sec,
+    throwaway_ovn,
+    timed,
+)
 from ovsdbapp.schema.ovn_northbound import impl_idl
-from prometheus_client.parser import text_string_to_metric_families
+from serve import (
+    LOG_ERROR,
+    Server,
+    busy,
+    client,
+    create_network,
+    health,
+    journal_counts,
+    metric_deltas,
+    neutrino_server,
+    post,
+    scrape,
+    wait_journal_idle,
+)
 
 from neutrino.ovn import local
-from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
-
-T = TypeVar("T")
 
 BULK_PORTS = 500  # ports per bulk POST while NB is down
 BATCH_ROWS = 200  # rows per baseline transaction: neutrino's default journal batch size
@@ -59,57 +80,18 @@ PORTS_PER_NETWORK = 50_000  # a /16 holds 65,534 addresses; stay well below
 MIN_NETWORKS = 4
 RAW_SINGLE = 300  # LSPs inserted one transaction each for the phase-2 baseline
 LOAD_THREADS = 8  # client threads that send the paced requests (open loop)
-HEALTH_TIMEOUT = 60.0
 IDLE_TIMEOUT = 1800.0  # seconds for the journal to apply everything
 POLL = 0.05  # seconds between /healthz polls while waiting for the journal
-SYNC_TIMEOUT = 120.0  # seconds for every load port to show up in NB
 HTTP_TIMEOUT = 300.0
 OVSDB_TIMEOUT = 120.0
-PROJECT = "bench"
 LSP_COLUMNS = ["name", "type", "addresses", "port_security", "options", "enabled",
                "external_ids", "dhcpv4_options", "dhcpv6_options"]
 OPTIONAL_SINGLE = ("enabled", "dhcpv4_options", "dhcpv6_options")
-LOG_ERROR = re.compile(r"\b(ERROR|CRITICAL|Traceback)\b")
 LOG_WARNING = re.compile(r"\bWARNING\b")
 SYNC_METRIC = "neutrino_sync_latency_seconds"
-COUNTERS = {
-    "transactions": "neutrino_ovsdb_transaction_seconds_count",
-    "txn_seconds": "neutrino_ovsdb_transaction_seconds_sum",
-    "batch_resources": "neutrino_journal_batch_size_sum",
-    "batches": "neutrino_journal_batch_size_count",
-    "errors": "neutrino_ovsdb_errors_total",
-    "unavailable": "neutrino_ovsdb_unavailable_total",
-    "sync_count": f"{SYNC_METRIC}_count",
-    "sync_sum": f"{SYNC_METRIC}_sum",
-}
 
 
-# --- small helpers -------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for first in range(0, len(items), size):
-        yield items[first:first + size]
-
-
-def _s(seconds: float) -> float:
-    return round(seconds, 3)
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50/p95/p99/max/min in milliseconds of `values` (seconds), linear interpolation."""
-    if not values:
-        return {}
-    points = values * 2 if len(values) == 1 else values
-    cuts = statistics.quantiles(points, n=100, method="inclusive")
-    return {"p50_ms": ms(cuts[49]), "p95_ms": ms(cuts[94]), "p99_ms": ms(cuts[98]),
-            "max_ms": ms(max(values)), "min_ms": ms(min(values))}
+# --- Prometheus histograms -----------------------------------------------------------------
 
 
 def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
@@ -158,7 +140,7 @@ def throwaway_postgres() -> Iterator[str]:
     import psycopg
 
     directory = Path(tempfile.mkdtemp(prefix="jpg", dir="/tmp"))
-    data, bin_dir, port = directory / "data", _pg_bin(), _free_port()
+    data, bin_dir, port = directory / "data", _pg_bin(), free_port()
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres")
     options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -181,72 +163,7 @@ def throwaway_postgres() -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-# --- neutrino server -----------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    """A running `neutrino serve`: its base URL and its log."""
-
-    base: str
-    log_path: Path
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
-
-    def log_lines(self, start: int = 0, end: int | None = None) -> list[str]:
-        return self.log_path.read_bytes()[start:end].decode(errors="replace").splitlines()
-
-
-@contextlib.contextmanager
-def neutrino_server(directory: Path, ovn: LocalOvn, db_url: str | None) -> Iterator[Server]:
-    """A real `neutrino serve` on a free port, without start-up sync; yields once healthy.
-
-    The log stays in `<directory>/serve.log`; its tail goes to stderr with any failure.
-    """
-    port = _free_port()
-    env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
-               NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
-    if db_url:
-        env["NEUTRINO_DB_URL"] = db_url
-    server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
-    with open(server.log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
-                                cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(server, proc)
-        yield server
-    except BaseException:
-        print(f"--- {server.log_path} (tail) ---\n{server.log_tail()}", file=sys.stderr)
-        raise
-    finally:
-        _stop_process(proc)
-
-
-def _wait_healthy(server: Server, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT
-    with httpx.Client(base_url=server.base, timeout=2.0) as client:
-        while time.monotonic() < deadline and proc.poll() is None:
-            with contextlib.suppress(httpx.TransportError):
-                response = client.get("/healthz")
-                if response.status_code == 200 and response.json().get("ovn_nb") == "connected":
-                    return
-            time.sleep(0.1)
-    raise RuntimeError(f"neutrino serve did not become healthy (exit {proc.poll()})")
-
-
-def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+# --- the serve log -------------------------------------------------------------------------
 
 
 def log_report(lines: list[str]) -> dict[str, Any]:
@@ -260,62 +177,12 @@ def log_report(lines: list[str]) -> dict[str, Any]:
             "warnings": dict(sorted(warnings.items(), key=lambda kv: -kv[1])[:10])}
 
 
-# --- HTTP ----------------------------------------------------------------------------------
+# --- the journal, through /healthz and /metrics --------------------------------------------
 
 
-def _client(base: str) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=HTTP_TIMEOUT, headers={"X-Project-Id": PROJECT})
-
-
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body)
-    if response.status_code != 201:
-        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:500]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def health(client: httpx.Client) -> dict[str, Any]:
-    """/healthz as JSON; 503 (degraded, e.g. NB down) still reports the journal."""
-    result: dict[str, Any] = client.get("/healthz").json()
-    return result
-
-
-def journal_counts(report: dict[str, Any]) -> dict[str, int]:
-    counts: dict[str, int] = (report.get("journal") or {}).get("counts") or {}
-    return counts
-
-
-def _busy(counts: dict[str, int]) -> int:
-    return counts.get("pending", 0) + counts.get("processing", 0)
-
-
-def wait_idle(client: httpx.Client, timeout: float = IDLE_TIMEOUT) -> dict[str, int]:
-    """Poll /healthz until no journal entry is pending or processing."""
-    deadline = time.monotonic() + timeout
-    while True:
-        counts = journal_counts(health(client))
-        if not _busy(counts):
-            return counts
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"journal not idle after {timeout}s: {counts}")
-        time.sleep(POLL)
-
-
-def scrape(client: httpx.Client) -> dict[str, float]:
-    """Every sample of /metrics, keyed by name (and `|le` for histogram buckets)."""
-    response = client.get("/metrics")
-    response.raise_for_status()
-    found: dict[str, float] = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            le = sample.labels.get("le")
-            found[f"{sample.name}|{le}" if le is not None else sample.name] = sample.value
-    return found
-
-
-def counter_deltas(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {key: after.get(name, 0.0) - before.get(name, 0.0) for key, name in COUNTERS.items()}
+def wait_idle(http: httpx.Client, timeout: float = IDLE_TIMEOUT) -> dict[str, int]:
+    """`journal.counts` once no journal entry is pending or processing."""
+    return journal_counts(wait_journal_idle(http, timeout, POLL)[1])
 
 
 def sync_histogram(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
@@ -331,12 +198,19 @@ def sync_histogram(before: dict[str, float], after: dict[str, float]) -> dict[st
 
 
 def journal_figures(delta: dict[str, float]) -> dict[str, Any]:
-    transactions = delta["transactions"]
+    """The journal's OVSDB work over a phase, from `serve.metric_deltas`.
+
+    Transactions are journal write transactions (`neutrino_journal_apply_seconds_count`, one
+    per batch applied), and their mean time is that of applying a batch: loading, translating
+    and the OVSDB transaction. `neutrino_ovsdb_transaction_seconds` would count the server's
+    NB reads too.
+    """
+    transactions = delta["journal_transactions"]
     return {"ovsdb_transactions": int(transactions),
-            "resources_applied": int(delta["batch_resources"]),
-            "mean_batch_size": round(delta["batch_resources"] / delta["batches"], 2)
-            if delta["batches"] else None,
-            "mean_transaction_ms": ms(delta["txn_seconds"] / transactions)
+            "resources_applied": int(delta["resources_applied"]),
+            "mean_batch_size": round(delta["resources_applied"] / transactions, 2)
+            if transactions else None,
+            "mean_transaction_ms": ms(delta["journal_apply_seconds"] / transactions)
             if transactions else None,
             "ovsdb_errors": int(delta["errors"]),
             "ovsdb_unavailable": int(delta["unavailable"])}
@@ -345,13 +219,9 @@ def journal_figures(delta: dict[str, float]) -> dict[str, Any]:
 # --- setup ---------------------------------------------------------------------------------
 
 
-def create_network(client: httpx.Client, index: int) -> str:
+def create_indexed_network(http: httpx.Client, index: int) -> str:
     """A network with the /16 subnet 10.<index>.0.0/16."""
-    net = _post(client, "/v2.0/networks", {"network": {"name": f"bench-{index}"}})["network"]
-    _post(client, "/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": f"10.{index}.0.0/16", "ip_version": 4,
-        "name": f"bench-{index}"}})
-    return str(net["id"])
+    return create_network(http, f"bench-{index}", f"10.{index}.0.0/16")[0]
 
 
 def backlog_networks(count: int) -> int:
@@ -370,15 +240,15 @@ class Backlog:
     wall: float = 0.0
 
 
-def create_backlog(client: httpx.Client, networks: Sequence[str], count: int) -> Backlog:
+def create_backlog(http: httpx.Client, networks: Sequence[str], count: int) -> Backlog:
     """Bulk POSTs of BULK_PORTS ports, spread round-robin over the networks."""
     backlog = Backlog()
     targets = [networks[i % len(networks)] for i in range(count)]
     started = time.perf_counter()
-    for chunk in _chunks(targets, BULK_PORTS):
+    for chunk in chunks(targets, BULK_PORTS):
         sent = time.perf_counter()
-        ports = _post(client, "/v2.0/ports",
-                      {"ports": [{"network_id": net} for net in chunk]})["ports"]
+        ports = post(http, "/v2.0/ports",
+                     {"ports": [{"network_id": net} for net in chunk]})["ports"]
         backlog.request_latencies.append(time.perf_counter() - sent)
         backlog.port_ids.extend(str(p["id"]) for p in ports)
     backlog.wall = time.perf_counter() - started
@@ -398,7 +268,7 @@ class Drain:
     failed: int = 0
 
 
-def drain(client: httpx.Client, ovn: LocalOvn, completed_before: int) -> Drain:
+def drain(http: httpx.Client, ovn: LocalOvn, completed_before: int) -> Drain:
     """Start NB again and poll /healthz until no entry is pending or processing.
 
     drain_s runs from the moment `local.up` returns (NB answers on its socket).
@@ -408,13 +278,13 @@ def drain(client: httpx.Client, ovn: LocalOvn, completed_before: int) -> Drain:
     result.nb_started = time.perf_counter()
     deadline = time.monotonic() + IDLE_TIMEOUT
     while time.monotonic() < deadline:
-        report = health(client)
+        report = health(http)
         now, counts = time.perf_counter(), journal_counts(report)
         if result.reconnected is None and report.get("ovn_nb") == "connected":
             result.reconnected = now
         if result.first_applied is None and counts.get("completed", 0) > completed_before:
             result.first_applied = now
-        if not _busy(counts):
+        if not busy(counts):
             result.empty, result.completed_after = now, counts.get("completed", 0)
             result.failed = counts.get("failed", 0)
             return result
@@ -428,13 +298,13 @@ def drain_figures(result: Drain) -> dict[str, Any]:
     applying = result.empty - result.first_applied if result.first_applied else None
 
     def since_start(moment: float | None) -> float | None:
-        return _s(moment - result.nb_started) if moment is not None else None
+        return sec(moment - result.nb_started) if moment is not None else None
 
-    return {"drain_s": _s(drain_s), "entries_applied": entries,
+    return {"drain_s": sec(drain_s), "entries_applied": entries,
             "entries_per_s": round(entries / drain_s, 1) if drain_s > 0 else None,
             "nb_reconnected_after_s": since_start(result.reconnected),
             "first_applied_after_s": since_start(result.first_applied),
-            "applying_s": _s(applying) if applying is not None else None,
+            "applying_s": sec(applying) if applying is not None else None,
             "entries_per_s_while_applying": round(entries / applying, 1)
             if applying else None,
             "failed_entries": result.failed}
@@ -442,26 +312,26 @@ def drain_figures(result: Drain) -> dict[str, Any]:
 
 def run_backlog(server: Server, ovn: LocalOvn, count: int) -> tuple[dict[str, Any], list[str]]:
     """Phase 1 end to end; returns its figures and the ids of the ports it created."""
-    with _client(server.base) as client:
-        networks = [create_network(client, i) for i in range(backlog_networks(count))]
-        before_counts = wait_idle(client, timeout=60)
-        before = scrape(client)
+    with client(server.base, HTTP_TIMEOUT) as http:
+        networks = [create_indexed_network(http, i) for i in range(backlog_networks(count))]
+        before_counts = wait_idle(http, timeout=60)
+        before = scrape(http)
         local.stop(ovn.directory, "ovnnb_db")
         try:
-            backlog = create_backlog(client, networks, count)
-            during = journal_counts(health(client))
+            backlog = create_backlog(http, networks, count)
+            during = journal_counts(health(http))
         except BaseException:
             local.up(ovn.directory)  # leave NB running for the teardown and the log
             raise
-        result = drain(client, ovn, before_counts.get("completed", 0))
-        after = scrape(client)
-    api = {"wall_s": _s(backlog.wall), "ports_per_s": round(count / backlog.wall, 1),
+        result = drain(http, ovn, before_counts.get("completed", 0))
+        after = scrape(http)
+    api = {"wall_s": sec(backlog.wall), "ports_per_s": round(count / backlog.wall, 1),
            "requests": len(backlog.request_latencies), "ports_per_request": BULK_PORTS,
            "request_latency": percentiles(backlog.request_latencies),
-           "request_s_in_order": [_s(x) for x in backlog.request_latencies]}
+           "request_s_in_order": [sec(x) for x in backlog.request_latencies]}
     figures = {"networks": len(networks), "api_while_nb_down": api,
                "journal_when_nb_started": during, **drain_figures(result),
-               **journal_figures(counter_deltas(before, after)),
+               **journal_figures(metric_deltas(before, after)),
                "sync_latency_histogram": sync_histogram(before, after)}
     return figures, backlog.port_ids
 
@@ -511,14 +381,14 @@ def baseline_batched(api: impl_idl.OvnNbApiIdlImpl, rows: list[dict[str, Any]]) 
     with fresh_switch(api) as switch:
         commands = [api.lsp_add(switch, str(uuid.uuid4()), **_lsp_copy(row)) for row in rows]
         started = time.perf_counter()
-        for chunk in _chunks(commands, BATCH_ROWS):
+        for chunk in chunks(commands, BATCH_ROWS):
             with api.transaction(check_error=True) as txn:
                 for command in chunk:
                     txn.add(command)
         wall = time.perf_counter() - started
         inserted = len(api.lsp_list(switch).execute(check_error=True))
     return {"rows": len(rows), "rows_per_transaction": BATCH_ROWS,
-            "transactions": math.ceil(len(rows) / BATCH_ROWS), "wall_s": _s(wall),
+            "transactions": math.ceil(len(rows) / BATCH_ROWS), "wall_s": sec(wall),
             "rows_per_s": round(len(rows) / wall, 1) if wall else None,
             "verified": inserted == len(rows)}
 
@@ -537,37 +407,6 @@ def baseline_single(api: impl_idl.OvnNbApiIdlImpl, rows: list[dict[str, Any]]) -
 # --- phase 2: steady load ------------------------------------------------------------------
 
 
-class LspWatcher:
-    """Timestamps the first time each Logical_Switch_Port name appears in NB.
-
-    Its own NorthboundClient (independent of the server's); the IDL calls `on_port_up` from
-    its thread on every LSP create event (and later on `up` changes, which are ignored).
-    """
-
-    def __init__(self, nb: str) -> None:
-        self.first_seen: dict[str, float] = {}
-        self._client = NorthboundClient(nb, on_port_up=self._seen)
-
-    def __enter__(self) -> LspWatcher:
-        self._client.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
-
-    def _seen(self, name: str, up: bool) -> None:
-        self.first_seen.setdefault(name, time.perf_counter())
-
-    def wait_for(self, names: Sequence[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
-        """Wait until every name has been seen; return those still missing at the deadline."""
-        deadline = time.monotonic() + timeout
-        missing = [n for n in names if n not in self.first_seen]
-        while missing and time.monotonic() < deadline:
-            time.sleep(0.01)
-            missing = [n for n in missing if n not in self.first_seen]
-        return missing
-
-
 @dataclass
 class Load:
     """Per port: (scheduled, request sent, 201 read), perf_counter seconds."""
@@ -582,18 +421,19 @@ def run_load(base: str, network_id: str, rate: float, seconds: float) -> Load:
     load, clients, mine = Load(), [], threading.local()
     lock = threading.Lock()
 
-    def client() -> httpx.Client:
-        if not hasattr(mine, "client"):
-            mine.client = _client(base)
+    def http() -> httpx.Client:
+        """This thread's own client, made on first use and closed after the load."""
+        if not hasattr(mine, "http"):
+            mine.http = client(base, HTTP_TIMEOUT)
             with lock:
-                clients.append(mine.client)
-        return mine.client  # type: ignore[no-any-return]
+                clients.append(mine.http)
+        return mine.http  # type: ignore[no-any-return]
 
     def one(due: float) -> None:
         time.sleep(max(0.0, due - time.perf_counter()))
         sent = time.perf_counter()
         try:
-            port = _post(client(), "/v2.0/ports", {"port": {"network_id": network_id}})
+            port = post(http(), "/v2.0/ports", {"port": {"network_id": network_id}})
             load.requests[str(port["port"]["id"])] = (due, sent, time.perf_counter())
         except Exception as exc:  # noqa: BLE001 - counted and reported by the caller
             load.errors.append(repr(exc)[:300])
@@ -627,25 +467,20 @@ def load_figures(load: Load, watcher: LspWatcher, rate: float) -> dict[str, Any]
 
 def run_steady(server: Server, ovn: LocalOvn, rate: float, seconds: float) -> dict[str, Any]:
     """Phase 2: paced API load with NB up, sync latency seen by an independent IDL."""
-    with _client(server.base) as client, LspWatcher(ovn.nb) as watcher:
-        network_id = create_network(client, 200)
-        wait_idle(client, timeout=60)
-        before = scrape(client)
+    with client(server.base, HTTP_TIMEOUT) as http, LspWatcher(ovn.nb) as watcher:
+        network_id = create_indexed_network(http, 200)
+        wait_idle(http, timeout=60)
+        before = scrape(http)
         load = run_load(server.base, network_id, rate, seconds)
         figures = load_figures(load, watcher, rate)
-        figures["journal_at_end"] = wait_idle(client)
-        after = scrape(client)
+        figures["journal_at_end"] = wait_idle(http)
+        after = scrape(http)
     figures["neutrino_sync_latency_histogram"] = sync_histogram(before, after)
-    figures.update(journal_figures(counter_deltas(before, after)))
+    figures.update(journal_figures(metric_deltas(before, after)))
     return figures
 
 
 # --- main ----------------------------------------------------------------------------------
-
-
-def _timed(fn: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    return fn(), time.perf_counter() - started
 
 
 def measure(server: Server, ovn: LocalOvn, args: argparse.Namespace) -> dict[str, Any]:
@@ -689,8 +524,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         db_url = stack.enter_context(throwaway_postgres()) if args.db == "postgresql" else None
         directory, ovn = stack.enter_context(throwaway_ovn("jb"))
-        server = stack.enter_context(neutrino_server(directory, ovn, db_url))
-        result, total = _timed(lambda: measure(server, ovn, args))
+        extra = {"NEUTRINO_DB_URL": db_url} if db_url else {}
+        server = stack.enter_context(neutrino_server(directory, ovn, **extra))
+        result, total = timed(lambda: measure(server, ovn, args))
         lines = server.log_lines()
         mark = result.pop("_log_mark")
         logs = {"before_baselines": log_report(server.log_lines(0, mark)), "whole_run":
@@ -698,7 +534,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"benchmark": "journal", "db": args.db, "backlog_ports": args.backlog,
             "load": {"rate_per_s": args.rate, "seconds": args.load_seconds},
             "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in load_at_start]},
-            **result, "ratios": ratios(result), "serve_log": logs, "run_s": _s(total)}
+            **result, "ratios": ratios(result), "serve_log": logs, "run_s": sec(total)}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

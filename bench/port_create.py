@@ -16,148 +16,31 @@ median. See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import queue
-import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from common import UNLIMITED_QUOTAS, emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
+from common import (
+    LspWatcher,
+    emit,
+    machine,
+    ms,
+    ovsdbapp_nb,
+    percentiles,
+    ratio,
+    throwaway_ovn,
+)
 from ovsdbapp.schema.ovn_northbound import impl_idl
-
-from neutrino.ovn.client import NorthboundClient
-from neutrino.ovn.local import LocalOvn
+from serve import client, create_network, get, health, in_threads, neutrino_server, post
 
 SUBNET_CIDR = "10.0.0.0/16"
-HEALTH_TIMEOUT = 60.0  # seconds for the server to migrate its database and reach OVN NB
-SYNC_TIMEOUT = 120.0  # seconds for every API port of a phase to show up in NB
 HTTP_TIMEOUT = 60.0
 BATCH = 100
-
-
-# --- statistics ----------------------------------------------------------------------------
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50/p95/p99/max in milliseconds of `values` (seconds), by linear interpolation.
-
-    `statistics.quantiles(..., method="inclusive")` treats the sample as the whole
-    population, so p99 of 300 values lies between the 297th and 298th smallest values,
-    rather than being extrapolated beyond the largest one.
-    """
-    if not values:
-        return {}
-    if len(values) == 1:
-        values = values * 2  # quantiles() needs two points; every percentile is that value
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {
-        "p50_ms": ms(cuts[49]),
-        "p95_ms": ms(cuts[94]),
-        "p99_ms": ms(cuts[98]),
-        "max_ms": ms(max(values)),
-        "min_ms": ms(min(values)),
-    }
-
-
-# --- neutrino server -----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[str]:
-    """A real `neutrino serve` process on a free port; yields its base URL once healthy."""
-    port = _free_port()
-    env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
-               NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, **UNLIMITED_QUOTAS)
-    log_path = directory / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
-                                cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_healthy(base, proc, log_path)
-        yield base
-    finally:
-        _stop_process(proc)
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Block until /healthz answers 200 with NB connected, or fail with the server's log."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT
-    with httpx.Client(base_url=base, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            with contextlib.suppress(httpx.TransportError):
-                response = client.get("/healthz")
-                if response.status_code == 200 and response.json().get("ovn_nb") == "connected":
-                    return
-            time.sleep(0.1)
-    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-    raise RuntimeError(f"neutrino serve did not become healthy (exit {proc.poll()}):\n{tail}")
-
-
-def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if the server has not exited within 15 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
-# --- NB visibility -------------------------------------------------------------------------
-
-
-class LspWatcher:
-    """Timestamps the moment each Logical_Switch_Port first appears in NB.
-
-    It holds its own IDL connection (independent of the server's) and uses the client's
-    `on_port_up` hook, which the IDL calls from its own thread for every LSP "create"
-    event, i.e. as soon as the NB update reaches this process: no polling, no table scans.
-    """
-
-    def __init__(self, nb: str) -> None:
-        self.first_seen: dict[str, float] = {}
-        self._client = NorthboundClient(nb, on_port_up=self._seen)
-
-    def __enter__(self) -> LspWatcher:
-        self._client.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
-
-    def _seen(self, name: str, up: bool) -> None:
-        # Later calls for the same port report `up` changes by ovn-northd; keep the first.
-        self.first_seen.setdefault(name, time.perf_counter())
-
-    def wait_for(self, names: list[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
-        """Wait until every name has been seen; return those still missing at the deadline."""
-        deadline = time.monotonic() + timeout
-        missing = [n for n in names if n not in self.first_seen]
-        while missing and time.monotonic() < deadline:
-            time.sleep(0.005)
-            missing = [n for n in missing if n not in self.first_seen]
-        return missing
 
 
 # --- API phases ----------------------------------------------------------------------------
@@ -179,37 +62,20 @@ class Phase:
         return min(started for started, _ in self.requests.values())
 
 
-def create_network(base: str) -> str:
-    """A network with a /16 subnet, large enough for every port of both phases."""
-    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
-        net = _post(client, "/v2.0/networks", {"network": {"name": "bench"}})["network"]
-        _post(client, "/v2.0/subnets", {"subnet": {
-            "network_id": net["id"], "cidr": SUBNET_CIDR, "ip_version": 4, "name": "bench"}})
-    return str(net["id"])
-
-
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body)
-    if response.status_code != 201:
-        raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def create_port(client: httpx.Client, network_id: str, phase: Phase) -> None:
+def create_port(http: httpx.Client, network_id: str, phase: Phase) -> None:
     """POST one port; latency is request start to the 201 fully read."""
     started = time.perf_counter()
-    port = _post(client, "/v2.0/ports", {"port": {"network_id": network_id}})["port"]
+    port = post(http, "/v2.0/ports", {"port": {"network_id": network_id}})["port"]
     phase.requests[port["id"]] = (started, time.perf_counter())  # atomic under the GIL
 
 
 def run_sequential(base: str, network_id: str, count: int) -> Phase:
     """One client, one request at a time: the latency a single caller sees."""
     phase = Phase()
-    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
+    with client(base, HTTP_TIMEOUT) as http:
         started = time.perf_counter()
         for _ in range(count):
-            create_port(client, network_id, phase)
+            create_port(http, network_id, phase)
         phase.wall = time.perf_counter() - started
     return phase
 
@@ -217,34 +83,9 @@ def run_sequential(base: str, network_id: str, count: int) -> Phase:
 def run_concurrent(base: str, network_id: str, count: int, workers: int) -> Phase:
     """`workers` threads, each with its own client, draining one shared queue of `count`."""
     phase = Phase()
-    work: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(count):
-        work.put(i)
-    start = threading.Barrier(workers + 1)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
-            start.wait()
-            try:
-                while True:
-                    work.get_nowait()
-                    create_port(client, network_id, phase)
-            except queue.Empty:
-                return
-            except Exception as exc:  # reported by the main thread below
-                errors.append(exc)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    phase.wall = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} concurrent requests failed; first: {errors[0]!r}")
+    phase.wall = in_threads(base, range(count), workers,
+                            lambda http, _: create_port(http, network_id, phase),
+                            "concurrent requests", HTTP_TIMEOUT)
     return phase
 
 
@@ -332,10 +173,9 @@ def verify(nb: str, base: str, network_id: str, created: set[str], count: int) -
                     for line in _nbctl(nb, "lsp-list", f"neutron-{network_id}").splitlines()
                     if "(" in line}
     all_names = _nbctl(nb, "--bare", "--columns=name", "list", "Logical_Switch_Port").split()
-    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT) as client:
-        listed = {p["id"] for p in client.get(
-            "/v2.0/ports", params={"network_id": network_id}).json()["ports"]}
-        journal = client.get("/healthz").json().get("journal")
+    with client(base, HTTP_TIMEOUT) as http:
+        listed = {p["id"] for p in get(http, "/v2.0/ports", network_id=network_id)["ports"]}
+        journal = health(http).get("journal")
     expected_total = len(listed) + 3 * count
     return {
         "all_ports_in_nb": created <= switch_ports and switch_ports == listed
@@ -352,9 +192,11 @@ def verify(nb: str, base: str, network_id: str, created: set[str], count: int) -
 
 def run(count: int, workers: int) -> dict[str, Any]:
     """Everything in one throwaway environment, torn down even when a step fails."""
-    with throwaway_ovn() as (directory, ovn), neutrino_server(directory, ovn) as base, \
+    with throwaway_ovn() as (directory, ovn), neutrino_server(directory, ovn) as server, \
             LspWatcher(ovn.nb) as watcher:
-        network_id = create_network(base)
+        base = server.base
+        with client(base, HTTP_TIMEOUT) as http:  # a /16: room for every port of both phases
+            network_id = create_network(http, "bench", SUBNET_CIDR)[0]
         sequential = run_sequential(base, network_id, count)
         sync_seq = sync_figures(sequential, watcher)
         concurrent = run_concurrent(base, network_id, count, workers)

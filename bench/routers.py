@@ -21,35 +21,41 @@ See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import queue
 import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import (
+    chunks,
+    emit,
+    machine,
+    ovsdbapp_nb,
+    percentile_cuts,
+    ratio,
+    throwaway_ovn,
+)
 from ovsdbapp.schema.ovn_northbound import impl_idl
-from prometheus_client.parser import text_string_to_metric_families
-from security_groups import (
+from serve import (
+    LOG_ERROR,
+    LOG_PROBLEM,
     Server,
-    _chunks,
-    _client,
-    _free_port,
-    _post,
-    _stop_process,
-    _wait_healthy,
-    wait_journal_idle,
+    client,
+    create_network,
+    in_threads,
+    neutrino_server,
+    post,
+    put,
+    until_settled,
 )
 
 from neutrino.ovn.local import LocalOvn
@@ -80,17 +86,6 @@ COLUMNS = {
 # Left out when comparing the copy: the row's uuid, references, and columns ovn-northd writes.
 NOT_COMPARED = frozenset({"_uuid", "ports", "static_routes", "nat", "dhcpv4_options",
                           "dhcpv6_options", "up", "dynamic_addresses", "status"})
-# /metrics samples read before and after the scenario, by the name they get in the figures.
-METRICS = {
-    "neutrino_ovsdb_transaction_seconds_count": "ovsdb_transactions",
-    "neutrino_ovsdb_transaction_seconds_sum": "ovsdb_transaction_seconds",
-    "neutrino_journal_apply_seconds_count": "batches_applied",
-    "neutrino_journal_apply_seconds_sum": "apply_seconds",
-    "neutrino_journal_batch_size_sum": "resources_applied",
-    "neutrino_ovsdb_errors_total": "errors",
-}
-LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b")
-LOG_ERROR = re.compile(r"\b(ERROR|CRITICAL|Traceback)\b")
 LOG_NOISE = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+(\.\d+)?")
 
 
@@ -114,31 +109,6 @@ def add_gateway_chassis(ovn: LocalOvn, count: int) -> list[str]:
 def _sbctl(ovn: LocalOvn, *args: str) -> str:
     return subprocess.run(["ovn-sbctl", f"--db={ovn.sb}", "--timeout=30", *args],
                           check=True, capture_output=True, text=True).stdout
-
-
-@contextlib.contextmanager
-def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[tuple[Server, dict[str, str]]]:
-    """A real `neutrino serve`, and its environment, which the CLI checks reuse.
-
-    The CLI commands must see the same database and OVN as the server, so they get the very
-    same environment rather than a copy rebuilt later. Every quota is unlimited: Neutron's
-    defaults (10 routers, 50 floating IPs per project) are far below the scenario.
-    """
-    port = _free_port()
-    env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
-               NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
-    server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
-    with open(server.log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
-                                cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(server, proc)
-        yield server, env
-    except Exception as exc:
-        raise RuntimeError(f"{exc}\n--- serve.log (tail) ---\n{server.log_tail()}") from exc
-    finally:
-        _stop_process(proc)
 
 
 def neutrino_cli(env: dict[str, str], *args: str) -> Any:
@@ -178,22 +148,11 @@ class Scenario:
     external_s: float = 0.0
 
 
-def _put(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.put(path, json=body)
-    if response.status_code != 200:
-        raise RuntimeError(f"PUT {path}: {response.status_code} {response.text[:500]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def create_external(client: httpx.Client) -> str:
+def create_external(http: httpx.Client) -> str:
     """The provider network every gateway and floating IP comes from, with room for all."""
-    net = _post(client, "/v2.0/networks", {"network": {
-        "name": "public", "router:external": True, "provider:network_type": "flat",
-        "provider:physical_network": PHYSNET}})["network"]
-    _post(client, "/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": EXTERNAL_CIDR, "ip_version": 4, "name": "public"}})
-    return str(net["id"])
+    return create_network(http, "public", EXTERNAL_CIDR, **{
+        "router:external": True, "provider:network_type": "flat",
+        "provider:physical_network": PHYSNET})[0]
 
 
 def tenant_cidr(router: int, side: int) -> str:
@@ -202,22 +161,19 @@ def tenant_cidr(router: int, side: int) -> str:
     return f"10.{k // 256}.{k % 256}.0/24"
 
 
-def create_tenant_network(client: httpx.Client, router: int, side: int) -> tuple[str, str]:
+def create_tenant_network(http: httpx.Client, router: int, side: int) -> tuple[str, str]:
     """(network id, subnet id) of one tenant network with its /24."""
-    net = _post(client, "/v2.0/networks", {"network": {"name": f"r{router}-n{side}"}})["network"]
-    subnet = _post(client, "/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": tenant_cidr(router, side), "ip_version": 4,
-        "name": f"r{router}-s{side}"}})["subnet"]
-    return str(net["id"]), str(subnet["id"])
+    return create_network(http, f"r{router}-n{side}", tenant_cidr(router, side),
+                          subnet_name=f"r{router}-s{side}")
 
 
-def _port(client: httpx.Client, network_id: str, subnet_id: str, name: str) -> str:
+def _port(http: httpx.Client, network_id: str, subnet_id: str, name: str) -> str:
     body = {"port": {"network_id": network_id, "name": name,
                      "fixed_ips": [{"subnet_id": subnet_id}]}}
-    return str(_post(client, "/v2.0/ports", body)["port"]["id"])
+    return str(post(http, "/v2.0/ports", body)["port"]["id"])
 
 
-def create_router_set(client: httpx.Client, external: str, index: int,
+def create_router_set(http: httpx.Client, external: str, index: int,
                       fips: int) -> dict[str, Any]:
     """One tenant's router, as a user would build it, one request at a time.
 
@@ -225,19 +181,18 @@ def create_router_set(client: httpx.Client, external: str, index: int,
     and F ports (alternating over the networks) each with its own floating IP.
     """
     started = time.perf_counter()
-    nets = [create_tenant_network(client, index, side) for side in (0, 1)]
-    router = _post(client, "/v2.0/routers", {"router": {
+    nets = [create_tenant_network(http, index, side) for side in (0, 1)]
+    router = post(http, "/v2.0/routers", {"router": {
         "name": f"r{index}", "external_gateway_info": {"network_id": external}}})["router"]
     for _, subnet in nets:
-        _put(client, f"/v2.0/routers/{router['id']}/add_router_interface",
-             {"subnet_id": subnet})
+        put(http, f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": subnet})
     for side, (net, subnet) in enumerate(nets):
-        _port(client, net, subnet, f"r{index}-vm{side}")
+        _port(http, net, subnet, f"r{index}-vm{side}")
     associated = 0
     for f in range(fips):
         net, subnet = nets[f % 2]
-        port = _port(client, net, subnet, f"r{index}-fip{f}")
-        fip = _post(client, "/v2.0/floatingips", {"floatingip": {
+        port = _port(http, net, subnet, f"r{index}-fip{f}")
+        fip = post(http, "/v2.0/floatingips", {"floatingip": {
             "floating_network_id": external, "port_id": port}})["floatingip"]
         associated += fip["router_id"] == router["id"]
     return {"id": router["id"], "status_at_create": router["status"],
@@ -248,8 +203,7 @@ def task_figures(routers: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Seconds per router task (its 9 + 2F requests), and whether tasks slow down as the
     database and NB fill: the mean of the first and of the last tenth to finish."""
     times = [r["task_s"] for r in routers]
-    cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 \
-        else times * 99
+    cuts = percentile_cuts(times)
     tenth = max(1, len(times) // 10)
     return {"p50_s": round(cuts[49], 3), "p95_s": round(cuts[94], 3),
             "max_s": round(max(times), 3),
@@ -259,92 +213,60 @@ def task_figures(routers: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 def create_routers(base: str, external: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """CLIENT_THREADS clients, each building whole routers from one shared queue."""
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for index in range(args.routers):
-        todo.put(index)
     done: list[dict[str, Any]] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        with _client(base) as client:
-            try:
-                while True:
-                    done.append(create_router_set(client, external, todo.get_nowait(),
-                                                  args.fips))
-            except queue.Empty:
-                return
-            except Exception as exc:  # reported by the calling thread below
-                errors.append(exc)
+    def build(http: httpx.Client, index: int) -> None:
+        done.append(create_router_set(http, external, index, args.fips))
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(CLIENT_THREADS)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} router tasks failed; first: {errors[0]!r}")
+    in_threads(base, range(args.routers), CLIENT_THREADS, build, "router tasks")
     return done
 
 
 def run_api(base: str, args: argparse.Namespace) -> Scenario:
     """Every API call of the scenario: the external network, then the routers in parallel."""
     scenario = Scenario()
-    with _client(base) as client:
+    with client(base) as http:
         scenario.started = time.perf_counter()
-        scenario.external_network_id = create_external(client)
+        scenario.external_network_id = create_external(http)
         scenario.external_s = round(time.perf_counter() - scenario.started, 3)
     scenario.routers = create_routers(base, scenario.external_network_id, args)
     scenario.api_done = time.perf_counter()
     return scenario
 
 
-def metrics(client: httpx.Client) -> dict[str, float]:
-    """The METRICS samples now (0 for any the server does not export)."""
-    response = client.get("/metrics")
-    response.raise_for_status()
-    found = dict.fromkeys(METRICS.values(), 0.0)
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            if sample.name in METRICS:
-                found[METRICS[sample.name]] = sample.value
-    return found
-
-
-def ovsdb_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
-    """What the scenario cost in OVSDB, from the increase of neutrino's own metrics.
+def ovsdb_figures(delta: dict[str, float]) -> dict[str, Any]:
+    """What the scenario cost in OVSDB, from the increase of neutrino's own metrics (`delta`).
 
     `neutrino_ovsdb_transaction_seconds` times every NB transaction of the server's client,
     reads included; `neutrino_journal_apply_seconds` gets one observation per journal batch
     applied, each of which is one OVSDB write transaction.
     """
-    d = {key: after[key] - before[key] for key in before}
     return {
-        "ovsdb_transactions": int(d["ovsdb_transactions"]),
-        "ovsdb_mean_transaction_ms": ratio(1000 * d["ovsdb_transaction_seconds"],
-                                           d["ovsdb_transactions"]),
-        "journal_batches_applied": int(d["batches_applied"]),
-        "journal_mean_apply_ms": ratio(1000 * d["apply_seconds"], d["batches_applied"]),
-        "ovsdb_resources_applied": int(d["resources_applied"]),
-        "ovsdb_failed_transactions": int(d["errors"]),
+        "ovsdb_transactions": int(delta["nb_transactions"]),
+        "ovsdb_mean_transaction_ms": ratio(1000 * delta["nb_transaction_seconds"],
+                                           delta["nb_transactions"]),
+        "journal_batches_applied": int(delta["journal_transactions"]),
+        "journal_mean_apply_ms": ratio(1000 * delta["journal_apply_seconds"],
+                                       delta["journal_transactions"]),
+        "ovsdb_resources_applied": int(delta["resources_applied"]),
+        "ovsdb_failed_transactions": int(delta["errors"]),
     }
 
 
 def measure_api(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     """The scenario until the journal is idle, with the OVSDB work it took."""
-    with _client(server.base) as client:
-        before = metrics(client)
-        scenario = run_api(server.base, args)
-        idle_at, journal = wait_journal_idle(client)
-        after = metrics(client)
+    with client(server.base) as http:
+        settled = until_settled(http, lambda: run_api(server.base, args))
+    scenario = settled.result
     statuses = Counter(r["status_at_create"] for r in scenario.routers)
     return {
         "api_time_s": round(scenario.api_done - scenario.started, 3),
         "api_external_network_s": scenario.external_s,
-        "time_to_ovn_s": round(idle_at - scenario.started, 3),
+        "time_to_ovn_s": round(settled.idle_at - scenario.started, 3),
         "api_requests": 2 + args.routers * (9 + 2 * args.fips),
         "router_task": task_figures(scenario.routers),
-        **ovsdb_figures(before, after),
-        "journal_states_at_end": journal,
+        **ovsdb_figures(settled.delta),
+        "journal_states_at_end": settled.report.get("journal"),
         "router_status_at_create": dict(statuses),
         "fips_on_their_router": sum(r["fips_on_router"] for r in scenario.routers),
         "router_ids": [r["id"] for r in scenario.routers],
@@ -504,7 +426,7 @@ def raw_batched(nb: str, rows: NbRows) -> dict[str, Any]:
         made: dict[str, Any] = {}
         transactions = 0
         started = time.perf_counter()
-        for chunk in _chunks(ordered, TXN_ROWS):
+        for chunk in chunks(ordered, TXN_ROWS):
             with api.transaction(check_error=True) as txn:
                 for table, row in chunk:
                     parent = made.get(parents.get(str(row["_uuid"]), ""))
@@ -528,7 +450,8 @@ def measure_neutrino(args: argparse.Namespace) -> tuple[dict[str, Any], NbRows]:
     """The API scenario and every check that needs the server, in one throwaway OVN."""
     with throwaway_ovn("rt") as (directory, ovn):
         chassis = add_gateway_chassis(ovn, args.chassis)  # before the server reads SB
-        with neutrino_server(directory, ovn) as (server, env):
+        with neutrino_server(directory, ovn) as server:
+            env = server.env  # the CLI checks see the same database and OVN as the server
             figures = measure_api(server, args)
             router_ids = figures.pop("router_ids")
             figures["scheduler"] = scheduler_balance(env, chassis, router_ids)

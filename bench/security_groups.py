@@ -22,163 +22,43 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import queue
 import re
-import socket
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx2 as httpx
-from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import chunks, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn, timed
 from ovsdbapp.schema.ovn_northbound import impl_idl
-from prometheus_client.parser import text_string_to_metric_families
+from serve import (
+    LOG_PROBLEM,
+    Server,
+    client,
+    create_network,
+    get,
+    in_threads,
+    neutrino_server,
+    post,
+    until_settled,
+)
 
-from neutrino.ovn.local import LocalOvn
-
-PROJECT = "bench"
 SUBNET_CIDR = "10.0.0.0/16"
 DROP_GROUP = "neutron_pg_drop"
 DROP_GROUP_ACLS = 4  # two drops and two DHCP allows, see ovn/translate/security_groups.py
-HEALTH_TIMEOUT = 60.0  # seconds for the server to migrate its database and reach OVN NB
-IDLE_TIMEOUT = 600.0  # seconds for the journal to apply everything the API accepted
-IDLE_POLL = 0.02  # seconds between /healthz polls while waiting for the journal
-HTTP_TIMEOUT = 120.0
 OVSDB_TIMEOUT = 120.0
 TXN_ROWS = 1000  # rows per baseline transaction
 BULK_PORTS = 50  # ports per request with --port-mode bulk
-TXN_METRIC = "neutrino_ovsdb_transaction_seconds"
-BATCH_METRIC = "neutrino_journal_batch_size"
-ERROR_METRIC = "neutrino_ovsdb_errors"
-LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b")
 # Port group names inside ACL matches: `@pg_x` (members) and `$pg_x_ip4` (their addresses).
 PG_REFERENCE = re.compile(rf"([@$])(?=pg_|{DROP_GROUP}\b)")
 
-T = TypeVar("T")
 
-
-# --- neutrino server -----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A running `neutrino serve`: its base URL and the log to scan for problems."""
-
-    base: str
-    log_path: Path
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def log_problems(self, start: int = 0, end: int | None = None) -> list[str]:
-        """WARNING/ERROR/Traceback lines of the log between two byte offsets (first 20)."""
-        text = self.log_path.read_bytes()[start:end].decode(errors="replace")
-        return [line for line in text.splitlines() if LOG_PROBLEM.search(line)][:20]
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
-
-
-@contextlib.contextmanager
-def neutrino_server(directory: Path, ovn: LocalOvn) -> Iterator[Server]:
-    """A real `neutrino serve` on a free port, without start-up sync; yields once healthy.
-
-    Its log stays in `<directory>/serve.log` and its tail is raised with any failure, so a
-    benchmark that dies because of the server says why.
-    """
-    port = _free_port()
-    env = dict(os.environ, NEUTRINO_STATE_DIR=str(directory / "state"),
-               NEUTRINO_BIND=f"127.0.0.1:{port}", NEUTRINO_OVN_NB=ovn.nb,
-               NEUTRINO_OVN_SB=ovn.sb, NEUTRINO_STARTUP_SYNC="off", **UNLIMITED_QUOTAS)
-    server = Server(f"http://127.0.0.1:{port}", directory / "serve.log")
-    with open(server.log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
-                                cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(server, proc)
-        yield server
-    except Exception as exc:
-        raise RuntimeError(f"{exc}\n--- serve.log (tail) ---\n{server.log_tail()}") from exc
-    finally:
-        _stop_process(proc)
-
-
-def _wait_healthy(server: Server, proc: subprocess.Popen[bytes]) -> None:
-    """Block until /healthz answers 200 with NB connected, or fail."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT
-    with httpx.Client(base_url=server.base, timeout=2.0) as client:
-        while time.monotonic() < deadline and proc.poll() is None:
-            with contextlib.suppress(httpx.TransportError):
-                response = client.get("/healthz")
-                if response.status_code == 200 and response.json().get("ovn_nb") == "connected":
-                    return
-            time.sleep(0.1)
-    raise RuntimeError(f"neutrino serve did not become healthy (exit {proc.poll()})")
-
-
-def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if the server has not exited within 15 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
-# --- HTTP ----------------------------------------------------------------------------------
-
-
-def _client(base: str) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=HTTP_TIMEOUT, headers={"X-Project-Id": PROJECT})
-
-
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body)
-    if response.status_code != 201:
-        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:500]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def _get(client: httpx.Client, path: str, **params: Any) -> dict[str, Any]:
-    response = client.get(path, params=params)
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:500]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def ovsdb_metrics(client: httpx.Client) -> dict[str, float]:
-    """Journal OVSDB transactions, resources applied and failed transactions so far.
-
-    Every journal batch the worker applies is one observation of the transaction histogram,
-    so its `_count` is the number of OVSDB transactions neutrino has committed.
-    """
-    wanted = {f"{TXN_METRIC}_count": "transactions", f"{BATCH_METRIC}_sum": "resources",
-              f"{ERROR_METRIC}_total": "errors"}
-    response = client.get("/metrics")
-    response.raise_for_status()
-    found = dict.fromkeys(wanted.values(), 0.0)
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            if sample.name in wanted:
-                found[wanted[sample.name]] = sample.value
-    return found
+def log_problems(server: Server, start: int = 0, end: int | None = None) -> list[str]:
+    """WARNING/ERROR/Traceback lines of the serve log between two byte offsets (first 20)."""
+    return [line for line in server.log_lines(start, end) if LOG_PROBLEM.search(line)][:20]
 
 
 # --- the API scenario ----------------------------------------------------------------------
@@ -204,17 +84,9 @@ def _phase(scenario: Scenario, name: str) -> Iterator[None]:
     scenario.phases[name] = round(time.perf_counter() - started, 3)
 
 
-def create_network(client: httpx.Client) -> str:
-    """A network with a /16 subnet, large enough for every port."""
-    net = _post(client, "/v2.0/networks", {"network": {"name": "bench"}})["network"]
-    _post(client, "/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": SUBNET_CIDR, "ip_version": 4, "name": "bench"}})
-    return str(net["id"])
-
-
-def create_groups(client: httpx.Client, count: int) -> list[str]:
+def create_groups(http: httpx.Client, count: int) -> list[str]:
     """One POST per group, as a user would; the first one also creates `default`."""
-    return [_post(client, "/v2.0/security-groups", {"security_group": {
+    return [post(http, "/v2.0/security-groups", {"security_group": {
         "name": f"bench-{g}", "description": "benchmark"}})["security_group"]["id"]
         for g in range(count)]
 
@@ -241,12 +113,12 @@ def rule_bodies(groups: Sequence[str], g: int, count: int) -> list[dict[str, Any
     return bodies
 
 
-def create_rules(client: httpx.Client, groups: Sequence[str], count: int) -> int:
+def create_rules(http: httpx.Client, groups: Sequence[str], count: int) -> int:
     """One bulk POST of `count` rules per group."""
     created = 0
     for g in range(len(groups)):
         body = {"security_group_rules": rule_bodies(groups, g, count)}
-        created += len(_post(client, "/v2.0/security-group-rules", body)["security_group_rules"])
+        created += len(post(http, "/v2.0/security-group-rules", body)["security_group_rules"])
     return created
 
 
@@ -258,77 +130,43 @@ def _port_work(groups: Sequence[str], count: int) -> list[str]:
 def create_ports_threads(base: str, network_id: str, work: Sequence[str], threads: int,
                          created: dict[str, str]) -> None:
     """`threads` clients, one POST per port, draining one shared queue (like many Novas)."""
-    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-    for sg in work:
-        todo.put(sg)
-    errors: list[BaseException] = []
+    def create(http: httpx.Client, sg: str) -> None:
+        port = post(http, "/v2.0/ports", {"port": {
+            "network_id": network_id, "security_groups": [sg]}})["port"]
+        created[port["id"]] = sg  # atomic under the GIL
 
-    def worker() -> None:
-        with _client(base) as client:
-            try:
-                while True:
-                    sg = todo.get_nowait()
-                    port = _post(client, "/v2.0/ports", {"port": {
-                        "network_id": network_id, "security_groups": [sg]}})["port"]
-                    created[port["id"]] = sg  # atomic under the GIL
-            except queue.Empty:
-                return
-            except Exception as exc:  # reported by the calling thread below
-                errors.append(exc)
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} port requests failed; first: {errors[0]!r}")
+    in_threads(base, work, threads, create, "port requests")
 
 
-def create_ports_bulk(client: httpx.Client, network_id: str, work: Sequence[str],
+def create_ports_bulk(http: httpx.Client, network_id: str, work: Sequence[str],
                       created: dict[str, str]) -> None:
     """Bulk POSTs of BULK_PORTS ports each, one after another (like an orchestrator)."""
-    for chunk in _chunks(work, BULK_PORTS):
+    for chunk in chunks(work, BULK_PORTS):
         body = {"ports": [{"network_id": network_id, "security_groups": [sg]} for sg in chunk]}
-        for port, sg in zip(_post(client, "/v2.0/ports", body)["ports"], chunk, strict=True):
+        for port, sg in zip(post(http, "/v2.0/ports", body)["ports"], chunk, strict=True):
             created[port["id"]] = sg
 
 
 def run_api(base: str, args: argparse.Namespace) -> Scenario:
     """Every API call of the scenario, timed per phase and as a whole."""
     scenario = Scenario()
-    with _client(base) as client:
+    with client(base) as http:
         scenario.started = time.perf_counter()
         with _phase(scenario, "network_s"):
-            scenario.network_id = create_network(client)
+            scenario.network_id = create_network(http, "bench", SUBNET_CIDR)[0]
         with _phase(scenario, "groups_s"):
-            scenario.groups = create_groups(client, args.groups)
+            scenario.groups = create_groups(http, args.groups)
         with _phase(scenario, "rules_s"):
-            scenario.rules = create_rules(client, scenario.groups, args.rules)
+            scenario.rules = create_rules(http, scenario.groups, args.rules)
         work = _port_work(scenario.groups, args.ports)
         with _phase(scenario, "ports_s"):
             if args.port_mode == "bulk":
-                create_ports_bulk(client, scenario.network_id, work, scenario.ports)
+                create_ports_bulk(http, scenario.network_id, work, scenario.ports)
             else:
                 create_ports_threads(base, scenario.network_id, work, args.threads,
                                      scenario.ports)
         scenario.api_done = time.perf_counter()
     return scenario
-
-
-def wait_journal_idle(client: httpx.Client) -> tuple[float, dict[str, Any]]:
-    """Poll /healthz until no journal entry is pending or processing; (when, states)."""
-    deadline = time.monotonic() + IDLE_TIMEOUT
-    while True:
-        response = client.get("/healthz")  # 503 (degraded) still reports the journal
-        journal = response.json().get("journal") or {}
-        # Either {"pending": n, ...} or, in newer servers, {"counts": {"pending": n, ...}, ...}.
-        counts = journal.get("counts", journal)
-        if not counts.get("pending") and not counts.get("processing"):
-            return time.perf_counter(), journal
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"journal not idle after {IDLE_TIMEOUT}s: {journal}")
-        time.sleep(IDLE_POLL)
 
 
 # --- what NB holds -------------------------------------------------------------------------
@@ -358,9 +196,9 @@ def read_nb(api: impl_idl.OvnNbApiIdlImpl) -> NbSnapshot:
     )
 
 
-def api_rule_ids(client: httpx.Client) -> set[str]:
+def api_rule_ids(http: httpx.Client) -> set[str]:
     """Every rule the API lists for the project, default groups' rules included."""
-    rules = _get(client, "/v2.0/security-group-rules", fields="id")["security_group_rules"]
+    rules = get(http, "/v2.0/security-group-rules", fields="id")["security_group_rules"]
     return {r["id"] for r in rules}
 
 
@@ -401,20 +239,10 @@ def _membership_ok(nb: NbSnapshot, scenario: Scenario) -> bool:
 # --- ovsdbapp baseline ---------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for first in range(0, len(items), size):
-        yield items[first:first + size]
-
-
-def _timed(fn: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    return fn(), time.perf_counter() - started
-
-
 def _commit(api: impl_idl.OvnNbApiIdlImpl, commands: Sequence[Any]) -> int:
     """Commit `commands` TXN_ROWS at a time (each inserts one row); returns transactions."""
     count = 0
-    for chunk in _chunks(commands, TXN_ROWS):
+    for chunk in chunks(commands, TXN_ROWS):
         with api.transaction(check_error=True) as txn:
             for command in chunk:
                 txn.add(command)
@@ -441,12 +269,12 @@ def baseline(api: impl_idl.OvnNbApiIdlImpl, nb: NbSnapshot) -> dict[str, Any]:
         switch, str(uuid.uuid4()), addresses=row["addresses"],
         port_security=row["port_security"], external_ids=row["external_ids"])
         for row in nb.lsps}
-    lsp_txns, lsp_s = _timed(lambda: _commit(api, list(lsp_commands.values())))
+    lsp_txns, lsp_s = timed(lambda: _commit(api, list(lsp_commands.values())))
     new_uuid = {old: cmd.result.uuid for old, cmd in lsp_commands.items()}
-    pg_txns, pg_s = _timed(lambda: _commit(api, [api.pg_add(
+    pg_txns, pg_s = timed(lambda: _commit(api, [api.pg_add(
         _renamed(pg["name"]), ports=[new_uuid[str(u)] for u in pg["ports"]],
         external_ids=pg["external_ids"]) for pg in nb.port_groups]))
-    acl_txns, acl_s = _timed(lambda: _commit(api, _acl_commands(api, nb)))
+    acl_txns, acl_s = timed(lambda: _commit(api, _acl_commands(api, nb)))
     return {"seconds": round(lsp_s + pg_s + acl_s, 3),
             "steps_s": {"lsps": round(lsp_s, 3), "port_groups": round(pg_s, 3),
                         "acls": round(acl_s, 3)},
@@ -480,20 +308,19 @@ def _acl_commands(api: impl_idl.OvnNbApiIdlImpl, nb: NbSnapshot) -> list[Any]:
 
 def measure_api(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     """The API scenario until the journal is idle, with the OVSDB transactions it took."""
-    with _client(server.base) as client:
-        before = ovsdb_metrics(client)
-        scenario = run_api(server.base, args)
-        idle_at, journal = wait_journal_idle(client)
-        after = ovsdb_metrics(client)
-        rule_ids = api_rule_ids(client)
-    delta = {key: after[key] - before[key] for key in before}
+    with client(server.base) as http:
+        settled = until_settled(http, lambda: run_api(server.base, args))
+        rule_ids = api_rule_ids(http)
+    scenario, delta = settled.result, settled.delta
     return {
-        "scenario": scenario, "rule_ids": rule_ids, "journal_states_at_end": journal,
+        "scenario": scenario, "rule_ids": rule_ids,
+        "journal_states_at_end": settled.report.get("journal"),
         "api_time_s": round(scenario.api_done - scenario.started, 3),
         "api_phases_s": scenario.phases,
-        "time_to_ovn_s": round(idle_at - scenario.started, 3),
-        "ovsdb_transactions": int(delta["transactions"]),
-        "ovsdb_resources_applied": int(delta["resources"]),
+        "time_to_ovn_s": round(settled.idle_at - scenario.started, 3),
+        # Journal write transactions: neutrino_ovsdb_transaction_seconds also counts reads.
+        "ovsdb_transactions": int(delta["journal_transactions"]),
+        "ovsdb_resources_applied": int(delta["resources_applied"]),
         "ovsdb_failed_transactions": int(delta["errors"]),
     }
 
@@ -502,13 +329,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Everything in one throwaway OVN and server, torn down even when a step fails."""
     with throwaway_ovn("sg") as (directory, ovn), neutrino_server(directory, ovn) as server:
         api_figures = measure_api(server, args)
-        problems = server.log_problems()
+        problems = log_problems(server)
         log_offset = server.log_size()  # the baseline's LSPs make the server log warnings
         with ovsdbapp_nb(ovn.nb, timeout=OVSDB_TIMEOUT) as api:
             nb = read_nb(api)
             base = baseline(api, nb)
             base["verified"] = baseline_verified(nb, read_nb(api))
-        problems += server.log_problems(log_offset)
+        problems += log_problems(server, log_offset)
     scenario: Scenario = api_figures.pop("scenario")
     checks = check_nb(nb, scenario, api_figures.pop("rule_ids"), args)
     port_mode = ({"mode": "bulk", "ports_per_request": BULK_PORTS} if args.port_mode == "bulk"

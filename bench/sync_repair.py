@@ -19,12 +19,22 @@ import contextlib
 import ipaddress
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from common import UNLIMITED_QUOTAS, emit, machine, ovsdbapp_nb, ratio, throwaway_ovn
+from common import (
+    chunks,
+    emit,
+    machine,
+    neutrino_env,
+    ovsdbapp_nb,
+    ratio,
+    sec,
+    throwaway_ovn,
+    timed,
+)
 from ovsdbapp.schema.ovn_northbound import impl_idl
 from sqlalchemy import update
 
@@ -52,35 +62,14 @@ LINKS = ((n.LS, "ports"), (PORT_GROUP, "ports"), (PORT_GROUP, "acls"),
 # Logical_Switch_Port columns copied as they are.
 LSP_COLUMNS = ("type", "addresses", "port_security", "options", "enabled", "external_ids")
 
-T = TypeVar("T")
-
-
-def _timed(fn: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - started
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for first in range(0, len(items), size):
-        yield items[first:first + size]
-
-
-def _round(seconds: float) -> float:
-    return round(seconds, 3)
-
-
 # --- neutrino, populated without a journal worker ------------------------------------------
 
 
 @contextlib.contextmanager
 def neutrino_app(directory: Path, ovn: LocalOvn) -> Iterator[Neutrino]:
     """Neutrino built in-process but never started: no journal worker, no start-up sync."""
-    state = directory / "state"
-    state.mkdir()
-    app = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
-        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off", **UNLIMITED_QUOTAS}))
+    (directory / "state").mkdir()
+    app = build(load_settings(neutrino_env(directory, ovn)))
     try:
         yield app
     finally:
@@ -100,10 +89,10 @@ def populate(app: Neutrino, networks: int, ports: int) -> dict[str, Any]:
                               "name": f"bench-{i}"})
         for i, (net_id, cidr) in enumerate(zip(net_ids, cidrs, strict=False))])
     port_networks = [net_ids[i % networks] for i in range(ports)]
-    for chunk in _chunks(port_networks, PORTS_PER_CALL):
+    for chunk in chunks(port_networks, PORTS_PER_CALL):
         app.ports.create(ctx, [parse_create(PORT, {"network_id": net_id}) for net_id in chunk])
     settled = settle_journal(app)
-    return {"populate_db_s": _round(time.perf_counter() - started),
+    return {"populate_db_s": sec(time.perf_counter() - started),
             "journal_entries_settled": settled}
 
 
@@ -137,32 +126,32 @@ class ApplyCounter:
 
 def measure_sync(app: Neutrino, created: int) -> dict[str, Any]:
     """Connect, repair the empty NB, then compare and repair again with nothing to do."""
-    _, connect_s = _timed(app.nb.connect)
+    _, connect_s = timed(app.nb.connect)
     writes = ApplyCounter(app.nb)
     before = app.nb.transactions
-    report, repair_s = _timed(app.sync.repair)
+    report, repair_s = timed(app.sync.repair)
     transactions = app.nb.transactions - before
     write_transactions = writes.calls
     # NB was empty and the journal settled: every resource checked must have been repaired.
     if report.repaired != report.checked or report.checked < created:
         raise RuntimeError(f"repair fixed {report.repaired} of {report.checked} resources, "
                            f"{created} created: {report.summary()}")
-    after, compare_s = _timed(app.sync.compare)
+    after, compare_s = timed(app.sync.compare)
     if after.differences:
         raise RuntimeError(f"{len(after.differences)} differences after the repair, "
                            f"first: {after.differences[0]}")
-    second, second_s = _timed(app.sync.repair)
+    second, second_s = timed(app.sync.repair)
     return {
-        "nb_connect_s": _round(connect_s),
-        "repair": {"wall_s": _round(repair_s), "resources": report.repaired,
+        "nb_connect_s": sec(connect_s),
+        "repair": {"wall_s": sec(repair_s), "resources": report.repaired,
                    "ovsdb_transactions": transactions,
                    "ovsdb_write_transactions": write_transactions,
                    "resources_per_s": round(report.repaired / repair_s, 1),
                    "summary": report.summary()},
-        "compare_nothing_differs_s": _round(compare_s),
+        "compare_nothing_differs_s": sec(compare_s),
         "differences_after_repair": len(after.differences),
         "second_repair_repaired": second.repaired,
-        "second_repair_s": _round(second_s),
+        "second_repair_s": sec(second_s),
     }
 
 
@@ -205,7 +194,7 @@ def raw_batched(nb: str, rows: NbRows) -> dict[str, Any]:
         wall = time.perf_counter() - started
         _check_copy(api, rows)
     total = sum(rows.counts().values())
-    return {"wall_s": _round(wall), "rows": total, "transactions": parent_txns + port_txns,
+    return {"wall_s": sec(wall), "rows": total, "transactions": parent_txns + port_txns,
             "rows_per_s": round(total / wall, 1)}
 
 
@@ -220,7 +209,7 @@ def _insert_parents(api: impl_idl.OvnNbApiIdlImpl, rows: NbRows) -> tuple[dict[s
     acl_groups = rows.members(PORT_GROUP, "acls", "_uuid")
     made: dict[str, Any] = {}
     transactions = 0
-    for chunk in _chunks(parents, BATCH):
+    for chunk in chunks(parents, BATCH):
         with api.transaction(check_error=True) as txn:
             for table, row in chunk:
                 for command in _parent_commands(api, table, row, made, acl_groups):
@@ -252,7 +241,7 @@ def _insert_ports(api: impl_idl.OvnNbApiIdlImpl, rows: NbRows, made: dict[str, A
     switch_of = rows.members(n.LS, "ports", "name")
     groups_of = rows.members(PORT_GROUP, "ports", "_uuid")
     transactions = 0
-    for chunk in _chunks(rows.tables[n.LSP], BATCH):
+    for chunk in chunks(rows.tables[n.LSP], BATCH):
         members: dict[str, list[Any]] = {}
         with api.transaction(check_error=True) as txn:
             for row in chunk:
