@@ -34,6 +34,7 @@ Decisions, and where they differ from Neutron:
 from __future__ import annotations
 
 import ipaddress
+import random
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple, Protocol
@@ -308,6 +309,35 @@ def _free_values(pool: _Range, taken: set[tuple[int, int]]) -> Iterator[int]:
         if (pool.version, value) not in taken:
             yield value
         value += 1
+
+
+def random_addresses(pools: Iterable[Pool], count: int, rng: random.Random) -> list[str]:
+    """Up to `count` distinct addresses drawn uniformly from the pools.
+
+    Probing a few random addresses finds a free one without reading the whole subnet's
+    allocations while the subnet is not nearly full; `candidate_addresses` stays the exact
+    answer when every probe is taken.
+    """
+    ranges = _merged(_ranges(pools))
+    size = sum(r.last - r.first + 1 for r in ranges)
+    if size <= 4 * count:  # small pools: a plain sample
+        picks = rng.sample(range(size), min(count, size))
+    else:  # large ones (an IPv6 /64 has 2**64): distinct draws, collisions being rare
+        chosen: dict[int, None] = {}
+        while len(chosen) < count:
+            chosen[rng.randrange(size)] = None
+        picks = list(chosen)
+    return [_address_at(ranges, index) for index in picks]
+
+
+def _address_at(ranges: list[_Range], index: int) -> str:
+    for pool in ranges:
+        span = pool.last - pool.first + 1
+        if index < span:
+            return str(ipaddress.ip_address(pool.first + index)) if pool.version == 4 else \
+                str(ipaddress.IPv6Address(pool.first + index))
+        index -= span
+    raise IndexError(index)
 
 
 def candidate_addresses(pools: Iterable[Pool], allocated: set[str], count: int) -> list[str]:

@@ -1,8 +1,10 @@
 """Choosing and recording port addresses.
 
-Free addresses are computed in memory from the pools and the allocations of the subnet,
-and one is picked at random among the first few free ones so that concurrent requests
-rarely collide. The primary key (subnet, address) is what finally guarantees uniqueness:
+A few addresses drawn at random from the pools are checked first: while the subnet is not
+nearly full one of them is free, found with one small query. When all are taken, free
+addresses are computed in memory from the pools and every allocation of the subnet, and one
+is picked at random among the first few free ones (Neutron's way). Either way concurrent
+requests rarely collide. The primary key (subnet, address) is what finally guarantees uniqueness:
 a request that loses a race fails its insert and its whole transaction is run again.
 """
 
@@ -21,6 +23,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.services.subnets import is_auto_address
 
 CANDIDATES = 16
+PROBES = 16
 _rng = random.SystemRandom()
 
 
@@ -109,6 +112,15 @@ def _checked_address(
 
 
 def _pick(session: Session, subnet: Subnet) -> str | None:
+    pools = [(start, end) for start, end in subnet.allocation_pools]
+    probes = ipam.random_addresses(pools, PROBES, _rng)
+    taken = set(session.scalars(select(IpAllocation.ip_address).where(
+        IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address.in_(probes))))
+    free = [address for address in probes if address not in taken]
+    return free[0] if free else _pick_exhaustively(session, subnet)
+
+
+def _pick_exhaustively(session: Session, subnet: Subnet) -> str | None:
     allocated = set(
         session.scalars(select(IpAllocation.ip_address).where(IpAllocation.subnet_id == subnet.id))
     )

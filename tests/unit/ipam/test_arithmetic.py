@@ -702,3 +702,27 @@ def test_validate_nameserver_rejects(ip: str, version: int | None, message: str)
     with pytest.raises(InvalidInput) as caught:
         ar.validate_nameserver(ip, version)
     assert message in caught.value.message
+
+
+# --- random_addresses ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pools", "count", "expected_len"),
+    [
+        ([("10.0.0.2", "10.0.0.6"), ("10.0.0.10", "10.0.0.12")], 20, 8),
+        ([("10.0.0.2", "10.0.0.254")], 16, 16),
+        ([("fd00::2", "fd00::ffff:ffff:ffff:ffff")], 16, 16),
+        ([], 16, 0),
+    ],
+)
+def test_random_addresses_are_distinct_members_of_the_pools(pools, count, expected_len):
+    picked = ar.random_addresses(pools, count, random.Random(7))
+    assert len(picked) == len(set(picked)) == expected_len
+    assert all(ar.address_in_pools(address, pools) for address in picked)
+
+
+def test_random_addresses_cover_every_pool_eventually():
+    pools = [("10.0.0.2", "10.0.0.3"), ("10.0.1.2", "10.0.1.3")]
+    assert sorted(ar.random_addresses(pools, 4, random.Random(1))) == [
+        "10.0.0.2", "10.0.0.3", "10.0.1.2", "10.0.1.3"]
