@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -18,16 +19,23 @@ from serve_tools import free_port, start_serve, stop_serve
 from neutrino.ovn.local import LocalOvn, down, up
 
 
-@pytest.fixture(scope="session")
-def local_ovn() -> Iterator[LocalOvn]:
-    """One NB/SB/northd for the whole session, torn down at the end."""
+@contextlib.contextmanager
+def throwaway_ovn(prefix: str) -> Iterator[LocalOvn]:
+    """NB, SB and northd in a fresh directory, stopped and removed afterwards."""
     # Not tmp_path_factory: its paths can push the unix sockets past the ~107-byte limit.
-    directory = Path(tempfile.mkdtemp(prefix="nov", dir="/tmp"))
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     try:
         yield up(directory)
     finally:
         down(directory)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_ovn() -> Iterator[LocalOvn]:
+    """One OVN for the whole session, shared by tests that only add rows of their own."""
+    with throwaway_ovn("nov") as ovn:
+        yield ovn
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,10 @@ def served(local_ovn: LocalOvn, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture()
 def private_ovn() -> Iterator[LocalOvn]:
-    """An OVN of the test's own, for tests that stop, freeze or wipe it, or sync against it."""
-    directory = Path(tempfile.mkdtemp(prefix="nop", dir="/tmp"))
-    try:
-        yield up(directory)
-    finally:
-        down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    """An OVN of the test's own, for tests that stop, freeze or wipe it, or sync against it
+    (sync treats every neutrino-looking row as its business)."""
+    with throwaway_ovn("nop") as ovn:
+        yield ovn
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,19 +17,8 @@ from ovn_tools import nbctl
 from starlette.testclient import TestClient
 
 from neutrino.bootstrap import Neutrino, build
-from neutrino.ovn.local import LocalOvn, down, up
+from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
-
-
-@pytest.fixture()
-def own_ovn() -> Iterator[LocalOvn]:
-    """An NB of this test's own: sync treats every neutrino-looking row as its business."""
-    directory = Path(tempfile.mkdtemp(prefix="nsy", dir="/tmp"))
-    try:
-        yield up(directory)
-    finally:
-        down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _env(ovn: LocalOvn, state: Path, **extra: str) -> dict[str, str]:
@@ -40,8 +27,8 @@ def _env(ovn: LocalOvn, state: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture()
-def app(own_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings(_env(own_ovn, tmp_path)))
+def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+    neutrino = build(load_settings(_env(private_ovn, tmp_path)))
     neutrino.start()
     try:
         yield neutrino
@@ -86,9 +73,9 @@ def _drift(ovn: LocalOvn, topo: dict) -> tuple[str, str]:
     return stray, "someone-elses"
 
 
-def test_log_reports_exactly_the_drift_and_repair_fixes_only_that(app, own_ovn):
+def test_log_reports_exactly_the_drift_and_repair_fixes_only_that(app, private_ovn):
     topo = _topology(app)
-    stray, foreign = _drift(own_ovn, topo)
+    stray, foreign = _drift(private_ovn, topo)
     before_kept = one(app, "Logical_Switch_Port", name=topo["kept"]["id"])
 
     report = app.sync.compare()
@@ -118,7 +105,7 @@ def test_log_reports_exactly_the_drift_and_repair_fixes_only_that(app, own_ovn):
     assert one(app, "Logical_Switch_Port", name=topo["kept"]["id"]) == before_kept
 
 
-def test_resources_the_journal_still_owes_are_left_to_it(app, own_ovn):
+def test_resources_the_journal_still_owes_are_left_to_it(app, private_ovn):
     topo = _topology(app)
     for worker in app.workers:
         worker.stop()
@@ -131,16 +118,16 @@ def test_resources_the_journal_still_owes_are_left_to_it(app, own_ovn):
     assert report.differences == []
 
 
-def test_cli_log_exit_status_json_and_startup_repair(own_ovn, tmp_path):
-    first = build(load_settings(_env(own_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="off")))
+def test_cli_log_exit_status_json_and_startup_repair(private_ovn, tmp_path):
+    first = build(load_settings(_env(private_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="off")))
     first.start()
     try:
         topo = _topology(first)
     finally:
         first.stop()
-    nbctl(own_ovn, "lsp-del", topo["gone"]["id"])
+    nbctl(private_ovn, "lsp-del", topo["gone"]["id"])
 
-    env = dict(os.environ, **_env(own_ovn, tmp_path))
+    env = dict(os.environ, **_env(private_ovn, tmp_path))
     cli = [sys.executable, "-m", "neutrino.cli", "sync", "--mode", "log", "--json"]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
@@ -150,7 +137,7 @@ def test_cli_log_exit_status_json_and_startup_repair(own_ovn, tmp_path):
                                 capture_output=True, text=True, timeout=60)
     assert ports_only.returncode == 0 and json.loads(ports_only.stdout)["items"] == []
 
-    second = build(load_settings(_env(own_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="repair")))
+    second = build(load_settings(_env(private_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="repair")))
     second.start()
     try:
         deadline = time.monotonic() + 20
@@ -167,7 +154,7 @@ def test_cli_log_exit_status_json_and_startup_repair(own_ovn, tmp_path):
     assert done.returncode == 0, done.stdout
 
 
-def test_security_groups_and_routers_are_compared_and_repaired(app, own_ovn):
+def test_security_groups_and_routers_are_compared_and_repaired(app, private_ovn):
     with TestClient(app.app) as client:
         net = _post(client, "networks", {"name": "sgs"})
         subnet = _post(client, "subnets", {"network_id": net["id"], "ip_version": 4,
@@ -183,11 +170,11 @@ def test_security_groups_and_routers_are_compared_and_repaired(app, own_ovn):
                                json={"subnet_id": subnet["id"]}).json()
     wait_journal_idle(app)
     pg_name = "pg_" + group["id"].replace("-", "_")
-    acl = nbctl(own_ovn, "--bare", "--columns=_uuid", "find", "ACL",
+    acl = nbctl(private_ovn, "--bare", "--columns=_uuid", "find", "ACL",
                 f'external_ids:"neutron:security_group_rule_id"="{rule["id"]}"').strip()
-    nbctl(own_ovn, "remove", "Port_Group", pg_name, "acls", acl)  # the rule's ACL is gone
-    nbctl(own_ovn, "clear", "Port_Group", pg_name, "ports")  # ...and the port left its group
-    nbctl(own_ovn, "lr-del", f"neutron-{router['id']}")  # ...and the router vanished
+    nbctl(private_ovn, "remove", "Port_Group", pg_name, "acls", acl)  # the rule's ACL is gone
+    nbctl(private_ovn, "clear", "Port_Group", pg_name, "ports")  # ...and the port left its group
+    nbctl(private_ovn, "lr-del", f"neutron-{router['id']}")  # ...and the router vanished
 
     found = {(d.kind.value, d.resource_type, d.resource_id)
              for d in app.sync.compare().differences}

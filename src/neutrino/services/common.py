@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -13,8 +13,10 @@ from neutrino.clock import isoformat, utcnow
 from neutrino.db.models import Tag
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services.context import Context
 
 MAX_TAG_LEN = 255
+T = TypeVar("T")
 
 
 class Journaled(Protocol):
@@ -24,6 +26,16 @@ class Journaled(Protocol):
 
 class Waker(Protocol):
     def set(self) -> None: ...
+
+
+def get_owned(session: Session, ctx: Context, model: type[T], rid: str,
+              not_found: Callable[[str], errors.NeutrinoError]) -> T:
+    """The row if the caller may see it (its project's, or any for an admin), else a 404:
+    another project's resource is answered as if it did not exist."""
+    row = session.get(model, rid)
+    if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
+        raise not_found(rid)
+    return row
 
 
 def new_id() -> str:

@@ -17,6 +17,7 @@ from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     check_revision,
+    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -51,10 +52,7 @@ def fip_dict(fip: FloatingIp) -> dict[str, Any]:
 
 
 def get_fip_row(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
-    fip = session.get(FloatingIp, fip_id)
-    if fip is None or not (ctx.is_admin or fip.project_id == ctx.project_id):
-        raise errors.FloatingIPNotFound(fip_id)
-    return fip
+    return get_owned(session, ctx, FloatingIp, fip_id, errors.FloatingIPNotFound)
 
 
 def fip_parents(fip: FloatingIp) -> dict[ResourceType, list[str]]:

@@ -21,6 +21,7 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
+    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -191,10 +192,7 @@ def _choose_mac(session: Session, net: Network, requested: str | None, prefix: s
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
-    port = session.get(Port, port_id)
-    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
-        raise errors.PortNotFound(port_id)
-    return port
+    return get_owned(session, ctx, Port, port_id, errors.PortNotFound)
 
 
 class PortService(ResourceService):

@@ -22,6 +22,7 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
+    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -66,10 +67,7 @@ def _gateway_info(router: Router) -> dict[str, Any] | None:
 
 
 def get_router_row(session: Session, ctx: Context, router_id: str) -> Router:
-    router = session.get(Router, router_id)
-    if router is None or not (ctx.is_admin or router.project_id == ctx.project_id):
-        raise errors.RouterNotFound(router_id)
-    return router
+    return get_owned(session, ctx, Router, router_id, errors.RouterNotFound)
 
 
 def interface_ports(session: Session, router_id: str) -> list[Port]:

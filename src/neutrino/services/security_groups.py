@@ -24,6 +24,7 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
+    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -70,15 +71,8 @@ def _normalized(prefix: str | None) -> str | None:
     return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
 
 
-def visible(ctx: Context, sg: SecurityGroup) -> bool:
-    return ctx.is_admin or sg.project_id == ctx.project_id
-
-
 def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
-    sg = session.get(SecurityGroup, sg_id)
-    if sg is None or not visible(ctx, sg):
-        raise errors.SecurityGroupNotFound(sg_id)
-    return sg
+    return get_owned(session, ctx, SecurityGroup, sg_id, errors.SecurityGroupNotFound)
 
 
 def ensure_default(session: Session, project_id: str) -> SecurityGroup:
@@ -214,10 +208,8 @@ class RuleService(ResourceService):
         return _add_rule(session, sg, body, project)
 
     def _row(self, session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
-        rule = session.get(SecurityGroupRule, rule_id)
-        if rule is None or not (ctx.is_admin or rule.project_id == ctx.project_id):
-            raise errors.SecurityGroupRuleNotFound(rule_id)
-        return rule
+        return get_owned(session, ctx, SecurityGroupRule, rule_id,
+                         errors.SecurityGroupRuleNotFound)
 
     def get(self, ctx: Context, rule_id: str) -> dict[str, Any]:
         with self.db.read() as session:

@@ -77,8 +77,8 @@ class SyncRunner:
         report = SyncReport("log")
         refs, report.left_to_journal = self._settled_refs(types)
         report.checked = len(refs)
-        for chunk in _chunks(refs, BATCH):
-            report.differences += differences(self.reconciler.plan(chunk))
+        plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
+        report.differences = differences(plans)  # across chunks: shared rows count once
         report.seconds = time.monotonic() - started
         return report
 
