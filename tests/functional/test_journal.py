@@ -132,3 +132,33 @@ def test_unreachable_ovn_spends_no_attempts(db):
     reconciler.unavailable = False
     assert worker.run_once() == 1
     assert _states(db) == {"n1": State.COMPLETED.value}
+
+
+def test_start_up_reclaim_makes_a_dead_process_claims_due_now(db):
+    """A SIGKILLed process leaves its batch "processing"; the next one on the same SQLite
+    journal takes every claim back, due at once (a bug once made them due in 1,000 years)."""
+    _record(db, NET, "n1")
+    _record(db, NET, "n2")
+    assert _claim_ids(db) == ["n1", "n2"]  # claimed, lease not yet expired
+
+    from neutrino.maintenance.jobs import reclaim_orphans
+    assert reclaim_orphans(db) == 2
+    with db.read() as session:
+        for entry in session.scalars(select(JournalEntry)):
+            assert entry.state == State.PENDING.value and entry.claimed_by is None
+            assert entry.next_attempt_at <= entry.updated_at
+    assert _claim_ids(db) == ["n1", "n2"]
+
+
+def test_expired_leases_are_reclaimed_and_live_ones_kept(db):
+    from neutrino.clock import utcnow
+    from neutrino.journal.claim import reclaim_expired
+
+    _record(db, NET, "n1")
+    assert _claim_ids(db) == ["n1"]
+    with db.session() as session:
+        assert reclaim_expired(session) == 0  # the lease still runs
+        later = utcnow() + timedelta(seconds=61)
+        assert reclaim_expired(session, later) == 1
+        entry = session.scalars(select(JournalEntry)).one()
+        assert entry.next_attempt_at == later

@@ -191,15 +191,20 @@ def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     return random.uniform(min(initial / 2, ceiling), ceiling)
 
 
-def reclaim_expired(session: Session, now: datetime | None = None) -> int:
-    """Entries whose worker vanished (its lease ran out) go back to pending."""
+def reclaim_expired(session: Session, now: datetime | None = None, *,
+                    every_claim: bool = False) -> int:
+    """Entries whose worker vanished (its lease ran out) go back to pending, due at once.
+
+    `every_claim` reclaims unexpired claims too: for a journal only this process works on
+    (SQLite), where whatever is still "processing" at start-up was left by a dead process.
+    """
     now = now or utcnow()
+    stmt = update(JournalEntry).where(JournalEntry.state == State.PROCESSING.value)
+    if not every_claim:
+        stmt = stmt.where(JournalEntry.lease_expires_at < now)
     result = session.execute(
-        update(JournalEntry)
-        .where(JournalEntry.state == State.PROCESSING.value,
-               JournalEntry.lease_expires_at < now)
-        .values(state=State.PENDING.value, claimed_by=None, lease_expires_at=None,
-                next_attempt_at=now, updated_at=now)
+        stmt.values(state=State.PENDING.value, claimed_by=None, lease_expires_at=None,
+                    next_attempt_at=now, updated_at=now)
     )
     return result.rowcount or 0
 

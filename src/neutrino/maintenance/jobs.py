@@ -40,7 +40,7 @@ def reclaim_expired(db: Database) -> int:
 def reclaim_orphans(db: Database) -> int:
     """Every claim, expired or not: for a journal only this process works on (SQLite)."""
     with db.session() as session:
-        return claim.reclaim_expired(session, utcnow() + timedelta(days=365_000))
+        return claim.reclaim_expired(session, every_claim=True)
 
 
 def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
