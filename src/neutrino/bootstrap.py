@@ -150,7 +150,10 @@ class Neutrino:
     def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok"}
         try:
-            report["journal"] = journal_stats(self.db).as_dict()
+            stats = journal_stats(self.db, self.settings.journal.backoff_max)
+            report["journal"] = stats.as_dict()
+            if stats.pending.get("stuck"):
+                report["status"] = "degraded"
             report["database"] = "ok"
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
@@ -205,7 +208,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                          gateways),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
     )
-    metrics.registry.register(JournalCollector(db))
+    metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,

@@ -139,9 +139,10 @@ def _journal(args: argparse.Namespace) -> int:
     from neutrino.db.engine import Database, make_engine
     from neutrino.journal import admin
 
-    db = Database(make_engine(load_settings().db_url))
+    settings = load_settings()
+    db = Database(make_engine(settings.db_url))
     if args.journal_action == "status":
-        print(json.dumps(admin.status(db).as_dict(), indent=2))
+        print(json.dumps(admin.status(db, settings.journal.backoff_max).as_dict(), indent=2))
     elif args.journal_action == "list":
         print(json.dumps(admin.list_entries(db, args.state, args.resource_type, args.limit),
                          indent=2))

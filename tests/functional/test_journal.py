@@ -162,3 +162,24 @@ def test_expired_leases_are_reclaimed_and_live_ones_kept(db):
         assert reclaim_expired(session, later) == 1
         entry = session.scalars(select(JournalEntry)).one()
         assert entry.next_attempt_at == later
+
+
+def test_stats_tell_why_each_pending_entry_waits(db):
+    from neutrino.clock import utcnow
+    from neutrino.journal.stats import journal_stats
+
+    _record(db, NET, "ready")
+    _record(db, NET, "parent")
+    _record(db, SUB, "blocked", parents={NET: ["parent"]})
+    _record(db, NET, "later")
+    _record(db, NET, "stranded")
+    with db.session() as session:
+        entries = {e.resource_id: e for e in session.scalars(select(JournalEntry))}
+        entries["parent"].state = State.FAILED.value
+        entries["later"].next_attempt_at = utcnow() + timedelta(seconds=30)
+        entries["stranded"].next_attempt_at = utcnow() + timedelta(days=365 * 1000)
+    stats = journal_stats(db, retry_horizon=60)
+    assert stats.pending == {"ready": 1, "backoff": 1, "blocked": 1, "stuck": 1}
+    assert stats.latest_due_in_seconds > 3600 * 24 * 365
+    assert any("due further ahead" in p for p in stats.problems)
+    assert any("1 failed" in p for p in stats.problems)

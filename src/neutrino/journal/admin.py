@@ -10,8 +10,8 @@ from neutrino.journal import claim
 from neutrino.journal.stats import JournalStats, journal_stats
 
 
-def status(db: Database) -> JournalStats:
-    return journal_stats(db)
+def status(db: Database, retry_horizon: float) -> JournalStats:
+    return journal_stats(db, retry_horizon)
 
 
 def list_entries(db: Database, state: str | None = None, resource_type: str | None = None,
@@ -35,6 +35,7 @@ def _summary(entry: JournalEntry) -> dict[str, object]:
         "attempts": entry.attempts,
         "claimed_by": entry.claimed_by,
         "created_at": str(entry.created_at),
+        "next_attempt_at": str(entry.next_attempt_at),
         "last_error": entry.last_error,
     }
 

@@ -68,6 +68,12 @@ def _blocked_by_same_resource(entry: type[JournalEntry]) -> ColumnElement[bool]:
     )
 
 
+def blocked(entry: type[JournalEntry] = JournalEntry) -> ColumnElement[bool]:
+    """An entry waits for an older unfinished one: the claim rule, for reporting."""
+    return (_blocked_by_same_resource(entry) | _blocked_by_parents(entry)
+            | _blocked_by_children(entry))
+
+
 def claim_batch(
     session: Session, worker: str, limit: int, lease: timedelta, now: datetime | None = None
 ) -> list[JournalEntry]:

@@ -19,6 +19,7 @@ from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend import ovs_idl as ovsdbapp_idl
 from ovsdbapp.backend.ovs_idl import command, connection, idlutils
+from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.ovn import naming as n
@@ -35,6 +36,7 @@ from neutrino.ovn.rows import (
     RowKey,
     Update,
 )
+from neutrino.ovn.storable import state_problem
 from neutrino.scheduling import Chassis, parse_cms_options
 
 LOG = logging.getLogger(__name__)
@@ -56,8 +58,72 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports")}
 PortUpCallback = Callable[[str, bool], None]
 
 
+# ovsdb-server drops the connection of a client that sends what it cannot parse, and the
+# IDL then retries the transaction. A drop while our transaction is in flight, followed by a
+# successful reconnect and the same drop again, is the transaction's fault, not an outage.
+DROPS_BEFORE_REFUSAL = 2
+
+
 class OvsdbFailure(errors.NeutrinoError):
     """The server refused a transaction (constraint or referential error)."""
+
+
+class TransactionRefused(OvsdbFailure):
+    """The server answered our transaction with an error, or dropped us for sending it."""
+
+
+class UnstorableValue(OvsdbFailure):
+    """A desired row holds a value OVSDB cannot store; found before anything was sent."""
+
+
+class TransactionTimedOut(errors.BackendUnavailable):
+    """No answer in time while the server never said no: treated as an outage."""
+
+
+class _Transaction(ovsdbapp_txn.Transaction):
+    """ovsdbapp's transaction, failing with an error that says what happened.
+
+    ovsdbapp reports a refusal and a timeout alike as RuntimeError, and retries a
+    transaction whose connection was dropped until its timeout, so a transaction that makes
+    the server drop the connection looks like an outage. Here each outcome has its type.
+    """
+
+    def do_commit(self) -> list[Any] | None:
+        if not self.commands:
+            return []
+        deadline = time.monotonic() + self.timeout
+        nb_idl, drops = self.api.idl, 0
+        while True:
+            change_seqno, session_seqno = nb_idl.change_seqno, nb_idl._session.get_seqno()
+            sent_while_connected = nb_idl._session.is_connected() and \
+                nb_idl.state == nb_idl.IDL_S_MONITORING
+            txn = ovs_idl.Transaction(nb_idl)
+            try:
+                for cmd in self.commands:
+                    cmd.run_idl(txn)
+            except Exception:
+                txn.abort()
+                raise
+            status = txn.commit_block()
+            if status in (txn.SUCCESS, txn.UNCHANGED):
+                self.post_commit(txn)
+                return [cmd.result for cmd in self.commands]
+            if status == txn.ABORTED:
+                return None
+            if status == txn.ERROR:
+                raise TransactionRefused(f"OVSDB refused the transaction: {txn.get_error()}")
+            if status == txn.NOT_LOCKED:
+                raise errors.BackendUnavailable("OVSDB lock not held")
+            if sent_while_connected and nb_idl._session.get_seqno() != session_seqno:
+                drops += 1
+                if drops >= DROPS_BEFORE_REFUSAL:
+                    raise TransactionRefused(
+                        f"OVSDB dropped the connection {drops} times while this transaction "
+                        "was in flight: it sends something the server cannot accept")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransactionTimedOut(f"no answer within {self.timeout}s")
+            idlutils.wait_for_change(nb_idl, remaining, change_seqno)
 
 
 class _NbIdl(connection.OvsdbIdl):
@@ -124,7 +190,8 @@ class _OvsdbClient:
         conn = connection.Connection(self._new_idl(helper), timeout=self.timeout)
         # ovsdbapp keeps the connection on the Backend *class*; a class of our own per
         # client keeps two clients (tests, sync tools) from sharing one by accident.
-        backend_cls = type("Backend", (ovsdbapp_idl.Backend,), {"lookup_table": _LOOKUPS})
+        backend_cls = type("Backend", (ovsdbapp_idl.Backend,),
+                           {"lookup_table": _LOOKUPS, "create_transaction": _create_transaction})
         backend = backend_cls(conn, start=False)
         backend.schema = self.schema
         backend.start_connection(conn)
@@ -195,6 +262,10 @@ class NorthboundClient(_OvsdbClient):
 
     def apply(self, states: Sequence[DesiredState]) -> list[Plan]:
         """Make NB hold `states`, all in one OVSDB transaction; returns what was done."""
+        for state in states:
+            problem = state_problem(state)
+            if problem:
+                raise UnstorableValue(f"{state.resource_type} {state.resource_id}: {problem}")
         return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
 
 
@@ -216,6 +287,12 @@ class SouthboundClient(_OvsdbClient):
 _LOOKUPS = {n.LS: idlutils.RowLookup(n.LS, "name", None)}
 
 
+def _create_transaction(backend: ovsdbapp_idl.Backend, check_error: bool = False,
+                        log_errors: bool = True, **_: Any) -> _Transaction:
+    conn = backend.ovsdb_connection
+    return _Transaction(backend, conn, conn.timeout, check_error, log_errors)
+
+
 @contextlib.contextmanager
 def mapped_ovsdb_errors(remote: str) -> Iterator[None]:
     """Border: ovsdbapp/OVS failures become domain errors, keeping the cause."""
@@ -223,11 +300,8 @@ def mapped_ovsdb_errors(remote: str) -> Iterator[None]:
         yield
     except (ovsdbapp_exc.TimeoutException, ovsdbapp_exc.OvsdbConnectionUnavailable) as exc:
         raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
-    except RuntimeError as exc:
-        text = str(exc)
-        if "timed out" in text or "Could not retrieve schema" in text:
-            raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
-        raise OvsdbFailure(text) from exc
+    except RuntimeError as exc:  # anything else ovsdbapp or the IDL raises: not an outage
+        raise OvsdbFailure(str(exc)) from exc
     except OSError as exc:
         raise errors.BackendUnavailable(f"OVSDB {remote} is unavailable: {exc}") from exc
 

@@ -1,0 +1,146 @@
+"""A value OVN cannot store must fail alone: split out, `failed`, visible, never blocking
+others. Real OVN; the poisoned rows are written straight into the database, as an older
+release (or another client of the database) could have left them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nb_state import rows
+from sqlalchemy import select, update
+from starlette.testclient import TestClient
+
+from neutrino.bootstrap import Neutrino, build
+from neutrino.db.models import JournalEntry, Network
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType, State
+from neutrino.ovn import client as ovn_client
+from neutrino.ovn.local import LocalOvn
+from neutrino.settings import load_settings
+
+
+@pytest.fixture()
+def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+    neutrino = build(load_settings({
+        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
+        "NEUTRINO_OVN_SB": private_ovn.sb, "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2",
+        "NEUTRINO_STARTUP_SYNC": "off"}))
+    neutrino.start()
+    deadline = time.monotonic() + 20
+    while not neutrino.nb.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield neutrino
+    finally:
+        neutrino.stop()
+
+
+def _entries(app: Neutrino, resource_id: str) -> list[JournalEntry]:
+    with app.db.read() as session:
+        return list(session.scalars(select(JournalEntry).where(
+            JournalEntry.resource_id == resource_id)))
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def test_a_poisoned_network_fails_alone_and_the_rest_reach_ovn(app: Neutrino):
+    poison = "bad\x00name"  # SQLite holds it; ovsdb-server drops any client that sends it
+    with TestClient(app.app) as api:
+        ids = [api.post("/v2.0/networks", json={"network": {"name": f"n{i}"}})
+               .json()["network"]["id"] for i in range(6)]
+        bad = ids[2]
+        # Poison one network behind the API's back and journal it again with the others
+        # still pending in the same batch.
+        with app.db.session() as session:
+            session.execute(update(Network).where(Network.id == bad).values(name=poison))
+            record_entry(session, ResourceType.NETWORK, bad, Operation.UPDATE)
+        app.wakeup.set()
+        _wait(lambda: all(e.state == State.FAILED.value for e in _entries(app, bad)
+                          if e.operation == Operation.UPDATE.value), 30, "poison failed")
+        entry = [e for e in _entries(app, bad) if e.operation == Operation.UPDATE.value][0]
+        assert "name" in entry.last_error and entry.attempts == 2
+
+        # Nothing else is blocked: a network created after the poison reaches OVN at once.
+        later = api.post("/v2.0/networks", json={"network": {"name": "later"}}).json()
+        _wait(lambda: rows(app, "Logical_Switch", name=f"neutron-{later['network']['id']}"),
+              10, "a later network in NB")
+        for good in ids:
+            assert rows(app, "Logical_Switch", name=f"neutron-{good}")
+        health = api.get("/healthz").json()
+        assert health["ovn_nb"] == "connected"
+        assert health["journal"]["counts"]["failed"] == 1
+
+
+def test_a_transaction_the_server_drops_us_for_is_a_refusal_not_an_outage(private_ovn):
+    """Sent past the pre-flight check, a NUL makes ovsdb-server drop the connection; the
+    client must call that a refusal (within a few reconnects) and stay usable."""
+    nb = ovn_client.NorthboundClient(private_ovn.nb, timeout=20)
+    nb.connect()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ovn_client.TransactionRefused):
+            nb._run(_AddSwitch(nb._backend_or_raise(), "dropped\x00switch"))
+        assert time.monotonic() - started < 15  # refused before the 20 s timeout
+        deadline = time.monotonic() + 20
+        while not nb.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        nb._run(_AddSwitch(nb._backend_or_raise(), "fine"))
+        assert [r for r in nb.read_rows("Logical_Switch") if r["name"] == "fine"]
+    finally:
+        nb.close()
+
+
+def test_unstorable_values_are_found_before_sending(private_ovn):
+    from neutrino.ovn.rows import DesiredRow, DesiredState, RowKey
+
+    key = RowKey("Logical_Switch", "name", "neutron-x")
+    state = DesiredState("network", "x", (DesiredRow(key, {"external_ids": {"k": "a\x00"}}),),
+                         (key,))
+    nb = ovn_client.NorthboundClient(private_ovn.nb, timeout=20)
+    nb.connect()
+    try:
+        transactions = nb.transactions
+        with pytest.raises(ovn_client.UnstorableValue, match="external_ids"):
+            nb.apply([state])
+        assert nb.transactions == transactions
+    finally:
+        nb.close()
+
+
+class _AddSwitch(ovn_client.command.BaseCommand):
+    def __init__(self, api, name: str) -> None:
+        super().__init__(api)
+        self.name = name
+
+    def run_idl(self, txn) -> None:
+        row = txn.insert(self.api.idl.tables["Logical_Switch"])
+        row.name = self.name
+
+
+def test_healthz_shows_entries_pending_but_never_due(app: Neutrino):
+    from datetime import timedelta
+
+    from neutrino.clock import utcnow
+
+    with TestClient(app.app) as api:
+        net = api.post("/v2.0/networks", json={"network": {"name": "n"}}).json()["network"]
+        _wait(lambda: rows(app, "Logical_Switch", name=f"neutron-{net['id']}"), 10, "in NB")
+        with app.db.session() as session:
+            entry = record_entry(session, ResourceType.NETWORK, net["id"], Operation.UPDATE)
+            session.flush()
+            session.execute(update(JournalEntry).where(JournalEntry.seq == entry.seq).values(
+                next_attempt_at=utcnow() + timedelta(days=365_000)))
+        health = api.get("/healthz")
+        assert health.status_code == 503
+        journal = health.json()["journal"]
+        assert journal["pending"]["stuck"] == 1 and journal["problems"]
