@@ -190,7 +190,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics,
                              backend_ready=lambda: nb.connected)
                for _ in range(max(settings.journal.workers, 1))]
-    sync = SyncRunner(db, nb, reconciler)
+    sync = SyncRunner(db, nb, reconciler, settings.sync_owed_after)
     routers = RouterService(db, settings, wakeup, sb.chassis)
     gateways = functools.partial(jobs.schedule_gateways, db, sb.chassis, settings,
                                  random.Random())

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                       choices=[t.value for t in ResourceType],
                       help="limit to these resource types (repeatable)")
     sync.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sync.add_argument("--owed-after", type=float, metavar="SECONDS",
+                      help="report resources the journal has owed for longer than this "
+                           "(default NEUTRINO_SYNC_OWED_SECONDS, 300)")
     sync.set_defaults(func=_sync)
 
     journal = sub.add_parser("journal", help="inspect and retry journal entries")
@@ -117,6 +120,8 @@ def _sync(args: argparse.Namespace) -> int:
     from neutrino.sync.runner import ORDER
 
     app = build(load_settings())
+    if args.owed_after is not None:
+        app.sync.owed_after = args.owed_after
     types = [t for t in ORDER if not args.types or t.value in args.types]
     console = Console(stderr=args.json)
     try:
@@ -132,7 +137,7 @@ def _sync(args: argparse.Namespace) -> int:
         print(render.as_json(report))
     else:
         render.print_table(report, console)
-    return 1 if args.mode == "log" and report.differences else 0
+    return 1 if args.mode == "log" and (report.differences or report.owed) else 0
 
 
 def _journal(args: argparse.Namespace) -> int:

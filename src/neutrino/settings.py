@@ -59,6 +59,7 @@ class Settings:
     dns_servers: tuple[str, ...] = ()
     dhcp_lease_time: int = 43200
     startup_sync: str = "log"
+    sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
     gateway_scheduler: str = "least-loaded"
     transit_cidr: str = "169.254.128.0/30"
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
@@ -104,6 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
+        sync_owed_after=_int(env, "NEUTRINO_SYNC_OWED_SECONDS", 300),
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),

@@ -116,6 +116,13 @@ def test_resources_the_journal_still_owes_are_left_to_it(app, private_ovn):
     report = app.sync.compare()
     assert report.left_to_journal == 1
     assert report.differences == []
+    assert report.owed == []  # owed for less than the threshold: the journal's business
+
+    app.sync.owed_after = 0.0  # ...but owed for longer, it is reported with its entry
+    owed = app.sync.compare().owed
+    assert [(o.resource_type, o.resource_id, o.state) for o in owed] == \
+        [("port", topo["kept"]["id"], "pending")]
+    assert owed[0].seq > 0 and owed[0].age_seconds >= 0
 
 
 def test_cli_log_exit_status_json_and_startup_repair(private_ovn, tmp_path):
@@ -136,6 +143,10 @@ def test_cli_log_exit_status_json_and_startup_repair(private_ovn, tmp_path):
     ports_only = subprocess.run([*cli, "--resource-type", "network"], env=env,
                                 capture_output=True, text=True, timeout=60)
     assert ports_only.returncode == 0 and json.loads(ports_only.stdout)["items"] == []
+    # Piped (not a terminal), the table's ids are whole, one difference a line.
+    piped = subprocess.run(cli[:-1], env=dict(env, COLUMNS="40"), capture_output=True,
+                           text=True, timeout=60)
+    assert f"missing\tport\t{topo['gone']['id']}\t" in piped.stdout, piped.stdout
 
     second = build(load_settings(_env(private_ovn, tmp_path, NEUTRINO_STARTUP_SYNC="repair")))
     second.start()

@@ -3,6 +3,9 @@
 Safe while the API serves: resources with unfinished journal entries are left to the
 journal, a repair re-reads the database when it applies (so it never acts on a snapshot
 older than the rows it writes), and the revision check never lets it revert a newer row.
+What the journal has owed for longer than `owed_after` seconds is reported (not repaired:
+its entry would fight the repair, and a poison entry would fail it the same way), so that a
+stranded or failed entry can never hide behind "left to the journal".
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
+from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import (
     FloatingIp,
@@ -44,8 +49,26 @@ MODELS = {
     ResourceType.FLOATING_IP: FloatingIp,
 }
 BATCH = 1000
+DEFAULT_OWED_AFTER = 300.0  # seconds
 
 Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A resource whose oldest unfinished journal entry is older than the threshold."""
+
+    resource_type: str
+    resource_id: str
+    seq: int
+    state: str
+    age_seconds: float
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"resource_type": self.resource_type, "resource_id": self.resource_id,
+                "seq": self.seq, "state": self.state, "age_seconds": self.age_seconds,
+                "last_error": self.last_error}
 
 
 @dataclass
@@ -56,26 +79,31 @@ class SyncReport:
     left_to_journal: int = 0
     repaired: int = 0
     seconds: float = 0.0
+    owed: list[Owed] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         counts: dict[str, int] = {}
         for diff in self.differences:
             counts[diff.kind.value] = counts.get(diff.kind.value, 0) + 1
         return {"mode": self.mode, "checked": self.checked, "differences": counts,
-                "left_to_journal": self.left_to_journal, "repaired": self.repaired,
-                "seconds": round(self.seconds, 3)}
+                "left_to_journal": self.left_to_journal, "owed_by_journal": len(self.owed),
+                "repaired": self.repaired, "seconds": round(self.seconds, 3)}
 
 
 class SyncRunner:
-    def __init__(self, db: Database, nb: NorthboundClient, reconciler: Reconciler) -> None:
+    def __init__(self, db: Database, nb: NorthboundClient, reconciler: Reconciler,
+                 owed_after: float = DEFAULT_OWED_AFTER) -> None:
         self.db = db
         self.nb = nb
         self.reconciler = reconciler
+        self.owed_after = owed_after
 
     def compare(self, types: Sequence[ResourceType] = ORDER) -> SyncReport:
         started = time.monotonic()
         report = SyncReport("log")
-        refs, report.left_to_journal = self._settled_refs(types)
+        busy = self._busy()
+        refs, report.left_to_journal = self._settled_refs(types, busy)
+        report.owed = self._owed(types, busy)
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
@@ -86,7 +114,8 @@ class SyncRunner:
                progress: Progress | None = None) -> SyncReport:
         started = time.monotonic()
         found = self.compare(types)
-        report = SyncReport("repair", found.differences, found.checked, found.left_to_journal)
+        report = SyncReport("repair", found.differences, found.checked, found.left_to_journal,
+                            owed=found.owed)
         refs = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                          for d in found.differences})
         done = 0
@@ -99,10 +128,10 @@ class SyncRunner:
         report.seconds = time.monotonic() - started
         return report
 
-    def _settled_refs(self, types: Sequence[ResourceType]) -> tuple[list[ResourceRef], int]:
+    def _settled_refs(self, types: Sequence[ResourceType],
+                      busy: dict[str, JournalEntry]) -> tuple[list[ResourceRef], int]:
         """Every resource in the database or in NB, minus those the journal still owes."""
         refs = self._database_refs(types) | self._nb_refs(types)
-        busy = self._busy_ids()
         settled = [ref for ref in refs if ref.id not in busy]
         return _ordered(settled), len(refs) - len(settled)
 
@@ -121,11 +150,28 @@ class SyncRunner:
                     refs.add(ResourceRef(ResourceType(owner[0]), owner[1]))
         return refs
 
-    def _busy_ids(self) -> set[str]:
+    def _busy(self) -> dict[str, JournalEntry]:
+        """resource id → its oldest unfinished journal entry."""
         unfinished = [s.value for s in UNFINISHED]
+        oldest: dict[str, JournalEntry] = {}
         with self.db.read() as session:
-            return set(session.scalars(select(JournalEntry.resource_id).where(
-                JournalEntry.state.in_(unfinished))))
+            stmt = select(JournalEntry).where(JournalEntry.state.in_(unfinished)) \
+                .order_by(JournalEntry.seq.desc())
+            for entry in session.scalars(stmt):
+                oldest[entry.resource_id] = entry
+        return oldest
+
+    def _owed(self, types: Sequence[ResourceType], busy: dict[str, JournalEntry]) -> list[Owed]:
+        now, wanted = utcnow(), {t.value for t in types}
+        found = [_owed(entry, now) for entry in busy.values()
+                 if entry.resource_type in wanted]
+        return sorted((o for o in found if o.age_seconds > self.owed_after),
+                      key=lambda o: o.seq)
+
+
+def _owed(entry: JournalEntry, now: datetime) -> Owed:
+    return Owed(entry.resource_type, entry.resource_id, entry.seq, entry.state,
+                round((now - entry.created_at).total_seconds(), 3), entry.last_error)
 
 
 def _ordered(refs: Iterable[ResourceRef]) -> list[ResourceRef]:
