@@ -1,53 +1,104 @@
-"""The parents an entry for an existing resource names, read from the database.
+"""The parents a journal entry names: the only place they are computed.
 
-Services know these when they record an entry; maintenance, which journals fixes for
-drifted resources, asks here instead.
+Services call these with the row they are changing when they record an entry; maintenance,
+which journals fixes for drifted resources, calls `parents_of` with a resource reference.
+Both get the same answer because there is one function per resource type. What each type
+may wait for is declared in `dependencies.WAITS_FOR`, which `record_entry` checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import Port, SecurityGroupRule, Subnet
+from neutrino.db.models import (
+    FloatingIp,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
 from neutrino.journal.types import ResourceRef, ResourceType
 
 Parents = dict[ResourceType, list[str]]
+# Ports Neutron's L3 creates for a router: their rows live in the router's OVN routers too.
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
 
 
-def _subnet(session: Session, rid: str) -> Parents:
-    subnet = session.get(Subnet, rid)
-    return {ResourceType.NETWORK: [subnet.network_id]} if subnet else {}
+def no_parents(_row: Any) -> Parents:
+    return {}
 
 
-def _port(session: Session, rid: str) -> Parents:
-    port = session.get(Port, rid)
-    if port is None:
-        return {}
-    return {
+def subnet_parents(subnet: Subnet) -> Parents:
+    return {ResourceType.NETWORK: [subnet.network_id]}
+
+
+def port_parents(port: Port) -> Parents:
+    """Its network, the subnets of its addresses (its switch port refers to their DHCP
+    options), its security groups (it joins their port groups) and, for a router's port,
+    the router."""
+    parents = {
         ResourceType.NETWORK: [port.network_id],
         ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips}),
         ResourceType.SECURITY_GROUP: sorted(
             {b.security_group_id for b in port.security_group_bindings}),
     }
+    if port.device_owner in ROUTER_OWNERS and port.device_id:
+        parents[ResourceType.ROUTER] = [port.device_id]
+    return parents
 
 
-def _rule(session: Session, rid: str) -> Parents:
-    rule = session.get(SecurityGroupRule, rid)
-    if rule is None:
-        return {}
-    groups = {rule.security_group_id} | ({rule.remote_group_id} if rule.remote_group_id else set())
+def rule_parents(rule: SecurityGroupRule) -> Parents:
+    groups = {rule.security_group_id} | ({rule.remote_group_id} if rule.remote_group_id
+                                         else set())
     return {ResourceType.SECURITY_GROUP: sorted(groups)}
 
 
-LOADERS: dict[ResourceType, Callable[[Session, str], Parents]] = {
-    ResourceType.SUBNET: _subnet,
-    ResourceType.PORT: _port,
-    ResourceType.SECURITY_GROUP_RULE: _rule,
+def router_parents(router: Router) -> Parents:
+    """The external network and subnets its gateway port sits on, when it has one."""
+    port = router.gw_port
+    if port is None:
+        return {}
+    return {ResourceType.NETWORK: [port.network_id],
+            ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips})}
+
+
+def floating_ip_parents(fip: FloatingIp) -> Parents:
+    return {ResourceType.ROUTER: [fip.router_id] if fip.router_id else [],
+            ResourceType.PORT: [fip.port_id] if fip.port_id else []}
+
+
+def merged(*found: Parents) -> Parents:
+    """Several answers as one, for a change that moves a resource between parents (it
+    waits for the old ones and the new ones alike)."""
+    result: dict[ResourceType, set[str]] = {}
+    for parents in found:
+        for rtype, ids in parents.items():
+            result.setdefault(rtype, set()).update(ids)
+    return {rtype: sorted(ids) for rtype, ids in result.items()}
+
+
+PARENTS: dict[ResourceType, tuple[type, Callable[[Any], Parents]]] = {
+    ResourceType.NETWORK: (Network, no_parents),
+    ResourceType.SUBNET: (Subnet, subnet_parents),
+    ResourceType.PORT: (Port, port_parents),
+    ResourceType.SECURITY_GROUP: (SecurityGroup, no_parents),
+    ResourceType.SECURITY_GROUP_RULE: (SecurityGroupRule, rule_parents),
+    ResourceType.ROUTER: (Router, router_parents),
+    ResourceType.FLOATING_IP: (FloatingIp, floating_ip_parents),
 }
 
 
+def parents_of_row(rtype: ResourceType, row: Any) -> Parents:
+    return PARENTS[rtype][1](row)
+
+
 def parents_of(session: Session, ref: ResourceRef) -> Parents:
-    loader = LOADERS.get(ref.type)
-    return loader(session, ref.id) if loader else {}
+    """The parents of an existing resource (none when it is gone: a delete needs none)."""
+    model, parents = PARENTS[ref.type]
+    row = session.get(model, ref.id)
+    return parents(row) if row is not None else {}

@@ -14,13 +14,13 @@ from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import Network, Router
 from neutrino.journal import claim
-from neutrino.journal.parents import parents_of
+from neutrino.journal.parents import parents_of, router_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import owner_of
 from neutrino.services.common import bump_revision
-from neutrino.services.routers import ChassisSource, choose_chassis, router_parents
+from neutrino.services.routers import ChassisSource, choose_chassis
 from neutrino.settings import Settings
 from neutrino.sync.runner import SyncRunner
 
@@ -67,7 +67,7 @@ def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
                         router.gateway_chassis, choice)
             router.gateway_chassis = choice
             router.status = "ACTIVE" if choice else "ERROR"
-            bump_revision(session, router, ResourceType.ROUTER, router_parents(session, router))
+            bump_revision(session, router, ResourceType.ROUTER, router_parents(router))
             session.flush()
             moved += 1
     return moved

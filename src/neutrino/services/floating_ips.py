@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.clock import isoformat, utcnow
 from neutrino.db.models import FloatingIp, IpAllocation, Port, Router
+from neutrino.journal.parents import floating_ip_parents, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
@@ -55,11 +56,6 @@ def get_fip_row(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
     return get_owned(session, ctx, FloatingIp, fip_id, errors.FloatingIPNotFound)
 
 
-def fip_parents(fip: FloatingIp) -> dict[ResourceType, list[str]]:
-    return {ResourceType.ROUTER: [fip.router_id] if fip.router_id else [],
-            ResourceType.PORT: [fip.port_id] if fip.port_id else []}
-
-
 class FloatingIpService(ResourceService):
     model = FloatingIp
 
@@ -87,7 +83,7 @@ class FloatingIpService(ResourceService):
         if body.get("port_id"):
             _associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
         session.flush()
-        record_entry(session, FIP, fip.id, Operation.CREATE, fip_parents(fip))
+        record_entry(session, FIP, fip.id, Operation.CREATE, floating_ip_parents(fip))
         return fip
 
     def get(self, ctx: Context, fip_id: str) -> dict[str, Any]:
@@ -100,7 +96,7 @@ class FloatingIpService(ResourceService):
             fip = get_fip_row(session, ctx, fip_id)
             policy.enforce(ctx, "update_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
-            before = fip_parents(fip)
+            before = floating_ip_parents(fip)
             if "description" in body:
                 fip.description = body["description"]
             if "port_id" in body:
@@ -110,8 +106,8 @@ class FloatingIpService(ResourceService):
             fip.revision_number += 1
             fip.updated_at = utcnow()
             session.flush()
-            parents = {t: sorted(set(before[t]) | set(ids)) for t, ids in fip_parents(fip).items()}
-            record_entry(session, FIP, fip.id, Operation.UPDATE, parents)
+            record_entry(session, FIP, fip.id, Operation.UPDATE,
+                         merged(before, floating_ip_parents(fip)))
             return fip_dict(fip)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -121,7 +117,7 @@ class FloatingIpService(ResourceService):
             fip = get_fip_row(session, ctx, fip_id)
             policy.enforce(ctx, "delete_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
-            parents = fip_parents(fip)
+            parents = floating_ip_parents(fip)
             _disassociate(session, fip)
             port = session.get(Port, fip.floating_port_id)
             session.delete(fip)
@@ -163,8 +159,8 @@ def _associate(session: Session, ctx: Context, fip: FloatingIp, port_id: str,
             allocation.subnet_id, fip.floating_network_id, port.id)
     fip.port_id, fip.fixed_ip_address, fip.router_id = port.id, allocation.ip_address, router
     fip.status = "ACTIVE"
-    record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
-                 {ResourceType.NETWORK: [port.network_id]})  # its LSP names the floating IP
+    # its switch port names the floating IP
+    record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE, port_parents(port))
 
 
 def _disassociate(session: Session, fip: FloatingIp) -> None:
@@ -172,7 +168,7 @@ def _disassociate(session: Session, fip: FloatingIp) -> None:
         port = session.get(Port, fip.port_id)
         if port is not None:
             record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
-                         {ResourceType.NETWORK: [port.network_id]})
+                         port_parents(port))
     fip.port_id = fip.fixed_ip_address = fip.router_id = None
     fip.status = "DOWN"
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup
 from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.parents import ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import ipam as port_ipam
@@ -76,20 +77,9 @@ def port_dict(port: Port) -> dict[str, Any]:
     }
 
 
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
 # Ports Neutron manages through another API (routers, floating IPs), not through /ports.
 MANAGED_OWNERS = (*ROUTER_OWNERS, "network:floatingip")
 _rng = random.SystemRandom()
-
-
-def journal_parents(port: Port) -> dict[ResourceType, list[str]]:
-    subnets = sorted({a.subnet_id for a in port.fixed_ips})
-    groups = sorted({b.security_group_id for b in port.security_group_bindings})
-    parents = {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets,
-               ResourceType.SECURITY_GROUP: groups}
-    if port.device_owner in ROUTER_OWNERS and port.device_id:
-        parents[ResourceType.ROUTER] = [port.device_id]
-    return parents
 
 
 def internal_port_body(network_id: str, device_owner: str, device_id: str,
@@ -142,7 +132,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     )
     _set_allocations(port, chosen)
     session.flush()
-    record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, journal_parents(port))
+    record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
     return port
 
 
@@ -163,7 +153,7 @@ def _guarded_attributes(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_port(session: Session, port: Port) -> None:
-    parents = journal_parents(port)
+    parents = port_parents(port)
     session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
 
@@ -219,13 +209,11 @@ class PortService(ResourceService):
             policy.enforce(ctx, "update_port", port_target(session, port),
                            _guarded_attributes(body))
             check_revision(port, if_match)
-            old_parents = journal_parents(port)
+            old_parents = port_parents(port)
             changed = self._update_port(session, ctx, port, body)
             if changed:
-                parents = journal_parents(port)
-                parents[ResourceType.SUBNET] = sorted(
-                    set(parents[ResourceType.SUBNET]) | set(old_parents[ResourceType.SUBNET]))
-                bump_revision(session, port, ResourceType.PORT, parents)
+                bump_revision(session, port, ResourceType.PORT,
+                              merged(old_parents, port_parents(port)))
             return port_dict(port)
 
         return run_and_wake(self.db.write, self.wakeup, txn)

@@ -13,6 +13,7 @@ from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
 from neutrino.db.models import FloatingIp, IpAllocation, Port, Router, Subnet
 from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.parents import port_parents, router_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
@@ -36,7 +37,6 @@ from neutrino.services.ports import (
     delete_port,
     get_port_row,
     internal_port_body,
-    journal_parents,
 )
 from neutrino.services.subnets import get_subnet_row
 from neutrino.settings import Settings
@@ -75,14 +75,6 @@ def interface_ports(session: Session, router_id: str) -> list[Port]:
         Port.device_id == router_id, Port.device_owner == INTERFACE).order_by(Port.created_at)))
 
 
-def router_parents(session: Session, router: Router) -> dict[ResourceType, list[str]]:
-    port = router.gw_port
-    if port is None:
-        return {}
-    return {ResourceType.NETWORK: [port.network_id],
-            ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips})}
-
-
 class RouterService(ResourceService):
     model = Router
 
@@ -110,7 +102,7 @@ class RouterService(ResourceService):
         if body.get("external_gateway_info"):
             self._set_gateway(session, ctx, router, body["external_gateway_info"])
         record_entry(session, ROUTER, router.id, Operation.CREATE,
-                     router_parents(session, router))
+                     router_parents(router))
         return router
 
     def get(self, ctx: Context, router_id: str) -> dict[str, Any]:
@@ -135,7 +127,7 @@ class RouterService(ResourceService):
                 changed |= routes != router.routes
                 router.routes = routes
             if changed:
-                bump_revision(session, router, ROUTER, router_parents(session, router))
+                bump_revision(session, router, ROUTER, router_parents(router))
             return router_dict(router)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -225,7 +217,7 @@ class RouterService(ResourceService):
             else:
                 port = self._attach_subnet(session, ctx, router, subnet_id)
                 subnets = [subnet_id]
-            bump_revision(session, router, ROUTER, router_parents(session, router))
+            bump_revision(session, router, ROUTER, router_parents(router))
             return _interface_info(router, port, subnets)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -261,7 +253,7 @@ class RouterService(ResourceService):
         port.device_owner, port.device_id = INTERFACE, router.id
         port.security_group_bindings.clear()
         session.flush()
-        bump_revision(session, port, ResourceType.PORT, journal_parents(port))
+        bump_revision(session, port, ResourceType.PORT, port_parents(port))
         return port
 
     @staticmethod
@@ -293,7 +285,7 @@ class RouterService(ResourceService):
             else:
                 delete_port(session, port)
             session.flush()
-            bump_revision(session, router, ROUTER, router_parents(session, router))
+            bump_revision(session, router, ROUTER, router_parents(router))
             return info
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -360,12 +352,12 @@ def _add_address(session: Session, port: Port, subnet: Subnet) -> Port:
     port.fixed_ips.append(IpAllocation(subnet_id=subnet.id, ip_address=subnet.gateway_ip,
                                        network_id=port.network_id, position=position))
     session.flush()
-    bump_revision(session, port, ResourceType.PORT, journal_parents(port))
+    bump_revision(session, port, ResourceType.PORT, port_parents(port))
     return port
 
 
 def _remove_address(session: Session, port: Port, subnet_id: str) -> None:
-    parents = journal_parents(port)
+    parents = port_parents(port)
     port.fixed_ips[:] = [a for a in port.fixed_ips if a.subnet_id != subnet_id]
     session.flush()
     bump_revision(session, port, ResourceType.PORT, parents)

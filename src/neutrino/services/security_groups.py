@@ -16,6 +16,7 @@ from neutrino.db.models import (
     SecurityGroup,
     SecurityGroupRule,
 )
+from neutrino.journal.parents import rule_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, sg_rules
@@ -110,8 +111,7 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
     stamp_new(rule, project_id)
     sg.rules.append(rule)
     session.flush()
-    parents = [sg.id] + ([rule.remote_group_id] if rule.remote_group_id else [])
-    record_entry(session, RULE, rule.id, Operation.CREATE, {SG: parents})
+    record_entry(session, RULE, rule.id, Operation.CREATE, rule_parents(rule))
     return rule
 
 
@@ -180,8 +180,8 @@ class SecurityGroupService(ResourceService):
                 SecurityGroupRule.remote_group_id == sg.id,
                 SecurityGroupRule.security_group_id != sg.id))
             for rule in [*sg.rules, *referring]:
-                record_entry(session, RULE, rule.id, Operation.DELETE,
-                             {SG: sorted({rule.security_group_id, sg.id})})
+                # the deleted group is this rule's own or its remote: a parent either way
+                record_entry(session, RULE, rule.id, Operation.DELETE, rule_parents(rule))
                 if rule.security_group_id != sg.id:
                     session.delete(rule)
             session.flush()
@@ -232,9 +232,8 @@ class RuleService(ResourceService):
             rule = self._row(session, ctx, rule_id)
             policy.enforce(ctx, "delete_security_group_rule", {"project_id": rule.project_id})
             check_revision(rule, if_match)
-            parents = sorted({rule.security_group_id, *([rule.remote_group_id]
-                                                       if rule.remote_group_id else [])})
+            parents = rule_parents(rule)
             session.delete(rule)
-            record_entry(session, RULE, rule.id, Operation.DELETE, {SG: parents})
+            record_entry(session, RULE, rule.id, Operation.DELETE, parents)
 
         run_and_wake(self.db.write, self.wakeup, txn)

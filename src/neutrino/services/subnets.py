@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IpAllocation, Network, Port, Subnet
 from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.parents import port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
@@ -118,7 +119,7 @@ class SubnetService(ResourceService):
         session.add(subnet)
         session.flush()
         record_entry(session, ResourceType.SUBNET, subnet.id, Operation.CREATE,
-                     {ResourceType.NETWORK: [net.id]})
+                     subnet_parents(subnet))
         return subnet
 
     @staticmethod
@@ -155,8 +156,7 @@ class SubnetService(ResourceService):
                 subnet.allocation_pools = body["allocation_pools"]
                 changed = True
             if changed:
-                bump_revision(session, subnet, ResourceType.SUBNET,
-                              {ResourceType.NETWORK: [subnet.network_id]})
+                bump_revision(session, subnet, ResourceType.SUBNET, subnet_parents(subnet))
             if dhcp_before != subnet.enable_dhcp:
                 self._journal_ports_on(session, subnet)
             return subnet_dict(subnet)
@@ -189,9 +189,8 @@ class SubnetService(ResourceService):
             .where(IpAllocation.subnet_id == subnet.id).distinct()
         )
         for port in ports:
-            subnets = sorted({a.subnet_id for a in port.fixed_ips})
             record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
-                         {ResourceType.NETWORK: [port.network_id], ResourceType.SUBNET: subnets})
+                         port_parents(port))
 
     def delete(self, ctx: Context, subnet_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
@@ -202,7 +201,7 @@ class SubnetService(ResourceService):
                 raise errors.SubnetInUse(subnet.id)
             session.delete(subnet)
             record_entry(session, ResourceType.SUBNET, subnet.id, Operation.DELETE,
-                         {ResourceType.NETWORK: [subnet.network_id]})
+                         subnet_parents(subnet))
 
         run_and_wake(self.db.write, self.wakeup, txn)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.db.engine import Database
+from neutrino.journal.parents import parents_of_row
 from neutrino.journal.types import ResourceType
 from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
 from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
@@ -16,15 +17,13 @@ from neutrino.services.context import Context
 
 Getter = Callable[[Session, Context, str], Any]
 
-RESOURCES: dict[str, tuple[ResourceType, Getter, Callable[[Any], dict[str, list[str]]]]] = {
-    "networks": (ResourceType.NETWORK, networks.get_network_row, lambda r: {}),
-    "subnets": (ResourceType.SUBNET, subnets.get_subnet_row,
-                lambda r: {ResourceType.NETWORK: [r.network_id]}),
-    "ports": (ResourceType.PORT, ports.get_port_row, ports.journal_parents),
-    "security_groups": (ResourceType.SECURITY_GROUP, security_groups.get_sg_row, lambda r: {}),
-    "routers": (ResourceType.ROUTER, routers.get_router_row, lambda r: {}),
-    "floatingips": (ResourceType.FLOATING_IP, floating_ips.get_fip_row,
-                    floating_ips.fip_parents),
+RESOURCES: dict[str, tuple[ResourceType, Getter]] = {
+    "networks": (ResourceType.NETWORK, networks.get_network_row),
+    "subnets": (ResourceType.SUBNET, subnets.get_subnet_row),
+    "ports": (ResourceType.PORT, ports.get_port_row),
+    "security_groups": (ResourceType.SECURITY_GROUP, security_groups.get_sg_row),
+    "routers": (ResourceType.ROUTER, routers.get_router_row),
+    "floatingips": (ResourceType.FLOATING_IP, floating_ips.get_fip_row),
 }
 
 
@@ -39,7 +38,7 @@ class TagService:
         self.wakeup = wakeup
 
     def get_all(self, ctx: Context, collection: str, rid: str) -> list[str]:
-        _, getter, _ = RESOURCES[collection]
+        _, getter = RESOURCES[collection]
         with self.db.read() as session:
             return [t.tag for t in getter(session, ctx, rid).tags]
 
@@ -65,7 +64,7 @@ class TagService:
         self, ctx: Context, collection: str, rid: str,
         change: Callable[[list[str]], list[str]],
     ) -> list[str]:
-        rtype, getter, parents = RESOURCES[collection]
+        rtype, getter = RESOURCES[collection]
 
         def txn(session: Session) -> list[str]:
             row = getter(session, ctx, rid)
@@ -77,7 +76,7 @@ class TagService:
             wanted = sorted(set(change(current)))
             if wanted != current:
                 set_tags(row, rtype, wanted)
-                bump_revision(session, row, rtype, parents(row))
+                bump_revision(session, row, rtype, parents_of_row(rtype, row))
             return wanted
 
         return run_and_wake(self.db.write, self.wakeup, txn)
