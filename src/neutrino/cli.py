@@ -89,26 +89,28 @@ def _ovn(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from neutrino.bootstrap import build
+    from neutrino.server import serve
 
     settings = load_settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     from neutrino.ovn import local
 
+    started: tuple[str, ...] = ()
     if args.local_ovn:
         ovn = local.up(settings.ovn_dir)
+        started = ovn.started
         logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
     app = build(settings)
     app.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        uvicorn.run(app.app, host=settings.host, port=settings.port, log_level="info")
+        serve(app.app, settings.host, settings.port, settings.http)
     finally:
         app.stop()
-        if args.local_ovn:  # what serve started, serve stops
-            local.down(settings.ovn_dir)
+        # What this serve started, it stops: never an OVN another process is using.
+        for component in reversed(started):
+            local.stop(settings.ovn_dir, component)
     return 0
 
 

@@ -38,6 +38,16 @@ class MaintenanceSettings:
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
+@dataclass(frozen=True)
+class HttpSettings:
+    """Limits of the HTTP server against slow or greedy clients (see `neutrino.server`)."""
+
+    header_timeout: float = 10.0  # seconds for a request's headers to arrive
+    body_timeout: float = 30.0  # seconds for its body, once the headers are in
+    keepalive_timeout: int = 5  # seconds an idle keep-alive connection is kept
+    max_connections: int = 512  # beyond this, requests are answered 503 at once
+
+
 # Neutron's default quotas; -1 is unlimited.
 DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
                   "security_group": 10, "security_group_rule": 100}
@@ -66,6 +76,7 @@ class Settings:
     keystone: dict[str, str] = field(default_factory=dict)
     journal: JournalSettings = field(default_factory=JournalSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     @property
     def host(self) -> str:
@@ -117,6 +128,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
             lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 60),
             workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),
+        ),
+        http=HttpSettings(
+            header_timeout=_int(env, "NEUTRINO_HTTP_HEADER_TIMEOUT", 10),
+            body_timeout=_int(env, "NEUTRINO_HTTP_BODY_TIMEOUT", 30),
+            keepalive_timeout=_int(env, "NEUTRINO_HTTP_KEEPALIVE_TIMEOUT", 5),
+            max_connections=_int(env, "NEUTRINO_HTTP_MAX_CONNECTIONS", 512),
         ),
         maintenance=MaintenanceSettings(
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),

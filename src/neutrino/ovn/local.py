@@ -18,6 +18,7 @@ the pidfiles, and only the processes those pidfiles name.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -51,6 +52,7 @@ class LocalOvn:
     directory: Path
     nb: str
     sb: str
+    started: tuple[str, ...] = ()  # the components this call of `up` started itself
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,17 @@ def up(directory: Path) -> LocalOvn:
     """Start whatever part of the local OVN in `directory` is not running yet.
 
     Idempotent: components whose pidfile names a live process are left alone. Returns once
-    both databases answer on their sockets.
+    both databases answer on their sockets; `started` names what this call started, so that
+    a caller can stop exactly that and not an OVN another process is using.
     """
     ovn = connection_strings(directory)
     ovn.directory.mkdir(parents=True, exist_ok=True)
-    for db in _DATABASES:
-        _start_database(ovn.directory, db)
+    started = [db.name for db in _DATABASES if _start_database(ovn.directory, db)]
     for db in _DATABASES:
         _wait_for_database(ovn.directory, db)
-    _start_northd(ovn)
-    return ovn
+    if _start_northd(ovn):
+        started.append(NORTHD)
+    return dataclasses.replace(ovn, started=tuple(started))
 
 
 def down(directory: Path) -> list[str]:
@@ -167,9 +170,9 @@ def _schema(db: _Database) -> Path:
 # --- starting ----------------------------------------------------------------------------
 
 
-def _start_database(root: Path, db: _Database) -> None:
+def _start_database(root: Path, db: _Database) -> bool:
     if _live_pid(root, db.name) is not None:
-        return
+        return False
     _prepare_database_file(root, db)
     _run_daemon(
         root,
@@ -181,11 +184,12 @@ def _start_database(root: Path, db: _Database) -> None:
             str(_path(root, db.name, "db")),
         ],
     )
+    return True
 
 
-def _start_northd(ovn: LocalOvn) -> None:
+def _start_northd(ovn: LocalOvn) -> bool:
     if _live_pid(ovn.directory, NORTHD) is not None:
-        return
+        return False
     _run_daemon(
         ovn.directory,
         NORTHD,
@@ -196,6 +200,7 @@ def _start_northd(ovn: LocalOvn) -> None:
             f"--ovnsb-db={ovn.sb}",
         ],
     )
+    return True
 
 
 def _daemon_options(root: Path, name: str) -> list[str]:
