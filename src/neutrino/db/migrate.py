@@ -15,7 +15,10 @@ MIGRATION_LOCK = 0x6E65757472  # any constant shared by all nodes
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # Alembic's options go through ConfigParser, where "%" starts an interpolation: an
+    # encoded password or socket path in the URL must reach it escaped.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
