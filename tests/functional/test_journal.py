@@ -183,3 +183,17 @@ def test_stats_tell_why_each_pending_entry_waits(db):
     assert stats.latest_due_in_seconds > 3600 * 24 * 365
     assert any("due further ahead" in p for p in stats.problems)
     assert any("1 failed" in p for p in stats.problems)
+
+
+def test_an_error_quoting_a_poison_value_is_stored_readably(db):
+    from neutrino.journal.claim import retry_later
+
+    _record(db, NET, "n1")
+    assert _claim_ids(db) == ["n1"]
+    with db.session() as session:
+        seq = session.scalars(select(JournalEntry.seq)).one()
+        retry_later(session, [seq], "refused: name 'a\x00b\ud800'", spend_attempt=True,
+                    max_attempts=5, backoff_initial=0, backoff_max=0)
+    with db.read() as session:
+        error = session.scalars(select(JournalEntry.last_error)).one()
+    assert "\x00" not in error and "a\\x00b\\ud800" in error
