@@ -17,15 +17,14 @@ the pidfiles, and only the processes those pidfiles name.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from neutrino import daemons
 from neutrino.errors import BackendUnavailable
 
 NORTHD = "ovn-northd"
@@ -37,8 +36,6 @@ SCHEMA_DIRS = (Path("/usr/share/ovn"), Path("/usr/local/share/ovn"))
 MAX_SOCKET_PATH = 107
 
 START_TIMEOUT = 10.0  # seconds to wait for a database socket to answer
-STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
-_POLL = 0.05
 
 
 class SocketPathTooLong(ValueError):
@@ -52,7 +49,8 @@ class LocalOvn:
     directory: Path
     nb: str
     sb: str
-    started: tuple[str, ...] = ()  # the components this call of `up` started itself
+    # the components this call of `up` started itself (not part of where the OVN lives)
+    started: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,8 @@ def connection_strings(directory: Path) -> LocalOvn:
     root = _resolve(directory)
     return LocalOvn(
         directory=root,
-        nb=f"unix:{_path(root, _NB.name, 'sock')}",
-        sb=f"unix:{_path(root, _SB.name, 'sock')}",
+        nb=f"unix:{daemons.path(root, _NB.name, 'sock')}",
+        sb=f"unix:{daemons.path(root, _SB.name, 'sock')}",
     )
 
 
@@ -103,7 +101,7 @@ def down(directory: Path) -> list[str]:
     root = _resolve(directory)
     stopped = []
     for name in reversed(COMPONENTS):
-        if _stop_component(root, name):
+        if daemons.stop_daemon(root, name):
             stopped.append(name)
     return stopped
 
@@ -111,17 +109,17 @@ def down(directory: Path) -> list[str]:
 def status(directory: Path) -> dict[str, bool]:
     """Map each component name to whether it is running."""
     root = _resolve(directory)
-    return {name: _live_pid(root, name) is not None for name in COMPONENTS}
+    return {name: daemons.live_pid(root, name) is not None for name in COMPONENTS}
 
 
 def stop(directory: Path, component: str) -> bool:
     """Stop one component (`ovnnb_db`, `ovnsb_db`, `ovn-northd`); `up` starts it again."""
-    return _stop_component(_resolve(directory), component)
+    return daemons.stop_daemon(_resolve(directory), component)
 
 
 def pid(directory: Path, component: str) -> int | None:
     """The running component's pid (for tests that freeze it with SIGSTOP)."""
-    return _live_pid(_resolve(directory), component)
+    return daemons.live_pid(_resolve(directory), component)
 
 
 def wipe_nb(directory: Path) -> None:
@@ -132,8 +130,8 @@ def wipe_nb(directory: Path) -> None:
     reconnect backoff, a few seconds at most); wait for it before relying on the SB contents.
     """
     root = _resolve(directory)
-    _stop_component(root, _NB.name)
-    _path(root, _NB.name, "db").unlink(missing_ok=True)
+    daemons.stop_daemon(root, _NB.name)
+    daemons.path(root, _NB.name, "db").unlink(missing_ok=True)
     _start_database(root, _NB)
     _wait_for_database(root, _NB)
 
@@ -144,8 +142,8 @@ def wipe_nb(directory: Path) -> None:
 def _resolve(directory: Path) -> Path:
     """Absolute form of `directory`, refused when its sockets would not fit in sun_path."""
     root = Path(directory).expanduser().resolve()
-    sockets = [_path(root, name, "ctl") for name in COMPONENTS]
-    sockets += [_path(root, db.name, "sock") for db in _DATABASES]
+    sockets = [daemons.path(root, name, "ctl") for name in COMPONENTS]
+    sockets += [daemons.path(root, db.name, "sock") for db in _DATABASES]
     for socket in sockets:
         if len(os.fsencode(socket)) > MAX_SOCKET_PATH:
             raise SocketPathTooLong(
@@ -153,10 +151,6 @@ def _resolve(directory: Path) -> Path:
                 f"{MAX_SOCKET_PATH} bytes; use a shorter directory"
             )
     return root
-
-
-def _path(root: Path, name: str, suffix: str) -> Path:
-    return root / f"{name}.{suffix}"
 
 
 def _schema(db: _Database) -> Path:
@@ -171,31 +165,31 @@ def _schema(db: _Database) -> Path:
 
 
 def _start_database(root: Path, db: _Database) -> bool:
-    if _live_pid(root, db.name) is not None:
+    if daemons.live_pid(root, db.name) is not None:
         return False
     _prepare_database_file(root, db)
-    _run_daemon(
+    daemons.run_daemon(
         root,
         db.name,
         [
             "ovsdb-server",
-            *_daemon_options(root, db.name),
-            f"--remote=punix:{_path(root, db.name, 'sock')}",
-            str(_path(root, db.name, "db")),
+            *daemons.daemon_options(root, db.name),
+            f"--remote=punix:{daemons.path(root, db.name, 'sock')}",
+            str(daemons.path(root, db.name, "db")),
         ],
     )
     return True
 
 
 def _start_northd(ovn: LocalOvn) -> bool:
-    if _live_pid(ovn.directory, NORTHD) is not None:
+    if daemons.live_pid(ovn.directory, NORTHD) is not None:
         return False
-    _run_daemon(
+    daemons.run_daemon(
         ovn.directory,
         NORTHD,
         [
             NORTHD,
-            *_daemon_options(ovn.directory, NORTHD),
+            *daemons.daemon_options(ovn.directory, NORTHD),
             f"--ovnnb-db={ovn.nb}",
             f"--ovnsb-db={ovn.sb}",
         ],
@@ -203,140 +197,31 @@ def _start_northd(ovn: LocalOvn) -> bool:
     return True
 
 
-def _daemon_options(root: Path, name: str) -> list[str]:
-    return [
-        "--detach",
-        "--no-chdir",
-        f"--pidfile={_path(root, name, 'pid')}",
-        f"--log-file={_path(root, name, 'log')}",
-        f"--unixctl={_path(root, name, 'ctl')}",
-    ]
-
-
 def _prepare_database_file(root: Path, db: _Database) -> None:
     """Create the database file, or upgrade it when the installed schema is newer."""
-    path = _path(root, db.name, "db")
+    path = daemons.path(root, db.name, "db")
     schema = str(_schema(db))
     if not path.exists():
-        _run(root, db.name, ["ovsdb-tool", "create", str(path), schema])
+        daemons.run(root, db.name, ["ovsdb-tool", "create", str(path), schema])
         return
-    check = _run(root, db.name, ["ovsdb-tool", "needs-conversion", str(path), schema])
+    check = daemons.run(root, db.name, ["ovsdb-tool", "needs-conversion", str(path), schema])
     if check.strip() == "yes":
-        _run(root, db.name, ["ovsdb-tool", "convert", str(path), schema])
-
-
-def _run_daemon(root: Path, name: str, argv: list[str]) -> None:
-    # With --detach the command returns once the daemon is initialised (or has failed).
-    # Stale sockets and pidfiles left by a killed daemon are handled by the daemon itself.
-    _run(root, name, argv)
-    if _live_pid(root, name) is None:
-        raise BackendUnavailable(f"{name} exited right after starting\n{_log_tail(root, name)}")
-
-
-def _run(root: Path, name: str, argv: list[str]) -> str:
-    """Run an OVS/OVN command; failures become BackendUnavailable carrying the log tail."""
-    try:
-        done = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30)
-    except subprocess.CalledProcessError as e:
-        raise BackendUnavailable(
-            f"{name}: {' '.join(argv)} failed with status {e.returncode}: "
-            f"{e.stderr.strip()}\n{_log_tail(root, name)}"
-        ) from e
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise BackendUnavailable(f"{name}: {' '.join(argv)} failed: {e}") from e
-    return done.stdout
+        daemons.run(root, db.name, ["ovsdb-tool", "convert", str(path), schema])
 
 
 def _wait_for_database(root: Path, db: _Database) -> None:
     """Return once the server lists its database; a running pid alone does not prove that."""
-    target = f"unix:{_path(root, db.name, 'sock')}"
+    target = f"unix:{daemons.path(root, db.name, 'sock')}"
     argv = ["ovsdb-client", "--timeout=2", "list-dbs", target]
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=10)
         if done.returncode == 0 and db.database in done.stdout.split():
             return
-        time.sleep(_POLL)
+        time.sleep(daemons.POLL)
     raise BackendUnavailable(
-        f"{db.name} did not answer on {target} within {START_TIMEOUT}s\n{_log_tail(root, db.name)}"
+        f"{db.name} did not answer on {target} within {START_TIMEOUT}s\n"
+        f"{daemons.log_tail(root, db.name)}"
     )
 
 
-def _log_tail(root: Path, name: str, lines: int = 20) -> str:
-    try:
-        text = _path(root, name, "log").read_text(errors="replace")
-    except OSError:
-        return f"(no log at {_path(root, name, 'log')})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-# --- processes ---------------------------------------------------------------------------
-
-
-def _live_pid(root: Path, name: str) -> int | None:
-    """The pid in `name`'s pidfile, if that process is alive and really is our daemon.
-
-    A pidfile left behind by a killed daemon may name a pid since reused by an unrelated
-    process; on Linux the process's command line must mention this very pidfile.
-    """
-    pidfile = _path(root, name, "pid")
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or not _alive(pid):
-        return None
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return None if Path("/proc/self").exists() else pid
-    except OSError:
-        return None
-    return pid if os.fsencode(f"--pidfile={pidfile}") in cmdline.split(b"\0") else None
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs; zombies count as dead (the detached daemons' reaper may be slow)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    # The state letter follows the parenthesised command name, which may contain spaces.
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def _stop_component(root: Path, name: str) -> bool:
-    """Stop `name` if it runs; always clear its pidfile. Return whether it was running."""
-    pid = _live_pid(root, name)
-    if pid is not None:
-        _terminate(pid)
-    _path(root, name, "pid").unlink(missing_ok=True)
-    return pid is not None
-
-
-def _terminate(pid: int) -> None:
-    _signal(pid, signal.SIGTERM)
-    if _wait_gone(pid, STOP_TIMEOUT):
-        return
-    _signal(pid, signal.SIGKILL)
-    _wait_gone(pid, STOP_TIMEOUT)
-
-
-def _signal(pid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):  # it may have exited meanwhile
-        os.kill(pid, signum)
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while _alive(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(_POLL)
-    return True
