@@ -8,7 +8,9 @@ cd "$(dirname "$0")"
 
 VENV=${NEUTRINO_VENV:-.venv}
 KEYSTONE_VENV=${NEUTRINO_KEYSTONE_VENV:-.venv-keystone}  # tests run a real Keystone from it
-APT_PACKAGES=(ovn-central ovn-host python3-venv)
+APT_PACKAGES=(ovn-central ovn-host python3-venv
+              # `neutrino lab`: namespaces as VMs, real DHCP, ping and TCP through OVN
+              openvswitch-switch iproute2 isc-dhcp-client iputils-ping ncat ethtool)
 TEST_APT_PACKAGES=(postgresql)  # tests start throwaway PostgreSQL clusters of their own
 
 as_root() {
@@ -29,7 +31,9 @@ system_packages() {
     fi
     # The Debian packages start system-wide OVN and PostgreSQL services; neutrino and its
     # tests run their own, so stop them (ignored where systemd is not running).
-    as_root systemctl disable --now ovn-central ovn-host postgresql >/dev/null 2>&1 || true
+    # The lab runs OVS of its own too: a system ovs-vswitchd would own the same br-int device.
+    as_root systemctl disable --now ovn-central ovn-host openvswitch-switch postgresql \
+        >/dev/null 2>&1 || true
 }
 
 python_env() {

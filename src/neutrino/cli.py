@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument("action", choices=("list-gateways",))
     router.set_defaults(func=_router)
 
+    lab = sub.add_parser("lab", help="a hypervisor on this machine: OVS (userspace datapath), "
+                                     "ovn-controller, and namespaces as VMs")
+    lab.add_argument("action", choices=("up", "down", "status", "vm", "vm-rm"))
+    lab.add_argument("port", nargs="?", help="with vm / vm-rm: the Neutron port id")
+    lab.add_argument("--dir", type=Path, help="lab directory (default: <state dir>/lab)")
+    lab.add_argument("--url", help="neutrino's API, for vm (default: http://NEUTRINO_BIND); "
+                                   "a token in OS_TOKEN is sent when set")
+    lab.set_defaults(func=_lab)
+
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=_db)
@@ -167,6 +176,20 @@ def _router(args: argparse.Namespace) -> int:
     app = build(load_settings())
     print(json.dumps(app.routers.list_gateways(), indent=2))
     return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from neutrino.lab import commands
+
+    settings = load_settings()
+    directory = args.dir or settings.state_dir / "lab"
+    url = args.url or f"http://{settings.bind}"
+    if args.action in ("vm", "vm-rm") and not args.port:
+        print(f"neutrino: lab {args.action} needs a port id", file=sys.stderr)
+        return 2
+    result, code = commands.run(args.action, directory, settings.ovn_sb, url, args.port)
+    print(json.dumps(result, indent=2))
+    return code
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -25,14 +25,12 @@ def path(root: Path, name: str, suffix: str) -> Path:
     return root / f"{name}.{suffix}"
 
 
-def daemon_options(root: Path, name: str) -> list[str]:
-    return [
-        "--detach",
-        "--no-chdir",
-        f"--pidfile={path(root, name, 'pid')}",
-        f"--log-file={path(root, name, 'log')}",
-        f"--unixctl={path(root, name, 'ctl')}",
-    ]
+def daemon_options(root: Path, name: str, unixctl: bool = True) -> list[str]:
+    """Detach, with pidfile, log and (for daemons that take the option) control socket in
+    `root`; the others put `<name>.<pid>.ctl` in their run directory."""
+    options = ["--detach", "--no-chdir", f"--pidfile={path(root, name, 'pid')}",
+               f"--log-file={path(root, name, 'log')}"]
+    return options + ([f"--unixctl={path(root, name, 'ctl')}"] if unixctl else [])
 
 
 def run_daemon(root: Path, name: str, argv: list[str],

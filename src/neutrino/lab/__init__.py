@@ -1,0 +1,1 @@
+"""The lab: a hypervisor on one machine for real-packet tests and for users."""
