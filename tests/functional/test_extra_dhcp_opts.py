@@ -294,3 +294,28 @@ def test_sync_repairs_deleted_modified_and_extra_port_rows(app, private_ovn):
     shared4, _ = _dhcp_rows(app, sub4["id"])
     assert _lsp(app, plain["id"])["dhcpv4_options"] == shared4["_uuid"]
     assert sub6  # the IPv6 subnet's own row is among the untouched ones
+
+
+def test_subnet_update_reaches_port_rows_on_postgresql(local_ovn, pg_url, tmp_path):
+    """Finding a subnet's ports must not DISTINCT over their json columns (PostgreSQL
+    cannot compare json values)."""
+    settings = {**_env(local_ovn, tmp_path), "NEUTRINO_DB_URL": pg_url}
+    neutrino = build(load_settings(settings))
+    neutrino.start()
+    try:
+        with TestClient(neutrino.app) as client:
+            net, sub4, _ = _dual_stack(client, 67)
+            _post(client, "ports", {"network_id": net["id"], "extra_dhcp_opts": [
+                {"opt_name": "mtu", "opt_value": "1400"}]})
+            response = client.put(f"/v2.0/subnets/{sub4['id']}",
+                                  json={"subnet": {"host_routes": [
+                                      {"destination": "172.16.0.0/16",
+                                       "nexthop": "10.67.0.9"}]}})
+            assert response.status_code == 200, response.text
+        wait_journal_idle(neutrino)
+        _, own4 = _dhcp_rows(neutrino, sub4["id"])
+        assert own4[0]["options"]["classless_static_route"] == \
+            "{172.16.0.0/16,10.67.0.9, 0.0.0.0/0,10.67.0.1}"
+        assert own4[0]["options"]["mtu"] == "1400"
+    finally:
+        neutrino.stop()
