@@ -142,7 +142,7 @@ def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None =
         floating_ip=floating_ip,
         extra_dhcp_opts=tuple(
             DhcpOpt(o["opt_name"], o["opt_value"], int(o.get("ip_version") or 4))
-            for o in port.extra_dhcp_opts or ()),
+            for o in port.extra_dhcp_opts or () if o.get("opt_value") is not None),
         dhcp_subnets=tuple(dhcp_subnets.values()),
     )
 
