@@ -54,6 +54,9 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
 MEMBER_SETS = {n.LSP: (n.PG, "ports")}
+# Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
+# row repeats its subnet's `subnet_id` but is not the subnet's row.
+SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
 
 PortUpCallback = Callable[[str, bool], None]
 
@@ -361,8 +364,10 @@ class _Reader:
             if key.map_key is None:
                 cache = {getattr(r, key.column): r for r in rows}
             else:
+                shadow = SHADOWED_BY.get((key.table, key.map_key))
                 cache = {getattr(r, key.column)[key.map_key]: r for r in rows
-                         if key.map_key in getattr(r, key.column)}
+                         if key.map_key in getattr(r, key.column)
+                         and shadow not in getattr(r, key.column)}
             self._caches[cache_key] = cache
         return self._caches[cache_key]
 

@@ -55,6 +55,15 @@ ADDR_SCOPE6 = "neutron:subnet_pool_addr_scope6"
 
 DHCP_SUBNET_ID = "subnet_id"  # ML2/OVN writes this one without the neutron: prefix
 DHCP_NETWORK_ID = "neutron:network_id"
+# A port's own DHCP_Options row (extra_dhcp_opts) carries its subnet's keys plus `port_id`,
+# also unprefixed, as ML2/OVN writes it; rows with a port_id are never a subnet's row.
+DHCP_PORT_ID = "port_id"
+# neutrino's own: "<port id> <ip version>", identity of a port's own DHCP_Options row
+PORT_DHCP_KEY = "neutron:port_dhcp_key"
+
+
+def port_dhcp_key(port_id: str, ip_version: int) -> str:
+    return f"{port_id} {ip_version}"
 
 
 def switch_name(network_id: str) -> str:

@@ -46,9 +46,15 @@ def _switch_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, s
 
 
 def _dhcp(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
-    # rows with a port_id are per-port options, which neutrino does not write
-    if n.DHCP_SUBNET_ID in ext and n.REVISION in ext and "port_id" not in ext:
+    """A subnet's row, or a port's own row (extra_dhcp_opts), which also names the port."""
+    if n.DHCP_SUBNET_ID not in ext or n.REVISION not in ext:
+        return None
+    port_id = ext.get(n.DHCP_PORT_ID)
+    if port_id is None:
         return subnets.RESOURCE, ext[n.DHCP_SUBNET_ID]
+    # a per-port row is ours only with our identity key naming the same port
+    if ext.get(n.PORT_DHCP_KEY, "").split(" ", 1)[0] == port_id:
+        return ports.RESOURCE, port_id
     return None
 
 

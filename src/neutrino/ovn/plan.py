@@ -81,11 +81,20 @@ def _plan_update(
     refs = {
         name: target
         for name, target in row.refs.items()
-        if current.refs.get(name) != _uuid_of(target, actual)
+        if _ref_differs(current.refs.get(name), target, actual)
     }
     if not columns and not refs:
         return None
     return Update(row.key, current.uuid, columns, refs)
+
+
+def _ref_differs(current: str | None, target: RowKey | None,
+                 actual: Mapping[RowKey, ActualRow]) -> bool:
+    """A reference to a row NB lacks is a change too: that row is inserted by this or an
+    earlier plan of the batch, and the reference must then be set to it."""
+    if target is not None and target not in actual:
+        return True
+    return current != _uuid_of(target, actual)
 
 
 def _uuid_of(key: RowKey | None, actual: Mapping[RowKey, ActualRow]) -> str | None:

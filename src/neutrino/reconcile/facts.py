@@ -20,6 +20,7 @@ from neutrino.db.models import (
 )
 from neutrino.ovn.translate.inputs import (
     AddressPair,
+    DhcpOpt,
     FixedIp,
     FloatingIpFacts,
     GatewayFacts,
@@ -101,9 +102,12 @@ def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]
 def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None = None
                ) -> PortFacts:
     fixed = []
+    dhcp_subnets: dict[str, SubnetFacts] = {}
     for alloc in port.fixed_ips:
         subnet = subnets[alloc.subnet_id]
         facts = subnet_facts(subnet)
+        if facts.dhcp_kind is not None:
+            dhcp_subnets[subnet.id] = facts
         fixed.append(
             FixedIp(
                 subnet_id=subnet.id,
@@ -136,6 +140,10 @@ def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None =
         security_group_ids=tuple(b.security_group_id for b in port.security_group_bindings),
         network_mtu=next(iter(subnets.values())).network.mtu if subnets else 1500,
         floating_ip=floating_ip,
+        extra_dhcp_opts=tuple(
+            DhcpOpt(o["opt_name"], o["opt_value"], int(o.get("ip_version") or 4))
+            for o in port.extra_dhcp_opts or () if o.get("opt_value") is not None),
+        dhcp_subnets=tuple(dhcp_subnets.values()),
     )
 
 

@@ -36,7 +36,7 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
         facts.load_networks, lambda f, _c: build_network(f), build_network_absent),
     ResourceType.SUBNET: _Translator(facts.load_subnets, build_subnet, build_subnet_absent),
     ResourceType.PORT: _Translator(
-        facts.load_ports, lambda f, _c: build_port(f), build_port_absent),
+        facts.load_ports, build_port, build_port_absent),
     ResourceType.SECURITY_GROUP: _Translator(
         facts.load_security_groups, lambda f, _c: sg.build_security_group(f),
         sg.build_security_group_absent),

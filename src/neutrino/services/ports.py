@@ -15,8 +15,8 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import dhcp_opts, quotas
 from neutrino.services import ipam as port_ipam
-from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -117,7 +117,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         binding_vnic_type=body["binding:vnic_type"],
         port_security_enabled=security,
         allowed_address_pairs=pairs,
-        extra_dhcp_opts=body["extra_dhcp_opts"],
+        extra_dhcp_opts=dhcp_opts.options_for_create(body.get("extra_dhcp_opts")),
     )
     stamp_new(port, project)
     _bind_groups(session, ctx, port, _initial_groups(session, port, body))
@@ -224,6 +224,9 @@ class PortService(ResourceService):
         pairs = body.get("allowed_address_pairs", port.allowed_address_pairs)
         body = dict(body)
         body["allowed_address_pairs"] = _address_pairs(pairs, security)
+        if "extra_dhcp_opts" in body:
+            body["extra_dhcp_opts"] = dhcp_opts.options_for_update(
+                port.extra_dhcp_opts, body["extra_dhcp_opts"])
         changed = False
         if "mac_address" in body and body["mac_address"] != port.mac_address:
             changed |= self._change_mac(session, port, body["mac_address"])

@@ -159,6 +159,9 @@ class SubnetService(ResourceService):
                 bump_revision(session, subnet, ResourceType.SUBNET, subnet_parents(subnet))
             if dhcp_before != subnet.enable_dhcp:
                 self._journal_ports_on(session, subnet)
+            elif changed:
+                # a port's own DHCP_Options row copies its subnet's options
+                self._journal_ports_on(session, subnet, only_extra_dhcp=True)
             return subnet_dict(subnet)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -182,13 +185,15 @@ class SubnetService(ResourceService):
             body["host_routes"] = _host_routes(body["host_routes"], subnet.ip_version)
 
     @staticmethod
-    def _journal_ports_on(session: Session, subnet: Subnet) -> None:
+    def _journal_ports_on(session: Session, subnet: Subnet, only_extra_dhcp: bool = False
+                          ) -> None:
         """Ports refer to their subnet's DHCP_Options: toggling DHCP changes their rows too."""
-        ports = session.scalars(
-            select(Port).join(IpAllocation, IpAllocation.port_id == Port.id)
-            .where(IpAllocation.subnet_id == subnet.id).distinct()
-        )
+        # IN rather than JOIN + DISTINCT: PostgreSQL cannot compare a port's json columns
+        ports = session.scalars(select(Port).where(Port.id.in_(
+            select(IpAllocation.port_id).where(IpAllocation.subnet_id == subnet.id))))
         for port in ports:
+            if only_extra_dhcp and not port.extra_dhcp_opts:
+                continue
             record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
                          port_parents(port))
 

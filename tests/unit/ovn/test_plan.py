@@ -166,6 +166,14 @@ DHCP_ROWS = {
             id="noop-refs-same-uuid",
         ),
         pytest.param(
+            # the DHCP row was deleted behind our back, which emptied the weak reference:
+            # once the row is written again, the switch port must point at it again
+            state(desired_lsp(refs={"dhcpv4_options": DHCP_B})),
+            {LSP: actual_lsp(refs={"dhcpv4_options": None})},
+            plan(Update(LSP, "uuid-lsp", {}, {"dhcpv4_options": DHCP_B})),
+            id="update-ref-to-row-nb-lacks",
+        ),
+        pytest.param(
             state(desired_lsp(revision=2, enabled=False, refs={"dhcpv4_options": DHCP_B})),
             {LSP: actual_lsp(revision=3), **DHCP_ROWS},
             plan(stale=(LSP,)),

@@ -30,6 +30,9 @@ ROUTER_ID = "12121212-3434-4565-8787-909090909090"
 ROUTER = RowKey("Logical_Router", "name", f"neutron-{ROUTER_ID}")
 FIP = "172.24.4.50"
 DROP = RowKey("Port_Group", "name", "neutron_pg_drop")
+# a port's own DHCP_Options rows (extra_dhcp_opts): owned always, so that unwanted ones go
+OWN_DHCP = tuple(RowKey("DHCP_Options", "external_ids", f"{PORT_ID} {v}",
+                        map_key="neutron:port_dhcp_key") for v in (4, 6))
 DROP_ACL_FROM = RowKey("ACL", "match", "inport == @neutron_pg_drop && ip")
 DROP_ACL_TO = RowKey("ACL", "match", "outport == @neutron_pg_drop && ip")
 DHCP4_OUT = "inport == @neutron_pg_drop && ip4 && udp && udp.src == 68 && udp.dst == 67"
@@ -135,11 +138,11 @@ def lsp_state(
         parent=ParentLink(SWITCH, "ports"),
     )
     if not filtered:
-        return DesiredState("port", PORT_ID, (row,), (LSP_KEY, LRP_KEY), (), (LSP_KEY,))
+        return DesiredState("port", PORT_ID, (row,), (LSP_KEY, LRP_KEY, *OWN_DHCP), (), (LSP_KEY,))
     members = tuple(
         Membership(group, "ports", LSP_KEY) for group in (DROP, *(pg(g) for g in groups))
     )
-    return DesiredState("port", PORT_ID, (row, *DROP_ROWS), (LSP_KEY, LRP_KEY), members,
+    return DesiredState("port", PORT_ID, (row, *DROP_ROWS), (LSP_KEY, LRP_KEY, *OWN_DHCP), members,
                         (LSP_KEY,))
 
 
@@ -435,7 +438,7 @@ def test_port_external_ids_with_floating_ip_add_port_fip() -> None:
 def test_port_lookup_keys_include_switch_dhcp_and_group_rows() -> None:
     state = build_port(port(fixed_ips=(IP4, IP6), security_group_ids=("sg1", "sg2")))
     assert state.lookup_keys() == {
-        LSP_KEY, LRP_KEY, SWITCH, dhcp(SUB4), dhcp(SUB6),
+        LSP_KEY, LRP_KEY, *OWN_DHCP, SWITCH, dhcp(SUB4), dhcp(SUB6),
         DROP, DROP_ACL_FROM, DROP_ACL_TO, RowKey("ACL", "match", DHCP4_OUT),
         RowKey("ACL", "match", DHCP6_OUT), pg("pg_sg1"), pg("pg_sg2"),
     }
@@ -443,13 +446,13 @@ def test_port_lookup_keys_include_switch_dhcp_and_group_rows() -> None:
 
 def test_unfiltered_port_lookup_keys_have_no_group_rows() -> None:
     state = build_port(port(port_security_enabled=False))
-    assert state.lookup_keys() == {LSP_KEY, LRP_KEY, SWITCH, dhcp(SUB4)}
+    assert state.lookup_keys() == {LSP_KEY, LRP_KEY, *OWN_DHCP, SWITCH, dhcp(SUB4)}
 
 
 def test_drop_rows_are_not_owned_by_the_port() -> None:
     """The shared drop group must never be deleted because one port stops wanting it."""
     state = build_port(port())
-    assert state.owned == (LSP_KEY, LRP_KEY)
+    assert state.owned == (LSP_KEY, LRP_KEY, *OWN_DHCP)
     assert [r.key for r in state.rows] == [LSP_KEY, *(r.key for r in DROP_ROWS)]
 
 
@@ -550,7 +553,7 @@ def interface_lrp(
 
 
 def interface_state(lsp: DesiredRow, lrp: DesiredRow) -> DesiredState:
-    return DesiredState("port", PORT_ID, (lsp, lrp), (LSP_KEY, LRP_KEY), (), (LSP_KEY,))
+    return DesiredState("port", PORT_ID, (lsp, lrp), (LSP_KEY, LRP_KEY, *OWN_DHCP), (), (LSP_KEY,))
 
 
 def ra(mode: str, mtu: str = "1442") -> dict[str, str]:
@@ -618,7 +621,7 @@ def ra(mode: str, mtu: str = "1442") -> dict[str, str]:
                             refs=NO_DHCP,
                             parent=ParentLink(SWITCH, "ports")),
                  interface_lrp(["10.0.0.1/24"], enabled=False, revision="4")),
-                (LSP_KEY, LRP_KEY), (), (LSP_KEY,),
+                (LSP_KEY, LRP_KEY, *OWN_DHCP), (), (LSP_KEY,),
             ),
             id="interface-admin-down-and-revision",
         ),
@@ -632,7 +635,7 @@ def ra(mode: str, mtu: str = "1442") -> dict[str, str]:
                             refs=NO_DHCP,
                             parent=ParentLink(SWITCH, "ports")),
                  interface_lrp(["10.0.0.1/24"])),
-                (LSP_KEY, LRP_KEY), (), (LSP_KEY,),
+                (LSP_KEY, LRP_KEY, *OWN_DHCP), (), (LSP_KEY,),
             ),
             id="interface-is-in-no-port-group",
         ),
@@ -645,7 +648,7 @@ def ra(mode: str, mtu: str = "1442") -> dict[str, str]:
                             options={"router-port": f"lrp-{PORT_ID}",
                                      "nat-addresses": "router",
                                      "exclude-lb-vips-from-garp": "true"}),),
-                (LSP_KEY,), (), (LSP_KEY,),
+                (LSP_KEY, *OWN_DHCP), (), (LSP_KEY,),
             ),
             id="gateway-port-lsp-only-lrp-belongs-to-the-router",
         ),
@@ -664,7 +667,7 @@ def test_gateway_port_on_dhcp_enabled_subnets_asks_for_no_dhcp() -> None:
 
 # --- absent: the switch port and the router port go together ----------------------------
 
-ABSENT = DesiredState("port", PORT_ID, (), (LSP_KEY, LRP_KEY))
+ABSENT = DesiredState("port", PORT_ID, (), (LSP_KEY, LRP_KEY, *OWN_DHCP))
 
 
 def test_floating_ip_port_has_no_switch_port() -> None:

@@ -68,6 +68,15 @@ class AddressPair:
 
 
 @dataclass(frozen=True)
+class DhcpOpt:
+    """One of a port's extra_dhcp_opts, as stored (already validated)."""
+
+    name: str
+    value: str
+    ip_version: int = 4
+
+
+@dataclass(frozen=True)
 class PortFacts:
     id: str
     name: str
@@ -87,6 +96,9 @@ class PortFacts:
     security_group_ids: tuple[str, ...] = ()
     network_mtu: int = 1500
     floating_ip: str | None = None  # the address of the floating IP associated with it
+    extra_dhcp_opts: tuple[DhcpOpt, ...] = ()
+    # the DHCP-serving subnets of its addresses: a port's own DHCP_Options row starts from them
+    dhcp_subnets: tuple[SubnetFacts, ...] = ()
 
 
 @dataclass(frozen=True)

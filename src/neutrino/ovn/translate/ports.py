@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
-from neutrino.ovn.translate.inputs import PortFacts
+from neutrino.ovn.translate.inputs import PortFacts, TranslateConfig
 from neutrino.ovn.translate.networks import switch_key
+from neutrino.ovn.translate.port_dhcp import PortDhcp, build_port_dhcp, port_dhcp_keys
 from neutrino.ovn.translate.security_groups import (
     DROP_GROUP_KEY,
     drop_group_rows,
     port_group_key,
 )
-from neutrino.ovn.translate.subnets import dhcp_key
 
 RESOURCE = "port"
 # Ports that exist in Neutron but have no switch port of their own in OVN.
@@ -21,28 +21,28 @@ ROUTER_GATEWAY = "network:router_gateway"
 RA_MODES = {"slaac": "slaac", "dhcpv6-stateful": "dhcpv6_stateful",
             "dhcpv6-stateless": "dhcpv6_stateless"}
 VTEP_KEYS = ("vtep-physical-switch", "vtep-logical-switch")
+DEFAULT_CONFIG = TranslateConfig()
 
 
 def port_key(port_id: str) -> RowKey:
     return RowKey(n.LSP, "name", port_id)
 
 
-def build_port(facts: PortFacts) -> DesiredState:
+def build_port(facts: PortFacts, config: TranslateConfig = DEFAULT_CONFIG) -> DesiredState:
     if facts.device_owner in OWNERS_WITHOUT_LSP:
         return build_port_absent(facts.id)
-    refs = {
-        "dhcpv4_options": _dhcp_ref(facts, 4),
-        "dhcpv6_options": _dhcp_ref(facts, 6),
-    }
+    dhcp = _dhcp(facts, config)
     key = port_key(facts.id)
     row = DesiredRow(
-        key, _columns(facts), refs=refs, parent=ParentLink(switch_key(facts.network_id), "ports")
+        key, _columns(facts), refs=dhcp.refs,
+        parent=ParentLink(switch_key(facts.network_id), "ports"),
     )
     shared = drop_group_rows() if _filtered(facts) else ()
     router_port = (_router_port(facts),) if facts.device_owner == ROUTER_INTERFACE else ()
     # A gateway port's router port belongs to the gateway router (the router resource).
     owned = (key,) if facts.device_owner == ROUTER_GATEWAY else (key, router_port_key(facts.id))
-    return DesiredState(RESOURCE, facts.id, (row, *router_port, *shared), owned,
+    return DesiredState(RESOURCE, facts.id, (row, *router_port, *dhcp.rows, *shared),
+                        owned + port_dhcp_keys(facts.id),
                         members=_memberships(facts), member_rows=(key,))
 
 
@@ -98,8 +98,10 @@ def _memberships(facts: PortFacts) -> tuple[Membership, ...]:
 
 
 def build_port_absent(port_id: str) -> DesiredState:
-    """A deleted port takes its router port with it (an interface's, or a gateway's)."""
-    return DesiredState(RESOURCE, port_id, (), (port_key(port_id), router_port_key(port_id)))
+    """A deleted port takes its router port (an interface's, or a gateway's) and its own
+    DHCP_Options rows with it."""
+    owned = (port_key(port_id), router_port_key(port_id), *port_dhcp_keys(port_id))
+    return DesiredState(RESOURCE, port_id, (), owned)
 
 
 def _columns(facts: PortFacts) -> dict[str, object]:
@@ -162,13 +164,10 @@ def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
     return None
 
 
-def _dhcp_ref(facts: PortFacts, version: int) -> RowKey | None:
+def _dhcp(facts: PortFacts, config: TranslateConfig) -> PortDhcp:
     if facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY):
-        return None  # routers do not ask for DHCP
-    for ip in facts.fixed_ips:
-        if ip.ip_version == version and ip.dhcp:
-            return dhcp_key(ip.subnet_id)
-    return None
+        return PortDhcp()  # routers do not ask for DHCP
+    return build_port_dhcp(facts, config)
 
 
 def _external_ids(facts: PortFacts) -> dict[str, str]:

@@ -16,11 +16,9 @@ def dhcp_key(subnet_id: str) -> RowKey:
 
 
 def build_subnet(facts: SubnetFacts, config: TranslateConfig) -> DesiredState:
-    rows: tuple[DesiredRow, ...] = ()
-    if facts.dhcp_kind == "v4":
-        rows = (_dhcp_row(facts, _dhcpv4_options(facts, config)),)
-    elif facts.dhcp_kind == "v6":
-        rows = (_dhcp_row(facts, _dhcpv6_options(facts, config)),)
+    options = dhcp_options(facts, config)
+    rows = () if options is None else (
+        DesiredRow(dhcp_key(facts.id), dhcp_columns(facts, options)),)
     return DesiredState(RESOURCE, facts.id, rows, (dhcp_key(facts.id),))
 
 
@@ -28,14 +26,25 @@ def build_subnet_absent(subnet_id: str) -> DesiredState:
     return DesiredState(RESOURCE, subnet_id, (), (dhcp_key(subnet_id),))
 
 
-def _dhcp_row(facts: SubnetFacts, options: dict[str, str]) -> DesiredRow:
+def dhcp_options(facts: SubnetFacts, config: TranslateConfig) -> dict[str, str] | None:
+    """What OVN's DHCP serves on this subnet, or None when it serves nothing."""
+    if facts.dhcp_kind == "v4":
+        return _dhcpv4_options(facts, config)
+    if facts.dhcp_kind == "v6":
+        return _dhcpv6_options(facts, config)
+    return None
+
+
+def dhcp_columns(facts: SubnetFacts, options: dict[str, str],
+                 more_ids: dict[str, str] | None = None) -> dict[str, object]:
+    """A DHCP_Options row of the subnet (a port's own row adds its keys in `more_ids`)."""
     external_ids = {
         n.DHCP_SUBNET_ID: facts.id,
         n.DHCP_NETWORK_ID: facts.network_id,
         n.REVISION: str(facts.revision),
+        **(more_ids or {}),
     }
-    columns = {"cidr": facts.cidr, "options": options, "external_ids": external_ids}
-    return DesiredRow(dhcp_key(facts.id), columns)
+    return {"cidr": facts.cidr, "options": options, "external_ids": external_ids}
 
 
 def _dhcpv4_options(facts: SubnetFacts, config: TranslateConfig) -> dict[str, str]:
