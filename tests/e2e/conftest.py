@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from keystone_tools import PASSWORD, TOKEN_CACHE_SECONDS, Keystone, start_keystone
-from serve_tools import free_port, start_serve, stop_serve
+from serve_tools import free_port, start_serve, stop_serve, throwaway_ovn
 
 from neutrino.ovn.local import LocalOvn
 
@@ -33,7 +33,14 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def world(local_ovn: LocalOvn) -> Iterator[World]:
+def world() -> Iterator[World]:
+    # Its own OVN: this server outlives its modules, and its maintenance would take other
+    # servers' rows in a shared NB for stale ones.
+    with throwaway_ovn("nko") as ovn:
+        yield from _world(ovn)
+
+
+def _world(ovn: LocalOvn) -> Iterator[World]:
     directory = Path(tempfile.mkdtemp(prefix="nks", dir="/tmp"))
     keystone = start_keystone(directory, free_port())
     try:
@@ -44,7 +51,7 @@ def world(local_ovn: LocalOvn) -> Iterator[World]:
         keystone.user("a_member", "alpha", "member")
         keystone.user("a_reader", "alpha", "reader")
         keystone.user("b_member", "beta", "member")
-        url, proc = start_serve(local_ovn, directory / "neutrino", **keystone_env(keystone))
+        url, proc = start_serve(ovn, directory / "neutrino", **keystone_env(keystone))
         try:
             _register_endpoint(keystone, url)
             tokens = {"admin": keystone.admin(),
