@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -14,21 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serve_tools import free_port, start_serve, stop_serve
+from serve_tools import free_port, start_serve, stop_serve, throwaway_ovn
 
-from neutrino.ovn.local import LocalOvn, down, up
-
-
-@contextlib.contextmanager
-def throwaway_ovn(prefix: str) -> Iterator[LocalOvn]:
-    """NB, SB and northd in a fresh directory, stopped and removed afterwards."""
-    # Not tmp_path_factory: its paths can push the unix sockets past the ~107-byte limit.
-    directory = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    try:
-        yield up(directory)
-    finally:
-        down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+from neutrino.ovn.local import LocalOvn
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
@@ -17,6 +19,9 @@ import httpx2 as httpx
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "admin-secret"
 PASSWORD = "user-secret"
+# keystonemiddleware keeps a validated token this long without asking Keystone again, so a
+# revoked token keeps working until then (its default is 300 s; see the README).
+TOKEN_CACHE_SECONDS = 5
 
 
 @dataclass
@@ -36,6 +41,34 @@ class Keystone:
 
     def admin(self) -> str:
         return self.token("admin", "admin", ADMIN_PASSWORD)
+
+    def revoke(self, token: str) -> None:
+        response = httpx.delete(f"{self.url}/auth/tokens", timeout=60, headers={
+            "X-Auth-Token": self.admin(), "X-Subject-Token": token})
+        assert response.status_code == 204, response.text
+
+    def short_lived_token(self, user: str, project: str, seconds: float) -> str:
+        """A token that expires in `seconds`: Keystone caps a token issued for an application
+        credential at the credential's expiry, so no Keystone-wide setting has to change."""
+        token = self.token(user, project)
+        user_id = httpx.get(f"{self.url}/auth/tokens", timeout=60, headers={
+            "X-Auth-Token": token, "X-Subject-Token": token}).json()["token"]["user"]["id"]
+        expires = (datetime.now(UTC) + timedelta(seconds=seconds)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        created = httpx.post(
+            f"{self.url}/users/{user_id}/application_credentials", timeout=60,
+            headers={"X-Auth-Token": token},
+            json={"application_credential": {"name": f"short-{uuid.uuid4()}",
+                                             "expires_at": expires}})
+        assert created.status_code == 201, created.text
+        credential = created.json()["application_credential"]
+        body = {"auth": {"identity": {"methods": ["application_credential"],
+                                      "application_credential": {
+                                          "id": credential["id"],
+                                          "secret": credential["secret"]}}}}
+        response = httpx.post(f"{self.url}/auth/tokens", json=body, timeout=60)
+        assert response.status_code == 201, response.text
+        return response.headers["X-Subject-Token"]
 
     def create(self, kind: str, body: dict[str, object]) -> str:
         singular = kind[:-1]

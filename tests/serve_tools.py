@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 
-from neutrino.ovn.local import LocalOvn
+from neutrino.ovn.local import LocalOvn, down, up
+
+
+@contextlib.contextmanager
+def throwaway_ovn(prefix: str) -> Iterator[LocalOvn]:
+    """NB, SB and northd in a fresh directory, stopped and removed afterwards."""
+    # Not tmp_path_factory: its paths can push the unix sockets past the ~107-byte limit.
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    try:
+        yield up(directory)
+    finally:
+        down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -3,8 +3,12 @@
 Keys use Neutron's policy names (`create_network:shared`, `get_port:binding:host_id`, ...) so
 an operator can read them side by side. A rule sees the caller's context and the target: the
 resource's `project_id`, and for resources on a network the network's project
-(`network:project_id`). Visibility (what a caller may see at all) is the services' concern:
-what a caller cannot see is a 404, never a 403.
+(`network:project_id`) and whether it is shared (`network:shared`). Visibility (what a caller
+may see at all) is the services' concern: what a caller cannot see is a 404, never a 403.
+
+Attribute rules (`<action>:<attribute>`) apply as in Neutron: on create, to an attribute given
+a value other than its default; on update, to every attribute the request names, whatever its
+value (Neutron's ATTRIBUTES_TO_UPDATE).
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ def network_owner(ctx: Context, target: Mapping[str, Any]) -> bool:
                             and "member" in ctx.roles)
 
 
+def port_creator(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """A member's own port, on a network its project owns or on a shared one (a visible
+    external network is not enough)."""
+    return project_member(ctx, target) and (network_owner(ctx, target)
+                                            or bool(target.get("network:shared")))
+
+
+def either(*rules: Rule) -> Rule:
+    return lambda ctx, target: any(rule(ctx, target) for rule in rules)
+
+
 def _for(action_prefixes: tuple[str, ...], attrs: tuple[str, ...],
          rule: Rule) -> dict[str, Rule]:
     return {f"{prefix}:{attr}": rule for prefix in action_prefixes for attr in attrs}
@@ -55,9 +70,10 @@ RULES: dict[str, Rule] = {
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
                         "router", "floatingip", "quota")},
+    "create_port": port_creator,
     "create_subnet": network_owner,
-    "update_subnet": network_owner,
-    "delete_subnet": network_owner,
+    "update_subnet": either(project_member, network_owner),
+    "delete_subnet": either(project_member, network_owner),
     "add_router_interface": project_member,
     "remove_router_interface": project_member,
     **_for(("create_network", "update_network"), ("shared", "router:external", *PROVIDER),
@@ -66,24 +82,47 @@ RULES: dict[str, Rule] = {
     **_for(("create_port", "update_port"), BINDING_WRITE, admin_only),
     **_for(("get_port",), BINDING_READ, admin_only),
     **_for(("create_port",), ("mac_address", "fixed_ips:ip_address", "device_owner",
-                              "port_security_enabled"), network_owner),
+                              "port_security_enabled", "allowed_address_pairs"), network_owner),
     **_for(("update_port",), ("mac_address",), admin_only),
-    **_for(("update_port",), ("fixed_ips:ip_address", "device_owner", "port_security_enabled"),
-           network_owner),
-    "create_router:external_gateway_info:external_fixed_ips": admin_only,
-    "update_router:external_gateway_info:external_fixed_ips": admin_only,
+    **_for(("update_port",), ("fixed_ips", "fixed_ips:ip_address", "device_owner",
+                              "port_security_enabled", "allowed_address_pairs"), network_owner),
+    **_for(("create_router", "update_router"), ("external_gateway_info:external_fixed_ips",
+                                                "external_gateway_info:enable_snat"),
+           admin_only),
     "create_floatingip:floating_ip_address": admin_only,
     "update_quota": admin_only,
     "delete_quota": admin_only,
 }
 
 
+class ProjectNotAllowed(errors.BadRequest):
+    """Neutron answers this before any policy, with webob's HTTPBadRequest."""
+
+    def __init__(self) -> None:
+        super().__init__("Specifying 'project_id' other than the authenticated project in "
+                         "request is not allowed for the current user.")
+
+    @property
+    def type(self) -> str:
+        return "HTTPBadRequest"
+
+
+def check_project(ctx: Context, body: Mapping[str, Any]) -> None:
+    """Only an admin creates resources for another project (a 400, as in Neutron)."""
+    project = body.get("project_id")
+    if project and project != ctx.project_id and not ctx.is_admin:
+        raise ProjectNotAllowed()
+
+
 def enforce(ctx: Context, action: str, target: Mapping[str, Any],
             attributes: Mapping[str, Any] | None = None) -> None:
-    """Raise NotAuthorized (403) unless `action`, and each attribute rule it touches, pass."""
+    """Raise NotAuthorized (403) unless `action`, and each attribute rule it touches, pass.
+
+    `attributes` are the request's: for an update only those it names (see the module doc)."""
     _check(ctx, action, target)
+    updating = action.startswith("update_")
     for name, value in (attributes or {}).items():
-        if _requested(value) and f"{action}:{name}" in RULES:
+        if (updating or _requested(value)) and f"{action}:{name}" in RULES:
             _check(ctx, f"{action}:{name}", target)
 
 
@@ -94,7 +133,7 @@ def _check(ctx: Context, action: str, target: Mapping[str, Any]) -> None:
 
 
 def _requested(value: Any) -> bool:
-    """An attribute left at its empty default asks for nothing the policy guards."""
+    """On create, an attribute left at its empty default asks for nothing the policy guards."""
     return value not in (None, False, "", [], {})
 
 

@@ -7,76 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
-from keystone_tools import PASSWORD, Keystone, start_keystone
-from serve_tools import free_port, start_serve, stop_serve
-
-from neutrino.ovn.local import LocalOvn
-
-
-@dataclass
-class World:
-    keystone: Keystone
-    url: str  # neutrino
-    tokens: dict[str, str]
-
-    def client(self, who: str | None) -> httpx.Client:
-        headers = {"X-Auth-Token": self.tokens[who]} if who else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def world(local_ovn: LocalOvn) -> Iterator[World]:
-    directory = Path(tempfile.mkdtemp(prefix="nks", dir="/tmp"))
-    keystone = start_keystone(directory, free_port())
-    try:
-        for project in ("alpha", "beta", "service"):
-            keystone.projects[project] = keystone.create(
-                "projects", {"name": project, "domain_id": "default"})
-        keystone.user("neutrino", "service", "admin")
-        keystone.user("a_member", "alpha", "member")
-        keystone.user("a_reader", "alpha", "reader")
-        keystone.user("b_member", "beta", "member")
-        url, proc = start_serve(local_ovn, directory / "neutrino", **_keystone_env(keystone))
-        try:
-            _register_endpoint(keystone, url)
-            tokens = {"admin": keystone.admin(),
-                      **{u: keystone.token(u, p) for u, p in (
-                          ("a_member", "alpha"), ("a_reader", "alpha"), ("b_member", "beta"))}}
-            yield World(keystone, url, tokens)
-        finally:
-            stop_serve(proc)
-    finally:
-        keystone.process.terminate()
-        keystone.process.wait(timeout=20)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _keystone_env(keystone: Keystone) -> dict[str, str]:
-    return {
-        "NEUTRINO_AUTH": "keystone", "NEUTRINO_STARTUP_SYNC": "off",
-        "NEUTRINO_KEYSTONE_AUTH_TYPE": "password",
-        "NEUTRINO_KEYSTONE_AUTH_URL": keystone.url,
-        "NEUTRINO_KEYSTONE_WWW_AUTHENTICATE_URI": keystone.url,
-        "NEUTRINO_KEYSTONE_USERNAME": "neutrino", "NEUTRINO_KEYSTONE_PASSWORD": PASSWORD,
-        "NEUTRINO_KEYSTONE_PROJECT_NAME": "service",
-        "NEUTRINO_KEYSTONE_USER_DOMAIN_NAME": "Default",
-        "NEUTRINO_KEYSTONE_PROJECT_DOMAIN_NAME": "Default",
-        "NEUTRINO_KEYSTONE_INTERFACE": "public",  # the only endpoint bootstrap made
-    }
-
-
-def _register_endpoint(keystone: Keystone, url: str) -> None:
-    service = keystone.create("services", {"type": "network", "name": "neutron"})
-    keystone.create("endpoints", {"service_id": service, "interface": "public", "url": url,
-                                  "region_id": "RegionOne"})
+from keystone_tools import PASSWORD
 
 
 def _post(client: httpx.Client, path: str, body: dict, status: int = 201) -> dict:
@@ -129,8 +64,7 @@ def test_admin_only_attributes(world):
     with world.client("a_member") as a, world.client("admin") as admin:
         for body in ({"shared": True}, {"router:external": True},
                      {"provider:network_type": "vlan", "provider:physical_network": "p",
-                      "provider:segmentation_id": 5},
-                     {"project_id": world.keystone.projects["beta"]}):
+                      "provider:segmentation_id": 5}):
             fault = _post(a, "networks", {"name": "x", **body}, status=403)
             assert fault["NeutronError"]["type"] == "PolicyNotAuthorized"
         net = _post(a, "networks", {"name": "mine"})["network"]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from lab_cloud import LabCloud, wait_for
+from serve_tools import throwaway_ovn
 from starlette.testclient import TestClient
 
 from neutrino.bootstrap import Neutrino, build
 from neutrino.lab import hypervisor, vm
-from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
 
@@ -23,11 +23,7 @@ from neutrino.settings import load_settings
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCloud]:
     lab_dir = Path(tempfile.mkdtemp(prefix="nlab", dir="/tmp"))
-    ovn_dir = Path(tempfile.mkdtemp(prefix="nlo", dir="/tmp"))
-    with contextlib.ExitStack() as cleanup:
-        cleanup.callback(shutil.rmtree, ovn_dir, True)
-        cleanup.callback(local.down, ovn_dir)
-        ovn = local.up(ovn_dir)
+    with throwaway_ovn("nlo") as ovn:
         app = _neutrino(ovn, tmp_path_factory.mktemp("labdb"))
         try:
             lab = hypervisor.up(lab_dir, ovn.sb)

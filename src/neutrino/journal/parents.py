@@ -26,7 +26,8 @@ from neutrino.journal.types import ResourceRef, ResourceType
 
 Parents = dict[ResourceType, list[str]]
 # Ports Neutron's L3 creates for a router: their rows live in the router's OVN routers too.
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_OWNERS = (ROUTER_INTERFACE, "network:router_gateway")
 
 
 def no_parents(_row: Any) -> Parents:

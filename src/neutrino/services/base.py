@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino import policy
 from neutrino.db.engine import Database
 from neutrino.services.common import Waker, run_and_wake
 from neutrino.services.context import Context
@@ -31,6 +32,9 @@ class ResourceService:
 
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One or several resources in one transaction: a bulk create is all or nothing."""
+        for body in bodies:
+            policy.check_project(ctx, body)
+
         def txn(session: Session) -> list[dict[str, Any]]:
             return [self.to_dict(self._create_one(session, ctx, body)) for body in bodies]
 

@@ -10,9 +10,9 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup
+from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router
 from neutrino.ipam import arithmetic as ipam
-from neutrino.journal.parents import ROUTER_OWNERS, merged, port_parents
+from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import dhcp_opts, quotas
@@ -97,8 +97,10 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     """One port, its addresses and its journal entry, in the caller's transaction."""
     net = get_network_row(session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
-    target = {"project_id": project, "network:project_id": net.project_id}
+    target = {"project_id": project, "network:project_id": net.project_id,
+              "network:shared": net.shared}
     policy.enforce(ctx, "create_port", target, _guarded_attributes(body))
+    check_router_device(session, ctx, body["device_owner"], body["device_id"], project)
     quotas.check(session, settings, project, "port")
     security = body.get("port_security_enabled")
     security = net.port_security_enabled if security is None else security
@@ -136,20 +138,42 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     return port
 
 
-def port_target(session: Session, port: Port) -> dict[str, str]:
+def port_target(session: Session, port: Port) -> dict[str, Any]:
     net = session.get(Network, port.network_id)
-    return {"project_id": port.project_id, "network:project_id": net.project_id if net else ""}
+    return {"project_id": port.project_id, "network:project_id": net.project_id if net else "",
+            "network:shared": bool(net and net.shared)}
 
 
 def _guarded_attributes(body: dict[str, Any]) -> dict[str, Any]:
-    """The request's attributes as the policy names them (only what a rule may guard)."""
-    guarded = {k: body.get(k) for k in ("mac_address", "binding:host_id", "binding:profile",
-                                          "port_security_enabled")}
+    """The attributes the request gives, as the policy names them (only what a rule may
+    guard); `True` stands for "given" where giving any value at all is what is guarded."""
+    guarded = {k: body[k] for k in ("mac_address", "binding:host_id", "binding:profile",
+                                    "allowed_address_pairs", "fixed_ips") if k in body}
+    if body.get("port_security_enabled") is not None:  # False disables spoofing protection
+        guarded["port_security_enabled"] = True
     owner = body.get("device_owner") or ""
-    guarded["device_owner"] = owner if owner.startswith("network:") else None
-    guarded["fixed_ips:ip_address"] = any("ip_address" in ip for ip in body.get("fixed_ips")
-                                          or [])
+    if owner.startswith("network:"):
+        guarded["device_owner"] = owner
+    if any("ip_address" in ip for ip in body.get("fixed_ips") or []):
+        guarded["fixed_ips:ip_address"] = True
     return guarded
+
+
+class DeviceIDNotOwnedByTenant(errors.Conflict):
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"The following device_id {device_id} is not owned by your project "
+                         "or matches another project router.")
+
+
+def check_router_device(session: Session, ctx: Context, owner: str, device_id: str,
+                        project_id: str) -> None:
+    """A router interface port names its router by device_id, and neutrino makes it that
+    router's port in OVN: only an admin may name another project's router (Neutron's 409)."""
+    if owner != ROUTER_INTERFACE or not device_id or ctx.is_admin:
+        return
+    router = session.get(Router, device_id)
+    if router is not None and router.project_id != project_id:
+        raise DeviceIDNotOwnedByTenant(device_id)
 
 
 def delete_port(session: Session, port: Port) -> None:
@@ -208,6 +232,9 @@ class PortService(ResourceService):
             port = get_port_row(session, ctx, port_id)
             policy.enforce(ctx, "update_port", port_target(session, port),
                            _guarded_attributes(body))
+            if "device_owner" in body or body.get("device_id", port.device_id) != port.device_id:
+                check_router_device(session, ctx, body.get("device_owner", port.device_owner),
+                                    body.get("device_id", port.device_id), port.project_id)
             check_revision(port, if_match)
             old_parents = port_parents(port)
             changed = self._update_port(session, ctx, port, body)

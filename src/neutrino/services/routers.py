@@ -225,6 +225,12 @@ class RouterService(ResourceService):
     def _attach_subnet(self, session: Session, ctx: Context, router: Router,
                        subnet_id: str) -> Port:
         subnet = get_subnet_row(session, ctx, subnet_id)
+        if subnet.project_id != ctx.project_id and not ctx.is_admin:
+            # Visible through a shared network, but Neutron attaches only the caller's own
+            # subnets (or those of networks RBAC-shared with it, which neutrino has not).
+            raise errors.BadRouterRequest(
+                router.id, f"Cannot add interface to router because subnet {subnet_id} is not "
+                "owned by project making the request")
         if not subnet.gateway_ip:
             raise errors.BadRouterRequest(
                 router.id, "Subnet for router interface must have a gateway IP")
@@ -311,8 +317,10 @@ def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
 
 
 def _gateway_attrs(body: dict[str, Any]) -> dict[str, Any]:
+    """Each gateway key the request gives, whatever its value: Neutron's sub-attribute rules
+    (enable_snat, external_fixed_ips: admin only) apply to a key as soon as it is present."""
     info = body.get("external_gateway_info") or {}
-    return {"external_gateway_info:external_fixed_ips": info.get("external_fixed_ips")}
+    return {f"external_gateway_info:{key}": True for key in info}
 
 
 def _interface_target(body: dict[str, Any]) -> tuple[str | None, str | None]:

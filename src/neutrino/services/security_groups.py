@@ -199,7 +199,11 @@ class RuleService(ResourceService):
 
     def _create_one(self, session: Session, ctx: Context,
                     body: dict[str, Any]) -> SecurityGroupRule:
-        sg = get_sg_row(session, ctx, body["security_group_id"])
+        # Neutron judges this by the group's owner, so another project's group is a 403
+        # (not a 404) here; naming it as a remote group below is a 404.
+        sg = session.get(SecurityGroup, body["security_group_id"])
+        if sg is None:
+            raise errors.SecurityGroupNotFound(body["security_group_id"])
         policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
         if body.get("remote_group_id"):
             get_sg_row(session, ctx, body["remote_group_id"])
