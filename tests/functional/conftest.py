@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino, build
 from neutrino.ovn.local import LocalOvn
@@ -36,3 +37,19 @@ def neutrino(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
 def api(neutrino: Neutrino) -> Iterator[TestClient]:
     with TestClient(neutrino.app) as client:
         yield client
+
+
+@pytest.fixture()
+def private_app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+    """A started neutrino (fresh SQLite database) on the test's own OVN, connected to NB."""
+    app = build(load_settings({
+        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
+        "NEUTRINO_OVN_SB": private_ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
+        # few attempts, so that a test sees an entry fail without waiting out five backoffs
+        "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2"}))
+    app.start()
+    try:
+        wait_for(lambda: app.nb.connected, 20, "NB connection")
+        yield app
+    finally:
+        app.stop()

@@ -3,7 +3,6 @@ removal, dhcp_disabled, sync repair, and the DHCP reply ovn-trace shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,13 +218,8 @@ def _env(ovn: LocalOvn, state: Path) -> dict[str, str]:
 
 
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings(_env(private_ovn, tmp_path)))
-    neutrino.start()
-    try:
-        yield neutrino
-    finally:
-        neutrino.stop()
+def app(private_app: Neutrino) -> Neutrino:
+    return private_app
 
 
 def _own_row_uuid(ovn: LocalOvn, port_id: str, version: int) -> str:

@@ -5,52 +5,29 @@ release (or another client of the database) could have left them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from nb_state import rows
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
+from waiting import wait_for
 
-from neutrino.bootstrap import Neutrino, build
+from neutrino.bootstrap import Neutrino
 from neutrino.db.models import JournalEntry, Network
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType, State
 from neutrino.ovn import client as ovn_client
-from neutrino.ovn.local import LocalOvn
-from neutrino.settings import load_settings
 
 
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
-        "NEUTRINO_OVN_SB": private_ovn.sb, "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2",
-        "NEUTRINO_STARTUP_SYNC": "off"}))
-    neutrino.start()
-    deadline = time.monotonic() + 20
-    while not neutrino.nb.connected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield neutrino
-    finally:
-        neutrino.stop()
+def app(private_app: Neutrino) -> Neutrino:
+    return private_app
 
 
 def _entries(app: Neutrino, resource_id: str) -> list[JournalEntry]:
     with app.db.read() as session:
         return list(session.scalars(select(JournalEntry).where(
             JournalEntry.resource_id == resource_id)))
-
-
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout}s")
 
 
 def test_a_poisoned_network_fails_alone_and_the_rest_reach_ovn(app: Neutrino):
@@ -65,14 +42,14 @@ def test_a_poisoned_network_fails_alone_and_the_rest_reach_ovn(app: Neutrino):
             session.execute(update(Network).where(Network.id == bad).values(name=poison))
             record_entry(session, ResourceType.NETWORK, bad, Operation.UPDATE)
         app.wakeup.set()
-        _wait(lambda: all(e.state == State.FAILED.value for e in _entries(app, bad)
+        wait_for(lambda: all(e.state == State.FAILED.value for e in _entries(app, bad)
                           if e.operation == Operation.UPDATE.value), 30, "poison failed")
         entry = [e for e in _entries(app, bad) if e.operation == Operation.UPDATE.value][0]
         assert "name" in entry.last_error and entry.attempts == 2
 
         # Nothing else is blocked: a network created after the poison reaches OVN at once.
         later = api.post("/v2.0/networks", json={"network": {"name": "later"}}).json()
-        _wait(lambda: rows(app, "Logical_Switch", name=f"neutron-{later['network']['id']}"),
+        wait_for(lambda: rows(app, "Logical_Switch", name=f"neutron-{later['network']['id']}"),
               10, "a later network in NB")
         for good in ids:
             assert rows(app, "Logical_Switch", name=f"neutron-{good}")
@@ -134,7 +111,7 @@ def test_healthz_shows_entries_pending_but_never_due(app: Neutrino):
 
     with TestClient(app.app) as api:
         net = api.post("/v2.0/networks", json={"network": {"name": "n"}}).json()["network"]
-        _wait(lambda: rows(app, "Logical_Switch", name=f"neutron-{net['id']}"), 10, "in NB")
+        wait_for(lambda: rows(app, "Logical_Switch", name=f"neutron-{net['id']}"), 10, "in NB")
         with app.db.session() as session:
             entry = record_entry(session, ResourceType.NETWORK, net["id"], Operation.UPDATE)
             session.flush()

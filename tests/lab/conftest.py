@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_cloud import LabCloud, wait_for
+from lab_cloud import LabCloud
 from serve_tools import throwaway_ovn
 from starlette.testclient import TestClient
+from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino, build
 from neutrino.lab import hypervisor, vm

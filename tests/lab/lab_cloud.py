@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.testclient import TestClient
+from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino
 from neutrino.lab import hypervisor, vm
@@ -39,14 +38,3 @@ class LabCloud:
                  .json()["port"]["status"] == "ACTIVE", 30, "port ACTIVE")
         vm.dhcp(self.lab, machine)
         return created, machine
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout}s")
-
-

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from lab_cloud import LabCloud, wait_for
+from lab_cloud import LabCloud
+from waiting import wait_for
 
 from neutrino.lab.vm import in_namespace, tcp_server
 
