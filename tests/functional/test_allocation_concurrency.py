@@ -10,6 +10,7 @@ transaction; SQLite serializes writers.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +18,12 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from ovn_tools import sbctl
 from serve_tools import start_serve, stop_serve
+from sqlalchemy import select
 
+from neutrino.db.engine import Database, make_engine
+from neutrino.db.models import Router
 from neutrino.ovn.local import LocalOvn
 
 CLIENTS = 48
@@ -140,3 +145,44 @@ def test_exhausted_pool_refuses_only_the_excess(local_ovn, tmp_path, backend):
                                    (409, "IpAddressGenerationFailure"): CLIENTS - free}
     assert len({r.json()["port"]["fixed_ips"][0]["ip_address"]
                 for r in responses if r.status_code == 201}) == free
+
+
+def test_concurrent_gateways_spread_over_chassis(private_ovn, tmp_path, pg_url):
+    """Least-loaded placement counts the gateways chosen concurrently (PostgreSQL)."""
+    for number, name in enumerate(("gw1", "gw2"), start=1):
+        sbctl(private_ovn, "chassis-add", name, "geneve", f"127.0.2.{number}")
+        sbctl(private_ovn, "set", "Chassis", name,
+              "other_config:ovn-cms-options=enable-chassis-as-gw")
+    db = Database(make_engine(pg_url))
+    with serving(private_ovn, tmp_path, pg_url) as url:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            ext = client.post("/v2.0/networks", json={"network": {
+                "name": "public", "router:external": True}}).json()["network"]
+            assert client.post("/v2.0/subnets", json={"subnet": {
+                "network_id": ext["id"], "ip_version": 4, "cidr": "172.26.0.0/24"}}
+            ).status_code == 201
+
+        def router(i: int) -> dict:
+            return {"router": {"name": f"r{i}", "project_id": f"project-{i}",
+                               "external_gateway_info": {"network_id": ext["id"]}}}
+
+        # The first one waits, if need be, for the chassis to be known (maintenance binds it).
+        assert statuses(concurrently(url, 1, "routers", router)) == {(201, ""): 1}
+        wait_until(lambda: placement(db) == [1], "the first gateway placed")
+        responses = concurrently(url, 11, "routers", lambda i: router(i + 1))
+    assert statuses(responses) == {(201, ""): 11}
+    assert placement(db) == [6, 6]
+    db.engine.dispose()
+
+
+def placement(db: Database) -> list[int]:
+    with db.read() as session:
+        return sorted(Counter(session.scalars(select(Router.gateway_chassis).where(
+            Router.gateway_chassis.is_not(None)))).values())
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

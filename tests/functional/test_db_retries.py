@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def pg(pg_url: str) -> Iterator[Database]:
     db.engine.dispose()
 
 
-def _raise(sqlstate: str, message: str, extra: str = "") -> callable:
+def _raise(sqlstate: str, message: str, extra: str = "") -> Callable[[Session], object]:
     sql = f"DO $$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = '{sqlstate}'{extra}; END $$"
     return lambda session: session.execute(text(sql))
 
