@@ -1,10 +1,11 @@
 """Conflicts that are not races: answered at once, never retried into a 503.
 
-Runs on SQLite (the `api` fixture) and on PostgreSQL (the same app on a fresh database).
+Runs on SQLite and on PostgreSQL (a fresh database each).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,24 +17,37 @@ from neutrino.bootstrap import build
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
 
+MAC_PREFIX = "fa:16:3e:00:00"  # 256 MACs: few enough to use them all
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def client(request: pytest.FixtureRequest, local_ovn: LocalOvn,
-           tmp_path: Path) -> Iterator[TestClient]:
-    if request.param == "sqlite":
-        yield request.getfixturevalue("api")
-        return
-    app = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_DB_URL": request.getfixturevalue("pg_url"),
-        "NEUTRINO_OVN_NB": local_ovn.nb, "NEUTRINO_OVN_SB": local_ovn.sb,
-        "NEUTRINO_STARTUP_SYNC": "off",
-    }))
+
+@contextlib.contextmanager
+def _serving(ovn: LocalOvn, state: Path, db_url: str | None) -> Iterator[TestClient]:
+    env = {"NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
+           "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
+           "NEUTRINO_MAC_PREFIX": MAC_PREFIX, "NEUTRINO_QUOTA_PORT": "-1"}
+    if db_url is not None:
+        env["NEUTRINO_DB_URL"] = db_url
+    app = build(load_settings(env))
     app.start()
     try:
         with TestClient(app.app) as test_client:
             yield test_client
     finally:
         app.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def client(request: pytest.FixtureRequest, local_ovn: LocalOvn,
+           tmp_path: Path) -> Iterator[TestClient]:
+    db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    with _serving(local_ovn, tmp_path, db_url) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def sqlite_client(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[TestClient]:
+    with _serving(local_ovn, tmp_path, None) as test_client:
+        yield test_client
 
 
 def _post(client: TestClient, collection: str, body: dict) -> dict:
@@ -77,3 +91,16 @@ def test_an_address_chosen_for_one_entry_is_never_another_entrys(client):
         assert addresses == expected or expected is None and \
             sorted(addresses) == ["10.77.0.10", "10.77.0.11"]
         assert client.delete(f"/v2.0/ports/{port['id']}").status_code == 204
+
+
+def test_every_mac_of_a_crowded_prefix_is_given_before_a_generation_failure(sqlite_client):
+    """Not a race (a sequential fill), so SQLite only: 256 ports are slow on PostgreSQL."""
+    client = sqlite_client
+    net = _post(client, "networks", {"name": "macs"})
+    bulk = client.post("/v2.0/ports", json={"ports": [{"network_id": net["id"]}] * 256})
+    assert bulk.status_code == 201, bulk.text
+    macs = {p["mac_address"] for p in bulk.json()["ports"]}
+    assert macs == {f"{MAC_PREFIX}:{i:02x}" for i in range(256)}
+    more = client.post("/v2.0/ports", json={"port": {"network_id": net["id"]}})
+    assert more.status_code == 503, more.text
+    assert more.json()["NeutronError"]["type"] == "MacAddressGenerationFailure"
