@@ -73,8 +73,9 @@ def vnis(responses: list[httpx.Response]) -> list[int]:
             for r in responses if r.status_code == 201]
 
 
-def test_concurrent_network_creates_get_distinct_vnis(local_ovn, tmp_path, backend):
-    with serving(local_ovn, tmp_path, backend()) as url:
+def test_concurrent_network_creates_get_distinct_vnis(local_ovn, tmp_path, pg_url):
+    """PostgreSQL only: SQLite serialises writers, so there is no race to lose."""
+    with serving(local_ovn, tmp_path, pg_url) as url:
         responses = concurrently(url, CLIENTS, "networks", network)
     assert statuses(responses) == {(201, ""): CLIENTS}
     assert len(set(vnis(responses))) == CLIENTS
@@ -125,9 +126,9 @@ def port_on(net_id: str) -> Callable[[int], dict]:
 
 
 def test_concurrent_port_creates_choose_again_on_taken_macs_and_addresses(
-        local_ovn, tmp_path, backend):
-    # 256 MACs and 64 addresses for 48 ports: auto choices collide often.
-    with serving(local_ovn, tmp_path, backend(), NEUTRINO_MAC_PREFIX="fa:16:3e:00:00") as url:
+        local_ovn, tmp_path, pg_url):
+    # 256 MACs and 64 addresses for 48 ports: automatic choices collide often.
+    with serving(local_ovn, tmp_path, pg_url, NEUTRINO_MAC_PREFIX="fa:16:3e:00:00") as url:
         net_id = subnet_with_pool(url, "10.71.0.0/24", "10.71.0.10", "10.71.0.73")
         responses = concurrently(url, CLIENTS, "ports", port_on(net_id))
     assert statuses(responses) == {(201, ""): CLIENTS}
@@ -136,9 +137,11 @@ def test_concurrent_port_creates_choose_again_on_taken_macs_and_addresses(
     assert len({p["fixed_ips"][0]["ip_address"] for p in ports}) == CLIENTS
 
 
-def test_exhausted_pool_refuses_only_the_excess(local_ovn, tmp_path, backend):
+def test_exhausted_pool_refuses_only_the_excess(local_ovn, tmp_path, pg_url):
+    """PostgreSQL (test_ipam_concurrency has it on SQLite), with a project per port: the
+    ports of one project queue on its quota lock and would never race."""
     free = 20
-    with serving(local_ovn, tmp_path, backend()) as url:
+    with serving(local_ovn, tmp_path, pg_url) as url:
         net_id = subnet_with_pool(url, "10.72.0.0/24", "10.72.0.100", f"10.72.0.{99 + free}")
         responses = concurrently(url, CLIENTS, "ports", port_on(net_id))
     assert statuses(responses) == {(201, ""): free,
