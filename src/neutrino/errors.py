@@ -18,7 +18,9 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   ├── MacAddressInUse
     │   └── SegmentationIdInUse / NoNetworkAvailable
     ├── PreconditionFailed         412
-    └── BackendUnavailable         503 (OVN NB could not be reached)
+    ├── BackendUnavailable         503 (OVN NB could not be reached)
+    └── ServiceUnavailable         503
+        └── MacAddressGenerationFailure
 """
 
 from __future__ import annotations
@@ -145,6 +147,13 @@ class BackendUnavailable(NeutrinoError):
 
 class ServiceUnavailable(NeutrinoError):
     """A request could not be served now (for example the database stayed busy)."""
+
+
+class MacAddressGenerationFailure(ServiceUnavailable):
+    """Neutron's fault (503) for a network with every MAC under the prefix taken."""
+
+    def __init__(self, net_id: str) -> None:
+        super().__init__(f"Unable to generate unique mac on network {net_id}.")
 
 
 class AddressPairAndPortSecurityRequired(Conflict):

@@ -3,6 +3,17 @@
 SQLite (the embedded default) allows one writer at a time: write transactions start with
 BEGIN IMMEDIATE so that concurrent writers queue on the database lock instead of failing
 half-way (the classic "database is locked" upgrade deadlock of deferred transactions).
+
+Which failures are a lost race is decided from the driver's error code, never its message:
+- PostgreSQL (READ COMMITTED) sees other transactions' commits between two statements, so a
+  unique or foreign key violation can be a race: a value chosen as free was committed by
+  someone else meanwhile, or a parent was deleted. So are serialization failures and
+  deadlocks. The transaction is run again; its reads then see the winner's row. A rerun that
+  hits the very same violation again did not lose a race (it ignores the row it collides
+  with), and the request fails with a Conflict rather than with ServiceUnavailable after
+  every retry.
+- SQLite writers run one at a time (BEGIN IMMEDIATE), so a constraint violation there is never
+  a race; only "busy" and "locked" are.
 """
 
 from __future__ import annotations
@@ -27,7 +38,15 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
 class RetryableConflict(Exception):
-    """A transaction lost a race (unique key, serialization); running it again may succeed."""
+    """A transaction lost a race (unique key, serialization); running it again may succeed.
+
+    `violation` names the integrity violation it hit, if any: the same one twice in a row is
+    not a race.
+    """
+
+    def __init__(self, message: str, violation: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.violation = violation
 
 
 def make_engine(url: str) -> Engine:
@@ -85,15 +104,35 @@ class Database:
 
     def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in one write transaction; rerun it when it lost a race."""
+        previous: tuple[str, ...] | None = None
         for attempt in range(self._max_retries):
             try:
                 with self.session() as session:
                     return fn(session)
-            except RetryableConflict:
+            except RetryableConflict as exc:
+                if exc.violation is not None and exc.violation == previous:
+                    raise errors.Conflict(f"The request conflicts with an existing resource "
+                                          f"({exc.violation[1]}).") from exc
+                previous = exc.violation
                 LOG.debug("transaction lost a race, retrying (attempt %d)", attempt + 1)
                 # Jitter, so that the losers of one race do not meet again in the next.
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
         raise errors.ServiceUnavailable("The request conflicted with concurrent requests; retry.")
+
+
+# SQLSTATEs (PostgreSQL appendix A) of a statement that may have lost a race.
+PG_UNIQUE_VIOLATION = "23505"
+PG_FOREIGN_KEY_VIOLATION = "23503"
+PG_SERIALIZATION_FAILURE = "40001"
+PG_DEADLOCK_DETECTED = "40P01"
+PG_RACES = {PG_UNIQUE_VIOLATION, PG_FOREIGN_KEY_VIOLATION, PG_SERIALIZATION_FAILURE,
+            PG_DEADLOCK_DETECTED}
+# SQLite primary result codes (the low byte of the extended code) of a writer that waited.
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+# SQLite extended result codes of a duplicate key.
+SQLITE_CONSTRAINT_UNIQUE = 2067
+SQLITE_CONSTRAINT_PRIMARYKEY = 1555
 
 
 @contextlib.contextmanager
@@ -102,7 +141,12 @@ def mapped_db_errors() -> Iterator[None]:
     try:
         yield
     except IntegrityError as exc:
-        raise RetryableConflict(str(exc.orig)) from exc
+        if _is_retryable(exc):
+            raise RetryableConflict(str(exc.orig), _violation(exc)) from exc
+        if _sqlite_code(exc) in (SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY):
+            raise errors.Conflict(f"The request conflicts with an existing resource "
+                                  f"({exc.orig}).") from exc
+        raise
     except OperationalError as exc:
         if _is_retryable(exc):
             raise RetryableConflict(str(exc.orig)) from exc
@@ -114,5 +158,24 @@ def mapped_db_errors() -> Iterator[None]:
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower()
-    return any(s in text for s in ("database is locked", "deadlock", "could not serialize"))
+    sqlstate = _sqlstate(exc)
+    if sqlstate is not None:
+        return sqlstate in PG_RACES
+    code = _sqlite_code(exc)
+    return code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)  # psycopg (3)
+
+
+def _sqlite_code(exc: DBAPIError) -> int | None:
+    return getattr(exc.orig, "sqlite_errorcode", None)  # sqlite3, Python 3.11+
+
+
+def _violation(exc: DBAPIError) -> tuple[str, ...] | None:
+    """Which constraint, for which key: what tells one integrity violation from another."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is None or _sqlstate(exc) not in (PG_UNIQUE_VIOLATION, PG_FOREIGN_KEY_VIOLATION):
+        return None
+    return (str(_sqlstate(exc)), str(diag.constraint_name), str(diag.message_detail))

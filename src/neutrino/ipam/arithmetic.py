@@ -473,6 +473,27 @@ def generate_mac(prefix: str, rng: BitSource) -> str:
     raise InvalidInput(f"Could not generate a valid MAC address under prefix '{prefix}'")
 
 
+def free_macs(prefix: str, taken: Iterable[str], count: int, rng: BitSource) -> list[str]:
+    """Up to `count` MACs under `prefix` missing from `taken`, walking on from a random one.
+
+    The walk only passes over taken MACs (and the all-zero one), so it costs about
+    len(taken) + count steps however large the prefix leaves the space.
+    """
+    head = _mac_prefix(prefix)
+    bits = 8 * (6 - len(head))
+    base = int.from_bytes(bytes(head), "big") << bits
+    used = {int(mac.replace(":", ""), 16) for mac in taken}
+    start = rng.getrandbits(bits)
+    found: list[str] = []
+    for step in range(min(1 << bits, len(used) + count + 1)):
+        value = base | ((start + step) % (1 << bits))
+        if value and value not in used:
+            found.append(_format_mac(value.to_bytes(6, "big")))
+            if len(found) == count:
+                break
+    return found
+
+
 # --- subnet options -------------------------------------------------------------------
 
 _ROUTE_KEYS = frozenset({"destination", "nexthop"})

@@ -11,7 +11,7 @@ a request that loses a race fails its insert and its whole transaction is run ag
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Any
 
 from sqlalchemy import select
@@ -50,27 +50,47 @@ def allocate_requested(
     net: Network, session: Session, mac: str, requested: Sequence[dict[str, Any]],
     device_owner: str, keep: Sequence[IpAllocation] = (),
 ) -> list[tuple[Subnet, str]]:
-    """Addresses for an explicit `fixed_ips` list; `keep` are the port's current allocations."""
+    """Addresses for an explicit `fixed_ips` list; `keep` are the port's current allocations.
+
+    Explicit addresses are settled first, so that an address chosen for another entry of the
+    same request is never one of them (nor one chosen for an earlier entry).
+    """
+    entries = [(_subnet_for(net, item), item.get("ip_address")) for item in requested]
+    explicit = {i: _checked_address(session, net, subnet, address, device_owner, keep)
+                for i, (subnet, address) in enumerate(entries) if address is not None}
+    reserved: set[tuple[str, str]] = set()
+    for i, address in explicit.items():
+        _reserve(reserved, entries[i][0], address)
+    kept = [a for a in keep if (a.subnet_id, a.ip_address) not in reserved]
     chosen: list[tuple[Subnet, str]] = []
-    kept = list(keep)
-    for item in requested:
-        subnet = _subnet_for(net, item)
-        address = item.get("ip_address")
+    for i, (subnet, _) in enumerate(entries):
+        address = explicit.get(i)
         if address is None:
-            reuse = next((a for a in kept if a.subnet_id == subnet.id), None)
-            if reuse is not None:
-                kept.remove(reuse)
-                chosen.append((subnet, reuse.ip_address))
-                continue
-            address = _eui64(subnet, mac) if is_auto_address(subnet) else _pick(session, subnet)
-            if address is None:
-                raise errors.IpAddressGenerationFailure(net.id)
-        else:
-            address = _checked_address(session, net, subnet, address, device_owner, keep)
-        if any(a == address and s.id == subnet.id for s, a in chosen):
-            raise errors.InvalidInput(f"Duplicate IP address '{address}'")
+            address = _any_address(session, net, subnet, mac, kept, reserved)
+            _reserve(reserved, subnet, address)
         chosen.append((subnet, address))
     return chosen
+
+
+def _reserve(reserved: set[tuple[str, str]], subnet: Subnet, address: str) -> None:
+    if (subnet.id, address) in reserved:
+        raise errors.InvalidInput(f"Duplicate IP address '{address}'")
+    reserved.add((subnet.id, address))
+
+
+def _any_address(session: Session, net: Network, subnet: Subnet, mac: str,
+                 kept: list[IpAllocation], reserved: set[tuple[str, str]]) -> str:
+    """An entry without an address: the port's current one on that subnet, or a new one."""
+    reuse = next((a for a in kept if a.subnet_id == subnet.id), None)
+    if reuse is not None:
+        kept.remove(reuse)
+        return reuse.ip_address
+    if is_auto_address(subnet):
+        return _eui64(subnet, mac)
+    address = _pick(session, subnet, {a for s, a in reserved if s == subnet.id})
+    if address is None:
+        raise errors.IpAddressGenerationFailure(net.id)
+    return address
 
 
 def _subnet_for(net: Network, item: dict[str, Any]) -> Subnet:
@@ -111,21 +131,22 @@ def _checked_address(
     return address
 
 
-def _pick(session: Session, subnet: Subnet) -> str | None:
+def _pick(session: Session, subnet: Subnet, exclude: Set[str] = frozenset()) -> str | None:
+    """A free address of the subnet's pools that is not in `exclude`, or None."""
     pools = [(start, end) for start, end in subnet.allocation_pools]
-    probes = ipam.random_addresses(pools, PROBES, _rng)
+    probes = [a for a in ipam.random_addresses(pools, PROBES, _rng) if a not in exclude]
     taken = set(session.scalars(select(IpAllocation.ip_address).where(
         IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address.in_(probes))))
     free = [address for address in probes if address not in taken]
-    return free[0] if free else _pick_exhaustively(session, subnet)
+    return free[0] if free else _pick_exhaustively(session, subnet, exclude)
 
 
-def _pick_exhaustively(session: Session, subnet: Subnet) -> str | None:
+def _pick_exhaustively(session: Session, subnet: Subnet, exclude: Set[str]) -> str | None:
     allocated = set(
         session.scalars(select(IpAllocation.ip_address).where(IpAllocation.subnet_id == subnet.id))
     )
     pools = [(start, end) for start, end in subnet.allocation_pools]
-    candidates = ipam.candidate_addresses(pools, allocated, CANDIDATES)
+    candidates = ipam.candidate_addresses(pools, allocated | exclude, CANDIDATES)
     return _rng.choice(candidates) if candidates else None
 
 

@@ -202,7 +202,12 @@ def _choose_mac(session: Session, net: Network, requested: str | None, prefix: s
         mac = ipam.generate_mac(prefix, _rng)
         if not _mac_taken(session, net.id, mac):
             return mac
-    raise errors.ServiceUnavailable("Could not generate a unique MAC address")
+    # A crowded prefix: only when every MAC under it is taken is there none to give.
+    used = session.scalars(select(Port.mac_address).where(Port.network_id == net.id))
+    free = ipam.free_macs(prefix, used, MAC_ATTEMPTS, _rng)
+    if not free:
+        raise errors.MacAddressGenerationFailure(net.id)
+    return _rng.choice(free)
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:

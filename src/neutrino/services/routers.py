@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy, scheduling
@@ -45,6 +45,7 @@ INTERFACE = "network:router_interface"
 GATEWAY = "network:router_gateway"
 ROUTER = ResourceType.ROUTER
 ChassisSource = Callable[[], list[scheduling.Chassis]]
+GATEWAY_SCHEDULING_LOCK = 0x6E67617465  # advisory lock key, shared by all nodes
 
 
 def router_dict(router: Router) -> dict[str, Any]:
@@ -310,10 +311,20 @@ def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
         names = scheduling.candidates(source())
     except errors.BackendUnavailable:
         return None
+    _lock_gateway_scheduling(session)
     load = dict(session.execute(select(Router.gateway_chassis, func.count()).where(
         Router.gateway_chassis.is_not(None)).group_by(Router.gateway_chassis)).all())
     return scheduling.choose(settings.gateway_scheduler,
                              [n for n in names if n != exclude], load, rng)
+
+
+def _lock_gateway_scheduling(session: Session) -> None:
+    """Choose one gateway at a time, until the transaction ends, so that each choice counts
+    the ones before it: on PostgreSQL concurrent requests would otherwise read the same load
+    and all pick the same least-loaded chassis. SQLite writers are serialised already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": GATEWAY_SCHEDULING_LOCK})
 
 
 def _gateway_attrs(body: dict[str, Any]) -> dict[str, Any]:

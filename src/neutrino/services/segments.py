@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,8 @@ from neutrino.settings import Settings
 NETWORK_TYPES = ("geneve", "flat", "vlan")
 MAX_VLAN = 4094
 MAX_VNI = 2**24 - 1
+VNI_CANDIDATES = 64
+_rng = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,14 @@ def segment_key(req: SegmentRequest) -> str:
 
 
 def build_segment(session: Session, req: SegmentRequest, settings: Settings) -> SegmentRequest:
-    """Fill in a geneve VNI when none was asked for, and refuse a binding already taken."""
+    """Fill in a geneve VNI when none was asked for, and refuse a binding already taken.
+
+    A VNI chosen here was free a moment ago; when a concurrent request commits it first, the
+    unique segment key fails the insert and the transaction runs again, choosing anew. Only a
+    value the client asked for is checked here, and answered with SegmentationIdInUse.
+    """
     if req.network_type == "geneve" and req.segmentation_id is None:
-        req = SegmentRequest("geneve", None, _free_vni(session, settings))
+        return SegmentRequest("geneve", None, _free_vni(session, settings))
     taken = session.scalar(select(Segment.id).where(Segment.segment_key == segment_key(req)))
     if taken:
         raise errors.SegmentationIdInUse(_in_use_message(req))
@@ -85,17 +95,29 @@ def _in_use_message(req: SegmentRequest) -> str:
 
 
 def _free_vni(session: Session, settings: Settings) -> int:
+    """A VNI at random among the lowest free ones (Neutron's way): requests that choose at
+    the same moment rarely choose the same one."""
     low, high = settings.geneve_vni_range
     used = session.scalars(
         select(Segment.segmentation_id)
         .where(Segment.network_type == "geneve", Segment.segmentation_id.between(low, high))
         .order_by(Segment.segmentation_id)
     )
-    candidate = low
-    for vni in used:
-        if vni != candidate:
-            break
-        candidate += 1
-    if candidate > high:
+    candidates = lowest_free(low, high, used, VNI_CANDIDATES)
+    if not candidates:
         raise errors.NoNetworkAvailable()
-    return candidate
+    return _rng.choice(candidates)
+
+
+def lowest_free(low: int, high: int, used: Iterable[int | None], count: int) -> list[int]:
+    """Up to `count` values of [low, high] missing from `used` (ascending), lowest first."""
+    free: list[int] = []
+    candidate = low
+    for value in itertools.chain(used, [high + 1]):
+        if value is None or value < candidate:
+            continue
+        free.extend(range(candidate, min(value, high + 1, candidate + count - len(free))))
+        if len(free) >= count or value > high:
+            break
+        candidate = value + 1
+    return free
