@@ -11,7 +11,13 @@ from neutrino import errors, policy
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceType
 from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
-from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
+from neutrino.services.common import (
+    Waker,
+    bump_revision,
+    run_and_wake,
+    set_tags,
+    validate_tags,
+)
 from neutrino.services.context import Context
 
 Getter = Callable[[Session, Context, str], Any]
@@ -37,6 +43,9 @@ class TagService:
     def __init__(self, db: Database, wakeup: Waker) -> None:
         self.db = db
         self.wakeup = wakeup
+
+    def supports(self, collection: str) -> bool:
+        return collection in RESOURCES
 
     def get_all(self, ctx: Context, collection: str, rid: str) -> list[str]:
         _, getter, _ = RESOURCES[collection]
@@ -74,7 +83,7 @@ class TagService:
                             "network:project_id": getattr(getattr(row, "network", None),
                                                           "project_id", row.project_id)})
             current = [t.tag for t in row.tags]
-            wanted = sorted(set(change(current)))
+            wanted = sorted(set(validate_tags(change(current))))
             if wanted != current:
                 set_tags(row, rtype, wanted)
                 bump_revision(session, row, rtype, parents(row))
