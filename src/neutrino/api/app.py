@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from neutrino import errors, policy
 from neutrino.api import attributes, converters
+from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
 from neutrino.api.middleware import CatchUnexpected, CheckUrl
@@ -28,8 +29,6 @@ from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 from neutrino.services.quotas import QuotaService
 from neutrino.services.tags import TagService
-
-MAX_PROJECT_CHARS = 255  # what a project id column holds
 
 
 class ResourceService(Protocol):

@@ -7,7 +7,7 @@ Reasons echo values only through `preview`, so a huge value makes a short messag
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from neutrino.api.text import preview
@@ -92,8 +92,10 @@ def dict_value(value: Any) -> dict[str, Any]:
     return value
 
 
-def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Converter:
-    """A dict with exactly these keys (the required ones present)."""
+def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = (),
+              types: Mapping[str, Converter] | None = None) -> Converter:
+    """A dict with exactly these keys (the required ones present), each value converted by
+    its entry in `types` (kept as given when it has none)."""
     def convert(value: Any) -> dict[str, Any]:
         value = dict_value(value)
         missing = [k for k in required if k not in value]
@@ -103,7 +105,7 @@ def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Conv
                              f"{set(required)} Provided keys: {preview(set(value))}")
         if extra:
             raise ValueError(f"Unrecognized keys {preview(extra)}")
-        return value
+        return {k: (types or {}).get(k, any_value)(v) for k, v in value.items()}
 
     return convert
 
