@@ -38,7 +38,10 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     if isinstance(value, str):
         text = value if len(value) <= limit else value[:limit] + "..."
     else:
-        text = _REPR.repr(value)
+        try:
+            text = _REPR.repr(value)
+        except ValueError:  # an integer beyond int()'s 4300 digits
+            text = f"<{type(value).__name__}>"
     text = text if len(text) <= 2 * limit else text[:2 * limit] + "..."
     return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

@@ -22,6 +22,9 @@ from neutrino.services.context import Context
 
 Getter = Callable[[Session, Context, str], Any]
 
+# The resources with tags, by collection. Security group rules have none (as in Neutron, whose
+# rule model does not declare tag support), so the API gives them no /tags routes; their
+# absence here used to be a KeyError, a 500 on every /tags call.
 RESOURCES: dict[str, tuple[ResourceType, Getter, Callable[[Any], dict[str, list[str]]]]] = {
     "networks": (ResourceType.NETWORK, networks.get_network_row, lambda r: {}),
     "subnets": (ResourceType.SUBNET, subnets.get_subnet_row,
