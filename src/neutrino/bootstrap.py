@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from neutrino import errors
 from neutrino.api.app import ApiDeps, build_app
 from neutrino.api.auth import KeystoneAuth, keystone_context, noauth_context
+from neutrino.api.payload import BodyLimits
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
 from neutrino.journal.listen import JournalListener
@@ -222,6 +223,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         else noauth_context(settings.default_project),
         health=neutrino.health,
         metrics_registry=metrics.registry,
+        limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

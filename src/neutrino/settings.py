@@ -48,6 +48,14 @@ class HttpSettings:
     max_connections: int = 512  # beyond this, requests are answered 503 at once
 
 
+@dataclass(frozen=True)
+class ApiSettings:
+    """What one request may cost: its body's bytes, and the items of one bulk create."""
+
+    max_body_bytes: int = 1024 * 1024
+    max_bulk: int = 1000
+
+
 # Neutron's default quotas; -1 is unlimited.
 DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
                   "security_group": 10, "security_group_rule": 100}
@@ -77,6 +85,7 @@ class Settings:
     journal: JournalSettings = field(default_factory=JournalSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @property
     def host(self) -> str:
@@ -139,6 +148,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
         ),
+        api=ApiSettings(
+            max_body_bytes=_positive(env, "NEUTRINO_API_MAX_BODY_BYTES", 1024 * 1024),
+            max_bulk=_positive(env, "NEUTRINO_API_MAX_BULK", 1000),
+        ),
     )
 
 
@@ -200,6 +213,13 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{key} must be an integer, not {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], key: str, default: int) -> int:
+    value = _int(env, key, default)
+    if value < 1:
+        raise SettingsError(f"{key} must be a positive integer, not {env[key]!r}")
+    return value
 
 
 def _int_range(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,15 +11,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from neutrino import errors, policy
-from neutrino.api import attributes
+from neutrino.api import attributes, converters
+from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
-from neutrino.api.faults import fault_response, neutron_fault
+from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
+from neutrino.api.middleware import CatchUnexpected, CheckUrl
+from neutrino.api.payload import BodyLimits, read_json
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.api.text import preview
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 from neutrino.services.quotas import QuotaService
@@ -43,6 +48,7 @@ class ApiDeps:
     context_for: Callable[[Request], Context]
     health: Callable[[], dict[str, Any]]
     metrics_registry: Any
+    limits: BodyLimits = BodyLimits()
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -60,10 +66,11 @@ def build_app(deps: ApiDeps) -> Starlette:
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(
         routes=routes,
+        middleware=[Middleware(CatchUnexpected), Middleware(CheckUrl)],
         exception_handlers={
             errors.NeutrinoError: _domain_error,
             HTTPException: _http_error,
-            Exception: _unexpected_error,
+            Exception: _unexpected_error,  # only what escapes CatchUnexpected (outer middleware)
         },
     )
 
@@ -96,7 +103,7 @@ async def _extension(request: Request) -> JSONResponse:
     for ext in extension_list():
         if ext["alias"] == alias:
             return JSONResponse({"extension": ext})
-    raise errors.NotFound(f"Extension with alias {alias} does not exist")
+    raise errors.NotFound(f"Extension with alias {preview(alias)} does not exist")
 
 
 def _health(deps: ApiDeps) -> Callable[[Request], Any]:
@@ -123,25 +130,25 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
         return JSONResponse({"quotas": found})
 
     async def show(request: Request) -> JSONResponse:
-        ctx, project = deps.context_for(request), request.path_params["project"]
+        ctx, project = deps.context_for(request), _project(request)
         return JSONResponse({"quota": await run_in_threadpool(quotas.get, ctx, project)})
 
     async def default(request: Request) -> JSONResponse:
-        ctx, project = deps.context_for(request), request.path_params["project"]
+        ctx, project = deps.context_for(request), _project(request)
         return JSONResponse({"quota": await run_in_threadpool(quotas.defaults, ctx, project)})
 
     async def details(request: Request) -> JSONResponse:
-        ctx, project = deps.context_for(request), request.path_params["project"]
+        ctx, project = deps.context_for(request), _project(request)
         return JSONResponse({"quota": await run_in_threadpool(quotas.details, ctx, project)})
 
     async def update(request: Request) -> JSONResponse:
-        ctx, project = deps.context_for(request), request.path_params["project"]
-        body = _envelope(await _json_body(request), "quota")
+        ctx, project = deps.context_for(request), _project(request)
+        body = _quota_limits(_envelope(await _json_body(request, deps.limits), "quota"))
         return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
                                                               body)})
 
     async def reset(request: Request) -> Response:
-        ctx, project = deps.context_for(request), request.path_params["project"]
+        ctx, project = deps.context_for(request), _project(request)
         await run_in_threadpool(quotas.reset, ctx, project)
         return Response(status_code=204)
 
@@ -155,6 +162,27 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
     ]
 
 
+def _project(request: Request) -> str:
+    project = request.path_params["project"]
+    if len(project) > MAX_PROJECT_CHARS:
+        raise errors.BadRequest(f"Invalid project id '{preview(project)}': longer than "
+                                f"{MAX_PROJECT_CHARS} characters")
+    return project
+
+
+def _quota_limits(body: dict[str, Any]) -> dict[str, int]:
+    """Limits as integers a database column holds (the service checks names and ranges)."""
+    return {name: _quota_limit(name, limit) for name, limit in body.items()}
+
+
+def _quota_limit(name: str, limit: Any) -> int:
+    try:
+        return converters.to_int(limit)
+    except ValueError:
+        raise errors.InvalidInput(f"'{preview(limit)}' is not a valid quota limit for "
+                                  f"{preview(name)}") from None
+
+
 # -- router interfaces ----------------------------------------------------------------------
 def _router_interface_routes(deps: ApiDeps) -> list[Route]:
     routers = deps.services.get("routers")
@@ -163,10 +191,7 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
 
     def handler(action: str) -> Callable[[Request], Any]:
         async def run(request: Request) -> JSONResponse:
-            body = await _json_body(request)
-            unknown = set(body) - {"subnet_id", "port_id"}
-            if unknown:
-                raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+            body = _interface_info(await _json_body(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
             info = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
@@ -188,12 +213,16 @@ def _resource_routes(
 ) -> list[Route]:
     coll = spec.path
     handlers = _ResourceHandlers(spec, service, deps)
-    return [
+    routes = [
         Route(f"/v2.0/{coll}", handlers.list, methods=["GET"]),
         Route(f"/v2.0/{coll}", handlers.create, methods=["POST"]),
         Route(f"/v2.0/{coll}/{{rid}}", handlers.show, methods=["GET"]),
         Route(f"/v2.0/{coll}/{{rid}}", handlers.update, methods=["PUT"]),
         Route(f"/v2.0/{coll}/{{rid}}", handlers.delete, methods=["DELETE"]),
+    ]
+    if not deps.tags.supports(spec.collection):
+        return routes  # as in Neutron, a resource without tag support has no /tags (404)
+    return routes + [
         Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_get, methods=["GET"]),
         Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_put, methods=["PUT"]),
         Route(f"/v2.0/{coll}/{{rid}}/tags", handlers.tags_delete, methods=["DELETE"]),
@@ -230,10 +259,11 @@ class _ResourceHandlers:
         return JSONResponse(body)
 
     async def create(self, request: Request) -> JSONResponse:
-        body = await _json_body(request)
+        body = await _json_body(request, self.deps.limits)
         ctx = self.deps.context_for(request)
         singular, plural = self.spec.singular, self.spec.collection
         if plural in body and isinstance(body[plural], list):
+            _check_bulk(body[plural], plural, self.deps.limits.max_bulk)
             items = [attributes.parse_create(self.spec, _object(b, singular))
                      for b in body[plural]]
             created = await run_in_threadpool(self.service.create, ctx, items)
@@ -251,7 +281,8 @@ class _ResourceHandlers:
 
     async def update(self, request: Request) -> JSONResponse:
         body = attributes.parse_update(
-            self.spec, _envelope(await _json_body(request), self.spec.singular))
+            self.spec, _envelope(await _json_body(request, self.deps.limits),
+                                 self.spec.singular))
         ctx = self.deps.context_for(request)
         updated = await run_in_threadpool(
             self.service.update, ctx, request.path_params["rid"], body, _if_match(request))
@@ -272,9 +303,10 @@ class _ResourceHandlers:
         return JSONResponse({"tags": tags})
 
     async def tags_put(self, request: Request) -> JSONResponse:
-        body = await _json_body(request)
-        if not isinstance(body.get("tags"), list):
-            raise errors.BadRequest("Invalid tags body: a list 'tags' is required")
+        body = await _json_body(request, self.deps.limits)
+        tags = body.get("tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise errors.BadRequest("Invalid tags body: 'tags' must be a list of strings")
         tags = await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request),
                                        body["tags"])
         return JSONResponse({"tags": tags})
@@ -299,15 +331,38 @@ class _ResourceHandlers:
         return Response(status_code=204)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError:
-        raise errors.BadRequest("Malformed request body") from None
+async def _json_body(request: Request, limits: BodyLimits) -> dict[str, Any]:
+    body = await read_json(request, limits)
     if not isinstance(body, dict):
         raise errors.BadRequest("Malformed request body: a JSON object is required")
     return body
+
+
+def _check_bulk(items: list[Any], plural: str, max_bulk: int) -> None:
+    if len(items) > max_bulk:
+        raise errors.BadRequest(f"Bulk request of {len(items)} {plural} is over the limit of "
+                                f"{max_bulk} items per request; send smaller batches")
+
+
+def _interface_info(body: dict[str, Any]) -> dict[str, Any]:
+    """add/remove_router_interface's body: Neutron's checks of its two possible keys."""
+    unknown = [preview(k) for k in body if k not in ("subnet_id", "port_id")]
+    if unknown:
+        raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    for key in ("subnet_id", "port_id"):
+        if key in body and not _is_uuid(body[key]):
+            raise errors.BadRequest(f"Bad router request: '{preview(body[key])}' is not a "
+                                    "valid UUID")
+    return body
+
+
+def _is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return uuid.UUID(value).hex == value.replace("-", "").lower()
+    except ValueError:
+        return False
 
 
 def _envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
@@ -328,7 +383,7 @@ def _if_match(request: Request) -> int | None:
         return None
     name, _, value = header.strip().partition("=")
     if name.strip() != "revision_number" or not value.strip().isdigit():
-        raise errors.BadRequest(f"Invalid If-Match header {header!r}: expected "
+        raise errors.BadRequest(f"Invalid If-Match header '{preview(header)}': expected "
                                 "revision_number=N")
     return int(value)
 
@@ -349,5 +404,4 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    return neutron_fault(500, "HTTPInternalServerError",
-                         "Request failed: internal server error while processing your request.")
+    return neutron_fault(500, *INTERNAL_ERROR)

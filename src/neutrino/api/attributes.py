@@ -71,7 +71,7 @@ NETWORK = _spec(
     Attr("mtu", c.nullable(c.to_int), default=None, put=True),
     Attr("port_security_enabled", c.to_bool, default=True, put=True),
     Attr("provider:network_type", _str_or_null, put=True),
-    Attr("provider:physical_network", _str_or_null, put=True),
+    Attr("provider:physical_network", c.nullable(c.string(64)), put=True),
     Attr("provider:segmentation_id", c.nullable(c.to_int), put=True),
     Attr("availability_zone_hints", c.list_of(c.string()), default=[]),
     Attr("availability_zones", post=False),
@@ -80,8 +80,11 @@ NETWORK = _spec(
     Attr("l2_adjacency", post=False, query=c.to_bool),
 )
 
-_pool = c.dict_with(("start", "end"))
-_route = c.dict_with(("destination", "nexthop"))
+# Values nested in dicts are typed too: the database columns and OVN hold strings of a size.
+_address = c.string(64)
+_pool = c.dict_with(("start", "end"), types={"start": _address, "end": _address})
+_route = c.dict_with(("destination", "nexthop"),
+                     types={"destination": _address, "nexthop": _address})
 _ipv6_mode = c.nullable(c.one_of("slaac", "dhcpv6-stateful", "dhcpv6-stateless"))
 
 SUBNET = _spec(
@@ -101,9 +104,13 @@ SUBNET = _spec(
     Attr("service_types", post=False),
 )
 
-_fixed_ip = c.dict_with((), ("subnet_id", "ip_address"))
-_pair = c.dict_with(("ip_address",), ("mac_address",))
-_dhcp_opt = c.dict_with(("opt_name", "opt_value"), ("ip_version",))
+_fixed_ip = c.dict_with((), ("subnet_id", "ip_address"),
+                        types={"subnet_id": c.string(36), "ip_address": _address})
+_pair = c.dict_with(("ip_address",), ("mac_address",),
+                    types={"ip_address": _address, "mac_address": c.string(32)})
+_dhcp_opt = c.dict_with(("opt_name", "opt_value"), ("ip_version",),
+                        types={"opt_name": c.string(), "opt_value": _str_or_null,
+                               "ip_version": c.int_one_of(4, 6)})
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical",
               "virtio-forwarder", "smart-nic", "vdpa", "remote-managed", "accelerator-direct",
               "accelerator-direct-physical")
@@ -158,8 +165,10 @@ SECURITY_GROUP_RULE = _spec(
     path="security-group-rules",
 )
 
-_gateway_info = c.nullable(c.dict_with((), ("network_id", "enable_snat",
-                                            "external_fixed_ips")))
+_gateway_info = c.nullable(c.dict_with(
+    (), ("network_id", "enable_snat", "external_fixed_ips"),
+    types={"network_id": c.string(36), "enable_snat": c.to_bool,
+           "external_fixed_ips": c.list_of(_fixed_ip)}))
 
 ROUTER = _spec(
     "router",

@@ -18,11 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from neutrino import errors
 from neutrino.api.faults import neutron_fault
 from neutrino.services.context import Context
 
 LOG = logging.getLogger(__name__)
 
+MAX_PROJECT_CHARS = 255  # what a project id column holds
 OPEN_PATHS = ("/", "/healthz", "/metrics")  # version discovery and operations stay open
 IDENTITY_HEADERS = ("x-identity-status", "x-user-id", "x-user-name", "x-project-id",
                     "x-project-name", "x-roles", "x-user-domain-id", "x-project-domain-id",
@@ -32,6 +34,9 @@ IDENTITY_HEADERS = ("x-identity-status", "x-user-id", "x-user-name", "x-project-
 def noauth_context(default_project: str) -> Callable[[Request], Context]:
     def context_for(request: Request) -> Context:
         project = request.headers.get("x-project-id") or default_project
+        if len(project) > MAX_PROJECT_CHARS:  # it becomes the project_id of what is created
+            raise errors.BadRequest(f"Invalid X-Project-Id: longer than {MAX_PROJECT_CHARS} "
+                                    "characters")
         return Context(project_id=project, is_admin=True)
 
     return context_for

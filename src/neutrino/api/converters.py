@@ -1,16 +1,22 @@
 """Turning request values (JSON or query strings) into typed values, or a clear reason why not.
 
 Each converter raises `ValueError` with the reason; `attributes.parse_body` names the attribute.
+Reasons echo values only through `preview`, so a huge value makes a short message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from neutrino.api.text import preview
 
 Converter = Callable[[Any], Any]
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
+INT32 = (-(2**31), 2**31 - 1)  # what an Integer column holds on PostgreSQL
+_DECIMAL = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only, and short enough for int()
 
 
 def to_bool(value: Any) -> bool:
@@ -18,25 +24,28 @@ def to_bool(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.lower() in TRUE_WORDS + FALSE_WORDS:
         return value.lower() in TRUE_WORDS
-    raise ValueError(f"'{value}' cannot be converted to boolean")
+    raise ValueError(f"'{preview(value)}' cannot be converted to boolean")
 
 
 def to_int(value: Any) -> int:
+    """An integer an Integer column holds, from a JSON number or a decimal string."""
     if isinstance(value, bool):
-        raise ValueError(f"'{value}' is not an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise ValueError(f"'{value}' is not an integer")
+        raise ValueError(f"'{preview(value)}' is not an integer")
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"'{preview(value)}' is not an integer")
+    if not INT32[0] <= value <= INT32[1]:
+        raise ValueError(f"'{preview(value)}' is out of range")
+    return value
 
 
 def string(max_len: int = 255) -> Converter:
     def convert(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"'{value}' is not a valid string")
+            raise ValueError(f"'{preview(value)}' is not a valid string")
         if len(value) > max_len:
-            raise ValueError(f"'{value}' exceeds maximum length of {max_len}")
+            raise ValueError(f"'{preview(value)}' exceeds maximum length of {max_len}")
         return value
 
     return convert
@@ -52,7 +61,7 @@ def nullable(inner: Converter) -> Converter:
 def one_of(*choices: Any) -> Converter:
     def convert(value: Any) -> Any:
         if value not in choices:
-            raise ValueError(f"'{value}' is not in {list(choices)}")
+            raise ValueError(f"'{preview(value)}' is not in {list(choices)}")
         return value
 
     return convert
@@ -62,7 +71,7 @@ def int_one_of(*choices: int) -> Converter:
     def convert(value: Any) -> int:
         number = to_int(value)
         if number not in choices:
-            raise ValueError(f"{value} is not in {list(choices)}")
+            raise ValueError(f"{preview(value)} is not in {list(choices)}")
         return number
 
     return convert
@@ -71,7 +80,7 @@ def int_one_of(*choices: int) -> Converter:
 def list_of(inner: Converter) -> Converter:
     def convert(value: Any) -> list[Any]:
         if not isinstance(value, list):
-            raise ValueError(f"'{value}' is not a list")
+            raise ValueError(f"'{preview(value)}' is not a list")
         return [inner(v) for v in value]
 
     return convert
@@ -79,22 +88,24 @@ def list_of(inner: Converter) -> Converter:
 
 def dict_value(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ValueError(f"'{value}' is not a dictionary")
+        raise ValueError(f"'{preview(value)}' is not a dictionary")
     return value
 
 
-def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Converter:
-    """A dict with exactly these keys (the required ones present)."""
+def dict_with(required: tuple[str, ...], optional: tuple[str, ...] = (),
+              types: Mapping[str, Converter] | None = None) -> Converter:
+    """A dict with exactly these keys (the required ones present), each value converted by
+    its entry in `types` (kept as given when it has none)."""
     def convert(value: Any) -> dict[str, Any]:
         value = dict_value(value)
         missing = [k for k in required if k not in value]
         extra = [k for k in value if k not in required + optional]
         if missing:
             raise ValueError(f"Validation of dictionary's keys failed. Expected keys: "
-                             f"{set(required)} Provided keys: {set(value)}")
+                             f"{set(required)} Provided keys: {preview(set(value))}")
         if extra:
-            raise ValueError(f"Unrecognized keys {extra}")
-        return value
+            raise ValueError(f"Unrecognized keys {preview(extra)}")
+        return {k: (types or {}).get(k, any_value)(v) for k, v in value.items()}
 
     return convert
 

@@ -10,8 +10,11 @@ from urllib.parse import urlencode
 from neutrino import errors
 from neutrino.api.attributes import ResourceSpec
 from neutrino.api.converters import to_bool
+from neutrino.api.text import preview
 from neutrino.services.listing import ListQuery, TagFilter
 
+MAX_LIMIT = 2**31 - 1
+MAX_LIMIT_DIGITS = 10
 PAGING_KEYS = ("limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields")
 TAG_KEYS = {
     "tags": "all_of",
@@ -39,7 +42,7 @@ def parse_query(spec: ResourceSpec, items: Sequence[tuple[str, str]]) -> ParsedQ
         elif key in spec.attrs:
             filters.setdefault(key, []).append(_filter_value(spec, key, value))
         else:
-            raise errors.BadRequest(f"{key} is invalid attribute for filtering")
+            raise errors.BadRequest(f"{preview(key)} is invalid attribute for filtering")
     query = ListQuery(
         filters={k: tuple(v) for k, v in filters.items()},
         tags=TagFilter(**{k: tuple(v) for k, v in tags.items()}),
@@ -65,10 +68,11 @@ def _sort(spec: ResourceSpec, keys: list[str], dirs: list[str]) -> tuple[tuple[s
     result = []
     for key, direction in zip(keys, dirs, strict=True):
         if key not in spec.attrs:
-            raise errors.BadRequest(f"{key} is an invalid attribute for sort_key")
+            raise errors.BadRequest(f"{preview(key)} is an invalid attribute for sort_key")
         if direction not in ("asc", "desc"):
             raise errors.BadRequest(
-                f"{direction} is an invalid value for sort_dir, valid values are 'asc' and 'desc'"
+                f"{preview(direction)} is an invalid value for sort_dir, valid values are "
+                "'asc' and 'desc'"
             )
         result.append((key, direction == "asc"))
     return tuple(result)
@@ -79,8 +83,12 @@ def _limit(values: list[str] | None) -> int | None:
         return None
     raw = values[-1]
     if not (raw.isascii() and raw.isdigit()):
-        raise errors.BadRequest(f"Limit must be an integer 0 or greater and not '{raw}'")
-    return int(raw) or None
+        raise errors.BadRequest(f"Limit must be an integer 0 or greater and not "
+                                f"'{preview(raw)}'")
+    digits = raw.lstrip("0")
+    if len(digits) > MAX_LIMIT_DIGITS:  # means "all" anyway; a database refuses it past 64 bits
+        return MAX_LIMIT
+    return min(int(digits or "0"), MAX_LIMIT) or None
 
 
 def _page_reverse(values: list[str] | None) -> bool:

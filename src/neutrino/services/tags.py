@@ -12,11 +12,20 @@ from neutrino.db.engine import Database
 from neutrino.journal.parents import parents_of_row
 from neutrino.journal.types import ResourceType
 from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
-from neutrino.services.common import Waker, bump_revision, run_and_wake, set_tags
+from neutrino.services.common import (
+    Waker,
+    bump_revision,
+    run_and_wake,
+    set_tags,
+    validate_tags,
+)
 from neutrino.services.context import Context
 
 Getter = Callable[[Session, Context, str], Any]
 
+# The resources with tags, by collection. Security group rules have none (as in Neutron, whose
+# rule model does not declare tag support), so the API gives them no /tags routes; their
+# absence here used to be a KeyError, a 500 on every /tags call.
 RESOURCES: dict[str, tuple[ResourceType, Getter]] = {
     "networks": (ResourceType.NETWORK, networks.get_network_row),
     "subnets": (ResourceType.SUBNET, subnets.get_subnet_row),
@@ -36,6 +45,9 @@ class TagService:
     def __init__(self, db: Database, wakeup: Waker) -> None:
         self.db = db
         self.wakeup = wakeup
+
+    def supports(self, collection: str) -> bool:
+        return collection in RESOURCES
 
     def get_all(self, ctx: Context, collection: str, rid: str) -> list[str]:
         _, getter = RESOURCES[collection]
@@ -73,7 +85,7 @@ class TagService:
                             "network:project_id": getattr(getattr(row, "network", None),
                                                           "project_id", row.project_id)})
             current = [t.tag for t in row.tags]
-            wanted = sorted(set(change(current)))
+            wanted = sorted(set(validate_tags(change(current))))
             if wanted != current:
                 set_tags(row, rtype, wanted)
                 bump_revision(session, row, rtype, parents_of_row(rtype, row))
