@@ -24,6 +24,7 @@ from neutrino.services.common import (
     stamp_new,
 )
 from neutrino.services.context import Context
+from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import create_port, delete_port, get_port_row, internal_port_body
 from neutrino.services.routers import INTERFACE
@@ -62,6 +63,12 @@ def fip_parents(fip: FloatingIp) -> dict[ResourceType, list[str]]:
 
 class FloatingIpService(ResourceService):
     model = FloatingIp
+    listing = ListSpec(FloatingIp, {
+        **standard_columns(FloatingIp),
+        **{attr: getattr(FloatingIp, attr) for attr in (
+            "floating_network_id", "floating_ip_address", "port_id", "fixed_ip_address",
+            "router_id", "status")},
+    })
 
     def to_dict(self, row: FloatingIp) -> dict[str, Any]:
         return fip_dict(row)

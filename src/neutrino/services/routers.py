@@ -30,6 +30,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import (
     create_port,
@@ -85,6 +86,8 @@ def router_parents(session: Session, router: Router) -> dict[ResourceType, list[
 
 class RouterService(ResourceService):
     model = Router
+    listing = ListSpec(Router, {**standard_columns(Router), "status": Router.status,
+                                "admin_state_up": Router.admin_state_up})
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
                  chassis: ChassisSource) -> None:
