@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, collate, false, or_
+from sqlalchemy import BindParameter, ColumnElement, String, and_, bindparam, collate, false, or_
 from sqlalchemy.sql.elements import UnaryExpression
 
 
@@ -62,11 +62,16 @@ def _beyond(key: SortKey, value: Any) -> ColumnElement[bool]:
     if value is None:  # NULL is first ascending (all non-NULLs follow), last descending
         return key.expr.is_not(None) if key.ascending else false()
     if key.ascending:
-        return key.expr > value  # a NULL key is before `value`: NULL > v is never true
-    beyond = key.expr < value
+        return key.expr > _bound(key, value)  # a NULL key is before `value`: never true
+    beyond = key.expr < _bound(key, value)
     return or_(beyond, key.expr.is_(None)) if key.nullable else beyond
 
 
 def _same(key: SortKey, value: Any) -> ColumnElement[bool]:
-    return key.expr.is_(None) if value is None else key.expr == value
+    return key.expr.is_(None) if value is None else key.expr == _bound(key, value)
+
+
+def _bound(key: SortKey, value: Any) -> BindParameter[Any]:
+    """`value` as a parameter of the key's type (SQLAlchemy refuses `column > True`)."""
+    return bindparam(None, value, type_=key.expr.type)
 

@@ -8,7 +8,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from neutrino.db.models import Port, Subnet
@@ -18,19 +28,19 @@ from neutrino.services.listing import sort_items, with_id
 metadata = MetaData()
 T = Table("t", metadata, Column("id", String, primary_key=True),
           Column("a", String, nullable=True), Column("b", Integer, nullable=True),
-          Column("c", String, nullable=False))
+          Column("c", String, nullable=False), Column("d", Boolean, nullable=False))
 # NULLs, ties on every key, case and non-ASCII text (code point order: 'B' < 'a' < 'é').
 ROWS = [
-    {"id": "01", "a": "a", "b": 1, "c": "x"},
-    {"id": "02", "a": None, "b": 1, "c": "x"},
-    {"id": "03", "a": "B", "b": None, "c": "y"},
-    {"id": "04", "a": "a", "b": None, "c": "x"},
-    {"id": "05", "a": None, "b": None, "c": "y"},
-    {"id": "06", "a": "é", "b": 2, "c": "x"},
-    {"id": "07", "a": "a", "b": 2, "c": "y"},
-    {"id": "08", "a": "B", "b": 1, "c": "x"},
-    {"id": "09", "a": None, "b": 2, "c": "x"},
-    {"id": "10", "a": "a", "b": 1, "c": "y"},
+    {"id": "01", "a": "a", "b": 1, "c": "x", "d": True},
+    {"id": "02", "a": None, "b": 1, "c": "x", "d": False},
+    {"id": "03", "a": "B", "b": None, "c": "y", "d": True},
+    {"id": "04", "a": "a", "b": None, "c": "x", "d": False},
+    {"id": "05", "a": None, "b": None, "c": "y", "d": True},
+    {"id": "06", "a": "é", "b": 2, "c": "x", "d": True},
+    {"id": "07", "a": "a", "b": 2, "c": "y", "d": False},
+    {"id": "08", "a": "B", "b": 1, "c": "x", "d": False},
+    {"id": "09", "a": None, "b": 2, "c": "x", "d": True},
+    {"id": "10", "a": "a", "b": 1, "c": "y", "d": True},
 ]
 SORTS = [
     (),
@@ -39,6 +49,7 @@ SORTS = [
     *((("a", d1), ("b", d2)) for d1, d2 in itertools.product((True, False), repeat=2)),
     *((("b", d1), ("c", d2), ("a", d3))
       for d1, d2, d3 in itertools.product((True, False), repeat=3)),
+    *((("d", d1), ("a", d2)) for d1, d2 in itertools.product((True, False), repeat=2)),
     (("c", True), ("id", False), ("a", True)),  # keys after `id` change nothing
 ]
 
