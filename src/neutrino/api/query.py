@@ -113,7 +113,8 @@ def page_links(
     query: ListQuery,
     collection: str,
 ) -> dict[str, list[dict[str, str]]]:
-    """Neutron's `<collection>_links`: next when the page is full, previous after a marker."""
+    """Neutron's `<collection>_links`: next when the page is full, previous after a marker;
+    an empty page past either end links back to that end (Neutron drops the marker)."""
     if query.limit is None:
         return {}
     kept = [(k, v) for k, v in items if k not in ("marker", "page_reverse")]
@@ -125,11 +126,9 @@ def page_links(
         links.append(
             {"rel": rel, "href": f"{base_url}?{urlencode(kept + [('marker', marker)] + extra)}"}
         )
-    if page and (query.marker is not None or query.page_reverse):
-        marker = page[-1]["id"] if query.page_reverse else page[0]["id"]
+    if query.marker is not None or (page and query.page_reverse):
+        at = [("marker", page[-1]["id"] if query.page_reverse else page[0]["id"])] if page else []
         rel = "next" if query.page_reverse else "previous"
         extra = [] if query.page_reverse else [("page_reverse", "True")]
-        links.append(
-            {"rel": rel, "href": f"{base_url}?{urlencode(kept + [('marker', marker)] + extra)}"}
-        )
+        links.append({"rel": rel, "href": f"{base_url}?{urlencode(kept + at + extra)}"})
     return {f"{collection}_links": links} if links else {}

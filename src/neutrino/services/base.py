@@ -1,5 +1,5 @@
 """What every resource service does the same way: bulk create in one transaction, and list
-a project's own rows."""
+a project's own rows (paged in SQL, as its `listing` declares)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from neutrino import policy
 from neutrino.db.engine import Database
 from neutrino.services.common import Waker, run_and_wake
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.listing import ListQuery, ListSpec, select_page
 from neutrino.settings import Settings
 
 
 class ResourceService:
     model: ClassVar[type]
+    listing: ClassVar[ListSpec]
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker) -> None:
         self.db = db
@@ -46,4 +47,4 @@ class ResourceService:
             stmt = select(self.model)
             if not ctx.is_admin:
                 stmt = stmt.where(self.model.project_id == ctx.project_id)
-            return select_page(session, stmt, self.model, self.to_dict, query)
+            return select_page(session, stmt, self.listing, self.to_dict, query)

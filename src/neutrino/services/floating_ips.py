@@ -25,6 +25,7 @@ from neutrino.services.common import (
     stamp_new,
 )
 from neutrino.services.context import Context
+from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import create_port, delete_port, get_port_row, internal_port_body
 from neutrino.services.routers import INTERFACE
@@ -58,6 +59,12 @@ def get_fip_row(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
 
 class FloatingIpService(ResourceService):
     model = FloatingIp
+    listing = ListSpec(FloatingIp, {
+        **standard_columns(FloatingIp),
+        **{attr: getattr(FloatingIp, attr) for attr in (
+            "floating_network_id", "floating_ip_address", "port_id", "fixed_ip_address",
+            "router_id", "status")},
+    })
 
     def to_dict(self, row: FloatingIp) -> dict[str, Any]:
         return fip_dict(row)

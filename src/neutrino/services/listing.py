@@ -1,9 +1,13 @@
 """List queries: filters (repeated values mean OR), tags, sorting and marker pagination.
 
-Equality filters on a few indexed columns narrow the SQL query; every filter is then
-checked on the Neutron representation, so each attribute filters the same way whatever
-its storage. This costs one pass over the narrowed rows, which is fine up to tens of
-thousands of rows per project.
+Each service declares, as data, how its API attributes map onto SQL (`ListSpec`). Filters
+on mapped attributes and tag filters become WHERE clauses; the sort keys, then `id`, become
+the ORDER BY; the marker becomes a keyset condition and `limit` the LIMIT. A page therefore
+reads about `limit` rows, whatever the size of the table.
+
+Filters on attributes without a SQL form are checked on the API representation of each
+row, over keyset-ordered chunks, until the page is full. Only a sort key without a SQL form
+(a list-valued attribute, say) makes the listing read and sort every matching row in memory.
 """
 
 from __future__ import annotations
@@ -12,12 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.models import Tag
+from neutrino.services.keyset import SortKey, after, order_by, sort_key
+from neutrino.services.sql_forms import iso_seconds
 
-PUSHDOWN = ("id", "network_id", "device_id", "project_id", "name")
+# Rows read per query while filters without a SQL form reject some of them.
+SCAN_CHUNK = 200
+Filter = Callable[[tuple[Any, ...]], ColumnElement[bool]]
+ToDict = Callable[[Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -27,14 +37,22 @@ class TagFilter:
     not_all_of: tuple[str, ...] = ()
     not_any_of: tuple[str, ...] = ()
 
-    def matches(self, tags: Sequence[str]) -> bool:
-        have = set(tags)
-        return (
-            (not self.all_of or set(self.all_of) <= have)
-            and (not self.any_of or bool(set(self.any_of) & have))
-            and (not self.not_all_of or not set(self.not_all_of) <= have)
-            and (not self.not_any_of or not set(self.not_any_of) & have)
-        )
+    def conditions(self, resource_id: Any) -> list[ColumnElement[bool]]:
+        """The filter in SQL, on the shared `tags` table keyed by `resource_id`."""
+        def has(tags: Sequence[str]) -> ColumnElement[bool]:
+            return exists().where(Tag.resource_id == resource_id, Tag.tag.in_(tags))
+
+        def has_all(tags: Sequence[str]) -> ColumnElement[bool]:
+            return and_(*(has([tag]) for tag in dict.fromkeys(tags)))
+
+        conditions = [has_all(self.all_of)] if self.all_of else []
+        if self.any_of:
+            conditions.append(has(self.any_of))
+        if self.not_all_of:
+            conditions.append(not_(has_all(self.not_all_of)))
+        if self.not_any_of:
+            conditions.append(not_(has(self.not_any_of)))
+        return conditions
 
 
 @dataclass(frozen=True)
@@ -47,30 +65,153 @@ class ListQuery:
     page_reverse: bool = False
 
 
-def select_page(
-    session: Session,
-    stmt: Select[Any],
-    model: type,
-    to_dict: Callable[[Any], dict[str, Any]],
-    query: ListQuery,
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ListSpec:
+    """How one resource's API attributes map onto SQL.
+
+    `columns`: attribute -> a SQL expression whose value is the attribute's value; these
+    attributes filter by equality and sort in SQL. `filters`: attribute -> a SQL condition
+    for the wanted values, for attributes that filter otherwise (lists of child rows).
+    """
+
+    model: Any
+    columns: Mapping[str, Any]
+    filters: Mapping[str, Filter] = field(default_factory=dict)
+
+    def pushdown(self, filters: Mapping[str, tuple[Any, ...]]
+                 ) -> tuple[list[ColumnElement[bool]], dict[str, tuple[Any, ...]]]:
+        """The filters SQL can apply, and those left to check on the API representation."""
+        where, rest = [], {}
+        for attr, wanted in filters.items():
+            if attr in self.filters:
+                where.append(self.filters[attr](wanted))
+            elif attr in self.columns:
+                where.append(equal_to_any(self.columns[attr], wanted))
+            else:
+                rest[attr] = wanted
+        return where, rest
+
+    def sort_keys(self, sort: Sequence[tuple[str, bool]], dialect: str) -> list[SortKey] | None:
+        """The ORDER BY keys, `id` last, or None when an attribute has no SQL form."""
+        keys = []
+        for attr, ascending in with_id(sort):
+            if attr not in self.columns:
+                return None
+            keys.append(sort_key(self.columns[attr], ascending, dialect))
+        return keys
+
+
+def standard_columns(model: Any) -> dict[str, Any]:
+    """The standard attributes every resource has (`name` where the model has one)."""
+    columns = {
+        "id": model.id,
+        "project_id": model.project_id,
+        "tenant_id": model.project_id,
+        "description": model.description,
+        "revision_number": model.revision_number,
+        "created_at": iso_seconds(model.created_at),
+        "updated_at": iso_seconds(model.updated_at),
+    }
+    if hasattr(model, "name"):
+        columns["name"] = model.name
+    return columns
+
+
+def member_of(parent_id: Any, child_parent: Any, child_value: Any) -> Filter:
+    """A list attribute made of child rows' values: any wanted value is among them."""
+    def condition(wanted: tuple[Any, ...]) -> ColumnElement[bool]:
+        return exists().where(child_parent == parent_id, child_value.in_(wanted))
+
+    return condition
+
+
+def equal_to_any(expr: Any, wanted: tuple[Any, ...]) -> ColumnElement[bool]:
+    values = [v for v in wanted if v is not None]
+    clauses = [expr.in_(values)] if values else []
+    if len(values) < len(wanted):  # SQL's IN never matches NULL
+        clauses.append(expr.is_(None))
+    return or_(false(), *clauses)
+
+
+def with_id(sort: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The sort keys up to `id`, which is unique: an `id` in the direction of the last key
+    is added when absent, so that every row has one place and a marker one meaning."""
+    keys = []
+    for attr, ascending in sort:
+        keys.append((attr, ascending))
+        if attr == "id":
+            return keys
+    return [*keys, ("id", sort[-1][1] if sort else True)]
+
+
+def select_page(session: Session, stmt: Select[Any], spec: ListSpec, to_dict: ToDict,
+                query: ListQuery) -> list[dict[str, Any]]:
+    """One page of `stmt` (a select of `spec.model`, already scoped to what the caller may
+    see), in the API representation."""
     filters = dict(query.filters)
     if "tenant_id" in filters:
         filters.setdefault("project_id", filters.pop("tenant_id"))
-    for attr in PUSHDOWN:
-        if attr in filters and hasattr(model, attr):
-            stmt = stmt.where(getattr(model, attr).in_(filters[attr]))
-    items = [to_dict(row) for row in session.scalars(stmt)]
-    items = [d for d in items if _matches(d, filters) and query.tags.matches(d["tags"])]
-    return paginate(sort_items(items, query.sort), query)
+    where, rest = spec.pushdown(filters)
+    stmt = stmt.where(*where, *query.tags.conditions(spec.model.id))
+    keys = spec.sort_keys(query.sort, session.get_bind().dialect.name)
+    if keys is None:
+        items = [d for d in map(to_dict, session.scalars(stmt)) if matches(d, rest)]
+        return paginate(sort_items(items, query.sort), query)
+    return _Keyset(session, stmt, spec.model.id, to_dict, rest).page(keys, query)
 
 
-def _matches(item: Mapping[str, Any], filters: Mapping[str, tuple[Any, ...]]) -> bool:
+@dataclass(frozen=True)
+class _Keyset:
+    """Keyset pagination of one filtered statement."""
+
+    session: Session
+    stmt: Select[Any]
+    id_column: Any
+    to_dict: ToDict
+    rest: Mapping[str, tuple[Any, ...]]  # filters checked on the API representation
+
+    def page(self, keys: list[SortKey], query: ListQuery) -> list[dict[str, Any]]:
+        if query.page_reverse:  # the rows before the marker, nearest first, then turned back
+            keys = [key.reversed() for key in keys]
+        start = None if query.marker is None else self._marker_values(keys, query.marker)
+        items = self._scan(keys, start, query.limit)
+        return items[::-1] if query.page_reverse else items
+
+    def _select(self, keys: list[SortKey]) -> Select[Any]:
+        return self.stmt.add_columns(*(key.expr for key in keys))
+
+    def _marker_values(self, keys: list[SortKey], marker: str) -> tuple[Any, ...]:
+        """The marker row's sort values; a marker the listing would not show is unknown."""
+        row = self.session.execute(self._select(keys).where(self.id_column == marker)).first()
+        if row is None or (self.rest and not matches(self.to_dict(row[0]), self.rest)):
+            raise errors.NotFound(f"Marker {marker} could not be found.")
+        return tuple(row[1:])
+
+    def _scan(self, keys: list[SortKey], start: tuple[Any, ...] | None,
+              limit: int | None) -> list[dict[str, Any]]:
+        """Rows after `start` in key order until `limit` of them pass the rest filters."""
+        chunk = limit if limit is None or not self.rest else max(limit, SCAN_CHUNK)
+        ordered = self._select(keys).order_by(*order_by(keys))
+        page: list[dict[str, Any]] = []
+        while True:
+            stmt = ordered if start is None else ordered.where(after(keys, start))
+            rows = self.session.execute(stmt if chunk is None else stmt.limit(chunk)).all()
+            for row in rows:
+                item = self.to_dict(row[0])
+                if matches(item, self.rest):
+                    page.append(item)
+                    if len(page) == limit:
+                        return page
+            if chunk is None or len(rows) < chunk:
+                return page
+            start = tuple(rows[-1][1:])
+
+
+# -- filters and sorting on the API representation -----------------------------------------
+
+
+def matches(item: Mapping[str, Any], filters: Mapping[str, tuple[Any, ...]]) -> bool:
     for attr, wanted in filters.items():
-        if attr == "fixed_ips":
-            if not _fixed_ips_match(item.get("fixed_ips", []), wanted):
-                return False
-            continue
         value = item.get(attr)
         if isinstance(value, list):
             if not any(v in value for v in wanted):
@@ -80,33 +221,11 @@ def _matches(item: Mapping[str, Any], filters: Mapping[str, tuple[Any, ...]]) ->
     return True
 
 
-def _fixed_ips_match(fixed_ips: Sequence[Mapping[str, str]], wanted: tuple[Any, ...]) -> bool:
-    """`fixed_ips=ip_address=X&fixed_ips=subnet_id=Y`: one address that satisfies all keys."""
-    wanted_by_key: dict[str, set[str]] = {}
-    for item in wanted:
-        key, _, value = str(item).partition("=")
-        if key not in ("ip_address", "subnet_id", "ip_address_substr"):
-            raise errors.InvalidInput(f"'{item}' is not a valid fixed_ips filter")
-        wanted_by_key.setdefault(key, set()).add(value)
-
-    def ok(ip: Mapping[str, str]) -> bool:
-        for key, values in wanted_by_key.items():
-            if key == "ip_address_substr":
-                if not any(v in ip["ip_address"] for v in values):
-                    return False
-            elif ip[key] not in values:
-                return False
-        return True
-
-    return any(ok(ip) for ip in fixed_ips)
-
-
 def sort_items(
     items: list[dict[str, Any]], sort: tuple[tuple[str, bool], ...]
 ) -> list[dict[str, Any]]:
-    """Stable multi-key sort; `id` breaks ties so that markers are unambiguous."""
-    keys = [*sort, ("id", sort[-1][1] if sort else True)] if ("id", True) not in sort else sort
-    for attr, ascending in reversed(keys):
+    """Stable multi-key sort, in the same order as the SQL path; `id` breaks ties."""
+    for attr, ascending in reversed(with_id(sort)):
         items = sorted(items, key=lambda d, a=attr: _sort_key(d.get(a)), reverse=not ascending)
     return items
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import Network, Port, Segment
+from neutrino.db.models import Network, Port, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, segments
@@ -24,7 +24,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
 
 MIN_MTU = 68
 UPDATABLE = {
@@ -78,8 +78,28 @@ def visible_networks(ctx: Context) -> ColumnElement[bool]:
     return (Network.project_id == ctx.project_id) | Network.shared | Network.router_external
 
 
+def _segment(column: Any) -> ScalarSelect[Any]:
+    """The network's one segment's `column`, for listing by provider attributes."""
+    return select(column).where(Segment.network_id == Network.id).scalar_subquery()
+
+
+LISTING = ListSpec(Network, {
+    **standard_columns(Network),
+    "admin_state_up": Network.admin_state_up,
+    "status": Network.status,
+    "shared": Network.shared,
+    "router:external": Network.router_external,
+    "mtu": Network.mtu,
+    "port_security_enabled": Network.port_security_enabled,
+    "provider:network_type": _segment(Segment.network_type),
+    "provider:physical_network": _segment(Segment.physical_network),
+    "provider:segmentation_id": _segment(Segment.segmentation_id),
+}, filters={"subnets": member_of(Network.id, Subnet.network_id, Subnet.id)})
+
+
 class NetworkService(ResourceService):
     model = Network
+    listing = LISTING
 
     def to_dict(self, row: Network) -> dict[str, Any]:
         return network_dict(row)
@@ -133,7 +153,7 @@ class NetworkService(ResourceService):
             stmt = select(Network)
             if not ctx.is_admin:
                 stmt = stmt.where(visible_networks(ctx))
-            return select_page(session, stmt, Network, network_dict, query)
+            return select_page(session, stmt, LISTING, network_dict, query)
 
     def update(
         self, ctx: Context, network_id: str, body: dict[str, Any], if_match: int | None

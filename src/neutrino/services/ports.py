@@ -6,7 +6,7 @@ import ipaddress
 import random
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -30,8 +30,10 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.security_groups import ensure_default, get_sg_row
+from neutrino.services.sql_forms import text_position
 from neutrino.settings import Settings
 
 MAC_ATTEMPTS = 16
@@ -214,8 +216,51 @@ def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
     return get_owned(session, ctx, Port, port_id, errors.PortNotFound)
 
 
+FIXED_IP_FILTER_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
+
+
+def fixed_ips_filter(wanted: tuple[Any, ...]) -> ColumnElement[bool]:
+    """`fixed_ips=ip_address=X&fixed_ips=subnet_id=Y`: one address satisfies every key
+    (repeated keys mean OR); `ip_address_substr` matches part of the address."""
+    by_key: dict[str, list[str]] = {}
+    for item in wanted:
+        key, _, value = str(item).partition("=")
+        if key not in FIXED_IP_FILTER_KEYS:
+            raise errors.InvalidInput(f"'{item}' is not a valid fixed_ips filter")
+        by_key.setdefault(key, []).append(value)
+    conditions = [IpAllocation.port_id == Port.id]
+    if "ip_address" in by_key:
+        conditions.append(IpAllocation.ip_address.in_(by_key["ip_address"]))
+    if "subnet_id" in by_key:
+        conditions.append(IpAllocation.subnet_id.in_(by_key["subnet_id"]))
+    if "ip_address_substr" in by_key:
+        conditions.append(or_(*(text_position(IpAllocation.ip_address, part) > 0
+                                for part in by_key["ip_address_substr"])))
+    return exists().where(*conditions)
+
+
+LISTING = ListSpec(Port, {
+    **standard_columns(Port),
+    "network_id": Port.network_id,
+    "mac_address": Port.mac_address,
+    "admin_state_up": Port.admin_state_up,
+    "status": Port.status,
+    "device_id": Port.device_id,
+    "device_owner": Port.device_owner,
+    "port_security_enabled": Port.port_security_enabled,
+    "binding:host_id": Port.binding_host_id,
+    "binding:vnic_type": Port.binding_vnic_type,
+    "binding:vif_type": case((Port.binding_host_id != "", "ovs"), else_="unbound"),
+}, filters={
+    "fixed_ips": fixed_ips_filter,
+    "security_groups": member_of(Port.id, PortSecurityGroup.port_id,
+                                 PortSecurityGroup.security_group_id),
+})
+
+
 class PortService(ResourceService):
     model = Port
+    listing = LISTING
 
     def to_dict(self, row: Port) -> dict[str, Any]:
         return port_dict(row)

@@ -31,6 +31,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.ports import (
     create_port,
@@ -78,6 +79,8 @@ def interface_ports(session: Session, router_id: str) -> list[Port]:
 
 class RouterService(ResourceService):
     model = Router
+    listing = ListSpec(Router, {**standard_columns(Router), "status": Router.status,
+                                "admin_state_up": Router.admin_state_up})
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
                  chassis: ChassisSource) -> None:

@@ -33,7 +33,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery
+from neutrino.services.listing import ListQuery, ListSpec, standard_columns
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
@@ -117,6 +117,7 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
 
 class SecurityGroupService(ResourceService):
     model = SecurityGroup
+    listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
 
     def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
         return sg_dict(row)
@@ -193,6 +194,12 @@ class SecurityGroupService(ResourceService):
 
 class RuleService(ResourceService):
     model = SecurityGroupRule
+    listing = ListSpec(SecurityGroupRule, {
+        **standard_columns(SecurityGroupRule),
+        **{attr: getattr(SecurityGroupRule, attr) for attr in (
+            "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
+            "port_range_max", "remote_ip_prefix", "remote_group_id")},
+    })
 
     def to_dict(self, row: SecurityGroupRule) -> dict[str, Any]:
         return rule_dict(row)

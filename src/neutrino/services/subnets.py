@@ -27,7 +27,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, select_page
+from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
 from neutrino.services.networks import get_network_row, visible, visible_networks
 
 _rng = random.SystemRandom()
@@ -72,8 +72,21 @@ def get_subnet_row(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     return subnet
 
 
+LISTING = ListSpec(Subnet, {
+    **standard_columns(Subnet),
+    "network_id": Subnet.network_id,
+    "ip_version": Subnet.ip_version,
+    "cidr": Subnet.cidr,
+    "gateway_ip": Subnet.gateway_ip,
+    "enable_dhcp": Subnet.enable_dhcp,
+    "ipv6_ra_mode": Subnet.ipv6_ra_mode,
+    "ipv6_address_mode": Subnet.ipv6_address_mode,
+})
+
+
 class SubnetService(ResourceService):
     model = Subnet
+    listing = LISTING
 
     def to_dict(self, row: Subnet) -> dict[str, Any]:
         return subnet_dict(row)
@@ -140,7 +153,7 @@ class SubnetService(ResourceService):
             stmt = select(Subnet)
             if not ctx.is_admin:
                 stmt = stmt.join(Network).where(visible_networks(ctx))
-            return select_page(session, stmt, Subnet, subnet_dict, query)
+            return select_page(session, stmt, LISTING, subnet_dict, query)
 
     def update(
         self, ctx: Context, subnet_id: str, body: dict[str, Any], if_match: int | None

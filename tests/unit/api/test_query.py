@@ -196,7 +196,14 @@ def page(*ids: str) -> list[dict[str, str]]:
             id="last-page-previous-only",
         ),
         pytest.param(
-            [("limit", "2"), ("marker", "m")], [], {}, id="empty-page-after-marker",
+            [("limit", "2"), ("marker", "m")], [],
+            {"networks_links": [{"rel": "previous", "href": f"{BASE}?limit=2&page_reverse=True"}]},
+            id="empty-page-past-the-end-links-back-to-the-last-page",
+        ),
+        pytest.param(
+            [("limit", "2"), ("marker", "m"), ("page_reverse", "True")], [],
+            {"networks_links": [{"rel": "next", "href": f"{BASE}?limit=2"}]},
+            id="empty-page-before-the-start-links-to-the-first-page",
         ),
         pytest.param(
             [("limit", "2"), ("marker", "m"), ("page_reverse", "True")], page("c", "d"),
