@@ -313,3 +313,15 @@ def test_subnet_update_reaches_port_rows_on_postgresql(local_ovn, pg_url, tmp_pa
         assert own4[0]["options"]["mtu"] == "1400"
     finally:
         neutrino.stop()
+
+
+def test_null_options_are_none_on_create_and_no_change_on_update(api, neutrino):
+    net, _, _ = _dual_stack(api, 67)
+    port = _post(api, "ports", {"network_id": net["id"], "extra_dhcp_opts": None})
+    assert port["extra_dhcp_opts"] == []
+    response = api.put(f"/v2.0/ports/{port['id']}", json={"port": {"extra_dhcp_opts": [
+        {"opt_name": "mtu", "opt_value": "1400"}]}})
+    assert response.status_code == 200, response.text
+    response = api.put(f"/v2.0/ports/{port['id']}", json={"port": {"extra_dhcp_opts": None}})
+    assert response.status_code == 200, response.text
+    assert [o["opt_name"] for o in response.json()["port"]["extra_dhcp_opts"]] == ["mtu"]

@@ -108,9 +108,10 @@ _fixed_ip = c.dict_with((), ("subnet_id", "ip_address"),
                         types={"subnet_id": c.string(36), "ip_address": _address})
 _pair = c.dict_with(("ip_address",), ("mac_address",),
                     types={"ip_address": _address, "mac_address": c.string(32)})
+# The options' keys and text types are checked here; their meaning (ip_version, blank values,
+# duplicates) by the port service with Neutron's words (services/dhcp_opts.py).
 _dhcp_opt = c.dict_with(("opt_name", "opt_value"), ("ip_version",),
-                        types={"opt_name": c.string(), "opt_value": _str_or_null,
-                               "ip_version": c.int_one_of(4, 6)})
+                        types={"opt_name": c.string(), "opt_value": _str_or_null})
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical",
               "virtio-forwarder", "smart-nic", "vdpa", "remote-managed", "accelerator-direct",
               "accelerator-direct-physical")
@@ -126,7 +127,8 @@ PORT = _spec(
     Attr("device_owner", c.string(), default="", put=True),
     Attr("fixed_ips", c.list_of(_fixed_ip), default=None, put=True, query=c.string()),
     Attr("allowed_address_pairs", c.list_of(_pair), default=[], put=True, query=c.string()),
-    Attr("extra_dhcp_opts", c.list_of(_dhcp_opt), default=[], put=True, query=c.string()),
+    Attr("extra_dhcp_opts", c.nullable(c.list_of(_dhcp_opt)), default=[], put=True,
+         query=c.string()),
     Attr("port_security_enabled", c.nullable(c.to_bool), default=None, put=True,
          query=c.to_bool),
     Attr("binding:host_id", c.string(), default="", put=True),
