@@ -24,7 +24,7 @@ class Chassis:
     cms_options: tuple[str, ...] = ()
     hostname: str = ""
     physnets: tuple[str, ...] = ()  # the physical networks its ovn-bridge-mappings map
-    datapath_type: str = ""  # ovn-bridge-datapath-type; "" when it reports none
+    datapath_type: str = ""  # its br-int datapath ("system", "netdev"); "" when unreported
     iface_types: tuple[str, ...] = ()  # the interface types its Open vSwitch supports
     bridge: str = ""  # ovn-bridge, its integration bridge; "" when it reports none
 

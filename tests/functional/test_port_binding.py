@@ -81,9 +81,9 @@ def test_system_chassis_binds_ovs_and_keeps_requested_chassis(
 
 def test_netdev_chassis_reports_its_datapath_and_bridge(
         app: Neutrino, private_ovn: LocalOvn, api: TestClient) -> None:
-    add_chassis(app, private_ovn, "ch-net", "compute-net", **{
-        "ovn-bridge-datapath-type": "netdev", "ovn-bridge": "br-fast",
-        "iface-types": "dpdk,internal,tap"})
+    add_chassis(app, private_ovn, "ch-net", "compute-net", **{  # as ovn-controller reports
+        "datapath-type": "netdev", "ovn-bridge": "br-fast",
+        "iface-types": "afxdp,geneve,internal,patch,system,tap,vxlan"})
     created = port(api, network(api), **{"binding:host_id": "compute-net"})
     assert binding(created) == ("ovs", {**OVS_SYSTEM, "datapath_type": "netdev",
                                         "bridge_name": "br-fast"})
@@ -126,7 +126,7 @@ def test_clearing_the_host_unbinds_and_moving_rebinds(
         app: Neutrino, private_ovn: LocalOvn, api: TestClient) -> None:
     add_chassis(app, private_ovn, "ch-a", "compute-a")
     add_chassis(app, private_ovn, "ch-b", "compute-b",
-                **{"ovn-bridge-datapath-type": "netdev"})
+                **{"datapath-type": "netdev"})
     created = port(api, network(api), **{"binding:host_id": "compute-a"})
     moved = update(api, created["id"], **{"binding:host_id": "compute-b"})
     assert binding(moved) == ("ovs", {**OVS_SYSTEM, "datapath_type": "netdev"})

@@ -96,3 +96,19 @@ def test_chassis_row_reads_other_config_then_external_ids() -> None:
 
 def test_chassis_row_with_nothing_reported() -> None:
     assert chassis_from_row({"name": "c"}) == Chassis("c")
+
+
+@pytest.mark.parametrize(
+    ("other_config", "external_ids", "expected"),
+    [
+        pytest.param({"datapath-type": "netdev"}, {}, "netdev", id="reported-by-ovn-controller"),
+        pytest.param({"datapath-type": "netdev", "ovn-bridge-datapath-type": "system"}, {},
+                     "netdev", id="reported-wins-over-configured"),
+        pytest.param({}, {"ovn-bridge-datapath-type": "netdev"}, "netdev",
+                     id="configured-key-in-external-ids"),
+        pytest.param({}, {}, "", id="none"),
+    ],
+)
+def test_chassis_datapath_type(other_config: dict, external_ids: dict, expected: str) -> None:
+    row = {"name": "c", "other_config": other_config, "external_ids": external_ids}
+    assert chassis_from_row(row).datapath_type == expected

@@ -293,7 +293,9 @@ def chassis_from_row(row: dict[str, Any]) -> Chassis:
         row["name"], parse_cms_options(setting("ovn-cms-options")),
         hostname=row.get("hostname") or "",
         physnets=parse_physnets(setting("ovn-bridge-mappings")),
-        datapath_type=setting("ovn-bridge-datapath-type"),
+        # ovn-controller reports its br-int's type as datapath-type; ovn-bridge-datapath-type
+        # is the Open_vSwitch key it is configured by, which some deployments copy over
+        datapath_type=setting("datapath-type") or setting("ovn-bridge-datapath-type"),
         iface_types=parse_cms_options(setting("iface-types")),
         bridge=setting("ovn-bridge"),
     )
