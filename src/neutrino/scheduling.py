@@ -9,7 +9,7 @@ that has not opted out is (gateways allowed by default).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 OPT_IN = "enable-chassis-as-gw"
@@ -18,8 +18,20 @@ OPT_OUT = "disable-chassis-as-gw"
 
 @dataclass(frozen=True)
 class Chassis:
+    """What neutrino reads of an SB Chassis row: for gateway scheduling and port binding."""
+
     name: str
     cms_options: tuple[str, ...] = ()
+    hostname: str = ""
+    physnets: tuple[str, ...] = ()  # the physical networks its ovn-bridge-mappings map
+    datapath_type: str = ""  # its br-int datapath ("system", "netdev"); "" when unreported
+    iface_types: tuple[str, ...] = ()  # the interface types its Open vSwitch supports
+    bridge: str = ""  # ovn-bridge, its integration bridge; "" when it reports none
+
+
+# How a service learns the chassis OVN knows now (SouthboundClient.chassis; raises
+# BackendUnavailable when SB cannot be read).
+ChassisSource = Callable[[], list[Chassis]]
 
 
 def candidates(chassis: Sequence[Chassis]) -> list[str]:
@@ -30,6 +42,12 @@ def candidates(chassis: Sequence[Chassis]) -> list[str]:
 
 def parse_cms_options(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def parse_physnets(bridge_mappings: str | None) -> tuple[str, ...]:
+    """The physical networks of an `ovn-bridge-mappings` value ("physnet1:br-ex,...")."""
+    return tuple(entry.split(":", 1)[0].strip() for entry in parse_cms_options(bridge_mappings)
+                 if ":" in entry)
 
 
 def least_loaded(names: Sequence[str], load: Mapping[str, int]) -> str | None:

@@ -80,6 +80,7 @@ class Settings:
     sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
     gateway_scheduler: str = "least-loaded"
     transit_cidr: str = "169.254.128.0/30"
+    vhost_sock_dir: str = "/var/run/openvswitch"  # where OVS-DPDK hosts make vhost-user sockets
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     keystone: dict[str, str] = field(default_factory=dict)
     journal: JournalSettings = field(default_factory=JournalSettings)
@@ -129,6 +130,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
+        vhost_sock_dir=env.get("NEUTRINO_VHOST_SOCK_DIR", "/var/run/openvswitch"),
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),

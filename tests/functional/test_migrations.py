@@ -38,3 +38,30 @@ def test_an_encoded_password_reaches_alembic_unchanged():
     url = "postgresql+psycopg://neutrino:p%40ss%25word@db.example/neutrino"
     engine = make_engine(url)
     assert alembic_config(engine).get_main_option("sqlalchemy.url") == url
+
+
+def test_ports_bound_before_0006_keep_the_binding_they_answered(tmp_path: Path):
+    """Before 0006 vif_type was computed on read (ovs with a host); 0006 stores that answer
+    for ports bound then, and leaves unbound ports alone."""
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from neutrino.db.models import Network, Port, Segment
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine, "0005")
+    now = datetime(2026, 12, 1)
+    stamps = {"project_id": "p", "created_at": now, "updated_at": now}
+    with Session(engine) as session, session.begin():
+        session.add(Network(id="n", mtu=1442, **stamps, segment=Segment(
+            id="s", network_type="geneve", segmentation_id=7, segment_key="geneve:7")))
+        session.flush()
+        for n, (port_id, host) in enumerate((("bound", "compute-1"), ("free", ""))):
+            session.add(Port(id=port_id, network_id="n", mac_address=f"fa:16:3e:00:00:0{n}",
+                             binding_host_id=host, **stamps))
+    upgrade(engine)
+    with Session(engine) as session:
+        found = {p.id: (p.binding_vif_type, p.binding_vif_details)
+                 for p in session.query(Port)}
+    assert found == {"bound": ("ovs", {"port_filter": True}), "free": ("unbound", {})}

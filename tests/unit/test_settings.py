@@ -110,6 +110,8 @@ def test_defaults_from_empty_environment() -> None:
                      expected(transit_cidr="100.64.0.4/30"), id="transit-cidr"),
         pytest.param({"NEUTRINO_TRANSIT_CIDR": "169.254.128.0/30"}, expected(),
                      id="transit-cidr-default-given"),
+        pytest.param({"NEUTRINO_VHOST_SOCK_DIR": "/run/ovs-dpdk"},
+                     expected(vhost_sock_dir="/run/ovs-dpdk"), id="vhost-sock-dir"),
         pytest.param({"NEUTRINO_STARTUP_SYNC": "repair"}, expected(startup_sync="repair"),
                      id="startup-sync"),
         pytest.param(

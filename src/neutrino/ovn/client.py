@@ -37,7 +37,7 @@ from neutrino.ovn.rows import (
     Update,
 )
 from neutrino.ovn.storable import state_problem
-from neutrino.scheduling import Chassis, parse_cms_options
+from neutrino.scheduling import Chassis, parse_cms_options, parse_physnets
 
 LOG = logging.getLogger(__name__)
 SCHEMA = "OVN_Northbound"
@@ -279,12 +279,26 @@ class SouthboundClient(_OvsdbClient):
     tables = ("Chassis", "Encap")  # a Chassis row refers to its Encaps
 
     def chassis(self) -> list[Chassis]:
-        result = []
-        for row in self.read_rows("Chassis"):
-            options = (row.get("other_config") or {}).get("ovn-cms-options") or \
-                (row.get("external_ids") or {}).get("ovn-cms-options")
-            result.append(Chassis(row["name"], parse_cms_options(options)))
-        return result
+        return [chassis_from_row(row) for row in self.read_rows("Chassis")]
+
+
+def chassis_from_row(row: dict[str, Any]) -> Chassis:
+    """A Chassis row as neutrino uses it. ovn-controller reports its settings in other_config
+    (OVN 20.06 on) and in external_ids before: read the first, fall back to the second."""
+    def setting(key: str) -> str:
+        return (row.get("other_config") or {}).get(key) or \
+            (row.get("external_ids") or {}).get(key) or ""
+
+    return Chassis(
+        row["name"], parse_cms_options(setting("ovn-cms-options")),
+        hostname=row.get("hostname") or "",
+        physnets=parse_physnets(setting("ovn-bridge-mappings")),
+        # ovn-controller reports its br-int's type as datapath-type; ovn-bridge-datapath-type
+        # is the Open_vSwitch key it is configured by, which some deployments copy over
+        datapath_type=setting("datapath-type") or setting("ovn-bridge-datapath-type"),
+        iface_types=parse_cms_options(setting("iface-types")),
+        bridge=setting("ovn-bridge"),
+    )
 
 
 _LOOKUPS = {n.LS: idlutils.RowLookup(n.LS, "name", None)}

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from neutrino import errors, policy
+from neutrino import binding, errors, policy, scheduling
+from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
@@ -19,6 +20,7 @@ from neutrino.services import dhcp_opts, quotas
 from neutrino.services import ipam as port_ipam
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
+    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -53,7 +55,6 @@ UPDATABLE = {
 
 
 def port_dict(port: Port) -> dict[str, Any]:
-    bound = bool(port.binding_host_id)
     return {
         **standard_fields(port),
         "network_id": port.network_id,
@@ -74,8 +75,8 @@ def port_dict(port: Port) -> dict[str, Any]:
         "binding:host_id": port.binding_host_id,
         "binding:profile": dict(port.binding_profile),
         "binding:vnic_type": port.binding_vnic_type,
-        "binding:vif_type": "ovs" if bound else "unbound",
-        "binding:vif_details": {"port_filter": True} if bound else {},
+        "binding:vif_type": port.binding_vif_type,
+        "binding:vif_details": dict(port.binding_vif_details),
     }
 
 
@@ -262,12 +263,20 @@ class PortService(ResourceService):
     model = Port
     listing = LISTING
 
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker,
+                 chassis: scheduling.ChassisSource) -> None:
+        super().__init__(db, settings, wakeup)
+        self.chassis = chassis
+
     def to_dict(self, row: Port) -> dict[str, Any]:
         return port_dict(row)
 
     # -- create -------------------------------------------------------------------------
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
-        return create_port(session, ctx, body, self.settings)
+        port = create_port(session, ctx, body, self.settings)
+        if port.binding_host_id:
+            self._bind(session, port)
+        return port
 
     # -- read ---------------------------------------------------------------------------
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
@@ -307,7 +316,10 @@ class PortService(ResourceService):
         changed = False
         if "mac_address" in body and body["mac_address"] != port.mac_address:
             changed |= self._change_mac(session, port, body["mac_address"])
+        before = _binding_inputs(port)
         changed |= apply_simple_updates(port, body, UPDATABLE)
+        if _binding_inputs(port) != before or port.binding_vif_type == binding.FAILED:
+            changed |= self._bind(session, port)
         groups = body.get("security_groups")
         if groups is not None and groups != [b.security_group_id
                                              for b in port.security_group_bindings]:
@@ -319,6 +331,23 @@ class PortService(ResourceService):
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
         return changed
+
+    def _bind(self, session: Session, port: Port) -> bool:
+        """Bind the port to its host now and keep the result; True when the binding changed.
+        A failed binding is retried by the port's next update, as ML2 does."""
+        result = binding.bind(_bind_request(session, port), self._known_chassis(),
+                              self.settings.vhost_sock_dir)
+        details = dict(result.vif_details)
+        if (port.binding_vif_type, port.binding_vif_details) == (result.vif_type, details):
+            return False
+        port.binding_vif_type, port.binding_vif_details = result.vif_type, details
+        return True
+
+    def _known_chassis(self) -> list[scheduling.Chassis] | None:
+        try:
+            return self.chassis()
+        except errors.BackendUnavailable:
+            return None  # SB cannot say which hosts are chassis: the binding fails
 
     def _change_mac(self, session: Session, port: Port, mac: str) -> bool:
         if port.binding_host_id:
@@ -365,6 +394,19 @@ class PortService(ResourceService):
             delete_port(session, port)
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _binding_inputs(port: Port) -> tuple[Any, ...]:
+    """What a binding depends on: a change to any of them asks for a new one, as in ML2."""
+    return (port.binding_host_id, port.binding_vnic_type, dict(port.binding_profile))
+
+
+def _bind_request(session: Session, port: Port) -> binding.BindRequest:
+    segment = session.get(Network, port.network_id).segment
+    return binding.BindRequest(
+        port_id=port.id, host=port.binding_host_id, vnic_type=port.binding_vnic_type,
+        profile=dict(port.binding_profile), network_type=segment.network_type,
+        physical_network=segment.physical_network)
 
 
 def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str]) -> None:

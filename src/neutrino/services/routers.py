@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -45,7 +44,7 @@ from neutrino.settings import Settings
 INTERFACE = "network:router_interface"
 GATEWAY = "network:router_gateway"
 ROUTER = ResourceType.ROUTER
-ChassisSource = Callable[[], list[scheduling.Chassis]]
+ChassisSource = scheduling.ChassisSource
 GATEWAY_SCHEDULING_LOCK = 0x6E67617465  # advisory lock key, shared by all nodes
 
 
