@@ -104,6 +104,8 @@ def test_unknown_host_fails_and_a_later_update_retries(
         app: Neutrino, private_ovn: LocalOvn, api: TestClient) -> None:
     created = port(api, network(api), **{"binding:host_id": "compute-late"})
     assert binding(created) == ("binding_failed", {})
+    failed = api.get("/v2.0/ports", params={"binding:vif_type": "binding_failed"}).json()
+    assert [p["id"] for p in failed["ports"]] == [created["id"]]  # filtered as stored
     add_chassis(app, private_ovn, "ch-late", "compute-late")
     assert binding(update(api, created["id"], name="again")) == ("ovs", OVS_SYSTEM)
 

@@ -6,7 +6,7 @@ import ipaddress
 import random
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from neutrino import binding, errors, policy, scheduling
@@ -251,7 +251,7 @@ LISTING = ListSpec(Port, {
     "port_security_enabled": Port.port_security_enabled,
     "binding:host_id": Port.binding_host_id,
     "binding:vnic_type": Port.binding_vnic_type,
-    "binding:vif_type": case((Port.binding_host_id != "", "ovs"), else_="unbound"),
+    "binding:vif_type": Port.binding_vif_type,
 }, filters={
     "fixed_ips": fixed_ips_filter,
     "security_groups": member_of(Port.id, PortSecurityGroup.port_id,
