@@ -35,6 +35,7 @@ class MaintenanceSettings:
     audit_every: float = 300.0
     purge_every: float = 300.0
     schedule_every: float = 2.0  # gateway (re)scheduling
+    agent_probe_every: float = 25.0  # NB_Global.nb_cfg bump that chassis acknowledge
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -71,6 +72,7 @@ class Settings:
     startup_sync: str = "log"
     sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
     gateway_scheduler: str = "least-loaded"
+    agent_down_time: float = 75.0  # seconds since a chassis last acknowledged a probe
     transit_cidr: str = "169.254.128.0/30"
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     keystone: dict[str, str] = field(default_factory=dict)
@@ -120,6 +122,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
+        agent_down_time=_int(env, "NEUTRINO_AGENT_DOWN_TIME", 75),
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),
@@ -138,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         maintenance=MaintenanceSettings(
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
+            agent_probe_every=_int(env, "NEUTRINO_AGENT_PROBE_SECONDS", 25),
         ),
     )
 

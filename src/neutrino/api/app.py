@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from neutrino import errors, policy
 from neutrino.api import attributes
+from neutrino.api.agents import agent_routes
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import fault_response, neutron_fault
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 from neutrino.services.quotas import QuotaService
@@ -43,6 +45,7 @@ class ApiDeps:
     context_for: Callable[[Request], Context]
     health: Callable[[], dict[str, Any]]
     metrics_registry: Any
+    agents: AgentService | None = None
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -56,6 +59,8 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps)
+    if deps.agents is not None:
+        routes += agent_routes(deps.agents, deps.context_for)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(

@@ -22,6 +22,7 @@ from ovsdbapp.backend.ovs_idl import command, connection, idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
+from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import naming as n
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
@@ -271,20 +272,53 @@ class NorthboundClient(_OvsdbClient):
                 raise UnstorableValue(f"{state.resource_type} {state.resource_id}: {problem}")
         return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
 
+    def bump_nb_cfg(self) -> int | None:
+        """Increment NB_Global.nb_cfg; returns the new value (None: no NB_Global yet).
+
+        Not a resource write: a liveness probe. Each ovn-controller acknowledges the value in
+        its SB Chassis_Private row once processed, which is how agents are known to be alive.
+        """
+        return self._run(_BumpNbCfgCommand(self._backend_or_raise()))
+
 
 class SouthboundClient(_OvsdbClient):
-    """Reads the chassis OVN knows, for gateway scheduling."""
+    """Reads the chassis OVN knows, for gateway scheduling and the agents API."""
 
     schema = "OVN_Southbound"
-    tables = ("Chassis", "Encap")  # a Chassis row refers to its Encaps
+    # a Chassis row refers to its Encaps; Chassis_Private and SB_Global say who is alive
+    tables = ("Chassis", "Encap", "Chassis_Private", "SB_Global")
 
     def chassis(self) -> list[Chassis]:
-        result = []
-        for row in self.read_rows("Chassis"):
-            options = (row.get("other_config") or {}).get("ovn-cms-options") or \
-                (row.get("external_ids") or {}).get("ovn-cms-options")
-            result.append(Chassis(row["name"], parse_cms_options(options)))
-        return result
+        return [Chassis(row["name"], parse_cms_options(_chassis_config(row).get(
+            "ovn-cms-options"))) for row in self.read_rows("Chassis")]
+
+    def view(self) -> SouthboundView:
+        """Every chassis with what it acknowledged, read in one consistent snapshot."""
+        tables = self._run(_ReadTablesCommand(self._backend_or_raise(),
+                                              ("Chassis", "Chassis_Private", "SB_Global")))
+        private = {row["name"]: row for row in tables["Chassis_Private"]}
+        chassis = tuple(_chassis_facts(row, private.get(row["name"]))
+                        for row in tables["Chassis"])
+        sb_global = tables["SB_Global"]
+        return SouthboundView(chassis, sb_global[0]["nb_cfg"] if sb_global else 0)
+
+
+# OVN moved chassis settings from external_ids to other_config; read either.
+def _chassis_config(row: dict[str, Any]) -> dict[str, str]:
+    return {**(row.get("external_ids") or {}), **(row.get("other_config") or {})}
+
+
+def _chassis_facts(row: dict[str, Any], private: dict[str, Any] | None) -> ChassisFacts:
+    # Without Chassis_Private (OVN before 20.09) the Chassis row carries everything.
+    source = private or row
+    neutron_ids = {k: v for k, v in (row.get("external_ids") or {}).items()
+                   if k.startswith("neutron:")}
+    return ChassisFacts(
+        name=row["name"], hostname=row.get("hostname") or "", config=_chassis_config(row),
+        private_ids={**neutron_ids, **(source.get("external_ids") or {})},
+        nb_cfg=source.get("nb_cfg") or 0,
+        nb_cfg_timestamp=source.get("nb_cfg_timestamp") or 0,
+    )
 
 
 _LOOKUPS = {n.LS: idlutils.RowLookup(n.LS, "name", None)}
@@ -317,6 +351,28 @@ class _ReadTableCommand(command.ReadOnlyCommand):
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         rows = self.api.idl.tables[self.table].rows.values()
         self.result = [_all_columns(row) for row in rows]
+
+
+class _ReadTablesCommand(command.ReadOnlyCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, tables: Sequence[str]) -> None:
+        super().__init__(api)
+        self.tables = tables
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        self.result = {table: [_all_columns(row)
+                               for row in self.api.idl.tables[table].rows.values()]
+                       for table in self.tables}
+
+
+class _BumpNbCfgCommand(command.BaseCommand):
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = next(iter(self.api.idl.tables["NB_Global"].rows.values()), None)
+        if row is None:
+            self.result = None
+            return
+        row.verify("nb_cfg")  # two bumps at once must not both write the same value
+        row.nb_cfg = row.nb_cfg + 1
+        self.result = row.nb_cfg
 
 
 class _PlanCommand(command.BaseCommand):

@@ -65,6 +65,12 @@ def select_page(
     return paginate(sort_items(items, query.sort), query)
 
 
+def matching(items: list[dict[str, Any]],
+             filters: Mapping[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The items that satisfy every filter (for collections not stored in SQL)."""
+    return [item for item in items if _matches(item, filters)]
+
+
 def _matches(item: Mapping[str, Any], filters: Mapping[str, tuple[Any, ...]]) -> bool:
     for attr, wanted in filters.items():
         if attr == "fixed_ips":
