@@ -96,5 +96,3 @@ def test_service_filters_and_policy() -> None:
     assert service.get(admin, "hv1")["id"] == "hv1"
     with pytest.raises(AgentNotFound):
         service.get(member, "hv1")
-
-

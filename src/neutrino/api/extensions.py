@@ -5,6 +5,7 @@ from __future__ import annotations
 UPDATED = "2026-11-26T00:00:00-00:00"
 
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("agent", "agent", "The agents: OVN chassis as ML2/OVN lists them"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Allowed address pairs on ports"),
     ("binding", "Port Binding", "binding:* attributes of ports"),
     ("external-net", "Neutron external network", "router:external on networks"),
