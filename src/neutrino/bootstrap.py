@@ -224,7 +224,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         else noauth_context(settings.default_project),
         health=neutrino.health,
         metrics_registry=metrics.registry,
-        agents=AgentService(sb.view, settings.agent_down_time),
+        agents=AgentService(sb, settings.agent_down_time),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

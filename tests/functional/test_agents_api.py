@@ -96,16 +96,46 @@ def test_agents_listed_as_ml2_ovn_with_liveness(private_ovn: LocalOvn, api: Test
     assert not _agents(api)["meta-1", "OVN Metadata agent"]["alive"]
 
 
-def test_show_and_what_agents_do_not_allow(private_ovn: LocalOvn, api: TestClient) -> None:
+def test_show_update_delete(private_ovn: LocalOvn, api: TestClient) -> None:
     add_chassis(private_ovn, "hv1", "127.0.3.4")
+    add_chassis(private_ovn, "hv2", "127.0.3.5")
+    wait_for(lambda: sb_nb_cfg(private_ovn) > 0, 10, "probe reaching SB_Global")
+    acknowledge(private_ovn, "hv1")
     shown = api.get("/v2.0/agents/hv1")
     assert shown.status_code == 200, shown.text
     assert shown.json()["agent"]["agent_type"] == "OVN Controller agent"
     missing = api.get("/v2.0/agents/nope")
     assert missing.status_code == 404
     assert missing.json()["NeutronError"]["type"] == "AgentNotFound"
-    assert api.put("/v2.0/agents/hv1", json={"agent": {"description": "x"}}).status_code == 405
-    assert api.delete("/v2.0/agents/hv1").status_code == 405
     assert api.get("/v2.0/agents?color=red").status_code == 400
+
+    # ML2/OVN keeps an agent's description in its Chassis_Private row; status stays up
+    updated = api.put("/v2.0/agents/hv1", json={"agent": {"description": "rack 4"}})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["agent"]["description"] == "rack 4"
+    stored = sbctl(private_ovn, "get", "Chassis_Private", "hv1",
+                   "external_ids:neutron\\:description")
+    assert stored.strip() == '"rack 4"'
+    down = api.put("/v2.0/agents/hv1", json={"agent": {"admin_state_up": False}})
+    assert down.status_code == 400, down.text
+    assert api.put("/v2.0/agents/hv1", json={"agent": {"host": "x"}}).status_code == 400
+
+    # a live agent is not deleted (its ovn-controller would register it again); a dead one is
+    assert api.delete("/v2.0/agents/hv1").status_code == 409
+    assert api.delete("/v2.0/agents/hv2").status_code == 204
+    assert "hv2" not in sbctl(private_ovn, "--bare", "--columns=name", "list", "Chassis")
+    assert "hv2" not in sbctl(private_ovn, "--bare", "--columns=name", "list", "Chassis_Private")
+    assert api.get("/v2.0/agents/hv2").status_code == 404
+
+
+def test_availability_zones_of_gateway_chassis(private_ovn: LocalOvn, api: TestClient) -> None:
+    add_chassis(private_ovn, "gw1", "127.0.3.6", "enable-chassis-as-gw,availability-zones=az1")
+    add_chassis(private_ovn, "hv1", "127.0.3.7", "availability-zones=az7")
+    zones = api.get("/v2.0/availability_zones")
+    assert zones.status_code == 200, zones.text
+    assert zones.json()["availability_zones"] == [
+        {"name": "az1", "resource": "router", "state": "available"}]
+    assert api.get("/v2.0/availability_zones?resource=network").json() == {
+        "availability_zones": []}
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
-    assert "agent" in aliases
+    assert {"agent", "availability_zone"} <= aliases

@@ -9,7 +9,7 @@ import pytest
 from neutrino import agents
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.errors import AgentNotFound
-from neutrino.services.agents import AgentService
+from neutrino.services.agents import AgentIsAlive, AgentService, AgentStatusCannotBeUpdated
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 
@@ -82,17 +82,53 @@ def test_metadata_agent_behind_or_on_a_dead_chassis_is_dead() -> None:
     assert not agents.metadata_alive(dead, SouthboundView((dead,), 7), NOW, DOWN)
 
 
+class _FixedSouthbound:
+    """A Southbound that holds one view and refuses writes (the rules here only read)."""
+
+    def __init__(self, view: SouthboundView) -> None:
+        self._view = view
+
+    def view(self) -> SouthboundView:
+        return self._view
+
+    def set_chassis_external_id(self, chassis: str, key: str, value: str) -> bool:
+        raise AssertionError("no write expected")
+
+    def delete_chassis(self, chassis: str) -> bool:
+        raise AssertionError("no write expected")
+
+
 def _service() -> AgentService:
-    view = SouthboundView((_chassis("hv1"), _chassis("hv2", acked=None)))
-    return AgentService(lambda: view, DOWN, clock=lambda: NOW)
+    gateway = _chassis("gw", config={"ovn-cms-options":
+                                     "enable-chassis-as-gw,availability-zones=az2:az1"})
+    zoned = _chassis("hv3", config={"ovn-cms-options": "availability-zones=az9"})
+    view = SouthboundView((_chassis("hv1"), _chassis("hv2", acked=None), gateway, zoned))
+    return AgentService(_FixedSouthbound(view), DOWN, clock=lambda: NOW)
 
 
 def test_service_filters_and_policy() -> None:
     service, admin = _service(), Context("p")
-    assert [a["id"] for a in service.list(admin, ListQuery(filters={"alive": (False,)}))] == \
-        ["hv2"]
+    dead = service.list(admin, ListQuery(filters={"alive": (False,)}))
+    assert [a["id"] for a in dead] == ["hv2"]
     member = Context("p", is_admin=False, roles=("member",))
     assert service.list(member, ListQuery()) == []
     assert service.get(admin, "hv1")["id"] == "hv1"
     with pytest.raises(AgentNotFound):
         service.get(member, "hv1")
+    with pytest.raises(AgentNotFound):
+        service.delete(member, "hv2")
+
+
+def test_live_agents_are_not_deleted_and_status_stays_up() -> None:
+    service, admin = _service(), Context("p")
+    with pytest.raises(AgentIsAlive):
+        service.delete(admin, "hv1")
+    with pytest.raises(AgentStatusCannotBeUpdated):
+        service.update(admin, "hv1", {"admin_state_up": False})
+    assert service.update(admin, "hv1", {"admin_state_up": True})["id"] == "hv1"
+
+
+def test_availability_zones_are_those_of_gateway_chassis() -> None:
+    zones = _service().availability_zones(Context("p", is_admin=False), ListQuery())
+    assert zones == [{"name": "az1", "resource": "router", "state": "available"},
+                     {"name": "az2", "resource": "router", "state": "available"}]

@@ -302,6 +302,15 @@ class SouthboundClient(_OvsdbClient):
         sb_global = tables["SB_Global"]
         return SouthboundView(chassis, sb_global[0]["nb_cfg"] if sb_global else 0)
 
+    def set_chassis_external_id(self, chassis: str, key: str, value: str) -> bool:
+        """Set `key` in the chassis's Chassis_Private (else Chassis) external_ids, as ML2/OVN
+        keeps an agent's description; False when there is no such chassis."""
+        return self._run(_SetChassisIdCommand(self._backend_or_raise(), chassis, key, value))
+
+    def delete_chassis(self, chassis: str) -> bool:
+        """Remove a chassis (Chassis and Chassis_Private); False when it was not there."""
+        return self._run(_DeleteChassisCommand(self._backend_or_raise(), chassis))
+
 
 # OVN moved chassis settings from external_ids to other_config; read either.
 def _chassis_config(row: dict[str, Any]) -> dict[str, str]:
@@ -362,6 +371,39 @@ class _ReadTablesCommand(command.ReadOnlyCommand):
         self.result = {table: [_all_columns(row)
                                for row in self.api.idl.tables[table].rows.values()]
                        for table in self.tables}
+
+
+def _row_named(api: ovsdbapp_idl.Backend, table: str, name: str) -> Any | None:
+    if table not in api.idl.tables:
+        return None
+    return next((r for r in api.idl.tables[table].rows.values() if r.name == name), None)
+
+
+class _SetChassisIdCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, chassis: str, key: str, value: str) -> None:
+        super().__init__(api)
+        self.chassis, self.key, self.value = chassis, key, value
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = _row_named(self.api, "Chassis_Private", self.chassis) or \
+            _row_named(self.api, "Chassis", self.chassis)
+        if row is not None:
+            row.setkey("external_ids", self.key, self.value)
+        self.result = row is not None
+
+
+class _DeleteChassisCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, chassis: str) -> None:
+        super().__init__(api)
+        self.chassis = chassis
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        rows = [_row_named(self.api, table, self.chassis)
+                for table in ("Chassis_Private", "Chassis")]
+        for row in rows:
+            if row is not None:
+                row.delete()
+        self.result = any(row is not None for row in rows)
 
 
 class _BumpNbCfgCommand(command.BaseCommand):
