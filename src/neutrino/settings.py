@@ -105,6 +105,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     _check_bind(bind)
     auth = _choice(env, "NEUTRINO_AUTH", ("noauth", "keystone"), "noauth")
     sock_dir = state_dir / "ovn"
+    down_time = _int(env, "NEUTRINO_AGENT_DOWN_TIME", 75)
+    probe_every = _int(env, "NEUTRINO_AGENT_PROBE_SECONDS", 25)
+    if not 0 < probe_every < down_time:
+        raise SettingsError("NEUTRINO_AGENT_PROBE_SECONDS must be positive and shorter than "
+                            f"NEUTRINO_AGENT_DOWN_TIME ({down_time}), not {probe_every}")
     return Settings(
         state_dir=state_dir,
         bind=bind,
@@ -122,7 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
-        agent_down_time=_int(env, "NEUTRINO_AGENT_DOWN_TIME", 75),
+        agent_down_time=down_time,
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),
@@ -141,7 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         maintenance=MaintenanceSettings(
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
-            agent_probe_every=_int(env, "NEUTRINO_AGENT_PROBE_SECONDS", 25),
+            agent_probe_every=probe_every,
         ),
     )
 
