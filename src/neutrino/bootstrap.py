@@ -28,6 +28,7 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.services.agents import AgentService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
@@ -206,7 +207,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         status_updates=status_updates,
         sync=sync,
         maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set,
-                                         gateways),
+                                         gateways, probe=functools.partial(jobs.probe_chassis,
+                                                                           nb)),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
     )
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
@@ -224,6 +226,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         health=neutrino.health,
         metrics_registry=metrics.registry,
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
+        agents=AgentService(sb, settings.agent_down_time),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

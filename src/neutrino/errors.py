@@ -199,6 +199,10 @@ class FloatingIPNotFound(ResourceNotFound):
     resource = "floating IP"
 
 
+class AgentNotFound(ResourceNotFound):
+    resource = "agent"
+
+
 class RouterInUse(InUse):
     def __init__(self, router_id: str) -> None:
         super().__init__(f"Router {router_id} still has ports")

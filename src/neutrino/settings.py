@@ -35,6 +35,7 @@ class MaintenanceSettings:
     audit_every: float = 300.0
     purge_every: float = 300.0
     schedule_every: float = 2.0  # gateway (re)scheduling
+    agent_probe_every: float = 25.0  # NB_Global.nb_cfg bump that chassis acknowledge
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -79,6 +80,7 @@ class Settings:
     startup_sync: str = "log"
     sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
     gateway_scheduler: str = "least-loaded"
+    agent_down_time: float = 75.0  # seconds since a chassis last acknowledged a probe
     transit_cidr: str = "169.254.128.0/30"
     vhost_sock_dir: str = "/var/run/openvswitch"  # where OVS-DPDK hosts make vhost-user sockets
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
@@ -113,6 +115,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     _check_bind(bind)
     auth = _choice(env, "NEUTRINO_AUTH", ("noauth", "keystone"), "noauth")
     sock_dir = state_dir / "ovn"
+    down_time = _int(env, "NEUTRINO_AGENT_DOWN_TIME", 75)
+    probe_every = _int(env, "NEUTRINO_AGENT_PROBE_SECONDS", 25)
+    if not 0 < probe_every < down_time:
+        raise SettingsError("NEUTRINO_AGENT_PROBE_SECONDS must be positive and shorter than "
+                            f"NEUTRINO_AGENT_DOWN_TIME ({down_time}), not {probe_every}")
     return Settings(
         state_dir=state_dir,
         bind=bind,
@@ -131,6 +138,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
         vhost_sock_dir=env.get("NEUTRINO_VHOST_SOCK_DIR", "/var/run/openvswitch"),
+        agent_down_time=down_time,
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),
@@ -149,6 +157,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         maintenance=MaintenanceSettings(
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
+            agent_probe_every=probe_every,
         ),
         api=ApiSettings(
             max_body_bytes=_positive(env, "NEUTRINO_API_MAX_BODY_BYTES", 1024 * 1024),

@@ -211,6 +211,12 @@ def test_derived_properties(env: dict[str, str], host: str, port: int, ovn_dir: 
          "NEUTRINO_MAINTENANCE_AUDIT_SECONDS must be an integer, not '5m'"),
         ("NEUTRINO_JOURNAL_RETENTION_SECONDS", "1h",
          "NEUTRINO_JOURNAL_RETENTION_SECONDS must be an integer, not '1h'"),
+        ("NEUTRINO_AGENT_DOWN_TIME", "25",
+         "NEUTRINO_AGENT_PROBE_SECONDS must be positive and shorter than "
+         "NEUTRINO_AGENT_DOWN_TIME (25), not 25"),
+        ("NEUTRINO_AGENT_PROBE_SECONDS", "0",
+         "NEUTRINO_AGENT_PROBE_SECONDS must be positive and shorter than "
+         "NEUTRINO_AGENT_DOWN_TIME (75), not 0"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:

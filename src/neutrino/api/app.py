@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from neutrino import errors, policy
 from neutrino.api import attributes, converters
+from neutrino.api.agents import agent_routes
 from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
@@ -25,6 +26,7 @@ from neutrino.api.middleware import CatchUnexpected, CheckUrl
 from neutrino.api.payload import BodyLimits, read_json
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.api.text import preview
+from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 from neutrino.services.quotas import QuotaService
@@ -49,6 +51,7 @@ class ApiDeps:
     health: Callable[[], dict[str, Any]]
     metrics_registry: Any
     limits: BodyLimits = BodyLimits()
+    agents: AgentService | None = None
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -62,6 +65,8 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps)
+    if deps.agents is not None:
+        routes += agent_routes(deps.agents, deps.context_for)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(

@@ -5,7 +5,10 @@ from __future__ import annotations
 UPDATED = "2026-11-26T00:00:00-00:00"
 
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("agent", "agent", "The agents: OVN chassis as ML2/OVN lists them"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Allowed address pairs on ports"),
+    ("availability_zone", "Availability Zone",
+     "availability_zones of gateway chassis and availability_zone of agents"),
     ("binding", "Port Binding", "binding:* attributes of ports"),
     ("external-net", "Neutron external network", "router:external on networks"),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",

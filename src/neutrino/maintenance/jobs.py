@@ -73,6 +73,17 @@ def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
     return moved
 
 
+def probe_chassis(nb: NorthboundClient) -> int | None:
+    """Bump NB_Global.nb_cfg so that every live ovn-controller acknowledges it in SB.
+
+    The agents API calls a chassis alive when it acknowledged a probe recently, so this must
+    run more often than `agent_down_time`.
+    """
+    if not nb.connected:
+        return None
+    return nb.bump_nb_cfg()
+
+
 def journal_drift(db: Database, sync: SyncRunner) -> int:
     """Compare NB with the database and journal a fix for each drifted resource.
 

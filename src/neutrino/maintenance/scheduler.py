@@ -34,7 +34,8 @@ class _Job:
 class MaintenanceScheduler:
     def __init__(self, db: Database, nb: NorthboundClient, sync: SyncRunner,
                  settings: MaintenanceSettings, wake_workers: Callable[[], None],
-                 gateways: Callable[[], int] | None = None) -> None:
+                 gateways: Callable[[], int] | None = None,
+                 probe: Callable[[], object] | None = None) -> None:
         self.db = db
         self.nb = nb
         self.settings = settings
@@ -56,6 +57,8 @@ class MaintenanceScheduler:
         if gateways is not None:
             self.jobs.append(_Job("schedule_gateways", settings.schedule_every,
                                   self._then_wake(gateways)))
+        if probe is not None:
+            self.jobs.append(_Job("probe_chassis", settings.agent_probe_every, probe))
 
     def start(self) -> None:
         thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)

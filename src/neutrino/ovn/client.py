@@ -22,6 +22,7 @@ from ovsdbapp.backend.ovs_idl import command, connection, idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
+from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import naming as n
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
@@ -271,23 +272,57 @@ class NorthboundClient(_OvsdbClient):
                 raise UnstorableValue(f"{state.resource_type} {state.resource_id}: {problem}")
         return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
 
+    def bump_nb_cfg(self) -> int | None:
+        """Increment NB_Global.nb_cfg; returns the new value (None: no NB_Global yet).
+
+        Not a resource write: a liveness probe. Each ovn-controller acknowledges the value in
+        its SB Chassis_Private row once processed, which is how agents are known to be alive.
+        """
+        return self._run(_BumpNbCfgCommand(self._backend_or_raise()))
+
 
 class SouthboundClient(_OvsdbClient):
-    """Reads the chassis OVN knows, for gateway scheduling."""
+    """Reads the chassis OVN knows, for gateway scheduling and the agents API."""
 
     schema = "OVN_Southbound"
-    tables = ("Chassis", "Encap")  # a Chassis row refers to its Encaps
+    # a Chassis row refers to its Encaps; Chassis_Private and SB_Global say who is alive
+    tables = ("Chassis", "Encap", "Chassis_Private", "SB_Global")
 
     def chassis(self) -> list[Chassis]:
         return [chassis_from_row(row) for row in self.read_rows("Chassis")]
+
+    def view(self) -> SouthboundView:
+        """Every chassis with what it acknowledged, read in one consistent snapshot."""
+        tables = self._run(_ReadTablesCommand(self._backend_or_raise(),
+                                              ("Chassis", "Chassis_Private", "SB_Global")))
+        private = {row["name"]: row for row in tables["Chassis_Private"]}
+        chassis = tuple(_chassis_facts(row, private.get(row["name"]))
+                        for row in tables["Chassis"])
+        sb_global = tables["SB_Global"]
+        return SouthboundView(chassis, sb_global[0]["nb_cfg"] if sb_global else 0)
+
+    def set_chassis_external_id(self, chassis: str, key: str, value: str) -> bool:
+        """Set `key` in the chassis's Chassis_Private (else Chassis) external_ids, as ML2/OVN
+        keeps an agent's description; False when there is no such chassis."""
+        return self._run(_SetChassisIdCommand(self._backend_or_raise(), chassis, key, value))
+
+    def delete_chassis(self, chassis: str) -> bool:
+        """Remove a chassis (Chassis and Chassis_Private); False when it was not there."""
+        return self._run(_DeleteChassisCommand(self._backend_or_raise(), chassis))
+
+
+# OVN moved chassis settings from external_ids to other_config; read either.
+def chassis_config(row: dict[str, Any]) -> dict[str, str]:
+    return {**(row.get("external_ids") or {}), **(row.get("other_config") or {})}
 
 
 def chassis_from_row(row: dict[str, Any]) -> Chassis:
     """A Chassis row as neutrino uses it. ovn-controller reports its settings in other_config
     (OVN 20.06 on) and in external_ids before: read the first, fall back to the second."""
+    config = chassis_config(row)
+
     def setting(key: str) -> str:
-        return (row.get("other_config") or {}).get(key) or \
-            (row.get("external_ids") or {}).get(key) or ""
+        return config.get(key) or ""
 
     return Chassis(
         row["name"], parse_cms_options(setting("ovn-cms-options")),
@@ -298,6 +333,19 @@ def chassis_from_row(row: dict[str, Any]) -> Chassis:
         datapath_type=setting("datapath-type") or setting("ovn-bridge-datapath-type"),
         iface_types=parse_cms_options(setting("iface-types")),
         bridge=setting("ovn-bridge"),
+    )
+
+
+def _chassis_facts(row: dict[str, Any], private: dict[str, Any] | None) -> ChassisFacts:
+    # Without Chassis_Private (OVN before 20.09) the Chassis row carries everything.
+    source = private or row
+    neutron_ids = {k: v for k, v in (row.get("external_ids") or {}).items()
+                   if k.startswith("neutron:")}
+    return ChassisFacts(
+        name=row["name"], hostname=row.get("hostname") or "", config=chassis_config(row),
+        private_ids={**neutron_ids, **(source.get("external_ids") or {})},
+        nb_cfg=source.get("nb_cfg") or 0,
+        nb_cfg_timestamp=source.get("nb_cfg_timestamp") or 0,
     )
 
 
@@ -331,6 +379,61 @@ class _ReadTableCommand(command.ReadOnlyCommand):
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         rows = self.api.idl.tables[self.table].rows.values()
         self.result = [_all_columns(row) for row in rows]
+
+
+class _ReadTablesCommand(command.ReadOnlyCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, tables: Sequence[str]) -> None:
+        super().__init__(api)
+        self.tables = tables
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        self.result = {table: [_all_columns(row)
+                               for row in self.api.idl.tables[table].rows.values()]
+                       for table in self.tables}
+
+
+def _row_named(api: ovsdbapp_idl.Backend, table: str, name: str) -> Any | None:
+    if table not in api.idl.tables:
+        return None
+    return next((r for r in api.idl.tables[table].rows.values() if r.name == name), None)
+
+
+class _SetChassisIdCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, chassis: str, key: str, value: str) -> None:
+        super().__init__(api)
+        self.chassis, self.key, self.value = chassis, key, value
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = _row_named(self.api, "Chassis_Private", self.chassis) or \
+            _row_named(self.api, "Chassis", self.chassis)
+        if row is not None:
+            row.setkey("external_ids", self.key, self.value)
+        self.result = row is not None
+
+
+class _DeleteChassisCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, chassis: str) -> None:
+        super().__init__(api)
+        self.chassis = chassis
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        rows = [_row_named(self.api, table, self.chassis)
+                for table in ("Chassis_Private", "Chassis")]
+        for row in rows:
+            if row is not None:
+                row.delete()
+        self.result = any(row is not None for row in rows)
+
+
+class _BumpNbCfgCommand(command.BaseCommand):
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = next(iter(self.api.idl.tables["NB_Global"].rows.values()), None)
+        if row is None:
+            self.result = None
+            return
+        row.verify("nb_cfg")  # two bumps at once must not both write the same value
+        row.nb_cfg = row.nb_cfg + 1
+        self.result = row.nb_cfg
 
 
 class _PlanCommand(command.BaseCommand):

@@ -210,6 +210,12 @@ class _Keyset:
 # -- filters and sorting on the API representation -----------------------------------------
 
 
+def matching(items: list[dict[str, Any]],
+             filters: Mapping[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The items that satisfy every filter (for collections not stored in SQL)."""
+    return [item for item in items if matches(item, filters)]
+
+
 def matches(item: Mapping[str, Any], filters: Mapping[str, tuple[Any, ...]]) -> bool:
     for attr, wanted in filters.items():
         value = item.get(attr)

@@ -1,0 +1,94 @@
+"""`/v2.0/agents` (the OVN chassis as Neutron agents) and `/v2.0/availability_zones`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from neutrino import errors
+from neutrino.api import converters as c
+from neutrino.api.attributes import Attr, ResourceSpec, parse_update
+from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.services.agents import AgentService
+from neutrino.services.context import Context
+
+_STRINGS = ("id", "agent_type", "binary", "topic", "host", "availability_zone",
+            "heartbeat_timestamp", "created_at", "started_at")
+AGENT = ResourceSpec(
+    "agent", "agents",
+    {**{name: Attr(name, c.string()) for name in _STRINGS},
+     "description": Attr("description", c.string(), put=True),
+     "admin_state_up": Attr("admin_state_up", c.to_bool, put=True),
+     "alive": Attr("alive", c.to_bool),
+     "configurations": Attr("configurations", post=False)},
+    "agents",
+)
+ZONE = ResourceSpec("availability_zone", "availability_zones",
+                    {name: Attr(name, c.string()) for name in ("name", "resource", "state")},
+                    "availability_zones")
+
+
+def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]) -> list[Route]:
+    async def listing(request: Request) -> JSONResponse:
+        items = list(request.query_params.multi_items())
+        parsed = parse_query(AGENT, items)
+        page = await run_in_threadpool(agents.list, context_for(request), parsed.query)
+        url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+        return JSONResponse({
+            "agents": [select_fields(a, parsed.fields) for a in page],
+            **page_links(url, items, page, parsed.query, "agents"),
+        })
+
+    async def show(request: Request) -> JSONResponse:
+        fields = request.query_params.getlist("fields")
+        agent = await run_in_threadpool(agents.get, context_for(request),
+                                        request.path_params["aid"])
+        return JSONResponse({"agent": select_fields(agent, fields)})
+
+    async def update(request: Request) -> JSONResponse:
+        body = parse_update(AGENT, _envelope(await _json_body(request), "agent"))
+        agent = await run_in_threadpool(agents.update, context_for(request),
+                                        request.path_params["aid"], body)
+        return JSONResponse({"agent": agent})
+
+    async def delete(request: Request) -> Response:
+        await run_in_threadpool(agents.delete, context_for(request),
+                                request.path_params["aid"])
+        return Response(status_code=204)
+
+    async def zones(request: Request) -> JSONResponse:
+        parsed = parse_query(ZONE, list(request.query_params.multi_items()))
+        found = await run_in_threadpool(agents.availability_zones, context_for(request),
+                                        parsed.query)
+        return JSONResponse({"availability_zones": [select_fields(z, parsed.fields)
+                                                    for z in found]})
+
+    return [
+        Route("/v2.0/agents", listing, methods=["GET"]),
+        Route("/v2.0/agents/{aid}", show, methods=["GET"]),
+        Route("/v2.0/agents/{aid}", update, methods=["PUT"]),
+        Route("/v2.0/agents/{aid}", delete, methods=["DELETE"]),
+        Route("/v2.0/availability_zones", zones, methods=["GET"]),
+    ]
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        raise errors.BadRequest("Malformed request body") from None
+    if not isinstance(body, dict):
+        raise errors.BadRequest("Malformed request body: a JSON object is required")
+    return body
+
+
+def _envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
+    if not isinstance(body.get(singular), dict):
+        raise errors.BadRequest(f"Unable to find '{singular}' in request body")
+    return body[singular]
