@@ -7,12 +7,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg_tools import new_database
 from serve_tools import free_port, start_serve, stop_serve, throwaway_ovn
 
 from neutrino.ovn.local import LocalOvn
@@ -98,12 +98,6 @@ def postgres() -> Iterator[Postgres]:
 @pytest.fixture()
 def pg_url(postgres: Postgres) -> str:
     """A fresh, empty database for one test."""
-    import psycopg
-
-    name = f"t{os.getpid()}_{time.monotonic_ns()}"
-    with psycopg.connect(f"postgresql://postgres@{postgres.host}:{postgres.port}/postgres",
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return postgres.url(name)
+    return new_database(postgres)
 
 

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from serve_tools import throwaway_ovn
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.models import Base, JournalEntry
-from neutrino.ovn.local import LocalOvn, down, up
+from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
 
 # Changed behind the API's back (port status from OVN, journal progress, leader leases), so
@@ -44,26 +41,9 @@ def started(ovn: LocalOvn, state: Path, db_url: str | None = None,
         app.stop()
 
 
-@contextlib.contextmanager
-def private_ovn() -> Iterator[LocalOvn]:
+def private_ovn() -> contextlib.AbstractContextManager[LocalOvn]:
     """NB, SB and northd of one's own (the `private_ovn` fixture, for wider scopes)."""
-    directory = Path(tempfile.mkdtemp(prefix="nob", dir="/tmp"))  # short unix socket paths
-    try:
-        yield up(directory)
-    finally:
-        down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def new_database(postgres: Any) -> str:
-    """A fresh, empty database on the session's PostgreSQL (for module-scoped fixtures)."""
-    import psycopg
-
-    name = f"border{os.getpid()}_{time.monotonic_ns()}"
-    with psycopg.connect(f"postgresql://postgres@{postgres.host}:{postgres.port}/postgres",
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return postgres.url(name)
+    return throwaway_ovn("nob")
 
 
 def snapshot(app: Neutrino) -> dict[str, Any]:

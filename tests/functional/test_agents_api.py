@@ -119,6 +119,9 @@ def test_show_update_delete(private_ovn: LocalOvn, api: TestClient) -> None:
     down = api.put("/v2.0/agents/hv1", json={"agent": {"admin_state_up": False}})
     assert down.status_code == 400, down.text
     assert api.put("/v2.0/agents/hv1", json={"agent": {"host": "x"}}).status_code == 400
+    # the same border checks as every other body: nothing OVSDB cannot store reaches SB
+    poisoned = api.put("/v2.0/agents/hv1", json={"agent": {"description": "a\x00b"}})
+    assert poisoned.status_code == 400, poisoned.text
 
     # a live agent is not deleted (its ovn-controller would register it again); a dead one is
     assert api.delete("/v2.0/agents/hv1").status_code == 409

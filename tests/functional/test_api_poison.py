@@ -10,11 +10,11 @@ import pytest
 from api_border import (
     assert_fault,
     build_world,
-    new_database,
     private_ovn,
     snapshot,
     started,
 )
+from pg_tools import new_database
 from starlette.testclient import TestClient
 
 from neutrino.bootstrap import Neutrino

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from neutrino import errors
 from neutrino.api import converters as c
 from neutrino.api.attributes import Attr, ResourceSpec, parse_update
+from neutrino.api.payload import BodyLimits, envelope, json_object
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
@@ -34,7 +32,8 @@ ZONE = ResourceSpec("availability_zone", "availability_zones",
                     "availability_zones")
 
 
-def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]) -> list[Route]:
+def agent_routes(agents: AgentService, context_for: Callable[[Request], Context],
+                 limits: BodyLimits) -> list[Route]:
     async def listing(request: Request) -> JSONResponse:
         items = list(request.query_params.multi_items())
         parsed = parse_query(AGENT, items)
@@ -52,7 +51,7 @@ def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]
         return JSONResponse({"agent": select_fields(agent, fields)})
 
     async def update(request: Request) -> JSONResponse:
-        body = parse_update(AGENT, _envelope(await _json_body(request), "agent"))
+        body = parse_update(AGENT, envelope(await json_object(request, limits), "agent"))
         agent = await run_in_threadpool(agents.update, context_for(request),
                                         request.path_params["aid"], body)
         return JSONResponse({"agent": agent})
@@ -76,19 +75,3 @@ def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]
         Route("/v2.0/agents/{aid}", delete, methods=["DELETE"]),
         Route("/v2.0/availability_zones", zones, methods=["GET"]),
     ]
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError:
-        raise errors.BadRequest("Malformed request body") from None
-    if not isinstance(body, dict):
-        raise errors.BadRequest("Malformed request body: a JSON object is required")
-    return body
-
-
-def _envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
-    if not isinstance(body.get(singular), dict):
-        raise errors.BadRequest(f"Unable to find '{singular}' in request body")
-    return body[singular]

@@ -23,7 +23,7 @@ from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
 from neutrino.api.middleware import CatchUnexpected, CheckUrl
-from neutrino.api.payload import BodyLimits, read_json
+from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.api.text import preview
 from neutrino.services.agents import AgentService
@@ -66,7 +66,7 @@ def build_app(deps: ApiDeps) -> Starlette:
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps)
     if deps.agents is not None:
-        routes += agent_routes(deps.agents, deps.context_for)
+        routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(
@@ -148,7 +148,7 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
 
     async def update(request: Request) -> JSONResponse:
         ctx, project = deps.context_for(request), _project(request)
-        body = _quota_limits(_envelope(await _json_body(request, deps.limits), "quota"))
+        body = _quota_limits(envelope(await json_object(request, deps.limits), "quota"))
         return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
                                                               body)})
 
@@ -196,7 +196,7 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
 
     def handler(action: str) -> Callable[[Request], Any]:
         async def run(request: Request) -> JSONResponse:
-            body = _interface_info(await _json_body(request, deps.limits))
+            body = _interface_info(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
             info = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
@@ -264,17 +264,17 @@ class _ResourceHandlers:
         return JSONResponse(body)
 
     async def create(self, request: Request) -> JSONResponse:
-        body = await _json_body(request, self.deps.limits)
+        body = await json_object(request, self.deps.limits)
         ctx = self.deps.context_for(request)
         singular, plural = self.spec.singular, self.spec.collection
         if plural in body and isinstance(body[plural], list):
             _check_bulk(body[plural], plural, self.deps.limits.max_bulk)
-            items = [attributes.parse_create(self.spec, _object(b, singular))
+            items = [attributes.parse_create(self.spec, as_object(b, singular))
                      for b in body[plural]]
             created = await run_in_threadpool(self.service.create, ctx, items)
             return JSONResponse({plural: [self._shown(ctx, c) for c in created]},
                                 status_code=201)
-        item = attributes.parse_create(self.spec, _envelope(body, singular))
+        item = attributes.parse_create(self.spec, envelope(body, singular))
         created = await run_in_threadpool(self.service.create, ctx, [item])
         return JSONResponse({singular: self._shown(ctx, created[0])}, status_code=201)
 
@@ -286,7 +286,7 @@ class _ResourceHandlers:
 
     async def update(self, request: Request) -> JSONResponse:
         body = attributes.parse_update(
-            self.spec, _envelope(await _json_body(request, self.deps.limits),
+            self.spec, envelope(await json_object(request, self.deps.limits),
                                  self.spec.singular))
         ctx = self.deps.context_for(request)
         updated = await run_in_threadpool(
@@ -308,7 +308,7 @@ class _ResourceHandlers:
         return JSONResponse({"tags": tags})
 
     async def tags_put(self, request: Request) -> JSONResponse:
-        body = await _json_body(request, self.deps.limits)
+        body = await json_object(request, self.deps.limits)
         tags = body.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise errors.BadRequest("Invalid tags body: 'tags' must be a list of strings")
@@ -336,13 +336,6 @@ class _ResourceHandlers:
         return Response(status_code=204)
 
 
-async def _json_body(request: Request, limits: BodyLimits) -> dict[str, Any]:
-    body = await read_json(request, limits)
-    if not isinstance(body, dict):
-        raise errors.BadRequest("Malformed request body: a JSON object is required")
-    return body
-
-
 def _check_bulk(items: list[Any], plural: str, max_bulk: int) -> None:
     if len(items) > max_bulk:
         raise errors.BadRequest(f"Bulk request of {len(items)} {plural} is over the limit of "
@@ -368,18 +361,6 @@ def _is_uuid(value: Any) -> bool:
         return uuid.UUID(value).hex == value.replace("-", "").lower()
     except ValueError:
         return False
-
-
-def _envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
-    if singular not in body:
-        raise errors.BadRequest(f"Unable to find '{singular}' in request body")
-    return _object(body[singular], singular)
-
-
-def _object(value: Any, singular: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise errors.BadRequest(f"Malformed request body: '{singular}' must be an object")
-    return value
 
 
 def _if_match(request: Request) -> int | None:

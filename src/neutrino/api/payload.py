@@ -141,3 +141,24 @@ def check_url(path: str, query_items: list[tuple[str, str]]) -> None:
     for key, value in query_items:
         check_text(key, "query parameter")
         check_text(value, "query value")
+
+
+async def json_object(request: Request, limits: BodyLimits) -> dict[str, Any]:
+    """The request's body, which must be a JSON object."""
+    body = await read_json(request, limits)
+    if not isinstance(body, dict):
+        raise errors.BadRequest("Malformed request body: a JSON object is required")
+    return body
+
+
+def envelope(body: dict[str, Any], singular: str) -> dict[str, Any]:
+    """`{"<singular>": {...}}`'s inner object."""
+    if singular not in body:
+        raise errors.BadRequest(f"Unable to find '{singular}' in request body")
+    return as_object(body[singular], singular)
+
+
+def as_object(value: Any, singular: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise errors.BadRequest(f"Malformed request body: '{singular}' must be an object")
+    return value
