@@ -27,6 +27,12 @@ class LabCloud:
         assert response.status_code == 201, response.text
         return response.json()[singular]
 
+    def tenant_network(self, name: str, cidr: str) -> tuple[dict, dict]:
+        """A network with one IPv4 subnet (DHCP on)."""
+        net = self.post("networks", {"name": name})
+        return net, self.post("subnets", {"network_id": net["id"], "ip_version": 4,
+                                          "cidr": cidr})
+
     def boot(self, network_id: str, booted: list[vm.Vm], **port: object) -> tuple[dict, vm.Vm]:
         """A port bound to the lab chassis and a VM plugged in as it, addressed by DHCP;
         the VM joins `booted` (which the `vms` fixture unplugs) before anything can fail."""

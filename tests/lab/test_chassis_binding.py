@@ -12,8 +12,7 @@ def test_port_bound_to_the_lab_chassis_gets_ovs_on_its_netdev_datapath(cloud: La
     assert reported.hostname and reported.physnets == (cloud.lab.physical_network,)
     expected = {"port_filter": True, "connectivity": "l2", "bridge_name": "br-int",
                 "datapath_type": "netdev"}
-    net = cloud.post("networks", {"name": "bind"})
-    cloud.post("subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.69.0.0/24"})
+    net, _ = cloud.tenant_network("bind", "10.69.0.0/24")
     # Nova names the host as ovn-controller does, by hostname; the lab names its chassis
     by_hostname = cloud.post("ports", {"network_id": net["id"],
                                        "binding:host_id": reported.hostname})

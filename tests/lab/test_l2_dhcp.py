@@ -8,8 +8,7 @@ from neutrino.lab import hypervisor
 
 
 def test_two_vms_get_their_addresses_by_dhcp_and_ping_each_other(cloud: LabCloud, vms):
-    net = cloud.post("networks", {"name": "l2"})
-    cloud.post("subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.60.0.0/24"})
+    net, _ = cloud.tenant_network("l2", "10.60.0.0/24")
     first, a = cloud.boot(net["id"], vms)
     second, b = cloud.boot(net["id"], vms)
     address_a = first["fixed_ips"][0]["ip_address"]
@@ -19,8 +18,7 @@ def test_two_vms_get_their_addresses_by_dhcp_and_ping_each_other(cloud: LabCloud
 
 
 def test_a_vm_that_changes_its_address_or_mac_loses_connectivity(cloud: LabCloud, vms):
-    net = cloud.post("networks", {"name": "spoof"})
-    cloud.post("subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.61.0.0/24"})
+    net, _ = cloud.tenant_network("spoof", "10.61.0.0/24")
     first, a = cloud.boot(net["id"], vms)
     second, b = cloud.boot(net["id"], vms)
     address_a = first["fixed_ips"][0]["ip_address"]

@@ -11,12 +11,6 @@ from waiting import wait_for
 from neutrino.lab.vm import in_namespace, tcp_server
 
 
-def _tenant(cloud: LabCloud, name: str, cidr: str) -> tuple[dict, dict]:
-    net = cloud.post("networks", {"name": name})
-    return net, cloud.post("subnets", {"network_id": net["id"], "ip_version": 4,
-                                       "cidr": cidr})
-
-
 def _outside_pings(cloud: LabCloud, address: str) -> bool:
     return in_namespace(cloud.lab_provider_ns, "ping", "-c", "2", "-W", "1", "-i", "0.2",
                         address).returncode == 0
@@ -32,8 +26,8 @@ def test_east_west_snat_and_floating_ip(cloud: LabCloud, vms, servers):
                            "gateway_ip": outside, "enable_dhcp": False,
                            "allocation_pools": [{"start": "172.24.4.10",
                                                  "end": "172.24.4.200"}]})
-    left, left_subnet = _tenant(cloud, "left", "10.64.1.0/24")
-    right, right_subnet = _tenant(cloud, "right", "10.64.2.0/24")
+    left, left_subnet = cloud.tenant_network("left", "10.64.1.0/24")
+    right, right_subnet = cloud.tenant_network("right", "10.64.2.0/24")
     router = cloud.post("routers", {"name": "r", "external_gateway_info": {
         "network_id": ext["id"]}})
     for subnet in (left_subnet, right_subnet):

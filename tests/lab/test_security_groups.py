@@ -25,8 +25,7 @@ def _connects(client, address: str, port: int, attempts: int = 10) -> bool:
 
 
 def test_rules_admit_exactly_what_they_say(cloud: LabCloud, vms, servers):
-    net = cloud.post("networks", {"name": "sg"})
-    cloud.post("subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.62.0.0/24"})
+    net, _ = cloud.tenant_network("sg", "10.62.0.0/24")
     web = cloud.post("security-groups", {"name": "ssh-only"})
     ssh = _rule(cloud, web, protocol="tcp", port_range_min=22, port_range_max=22)
     _rule(cloud, web, protocol="icmp")
@@ -50,8 +49,7 @@ def test_rules_admit_exactly_what_they_say(cloud: LabCloud, vms, servers):
 
 
 def test_a_remote_group_rule_admits_only_members(cloud: LabCloud, vms, servers):
-    net = cloud.post("networks", {"name": "remote"})
-    cloud.post("subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.63.0.0/24"})
+    net, _ = cloud.tenant_network("remote", "10.63.0.0/24")
     members = cloud.post("security-groups", {"name": "members"})
     guarded = cloud.post("security-groups", {"name": "guarded"})
     _rule(cloud, guarded, protocol="tcp", port_range_min=80, port_range_max=80,
