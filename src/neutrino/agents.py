@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neutrino.scheduling import OPT_IN, parse_cms_options
+from neutrino.scheduling import OPT_IN, parse_cms_options, zones
 
 CONTROLLER = "OVN Controller agent"
 GATEWAY = "OVN Controller Gateway agent"
@@ -32,7 +32,6 @@ METADATA_ID_KEY = "neutron:ovn-metadata-id"
 METADATA_SB_CFG_KEY = "neutron:ovn-metadata-sb-cfg"
 DESCRIPTION_KEY = "neutron:description"
 METADATA_DESCRIPTION_KEY = "neutron:description-metadata"
-AZ_OPTION = "availability-zones="
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # Neutron's agent timestamps
 
 
@@ -56,11 +55,7 @@ class SouthboundView:
 
 def availability_zones(config: Mapping[str, str]) -> list[str]:
     """`availability-zones=az1:az2` in ovn-cms-options, as ML2/OVN reads it."""
-    for option in parse_cms_options(config.get("ovn-cms-options")):
-        if option.startswith(AZ_OPTION):
-            return sorted({az.strip() for az in option[len(AZ_OPTION):].split(":")
-                           if az.strip()})
-    return []
+    return zones(parse_cms_options(config.get("ovn-cms-options")))
 
 
 def is_gateway(config: Mapping[str, str]) -> bool:

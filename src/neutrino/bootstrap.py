@@ -200,7 +200,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         settings=settings, db=db, nb=nb, sb=sb, wakeup=wakeup, metrics=metrics,
         reconciler=reconciler,
         workers=workers,
-        networks=NetworkService(db, settings, wakeup),
+        networks=NetworkService(db, settings, wakeup, sb.chassis),
         subnets=SubnetService(db, settings, wakeup),
         ports=PortService(db, settings, wakeup, sb.chassis),
         routers=routers,

@@ -8,7 +8,8 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   └── InvalidInput
     ├── NotAuthorized              403
     ├── NotFound                   404
-    │   └── ResourceNotFound (Network…, Subnet…, Port…, SecurityGroup…, SecurityGroupRule…)
+    │   ├── ResourceNotFound (Network…, Subnet…, Port…, SecurityGroup…, SecurityGroupRule…)
+    │   └── AvailabilityZoneNotFound
     ├── Conflict                   409
     │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault)
     │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
@@ -201,6 +202,11 @@ class FloatingIPNotFound(ResourceNotFound):
 
 class AgentNotFound(ResourceNotFound):
     resource = "agent"
+
+
+class AvailabilityZoneNotFound(NotFound):
+    def __init__(self, zones: str) -> None:
+        super().__init__(f"AvailabilityZone {zones} could not be found.")
 
 
 class RouterInUse(InUse):

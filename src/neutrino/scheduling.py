@@ -4,6 +4,11 @@ A chassis says it accepts gateways with `enable-chassis-as-gw` in its `ovn-cms-o
 (other_config, or external_ids on older OVN), and refuses them with `disable-chassis-as-gw`.
 When some chassis opt in, only they are candidates; when none says anything, every chassis
 that has not opted out is (gateways allowed by default).
+
+Availability zones. A chassis belongs to the zones its `ovn-cms-options` name in
+`availability-zones=az1:az2`. A router with `availability_zone_hints` is hosted only by a
+candidate in one of those zones; as in ML2/OVN there is no fallback: with none there, its gateway
+stays unscheduled until such a chassis appears.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 OPT_IN = "enable-chassis-as-gw"
 OPT_OUT = "disable-chassis-as-gw"
+AZ_OPTION = "availability-zones="
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,28 @@ class Chassis:
 ChassisSource = Callable[[], list[Chassis]]
 
 
-def candidates(chassis: Sequence[Chassis]) -> list[str]:
+def candidates(chassis: Sequence[Chassis], az_hints: Sequence[str] = ()) -> list[str]:
     allowed = [c for c in chassis if OPT_OUT not in c.cms_options]
-    opted_in = [c.name for c in allowed if OPT_IN in c.cms_options]
-    return sorted(opted_in or [c.name for c in allowed])
+    opted_in = [c for c in allowed if OPT_IN in c.cms_options]
+    found = opted_in or allowed
+    if az_hints:
+        found = [c for c in found if set(az_hints) & set(zones(c.cms_options))]
+    return sorted(c.name for c in found)
+
+
+def zones(cms_options: Sequence[str]) -> list[str]:
+    """The availability zones `availability-zones=az1:az2` in ovn-cms-options names."""
+    for option in cms_options:
+        if option.startswith(AZ_OPTION):
+            return sorted({az.strip() for az in option[len(AZ_OPTION):].split(":")
+                           if az.strip()})
+    return []
+
+
+def gateway_zones(chassis: Sequence[Chassis]) -> set[str]:
+    """The zones of the chassis that opted in as gateways: those a hint may name (the ones
+    `/v2.0/availability_zones` lists)."""
+    return {zone for c in chassis if OPT_IN in c.cms_options for zone in zones(c.cms_options)}
 
 
 def parse_cms_options(value: str | None) -> tuple[str, ...]:

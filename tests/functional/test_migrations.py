@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from neutrino.db.engine import make_engine
-from neutrino.db.migrate import upgrade
+from neutrino.db.migrate import alembic_config, upgrade
 from neutrino.db.models import Base
 
 
@@ -50,7 +52,9 @@ def test_ports_bound_before_0006_keep_the_binding_they_answered(tmp_path: Path):
     from neutrino.db.models import Network, Port, Segment
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    upgrade(engine, "0005")
+    # The rows are written with today's models (a port then stored vif_type "unbound" even
+    # when it had a host), and the schema taken back to 0005 under them.
+    upgrade(engine)
     now = datetime(2026, 12, 1)
     stamps = {"project_id": "p", "created_at": now, "updated_at": now}
     with Session(engine) as session, session.begin():
@@ -60,8 +64,31 @@ def test_ports_bound_before_0006_keep_the_binding_they_answered(tmp_path: Path):
         for n, (port_id, host) in enumerate((("bound", "compute-1"), ("free", ""))):
             session.add(Port(id=port_id, network_id="n", mac_address=f"fa:16:3e:00:00:0{n}",
                              binding_host_id=host, **stamps))
+    _downgrade(engine, "0005")
     upgrade(engine)
     with Session(engine) as session:
         found = {p.id: (p.binding_vif_type, p.binding_vif_details)
                  for p in session.query(Port)}
     assert found == {"bound": ("ovs", {"port_filter": True}), "free": ("unbound", {})}
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def test_hints_of_rows_from_before_0007_are_empty(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine, "0006")
+    now = "2026-12-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO routers (id, project_id, name, description, revision_number,"
+            " created_at, updated_at, admin_state_up, status, enable_snat, routes)"
+            " VALUES ('r', 'p', '', '', 0, :now, :now, 1, 'ACTIVE', 1, '[]')"), {"now": now})
+    upgrade(engine)
+    with engine.connect() as conn:
+        hints = conn.execute(text("SELECT availability_zone_hints FROM routers")).scalar_one()
+    assert json.loads(hints) == []

@@ -14,8 +14,10 @@ from neutrino.scheduling import (
     candidates,
     chance,
     choose,
+    gateway_zones,
     least_loaded,
     parse_cms_options,
+    zones,
 )
 
 
@@ -169,3 +171,50 @@ def test_choose_chance_uses_the_rng() -> None:
 
 def test_choose_chance_without_candidates() -> None:
     assert choose("chance", [], {}, random.Random(0)) is None
+
+
+def _gw(name: str, zones_option: str = "") -> Chassis:
+    return Chassis(name, (OPT_IN, zones_option) if zones_option else (OPT_IN,))
+
+
+@pytest.mark.parametrize(
+    ("hints", "expected"),
+    [
+        pytest.param([], ["a", "b", "c", "d"], id="no-hints-all-gateways"),
+        pytest.param(["az1"], ["a", "c"], id="one-zone"),
+        pytest.param(["az2"], ["b", "c"], id="chassis-in-several-zones"),
+        pytest.param(["az1", "az2"], ["a", "b", "c"], id="any-hinted-zone"),
+        pytest.param(["az9"], [], id="no-chassis-in-zone-no-fallback"),
+    ],
+)
+def test_candidates_in_hinted_zones(hints: list[str], expected: list[str]) -> None:
+    chassis = [_gw("a", "availability-zones=az1"), _gw("b", "availability-zones=az2"),
+               _gw("c", "availability-zones=az1:az2"), _gw("d"),
+               Chassis("e", ("availability-zones=az1",))]  # not a gateway: never a candidate
+    assert candidates(chassis, hints) == expected
+
+
+def test_hinted_zones_apply_to_default_allowed_chassis() -> None:
+    chassis = [Chassis("a", ("availability-zones=az1",)), Chassis("b"),
+               Chassis("c", (OPT_OUT, "availability-zones=az1"))]
+    assert candidates(chassis, ["az1"]) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        pytest.param("availability-zones=az1", ["az1"], id="one"),
+        pytest.param("availability-zones=az2: az1:az2:", ["az1", "az2"],
+                     id="sorted-unique-blank-dropped"),
+        pytest.param("availability-zones=", [], id="empty"),
+        pytest.param("availability-zone=az1", [], id="other-option"),
+    ],
+)
+def test_zones(option: str, expected: list[str]) -> None:
+    assert zones(parse_cms_options(f"{OPT_IN},{option}")) == expected
+
+
+def test_gateway_zones_are_those_of_opted_in_chassis() -> None:
+    chassis = [_gw("a", "availability-zones=az1:az2"), _gw("b", "availability-zones=az3"),
+               Chassis("c", ("availability-zones=az4",))]
+    assert gateway_zones(chassis) == {"az1", "az2", "az3"}

@@ -73,8 +73,8 @@ NETWORK = _spec(
     Attr("provider:network_type", _str_or_null, put=True),
     Attr("provider:physical_network", c.nullable(c.string(64)), put=True),
     Attr("provider:segmentation_id", c.nullable(c.to_int), put=True),
-    Attr("availability_zone_hints", c.list_of(c.string()), default=[]),
-    Attr("availability_zones", post=False),
+    Attr("availability_zone_hints", c.az_hints, default=[], query=c.string()),
+    Attr("availability_zones", post=False, query=c.string()),
     Attr("ipv4_address_scope", post=False),
     Attr("ipv6_address_scope", post=False),
     Attr("l2_adjacency", post=False, query=c.to_bool),
@@ -179,6 +179,8 @@ ROUTER = _spec(
     Attr("status", post=False),
     Attr("external_gateway_info", _gateway_info, default=None, put=True, query=c.string()),
     Attr("routes", c.list_of(_route), post=False, put=True, query=c.string()),
+    Attr("availability_zone_hints", c.az_hints, default=[], query=c.string()),
+    Attr("availability_zones", post=False, query=c.string()),
 )
 
 FLOATING_IP = _spec(

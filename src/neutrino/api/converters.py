@@ -6,6 +6,7 @@ Reasons echo values only through `preview`, so a huge value makes a short messag
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from neutrino.api.text import preview
 Converter = Callable[[Any], Any]
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
+AZ_HINTS_LEN = 255  # Neutron's column for the hints as a JSON list
 INT32 = (-(2**31), 2**31 - 1)  # what an Integer column holds on PostgreSQL
 _DECIMAL = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only, and short enough for int()
 
@@ -84,6 +86,18 @@ def list_of(inner: Converter) -> Converter:
         return [inner(v) for v in value]
 
     return convert
+
+
+def az_hints(value: Any) -> list[str]:
+    """Neutron's `availability_zone_hints`: unique names whose JSON list fits its 255-character
+    column (whether the zones exist is the service's question)."""
+    names = list_of(string())(value)
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"Duplicate items in the list: '{preview(', '.join(duplicates))}'")
+    if len(json.dumps(names)) > AZ_HINTS_LEN:
+        raise ValueError("Too many availability_zone_hints specified")
+    return names
 
 
 def dict_value(value: Any) -> dict[str, Any]:

@@ -67,6 +67,7 @@ class Network(StandardAttrs, Base):
     router_external: Mapped[bool] = mapped_column(Boolean, default=False)
     mtu: Mapped[int] = mapped_column(Integer)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     segment: Mapped[Segment] = relationship(
         back_populates="network", lazy="selectin", uselist=False, cascade="all, delete-orphan"
@@ -287,6 +288,7 @@ class Router(StandardAttrs, Base):
     # translation stays a pure function of the database.
     gateway_chassis: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
     routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     gw_port: Mapped[Port | None] = relationship(lazy="selectin", foreign_keys=[gw_port_id])
     tags: Mapped[list[Tag]] = tagged("Router")

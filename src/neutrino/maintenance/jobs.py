@@ -45,22 +45,24 @@ def reclaim_orphans(db: Database) -> int:
 
 def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
                       rng: random.Random) -> int:
-    """Bind unscheduled gateway routers, and move those whose chassis left (or opted out).
+    """Bind unscheduled gateway routers, and move those whose chassis left (or opted out, or
+    left the router's hinted availability zones).
 
     With no candidate at all the routers stay unscheduled, status ERROR, and are bound as
     soon as a chassis appears.
     """
     try:
-        names = set(scheduling.candidates(chassis()))
+        found = chassis()
     except errors.BackendUnavailable:
         return 0
     moved = 0
     with db.session() as session:
         routers = session.scalars(select(Router).where(Router.gw_port_id.is_not(None)))
         for router in routers:
-            if router.gateway_chassis in names:
+            hints = router.availability_zone_hints or []
+            if router.gateway_chassis in scheduling.candidates(found, hints):
                 continue
-            choice = choose_chassis(session, chassis, settings, rng)
+            choice = choose_chassis(session, chassis, settings, rng, hints)
             if choice == router.gateway_chassis:
                 continue
             LOG.warning("router %s: gateway chassis %s -> %s", router.id,

@@ -58,6 +58,7 @@ def network_facts(net: Network) -> NetworkFacts:
         physical_network=seg.physical_network,
         segmentation_id=seg.segmentation_id,
         segment_id=seg.id,
+        az_hints=tuple(net.availability_zone_hints or ()),
     )
 
 
@@ -190,6 +191,7 @@ def router_facts(session: Session, router: Router) -> RouterFacts:
         routes=tuple((r["destination"], r["nexthop"]) for r in router.routes or ()),
         tenant_subnets=tuple(dict.fromkeys((sid, cidr) for sid, cidr in interfaces)),
         gateway=_gateway_facts(session, router),
+        az_hints=tuple(router.availability_zone_hints or ()),
     )
 
 

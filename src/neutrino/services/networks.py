@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, exists, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors, policy
+from neutrino import errors, policy, scheduling
+from neutrino.db.engine import Database
 from neutrino.db.models import Network, Port, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, segments
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
+    Waker,
     apply_simple_updates,
     bump_revision,
     check_revision,
@@ -25,6 +27,8 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
+from neutrino.services.zones import checked_hints
+from neutrino.settings import Settings
 
 MIN_MTU = 68
 UPDATABLE = {
@@ -54,8 +58,9 @@ def network_dict(net: Network) -> dict[str, Any]:
         "provider:network_type": seg.network_type,
         "provider:physical_network": seg.physical_network,
         "provider:segmentation_id": seg.segmentation_id,
-        "availability_zone_hints": [],
-        "availability_zones": [],
+        # ML2/OVN: a network's zones are its hints (OVN has no DHCP agents to place).
+        "availability_zone_hints": list(net.availability_zone_hints or []),
+        "availability_zones": list(net.availability_zone_hints or []),
         "ipv4_address_scope": None,
         "ipv6_address_scope": None,
         "l2_adjacency": True,
@@ -101,6 +106,11 @@ class NetworkService(ResourceService):
     model = Network
     listing = LISTING
 
+    def __init__(self, db: Database, settings: Settings, wakeup: Waker,
+                 chassis: scheduling.ChassisSource = list) -> None:
+        super().__init__(db, settings, wakeup)
+        self.chassis = chassis  # where hinted zones are looked up
+
     def to_dict(self, row: Network) -> dict[str, Any]:
         return network_dict(row)
 
@@ -118,6 +128,8 @@ class NetworkService(ResourceService):
             router_external=body["router:external"],
             port_security_enabled=body["port_security_enabled"],
             mtu=self._mtu(request.network_type, body.get("mtu")),
+            availability_zone_hints=checked_hints(self.chassis,
+                                                  body.get("availability_zone_hints")),
         )
         stamp_new(net, project)
         net.segment = Segment(

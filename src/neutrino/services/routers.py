@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -39,6 +40,7 @@ from neutrino.services.ports import (
     internal_port_body,
 )
 from neutrino.services.subnets import get_subnet_row
+from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
 
 INTERFACE = "network:router_interface"
@@ -55,6 +57,9 @@ def router_dict(router: Router) -> dict[str, Any]:
         "status": router.status,
         "external_gateway_info": _gateway_info(router),
         "routes": list(router.routes or []),
+        # ML2/OVN: a router's zones are its hints; its gateway is only scheduled inside them.
+        "availability_zone_hints": list(router.availability_zone_hints or []),
+        "availability_zones": list(router.availability_zone_hints or []),
     }
 
 
@@ -97,7 +102,9 @@ class RouterService(ResourceService):
         policy.enforce(ctx, "create_router", {"project_id": project}, _gateway_attrs(body))
         quotas.check(session, self.settings, project, "router")
         router = Router(id=new_id(), name=body["name"], description=body["description"],
-                        admin_state_up=body["admin_state_up"], routes=[])
+                        admin_state_up=body["admin_state_up"], routes=[],
+                        availability_zone_hints=checked_hints(
+                            self.chassis, body.get("availability_zone_hints")))
         stamp_new(router, project)
         set_tags(router, ROUTER, body.get("tags") or [])
         session.add(router)
@@ -204,7 +211,7 @@ class RouterService(ResourceService):
     def _schedule(self, session: Session, router: Router) -> None:
         """Bind the gateway router to a chassis now; maintenance retries when none exists."""
         router.gateway_chassis = choose_chassis(session, self.chassis, self.settings,
-                                                self._rng)
+                                                self._rng, router.availability_zone_hints)
         router.status = "ACTIVE" if router.gateway_chassis else "ERROR"
 
     # -- interfaces -----------------------------------------------------------------------
@@ -308,9 +315,10 @@ class RouterService(ResourceService):
 
 
 def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
-                   rng: random.Random, exclude: str | None = None) -> str | None:
+                   rng: random.Random, az_hints: Sequence[str] = (),
+                   exclude: str | None = None) -> str | None:
     try:
-        names = scheduling.candidates(source())
+        names = scheduling.candidates(source(), az_hints)
     except errors.BackendUnavailable:
         return None
     _lock_gateway_scheduling(session)

@@ -75,6 +75,7 @@ ROUTER_DEFAULTS: dict[str, Any] = {
     "description": "",
     "admin_state_up": True,
     "external_gateway_info": None,
+    "availability_zone_hints": [],
 }
 FIP_BODY = {"floating_network_id": NET_ID}
 FIP_DEFAULTS: dict[str, Any] = {
@@ -109,7 +110,8 @@ COMMON_ATTRS = ["id", "description", "project_id", "tenant_id", "tags", "revisio
 
 def test_router_and_floating_ip_attributes() -> None:
     assert list(ROUTER.attrs) == [*COMMON_ATTRS, "name", "admin_state_up", "status",
-                                  "external_gateway_info", "routes"]
+                                  "external_gateway_info", "routes",
+                                  "availability_zone_hints", "availability_zones"]
     assert list(FLOATING_IP.attrs) == [*COMMON_ATTRS, "floating_network_id",
                                        "floating_ip_address", "subnet_id", "port_id",
                                        "fixed_ip_address", "router_id", "status"]
@@ -554,3 +556,31 @@ def test_parse_update_rejects(spec: ResourceSpec, body: dict[str, Any], message:
     with pytest.raises(errors.BadRequest) as exc:
         parse_update(spec, body)
     assert exc.value.message == message
+
+
+@pytest.mark.parametrize("spec", [NETWORK, ROUTER], ids=["network", "router"])
+@pytest.mark.parametrize(
+    ("hints", "reason"),
+    [
+        pytest.param("az1", "'az1' is not a list", id="not-a-list"),
+        pytest.param([1], "'1' is not a valid string", id="not-strings"),
+        pytest.param(["a" * 256], "exceeds maximum length of 255", id="name-too-long"),
+        pytest.param(["az1", "az2", "az1"], "Duplicate items in the list: 'az1'",
+                     id="duplicates"),
+        pytest.param([f"zone-{n:03}" for n in range(25)],
+                     "Too many availability_zone_hints specified", id="list-too-long"),
+    ],
+)
+def test_availability_zone_hints_syntax(spec: ResourceSpec, hints: Any, reason: str) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse_create(spec, {"availability_zone_hints": hints})
+    assert exc.value.message.startswith("Invalid input for availability_zone_hints. Reason: ")
+    assert reason in exc.value.message
+
+
+@pytest.mark.parametrize("spec", [NETWORK, ROUTER], ids=["network", "router"])
+def test_availability_zone_hints_are_create_only(spec: ResourceSpec) -> None:
+    assert parse_create(spec, {"availability_zone_hints": ["az1", "az2"]})[
+        "availability_zone_hints"] == ["az1", "az2"]
+    assert not spec.attrs["availability_zone_hints"].put
+    assert not spec.attrs["availability_zones"].post

@@ -123,3 +123,8 @@ def test_build_network_lookup_keys_cover_switch_and_localnet() -> None:
 
 def test_build_network_absent() -> None:
     assert build_network_absent(NET_ID) == DesiredState("network", NET_ID, (), (SWITCH,))
+
+
+def test_build_network_carries_its_zone_hints_as_ml2_ovn_does() -> None:
+    switch = build_network(facts(az_hints=("az2", "az1"))).rows[0]
+    assert switch.columns["external_ids"]["neutron:availability_zone_hints"] == "az2,az1"

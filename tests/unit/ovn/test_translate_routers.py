@@ -495,3 +495,9 @@ def test_external_port_gateway_mtu(tenant_mtu: int | None, options: dict[str, st
         external_port(["172.24.4.40/24"], options=options), DR_DEFAULT, GW_DEFAULT,
         tenant_routes()[0], snat("10.0.0.0/24"),
     )
+
+
+def test_distributed_router_carries_its_zone_hints_as_ml2_ovn_does() -> None:
+    state = build_router(router(az_hints=("az1", "az3")), CONFIG)
+    row = next(row for row in state.rows if row.key == DR)
+    assert row.columns["external_ids"]["neutron:availability_zone_hints"] == "az1,az3"

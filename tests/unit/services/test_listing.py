@@ -191,7 +191,8 @@ LEFT_TO_PYTHON = {
               "binding:vif_details"},
     "security_groups": {"security_group_rules", "stateful", "shared"},
     "security_group_rules": {"normalized_cidr"},
-    "routers": {"external_gateway_info", "routes"},
+    "routers": {"external_gateway_info", "routes", "availability_zone_hints",
+                "availability_zones"},
     "floatingips": {"subnet_id"},
 }
 

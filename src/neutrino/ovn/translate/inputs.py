@@ -22,6 +22,7 @@ class NetworkFacts:
     physical_network: str | None
     segmentation_id: int | None
     segment_id: str
+    az_hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class RouterFacts:
     routes: tuple[tuple[str, str], ...]  # extra routes: (destination, nexthop)
     tenant_subnets: tuple[tuple[str, str], ...]  # attached IPv4 subnets: (id, cidr)
     gateway: GatewayFacts | None
+    az_hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def _switch(facts: NetworkFacts) -> DesiredRow:
         n.NETWORK_NAME: facts.name,
         n.MTU: str(facts.mtu),
         n.REVISION: str(facts.revision),
-        n.AZ_HINTS: "",
+        n.AZ_HINTS: ",".join(facts.az_hints),
         n.PROVNET_TYPE: facts.network_type,
     }
     if facts.physical_network:

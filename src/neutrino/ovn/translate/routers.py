@@ -67,7 +67,7 @@ def build_router_absent(router_id: str) -> DesiredState:
 
 def _distributed_router(facts: RouterFacts) -> DesiredRow:
     external_ids = {n.ROUTER_NAME: facts.name, n.REVISION: str(facts.revision),
-                    n.AZ_HINTS: ""}
+                    n.AZ_HINTS: ",".join(facts.az_hints)}
     columns = {"enabled": facts.admin_state_up, "external_ids": external_ids,
                "options": dict(DR_OPTIONS)}
     return DesiredRow(router_key(facts.id), columns)
