@@ -169,6 +169,10 @@ def test_port_life_reaches_nova_once_per_change(world, receiver, local_ovn, tmp_
         assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
         wait_for(lambda: len(receiver.events()) == 4, 30, "network-changed, vif-deleted")
         time.sleep(0.5)
+        exposed = api.get("/metrics").text
+    for name in ("network-vif-plugged", "network-vif-unplugged", "network-changed",
+                 "network-vif-deleted"):
+        assert f'neutrino_nova_events_sent_total{{event="{name}"}} 1.0' in exposed
     assert [(e["name"], e["server_uuid"], e["tag"], e["status"]) for e in receiver.events()] == [
         ("network-vif-plugged", S1, port["id"], "completed"),
         ("network-vif-unplugged", S1, port["id"], "completed"),
