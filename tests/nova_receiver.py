@@ -14,9 +14,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2 as httpx
-from keystone_tools import Keystone
+from keystone_tools import PASSWORD, Keystone
 
 PATH = "/v2.1/os-server-external-events"
+USER = "nova_events"  # the Keystone user neutrino sends events as (a tests' choice)
+
+
+def nova_env(keystone: Keystone, url: str) -> dict[str, str]:
+    """neutrino's settings for sending events to `url` as USER."""
+    return {"NEUTRINO_NOVA_URL": url, "NEUTRINO_NOVA_AUTH_URL": keystone.url,
+            "NEUTRINO_NOVA_USERNAME": USER, "NEUTRINO_NOVA_PASSWORD": PASSWORD,
+            "NEUTRINO_NOVA_PROJECT_NAME": "service"}
 
 
 @dataclass

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keystone_tools import PASSWORD
-from nova_receiver import NovaReceiver
+from nova_receiver import USER, NovaReceiver, nova_env
 from serve_tools import free_port
 from starlette.testclient import TestClient
 from waiting import wait_for
@@ -25,7 +24,6 @@ from neutrino.ovn.local import LocalOvn
 from neutrino.port_events import VIF_PLUGGED, VIF_UNPLUGGED, PortEvent
 from neutrino.settings import NovaSettings, load_settings
 
-USER = "nova_events"
 S1, S2, UNKNOWN = (str(uuid.uuid4()) for _ in range(3))
 
 
@@ -44,15 +42,9 @@ def receiver(world: Any, keystone_user: str) -> Iterator[NovaReceiver]:
         nova.stop()
 
 
-def nova_env(world: Any, url: str) -> dict[str, str]:
-    return {"NEUTRINO_NOVA_URL": url, "NEUTRINO_NOVA_AUTH_URL": world.keystone.url,
-            "NEUTRINO_NOVA_USERNAME": USER, "NEUTRINO_NOVA_PASSWORD": PASSWORD,
-            "NEUTRINO_NOVA_PROJECT_NAME": "service"}
-
-
 @contextmanager
 def notifier(world: Any, url: str, **overrides: Any) -> Iterator[tuple[NovaNotifier, Metrics]]:
-    settings = load_settings({"NEUTRINO_STATE_DIR": "/tmp", **nova_env(world, url)}).nova
+    settings = load_settings({"NEUTRINO_STATE_DIR": "/tmp", **nova_env(world.keystone, url)}).nova
     assert settings is not None
     settings = NovaSettings(**{**settings.__dict__, "backoff_initial": 0.05, **overrides})
     metrics = Metrics()
@@ -126,7 +118,8 @@ def test_an_unreachable_nova_is_given_up_after_bounded_attempts(world, keystone_
 def neutrino_with_nova(world: Any, ovn: LocalOvn, state: Path, url: str) -> Iterator[Neutrino]:
     app = build(load_settings({
         "NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
-        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off", **nova_env(world, url)}))
+        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
+        **nova_env(world.keystone, url)}))
     app.start()
     try:
         yield app
