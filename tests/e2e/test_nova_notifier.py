@@ -3,6 +3,7 @@ neutrino sends against the real Keystone of these tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time
 import uuid
@@ -22,7 +23,7 @@ from neutrino.metrics import Metrics
 from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.local import LocalOvn
 from neutrino.port_events import VIF_PLUGGED, VIF_UNPLUGGED, PortEvent
-from neutrino.settings import NovaSettings, load_settings
+from neutrino.settings import load_settings
 
 S1, S2, UNKNOWN = (str(uuid.uuid4()) for _ in range(3))
 
@@ -46,7 +47,7 @@ def receiver(world: Any, keystone_user: str) -> Iterator[NovaReceiver]:
 def notifier(world: Any, url: str, **overrides: Any) -> Iterator[tuple[NovaNotifier, Metrics]]:
     settings = load_settings({"NEUTRINO_STATE_DIR": "/tmp", **nova_env(world.keystone, url)}).nova
     assert settings is not None
-    settings = NovaSettings(**{**settings.__dict__, "backoff_initial": 0.05, **overrides})
+    settings = dataclasses.replace(settings, backoff_initial=0.05, **overrides)
     metrics = Metrics()
     sender = NovaNotifier(settings, keystone_post(settings), metrics)
     sender.start()
