@@ -24,6 +24,7 @@ from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.maintenance import jobs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
 from neutrino.metrics import Metrics
+from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
@@ -62,6 +63,7 @@ class Neutrino:
     sync: SyncRunner
     maintenance: MaintenanceScheduler
     listener: JournalListener | None = None
+    nova: NovaNotifier | None = None
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
     _threads: tuple[threading.Thread, ...] = ()
@@ -76,6 +78,8 @@ class Neutrino:
         )
         for thread in self._threads:
             thread.start()
+        if self.nova is not None:
+            self.nova.start()
 
     def _connect_then_work(self) -> None:
         threading.Thread(target=self._connect, args=(self.sb,), name="sb-connect",
@@ -105,6 +109,8 @@ class Neutrino:
         for worker in self.workers:
             worker.stop()
         self.status_updates.put(("", False))
+        if self.nova is not None:
+            self.nova.stop()
         self.nb.close()
         self.sb.close()
 
@@ -193,6 +199,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                              backend_ready=lambda: nb.connected)
                for _ in range(max(settings.journal.workers, 1))]
     sync = SyncRunner(db, nb, reconciler, settings.sync_owed_after)
+    nova = (NovaNotifier(settings.nova, keystone_post(settings.nova), metrics)
+            if settings.nova is not None else None)
     routers = RouterService(db, settings, wakeup, sb.chassis)
     gateways = functools.partial(jobs.schedule_gateways, db, sb.chassis, settings,
                                  random.Random())
@@ -202,7 +210,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         workers=workers,
         networks=NetworkService(db, settings, wakeup, sb.chassis),
         subnets=SubnetService(db, settings, wakeup),
-        ports=PortService(db, settings, wakeup, sb.chassis),
+        ports=PortService(db, settings, wakeup, sb.chassis,
+                          notify=nova.notify if nova is not None else None),
         routers=routers,
         status_updates=status_updates,
         sync=sync,
@@ -210,6 +219,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                          gateways, probe=functools.partial(jobs.probe_chassis,
                                                                            nb)),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
+        nova=nova,
     )
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
     neutrino.app = build_app(ApiDeps(

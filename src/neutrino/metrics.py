@@ -44,3 +44,18 @@ class Metrics:
             registry=self.registry,
             buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
         )
+        self.nova_sent = Counter(
+            "neutrino_nova_events_sent",
+            "Port events Nova accepted (os-server-external-events)",
+            ["event"], registry=self.registry,
+        )
+        self.nova_failed = Counter(
+            "neutrino_nova_events_failed",
+            "Port events Nova refused (4xx, or a failed code in a 207 answer); not retried",
+            ["event"], registry=self.registry,
+        )
+        self.nova_dropped = Counter(
+            "neutrino_nova_events_dropped",
+            "Port events given up: Nova unreachable or 5xx after every attempt, or queue full",
+            ["event"], registry=self.registry,
+        )

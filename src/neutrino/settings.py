@@ -57,6 +57,25 @@ class ApiSettings:
     max_bulk: int = 1000
 
 
+@dataclass(frozen=True)
+class NovaSettings:
+    """Where and as whom port events are sent to Nova (see `neutrino.nova`)."""
+
+    url: str  # Nova's compute endpoint including its version, e.g. http://nova:8774/v2.1
+    auth_url: str  # Keystone v3
+    username: str
+    password: str
+    project_name: str
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    send_interval: float = 0.2  # seconds events wait to be sent together
+    batch_size: int = 100  # ... unless this many are waiting
+    max_attempts: int = 5  # for a batch Nova answers 5xx to, or cannot be reached for
+    backoff_initial: float = 0.5  # doubled after each failed attempt
+    timeout: float = 10.0  # seconds for one request
+    max_queued: int = 10000  # events waiting beyond this are dropped
+
+
 # Neutron's default quotas; -1 is unlimited.
 DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
                   "security_group": 10, "security_group_rule": 100}
@@ -89,6 +108,7 @@ class Settings:
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    nova: NovaSettings | None = None  # no notifier without NEUTRINO_NOVA_URL
 
     @property
     def host(self) -> str:
@@ -142,6 +162,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),
+        nova=_nova(env),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
@@ -180,6 +201,31 @@ def _keystone(env: Mapping[str, str]) -> dict[str, str]:
             names = ", ".join(KEYSTONE_PREFIX + m.upper() for m in missing)
             raise SettingsError(f"NEUTRINO_AUTH=keystone needs {names}")
     return options
+
+
+NOVA_REQUIRED = ("AUTH_URL", "USERNAME", "PASSWORD", "PROJECT_NAME")
+
+
+def _nova(env: Mapping[str, str]) -> NovaSettings | None:
+    url = env.get("NEUTRINO_NOVA_URL", "")
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"NEUTRINO_NOVA_URL must be an http(s) URL, not {url!r}")
+    missing = [f"NEUTRINO_NOVA_{name}" for name in NOVA_REQUIRED
+               if not env.get(f"NEUTRINO_NOVA_{name}")]
+    if missing:
+        raise SettingsError(f"NEUTRINO_NOVA_URL needs {', '.join(missing)}")
+    return NovaSettings(
+        url=url.rstrip("/"),
+        auth_url=env["NEUTRINO_NOVA_AUTH_URL"],
+        username=env["NEUTRINO_NOVA_USERNAME"],
+        password=env["NEUTRINO_NOVA_PASSWORD"],
+        project_name=env["NEUTRINO_NOVA_PROJECT_NAME"],
+        user_domain_name=env.get("NEUTRINO_NOVA_USER_DOMAIN_NAME", "Default"),
+        project_domain_name=env.get("NEUTRINO_NOVA_PROJECT_DOMAIN_NAME", "Default"),
+        max_attempts=_positive(env, "NEUTRINO_NOVA_MAX_ATTEMPTS", 5),
+    )
 
 
 def _transit(env: Mapping[str, str]) -> str:

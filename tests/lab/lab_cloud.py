@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from serve_tools import throwaway_ovn
 from starlette.testclient import TestClient
 from waiting import wait_for
 
-from neutrino.bootstrap import Neutrino
+from neutrino.bootstrap import Neutrino, build
 from neutrino.lab import hypervisor, vm
+from neutrino.ovn.local import LocalOvn
+from neutrino.settings import load_settings
 
 
 @dataclass
@@ -44,3 +52,33 @@ class LabCloud:
                  .json()["port"]["status"] == "ACTIVE", 30, "port ACTIVE")
         vm.dhcp(self.lab, machine)
         return created, machine
+
+
+@contextlib.contextmanager
+def lab_cloud(state: Path, **env: str) -> Iterator[LabCloud]:
+    """A throwaway OVN, neutrino on it (with `env` added to its settings) and the lab
+    hypervisor as its chassis; all removed afterwards."""
+    lab_dir = Path(tempfile.mkdtemp(prefix="nlab", dir="/tmp"))
+    with throwaway_ovn("nlo") as ovn:
+        app = _neutrino(ovn, state, env)
+        try:
+            lab = hypervisor.up(lab_dir, ovn.sb)
+            wait_for(lambda: any(c.name == lab.chassis for c in app.sb.chassis()), 30,
+                     "lab chassis in SB")
+            with TestClient(app.app) as api:
+                yield LabCloud(app, api, lab)
+        finally:
+            with contextlib.suppress(Exception):  # the lab may not have come up at all
+                vm.unplug_all(hypervisor.load(lab_dir))
+            hypervisor.down(lab_dir)
+            app.stop()
+            shutil.rmtree(lab_dir, ignore_errors=True)
+
+
+def _neutrino(ovn: LocalOvn, state: Path, env: dict[str, str]) -> Neutrino:
+    app = build(load_settings({"NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
+                               "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
+                               **env}))
+    app.start()
+    wait_for(lambda: app.nb.connected, 20, "NB connection")
+    return app

@@ -11,6 +11,7 @@ import pytest
 from neutrino.settings import (
     JournalSettings,
     MaintenanceSettings,
+    NovaSettings,
     Settings,
     SettingsError,
     load_settings,
@@ -242,3 +243,33 @@ def test_bad_dns_servers_fail_at_start_up(value: str) -> None:
 def test_out_of_range_bind_port_is_rejected(bind: str) -> None:
     with pytest.raises(SettingsError, match="NEUTRINO_BIND"):
         load_settings({"NEUTRINO_STATE_DIR": str(STATE), "NEUTRINO_BIND": bind})
+
+
+NOVA_ENV = {"NEUTRINO_NOVA_URL": "http://nova:8774/v2.1/",
+            "NEUTRINO_NOVA_AUTH_URL": "http://ks:5000/v3", "NEUTRINO_NOVA_USERNAME": "nova",
+            "NEUTRINO_NOVA_PASSWORD": "pw", "NEUTRINO_NOVA_PROJECT_NAME": "service"}
+
+
+def test_nova_notifier_settings() -> None:
+    settings = load_settings({"NEUTRINO_STATE_DIR": str(STATE), **NOVA_ENV,
+                              "NEUTRINO_NOVA_USER_DOMAIN_NAME": "users",
+                              "NEUTRINO_NOVA_MAX_ATTEMPTS": "3"})
+    assert settings.nova == NovaSettings(
+        url="http://nova:8774/v2.1", auth_url="http://ks:5000/v3", username="nova",
+        password="pw", project_name="service", user_domain_name="users",
+        project_domain_name="Default", max_attempts=3)
+    assert load_settings({"NEUTRINO_STATE_DIR": str(STATE)}).nova is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"NEUTRINO_NOVA_URL": "nova:8774"},
+     "NEUTRINO_NOVA_URL must be an http(s) URL, not 'nova:8774'"),
+    ({"NEUTRINO_NOVA_PASSWORD": "", "NEUTRINO_NOVA_PROJECT_NAME": ""},
+     "NEUTRINO_NOVA_URL needs NEUTRINO_NOVA_PASSWORD, NEUTRINO_NOVA_PROJECT_NAME"),
+    ({"NEUTRINO_NOVA_MAX_ATTEMPTS": "0"},
+     "NEUTRINO_NOVA_MAX_ATTEMPTS must be a positive integer, not '0'"),
+])
+def test_bad_nova_settings_name_the_variable(change: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"NEUTRINO_STATE_DIR": str(STATE), **NOVA_ENV, **change})
+    assert str(exc.value) == message

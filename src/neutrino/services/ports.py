@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from neutrino import binding, errors, policy, scheduling
+from neutrino import binding, errors, policy, port_events, scheduling
 from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router
 from neutrino.ipam import arithmetic as ipam
@@ -264,9 +265,11 @@ class PortService(ResourceService):
     listing = LISTING
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
-                 chassis: scheduling.ChassisSource) -> None:
+                 chassis: scheduling.ChassisSource,
+                 notify: Callable[[port_events.PortEvent | None], None] | None = None) -> None:
         super().__init__(db, settings, wakeup)
         self.chassis = chassis
+        self.notify = notify or _tell_nobody  # Nova's notifier: it queues, never waits
 
     def to_dict(self, row: Port) -> dict[str, Any]:
         return port_dict(row)
@@ -295,14 +298,17 @@ class PortService(ResourceService):
                 check_router_device(session, ctx, body.get("device_owner", port.device_owner),
                                     body.get("device_id", port.device_id), port.project_id)
             check_revision(port, if_match)
-            old_parents = port_parents(port)
+            old_parents, old_ips = port_parents(port), _ip_pairs(port)
             changed = self._update_port(session, ctx, port, body)
             if changed:
                 bump_revision(session, port, ResourceType.PORT,
                               merged(old_parents, port_parents(port)))
-            return port_dict(port)
+            event = port_events.changed_event(_facts(port), old_ips, _ip_pairs(port))
+            return port_dict(port), event
 
-        return run_and_wake(self.db.write, self.wakeup, txn)
+        result, event = run_and_wake(self.db.write, self.wakeup, txn)
+        self.notify(event)
+        return result
 
     def _update_port(self, session: Session, ctx: Context, port: Port,
                      body: dict[str, Any]) -> bool:
@@ -375,11 +381,17 @@ class PortService(ResourceService):
         """OVN reports whether the port is up; status is not a revisioned change."""
         status = "ACTIVE" if up else "DOWN"
         with self.db.session() as session:
+            before = session.get(Port, port_id)
+            old = before.status if before is not None else None
+            facts = _facts(before) if before is not None else None
             result = session.execute(
                 update(Port).where(Port.id == port_id, Port.status != status)
                 .values(status=status)
             )
-            return bool(result.rowcount)
+            changed = bool(result.rowcount)
+        if changed and facts is not None:
+            self.notify(port_events.status_event(facts, old, status))
+        return changed
 
     # -- delete -------------------------------------------------------------------------
     def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
@@ -391,9 +403,25 @@ class PortService(ResourceService):
                 raise errors.Conflict(
                     f"Port {port.id} cannot be deleted directly via the port API: has device "
                     f"owner {port.device_owner}.")
+            facts = _facts(port)
             delete_port(session, port)
+            return facts
 
-        run_and_wake(self.db.write, self.wakeup, txn)
+        facts = run_and_wake(self.db.write, self.wakeup, txn)
+        self.notify(port_events.deleted_event(facts))
+
+
+def _tell_nobody(event: port_events.PortEvent | None) -> None:
+    """No Nova is configured."""
+
+
+def _facts(port: Port) -> port_events.PortFacts:
+    return port_events.PortFacts(port.id, port.device_owner, port.device_id,
+                                 bound=bool(port.binding_host_id))
+
+
+def _ip_pairs(port: Port) -> list[tuple[str, str]]:
+    return [(a.subnet_id, a.ip_address) for a in port.fixed_ips]
 
 
 def _binding_inputs(port: Port) -> tuple[Any, ...]:
