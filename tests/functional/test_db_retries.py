@@ -122,7 +122,7 @@ def test_sqlite_busy_is_rerun(tmp_path):
     path = tmp_path / "busy.sqlite"
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.05})
     metadata.create_all(engine)
-    db = Database(engine, max_retries=50)
+    db = Database(engine, max_retries=500)  # ample: a loaded machine may fire the timer late
     blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock...
     release = threading.Timer(0.3, blocker.rollback)  # ...for a while
