@@ -4,9 +4,7 @@ router's gateway lives only on a chassis of its zones, and moves only within the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import count
-from pathlib import Path
 
 import pytest
 from nb_state import one, wait_journal_idle
@@ -14,9 +12,8 @@ from ovn_tools import sbctl
 from starlette.testclient import TestClient
 from waiting import wait_for
 
-from neutrino.bootstrap import Neutrino, build
+from neutrino.bootstrap import Neutrino
 from neutrino.ovn.local import LocalOvn
-from neutrino.settings import load_settings
 
 _encaps = count(1)
 
@@ -29,17 +26,9 @@ def add_chassis(ovn: LocalOvn, name: str, zones: str, gateway: bool = True) -> N
 
 
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings({"NEUTRINO_STATE_DIR": str(tmp_path),
-                                    "NEUTRINO_OVN_NB": private_ovn.nb,
-                                    "NEUTRINO_OVN_SB": private_ovn.sb}))
-    neutrino.start()
-    try:
-        wait_for(lambda: neutrino.nb.connected and neutrino.sb.connected, 20,
-                 "OVN connections")
-        yield neutrino
-    finally:
-        neutrino.stop()
+def app(private_app: Neutrino) -> Neutrino:
+    wait_for(lambda: private_app.sb.connected, 20, "SB connection")
+    return private_app
 
 
 def _sees(app: Neutrino, *names: str) -> None:
