@@ -27,7 +27,7 @@ class LabCloud:
 
     @property
     def lab_provider_ns(self) -> str:
-        return hypervisor.PROVIDER_NS
+        return self.lab.provider_namespace
 
     def post(self, path: str, body: dict) -> dict:
         singular = path.replace("-", "_")[:-1]

@@ -51,7 +51,7 @@ def test_lab_commands_boot_a_vm_by_dhcp_and_clean_up(private_ovn, tmp_path):
         stop_serve(proc)
         shutil.rmtree(directory, ignore_errors=True)
     assert code == 0 and set(down["stopped"]) == set(hypervisor.COMPONENTS)
-    assert hypervisor.PROVIDER_NS not in _namespaces()
+    assert up["provider_namespace"] not in _namespaces()
     assert not [n for n in _namespaces() if n.startswith(vm.names(port["id"])[0])]
 
 

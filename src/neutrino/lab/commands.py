@@ -26,7 +26,7 @@ def run(action: str, directory: Path, sb: str, url: str,
         if action == "up":
             lab = hypervisor.up(directory, sb)
             return {"chassis": lab.chassis, "dir": str(lab.directory),
-                    "provider_namespace": hypervisor.PROVIDER_NS,
+                    "provider_namespace": lab.provider_namespace,
                     "provider_address": lab.provider_address,
                     "physical_network": lab.physical_network}, 0
         if action == "down":

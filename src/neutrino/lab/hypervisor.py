@@ -12,6 +12,7 @@ removed by `down`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from dataclasses import asdict, dataclass
@@ -24,8 +25,6 @@ OVS_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 OVSDB, VSWITCHD, CONTROLLER = "ovsdb-server", "ovs-vswitchd", "ovn-controller"
 COMPONENTS = (OVSDB, VSWITCHD, CONTROLLER)  # start order; stopped in reverse
 INTEGRATION_BRIDGE, EXTERNAL_BRIDGE = "br-int", "br-ex"
-PROVIDER_NS = "nlab-provider"
-PROVIDER_VETH = "nlab-ext"  # br-ex side; the namespace side is "eth0"
 STATE_FILE = "lab.json"
 
 
@@ -39,6 +38,22 @@ class Lab:
     @property
     def ovs_db(self) -> str:
         return f"unix:{self.directory / 'db.sock'}"
+
+    @property
+    def provider_namespace(self) -> str:
+        """The outside world's namespace, named after this lab so that two labs (a user's and
+        a test run's) never share or remove each other's."""
+        return provider_names(self.directory)[0]
+
+    @property
+    def provider_device(self) -> str:
+        """Its veth end on br-ex (the namespace end is "eth0")."""
+        return provider_names(self.directory)[1]
+
+
+def provider_names(root: Path) -> tuple[str, str]:
+    tag = hashlib.sha1(str(root).encode()).hexdigest()[:6]
+    return f"nlab-{tag}-ext", f"nlx{tag}"  # device names hold 15 bytes
 
 
 def up(directory: Path, sb: str, chassis: str = "lab-hv1", physical_network: str = "physnet1",
@@ -91,8 +106,9 @@ def down(directory: Path) -> list[str]:
         _quiet(["ovs-appctl", "-t", str(root / f"{CONTROLLER}.{controller}.ctl"), "exit"])
     stopped = [name for name in reversed(COMPONENTS)
                if daemons.stop_daemon(root, name) or (name == CONTROLLER and controller)]
-    _quiet(["ip", "netns", "delete", PROVIDER_NS])
-    _quiet(["ip", "link", "delete", PROVIDER_VETH])
+    namespace, device = provider_names(root)
+    _quiet(["ip", "netns", "delete", namespace])
+    _quiet(["ip", "link", "delete", device])
     (root / STATE_FILE).unlink(missing_ok=True)
     return stopped
 
@@ -100,7 +116,7 @@ def down(directory: Path) -> list[str]:
 def status(directory: Path) -> dict[str, bool]:
     root = directory.expanduser().resolve()
     running = {name: daemons.live_pid(root, name) is not None for name in COMPONENTS}
-    running["provider-namespace"] = PROVIDER_NS in _namespaces()
+    running["provider-namespace"] = provider_names(root)[0] in _namespaces()
     return running
 
 
@@ -130,19 +146,19 @@ def _configure_chassis(lab: Lab, sb: str) -> None:
 
 def _provider_namespace(lab: Lab) -> None:
     """The outside world: a namespace on br-ex holding the external network's gateway."""
-    if PROVIDER_NS in _namespaces():
+    namespace, device = lab.provider_namespace, lab.provider_device
+    if namespace in _namespaces():
         return
-    run_ip("netns", "add", PROVIDER_NS)
-    run_ip("link", "add", PROVIDER_VETH, "type", "veth", "peer", "name", "eth0", "netns",
-           PROVIDER_NS)
-    for command in (["link", "set", PROVIDER_VETH, "up"],
-                    ["-n", PROVIDER_NS, "link", "set", "lo", "up"],
-                    ["-n", PROVIDER_NS, "link", "set", "eth0", "up"],
-                    ["-n", PROVIDER_NS, "addr", "add", lab.provider_address, "dev", "eth0"]):
+    run_ip("netns", "add", namespace)
+    run_ip("link", "add", device, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+    for command in (["link", "set", device, "up"],
+                    ["-n", namespace, "link", "set", "lo", "up"],
+                    ["-n", namespace, "link", "set", "eth0", "up"],
+                    ["-n", namespace, "addr", "add", lab.provider_address, "dev", "eth0"]):
         run_ip(*command)
-    checksum_offload_off(PROVIDER_VETH)
-    checksum_offload_off("eth0", PROVIDER_NS)
-    vsctl(lab, "--may-exist", "add-port", EXTERNAL_BRIDGE, PROVIDER_VETH)
+    checksum_offload_off(device)
+    checksum_offload_off("eth0", namespace)
+    vsctl(lab, "--may-exist", "add-port", EXTERNAL_BRIDGE, device)
 
 
 def checksum_offload_off(device: str, namespace: str | None = None) -> None:
