@@ -229,7 +229,8 @@ def measure(server: Server, ovn: LocalOvn, nova: TimedReceiver | None,
         boots = [boot(http, lab, network_id, watcher, nova, target)[0] for _ in range(vms)]
         wall = time.perf_counter() - started
         journal = journal_counts(health(http))
-    return figures(boots, wall, warm_ping, journal, nova)
+        # Before the lab goes: unplugging the VMs sends network-vif-unplugged events.
+        return figures(boots, wall, warm_ping, journal, nova)
 
 
 def _warm_ping(machine_: vm.Vm, address: str) -> float:
@@ -257,14 +258,23 @@ def figures(boots: list[Boot], wall: float, warm_ping: float, journal: dict[str,
             f"{step}_vs_in_nb_{p}": ratio(after[step].get(f"{p}_ms"), baseline.get(f"{p}_ms"))
             for step in ("active", "nova_event", "dhcp_lease", "first_ping")
             for p in ("p50", "p99")},
-        "nova": ({"events_received": len(nova.events()),
-                  "events_by_name": dict(Counter(e["name"] for e in nova.events())),
-                  "requests": len(nova.requests),
-                  "tokens_valid": all(r.token_valid for r in nova.requests),
-                  "statuses": sorted({r.status for r in nova.requests})}
-                 if nova is not None else "left out (--no-nova)"),
+        "nova": nova_figures(nova, boots) if nova is not None else "left out (--no-nova)",
         "journal_states_at_end": journal,
     }
+
+
+def nova_figures(nova: TimedReceiver, boots: list[Boot]) -> dict[str, Any]:
+    """What the receiver got while the VMs booted; `plugged_once_each` is true when every
+    port (the measured ones and the ping target) was announced exactly once."""
+    events = nova.events()
+    plugged = Counter(e["tag"] for e in events if e["name"] == PLUGGED)
+    return {"events_received": len(events),
+            "events_by_name": dict(Counter(e["name"] for e in events)),
+            "plugged_once_each": len(plugged) == len(boots) + 1
+            and set(plugged.values()) == {1} and all(b.port_id in plugged for b in boots),
+            "requests": len(nova.requests),
+            "tokens_valid": all(r.token_valid for r in nova.requests),
+            "statuses": sorted({r.status for r in nova.requests})}
 
 
 def run(vms: int, with_nova: bool) -> dict[str, Any]:
