@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -123,7 +122,6 @@ def nova_stand_in(enabled: bool) -> Iterator[TimedReceiver | None]:
 def lab_hypervisor(ovn: LocalOvn, http: httpx.Client) -> Iterator[hypervisor.Lab]:
     """The lab chassis in a short /tmp directory, registered with the server; its VMs,
     daemons, namespaces and directory are removed afterwards, even after a failure."""
-    _refuse_shared_provider()
     directory = Path(tempfile.mkdtemp(prefix="nbv", dir="/tmp"))
     try:
         lab = hypervisor.up(directory, ovn.sb)
@@ -134,16 +132,6 @@ def lab_hypervisor(ovn: LocalOvn, http: httpx.Client) -> Iterator[hypervisor.Lab
             vm.unplug_all(hypervisor.load(directory))
         hypervisor.down(directory)
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _refuse_shared_provider() -> None:
-    """The lab's provider namespace has one fixed name, and `hypervisor.down` deletes it: a
-    lab already up on this machine (a tests/lab run) would lose it, so do not start."""
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                            timeout=10, check=True).stdout.split()
-    if hypervisor.PROVIDER_NS in listed:
-        raise RuntimeError(f"namespace {hypervisor.PROVIDER_NS} exists: another lab is up on "
-                           "this machine (tests/lab?); run the benchmark when it is down")
 
 
 def _wait_chassis(http: httpx.Client, chassis: str) -> None:
