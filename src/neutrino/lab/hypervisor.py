@@ -159,9 +159,14 @@ def _stop(root: Path) -> list[str]:
 
 
 def status(directory: Path) -> dict[str, bool]:
+    """What runs; the second chassis' daemons as `hv2/NAME` when it was started."""
     root = directory.expanduser().resolve()
     running = {name: daemons.live_pid(root, name) is not None for name in COMPONENTS}
     running["provider-namespace"] = PROVIDER_NS in _namespaces()
+    if (root / SECOND / STATE_FILE).exists():
+        running.update({f"{SECOND}/{name}": daemons.live_pid(root / SECOND, name) is not None
+                        for name in COMPONENTS})
+        running[f"{SECOND}/namespace"] = SECOND_NS in _namespaces()
     return running
 
 
