@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("action", choices=("up", "down", "status", "vm", "vm-rm"))
     lab.add_argument("port", nargs="?", help="with vm / vm-rm: the Neutron port id")
     lab.add_argument("--dir", type=Path, help="lab directory (default: <state dir>/lab)")
+    lab.add_argument("--hypervisors", type=int, choices=(1, 2), default=1,
+                     help="with up: 2 adds a second chassis, reached through Geneve")
+    lab.add_argument("--on", type=int, choices=(1, 2), default=1,
+                     help="with vm / vm-rm: the chassis (1 or 2) the VM is on")
     lab.add_argument("--url", help="neutrino's API, for vm (default: http://NEUTRINO_BIND); "
                                    "a token in OS_TOKEN is sent when set")
     lab.set_defaults(func=_lab)
@@ -187,7 +191,8 @@ def _lab(args: argparse.Namespace) -> int:
     if args.action in ("vm", "vm-rm") and not args.port:
         print(f"neutrino: lab {args.action} needs a port id", file=sys.stderr)
         return 2
-    result, code = commands.run(args.action, directory, settings.ovn_sb, url, args.port)
+    result, code = commands.run(args.action, directory, settings.ovn_sb, url, args.port,
+                                hypervisors=args.hypervisors, on=args.on)
     print(json.dumps(result, indent=2))
     return code
 

@@ -41,35 +41,41 @@ class LabCloud:
         return net, self.post("subnets", {"network_id": net["id"], "ip_version": 4,
                                           "cidr": cidr})
 
-    def boot(self, network_id: str, booted: list[vm.Vm], **port: object) -> tuple[dict, vm.Vm]:
-        """A port bound to the lab chassis and a VM plugged in as it, addressed by DHCP;
-        the VM joins `booted` (which the `vms` fixture unplugs) before anything can fail."""
+    def boot(self, network_id: str, booted: list[vm.Vm], on: hypervisor.Lab | None = None,
+             **port: object) -> tuple[dict, vm.Vm]:
+        """A port bound to the lab chassis (or chassis `on`) and a VM plugged in as it,
+        addressed by DHCP; the VM joins `booted` (which the `vms` fixture unplugs) before
+        anything can fail."""
+        chassis = on or self.lab
         created = self.post("ports", {"network_id": network_id,
-                                      "binding:host_id": self.lab.chassis, **port})
-        machine = vm.plug(self.lab, created["id"], created["mac_address"])
+                                      "binding:host_id": chassis.chassis, **port})
+        machine = vm.plug(chassis, created["id"], created["mac_address"])
         booted.append(machine)
         wait_for(lambda: self.api.get(f"/v2.0/ports/{created['id']}")
                  .json()["port"]["status"] == "ACTIVE", 30, "port ACTIVE")
-        vm.dhcp(self.lab, machine)
+        vm.dhcp(chassis, machine)
         return created, machine
 
 
 @contextlib.contextmanager
-def lab_cloud(state: Path, **env: str) -> Iterator[LabCloud]:
+def lab_cloud(state: Path, hypervisors: int = 1, **env: str) -> Iterator[LabCloud]:
     """A throwaway OVN, neutrino on it (with `env` added to its settings) and the lab
-    hypervisor as its chassis; all removed afterwards."""
+    hypervisor (or two) as its chassis; all removed afterwards."""
     lab_dir = Path(tempfile.mkdtemp(prefix="nlab", dir="/tmp"))
     with throwaway_ovn("nlo") as ovn:
         app = _neutrino(ovn, state, env)
         try:
-            lab = hypervisor.up(lab_dir, ovn.sb)
-            wait_for(lambda: any(c.name == lab.chassis for c in app.sb.chassis()), 30,
+            lab = hypervisor.up(lab_dir, ovn.sb, hypervisors=hypervisors)
+            names = {lab.chassis} | ({hypervisor.second(lab).chassis} if hypervisors == 2
+                                     else set())
+            wait_for(lambda: names <= {c.name for c in app.sb.chassis()}, 30,
                      "lab chassis in SB")
             with TestClient(app.app) as api:
                 yield LabCloud(app, api, lab)
         finally:
-            with contextlib.suppress(Exception):  # the lab may not have come up at all
-                vm.unplug_all(hypervisor.load(lab_dir))
+            for chassis_dir in (lab_dir, lab_dir / hypervisor.SECOND):
+                with contextlib.suppress(Exception):  # the lab may not have come up at all
+                    vm.unplug_all(hypervisor.load(chassis_dir))
             hypervisor.down(lab_dir)
             app.stop()
             shutil.rmtree(lab_dir, ignore_errors=True)

@@ -58,3 +58,23 @@ def test_lab_commands_boot_a_vm_by_dhcp_and_clean_up(private_ovn, tmp_path):
 def _namespaces() -> set[str]:
     done = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
     return {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
+
+
+def test_lab_up_with_two_hypervisors_and_down_removes_both(private_ovn):
+    directory = Path(tempfile.mkdtemp(prefix="nlc", dir="/tmp"))
+    try:
+        code, up = _lab(directory, private_ovn.sb, "up", "--hypervisors", "2")
+        assert code == 0 and up["second_chassis"] == "lab-hv2", up
+        code, status = _lab(directory, private_ovn.sb, "status")
+        assert code == 0 and status["running"]["hv2/ovn-controller"], status
+        assert hypervisor.SECOND_NS in _namespaces()
+    finally:
+        code, down = _lab(directory, private_ovn.sb, "down")
+        shutil.rmtree(directory, ignore_errors=True)
+    assert code == 0 and set(down["stopped"]) == set(hypervisor.COMPONENTS) | {
+        f"hv2/{name}" for name in hypervisor.COMPONENTS}
+    assert not {hypervisor.SECOND_NS, up["provider_namespace"]} & _namespaces()
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                           timeout=10).stdout
+    assert not [name for name in (*hypervisor.UNDERLAY_BRIDGES, *hypervisor.UNDERLAY_VETHS)
+                if f" {name}:" in links or f" {name}@" in links]

@@ -19,24 +19,27 @@ from neutrino import errors
 from neutrino.lab import hypervisor, vm
 
 
-def run(action: str, directory: Path, sb: str, url: str,
-        port_id: str | None) -> tuple[dict[str, Any], int]:
-    """The command's JSON answer and exit status."""
+def run(action: str, directory: Path, sb: str, url: str, port_id: str | None,
+        hypervisors: int = 1, on: int = 1) -> tuple[dict[str, Any], int]:
+    """The command's JSON answer and exit status; `on` picks the chassis of vm / vm-rm."""
     try:
         if action == "up":
-            lab = hypervisor.up(directory, sb)
-            return {"chassis": lab.chassis, "dir": str(lab.directory),
-                    "provider_namespace": lab.provider_namespace,
-                    "provider_address": lab.provider_address,
-                    "physical_network": lab.physical_network}, 0
+            lab = hypervisor.up(directory, sb, hypervisors=hypervisors)
+            answer = {"chassis": lab.chassis, "dir": str(lab.directory),
+                      "provider_namespace": lab.provider_namespace,
+                      "provider_address": lab.provider_address,
+                      "physical_network": lab.physical_network}
+            if hypervisors == 2:
+                answer["second_chassis"] = hypervisor.second(lab).chassis
+            return answer, 0
         if action == "down":
-            unplugged = _unplug_all(directory)
+            unplugged = _unplug_all(directory) + _unplug_all(directory / hypervisor.SECOND)
             return {"unplugged": unplugged, "stopped": hypervisor.down(directory)}, 0
         if action == "status":
             state = hypervisor.status(directory)
-            vms = _vm_names(directory)
+            vms = {**_vm_names(directory), **_vm_names(directory / hypervisor.SECOND)}
             return {"running": state, "vms": vms}, 0 if all(state.values()) else 1
-        lab = hypervisor.load(directory)
+        lab = hypervisor.load(directory if on == 1 else directory / hypervisor.SECOND)
         assert port_id is not None
         if action == "vm-rm":
             vm.unplug(lab, port_id)

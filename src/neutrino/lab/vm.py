@@ -18,13 +18,7 @@ from pathlib import Path
 
 from neutrino import daemons
 from neutrino.errors import BackendUnavailable
-from neutrino.lab.hypervisor import (
-    INTEGRATION_BRIDGE,
-    Lab,
-    checksum_offload_off,
-    run_ip,
-    vsctl,
-)
+from neutrino.lab.hypervisor import Lab, checksum_offload_off, run_ip, vsctl
 
 # dhclient asks for the classless static routes option only when told it exists.
 DHCLIENT_CONF = """\
@@ -81,23 +75,32 @@ def names(port_id: str) -> tuple[str, str]:
 
 
 def plug(lab: Lab, port_id: str, mac: str) -> Vm:
-    """A namespace wired into br-int as `port_id`; nothing is configured on it yet."""
+    """A namespace wired into the chassis' integration bridge as `port_id` (the host end of
+    its veth in the chassis' namespace, if it has one); nothing is configured on it yet."""
     namespace, device = names(port_id)
     vm = Vm(port_id, namespace, device, mac)
     _vms(lab).mkdir(exist_ok=True)
     _record(lab, vm).write_text(json.dumps(asdict(vm)))  # first, so unplug finds a half-made VM
     run_ip("netns", "add", namespace)
     run_ip("link", "add", device, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+    host = _host(lab)
+    if lab.namespace:
+        run_ip("link", "set", device, "netns", lab.namespace)
     for command in (["-n", namespace, "link", "set", "eth0", "address", mac],
                     ["-n", namespace, "link", "set", "lo", "up"],
                     ["-n", namespace, "link", "set", "eth0", "up"],
-                    ["link", "set", device, "up"]):
+                    [*host, "link", "set", device, "up"]):
         run_ip(*command)
-    checksum_offload_off(device)
+    checksum_offload_off(device, lab.namespace)
     checksum_offload_off("eth0", namespace)
-    vsctl(lab, "--may-exist", "add-port", INTEGRATION_BRIDGE, device, "--", "set",
+    vsctl(lab, "--may-exist", "add-port", lab.integration_bridge, device, "--", "set",
           "Interface", device, f'external_ids:iface-id="{port_id}"')
     return vm
+
+
+def _host(lab: Lab) -> list[str]:
+    """`ip` options for the chassis' own namespace."""
+    return ["-n", lab.namespace] if lab.namespace else []
 
 
 def dhcp(lab: Lab, vm: Vm, timeout: float = 30) -> dict[str, str]:
@@ -131,9 +134,13 @@ def unplug(lab: Lab, port_id: str) -> None:
     except (OSError, ValueError):
         pass
     subprocess.run(["ovs-vsctl", f"--db={lab.ovs_db}", "--timeout=10", "--if-exists",
-                    "del-port", INTEGRATION_BRIDGE, device], capture_output=True, timeout=30)
+                    "del-port", lab.integration_bridge, device], capture_output=True, timeout=30)
     subprocess.run(["ip", "netns", "delete", namespace], capture_output=True, timeout=30)
+    # a half-made VM's device may still be here rather than in the chassis' namespace
     subprocess.run(["ip", "link", "delete", device], capture_output=True, timeout=30)
+    if lab.namespace:
+        subprocess.run(["ip", *_host(lab), "link", "delete", device], capture_output=True,
+                       timeout=30)
     for leftover in _vms(lab).glob(f"{port_id}*"):
         leftover.unlink(missing_ok=True)
 
