@@ -196,4 +196,4 @@ def test_an_error_quoting_a_poison_value_is_stored_readably(db):
                     max_attempts=5, backoff_initial=0, backoff_max=0)
     with db.read() as session:
         error = session.scalars(select(JournalEntry.last_error)).one()
-    assert "\x00" not in error and "a\\x00b\\ud800" in error
+    assert "\x00" not in error and "a\\u0000b\\ud800" in error

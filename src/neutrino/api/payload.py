@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from neutrino import errors
-from neutrino.api.text import preview, unstorable
+from neutrino.api.text import preview
+from neutrino.text import unstorable
 
 MAX_DEPTH = 32
 INLINE_PARSE_BYTES = 64 * 1024

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from neutrino.clock import utcnow
 from neutrino.db.models import JournalDependency, JournalEntry
 from neutrino.journal.types import UNFINISHED, Operation, State
+from neutrino.text import escaped
 
 UNFINISHED_VALUES = [s.value for s in UNFINISHED]
 
@@ -178,7 +179,8 @@ def retry_later(
     for entry in session.scalars(stmt):
         attempts = entry.attempts + (1 if spend_attempt else 0)
         entry.attempts = attempts
-        entry.last_error = _storable_text(error)[:2000]
+        # it may quote the very value (a NUL, a surrogate) that made the transaction fail
+        entry.last_error = escaped(error)[:2000]
         entry.claimed_by = None
         entry.lease_expires_at = None
         entry.updated_at = now
@@ -189,12 +191,6 @@ def retry_later(
         entry.next_attempt_at = now + timedelta(
             seconds=backoff_delay(attempts, backoff_initial, backoff_max)
         )
-
-
-def _storable_text(text: str) -> str:
-    """An error message as any database stores it: it may quote the very value (a NUL, a
-    lone surrogate) that made the transaction fail, and PostgreSQL refuses both."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:

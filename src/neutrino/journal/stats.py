@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from neutrino.clock import utcnow
@@ -75,18 +76,21 @@ def journal_stats(db: Database, retry_horizon: float = DEFAULT_HORIZON) -> Journ
 
 
 def _pending_by_reason(session: Session, now: datetime, horizon: timedelta) -> dict[str, int]:
+    """One pass over the pending entries for the due-time classes, and one for `blocked`
+    (only due entries are looked at for what they wait on)."""
     entry = JournalEntry
     is_pending = entry.state == State.PENDING.value
-
-    def count(*where: ColumnElement[bool]) -> int:
-        stmt = select(func.count()).select_from(entry).where(is_pending, *where)
-        return session.scalar(stmt) or 0
-
     due = entry.next_attempt_at <= now
-    stuck = count(entry.next_attempt_at > now + horizon + STUCK_SLACK)
-    waiting = count(~due)
-    held = count(due, blocked(entry))
-    return {"ready": count(due) - held, "backoff": waiting - stuck, "blocked": held,
+    is_stuck = entry.next_attempt_at > now + horizon + STUCK_SLACK
+
+    def tally(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    due_count, stuck, waiting = session.execute(
+        select(tally(due), tally(is_stuck), tally(~due)).where(is_pending)).one()
+    held = session.scalar(select(func.count()).select_from(entry)
+                          .where(is_pending, due, blocked(entry))) or 0
+    return {"ready": due_count - held, "backoff": waiting - stuck, "blocked": held,
             "stuck": stuck}
 
 

@@ -12,17 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neutrino.ovn.rows import DesiredState
-
-
-def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored in OVSDB, or None."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode (a lone surrogate)"
-    return None
+from neutrino.text import problem as text_problem
 
 
 def value_problem(value: Any) -> str | None:

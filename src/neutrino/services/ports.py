@@ -381,9 +381,15 @@ class PortService(ResourceService):
         """OVN reports whether the port is up; status is not a revisioned change."""
         status = "ACTIVE" if up else "DOWN"
         with self.db.session() as session:
-            before = session.get(Port, port_id)
+            # The few columns Nova's rules need, not the port with its relationships: this
+            # runs for every port OVN reports up or down.
+            before = session.execute(select(
+                Port.status, Port.device_owner, Port.device_id, Port.binding_host_id)
+                .where(Port.id == port_id)).first()
+            facts = None if before is None else port_events.PortFacts(
+                port_id, before.device_owner, before.device_id,
+                bound=bool(before.binding_host_id))
             old = before.status if before is not None else None
-            facts = _facts(before) if before is not None else None
             result = session.execute(
                 update(Port).where(Port.id == port_id, Port.status != status)
                 .values(status=status)

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
@@ -129,7 +130,7 @@ class SyncRunner:
         return report
 
     def _settled_refs(self, types: Sequence[ResourceType],
-                      busy: dict[str, JournalEntry]) -> tuple[list[ResourceRef], int]:
+                      busy: dict[str, Row[Any]]) -> tuple[list[ResourceRef], int]:
         """Every resource in the database or in NB, minus those the journal still owes."""
         refs = self._database_refs(types) | self._nb_refs(types)
         settled = [ref for ref in refs if ref.id not in busy]
@@ -150,18 +151,18 @@ class SyncRunner:
                     refs.add(ResourceRef(ResourceType(owner[0]), owner[1]))
         return refs
 
-    def _busy(self) -> dict[str, JournalEntry]:
-        """resource id → its oldest unfinished journal entry."""
+    def _busy(self) -> dict[str, Row[Any]]:
+        """resource id → its oldest unfinished journal entry (the columns a report needs,
+        not ORM objects: a backlog can hold tens of thousands)."""
         unfinished = [s.value for s in UNFINISHED]
-        oldest: dict[str, JournalEntry] = {}
+        entry = JournalEntry
+        stmt = select(entry.resource_id, entry.resource_type, entry.seq, entry.state,
+                      entry.created_at, entry.last_error) \
+            .where(entry.state.in_(unfinished)).order_by(entry.seq.desc())
         with self.db.read() as session:
-            stmt = select(JournalEntry).where(JournalEntry.state.in_(unfinished)) \
-                .order_by(JournalEntry.seq.desc())
-            for entry in session.scalars(stmt):
-                oldest[entry.resource_id] = entry
-        return oldest
+            return {row.resource_id: row for row in session.execute(stmt)}
 
-    def _owed(self, types: Sequence[ResourceType], busy: dict[str, JournalEntry]) -> list[Owed]:
+    def _owed(self, types: Sequence[ResourceType], busy: dict[str, Row[Any]]) -> list[Owed]:
         now, wanted = utcnow(), {t.value for t in types}
         found = [_owed(entry, now) for entry in busy.values()
                  if entry.resource_type in wanted]
@@ -169,7 +170,7 @@ class SyncRunner:
                       key=lambda o: o.seq)
 
 
-def _owed(entry: JournalEntry, now: datetime) -> Owed:
+def _owed(entry: Row[Any], now: datetime) -> Owed:
     return Owed(entry.resource_type, entry.resource_id, entry.seq, entry.state,
                 round((now - entry.created_at).total_seconds(), 3), entry.last_error)
 
