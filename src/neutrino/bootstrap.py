@@ -32,6 +32,7 @@ from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.agents import AgentService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
+from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.routers import RouterService
@@ -237,6 +238,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         metrics_registry=metrics.registry,
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
         agents=AgentService(sb, settings.agent_down_time),
+        port_bindings=PortBindingService(neutrino.ports),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

@@ -267,3 +267,18 @@ class PolicyNotAuthorized(NotAuthorized):
 class OverQuota(Conflict):
     def __init__(self, resources: list[str]) -> None:
         super().__init__(f"Quota exceeded for resources: {resources}.")
+
+
+class PortBindingNotFound(NotFound):
+    def __init__(self, port_id: str, host: str) -> None:
+        super().__init__(f"Binding for port {port_id} for host {host} could not be found.")
+
+
+class PortBindingAlreadyActive(Conflict):
+    def __init__(self, port_id: str, host: str) -> None:
+        super().__init__(f"Binding for port {port_id} on host {host} is already active.")
+
+
+class PortBindingAlreadyExists(Conflict):
+    def __init__(self, port_id: str, host: str) -> None:
+        super().__init__(f"Binding for port {port_id} on host {host} already exists.")

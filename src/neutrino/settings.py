@@ -102,6 +102,8 @@ class Settings:
     agent_down_time: float = 75.0  # seconds since a chassis last acknowledged a probe
     transit_cidr: str = "169.254.128.0/30"
     vhost_sock_dir: str = "/var/run/openvswitch"  # where OVS-DPDK hosts make vhost-user sockets
+    # ML2/OVN's ovn_metadata_enabled: a metadata localport per network with DHCP subnets
+    metadata_enabled: bool = False
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     keystone: dict[str, str] = field(default_factory=dict)
     journal: JournalSettings = field(default_factory=JournalSettings)
@@ -158,6 +160,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
         vhost_sock_dir=env.get("NEUTRINO_VHOST_SOCK_DIR", "/var/run/openvswitch"),
+        metadata_enabled=_choice(env, "NEUTRINO_OVN_METADATA", ("true", "false"),
+                                 "false") == "true",
         agent_down_time=down_time,
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},

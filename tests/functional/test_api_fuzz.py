@@ -75,7 +75,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"))
+                          "tags", "quotas", "raw", "bindings"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -102,7 +102,8 @@ class Fuzzer:
                                 "extra_dhcp_opts", "allowed_address_pairs", "fixed_ips",
                                 "project_id", "shared", "routes", "host_routes",
                                 "provider:physical_network", "provider:network_type",
-                                "provider:segmentation_id", "dns_nameservers"))] = self.odd()
+                                "provider:segmentation_id", "dns_nameservers",
+                                "device_profile", "numa_affinity_policy"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -197,6 +198,20 @@ class Fuzzer:
             Call("PUT", f"/v2.0/quotas/{project}", self.encode({"quota": self.odd()})),
             Call("DELETE", f"/v2.0/quotas/{project}")))
 
+    def _bindings(self) -> Call:
+        """binding-extended: a port's bindings, by odd hosts and with odd bodies."""
+        base = f"/v2.0/ports/{self.some_id('ports')}/bindings"
+        host = _q(self.pick(ODD_TEXT + ("compute-1",)))
+        body = {"host": "compute-1", "vnic_type": "normal", "profile": {}}
+        body[self.pick(sorted(body) + ["vif_type", "status", "bogus"])] = self.odd()
+        return self.pick((
+            Call("GET", base), Call("GET", f"{base}?{_q(self.pick(ODD_TEXT))}=x"),
+            Call("POST", base, self.encode({"binding": body})),
+            Call("POST", base, self.encode({"binding": self.odd()})),
+            Call("GET", f"{base}/{host}"), Call("DELETE", f"{base}/{host}"),
+            Call("PUT", f"{base}/{host}", self.encode({"binding": {"profile": self.odd()}})),
+            Call("PUT", f"{base}/{host}/activate")))
+
     def _raw(self) -> Call:
         coll = self.pick(COLLECTIONS)
         body = self.pick((
@@ -267,4 +282,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"}, kinds
+                          "tags", "quotas", "raw", "bindings"}, kinds

@@ -115,6 +115,8 @@ _dhcp_opt = c.dict_with(("opt_name", "opt_value"), ("ip_version",),
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical",
               "virtio-forwarder", "smart-nic", "vdpa", "remote-managed", "accelerator-direct",
               "accelerator-direct-physical")
+# port-numa-affinity-policy(-socket): None (Nova's flavor decides) or one of these
+NUMA_POLICIES = ("required", "preferred", "legacy", "socket")
 
 PORT = _spec(
     "port",
@@ -138,6 +140,9 @@ PORT = _spec(
     Attr("binding:vif_details", post=False),
     Attr("security_groups", c.list_of(c.string(36)), default=None, put=True,
          query=c.string()),
+    Attr("device_profile", c.nullable(c.string()), default=None),
+    Attr("numa_affinity_policy", c.nullable(c.one_of(*NUMA_POLICIES)), default=None,
+         put=True),
 )
 
 SECURITY_GROUP = _spec(

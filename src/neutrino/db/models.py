@@ -132,6 +132,8 @@ class Port(StandardAttrs, Base):
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     extra_dhcp_opts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    device_profile: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    numa_affinity_policy: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
         lazy="selectin",
@@ -144,7 +146,26 @@ class Port(StandardAttrs, Base):
         cascade="all, delete-orphan",
         order_by="IpAllocation.position",
     )
+    inactive_bindings: Mapped[list[InactiveBinding]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="InactiveBinding.host")
     tags: Mapped[list[Tag]] = tagged("Port")
+
+
+class InactiveBinding(Base):
+    """A binding of a port to another host than its active one (binding-extended): Nova
+    creates it for a live migration's destination and activates it when the VM moves."""
+
+    __tablename__ = "compute_port_bindings"
+
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    vnic_type: Mapped[str] = mapped_column(String(32), default="normal")
+    profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    vif_type: Mapped[str] = mapped_column(String(32), default="unbound")
+    vif_details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # the source of a finished migration (demoted by an activation), not a destination
+    previously_active: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class IpAllocation(Base):

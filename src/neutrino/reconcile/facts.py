@@ -145,7 +145,18 @@ def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None =
             DhcpOpt(o["opt_name"], o["opt_value"], int(o.get("ip_version") or 4))
             for o in port.extra_dhcp_opts or () if o.get("opt_value") is not None),
         dhcp_subnets=tuple(dhcp_subnets.values()),
+        migrating_to=_migrating_to(port),
     )
+
+
+def _migrating_to(port: Port) -> tuple[str, ...]:
+    """Nova's live migration names the destination by an inactive binding, and older Novas
+    by `migrating_to` in the binding profile; ML2/OVN heeds both."""
+    hosts = [row.host for row in port.inactive_bindings if not row.previously_active]
+    profile_host = port.binding_profile.get("migrating_to")
+    if isinstance(profile_host, str) and profile_host:
+        hosts.append(profile_host)
+    return tuple(h for h in dict.fromkeys(hosts) if h != port.binding_host_id)
 
 
 def load_security_groups(session: Session, ids: Sequence[str]) -> dict[str, SecurityGroupFacts]:

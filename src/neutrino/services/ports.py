@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select, update
@@ -52,6 +53,7 @@ UPDATABLE = {
     "port_security_enabled": "port_security_enabled",
     "allowed_address_pairs": "allowed_address_pairs",
     "extra_dhcp_opts": "extra_dhcp_opts",
+    "numa_affinity_policy": "numa_affinity_policy",
 }
 
 
@@ -78,6 +80,8 @@ def port_dict(port: Port) -> dict[str, Any]:
         "binding:vnic_type": port.binding_vnic_type,
         "binding:vif_type": port.binding_vif_type,
         "binding:vif_details": dict(port.binding_vif_details),
+        "device_profile": port.device_profile,
+        "numa_affinity_policy": port.numa_affinity_policy,
     }
 
 
@@ -124,6 +128,8 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         port_security_enabled=security,
         allowed_address_pairs=pairs,
         extra_dhcp_opts=dhcp_opts.options_for_create(body.get("extra_dhcp_opts")),
+        device_profile=body.get("device_profile"),
+        numa_affinity_policy=body.get("numa_affinity_policy"),
     )
     stamp_new(port, project)
     _bind_groups(session, ctx, port, _initial_groups(session, port, body))
@@ -253,6 +259,8 @@ LISTING = ListSpec(Port, {
     "binding:host_id": Port.binding_host_id,
     "binding:vnic_type": Port.binding_vnic_type,
     "binding:vif_type": Port.binding_vif_type,
+    "device_profile": Port.device_profile,
+    "numa_affinity_policy": Port.numa_affinity_policy,
 }, filters={
     "fixed_ips": fixed_ips_filter,
     "security_groups": member_of(Port.id, PortSecurityGroup.port_id,
@@ -337,6 +345,13 @@ class PortService(ResourceService):
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
         return changed
+
+    def binding_for(self, session: Session, port: Port, host: str, vnic_type: str,
+                    profile: dict[str, Any]) -> binding.Binding:
+        """How `port` binds on `host` with this vnic type and profile (nothing is stored)."""
+        request = replace(_bind_request(session, port), host=host, vnic_type=vnic_type,
+                          profile=dict(profile))
+        return binding.bind(request, self._known_chassis(), self.settings.vhost_sock_dir)
 
     def _bind(self, session: Session, port: Port) -> bool:
         """Bind the port to its host now and keep the result; True when the binding changed.

@@ -293,6 +293,12 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             id="bound-host-requested-chassis",
         ),
         pytest.param(
+            port(binding_host_id="compute-1", migrating_to=("compute-2",)),
+            lsp_state({"options": {"requested-chassis": "compute-1,compute-2",
+                                   "activation-strategy": "rarp"}}, dhcpv4=dhcp(SUB4)),
+            id="live-migration-names-both-chassis-rarp",
+        ),
+        pytest.param(
             port(binding_profile=VTEP_PROFILE, binding_host_id="compute-1"),
             lsp_state(
                 {

@@ -100,6 +100,9 @@ class PortFacts:
     extra_dhcp_opts: tuple[DhcpOpt, ...] = ()
     # the DHCP-serving subnets of its addresses: a port's own DHCP_Options row starts from them
     dhcp_subnets: tuple[SubnetFacts, ...] = ()
+    # hosts a live migration takes the port to (its inactive bindings, binding:profile's
+    # migrating_to) besides its active host
+    migrating_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,14 @@ def _port_security(facts: PortFacts) -> list[str]:
 
 
 def _vm_options(facts: PortFacts) -> dict[str, str]:
-    return {"requested-chassis": facts.binding_host_id} if facts.binding_host_id else {}
+    """The chassis the port may be claimed on: its host, and while Nova live-migrates it
+    the destination too, claimed there only once the VM announces itself (RARP)."""
+    if not facts.binding_host_id:
+        return {}
+    if not facts.migrating_to:
+        return {"requested-chassis": facts.binding_host_id}
+    return {"requested-chassis": ",".join((facts.binding_host_id, *facts.migrating_to)),
+            "activation-strategy": "rarp"}
 
 
 def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
