@@ -33,6 +33,7 @@ from neutrino.ovn.translate.inputs import (
 )
 
 CHUNK = 500  # ids per IN (...) query
+METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
 
 
 def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: ignore[type-arg]
@@ -63,10 +64,25 @@ def network_facts(net: Network) -> NetworkFacts:
 
 
 def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]:
-    return {subnet.id: subnet_facts(subnet) for subnet in _rows(session, Subnet, ids)}
+    metadata = _metadata_ips(session, ids)
+    return {subnet.id: subnet_facts(subnet, metadata.get(subnet.id))
+            for subnet in _rows(session, Subnet, ids)}
 
 
-def subnet_facts(subnet: Subnet) -> SubnetFacts:
+def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
+    """The metadata port's address on each of these subnets that has one."""
+    found: dict[str, str] = {}
+    ids = list(subnet_ids)
+    for start in range(0, len(ids), CHUNK):
+        found.update(session.execute(
+            select(IpAllocation.subnet_id, IpAllocation.ip_address)
+            .join(Port, Port.id == IpAllocation.port_id)
+            .where(IpAllocation.subnet_id.in_(ids[start:start + CHUNK]),
+                   Port.device_owner == METADATA_OWNER)).all())
+    return found
+
+
+def subnet_facts(subnet: Subnet, metadata_ip: str | None = None) -> SubnetFacts:
     return SubnetFacts(
         id=subnet.id,
         network_id=subnet.network_id,
@@ -80,6 +96,7 @@ def subnet_facts(subnet: Subnet) -> SubnetFacts:
         dns_nameservers=tuple(subnet.dns_nameservers or ()),
         host_routes=tuple((r["destination"], r["nexthop"]) for r in subnet.host_routes or ()),
         dhcp_server_mac=subnet.dhcp_server_mac,
+        metadata_ip=metadata_ip,
     )
 
 
@@ -88,7 +105,8 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     subnet_ids = sorted({a.subnet_id for port in ports for a in port.fixed_ips})
     subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids)}
     fips = _floating_addresses(session, [p.id for p in ports])
-    return {port.id: port_facts(port, subnets, fips.get(port.id)) for port in ports}
+    metadata = _metadata_ips(session, subnet_ids)
+    return {port.id: port_facts(port, subnets, fips.get(port.id), metadata) for port in ports}
 
 
 def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]:
@@ -100,13 +118,13 @@ def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]
     return found
 
 
-def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None = None
-               ) -> PortFacts:
+def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None = None,
+               metadata_ips: dict[str, str] | None = None) -> PortFacts:
     fixed = []
     dhcp_subnets: dict[str, SubnetFacts] = {}
     for alloc in port.fixed_ips:
         subnet = subnets[alloc.subnet_id]
-        facts = subnet_facts(subnet)
+        facts = subnet_facts(subnet, (metadata_ips or {}).get(subnet.id))
         if facts.dhcp_kind is not None:
             dhcp_subnets[subnet.id] = facts
         fixed.append(

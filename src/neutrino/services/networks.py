@@ -199,6 +199,9 @@ class NetworkService(ResourceService):
             net = get_network_row(session, ctx, network_id)
             policy.enforce(ctx, "delete_network", {"project_id": net.project_id})
             check_revision(net, if_match)
+            from neutrino.services import metadata  # late: it imports this module back
+
+            metadata.remove_port(session, net)
             if session.scalar(select(exists().where(Port.network_id == net.id))):
                 raise errors.NetworkInUse(net.id)
             for subnet in list(net.subnets):

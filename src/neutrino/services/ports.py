@@ -101,15 +101,18 @@ def internal_port_body(network_id: str, device_owner: str, device_id: str,
     }
 
 
-def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: Settings) -> Port:
-    """One port, its addresses and its journal entry, in the caller's transaction."""
+def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: Settings,
+                charged: bool = True) -> Port:
+    """One port, its addresses and its journal entry, in the caller's transaction
+    (`charged=False`: a port Neutron makes for itself, outside the project's quota)."""
     net = get_network_row(session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
     target = {"project_id": project, "network:project_id": net.project_id,
               "network:shared": net.shared}
     policy.enforce(ctx, "create_port", target, _guarded_attributes(body))
     check_router_device(session, ctx, body["device_owner"], body["device_id"], project)
-    quotas.check(session, settings, project, "port")
+    if charged:
+        quotas.check(session, settings, project, "port")
     security = body.get("port_security_enabled")
     security = net.port_security_enabled if security is None else security
     pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)

@@ -28,6 +28,8 @@ MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
           "security_group_rule": SecurityGroupRule}
 UNLIMITED = -1
+# Ports Neutron makes for the network itself and charges to nobody: the metadata localport.
+UNCHARGED_PORT_OWNERS = ("network:distributed",)
 
 
 def limits(session: Session, settings: Settings, project_id: str) -> dict[str, int]:
@@ -37,8 +39,15 @@ def limits(session: Session, settings: Settings, project_id: str) -> dict[str, i
 
 
 def usage(session: Session, project_id: str) -> dict[str, int]:
-    return {name: session.scalar(select(func.count()).select_from(model).where(
-        model.project_id == project_id)) or 0 for name, model in MODELS.items()}
+    return {name: _used(session, name, project_id) for name in MODELS}
+
+
+def _used(session: Session, resource: str, project_id: str) -> int:
+    model = MODELS[resource]
+    stmt = select(func.count()).select_from(model).where(model.project_id == project_id)
+    if resource == "port":
+        stmt = stmt.where(Port.device_owner.not_in(UNCHARGED_PORT_OWNERS))
+    return session.scalar(stmt) or 0
 
 
 def check(session: Session, settings: Settings, project_id: str, resource: str,
@@ -54,9 +63,7 @@ def check(session: Session, settings: Settings, project_id: str, resource: str,
     if limit == UNLIMITED:
         return
     _lock_project(session, project_id)
-    model = MODELS[resource]
-    used = session.scalar(select(func.count()).select_from(model).where(
-        model.project_id == project_id)) or 0
+    used = _used(session, resource, project_id)
     if used + adding > limit:
         raise errors.OverQuota([resource])
 

@@ -133,6 +133,7 @@ class SubnetService(ResourceService):
         session.flush()
         record_entry(session, ResourceType.SUBNET, subnet.id, Operation.CREATE,
                      subnet_parents(subnet))
+        _metadata().sync_port(session, net, self.settings)
         return subnet
 
     @staticmethod
@@ -171,6 +172,7 @@ class SubnetService(ResourceService):
             if changed:
                 bump_revision(session, subnet, ResourceType.SUBNET, subnet_parents(subnet))
             if dhcp_before != subnet.enable_dhcp:
+                _metadata().sync_port(session, subnet.network, self.settings)
                 self._journal_ports_on(session, subnet)
             elif changed:
                 # a port's own DHCP_Options row copies its subnet's options
@@ -215,6 +217,7 @@ class SubnetService(ResourceService):
             subnet = get_subnet_row(session, ctx, subnet_id)
             policy.enforce(ctx, "delete_subnet", _target(subnet))
             check_revision(subnet, if_match)
+            _metadata().sync_port(session, subnet.network, self.settings, leaving=subnet.id)
             if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
                 raise errors.SubnetInUse(subnet.id)
             session.delete(subnet)
@@ -222,6 +225,13 @@ class SubnetService(ResourceService):
                          subnet_parents(subnet))
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _metadata():  # type: ignore[no-untyped-def]
+    """services.metadata, imported late: it reaches this module back through IPAM."""
+    from neutrino.services import metadata
+
+    return metadata
 
 
 def _target(subnet: Subnet) -> dict[str, str]:

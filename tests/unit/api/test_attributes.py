@@ -58,6 +58,8 @@ PORT_DEFAULTS: dict[str, Any] = {
     "binding:profile": {},
     "binding:vnic_type": "normal",
     "security_groups": None,
+    "device_profile": None,
+    "numa_affinity_policy": None,
 }
 SG_DEFAULTS: dict[str, Any] = {"name": "", "description": ""}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}

@@ -293,6 +293,18 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             id="bound-host-requested-chassis",
         ),
         pytest.param(
+            port(device_owner="network:distributed", device_id=f"ovnmeta-{NET_ID}",
+                 security_group_ids=()),
+            lsp_state({"type": "localport", "addresses": [f"{MAC} 10.0.0.5"],
+                       "port_security": [],
+                       "external_ids": external_ids(
+                           **{"neutron:device_owner": "network:distributed",
+                              "neutron:device_id": f"ovnmeta-{NET_ID}",
+                              "neutron:security_group_ids": ""})},
+                      filtered=False),
+            id="metadata-port-is-a-localport-without-dhcp",
+        ),
+        pytest.param(
             port(binding_host_id="compute-1", migrating_to=("compute-2",)),
             lsp_state({"options": {"requested-chassis": "compute-1,compute-2",
                                    "activation-strategy": "rarp"}}, dhcpv4=dhcp(SUB4)),

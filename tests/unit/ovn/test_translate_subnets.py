@@ -178,6 +178,29 @@ def test_ovn_set(items: tuple[str, ...] | list[str], expected: str) -> None:
             id="v4-host-routes-plus-default-via-gateway",
         ),
         pytest.param(
+            v4(metadata_ip="10.0.0.2"),
+            NO_CONFIG,
+            dhcp_state("10.0.0.0/24", v4_options(
+                classless_static_route="{169.254.169.254/32,10.0.0.2, 0.0.0.0/0,10.0.0.1}")),
+            id="v4-metadata-route-via-the-metadata-port-then-default",
+        ),
+        pytest.param(
+            v4(metadata_ip="10.0.0.2", host_routes=(("192.168.0.0/24", "10.0.0.10"),)),
+            NO_CONFIG,
+            dhcp_state("10.0.0.0/24", v4_options(
+                classless_static_route="{169.254.169.254/32,10.0.0.2, "
+                "192.168.0.0/24,10.0.0.10, 0.0.0.0/0,10.0.0.1}")),
+            id="v4-metadata-route-first-then-host-routes",
+        ),
+        pytest.param(
+            v4(metadata_ip="10.0.0.2",
+               host_routes=(("169.254.169.254/32", "10.0.0.9"),)),
+            NO_CONFIG,
+            dhcp_state("10.0.0.0/24", v4_options(
+                classless_static_route="{169.254.169.254/32,10.0.0.9, 0.0.0.0/0,10.0.0.1}")),
+            id="v4-a-host-route-to-metadata-wins",
+        ),
+        pytest.param(
             v4(host_routes=(("192.168.0.0/24", "10.0.0.10"), ("172.16.0.0/12", "10.0.0.11"))),
             NO_CONFIG,
             dhcp_state(

@@ -39,6 +39,7 @@ class SubnetFacts:
     dns_nameservers: tuple[str, ...]
     host_routes: tuple[tuple[str, str], ...]
     dhcp_server_mac: str
+    metadata_ip: str | None = None  # the network's metadata port's address on this subnet
 
     @property
     def dhcp_kind(self) -> str | None:

@@ -18,6 +18,7 @@ RESOURCE = "port"
 OWNERS_WITHOUT_LSP = ("network:floatingip",)
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
+METADATA = "network:distributed"  # the network's metadata port: a localport on every chassis
 RA_MODES = {"slaac": "slaac", "dhcpv6-stateful": "dhcpv6_stateful",
             "dhcpv6-stateless": "dhcpv6_stateless"}
 VTEP_KEYS = ("vtep-physical-switch", "vtep-logical-switch")
@@ -113,6 +114,9 @@ def _columns(facts: PortFacts) -> dict[str, object]:
         options = {"router-port": n.router_port_name(facts.id)}
         if facts.device_owner == ROUTER_GATEWAY:
             options |= {"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"}
+    elif facts.device_owner == METADATA:
+        port_type, options, port_security = "localport", {}, []
+        addresses = [" ".join([facts.mac_address, *_ordered_ips(facts)])]
     else:
         port_type, options = "", _vm_options(facts)
         addresses, port_security = _addresses(facts), _port_security(facts)
@@ -172,8 +176,8 @@ def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
 
 
 def _dhcp(facts: PortFacts, config: TranslateConfig) -> PortDhcp:
-    if facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY):
-        return PortDhcp()  # routers do not ask for DHCP
+    if facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY, METADATA):
+        return PortDhcp()  # routers and the metadata port do not ask for DHCP
     return build_port_dhcp(facts, config)
 
 

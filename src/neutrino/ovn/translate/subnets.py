@@ -9,6 +9,7 @@ from neutrino.ovn.rows import DesiredRow, DesiredState, RowKey
 from neutrino.ovn.translate.inputs import SubnetFacts, TranslateConfig
 
 RESOURCE = "subnet"
+METADATA_ROUTE = "169.254.169.254/32"
 
 
 def dhcp_key(subnet_id: str) -> RowKey:
@@ -59,7 +60,7 @@ def _dhcpv4_options(facts: SubnetFacts, config: TranslateConfig) -> dict[str, st
         options["router"] = facts.gateway_ip
     if dns := _dns_servers(facts, config):
         options["dns_server"] = dns
-    if facts.host_routes:
+    if facts.host_routes or facts.metadata_ip:
         options["classless_static_route"] = _classless_routes(facts)
     return options
 
@@ -82,8 +83,11 @@ def _dns_servers(facts: SubnetFacts, config: TranslateConfig) -> str | None:
 
 
 def _classless_routes(facts: SubnetFacts) -> str:
-    """RFC 3442 clients ignore option 3 when 121 is present, so the default route goes in too."""
+    """RFC 3442 clients ignore option 3 when 121 is present, so the default route goes in too.
+    With a metadata port, the metadata address is reached through it first (as ML2/OVN)."""
     routes = [f"{dest},{nexthop}" for dest, nexthop in facts.host_routes]
+    if facts.metadata_ip and not any(d == METADATA_ROUTE for d, _ in facts.host_routes):
+        routes.insert(0, f"{METADATA_ROUTE},{facts.metadata_ip}")
     if facts.gateway_ip and not any(d == "0.0.0.0/0" for d, _ in facts.host_routes):
         routes.append(f"0.0.0.0/0,{facts.gateway_ip}")
     return ovn_set(routes)
