@@ -76,5 +76,6 @@ def test_lab_up_with_two_hypervisors_and_down_removes_both(private_ovn):
     assert not {hypervisor.SECOND_NS, up["provider_namespace"]} & _namespaces()
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
                            timeout=10).stdout
-    assert not [name for name in (*hypervisor.UNDERLAY_BRIDGES, *hypervisor.UNDERLAY_VETHS)
+    assert not [name for name in (*hypervisor.UNDERLAY_BRIDGES, *hypervisor.UNDERLAY_VETHS,
+                                  hypervisor.INTEGRATION_BRIDGE, hypervisor.EXTERNAL_BRIDGE)
                 if f" {name}:" in links or f" {name}@" in links]

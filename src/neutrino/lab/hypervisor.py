@@ -158,9 +158,21 @@ def down(directory: Path) -> list[str]:
     # br-phy's device outlives ovs-vswitchd; the namespace takes br-phy2's and the veth's
     _quiet(["ip", "link", "delete", UNDERLAY_VETHS[0]])
     _quiet(["ip", "link", "delete", UNDERLAY_BRIDGES[0]])
+    # so do br-int's and br-ex's (persistent taps of the userspace datapath)
+    for bridge in (INTEGRATION_BRIDGE, EXTERNAL_BRIDGE):
+        _delete_tap(bridge)
     _quiet(["ip", "netns", "delete", SECOND_NS])
     (root / STATE_FILE).unlink(missing_ok=True)
     return stopped
+
+
+def _delete_tap(device: str) -> None:
+    """Delete `device` only when it is a tap, as the userspace datapath makes its bridges:
+    a host's own kernel-datapath bridge of that name is no lab's to remove."""
+    shown = subprocess.run(["ip", "-d", "link", "show", "dev", device], capture_output=True,
+                           text=True, timeout=30).stdout
+    if "tun type tap" in shown:
+        _quiet(["ip", "link", "delete", device])
 
 
 def _stop(root: Path) -> list[str]:
