@@ -9,7 +9,8 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     ├── NotAuthorized              403
     ├── NotFound                   404
     │   ├── ResourceNotFound (Network…, Subnet…, Port…, SecurityGroup…, SecurityGroupRule…)
-    │   └── AvailabilityZoneNotFound
+    │   ├── AvailabilityZoneNotFound
+    │   └── PortBindingNotFound
     ├── Conflict                   409
     │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault)
     │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
@@ -17,7 +18,8 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   ├── IpAddressInUse
     │   ├── IpAddressGenerationFailure
     │   ├── MacAddressInUse
-    │   └── SegmentationIdInUse / NoNetworkAvailable
+    │   ├── SegmentationIdInUse / NoNetworkAvailable
+    │   └── PortBindingAlreadyActive, PortBindingAlreadyExists
     ├── PreconditionFailed         412
     ├── BackendUnavailable         503 (OVN NB could not be reached)
     └── ServiceUnavailable         503

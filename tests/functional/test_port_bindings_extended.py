@@ -10,8 +10,11 @@ from nb_state import rows, wait_journal_idle
 from starlette.testclient import TestClient
 from test_port_binding import OVS_SYSTEM, add_chassis
 
+from neutrino import errors
 from neutrino.bootstrap import Neutrino
 from neutrino.ovn.local import LocalOvn
+from neutrino.services.context import Context
+from neutrino.services.port_bindings import PortBindingService
 
 
 def make_port(api: TestClient, **attrs: object) -> dict:
@@ -178,3 +181,29 @@ def test_an_inactive_binding_is_bound_for_its_own_host(
     shown = chassis_api.get(f"/v2.0/ports/{pid}").json()["port"]
     assert (shown["binding:vif_type"], shown["binding:vif_details"]["datapath_type"]) == (
         "ovs", "netdev")
+
+
+def test_bindings_are_for_admins_only(neutrino: Neutrino, api: TestClient):
+    """Neutron's default policy: only an admin (Nova's service user) handles bindings; the
+    port's own project member is refused (403) and another project sees no port (404)."""
+    net = api.post("/v2.0/networks", json={"network": {"name": "own"}},
+                   headers={"X-Project-Id": "mine"}).json()["network"]
+    pid = api.post("/v2.0/ports", headers={"X-Project-Id": "mine"}, json={"port": {
+        "network_id": net["id"], "device_owner": "compute:nova",
+        "binding:host_id": "src-host"}}).json()["port"]["id"]
+    service = PortBindingService(neutrino.ports)
+    member = Context(project_id="mine", is_admin=False, roles=("member",))
+    stranger = Context(project_id="other", is_admin=False, roles=("member",))
+    calls = (lambda ctx: service.list(ctx, pid, {}),
+             lambda ctx: service.get(ctx, pid, "src-host"),
+             lambda ctx: service.create(ctx, pid, {"host": "h", "vnic_type": "normal",
+                                                   "profile": {}}),
+             lambda ctx: service.update(ctx, pid, "src-host", {"profile": {}}),
+             lambda ctx: service.activate(ctx, pid, "h"),
+             lambda ctx: service.delete(ctx, pid, "src-host"))
+    for call in calls:
+        with pytest.raises(errors.PolicyNotAuthorized):
+            call(member)
+        with pytest.raises(errors.PortNotFound):
+            call(stranger)
+    assert [b["host"] for b in bindings(api, pid)] == ["src-host"]
