@@ -49,6 +49,11 @@ def port_creator(ctx: Context, target: Mapping[str, Any]) -> bool:
                                             or bool(target.get("network:shared")))
 
 
+def group_owner(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """A member of the project that owns a rule's security group (Neutron's sg_owner)."""
+    return target.get("security_group:project_id") == ctx.project_id and "member" in ctx.roles
+
+
 def either(*rules: Rule) -> Rule:
     return lambda ctx, target: any(rule(ctx, target) for rule in rules)
 
@@ -70,6 +75,8 @@ RULES: dict[str, Rule] = {
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
                         "router", "floatingip", "quota")},
+    "update_security_group_rule": either(project_member, group_owner),
+    "delete_security_group_rule": either(project_member, group_owner),
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

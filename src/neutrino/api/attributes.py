@@ -136,7 +136,7 @@ PORT = _spec(
     Attr("binding:vnic_type", c.one_of(*VNIC_TYPES), default="normal", put=True),
     Attr("binding:vif_type", post=False),
     Attr("binding:vif_details", post=False),
-    Attr("security_groups", c.list_of(c.string(36)), default=None, put=True,
+    Attr("security_groups", c.unique_list_of(c.string(36)), default=None, put=True,
          query=c.string()),
 )
 
@@ -156,7 +156,7 @@ SECURITY_GROUP_RULE = _spec(
     Attr("security_group_id", c.string(36), default=REQUIRED),
     Attr("direction", c.one_of("ingress", "egress"), default=REQUIRED),
     Attr("ethertype", c.one_of("IPv4", "IPv6"), default="IPv4"),
-    Attr("protocol", c.nullable(c.string(32)), default=None,
+    Attr("protocol", c.nullable(c.text_or_number(32)), default=None,
          query=c.string(32)),
     Attr("port_range_min", _port_number, default=None),
     Attr("port_range_max", _port_number, default=None),
