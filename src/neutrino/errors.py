@@ -281,6 +281,11 @@ class PolicyNotAuthorized(NotAuthorized):
         self.action = action
 
 
+class QuotaMissingTenant(BadRequest):
+    def __init__(self) -> None:
+        super().__init__("Tenant-id was missing from quota request.")
+
+
 class OverQuota(Conflict):
     def __init__(self, resources: list[str]) -> None:
         super().__init__(f"Quota exceeded for resources: {resources}.")

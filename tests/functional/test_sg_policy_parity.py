@@ -355,3 +355,11 @@ def _moved(api, path: str, before: int) -> int:
     after = _get(api, path)["revision_number"]
     assert after == before + 1, (path, before, after)
     return after
+
+
+def test_quotas_project_and_tenant_name_the_caller(api):
+    """Neutron's collection actions, not a project called `project` or `tenant`."""
+    mine = api.get("/v2.0/quotas/project", headers={"X-Project-Id": "p-7"})
+    assert mine.json() == {"project": {"project_id": "p-7"}}
+    legacy = api.get("/v2.0/quotas/tenant", headers={"X-Project-Id": "p-7"})
+    assert legacy.json() == {"tenant": {"tenant_id": "p-7"}}

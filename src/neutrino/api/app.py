@@ -154,6 +154,16 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
         return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
                                                               limits, force)})
 
+    def caller(key: str) -> Callable[[Request], Any]:
+        async def own(request: Request) -> JSONResponse:
+            """Neutron's `quotas/project` and `quotas/tenant`: the caller's own project."""
+            project = deps.context_for(request).project_id
+            if not project:
+                raise errors.QuotaMissingTenant()
+            return JSONResponse({key: {f"{key}_id": project}})
+
+        return own
+
     async def reset(request: Request) -> Response:
         ctx, project = deps.context_for(request), _project(request)
         await run_in_threadpool(quotas.reset, ctx, project)
@@ -161,6 +171,8 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
 
     return [
         Route("/v2.0/quotas", listing, methods=["GET"]),
+        Route("/v2.0/quotas/project", caller("project"), methods=["GET"]),
+        Route("/v2.0/quotas/tenant", caller("tenant"), methods=["GET"]),
         Route("/v2.0/quotas/{project}/default", default, methods=["GET"]),
         Route("/v2.0/quotas/{project}/details", details, methods=["GET"]),
         Route("/v2.0/quotas/{project}", show, methods=["GET"]),
