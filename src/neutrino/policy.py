@@ -3,7 +3,8 @@
 Keys use Neutron's policy names (`create_network:shared`, `get_port:binding:host_id`, ...) so
 an operator can read them side by side. A rule sees the caller's context and the target: the
 resource's `project_id`, and for resources on a network the network's project
-(`network:project_id`) and whether it is shared (`network:shared`). Visibility (what a caller
+(`network:project_id`) and whether it is shared (`network:shared`); for a security group
+rule, its group's project (`security_group:project_id`). Visibility (what a caller
 may see at all) is the services' concern: what a caller cannot see is a 404, never a 403.
 
 Attribute rules (`<action>:<attribute>`) apply as in Neutron: on create, to an attribute given
