@@ -5,14 +5,16 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
 
     NeutrinoError
     ├── BadRequest                 400
-    │   └── InvalidInput
+    │   ├── InvalidInput
+    │   └── SecurityGroupEthertypeConflictWithProtocol
     ├── NotAuthorized              403
     ├── NotFound                   404
     │   ├── ResourceNotFound (Network…, Subnet…, Port…, SecurityGroup…, SecurityGroupRule…)
     │   ├── AvailabilityZoneNotFound
     │   └── PortBindingNotFound
     ├── Conflict                   409
-    │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault)
+    │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault,
+    │   │          …CannotUpdateDefault, SecurityGroupDefaultAlreadyExists)
     │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
     │   ├── AddressPairAndPortSecurityRequired
     │   ├── IpAddressInUse
@@ -178,6 +180,21 @@ class SecurityGroupRuleExists(Conflict):
         super().__init__(f"Security group rule already exists. Rule id is {rule_id}.")
 
 
+class SecurityGroupEthertypeConflictWithProtocol(BadRequest):
+    def __init__(self, ethertype: str, protocol: str | None) -> None:
+        super().__init__(f"Invalid ethertype {ethertype} for protocol {protocol}.")
+
+
+class SecurityGroupDefaultAlreadyExists(InUse):
+    def __init__(self) -> None:
+        super().__init__("Default security group already exists.")
+
+
+class SecurityGroupCannotUpdateDefault(InUse):
+    def __init__(self) -> None:
+        super().__init__("Updating default security group not allowed.")
+
+
 class SecurityGroupInUse(InUse):
     def __init__(self, sg_id: str) -> None:
         super().__init__(f"Security Group {sg_id} in use.")
@@ -264,6 +281,11 @@ class PolicyNotAuthorized(NotAuthorized):
     def __init__(self, action: str) -> None:
         super().__init__(f"(rule:{action}) is disallowed by policy")
         self.action = action
+
+
+class QuotaMissingTenant(BadRequest):
+    def __init__(self) -> None:
+        super().__init__("Tenant-id was missing from quota request.")
 
 
 class OverQuota(Conflict):

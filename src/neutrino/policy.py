@@ -3,7 +3,8 @@
 Keys use Neutron's policy names (`create_network:shared`, `get_port:binding:host_id`, ...) so
 an operator can read them side by side. A rule sees the caller's context and the target: the
 resource's `project_id`, and for resources on a network the network's project
-(`network:project_id`) and whether it is shared (`network:shared`). Visibility (what a caller
+(`network:project_id`) and whether it is shared (`network:shared`); for a security group
+rule, its group's project (`security_group:project_id`). Visibility (what a caller
 may see at all) is the services' concern: what a caller cannot see is a 404, never a 403.
 
 Attribute rules (`<action>:<attribute>`) apply as in Neutron: on create, to an attribute given
@@ -49,6 +50,11 @@ def port_creator(ctx: Context, target: Mapping[str, Any]) -> bool:
                                             or bool(target.get("network:shared")))
 
 
+def group_owner(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """A member of the project that owns a rule's security group (Neutron's sg_owner)."""
+    return target.get("security_group:project_id") == ctx.project_id and "member" in ctx.roles
+
+
 def either(*rules: Rule) -> Rule:
     return lambda ctx, target: any(rule(ctx, target) for rule in rules)
 
@@ -70,6 +76,8 @@ RULES: dict[str, Rule] = {
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
                         "router", "floatingip", "quota")},
+    "update_security_group_rule": either(project_member, group_owner),
+    "delete_security_group_rule": either(project_member, group_owner),
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

@@ -10,7 +10,10 @@ NUMBERS: dict[str, int] = {
 }
 WITH_PORTS = frozenset({6, 17, 132, 33, 136})  # tcp, udp, sctp, dccp, udplite
 ICMP = frozenset({1, 58})
-IPV6_ONLY = frozenset({58, 43, 44, 59, 60})  # ipv6-icmp, -route, -frag, -nonxt, -opts
+# Refused with ethertype IPv4, names and numbers alike: ipv6-encap, -route, -frag, -icmp
+# (and icmpv6), -nonxt, -opts.
+IPV6_ONLY = frozenset({41, 43, 44, 58, 59, 60})
+IPV6_ICMP_LEGACY = ("icmp", "icmpv6")  # with ethertype IPv6, Neutron stores ipv6-icmp
 
 
 def number(protocol: str | None) -> int | None:

@@ -132,8 +132,12 @@ class Fuzzer:
 
     def _bulk(self) -> Call:
         coll = self.pick(COLLECTIONS)
-        count = self.pick((1, 2, MAX_BULK + 1))
-        items: list[Any] = [self.mutated(coll) for _ in range(count)]
+        count = self.pick((0, 1, 2, MAX_BULK + 1))
+        singular = coll.replace("-", "_")[:-1]
+        # items bare or wrapped in their singular (Neutron takes both), or in an odd value
+        items: list[Any] = [self.pick((self.mutated(coll), {singular: self.mutated(coll)},
+                                       {singular: self.odd()}))
+                            for _ in range(count)]
         if self.rng.random() < 0.2:
             items.append(self.odd())
         return Call("POST", f"/v2.0/{coll}", self.encode({coll.replace("-", "_"): items}))
@@ -196,6 +200,9 @@ class Fuzzer:
             Call("PUT", f"/v2.0/quotas/{project}",
                  self.encode({"quota": {self.pick(("network", "port", "bogus")): self.odd()}})),
             Call("PUT", f"/v2.0/quotas/{project}", self.encode({"quota": self.odd()})),
+            Call("PUT", f"/v2.0/quotas/{project}", self.encode({"quota": {
+                "network": self.odd(), self.pick(("force", "check_limit")): self.odd()}})),
+            Call("GET", f"/v2.0/quotas/{self.pick(('project', 'tenant'))}"),
             Call("DELETE", f"/v2.0/quotas/{project}")))
 
     def _bindings(self) -> Call:

@@ -36,7 +36,7 @@ def test_network_subnets_and_port_are_realised(api, neutrino):
     assert switch["external_ids"] == {
         "neutron:network_name": "net1",
         "neutron:mtu": "1442",
-        "neutron:revision_number": "1",
+        "neutron:revision_number": "3",  # each of its two subnets revised it, as in Neutron
         "neutron:availability_zone_hints": "",
         "neutron:provnet-network-type": "geneve",
     }

@@ -153,9 +153,21 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
 
     async def update(request: Request) -> JSONResponse:
         ctx, project = deps.context_for(request), _project(request)
-        body = _quota_limits(envelope(await json_object(request, deps.limits), "quota"))
+        body = dict(envelope(await json_object(request, deps.limits), "quota"))
+        force = _quota_force(body)
+        limits = _quota_limits(body)
         return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
-                                                              body)})
+                                                              limits, force)})
+
+    def caller(key: str) -> Callable[[Request], Any]:
+        async def own(request: Request) -> JSONResponse:
+            """Neutron's `quotas/project` and `quotas/tenant`: the caller's own project."""
+            project = deps.context_for(request).project_id
+            if not project:
+                raise errors.QuotaMissingTenant()
+            return JSONResponse({key: {f"{key}_id": project}})
+
+        return own
 
     async def reset(request: Request) -> Response:
         ctx, project = deps.context_for(request), _project(request)
@@ -164,6 +176,8 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
 
     return [
         Route("/v2.0/quotas", listing, methods=["GET"]),
+        Route("/v2.0/quotas/project", caller("project"), methods=["GET"]),
+        Route("/v2.0/quotas/tenant", caller("tenant"), methods=["GET"]),
         Route("/v2.0/quotas/{project}/default", default, methods=["GET"]),
         Route("/v2.0/quotas/{project}/details", details, methods=["GET"]),
         Route("/v2.0/quotas/{project}", show, methods=["GET"]),
@@ -178,6 +192,17 @@ def _project(request: Request) -> str:
         raise errors.BadRequest(f"Invalid project id '{preview(project)}': longer than "
                                 f"{MAX_PROJECT_CHARS} characters")
     return project
+
+
+def _quota_force(body: dict[str, Any]) -> bool:
+    """`force` (quota-check-limit) sets a limit below the usage; `check_limit`, the older
+    way to ask for the check that is now the default, is accepted and changes nothing."""
+    flags = {name: body.pop(name) for name in ("force", "check_limit") if name in body}
+    try:
+        values = {name: converters.to_bool(value) for name, value in flags.items()}
+    except ValueError as exc:
+        raise errors.BadRequest(f"Invalid input for quota: {exc}") from None
+    return values.get("force", False)
 
 
 def _quota_limits(body: dict[str, Any]) -> dict[str, int]:
@@ -274,7 +299,7 @@ class _ResourceHandlers:
         singular, plural = self.spec.singular, self.spec.collection
         if plural in body and isinstance(body[plural], list):
             _check_bulk(body[plural], plural, self.deps.limits.max_bulk)
-            items = [attributes.parse_create(self.spec, as_object(b, singular))
+            items = [attributes.parse_create(self.spec, _bulk_item(b, singular))
                      for b in body[plural]]
             created = await run_in_threadpool(self.service.create, ctx, items)
             return JSONResponse({plural: [self._shown(ctx, c) for c in created]},
@@ -341,7 +366,15 @@ class _ResourceHandlers:
         return Response(status_code=204)
 
 
+def _bulk_item(item: Any, singular: str) -> dict[str, Any]:
+    """A bulk body's item, bare or wrapped as `{"<singular>": {...}}` (Neutron takes both)."""
+    item = as_object(item, singular)
+    return envelope(item, singular) if singular in item else item
+
+
 def _check_bulk(items: list[Any], plural: str, max_bulk: int) -> None:
+    if not items:
+        raise errors.BadRequest("Resources required")
     if len(items) > max_bulk:
         raise errors.BadRequest(f"Bulk request of {len(items)} {plural} is over the limit of "
                                 f"{max_bulk} items per request; send smaller batches")

@@ -88,13 +88,32 @@ def list_of(inner: Converter) -> Converter:
     return convert
 
 
+def unique_list_of(inner: Converter) -> Converter:
+    """A list whose items appear once each (Neutron's list validators refuse duplicates)."""
+    def convert(value: Any) -> list[Any]:
+        items = list_of(inner)(value)
+        duplicates = sorted({str(item) for item in items if items.count(item) > 1})
+        if duplicates:
+            raise ValueError(f"Duplicate items in the list: '{preview(', '.join(duplicates))}'")
+        return items
+
+    return convert
+
+
+def text_or_number(max_len: int) -> Converter:
+    """A string, or a JSON integer taken as its decimal string (Neutron stores it so)."""
+    def convert(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return string(max_len)(value)
+
+    return convert
+
+
 def az_hints(value: Any) -> list[str]:
     """Neutron's `availability_zone_hints`: unique names whose JSON list fits its 255-character
     column (whether the zones exist is the service's question)."""
-    names = list_of(string())(value)
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ValueError(f"Duplicate items in the list: '{preview(', '.join(duplicates))}'")
+    names = unique_list_of(string())(value)
     if len(json.dumps(names)) > AZ_HINTS_LEN:
         raise ValueError("Too many availability_zone_hints specified")
     return names

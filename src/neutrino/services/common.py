@@ -67,6 +67,21 @@ def bump_revision(
     record_entry(session, rtype, row.id, Operation.UPDATE, parents)
 
 
+def revise_parent(
+    session: Session,
+    row: Any,
+    rtype: ResourceType,
+    parents: Mapping[ResourceType, Iterable[str]] | None = None,
+) -> None:
+    """A child's change is its parent's too (Neutron's `revises_on_change`: a subnet moves
+    its network's revision, a rule its group's). Once per transaction: a bulk request that
+    changes several children moves their parent once."""
+    revised = session.info.setdefault("neutrino.revised_parents", set())
+    if (rtype, row.id) not in revised:
+        revised.add((rtype, row.id))
+        bump_revision(session, row, rtype, parents)
+
+
 def standard_fields(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,

@@ -110,11 +110,16 @@ class QuotaService:
         return {name: {"limit": limit[name], "used": used[name], "reserved": 0}
                 for name in limit}
 
-    def update(self, ctx: Context, project_id: str, body: dict[str, Any]) -> dict[str, int]:
+    def update(self, ctx: Context, project_id: str, body: dict[str, Any],
+               force: bool = False) -> dict[str, int]:
+        """New limits; one below what the project already uses is refused unless `force`
+        (Neutron's quota-check-limit, checking by default as quota-check-limit-default)."""
         policy.enforce(ctx, "update_quota", {"project_id": project_id})
         values = _validated(body, self.settings)
 
         def txn(session: Session) -> dict[str, int]:
+            if not force:
+                _check_not_below_usage(session, project_id, values)
             for resource, limit in values.items():
                 row = session.get(Quota, (project_id, resource))
                 if row is None:
@@ -130,6 +135,25 @@ class QuotaService:
         policy.enforce(ctx, "delete_quota", {"project_id": project_id})
         with self.db.session() as session:
             session.execute(delete(Quota).where(Quota.project_id == project_id))
+
+
+def _check_not_below_usage(session: Session, project_id: str, values: dict[str, int]) -> None:
+    used = usage(session, project_id)
+    for resource, limit in values.items():
+        if limit != UNLIMITED and used[resource] > limit:
+            raise QuotaBelowUsage(limit, resource, used[resource])
+
+
+class QuotaBelowUsage(errors.BadRequest):
+    """Neutron answers this with webob's HTTPBadRequest."""
+
+    def __init__(self, limit: int, resource: str, used: int) -> None:
+        super().__init__(f"Quota limit {limit} for {resource} must be greater than or equal "
+                         f"to already used {used}")
+
+    @property
+    def type(self) -> str:
+        return "HTTPBadRequest"
 
 
 def _validated(body: dict[str, Any], settings: Settings) -> dict[str, int]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -27,16 +28,18 @@ from neutrino.services.common import (
     check_revision,
     get_owned,
     new_id,
+    revise_parent,
     run_and_wake,
     set_tags,
     stamp_new,
     standard_fields,
 )
 from neutrino.services.context import Context
-from neutrino.services.listing import ListQuery, ListSpec, standard_columns
+from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
+EGRESS_ETHERTYPES = ("IPv4", "IPv6")
 DEFAULT_RULES = (("egress", "IPv4", False), ("egress", "IPv6", False),
                  ("ingress", "IPv4", True), ("ingress", "IPv6", True))
 
@@ -70,6 +73,12 @@ def sg_dict(sg: SecurityGroup) -> dict[str, Any]:
 
 def _normalized(prefix: str | None) -> str | None:
     return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
+def refuse_default_name(body: dict[str, Any]) -> None:
+    """No group but the project's own default may be called `default`, in any case."""
+    if isinstance(body.get("name"), str) and body["name"].lower() == "default":
+        raise errors.SecurityGroupDefaultAlreadyExists()
 
 
 def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
@@ -115,6 +124,22 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
     return rule
 
 
+def revise_group(session: Session, sg: SecurityGroup) -> None:
+    revise_parent(session, sg, SG)
+
+
+def _visible_rules(ctx: Context) -> ColumnElement[bool]:
+    """A project's own rules, and any rule in a group it owns (an admin may have added it)."""
+    own_groups = select(SecurityGroup.id).where(SecurityGroup.project_id == ctx.project_id)
+    return or_(SecurityGroupRule.project_id == ctx.project_id,
+               SecurityGroupRule.security_group_id.in_(own_groups))
+
+
+def rule_target(rule: SecurityGroupRule) -> dict[str, Any]:
+    return {"project_id": rule.project_id,
+            "security_group:project_id": rule.security_group.project_id}
+
+
 class SecurityGroupService(ResourceService):
     model = SecurityGroup
     listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
@@ -122,17 +147,31 @@ class SecurityGroupService(ResourceService):
     def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
         return sg_dict(row)
 
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Quotas are checked for the whole request before the project's `default` group
+        is made: that group and its rules are created outside any quota, so they never
+        make the request that brings them about fail."""
+        for body in bodies:
+            policy.check_project(ctx, body)
+            refuse_default_name(body)
+
+        def txn(session: Session) -> list[dict[str, Any]]:
+            projects = Counter(body.get("project_id") or ctx.project_id for body in bodies)
+            for project, count in projects.items():
+                policy.enforce(ctx, "create_security_group", {"project_id": project})
+                quotas.check(session, self.settings, project, "security_group", count)
+                quotas.check(session, self.settings, project, "security_group_rule",
+                             count * len(EGRESS_ETHERTYPES))
+            return [self.to_dict(self._create_one(session, ctx, body)) for body in bodies]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
     def _create_one(self, session: Session, ctx: Context,
                     body: dict[str, Any]) -> SecurityGroup:
         project = body.get("project_id") or ctx.project_id
-        policy.enforce(ctx, "create_security_group", {"project_id": project})
         ensure_default(session, project)
-        quotas.check(session, self.settings, project, "security_group")
-        if body["name"] == "default":
-            raise errors.Conflict("Default security group already exists.")
         sg = _new_group(session, project, body["name"], body["description"])
-        for ethertype in ("IPv4", "IPv6"):  # new groups allow all egress, as in Neutron
-            quotas.check(session, self.settings, project, "security_group_rule")
+        for ethertype in EGRESS_ETHERTYPES:  # new groups allow all egress, as in Neutron
             _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
                                     "ethertype": ethertype}, project)
         set_tags(sg, SG, body.get("tags") or [])
@@ -154,12 +193,14 @@ class SecurityGroupService(ResourceService):
 
     def update(self, ctx: Context, sg_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:
+        refuse_default_name(body)
+
         def txn(session: Session) -> dict[str, Any]:
             sg = get_sg_row(session, ctx, sg_id)
             policy.enforce(ctx, "update_security_group", {"project_id": sg.project_id})
             check_revision(sg, if_match)
-            if sg.is_default and body.get("name", "default") != "default":
-                raise errors.Conflict("Updating default security group name not allowed.")
+            if sg.is_default and "name" in body:
+                raise errors.SecurityGroupCannotUpdateDefault()
             if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
                 bump_revision(session, sg, SG)
             return sg_dict(sg)
@@ -184,6 +225,7 @@ class SecurityGroupService(ResourceService):
                 # the deleted group is this rule's own or its remote: a parent either way
                 record_entry(session, RULE, rule.id, Operation.DELETE, rule_parents(rule))
                 if rule.security_group_id != sg.id:
+                    revise_group(session, rule.security_group)
                     session.delete(rule)
             session.flush()
             session.delete(sg)  # its own rules go with it (cascade)
@@ -214,13 +256,27 @@ class RuleService(ResourceService):
         policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
         if body.get("remote_group_id"):
             get_sg_row(session, ctx, body["remote_group_id"])
-        project = body.get("project_id") or sg.project_id
+        # As in Neutron, the rule is the caller's (or the project it names), even in a group
+        # of another project an admin adds it to; that group's project still sees it.
+        project = body.get("project_id") or ctx.project_id
         quotas.check(session, self.settings, project, "security_group_rule")
-        return _add_rule(session, sg, body, project)
+        rule = _add_rule(session, sg, body, project)
+        revise_group(session, sg)
+        return rule
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(SecurityGroupRule)
+            if not ctx.is_admin:
+                stmt = stmt.where(_visible_rules(ctx))
+            return select_page(session, stmt, self.listing, self.to_dict, query)
 
     def _row(self, session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
-        return get_owned(session, ctx, SecurityGroupRule, rule_id,
-                         errors.SecurityGroupRuleNotFound)
+        rule = session.get(SecurityGroupRule, rule_id)
+        if rule is None or not (ctx.is_admin or rule.project_id == ctx.project_id
+                                or rule.security_group.project_id == ctx.project_id):
+            raise errors.SecurityGroupRuleNotFound(rule_id)
+        return rule
 
     def get(self, ctx: Context, rule_id: str) -> dict[str, Any]:
         with self.db.read() as session:
@@ -230,21 +286,23 @@ class RuleService(ResourceService):
                if_match: int | None) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             rule = self._row(session, ctx, rule_id)
-            policy.enforce(ctx, "update_security_group_rule", {"project_id": rule.project_id})
+            policy.enforce(ctx, "update_security_group_rule", rule_target(rule))
             check_revision(rule, if_match)
             if apply_simple_updates(rule, body, {"description": "description"}):
                 rule.revision_number += 1
+                revise_group(session, rule.security_group)
             return rule_dict(rule)
 
-        return self.db.write(txn)
+        return run_and_wake(self.db.write, self.wakeup, txn)
 
     def delete(self, ctx: Context, rule_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             rule = self._row(session, ctx, rule_id)
-            policy.enforce(ctx, "delete_security_group_rule", {"project_id": rule.project_id})
+            policy.enforce(ctx, "delete_security_group_rule", rule_target(rule))
             check_revision(rule, if_match)
-            parents = rule_parents(rule)
+            parents, sg = rule_parents(rule), rule.security_group
             session.delete(rule)
             record_entry(session, RULE, rule.id, Operation.DELETE, parents)
+            revise_group(session, sg)
 
         run_and_wake(self.db.write, self.wakeup, txn)

@@ -16,9 +16,9 @@ MATCHED = ("direction", "ethertype", "protocol", "port_range_min", "port_range_m
 def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
     """The rule's columns, normalised, or a 400 that says what is wrong."""
     ethertype = body.get("ethertype") or "IPv4"
-    protocol = _protocol(body.get("protocol"))
+    protocol = _canonical_for(ethertype, _protocol(body.get("protocol")))
     if ethertype == "IPv4" and protocols.number(protocol) in protocols.IPV6_ONLY:
-        raise errors.BadRequest(f"Ethertype IPv4 is not supported with protocol {protocol}.")
+        raise errors.SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol)
     low, high = body.get("port_range_min"), body.get("port_range_max")
     _check_ports(protocol, low, high)
     prefix = _remote_prefix(body.get("remote_ip_prefix"), ethertype)
@@ -47,6 +47,16 @@ def _protocol(value: Any) -> str | None:
     raise errors.BadRequest(f"Security group rule protocol {value} not supported. Only "
                             "protocol values and integer representations [0 to 255] are "
                             "supported.")
+
+
+def _canonical_for(ethertype: str, protocol: str | None) -> str | None:
+    """As Neutron stores it: with IPv6, ICMP by the legacy names is ipv6-icmp, and by
+    number 1 is 58; other names and numbers stay as given."""
+    if ethertype != "IPv6":
+        return protocol
+    if protocol in protocols.IPV6_ICMP_LEGACY:
+        return "ipv6-icmp"
+    return "58" if protocol == "1" else protocol
 
 
 def _check_ports(protocol: str | None, low: int | None, high: int | None) -> None:

@@ -21,6 +21,7 @@ from neutrino.services.common import (
     bump_revision,
     check_revision,
     new_id,
+    revise_parent,
     run_and_wake,
     set_tags,
     stamp_new,
@@ -134,6 +135,7 @@ class SubnetService(ResourceService):
         record_entry(session, ResourceType.SUBNET, subnet.id, Operation.CREATE,
                      subnet_parents(subnet))
         _metadata().sync_port(session, net, self.settings)
+        revise_parent(session, net, ResourceType.NETWORK)  # Neutron: a subnet revises it
         return subnet
 
     @staticmethod
@@ -171,6 +173,7 @@ class SubnetService(ResourceService):
                 changed = True
             if changed:
                 bump_revision(session, subnet, ResourceType.SUBNET, subnet_parents(subnet))
+                revise_parent(session, subnet.network, ResourceType.NETWORK)
             if dhcp_before != subnet.enable_dhcp:
                 _metadata().sync_port(session, subnet.network, self.settings)
                 self._journal_ports_on(session, subnet)
@@ -220,9 +223,11 @@ class SubnetService(ResourceService):
             _metadata().sync_port(session, subnet.network, self.settings, leaving=subnet.id)
             if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
                 raise errors.SubnetInUse(subnet.id)
+            network = subnet.network
             session.delete(subnet)
             record_entry(session, ResourceType.SUBNET, subnet.id, Operation.DELETE,
                          subnet_parents(subnet))
+            revise_parent(session, network, ResourceType.NETWORK)
 
         run_and_wake(self.db.write, self.wakeup, txn)
 

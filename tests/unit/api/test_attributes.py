@@ -586,3 +586,33 @@ def test_availability_zone_hints_are_create_only(spec: ResourceSpec) -> None:
         "availability_zone_hints"] == ["az1", "az2"]
     assert not spec.attrs["availability_zone_hints"].put
     assert not spec.attrs["availability_zones"].post
+
+
+SG_A = "11111111-2222-4333-8444-555555555555"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"), [(17, "17"), ("17", "17"), ("udp", "udp"), (0, "0"), (None, None)],
+    ids=["json-int", "string-number", "name", "int-zero", "null"])
+def test_rule_protocol_as_number_or_name(given: Any, stored: str | None) -> None:
+    """Neutron takes a protocol as a JSON integer too, and stores its decimal string."""
+    body = {"security_group_id": SG_A, "direction": "ingress", "protocol": given}
+    assert parse_create(SECURITY_GROUP_RULE, body)["protocol"] == stored
+
+
+@pytest.mark.parametrize("given", [True, 1.5, ["tcp"], {"p": 1}],
+                         ids=["bool", "float", "list", "dict"])
+def test_rule_protocol_other_types_refused(given: Any) -> None:
+    with pytest.raises(errors.BadRequest, match="Invalid input for protocol"):
+        parse_create(SECURITY_GROUP_RULE, {"security_group_id": SG_A, "direction": "ingress",
+                                           "protocol": given})
+
+
+@pytest.mark.parametrize("parse", [
+    lambda body: parse_create(PORT, {"network_id": NET_ID, **body}),
+    lambda body: parse_update(PORT, body)], ids=["create", "update"])
+def test_port_security_groups_listed_twice_refused(parse: Any) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        parse({"security_groups": [SG_A, SG_A]})
+    assert exc.value.message == (f"Invalid input for security_groups. Reason: Duplicate items "
+                                 f"in the list: '{SG_A}'.")

@@ -43,9 +43,21 @@ def body(**values: Any) -> dict[str, Any]:
         # protocol names and numbers
         pytest.param(body(protocol="TCP"), {**RESULT, "protocol": "tcp"}, id="name-lowercased"),
         pytest.param(body(protocol="Udp"), {**RESULT, "protocol": "udp"}, id="name-mixed-case"),
+        # with IPv6, Neutron stores ICMP by its legacy names as ipv6-icmp, and 1 as 58
         pytest.param(body(protocol="ICMPv6", ethertype="IPv6"),
-                     {**RESULT, "ethertype": "IPv6", "protocol": "icmpv6"},
-                     id="legacy-icmpv6-name-kept"),
+                     {**RESULT, "ethertype": "IPv6", "protocol": "ipv6-icmp"},
+                     id="legacy-icmpv6-name-canonical"),
+        pytest.param(body(protocol="icmp", ethertype="IPv6"),
+                     {**RESULT, "ethertype": "IPv6", "protocol": "ipv6-icmp"},
+                     id="icmp-with-ipv6-canonical"),
+        pytest.param(body(protocol="1", ethertype="IPv6"),
+                     {**RESULT, "ethertype": "IPv6", "protocol": "58"},
+                     id="number-1-with-ipv6-is-58"),
+        pytest.param(body(protocol="icmp"), {**RESULT, "protocol": "icmp"},
+                     id="icmp-with-ipv4-kept"),
+        pytest.param(body(protocol="ipv6-encap", ethertype="IPv6"),
+                     {**RESULT, "ethertype": "IPv6", "protocol": "ipv6-encap"},
+                     id="ipv6-encap-with-ipv6"),
         pytest.param(body(protocol="gre"), {**RESULT, "protocol": "gre"}, id="other-name"),
         pytest.param(body(protocol="006"), {**RESULT, "protocol": "6"}, id="number-leading-zeros"),
         pytest.param(body(protocol="6"), {**RESULT, "protocol": "6"}, id="number-kept-as-number"),
@@ -192,12 +204,14 @@ def test_validate_rule_rejects(given: dict[str, Any], message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "protocol", ["ipv6-icmp", "icmpv6", "58", "ipv6-frag", "43"],
-    ids=["ipv6-icmp", "icmpv6", "58-ipv6-icmp", "ipv6-frag", "43-ipv6-route"],
+    "protocol", ["ipv6-icmp", "icmpv6", "58", "ipv6-frag", "44", "43", "ipv6-route",
+                 "ipv6-encap", "41", "ipv6-nonxt", "59", "ipv6-opts", "60"],
 )
 def test_ipv6_only_protocol_with_ipv4_rejected(protocol: str) -> None:
-    with pytest.raises(errors.BadRequest):
+    """Neutron's list of protocols refused with IPv4, by name and by number."""
+    with pytest.raises(errors.SecurityGroupEthertypeConflictWithProtocol) as exc:
         validate_rule(body(protocol=protocol, ethertype="IPv4"))
+    assert exc.value.message == f"Invalid ethertype IPv4 for protocol {protocol}."
 
 
 @pytest.mark.parametrize(
