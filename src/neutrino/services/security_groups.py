@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -34,6 +34,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, standard_columns
+from neutrino.services.rbac_types import ACCESS_SHARED, SECURITY_GROUP, granted_to, grants
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
@@ -63,9 +64,15 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
     }
 
 
-def sg_dict(sg: SecurityGroup) -> dict[str, Any]:
+def sg_dict(sg: SecurityGroup, ctx: Context) -> dict[str, Any]:
     return {**standard_fields(sg), "security_group_rules": [rule_dict(r) for r in sg.rules],
-            "stateful": True, "shared": False}
+            "stateful": True, "shared": shared_with(ctx, sg)}
+
+
+def shared_with(ctx: Context, sg: SecurityGroup) -> bool:
+    """An access_as_shared policy gives the caller's project (or every project) the group:
+    it sees it and puts its ports in it, but only the owner changes it."""
+    return grants(sg.rbac_entries, ACCESS_SHARED, ctx.project_id)
 
 
 def _normalized(prefix: str | None) -> str | None:
@@ -73,7 +80,12 @@ def _normalized(prefix: str | None) -> str | None:
 
 
 def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
-    return get_owned(session, ctx, SecurityGroup, sg_id, errors.SecurityGroupNotFound)
+    """A group the caller may see: its project's, or one shared with it (RBAC)."""
+    sg = session.get(SecurityGroup, sg_id)
+    if sg is None or not (ctx.is_admin or sg.project_id == ctx.project_id
+                          or shared_with(ctx, sg)):
+        raise errors.SecurityGroupNotFound(sg_id)
+    return sg
 
 
 def ensure_default(session: Session, project_id: str) -> SecurityGroup:
@@ -119,8 +131,12 @@ class SecurityGroupService(ResourceService):
     model = SecurityGroup
     listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
 
-    def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
-        return sg_dict(row)
+    def view(self, ctx: Context, row: SecurityGroup) -> dict[str, Any]:
+        return sg_dict(row, ctx)
+
+    def scope(self, ctx: Context) -> ColumnElement[bool]:
+        return (SecurityGroup.project_id == ctx.project_id) | granted_to(
+            SecurityGroup, SECURITY_GROUP.name, (ACCESS_SHARED,), ctx.project_id)
 
     def _create_one(self, session: Session, ctx: Context,
                     body: dict[str, Any]) -> SecurityGroup:
@@ -140,7 +156,7 @@ class SecurityGroupService(ResourceService):
 
     def get(self, ctx: Context, sg_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return sg_dict(get_sg_row(session, ctx, sg_id))
+            return sg_dict(get_sg_row(session, ctx, sg_id), ctx)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         self._ensure_default_exists(ctx.project_id)
@@ -162,7 +178,7 @@ class SecurityGroupService(ResourceService):
                 raise errors.Conflict("Updating default security group name not allowed.")
             if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
                 bump_revision(session, sg, SG)
-            return sg_dict(sg)
+            return sg_dict(sg, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
