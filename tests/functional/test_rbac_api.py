@@ -399,3 +399,27 @@ def test_shared_networks_before_rbac_become_policies(tmp_path: Path):
     with engine.connect() as conn:
         assert dict(conn.execute(text("SELECT id, shared FROM networks")).all()) == {
             "s": 1, "e": 0, "p": 0}
+
+
+def test_a_router_interface_on_a_subnet_of_a_network_shared_by_name(cloud: Cloud):
+    """Neutron attaches another project's subnet when the network is shared with the
+    caller's project by a policy naming it, not when it is shared with every project."""
+    net = network_with_subnet(cloud, "a", "10.71.0.0/24")
+    subnet = cloud("a").get("/v2.0/subnets", params={"network_id": net["id"]}).json()[
+        "subnets"][0]
+    router = post(cloud("b"), "routers", {"name": "r"})
+    add = f"/v2.0/routers/{router['id']}/add_router_interface"
+    everyone = share(cloud, "admin", net["id"], "*")
+    assert "is not owned by project" in fault(
+        cloud("b").put(add, json={"subnet_id": subnet["id"]}), 400)
+    assert cloud("admin").delete(f"/v2.0/rbac-policies/{everyone['id']}").status_code == 204
+    share(cloud, "a", net["id"], "b")
+    added = cloud("b").put(add, json={"subnet_id": subnet["id"]})
+    assert added.status_code == 200, added.text
+    assert added.json()["subnet_id"] == subnet["id"]
+
+
+def test_the_rbac_extensions_are_listed(cloud: Cloud):
+    aliases = {e["alias"] for e in cloud("c").get("/v2.0/extensions").json()["extensions"]}
+    assert {"rbac-policies", "rbac-security-groups"} <= aliases
+    assert "rbac-subnetpool" not in aliases and "rbac-address-scope" not in aliases
