@@ -423,3 +423,19 @@ def test_the_rbac_extensions_are_listed(cloud: Cloud):
     aliases = {e["alias"] for e in cloud("c").get("/v2.0/extensions").json()["extensions"]}
     assert {"rbac-policies", "rbac-security-groups"} <= aliases
     assert "rbac-subnetpool" not in aliases and "rbac-address-scope" not in aliases
+
+
+def test_policies_sort_and_page_like_other_resources(cloud: Cloud):
+    net = network_with_subnet(cloud, "a", "10.72.0.0/24")
+    targets = sorted(uuid.uuid4().hex for _ in range(3))
+    for target in targets:
+        share(cloud, "a", net["id"], target)
+    url = "/v2.0/rbac-policies?sort_key=target_tenant&sort_dir=desc&limit=2"
+    first = cloud("a").get(url).json()
+    assert [p["target_tenant"] for p in first["rbac_policies"]] == targets[::-1][:2]
+    following = next(link["href"] for link in first["rbac_policies_links"]
+                     if link["rel"] == "next")
+    rest = cloud("a").get(following).json()["rbac_policies"]
+    assert [p["target_tenant"] for p in rest] == targets[:1]
+    assert listed_ids(cloud("a"), "rbac-policies", action="access_as_external") == set()
+    fault(cloud("a").get("/v2.0/rbac-policies", params={"target_project": targets[0]}), 400)

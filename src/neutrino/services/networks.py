@@ -36,8 +36,8 @@ from neutrino.services.rbac_types import (
     granted_to,
     grants,
     has_gateways,
-    losing_access,
     new_policy,
+    set_everyone,
 )
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
@@ -161,18 +161,8 @@ def set_shared(session: Session, net: Network, shared: bool) -> bool:
     """`shared` is an access_as_shared policy to every project, created and removed with it
     (unsharing is refused while other projects, not covered by a policy of their own, have
     ports or subnets on it). True when it changed."""
-    wildcard = [e for e in net.rbac_entries
-                if e.action == ACCESS_SHARED and e.target_project == EVERYONE]
-    if shared == bool(wildcard):
-        return False
-    if shared:
-        net.rbac_entries.append(new_policy(NETWORK.name, net, ACCESS_SHARED, EVERYONE))
-        return True
-    remaining = [e for e in net.rbac_entries if e not in wildcard]
-    if losing_access(session, NETWORK, net, ACCESS_SHARED, net.rbac_entries, remaining):
-        raise InvalidSharedSetting(net.name)
-    net.rbac_entries[:] = remaining
-    return True
+    return set_everyone(session, NETWORK, net, ACCESS_SHARED, shared,
+                        lambda projects: InvalidSharedSetting(net.name))
 
 
 def set_external(session: Session, net: Network, external: bool) -> bool:

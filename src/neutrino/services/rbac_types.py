@@ -100,6 +100,27 @@ def losing_access(session: Session, rtype: RbacType, obj: Any, action: str,
     return users if EVERYONE in had else users & had
 
 
+def set_everyone(session: Session, rtype: RbacType, obj: Any, action: str, wanted: bool,
+                 refuse: Callable[[set[str]], errors.NeutrinoError] | None = None) -> bool:
+    """An object's `shared` (or `router:external`) flag is a policy granting `action` to
+    every project: add it, or remove it unless a project still depends on it (`refuse`
+    names the error, RbacPolicyInUse by default). True when it changed."""
+    wildcard = [e for e in obj.rbac_entries
+                if e.action == action and e.target_project == EVERYONE]
+    if wanted == bool(wildcard):
+        return False
+    if wanted:
+        obj.rbac_entries.append(new_policy(rtype.name, obj, action, EVERYONE))
+        return True
+    remaining = [e for e in obj.rbac_entries if e not in wildcard]
+    lost = losing_access(session, rtype, obj, action, obj.rbac_entries, remaining)
+    if lost:
+        raise (refuse or (lambda projects: RbacPolicyInUse(
+            obj.id, rtype.in_use(obj, action, projects))))(lost)
+    obj.rbac_entries[:] = remaining
+    return True
+
+
 # -- networks -------------------------------------------------------------------------------
 def _network_users(session: Session, net: Network, action: str) -> set[str]:
     """Shared: projects with ports or subnets on it. External: projects whose routers have
