@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 from waiting import wait_for
 
 from neutrino.api.app import ApiDeps, build_app
 from neutrino.api.auth import keystone_context
 from neutrino.bootstrap import Neutrino
+from neutrino.db.engine import make_engine
+from neutrino.db.migrate import alembic_config, upgrade
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
@@ -372,11 +375,6 @@ def test_the_rbac_policy_quota(cloud: Cloud):
 def test_shared_networks_before_rbac_become_policies(tmp_path: Path):
     """0011 turns each shared (external) network into a `*` access_as_shared (external)
     policy of its project."""
-    from test_migrations import _downgrade
-
-    from neutrino.db.engine import make_engine
-    from neutrino.db.migrate import upgrade
-
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(engine)
     _downgrade(engine, "0007")
@@ -439,3 +437,10 @@ def test_policies_sort_and_page_like_other_resources(cloud: Cloud):
     assert [p["target_tenant"] for p in rest] == targets[:1]
     assert listed_ids(cloud("a"), "rbac-policies", action="access_as_external") == set()
     fault(cloud("a").get("/v2.0/rbac-policies", params={"target_project": targets[0]}), 400)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
