@@ -160,6 +160,8 @@ def test_only_the_creator_sees_and_manages_a_policy(cloud: Cloud):
     assert fields["rbac_policies"] == [{"target_tenant": cloud.projects["b"],
                                         "action": "access_as_shared"}]
     assert listed_ids(cloud("a"), "rbac-policies", target_tenant=cloud.projects["c"]) == set()
+    fault(cloud("a").put(path, json={"rbac_policy": {"target_tenant": "*"}}), 403,
+          "PolicyNotAuthorized")
     # Only target_tenant changes; moving the grant moves who sees the network.
     fault(cloud("a").put(path, json={"rbac_policy": {"object_id": str(uuid.uuid4())}}), 400)
     moved = cloud("a").put(path, json={"rbac_policy": {"target_tenant": cloud.projects["c"]}})
