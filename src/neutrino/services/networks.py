@@ -171,13 +171,13 @@ def set_external(session: Session, net: Network, external: bool) -> bool:
     gateways are on it. True when it changed."""
     if external == net.router_external:
         return False
-    net.router_external = external
     if external:
         net.rbac_entries.append(new_policy(NETWORK.name, net, ACCESS_EXTERNAL, EVERYONE))
-        return True
-    if has_gateways(session, net):
-        raise ExternalNetworkInUse(net.id)
-    net.rbac_entries[:] = [e for e in net.rbac_entries if e.action != ACCESS_EXTERNAL]
+    else:
+        if has_gateways(session, net):
+            raise ExternalNetworkInUse(net.id)
+        net.rbac_entries[:] = [e for e in net.rbac_entries if e.action != ACCESS_EXTERNAL]
+    net.router_external = external
     return True
 
 
