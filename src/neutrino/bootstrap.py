@@ -35,6 +35,7 @@ from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
+from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
 from neutrino.services.subnets import SubnetService
@@ -229,7 +230,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "security_groups": SecurityGroupService(db, settings, wakeup),
                   "security_group_rules": RuleService(db, settings, wakeup),
                   "routers": routers,
-                  "floatingips": FloatingIpService(db, settings, wakeup)},
+                  "floatingips": FloatingIpService(db, settings, wakeup),
+                  "rbac_policies": RbacService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

@@ -55,6 +55,11 @@ def group_owner(ctx: Context, target: Mapping[str, Any]) -> bool:
     return target.get("security_group:project_id") == ctx.project_id and "member" in ctx.roles
 
 
+def restrict_wildcard(ctx: Context, target: Mapping[str, Any]) -> bool:
+    """Only an admin shares with every project (`*`)."""
+    return ctx.is_admin or target.get("target_tenant") != "*"
+
+
 def either(*rules: Rule) -> Rule:
     return lambda ctx, target: any(rule(ctx, target) for rule in rules)
 
@@ -72,10 +77,10 @@ RULES: dict[str, Rule] = {
     **{f"{verb}_{resource}": project_member
        for verb in ("create", "update", "delete")
        for resource in ("network", "port", "security_group", "security_group_rule", "router",
-                        "floatingip")},
+                        "floatingip", "rbac_policy")},
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
-                        "router", "floatingip", "quota")},
+                        "router", "floatingip", "quota", "rbac_policy")},
     "update_security_group_rule": either(project_member, group_owner),
     "delete_security_group_rule": either(project_member, group_owner),
     "create_port": port_creator,
@@ -98,6 +103,7 @@ RULES: dict[str, Rule] = {
                                                 "external_gateway_info:enable_snat"),
            admin_only),
     "create_floatingip:floating_ip_address": admin_only,
+    **_for(("create_rbac_policy", "update_rbac_policy"), ("target_tenant",), restrict_wildcard),
     "update_quota": admin_only,
     "delete_quota": admin_only,
 }

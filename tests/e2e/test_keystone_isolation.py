@@ -147,7 +147,7 @@ def test_router_interfaces_with_another_projects_subnet_or_port(world, scene):
         _put(b, add, {"subnet_id": scene.alpha["subnet"]["id"]}, status=404)
         _put(b, add, {"port_id": scene.alpha["port"]["id"]}, status=404)
         # A shared network's subnet owned by another project: Neutron's l3 refuses it (400;
-        # only RBAC-shared networks are allowed, and neutrino has no network RBAC).
+        # only networks shared with the project by name are allowed, not with `*`).
         fault = _put(b, add, {"subnet_id": scene.shared_subnet["id"]}, status=400)
         assert "not owned by project" in fault["NeutronError"]["message"]
         # Its own port on that shared network is fine, as in Neutron.

@@ -29,7 +29,7 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-               "routers", "floatingips")
+               "routers", "floatingips", "rbac-policies")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
 
 ODD_VALUES: tuple[Any, ...] = (
@@ -43,6 +43,10 @@ ODD_VALUES: tuple[Any, ...] = (
 )
 ODD_TEXT = ("a\x00b", "\ud800", "x" * 400, "", "%", "not-a-uuid", "a,b", "\u00e9t\u00e9",
             str(uuid.uuid4()), "-1", "99999999999999999999999", "True", "\U0001f600")
+
+
+def _singular(collection: str) -> str:
+    return "rbac_policy" if collection == "rbac-policies" else collection.replace("-", "_")[:-1]
 
 
 def _q(text: str) -> str:
@@ -127,7 +131,7 @@ class Fuzzer:
     # -- requests -------------------------------------------------------------------------
     def _create(self) -> Call:
         coll = self.pick(COLLECTIONS)
-        envelope = self.pick((coll.replace("-", "_")[:-1], "bogus"))
+        envelope = self.pick((_singular(coll), "bogus"))
         return Call("POST", f"/v2.0/{coll}", self.encode({envelope: self.mutated(coll)}))
 
     def _bulk(self) -> Call:
@@ -159,9 +163,10 @@ class Fuzzer:
 
     def _update(self) -> Call:
         coll = self.pick(COLLECTIONS)
-        singular = coll.replace("-", "_")[:-1]
+        singular = _singular(coll)
         body = {self.pick(("name", "description", "admin_state_up", "mtu", "binding:profile",
-                           "port_id", "routes", "fixed_ips", "tags", "id")): self.odd()}
+                           "port_id", "routes", "fixed_ips", "tags", "id", "target_tenant",
+                           "shared", "router:external")): self.odd()}
         headers = (("If-Match", self.pick(("revision_number=999", "bogus", "\u00e9"))),) \
             if self.rng.random() < 0.2 else ()
         return Call("PUT", f"/v2.0/{coll}/{self.some_id(coll)}",
@@ -252,6 +257,8 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "network_id": ext["id"], "enable_snat": True,
             "external_fixed_ips": [{"subnet_id": world["external_subnet"]["id"]}]}},
         "floatingips": {"floating_network_id": ext["id"]},
+        "rbac-policies": {"object_type": "network", "object_id": net["id"],
+                          "action": "access_as_shared", "target_tenant": uuid.uuid4().hex},
     }
 
 
@@ -266,6 +273,9 @@ def fuzzed(request, private_ovn, tmp_path):
 def test_fuzz_every_resource_and_action(fuzzed):
     app, client = fuzzed
     world = build_world(client, "fuzz")
+    world["rbac-policies"] = client.post("/v2.0/rbac-policies", json={"rbac_policy": {
+        "object_type": "security_group", "object_id": world["security-groups"]["id"],
+        "action": "access_as_shared", "target_tenant": uuid.uuid4().hex}}).json()["rbac_policy"]
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

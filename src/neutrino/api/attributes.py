@@ -201,8 +201,20 @@ FLOATING_IP = _spec(
     named=False,
 )
 
+# No standard attributes (name, description, tags, revision, timestamps), as in Neutron.
+RBAC_POLICY = ResourceSpec("rbac_policy", "rbac_policies", {a.name: a for a in (
+    Attr("id", c.string(36), post=False),
+    Attr("project_id", c.string(), default=UNSET),
+    Attr("tenant_id", c.string(), default=UNSET),
+    Attr("object_type", c.string(), default=REQUIRED),
+    Attr("object_id", c.uuid, default=REQUIRED, query=c.string()),
+    Attr("action", c.string(), default=REQUIRED),
+    Attr("target_tenant", c.target_project, default=REQUIRED, put=True, query=c.string()),
+)}, "rbac-policies")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
-                                            SECURITY_GROUP_RULE, ROUTER, FLOATING_IP)}
+                                            SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
+                                            RBAC_POLICY)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid as _uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -152,3 +153,27 @@ def dict_or_empty(value: Any) -> dict[str, Any]:
 
 def any_value(value: Any) -> Any:
     return value
+
+
+def uuid(value: Any) -> str:
+    """A UUID, written with or without dashes (Neutron's `type:uuid`)."""
+    text = string(36)(value)
+    try:
+        if _uuid.UUID(text).hex == text.replace("-", "").lower():
+            return text
+    except ValueError:
+        pass
+    raise ValueError(f"'{preview(value)}' is not a valid UUID")
+
+
+def target_project(value: Any) -> str:
+    """An RBAC policy's target: a project id (UUID-like, as Keystone's are) or `*`."""
+    text = string()(value)
+    if text == "*":
+        return text
+    try:
+        uuid(text)
+    except ValueError:
+        raise ValueError(f"'{preview(value)}' is not a valid target project ID; expected a "
+                         "UUID or '*'") from None
+    return text

@@ -58,12 +58,42 @@ def tagged(owner: str) -> Mapped[list[Tag]]:
     )
 
 
+class RbacPolicy(Base):
+    """Who else may use an object: `action` on object `object_type`/`object_id` granted to
+    `target_project` (a project id, or `*` for every project) by `project_id`. One table for
+    every object type, as the API has one collection (services/rbac_types.py lists them)."""
+
+    __tablename__ = "rbac_policies"
+    __table_args__ = (UniqueConstraint("object_type", "object_id", "action", "target_project",
+                                       name="uniq_rbac_policies_grant"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    action: Mapped[str] = mapped_column(String(NAME_LEN))
+    target_project: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+
+
+def rbac_entries(owner: str, object_type: str) -> Mapped[list[RbacPolicy]]:
+    """The RBAC policies on a resource: rows of the shared `rbac_policies` table keyed by its
+    id and type; they go when the resource goes."""
+    return relationship(
+        RbacPolicy,
+        primaryjoin=f"and_(foreign(RbacPolicy.object_id) == {owner}.id, "
+                    f"RbacPolicy.object_type == '{object_type}')",
+        overlaps="rbac_entries",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=RbacPolicy.id,
+    )
+
+
 class Network(StandardAttrs, Base):
     __tablename__ = "networks"
 
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
-    shared: Mapped[bool] = mapped_column(Boolean, default=False)
     router_external: Mapped[bool] = mapped_column(Boolean, default=False)
     mtu: Mapped[int] = mapped_column(Integer)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -76,6 +106,7 @@ class Network(StandardAttrs, Base):
         back_populates="network", lazy="selectin", order_by="Subnet.created_at"
     )
     tags: Mapped[list[Tag]] = tagged("Network")
+    rbac_entries: Mapped[list[RbacPolicy]] = rbac_entries("Network", "network")
 
 
 class Segment(Base):
@@ -234,6 +265,7 @@ class SecurityGroup(StandardAttrs, Base):
         order_by="SecurityGroupRule.created_at",
     )
     tags: Mapped[list[Tag]] = tagged("SecurityGroup")
+    rbac_entries: Mapped[list[RbacPolicy]] = rbac_entries("SecurityGroup", "security_group")
 
 
 class DefaultSecurityGroup(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from neutrino import policy
@@ -28,6 +28,14 @@ class ResourceService:
     def to_dict(self, row: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    def view(self, ctx: Context, row: Any) -> dict[str, Any]:
+        """The row as `ctx` sees it (`to_dict`, unless an attribute depends on who asks)."""
+        return self.to_dict(row)
+
+    def scope(self, ctx: Context) -> ColumnElement[bool]:
+        """The rows a caller who is not an admin may see: its project's own."""
+        return self.model.project_id == ctx.project_id
+
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Any:
         raise NotImplementedError
 
@@ -37,14 +45,15 @@ class ResourceService:
             policy.check_project(ctx, body)
 
         def txn(session: Session) -> list[dict[str, Any]]:
-            return [self.to_dict(self._create_one(session, ctx, body)) for body in bodies]
+            return [self.view(ctx, self._create_one(session, ctx, body)) for body in bodies]
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
-        """The caller's own rows (all rows for an admin)."""
+        """The rows the caller may see (all rows for an admin)."""
         with self.db.read() as session:
             stmt = select(self.model)
             if not ctx.is_admin:
-                stmt = stmt.where(self.model.project_id == ctx.project_id)
-            return select_page(session, stmt, self.listing, self.to_dict, query)
+                stmt = stmt.where(self.scope(ctx))
+            return select_page(session, stmt, self.listing,
+                               lambda row: self.view(ctx, row), query)

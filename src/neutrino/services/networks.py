@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, exists, select
@@ -27,6 +28,17 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
+from neutrino.services.rbac_types import (
+    ACCESS_EXTERNAL,
+    ACCESS_SHARED,
+    EVERYONE,
+    NETWORK,
+    granted_to,
+    grants,
+    has_gateways,
+    new_policy,
+    set_everyone,
+)
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
 
@@ -35,8 +47,6 @@ UPDATABLE = {
     "name": "name",
     "description": "description",
     "admin_state_up": "admin_state_up",
-    "shared": "shared",
-    "router:external": "router_external",
     "port_security_enabled": "port_security_enabled",
     "mtu": "mtu",
 }
@@ -44,14 +54,14 @@ PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network",
                   "provider:segmentation_id")
 
 
-def network_dict(net: Network) -> dict[str, Any]:
+def network_dict(net: Network, ctx: Context) -> dict[str, Any]:
     seg = net.segment
     return {
         **standard_fields(net),
         "admin_state_up": net.admin_state_up,
         "status": net.status,
         "subnets": [s.id for s in net.subnets],
-        "shared": net.shared,
+        "shared": network_access(ctx, net).shared,
         "router:external": net.router_external,
         "mtu": net.mtu,
         "port_security_enabled": net.port_security_enabled,
@@ -74,13 +84,41 @@ def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
     return net
 
 
+@dataclass(frozen=True)
+class NetworkAccess:
+    """What the caller's project may do with a network, by ownership and RBAC policies."""
+
+    owner: bool  # an admin, or the network's own project
+    shared: bool  # shared with the project (to it or to all): it may put ports on it
+    external: bool  # external to the project: router gateways and floating IPs from it
+
+    @property
+    def visible(self) -> bool:
+        return self.owner or self.shared or self.external
+
+
+def network_access(ctx: Context, net: Network) -> NetworkAccess:
+    """The one answer to "may this caller see / use this network", and to its `shared`:
+    true when an access_as_shared policy targets the caller's project or every project."""
+    return NetworkAccess(owner=ctx.is_admin or net.project_id == ctx.project_id,
+                         shared=grants(net.rbac_entries, ACCESS_SHARED, ctx.project_id),
+                         external=grants(net.rbac_entries, ACCESS_EXTERNAL, ctx.project_id))
+
+
 def visible(ctx: Context, net: Network) -> bool:
-    return ctx.is_admin or net.project_id == ctx.project_id or net.shared or net.router_external
+    return network_access(ctx, net).visible
 
 
 def visible_networks(ctx: Context) -> ColumnElement[bool]:
-    """`visible` as SQL: a project's own networks, shared ones and external ones."""
-    return (Network.project_id == ctx.project_id) | Network.shared | Network.router_external
+    """`visible` as SQL (for a caller who is not an admin): a project's own networks and
+    those shared or external to it."""
+    return (Network.project_id == ctx.project_id) | granted_to(
+        Network, NETWORK.name, (ACCESS_SHARED, ACCESS_EXTERNAL), ctx.project_id)
+
+
+def shared_networks(ctx: Context) -> ColumnElement[bool]:
+    """`network_access(...).shared` as SQL: what `shared` filters and sorts by."""
+    return granted_to(Network, NETWORK.name, (ACCESS_SHARED,), ctx.project_id)
 
 
 def _segment(column: Any) -> ScalarSelect[Any]:
@@ -92,7 +130,7 @@ LISTING = ListSpec(Network, {
     **standard_columns(Network),
     "admin_state_up": Network.admin_state_up,
     "status": Network.status,
-    "shared": Network.shared,
+    "shared": granted_to(Network, NETWORK.name, (ACCESS_SHARED,), EVERYONE),  # see listing_for
     "router:external": Network.router_external,
     "mtu": Network.mtu,
     "port_security_enabled": Network.port_security_enabled,
@@ -100,6 +138,47 @@ LISTING = ListSpec(Network, {
     "provider:physical_network": _segment(Segment.physical_network),
     "provider:segmentation_id": _segment(Segment.segmentation_id),
 }, filters={"subnets": member_of(Network.id, Subnet.network_id, Subnet.id)})
+
+
+def listing_for(ctx: Context) -> ListSpec:
+    """The listing for `ctx`: `shared` depends on who asks."""
+    return replace(LISTING, columns={**LISTING.columns, "shared": shared_networks(ctx)})
+
+
+class InvalidSharedSetting(errors.Conflict):
+    def __init__(self, network: str) -> None:
+        super().__init__(f"Unable to reconfigure sharing settings for network {network}. "
+                         "Multiple projects are using it.")
+
+
+class ExternalNetworkInUse(errors.InUse):
+    def __init__(self, network_id: str) -> None:
+        super().__init__(f"External network {network_id} cannot be updated to be made "
+                         "non-external, since it has existing gateway ports.")
+
+
+def set_shared(session: Session, net: Network, shared: bool) -> bool:
+    """`shared` is an access_as_shared policy to every project, created and removed with it
+    (unsharing is refused while other projects, not covered by a policy of their own, have
+    ports or subnets on it). True when it changed."""
+    return set_everyone(session, NETWORK, net, ACCESS_SHARED, shared,
+                        lambda projects: InvalidSharedSetting(net.name))
+
+
+def set_external(session: Session, net: Network, external: bool) -> bool:
+    """`router:external`: becoming external adds an access_as_external policy to every
+    project; becoming internal removes every external policy, and is refused while router
+    gateways are on it. True when it changed."""
+    if external == net.router_external:
+        return False
+    if external:
+        net.rbac_entries.append(new_policy(NETWORK.name, net, ACCESS_EXTERNAL, EVERYONE))
+    else:
+        if has_gateways(session, net):
+            raise ExternalNetworkInUse(net.id)
+        net.rbac_entries[:] = [e for e in net.rbac_entries if e.action != ACCESS_EXTERNAL]
+    net.router_external = external
+    return True
 
 
 class NetworkService(ResourceService):
@@ -111,8 +190,8 @@ class NetworkService(ResourceService):
         super().__init__(db, settings, wakeup)
         self.chassis = chassis  # where hinted zones are looked up
 
-    def to_dict(self, row: Network) -> dict[str, Any]:
-        return network_dict(row)
+    def view(self, ctx: Context, row: Network) -> dict[str, Any]:
+        return network_dict(row, ctx)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
         project = body.get("project_id") or ctx.project_id
@@ -124,8 +203,7 @@ class NetworkService(ResourceService):
             name=body["name"],
             description=body["description"],
             admin_state_up=body["admin_state_up"],
-            shared=body["shared"],
-            router_external=body["router:external"],
+            router_external=False,
             port_security_enabled=body["port_security_enabled"],
             mtu=self._mtu(request.network_type, body.get("mtu")),
             availability_zone_hints=checked_hints(self.chassis,
@@ -140,6 +218,8 @@ class NetworkService(ResourceService):
             segment_key=segments.segment_key(request),
         )
         set_tags(net, ResourceType.NETWORK, body.get("tags") or [])
+        set_shared(session, net, body["shared"])
+        set_external(session, net, body["router:external"])
         session.add(net)
         session.flush()
         record_entry(session, ResourceType.NETWORK, net.id, Operation.CREATE)
@@ -158,14 +238,15 @@ class NetworkService(ResourceService):
 
     def get(self, ctx: Context, network_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return network_dict(get_network_row(session, ctx, network_id))
+            return network_dict(get_network_row(session, ctx, network_id), ctx)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         with self.db.read() as session:
             stmt = select(Network)
             if not ctx.is_admin:
                 stmt = stmt.where(visible_networks(ctx))
-            return select_page(session, stmt, LISTING, network_dict, query)
+            return select_page(session, stmt, listing_for(ctx),
+                               lambda net: network_dict(net, ctx), query)
 
     def update(
         self, ctx: Context, network_id: str, body: dict[str, Any], if_match: int | None
@@ -177,9 +258,14 @@ class NetworkService(ResourceService):
             self._check_provider_unchanged(net, body)
             if "mtu" in body:
                 body["mtu"] = self._mtu(net.segment.network_type, body["mtu"])
-            if apply_simple_updates(net, body, UPDATABLE):
+            changed = apply_simple_updates(net, body, UPDATABLE)
+            if "shared" in body:
+                changed |= set_shared(session, net, body["shared"])
+            if "router:external" in body:
+                changed |= set_external(session, net, body["router:external"])
+            if changed:
                 bump_revision(session, net, ResourceType.NETWORK)
-            return network_dict(net)
+            return network_dict(net, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 

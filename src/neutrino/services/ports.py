@@ -35,7 +35,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, member_of, standard_columns
-from neutrino.services.networks import get_network_row
+from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.security_groups import ensure_default, get_sg_row
 from neutrino.services.sql_forms import text_position
 from neutrino.settings import Settings
@@ -108,7 +108,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     net = get_network_row(session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
     target = {"project_id": project, "network:project_id": net.project_id,
-              "network:shared": net.shared}
+              "network:shared": network_access(ctx, net).shared}
     policy.enforce(ctx, "create_port", target, _guarded_attributes(body))
     check_router_device(session, ctx, body["device_owner"], body["device_id"], project)
     if charged:
@@ -151,10 +151,10 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     return port
 
 
-def port_target(session: Session, port: Port) -> dict[str, Any]:
+def port_target(session: Session, ctx: Context, port: Port) -> dict[str, Any]:
     net = session.get(Network, port.network_id)
     return {"project_id": port.project_id, "network:project_id": net.project_id if net else "",
-            "network:shared": bool(net and net.shared)}
+            "network:shared": bool(net and network_access(ctx, net).shared)}
 
 
 def _guarded_attributes(body: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +303,7 @@ class PortService(ResourceService):
     ) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             port = get_port_row(session, ctx, port_id)
-            policy.enforce(ctx, "update_port", port_target(session, port),
+            policy.enforce(ctx, "update_port", port_target(session, ctx, port),
                            _guarded_attributes(body))
             if "device_owner" in body or body.get("device_id", port.device_id) != port.device_id:
                 check_router_device(session, ctx, body.get("device_owner", port.device_owner),
@@ -421,7 +421,7 @@ class PortService(ResourceService):
     def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             port = get_port_row(session, ctx, port_id)
-            policy.enforce(ctx, "delete_port", port_target(session, port))
+            policy.enforce(ctx, "delete_port", port_target(session, ctx, port))
             check_revision(port, if_match)
             if port.device_owner in MANAGED_OWNERS:
                 raise errors.Conflict(

@@ -16,6 +16,7 @@ from neutrino.db.models import (
     Port,
     Quota,
     QuotaLock,
+    RbacPolicy,
     Router,
     SecurityGroup,
     SecurityGroupRule,
@@ -26,7 +27,7 @@ from neutrino.settings import Settings
 
 MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
-          "security_group_rule": SecurityGroupRule}
+          "security_group_rule": SecurityGroupRule, "rbac_policy": RbacPolicy}
 UNLIMITED = -1
 # Ports Neutron makes for the network itself and charges to nobody: the metadata localport.
 UNCHARGED_PORT_OWNERS = ("network:distributed",)

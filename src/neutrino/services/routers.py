@@ -39,6 +39,7 @@ from neutrino.services.ports import (
     get_port_row,
     internal_port_body,
 )
+from neutrino.services.rbac_types import ACCESS_SHARED, targets
 from neutrino.services.subnets import get_subnet_row
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
@@ -235,9 +236,10 @@ class RouterService(ResourceService):
     def _attach_subnet(self, session: Session, ctx: Context, router: Router,
                        subnet_id: str) -> Port:
         subnet = get_subnet_row(session, ctx, subnet_id)
-        if subnet.project_id != ctx.project_id and not ctx.is_admin:
+        if subnet.project_id != ctx.project_id and not ctx.is_admin and ctx.project_id not in \
+                targets(subnet.network.rbac_entries, ACCESS_SHARED):
             # Visible through a shared network, but Neutron attaches only the caller's own
-            # subnets (or those of networks RBAC-shared with it, which neutrino has not).
+            # subnets, or those of networks shared with its project by name (not with `*`).
             raise errors.BadRouterRequest(
                 router.id, f"Cannot add interface to router because subnet {subnet_id} is not "
                 "owned by project making the request")

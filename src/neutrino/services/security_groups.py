@@ -26,7 +26,6 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
-    get_owned,
     new_id,
     revise_parent,
     run_and_wake,
@@ -36,6 +35,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
+from neutrino.services.rbac_types import ACCESS_SHARED, SECURITY_GROUP, granted_to, grants
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 # Neutron's default group: all egress, and ingress from members of the same group.
@@ -66,9 +66,15 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
     }
 
 
-def sg_dict(sg: SecurityGroup) -> dict[str, Any]:
+def sg_dict(sg: SecurityGroup, ctx: Context) -> dict[str, Any]:
     return {**standard_fields(sg), "security_group_rules": [rule_dict(r) for r in sg.rules],
-            "stateful": True, "shared": False}
+            "stateful": True, "shared": shared_with(ctx, sg)}
+
+
+def shared_with(ctx: Context, sg: SecurityGroup) -> bool:
+    """An access_as_shared policy gives the caller's project (or every project) the group:
+    it sees it and puts its ports in it, but only the owner changes it."""
+    return grants(sg.rbac_entries, ACCESS_SHARED, ctx.project_id)
 
 
 def _normalized(prefix: str | None) -> str | None:
@@ -82,7 +88,12 @@ def refuse_default_name(body: dict[str, Any]) -> None:
 
 
 def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
-    return get_owned(session, ctx, SecurityGroup, sg_id, errors.SecurityGroupNotFound)
+    """A group the caller may see: its project's, or one shared with it (RBAC)."""
+    sg = session.get(SecurityGroup, sg_id)
+    if sg is None or not (ctx.is_admin or sg.project_id == ctx.project_id
+                          or shared_with(ctx, sg)):
+        raise errors.SecurityGroupNotFound(sg_id)
+    return sg
 
 
 def ensure_default(session: Session, project_id: str) -> SecurityGroup:
@@ -144,8 +155,12 @@ class SecurityGroupService(ResourceService):
     model = SecurityGroup
     listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
 
-    def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
-        return sg_dict(row)
+    def view(self, ctx: Context, row: SecurityGroup) -> dict[str, Any]:
+        return sg_dict(row, ctx)
+
+    def scope(self, ctx: Context) -> ColumnElement[bool]:
+        return (SecurityGroup.project_id == ctx.project_id) | granted_to(
+            SecurityGroup, SECURITY_GROUP.name, (ACCESS_SHARED,), ctx.project_id)
 
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Quotas are checked for the whole request before the project's `default` group
@@ -162,7 +177,7 @@ class SecurityGroupService(ResourceService):
                 quotas.check(session, self.settings, project, "security_group", count)
                 quotas.check(session, self.settings, project, "security_group_rule",
                              count * len(EGRESS_ETHERTYPES))
-            return [self.to_dict(self._create_one(session, ctx, body)) for body in bodies]
+            return [self.view(ctx, self._create_one(session, ctx, body)) for body in bodies]
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
@@ -179,7 +194,7 @@ class SecurityGroupService(ResourceService):
 
     def get(self, ctx: Context, sg_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return sg_dict(get_sg_row(session, ctx, sg_id))
+            return sg_dict(get_sg_row(session, ctx, sg_id), ctx)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         self._ensure_default_exists(ctx.project_id)
@@ -203,7 +218,7 @@ class SecurityGroupService(ResourceService):
                 raise errors.SecurityGroupCannotUpdateDefault()
             if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
                 bump_revision(session, sg, SG)
-            return sg_dict(sg)
+            return sg_dict(sg, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 

@@ -11,6 +11,7 @@ from neutrino.api.attributes import (
     FLOATING_IP,
     NETWORK,
     PORT,
+    RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -95,7 +96,8 @@ def test_specs_by_collection() -> None:
     assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT,
                      "security_groups": SECURITY_GROUP,
                      "security_group_rules": SECURITY_GROUP_RULE,
-                     "routers": ROUTER, "floatingips": FLOATING_IP}
+                     "routers": ROUTER, "floatingips": FLOATING_IP,
+                     "rbac_policies": RBAC_POLICY}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -103,6 +105,7 @@ def test_specs_by_collection() -> None:
         ("security_group_rule", "security_group_rules", "security-group-rules"),
         ("router", "routers", "routers"),
         ("floatingip", "floatingips", "floatingips"),
+        ("rbac_policy", "rbac_policies", "rbac-policies"),
     ]
 
 

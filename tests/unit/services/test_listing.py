@@ -29,6 +29,7 @@ from neutrino.services.listing import (
 from neutrino.services.networks import LISTING as NETWORKS
 from neutrino.services.ports import LISTING as PORTS
 from neutrino.services.ports import port_dict
+from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
 from neutrino.services.subnets import LISTING as SUBNETS
@@ -179,6 +180,7 @@ LISTINGS: dict[str, ListSpec] = {
     "security_groups": SecurityGroupService.listing,
     "security_group_rules": RuleService.listing,
     "routers": RouterService.listing, "floatingips": FloatingIpService.listing,
+    "rbac_policies": RbacService.listing,
 }
 # Attributes without a SQL form: list- or dict-valued columns, constants, and values
 # computed from other rows. Everything else filters and sorts in SQL.
@@ -194,6 +196,7 @@ LEFT_TO_PYTHON = {
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",
                 "availability_zones"},
     "floatingips": {"subnet_id"},
+    "rbac_policies": set(),
 }
 
 

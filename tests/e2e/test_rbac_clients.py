@@ -1,0 +1,115 @@
+"""Network RBAC with real clients and real Keystone users: alpha shares a network with beta
+alone (`openstack network rbac create`, and openstacksdk's create_rbac_policy); beta sees it
+and puts a port on it; gamma, a third project, still sees nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openstack
+import pytest
+from keystone_tools import PASSWORD
+
+USERS = {"a_member": "alpha", "b_member": "beta", "g_member": "gamma"}
+
+
+@pytest.fixture(scope="module")
+def gamma(world) -> Iterator[str]:
+    """A third project with a member of its own."""
+    keystone = world.keystone
+    if "gamma" not in keystone.projects:
+        keystone.projects["gamma"] = keystone.create(
+            "projects", {"name": "gamma", "domain_id": "default"})
+        keystone.user("g_member", "gamma", "member")
+    yield keystone.projects["gamma"]
+
+
+def _run(world, user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The openstack CLI as a Keystone user, by password."""
+    env = dict(os.environ, OS_AUTH_URL=world.keystone.url, OS_USERNAME=user,
+               OS_PASSWORD=PASSWORD, OS_PROJECT_NAME=USERS[user],
+               OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default",
+               OS_IDENTITY_API_VERSION="3", OS_REGION_NAME="RegionOne")
+    cli = shutil.which("openstack") or str(Path(sys.executable).parent / "openstack")
+    return subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _cli(world, user: str, *args: str) -> Any:
+    done = _run(world, user, *args, "-f", "json")
+    assert done.returncode == 0, f"{args}: {done.stderr}"
+    return json.loads(done.stdout)
+
+
+def _refused(world, user: str, *args: str) -> str:
+    done = _run(world, user, *args)
+    assert done.returncode != 0, done.stdout
+    return done.stderr
+
+
+def _sdk(world, user: str) -> openstack.connection.Connection:
+    return openstack.connect(
+        auth_url=world.keystone.url, username=user, password=PASSWORD,
+        project_name=USERS[user], user_domain_name="Default", project_domain_name="Default",
+        region_name="RegionOne", identity_api_version="3")
+
+
+def test_openstack_cli_shares_a_network_with_one_project(world, gamma):
+    beta = world.keystone.projects["beta"]
+    net = _cli(world, "a_member", "network", "create", "rbac-cli-net")
+    _cli(world, "a_member", "subnet", "create", "--network", net["id"], "--subnet-range",
+         "10.220.0.0/24", "rbac-cli-sub")
+    policy = _cli(world, "a_member", "network", "rbac", "create", "--target-project", beta,
+                  "--action", "access_as_shared", "--type", "network", net["id"])
+    assert (policy["object_id"], policy["target_project_id"], policy["action"]) == (
+        net["id"], beta, "access_as_shared")
+
+    listed = _cli(world, "b_member", "network", "list")
+    assert net["id"] in {n["ID"] for n in listed}
+    assert _cli(world, "b_member", "network", "show", net["id"])["shared"] is True
+    port = _cli(world, "b_member", "port", "create", "--network", net["id"], "rbac-cli-port")
+    assert port["project_id"] == beta and port["fixed_ips"][0]["ip_address"].startswith(
+        "10.220.0.")
+
+    assert net["id"] not in {n["ID"] for n in _cli(world, "g_member", "network", "list")}
+    assert "No Network found" in _refused(world, "g_member", "network", "show", net["id"])
+    _refused(world, "g_member", "port", "create", "--network", net["id"], "nope")
+    # Beta's port depends on the policy: it stays until the port goes.
+    _refused(world, "a_member", "network", "rbac", "delete", policy["id"])
+    assert _run(world, "b_member", "port", "delete", port["id"]).returncode == 0
+    assert _run(world, "a_member", "network", "rbac", "delete", policy["id"]).returncode == 0
+    assert net["id"] not in {n["ID"] for n in _cli(world, "b_member", "network", "list")}
+
+
+def test_openstacksdk_shares_a_network_with_one_project(world, gamma):
+    beta = world.keystone.projects["beta"]
+    alpha_conn, beta_conn, gamma_conn = (_sdk(world, u) for u in USERS)
+    net = alpha_conn.network.create_network(name="rbac-sdk-net")
+    alpha_conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.221.0.0/24")
+    policy = alpha_conn.network.create_rbac_policy(
+        object_type="network", object_id=net.id, action="access_as_shared",
+        target_project_id=beta)
+    assert policy.target_project_id == beta
+    assert [p.id for p in alpha_conn.network.rbac_policies(object_id=net.id)] == [policy.id]
+    assert list(beta_conn.network.rbac_policies(object_id=net.id)) == []
+
+    assert net.id in {n.id for n in beta_conn.network.networks()}
+    port = beta_conn.network.create_port(network_id=net.id, name="rbac-sdk-port")
+    assert port.project_id == beta
+
+    assert net.id not in {n.id for n in gamma_conn.network.networks()}
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        gamma_conn.network.get_network(net.id)
+    with pytest.raises(openstack.exceptions.ConflictException):
+        alpha_conn.network.delete_rbac_policy(policy)
+    beta_conn.network.delete_port(port)
+    alpha_conn.network.delete_rbac_policy(policy)
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        beta_conn.network.get_network(net.id)
