@@ -54,7 +54,7 @@ class PortBindingService:
 
     def _port(self, session: Session, ctx: Context, port_id: str, action: str) -> Port:
         port = get_port_row(session, ctx, port_id)
-        policy.enforce(ctx, action, port_target(session, port))
+        policy.enforce(ctx, action, port_target(session, ctx, port))
         return port
 
     # -- read -----------------------------------------------------------------------------
