@@ -267,3 +267,31 @@ class PolicyNotAuthorized(NotAuthorized):
 class OverQuota(Conflict):
     def __init__(self, resources: list[str]) -> None:
         super().__init__(f"Quota exceeded for resources: {resources}.")
+
+
+class AddressGroupNotFound(ResourceNotFound):
+    resource = "address group"
+
+
+class AddressGroupInUse(InUse):
+    def __init__(self, address_group_id: str) -> None:
+        super().__init__(f"Address group {address_group_id} is in use on one or more "
+                         "security group rules.")
+
+
+class AddressesNotFound(NotFound):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} not found in the address group "
+                         f"{address_group_id}.")
+
+
+class AddressesAlreadyExist(BadRequest):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} already exist in the address group "
+                         f"{address_group_id}.")
+
+
+class SecurityGroupMultipleRemoteEntites(InvalidInput):  # Neutron's spelling
+    def __init__(self) -> None:
+        super().__init__("Only one of remote_ip_prefix or remote_group_id or "
+                         "remote_address_group_id may be provided.")

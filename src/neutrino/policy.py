@@ -66,10 +66,12 @@ RULES: dict[str, Rule] = {
     **{f"{verb}_{resource}": project_member
        for verb in ("create", "update", "delete")
        for resource in ("network", "port", "security_group", "security_group_rule", "router",
-                        "floatingip")},
+                        "floatingip", "address_group")},
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
-                        "router", "floatingip", "quota")},
+                        "router", "floatingip", "quota", "address_group")},
+    "add_addresses": project_member,
+    "remove_addresses": project_member,
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

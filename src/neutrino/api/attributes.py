@@ -144,7 +144,7 @@ SECURITY_GROUP = _spec(
     "security_group",
     "security_groups",
     Attr("security_group_rules", post=False),
-    Attr("stateful", post=False, query=c.to_bool),
+    Attr("stateful", c.to_bool, default=True, put=True),
     Attr("shared", post=False, query=c.to_bool),
     path="security-groups",
 )
@@ -162,7 +162,9 @@ SECURITY_GROUP_RULE = _spec(
     Attr("port_range_max", _port_number, default=None),
     Attr("remote_ip_prefix", _str_or_null, default=None),
     Attr("remote_group_id", c.nullable(c.string(36)), default=None),
+    Attr("remote_address_group_id", c.nullable(c.string(36)), default=None),
     Attr("normalized_cidr", post=False),
+    Attr("belongs_to_default_sg", post=False, query=c.to_bool),
     named=False,
     path="security-group-rules",
 )
@@ -196,8 +198,19 @@ FLOATING_IP = _spec(
     named=False,
 )
 
+_AG = _spec(
+    "address_group",
+    "address_groups",
+    Attr("addresses", c.nullable(c.list_of(c.string(64))), default=[], query=c.string(64)),
+    path="address-groups",
+)
+# Address groups carry no tags in Neutron.
+ADDRESS_GROUP = ResourceSpec(_AG.singular, _AG.collection,
+                             {k: v for k, v in _AG.attrs.items() if k != "tags"}, _AG.path)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
-                                            SECURITY_GROUP_RULE, ROUTER, FLOATING_IP)}
+                                            SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
+                                            ADDRESS_GROUP)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -204,6 +205,7 @@ class SecurityGroup(StandardAttrs, Base):
     __tablename__ = "security_groups"
 
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    stateful: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     rules: Mapped[list[SecurityGroupRule]] = relationship(
         back_populates="security_group",
@@ -247,10 +249,33 @@ class SecurityGroupRule(Base):
     remote_group_id: Mapped[str | None] = mapped_column(
         ForeignKey("security_groups.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    # no foreign key: the address group service refuses to delete a group in use (409)
+    remote_address_group_id: Mapped[str | None] = mapped_column(
+        String(UUID_LEN), nullable=True, index=True
+    )
 
     security_group: Mapped[SecurityGroup] = relationship(
         back_populates="rules", foreign_keys=[security_group_id]
     )
+
+
+class AddressGroup(StandardAttrs, Base):
+    """A named set of CIDRs that security group rules may name as their remote."""
+
+    __tablename__ = "address_groups"
+
+    addresses: Mapped[list[AddressGroupAddress]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="AddressGroupAddress.address"
+    )
+
+
+class AddressGroupAddress(Base):
+    __tablename__ = "address_group_addresses"
+
+    address_group_id: Mapped[str] = mapped_column(
+        ForeignKey("address_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class PortSecurityGroup(Base):

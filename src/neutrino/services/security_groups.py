@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -20,6 +20,7 @@ from neutrino.journal.parents import rule_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, sg_rules
+from neutrino.services.address_groups import get_ag_row
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -54,7 +55,9 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
         "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix,
         "remote_group_id": rule.remote_group_id,
+        "remote_address_group_id": rule.remote_address_group_id,
         "normalized_cidr": _normalized(rule.remote_ip_prefix),
+        "belongs_to_default_sg": rule.security_group.is_default,
         "description": rule.description,
         "revision_number": rule.revision_number,
         "created_at": isoformat(rule.created_at),
@@ -65,7 +68,7 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
 
 def sg_dict(sg: SecurityGroup) -> dict[str, Any]:
     return {**standard_fields(sg), "security_group_rules": [rule_dict(r) for r in sg.rules],
-            "stateful": True, "shared": False}
+            "stateful": sg.stateful, "shared": False}
 
 
 def _normalized(prefix: str | None) -> str | None:
@@ -92,8 +95,9 @@ def ensure_default(session: Session, project_id: str) -> SecurityGroup:
 
 
 def _new_group(session: Session, project_id: str, name: str, description: str,
-               is_default: bool = False) -> SecurityGroup:
-    sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default)
+               is_default: bool = False, stateful: bool = True) -> SecurityGroup:
+    sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default,
+                       stateful=stateful)
     stamp_new(sg, project_id)
     session.add(sg)
     session.flush()
@@ -104,10 +108,13 @@ def _new_group(session: Session, project_id: str, name: str, description: str,
 def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
               project_id: str) -> SecurityGroupRule:
     values = sg_rules.validate_rule(body)
-    duplicate = sg_rules.find_duplicate(sg.rules, values)
+    address_group = body.get("remote_address_group_id")
+    alike = [r for r in sg.rules if r.remote_address_group_id == address_group]
+    duplicate = sg_rules.find_duplicate(alike, values)
     if duplicate is not None:
         raise errors.SecurityGroupRuleExists(duplicate.id)
-    rule = SecurityGroupRule(id=new_id(), description=body.get("description") or "", **values)
+    rule = SecurityGroupRule(id=new_id(), description=body.get("description") or "",
+                             remote_address_group_id=address_group, **values)
     stamp_new(rule, project_id)
     sg.rules.append(rule)
     session.flush()
@@ -115,9 +122,16 @@ def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
     return rule
 
 
+def _check_restate(session: Session, sg: SecurityGroup) -> None:
+    """As in Neutron, a group's `stateful` may change only while no port uses it."""
+    if session.scalar(select(exists().where(PortSecurityGroup.security_group_id == sg.id))):
+        raise errors.SecurityGroupInUse(sg.id)
+
+
 class SecurityGroupService(ResourceService):
     model = SecurityGroup
-    listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
+    listing = ListSpec(SecurityGroup, {**standard_columns(SecurityGroup),
+                                       "stateful": SecurityGroup.stateful})
 
     def to_dict(self, row: SecurityGroup) -> dict[str, Any]:
         return sg_dict(row)
@@ -130,7 +144,8 @@ class SecurityGroupService(ResourceService):
         quotas.check(session, self.settings, project, "security_group")
         if body["name"] == "default":
             raise errors.Conflict("Default security group already exists.")
-        sg = _new_group(session, project, body["name"], body["description"])
+        sg = _new_group(session, project, body["name"], body["description"],
+                        stateful=body.get("stateful", True))
         for ethertype in ("IPv4", "IPv6"):  # new groups allow all egress, as in Neutron
             quotas.check(session, self.settings, project, "security_group_rule")
             _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
@@ -160,8 +175,15 @@ class SecurityGroupService(ResourceService):
             check_revision(sg, if_match)
             if sg.is_default and body.get("name", "default") != "default":
                 raise errors.Conflict("Updating default security group name not allowed.")
-            if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
+            restate = "stateful" in body and body["stateful"] != sg.stateful
+            if restate:
+                _check_restate(session, sg)
+            if apply_simple_updates(sg, body, {"name": "name", "description": "description",
+                                               "stateful": "stateful"}):
                 bump_revision(session, sg, SG)
+            if restate:  # every rule's ACL changes action (allow-related ↔ allow-stateless)
+                for rule in sg.rules:
+                    record_entry(session, RULE, rule.id, Operation.UPDATE, rule_parents(rule))
             return sg_dict(sg)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -192,14 +214,22 @@ class SecurityGroupService(ResourceService):
         run_and_wake(self.db.write, self.wakeup, txn)
 
 
+def _in_default_group(wanted: tuple[Any, ...]) -> ColumnElement[bool]:
+    """`belongs_to_default_sg=true|false`: whether a rule's group is a project's default."""
+    is_default = exists().where(SecurityGroup.id == SecurityGroupRule.security_group_id,
+                                SecurityGroup.is_default)
+    return or_(*(is_default if value else not_(is_default) for value in wanted))
+
+
 class RuleService(ResourceService):
     model = SecurityGroupRule
     listing = ListSpec(SecurityGroupRule, {
         **standard_columns(SecurityGroupRule),
         **{attr: getattr(SecurityGroupRule, attr) for attr in (
             "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
-            "port_range_max", "remote_ip_prefix", "remote_group_id")},
-    })
+            "port_range_max", "remote_ip_prefix", "remote_group_id",
+            "remote_address_group_id")},
+    }, filters={"belongs_to_default_sg": _in_default_group})
 
     def to_dict(self, row: SecurityGroupRule) -> dict[str, Any]:
         return rule_dict(row)
@@ -214,6 +244,8 @@ class RuleService(ResourceService):
         policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
         if body.get("remote_group_id"):
             get_sg_row(session, ctx, body["remote_group_id"])
+        if body.get("remote_address_group_id"):
+            get_ag_row(session, ctx, body["remote_address_group_id"])
         project = body.get("project_id") or sg.project_id
         quotas.check(session, self.settings, project, "security_group_rule")
         return _add_rule(session, sg, body, project)

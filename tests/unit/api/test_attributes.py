@@ -8,6 +8,7 @@ import pytest
 
 from neutrino import errors
 from neutrino.api.attributes import (
+    ADDRESS_GROUP,
     FLOATING_IP,
     NETWORK,
     PORT,
@@ -59,7 +60,7 @@ PORT_DEFAULTS: dict[str, Any] = {
     "binding:vnic_type": "normal",
     "security_groups": None,
 }
-SG_DEFAULTS: dict[str, Any] = {"name": "", "description": ""}
+SG_DEFAULTS: dict[str, Any] = {"name": "", "description": "", "stateful": True}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}
 RULE_DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -69,6 +70,7 @@ RULE_DEFAULTS: dict[str, Any] = {
     "port_range_max": None,
     "remote_ip_prefix": None,
     "remote_group_id": None,
+    "remote_address_group_id": None,
 }
 ROUTER_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -93,7 +95,8 @@ def test_specs_by_collection() -> None:
     assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT,
                      "security_groups": SECURITY_GROUP,
                      "security_group_rules": SECURITY_GROUP_RULE,
-                     "routers": ROUTER, "floatingips": FLOATING_IP}
+                     "routers": ROUTER, "floatingips": FLOATING_IP,
+                     "address_groups": ADDRESS_GROUP}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -101,6 +104,7 @@ def test_specs_by_collection() -> None:
         ("security_group_rule", "security_group_rules", "security-group-rules"),
         ("router", "routers", "routers"),
         ("floatingip", "floatingips", "floatingips"),
+        ("address_group", "address_groups", "address-groups"),
     ]
 
 
@@ -229,7 +233,10 @@ def test_rules_have_no_name() -> None:
         ),
         pytest.param(SECURITY_GROUP, {}, SG_DEFAULTS, id="security-group-defaults"),
         pytest.param(SECURITY_GROUP, {"name": "web", "description": "d"},
-                     {"name": "web", "description": "d"}, id="security-group-named"),
+                     {"name": "web", "description": "d", "stateful": True},
+                     id="security-group-named"),
+        pytest.param(SECURITY_GROUP, {"stateful": "false"}, {**SG_DEFAULTS, "stateful": False},
+                     id="security-group-stateless"),
         pytest.param(SECURITY_GROUP_RULE, RULE_BODY, {**RULE_DEFAULTS, **RULE_BODY},
                      id="rule-defaults"),
         pytest.param(
