@@ -67,6 +67,7 @@ def test_create_show_update_delete(api):
     ["10.0.0.0/33"],
     ["not-an-address"],
     [7],
+    [True],  # ipaddress would read a bool as the address 0.0.0.1
     "10.0.0.0/24",
 ])
 def test_bad_addresses_are_refused_and_change_nothing(api, addresses):

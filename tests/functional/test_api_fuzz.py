@@ -29,7 +29,7 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-               "routers", "floatingips")
+               "routers", "floatingips", "address-groups")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
 
 ODD_VALUES: tuple[Any, ...] = (
@@ -75,7 +75,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"))
+                          "tags", "quotas", "raw", "addresses"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -102,7 +102,8 @@ class Fuzzer:
                                 "extra_dhcp_opts", "allowed_address_pairs", "fixed_ips",
                                 "project_id", "shared", "routes", "host_routes",
                                 "provider:physical_network", "provider:network_type",
-                                "provider:segmentation_id", "dns_nameservers"))] = self.odd()
+                                "provider:segmentation_id", "dns_nameservers", "addresses",
+                                "stateful", "remote_address_group_id"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -176,6 +177,14 @@ class Fuzzer:
         router = self.some_id("routers")
         return Call("PUT", f"/v2.0/routers/{router}/{action}", self.encode(body))
 
+    def _addresses(self) -> Call:
+        action = self.pick(("add_addresses", "remove_addresses"))
+        body = self.pick(({"addresses": self.odd()}, {"addresses": [self.odd(), "10.8.0.0/16"]},
+                          {"addresses": ["10.8.0.0/16"]}, {"bogus": ["10.8.0.0/16"]},
+                          self.odd()))
+        group = self.some_id("address-groups")
+        return Call("PUT", f"/v2.0/address-groups/{group}/{action}", self.encode(body))
+
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
         base = f"/v2.0/{coll}/{self.some_id(coll)}/tags"
@@ -230,6 +239,7 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "network_id": ext["id"], "enable_snat": True,
             "external_fixed_ips": [{"subnet_id": world["external_subnet"]["id"]}]}},
         "floatingips": {"floating_network_id": ext["id"]},
+        "address-groups": {"name": "fz", "addresses": ["10.3.0.0/16", "fd00:3::/64"]},
     }
 
 
@@ -244,6 +254,8 @@ def fuzzed(request, private_ovn, tmp_path):
 def test_fuzz_every_resource_and_action(fuzzed):
     app, client = fuzzed
     world = build_world(client, "fuzz")
+    world["address-groups"] = client.post("/v2.0/address-groups", json={"address_group": {
+        "name": "ag-fuzz", "addresses": ["10.4.0.0/16"]}}).json()["address_group"]
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()
@@ -267,4 +279,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"}, kinds
+                          "tags", "quotas", "raw", "addresses"}, kinds

@@ -39,17 +39,19 @@ def normalised(addresses: Any) -> list[str]:
     """The request's CIDRs, checked as Neutron's `type:subnet_list` does, normalised and
     without duplicates (in the order given)."""
     if not isinstance(addresses, list):
-        raise errors.BadRequest(f"Invalid input for addresses. Reason: '{addresses}' is not "
-                                "a list.")
+        raise errors.BadRequest(f"Invalid input for addresses. Reason: '{_short(addresses)}' "
+                                "is not a list.")
     return list(dict.fromkeys(_cidr(address) for address in addresses))
 
 
 def _cidr(address: Any) -> str:
     reason = None
     try:
+        if not isinstance(address, str):  # ipaddress would take an integer (or a bool)
+            raise TypeError(address)
         net = ipaddress.ip_network(address, strict=False)
     except (ValueError, TypeError):
-        reason = f"'{address}' is not a valid IP subnet"
+        reason = f"'{_short(address)}' is not a valid IP subnet"
     else:
         if "/" not in address or (net.version == 4 and
                                   str(ipaddress.ip_interface(address)) != address):
@@ -58,6 +60,11 @@ def _cidr(address: Any) -> str:
     if reason:
         raise errors.BadRequest(f"Invalid input for addresses. Reason: {reason}.")
     return str(net)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 64 else text[:61] + "..."
 
 
 def ag_dict(ag: AddressGroup) -> dict[str, Any]:
