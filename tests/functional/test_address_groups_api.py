@@ -67,7 +67,6 @@ def test_create_show_update_delete(api):
     ["10.0.0.0/33"],
     ["not-an-address"],
     [7],
-    [True],  # ipaddress would read a bool as the address 0.0.0.1
     "10.0.0.0/24",
 ])
 def test_bad_addresses_are_refused_and_change_nothing(api, addresses):
@@ -94,6 +93,11 @@ def test_add_and_remove_addresses(api):
     assert removed.status_code == 200, removed.text
     assert removed.json()["address_group"]["addresses"] == ["10.2.0.0/16"]
     _fault(api.put(f"{url}/add_addresses", json={"addresses": ["nope"]}), 400, "BadRequest")
+    # ipaddress would read a bool or an integer as an address (0.0.0.1)
+    _fault(api.put(f"{url}/add_addresses", json={"addresses": [True]}), 400, "BadRequest")
+    _fault(api.put(f"{url}/add_addresses", json={"addresses": [167772160]}), 400, "BadRequest")
+    _fault(api.put(f"{url}/add_addresses", json={"addresses": "10.3.0.0/16"}), 400,
+           "BadRequest")
     _fault(api.put(f"{url}/add_addresses", json={"address": ["10.3.0.0/16"]}), 400,
            "BadRequest")
     _fault(api.put(f"{url}/add_addresses", json=["10.3.0.0/16"]), 400, "BadRequest")
