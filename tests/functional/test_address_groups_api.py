@@ -245,3 +245,11 @@ def test_belongs_to_default_sg_and_normalized_cidr(api):
     assert len(both["security_group_rules"]) >= 4 + 3
     _fault(api.get("/v2.0/security-group-rules?belongs_to_default_sg=perhaps"), 400,
            "BadRequest")
+
+
+def test_extensions_are_listed(api):
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"address-group", "security-groups-remote-address-group", "stateful-security-group",
+            "security-groups-normalized-cidr",
+            "security-groups-rules-belongs-to-default-sg"} <= aliases
+    assert "security-groups-shared-filtering" not in aliases
