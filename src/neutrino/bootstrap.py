@@ -31,6 +31,7 @@ from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.address_groups import AddressGroupService
 from neutrino.services.agents import AgentService
+from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
@@ -229,6 +230,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "security_groups": SecurityGroupService(db, settings, wakeup),
                   "security_group_rules": RuleService(db, settings, wakeup),
                   "address_groups": AddressGroupService(db, settings, wakeup),
+                  "default_security_group_rules": DefaultRuleService(db, settings, wakeup),
                   "routers": routers,
                   "floatingips": FloatingIpService(db, settings, wakeup)},
         tags=TagService(db, wakeup),

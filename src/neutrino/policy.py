@@ -70,6 +70,8 @@ RULES: dict[str, Rule] = {
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
                         "router", "floatingip", "quota", "address_group")},
+    "get_default_security_group_rule": lambda ctx, target: ctx.is_admin or bool(
+        {"member", "reader"} & set(ctx.roles)),
     "add_addresses": project_member,
     "remove_addresses": project_member,
     "create_port": port_creator,

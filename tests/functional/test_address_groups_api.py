@@ -251,5 +251,6 @@ def test_extensions_are_listed(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"address-group", "security-groups-remote-address-group", "stateful-security-group",
             "security-groups-normalized-cidr",
-            "security-groups-rules-belongs-to-default-sg"} <= aliases
+            "security-groups-rules-belongs-to-default-sg",
+            "security-groups-default-rules"} <= aliases
     assert "security-groups-shared-filtering" not in aliases

@@ -29,7 +29,7 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-               "routers", "floatingips", "address-groups")
+               "routers", "floatingips", "address-groups", "default-security-group-rules")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
 
 ODD_VALUES: tuple[Any, ...] = (
@@ -103,7 +103,8 @@ class Fuzzer:
                                 "project_id", "shared", "routes", "host_routes",
                                 "provider:physical_network", "provider:network_type",
                                 "provider:segmentation_id", "dns_nameservers", "addresses",
-                                "stateful", "remote_address_group_id"))] = self.odd()
+                                "stateful", "remote_address_group_id", "used_in_default_sg",
+                                "remote_group_id"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -240,6 +241,10 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "external_fixed_ips": [{"subnet_id": world["external_subnet"]["id"]}]}},
         "floatingips": {"floating_network_id": ext["id"]},
         "address-groups": {"name": "fz", "addresses": ["10.3.0.0/16", "fd00:3::/64"]},
+        "default-security-group-rules": {"direction": "ingress", "protocol": "udp",
+                                         "port_range_min": 53, "port_range_max": 53,
+                                         "remote_group_id": "PARENT",
+                                         "used_in_non_default_sg": True},
     }
 
 
@@ -256,6 +261,8 @@ def test_fuzz_every_resource_and_action(fuzzed):
     world = build_world(client, "fuzz")
     world["address-groups"] = client.post("/v2.0/address-groups", json={"address_group": {
         "name": "ag-fuzz", "addresses": ["10.4.0.0/16"]}}).json()["address_group"]
+    world["default-security-group-rules"] = client.get(
+        "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

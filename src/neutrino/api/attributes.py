@@ -208,9 +208,24 @@ _AG = _spec(
 ADDRESS_GROUP = ResourceSpec(_AG.singular, _AG.collection,
                              {k: v for k, v in _AG.attrs.items() if k != "tags"}, _AG.path)
 
+# Rule templates carry no standard attributes (no name, revision, timestamps or tags), and
+# none of theirs may change.
+DEFAULT_SECURITY_GROUP_RULE = ResourceSpec(
+    "default_security_group_rule", "default_security_group_rules", {a.name: a for a in (
+        Attr("id", c.string(36), post=False),
+        Attr("description", c.string(), default=""),
+        Attr("tenant_id", c.string(), default=UNSET),
+        Attr("project_id", c.string(), default=UNSET),
+        *(SECURITY_GROUP_RULE.attrs[name] for name in (
+            "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+            "remote_ip_prefix", "remote_group_id", "remote_address_group_id")),
+        Attr("used_in_default_sg", c.to_bool, default=False),
+        Attr("used_in_non_default_sg", c.to_bool, default=False),
+    )}, "default-security-group-rules")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
-                                            ADDRESS_GROUP)}
+                                            ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("revision-if-match", "If-Match constraints based on revision_number",
      "If-Match: revision_number=N on updates and deletes"),
     ("security-group", "security-group", "Security groups and their rules"),
+    ("security-groups-default-rules", "Default rules for security groups",
+     "Templates for the rules of new security groups"),
     ("security-groups-normalized-cidr", "Normalized CIDR field for security group rules",
      "normalized_cidr on security group rules"),
     ("security-groups-remote-address-group", "Remote address group id field for security "

@@ -259,6 +259,27 @@ class SecurityGroupRule(Base):
     )
 
 
+class DefaultSecurityGroupRule(Base):
+    """A template for the rules of new groups (security-groups-default-rules): the project's
+    `default` group takes those `used_in_default_sg`, other new groups those
+    `used_in_non_default_sg`; `remote_group_id` "PARENT" names the new group itself."""
+
+    __tablename__ = "sg_default_rule_templates"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True)
+    remote_address_group_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True)
+    used_in_default_sg: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_in_non_default_sg: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class AddressGroup(StandardAttrs, Base):
     """A named set of CIDRs that security group rules may name as their remote."""
 

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import isoformat
-from neutrino.db.models import AddressGroup, AddressGroupAddress, SecurityGroupRule
+from neutrino.db.models import (
+    AddressGroup,
+    AddressGroupAddress,
+    DefaultSecurityGroupRule,
+    SecurityGroupRule,
+)
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services.base import ResourceService
@@ -159,9 +164,10 @@ class AddressGroupService(ResourceService):
             ag = get_ag_row(session, ctx, ag_id)
             policy.enforce(ctx, "delete_address_group", {"project_id": ag.project_id})
             check_revision(ag, if_match)
-            if session.scalar(select(exists().where(
-                    SecurityGroupRule.remote_address_group_id == ag.id))):
-                raise errors.AddressGroupInUse(ag.id)
+            for model in (SecurityGroupRule, DefaultSecurityGroupRule):  # rules and templates
+                if session.scalar(select(exists().where(
+                        model.remote_address_group_id == ag.id))):
+                    raise errors.AddressGroupInUse(ag.id)
             session.delete(ag)
             record_entry(session, AG, ag.id, Operation.DELETE)
 

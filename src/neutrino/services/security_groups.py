@@ -34,12 +34,10 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.default_sg_rules import rule_body, templates_for
 from neutrino.services.listing import ListQuery, ListSpec, standard_columns
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
-# Neutron's default group: all egress, and ingress from members of the same group.
-DEFAULT_RULES = (("egress", "IPv4", False), ("egress", "IPv6", False),
-                 ("ingress", "IPv4", True), ("ingress", "IPv6", True))
 
 
 def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
@@ -80,16 +78,15 @@ def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
 
 
 def ensure_default(session: Session, project_id: str) -> SecurityGroup:
-    """The project's `default` group, created with Neutron's default rules on first use."""
+    """The project's `default` group, created on first use with the rules of the templates
+    `used_in_default_sg` (services/default_sg_rules.py)."""
     found = session.get(DefaultSecurityGroup, project_id)
     if found is not None:
         return session.get(SecurityGroup, found.security_group_id)
     sg = _new_group(session, project_id, "default", "Default security group", is_default=True)
     session.add(DefaultSecurityGroup(project_id=project_id, security_group_id=sg.id))
-    for direction, ethertype, from_members in DEFAULT_RULES:
-        body = {"security_group_id": sg.id, "direction": direction, "ethertype": ethertype,
-                "remote_group_id": sg.id if from_members else None}
-        _add_rule(session, sg, body, project_id)
+    for template in templates_for(session, default_group=True):
+        _add_rule(session, sg, rule_body(template, sg.id), project_id)
     session.flush()
     return sg
 
@@ -146,10 +143,9 @@ class SecurityGroupService(ResourceService):
             raise errors.Conflict("Default security group already exists.")
         sg = _new_group(session, project, body["name"], body["description"],
                         stateful=body.get("stateful", True))
-        for ethertype in ("IPv4", "IPv6"):  # new groups allow all egress, as in Neutron
+        for template in templates_for(session, default_group=False):
             quotas.check(session, self.settings, project, "security_group_rule")
-            _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
-                                    "ethertype": ethertype}, project)
+            _add_rule(session, sg, rule_body(template, sg.id), project)
         set_tags(sg, SG, body.get("tags") or [])
         return sg
 

@@ -9,6 +9,7 @@ import pytest
 from neutrino import errors
 from neutrino.api.attributes import (
     ADDRESS_GROUP,
+    DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
     NETWORK,
     PORT,
@@ -96,7 +97,8 @@ def test_specs_by_collection() -> None:
                      "security_groups": SECURITY_GROUP,
                      "security_group_rules": SECURITY_GROUP_RULE,
                      "routers": ROUTER, "floatingips": FLOATING_IP,
-                     "address_groups": ADDRESS_GROUP}
+                     "address_groups": ADDRESS_GROUP,
+                     "default_security_group_rules": DEFAULT_SECURITY_GROUP_RULE}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -105,6 +107,8 @@ def test_specs_by_collection() -> None:
         ("router", "routers", "routers"),
         ("floatingip", "floatingips", "floatingips"),
         ("address_group", "address_groups", "address-groups"),
+        ("default_security_group_rule", "default_security_group_rules",
+         "default-security-group-rules"),
     ]
 
 

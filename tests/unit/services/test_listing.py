@@ -16,6 +16,7 @@ from neutrino import errors
 from neutrino.api.attributes import SPECS
 from neutrino.db.models import Base, IpAllocation, Port, PortSecurityGroup, Subnet, Tag
 from neutrino.services.address_groups import AddressGroupService
+from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import (
     ListQuery,
@@ -181,6 +182,7 @@ LISTINGS: dict[str, ListSpec] = {
     "security_group_rules": RuleService.listing,
     "routers": RouterService.listing, "floatingips": FloatingIpService.listing,
     "address_groups": AddressGroupService.listing,
+    "default_security_group_rules": DefaultRuleService.listing,
 }
 # Attributes without a SQL form: list- or dict-valued columns, constants, and values
 # computed from other rows. Everything else filters and sorts in SQL.
@@ -197,6 +199,7 @@ LEFT_TO_PYTHON = {
                 "availability_zones"},
     "floatingips": {"subnet_id"},
     "address_groups": set(),
+    "default_security_group_rules": {"tenant_id", "project_id"},
 }
 
 
