@@ -80,3 +80,33 @@ def test_openstacksdk_address_groups(served):
     finally:
         conn.network.delete_address_group(ag)
     assert conn.network.find_address_group("sdk-ag2") is None
+
+
+def test_openstack_cli_default_rules_and_stateless_groups(served):
+    templates = _cli(served, "default", "security", "group", "rule", "list", "-f", "json")
+    assert len(templates) == 4  # as Neutron ships them
+    made = _cli(served, "default", "security", "group", "rule", "create", "--ingress",
+                "--protocol", "tcp", "--dst-port", "2222", "--for-custom-sg", "-f", "json")
+    try:
+        assert made["used_in_non_default_sg"] is True and made["used_in_default_sg"] is False
+        group = _cli(served, "security", "group", "create", "--stateless", "cli-stateless",
+                     "-f", "json")
+        assert group["stateful"] is False
+        rules = _cli(served, "security", "group", "rule", "list", "cli-stateless", "--long",
+                     "-f", "json")
+        assert any(r["Port Range"] == "2222:2222" for r in rules), rules
+        deadline = time.monotonic() + 15
+        actions: set[str] = set()
+        rule_ids = {r["ID"] for r in rules}
+        while len(actions) == 0 and time.monotonic() < deadline:
+            actions = {a["action"] for a in _nb_rows(served, "ACL")
+                       if a["external_ids"].get("neutron:security_group_rule_id") in rule_ids}
+            time.sleep(0.2)
+        assert actions == {"allow-stateless"}
+        _cli(served, "security", "group", "set", "--stateful", "cli-stateless")
+        shown = _cli(served, "security", "group", "show", "cli-stateless", "-f", "json")
+        assert shown["stateful"] is True
+        _cli(served, "security", "group", "delete", "cli-stateless")
+    finally:
+        _cli(served, "default", "security", "group", "rule", "delete", made["id"])
+    assert len(_cli(served, "default", "security", "group", "rule", "list", "-f", "json")) == 4
