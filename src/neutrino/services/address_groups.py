@@ -86,7 +86,12 @@ def ag_dict(ag: AddressGroup) -> dict[str, Any]:
     }
 
 
-def get_ag_row(session: Session, ctx: Context, ag_id: str) -> AddressGroup:
+def get_ag_row(session: Session, ctx: Context, ag_id: str, lock: bool = False) -> AddressGroup:
+    """The group if the caller may see it; `lock` holds its row until commit (PostgreSQL),
+    so that a rule naming it and its deletion cannot both succeed (there is no foreign key)."""
+    if lock and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(AddressGroup.id).where(AddressGroup.id == ag_id)
+                        .with_for_update())
     return get_owned(session, ctx, AddressGroup, ag_id, errors.AddressGroupNotFound)
 
 
@@ -161,7 +166,7 @@ class AddressGroupService(ResourceService):
 
     def delete(self, ctx: Context, ag_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
-            ag = get_ag_row(session, ctx, ag_id)
+            ag = get_ag_row(session, ctx, ag_id, lock=True)
             policy.enforce(ctx, "delete_address_group", {"project_id": ag.project_id})
             check_revision(ag, if_match)
             for model in (SecurityGroupRule, DefaultSecurityGroupRule):  # rules and templates

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import AddressGroup, DefaultSecurityGroupRule
+from neutrino.db.models import DefaultSecurityGroupRule
 from neutrino.services import sg_rules
+from neutrino.services.address_groups import get_ag_row
 from neutrino.services.base import ResourceService
 from neutrino.services.common import new_id, run_and_wake
 from neutrino.services.context import Context
@@ -78,8 +79,8 @@ class DefaultRuleService(ResourceService):
         values = sg_rules.validate_rule({**body, "security_group_id": "",
                                          "remote_group_id": remote and PARENT})
         address_group = body.get("remote_address_group_id")
-        if address_group and session.get(AddressGroup, address_group) is None:
-            raise errors.AddressGroupNotFound(address_group)
+        if address_group:  # held, as a rule holds it (services/address_groups.py)
+            get_ag_row(session, ctx, address_group, lock=True)
         existing = [t for t in session.scalars(select(DefaultSecurityGroupRule))
                     if t.remote_address_group_id == address_group]
         duplicate = sg_rules.find_duplicate(existing, values)

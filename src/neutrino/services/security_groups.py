@@ -241,7 +241,7 @@ class RuleService(ResourceService):
         if body.get("remote_group_id"):
             get_sg_row(session, ctx, body["remote_group_id"])
         if body.get("remote_address_group_id"):
-            get_ag_row(session, ctx, body["remote_address_group_id"])
+            get_ag_row(session, ctx, body["remote_address_group_id"], lock=True)
         project = body.get("project_id") or sg.project_id
         quotas.check(session, self.settings, project, "security_group_rule")
         return _add_rule(session, sg, body, project)
