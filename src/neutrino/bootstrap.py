@@ -29,7 +29,9 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.services.address_groups import AddressGroupService
 from neutrino.services.agents import AgentService
+from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
@@ -229,6 +231,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "ports": neutrino.ports,
                   "security_groups": SecurityGroupService(db, settings, wakeup),
                   "security_group_rules": RuleService(db, settings, wakeup),
+                  "address_groups": AddressGroupService(db, settings, wakeup),
+                  "default_security_group_rules": DefaultRuleService(db, settings, wakeup),
                   "routers": routers,
                   "floatingips": FloatingIpService(db, settings, wakeup),
                   "rbac_policies": RbacService(db, settings, wakeup)},

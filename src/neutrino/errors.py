@@ -306,3 +306,31 @@ class PortBindingAlreadyActive(Conflict):
 class PortBindingAlreadyExists(Conflict):
     def __init__(self, port_id: str, host: str) -> None:
         super().__init__(f"Binding for port {port_id} on host {host} already exists.")
+
+
+class AddressGroupNotFound(ResourceNotFound):
+    resource = "address group"
+
+
+class AddressGroupInUse(InUse):
+    def __init__(self, address_group_id: str) -> None:
+        super().__init__(f"Address group {address_group_id} is in use on one or more "
+                         "security group rules.")
+
+
+class AddressesNotFound(NotFound):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} not found in the address group "
+                         f"{address_group_id}.")
+
+
+class AddressesAlreadyExist(BadRequest):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} already exist in the address group "
+                         f"{address_group_id}.")
+
+
+class SecurityGroupMultipleRemoteEntites(InvalidInput):  # Neutron's spelling
+    def __init__(self) -> None:
+        super().__init__("Only one of remote_ip_prefix or remote_group_id or "
+                         "remote_address_group_id may be provided.")

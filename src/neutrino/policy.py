@@ -77,12 +77,16 @@ RULES: dict[str, Rule] = {
     **{f"{verb}_{resource}": project_member
        for verb in ("create", "update", "delete")
        for resource in ("network", "port", "security_group", "security_group_rule", "router",
-                        "floatingip", "rbac_policy")},
+                        "floatingip", "rbac_policy", "address_group")},
     **{f"get_{resource}": project_reader
        for resource in ("network", "subnet", "port", "security_group", "security_group_rule",
-                        "router", "floatingip", "quota", "rbac_policy")},
+                        "router", "floatingip", "quota", "rbac_policy", "address_group")},
     "update_security_group_rule": either(project_member, group_owner),
     "delete_security_group_rule": either(project_member, group_owner),
+    "get_default_security_group_rule": lambda ctx, target: ctx.is_admin or bool(
+        {"member", "reader"} & set(ctx.roles)),
+    "add_addresses": project_member,
+    "remove_addresses": project_member,
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

@@ -29,7 +29,8 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-               "routers", "floatingips", "rbac-policies")
+               "routers", "floatingips", "rbac-policies", "address-groups",
+               "default-security-group-rules")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
 
 ODD_VALUES: tuple[Any, ...] = (
@@ -79,7 +80,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings"))
+                          "tags", "quotas", "raw", "bindings", "addresses"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -107,7 +108,9 @@ class Fuzzer:
                                 "project_id", "shared", "routes", "host_routes",
                                 "provider:physical_network", "provider:network_type",
                                 "provider:segmentation_id", "dns_nameservers",
-                                "device_profile", "numa_affinity_policy"))] = self.odd()
+                                "device_profile", "numa_affinity_policy", "addresses",
+                                "stateful", "remote_address_group_id", "used_in_default_sg",
+                                "remote_group_id"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -186,6 +189,14 @@ class Fuzzer:
         router = self.some_id("routers")
         return Call("PUT", f"/v2.0/routers/{router}/{action}", self.encode(body))
 
+    def _addresses(self) -> Call:
+        action = self.pick(("add_addresses", "remove_addresses"))
+        body = self.pick(({"addresses": self.odd()}, {"addresses": [self.odd(), "10.8.0.0/16"]},
+                          {"addresses": ["10.8.0.0/16"]}, {"bogus": ["10.8.0.0/16"]},
+                          self.odd()))
+        group = self.some_id("address-groups")
+        return Call("PUT", f"/v2.0/address-groups/{group}/{action}", self.encode(body))
+
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
         base = f"/v2.0/{coll}/{self.some_id(coll)}/tags"
@@ -259,6 +270,11 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "floatingips": {"floating_network_id": ext["id"]},
         "rbac-policies": {"object_type": "network", "object_id": net["id"],
                           "action": "access_as_shared", "target_tenant": uuid.uuid4().hex},
+        "address-groups": {"name": "fz", "addresses": ["10.3.0.0/16", "fd00:3::/64"]},
+        "default-security-group-rules": {"direction": "ingress", "protocol": "udp",
+                                         "port_range_min": 53, "port_range_max": 53,
+                                         "remote_group_id": "PARENT",
+                                         "used_in_non_default_sg": True},
     }
 
 
@@ -276,6 +292,10 @@ def test_fuzz_every_resource_and_action(fuzzed):
     world["rbac-policies"] = client.post("/v2.0/rbac-policies", json={"rbac_policy": {
         "object_type": "security_group", "object_id": world["security-groups"]["id"],
         "action": "access_as_shared", "target_tenant": uuid.uuid4().hex}}).json()["rbac_policy"]
+    world["address-groups"] = client.post("/v2.0/address-groups", json={"address_group": {
+        "name": "ag-fuzz", "addresses": ["10.4.0.0/16"]}}).json()["address_group"]
+    world["default-security-group-rules"] = client.get(
+        "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()
@@ -299,4 +319,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings"}, kinds
+                          "tags", "quotas", "raw", "bindings", "addresses"}, kinds

@@ -44,6 +44,10 @@ def test_services_and_maintenance_name_the_same_parents(api, neutrino):
     rule = _post(api, "security-group-rules", {
         "security_group_id": group["id"], "direction": "ingress",
         "remote_group_id": other["id"]})
+    ag = _post(api, "address-groups", {"addresses": ["10.210.0.0/16"]})
+    ag_rule = _post(api, "security-group-rules", {
+        "security_group_id": group["id"], "direction": "ingress",
+        "remote_address_group_id": ag["id"]})
     port = _post(api, "ports", {"network_id": net["id"], "security_groups": [group["id"]]})
     router = _post(api, "routers", {"name": "r",
                                     "external_gateway_info": {"network_id": ext["id"]}})
@@ -56,6 +60,8 @@ def test_services_and_maintenance_name_the_same_parents(api, neutrino):
     cases = {
         (ResourceType.SUBNET, subnet["id"]): {net["id"]},
         (ResourceType.SECURITY_GROUP_RULE, rule["id"]): {group["id"], other["id"]},
+        (ResourceType.SECURITY_GROUP_RULE, ag_rule["id"]): {group["id"], ag["id"]},
+        (ResourceType.ADDRESS_GROUP, ag["id"]): set(),
         (ResourceType.ROUTER, router["id"]): {ext["id"], ext_subnet["id"]},
         (ResourceType.PORT, interface["port_id"]): {net["id"], subnet["id"], router["id"]},
         (ResourceType.FLOATING_IP, fip["id"]): {router["id"], port["id"]},

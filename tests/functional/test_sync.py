@@ -200,3 +200,34 @@ def test_security_groups_and_routers_are_compared_and_repaired(app, private_ovn)
     assert one(app, "Logical_Switch_Port", name=port["id"])["_uuid"] in group_row["ports"]
     assert len(group_row["acls"]) == 3  # two default egress rules and tcp/80
     assert one(app, "Logical_Router", name=f"neutron-{router['id']}")
+
+
+def test_address_groups_are_compared_and_repaired(app, private_ovn):
+    with TestClient(app.app) as client:
+        ag = _post(client, "address-groups", {"addresses": ["10.93.0.0/24", "fd00:93::/64"]})
+        gone = _post(client, "address-groups", {"addresses": ["10.94.0.0/24"]})
+    wait_journal_idle(app)
+    v4 = "ag_" + ag["id"].replace("-", "_") + "_ip4"
+    v6 = "ag_" + ag["id"].replace("-", "_") + "_ip6"
+    nbctl(private_ovn, "set", "Address_Set", v4, "addresses=10.99.0.0/24")  # tampered with
+    nbctl(private_ovn, "destroy", "Address_Set", v6)  # ...and lost
+    nbctl(private_ovn, "destroy", "Address_Set", "ag_" + gone["id"].replace("-", "_") + "_ip4")
+    stray = str(uuid.uuid4())  # a set of ours the database never heard of
+    stray_name = "ag_" + stray.replace("-", "_") + "_ip4"
+    nbctl(private_ovn, "create", "Address_Set", f"name={stray_name}",
+          f'external_ids:"neutron:address_group_id"="{stray}"')
+    nbctl(private_ovn, "create", "Address_Set", "name=someone_elses")  # not ours: left alone
+
+    found = {(d.kind.value, d.resource_type, d.resource_id, d.row.split("=")[-1].rstrip(")"))
+             for d in app.sync.compare().differences}
+    assert found == {("stale", "address_group", ag["id"], v4),
+                     ("missing", "address_group", ag["id"], v6),
+                     ("missing", "address_group", gone["id"],
+                      "ag_" + gone["id"].replace("-", "_") + "_ip4"),
+                     ("extra", "address_group", stray, stray_name)}
+    app.sync.repair()
+    assert app.sync.compare().differences == []
+    assert one(app, "Address_Set", name=v4)["addresses"] == ["10.93.0.0/24"]
+    assert one(app, "Address_Set", name=v6)["addresses"] == ["fd00:93::/64"]
+    assert rows(app, "Address_Set", name=stray_name) == []
+    assert one(app, "Address_Set", name="someone_elses")

@@ -68,6 +68,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps)
+    routes += _address_group_action_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     if deps.port_bindings is not None:
@@ -240,6 +241,26 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
         Route("/v2.0/routers/{rid}/remove_router_interface", handler("remove_interface"),
               methods=["PUT"]),
     ]
+
+
+# -- address groups: add_addresses / remove_addresses ----------------------------------------
+def _address_group_action_routes(deps: ApiDeps) -> list[Route]:
+    groups = deps.services.get("address_groups")
+    if groups is None:
+        return []
+
+    def handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            body = await json_object(request, deps.limits)
+            ctx = deps.context_for(request)
+            method = getattr(groups, action)
+            result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            return JSONResponse(result)
+
+        return run
+
+    return [Route(f"/v2.0/address-groups/{{rid}}/{action}", handler(action), methods=["PUT"])
+            for action in ("add_addresses", "remove_addresses")]
 
 
 # -- resources ------------------------------------------------------------------------------

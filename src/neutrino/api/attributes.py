@@ -149,7 +149,7 @@ SECURITY_GROUP = _spec(
     "security_group",
     "security_groups",
     Attr("security_group_rules", post=False),
-    Attr("stateful", post=False, query=c.to_bool),
+    Attr("stateful", c.to_bool, default=True, put=True),
     Attr("shared", post=False, query=c.to_bool),
     path="security-groups",
 )
@@ -167,7 +167,9 @@ SECURITY_GROUP_RULE = _spec(
     Attr("port_range_max", _port_number, default=None),
     Attr("remote_ip_prefix", _str_or_null, default=None),
     Attr("remote_group_id", c.nullable(c.string(36)), default=None),
+    Attr("remote_address_group_id", c.nullable(c.string(36)), default=None),
     Attr("normalized_cidr", post=False),
+    Attr("belongs_to_default_sg", post=False, query=c.to_bool),
     named=False,
     path="security-group-rules",
 )
@@ -212,9 +214,35 @@ RBAC_POLICY = ResourceSpec("rbac_policy", "rbac_policies", {a.name: a for a in (
     Attr("target_tenant", c.target_project, default=REQUIRED, put=True, query=c.string()),
 )}, "rbac-policies")
 
+_AG = _spec(
+    "address_group",
+    "address_groups",
+    Attr("addresses", c.nullable(c.list_of(c.string(64))), default=[], query=c.string(64)),
+    path="address-groups",
+)
+# Address groups carry no tags in Neutron.
+ADDRESS_GROUP = ResourceSpec(_AG.singular, _AG.collection,
+                             {k: v for k, v in _AG.attrs.items() if k != "tags"}, _AG.path)
+
+# Rule templates carry no standard attributes (no name, revision, timestamps or tags), and
+# none of theirs may change.
+DEFAULT_SECURITY_GROUP_RULE = ResourceSpec(
+    "default_security_group_rule", "default_security_group_rules", {a.name: a for a in (
+        Attr("id", c.string(36), post=False),
+        Attr("description", c.string(), default=""),
+        Attr("tenant_id", c.string(), default=UNSET),
+        Attr("project_id", c.string(), default=UNSET),
+        *(SECURITY_GROUP_RULE.attrs[name] for name in (
+            "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+            "remote_ip_prefix", "remote_group_id", "remote_address_group_id")),
+        Attr("used_in_default_sg", c.to_bool, default=False),
+        Attr("used_in_non_default_sg", c.to_bool, default=False),
+    )}, "default-security-group-rules")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
-                                            RBAC_POLICY)}
+                                            RBAC_POLICY, ADDRESS_GROUP,
+                                            DEFAULT_SECURITY_GROUP_RULE)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

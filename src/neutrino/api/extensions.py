@@ -5,6 +5,7 @@ from __future__ import annotations
 UPDATED = "2026-11-26T00:00:00-00:00"
 
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("address-group", "Address group", "Address groups, realised as OVN Address_Sets"),
     ("agent", "agent", "The agents: OVN chassis as ML2/OVN lists them"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Allowed address pairs on ports"),
     ("availability_zone", "Availability Zone",
@@ -50,11 +51,21 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("revision-if-match", "If-Match constraints based on revision_number",
      "If-Match: revision_number=N on updates and deletes"),
     ("security-group", "security-group", "Security groups and their rules"),
+    ("security-groups-default-rules", "Default rules for security groups",
+     "Templates for the rules of new security groups"),
+    ("security-groups-normalized-cidr", "Normalized CIDR field for security group rules",
+     "normalized_cidr on security group rules"),
+    ("security-groups-remote-address-group", "Remote address group id field for security "
+     "group rules", "remote_address_group_id on security group rules"),
+    ("security-groups-rules-belongs-to-default-sg", "Security group rule belongs to the "
+     "project's default security group", "belongs_to_default_sg on security group rules"),
     ("sorting", "Sorting support", "sort_key and sort_dir on lists"),
     ("standard-attr-description", "standard-attr-description", "description on resources"),
     ("standard-attr-revisions", "Resource revision numbers", "revision_number on resources"),
     ("standard-attr-tag", "Tag support for resources", "tags on resources"),
     ("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at"),
+    ("stateful-security-group", "Stateful security group",
+     "stateful on security groups; stateless groups use allow-stateless ACLs"),
     ("tag-creation", "Tag creation", "tags may be given when a resource is created"),
 )
 

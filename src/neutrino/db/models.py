@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -256,6 +257,7 @@ class SecurityGroup(StandardAttrs, Base):
     __tablename__ = "security_groups"
 
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    stateful: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     rules: Mapped[list[SecurityGroupRule]] = relationship(
         back_populates="security_group",
@@ -300,10 +302,54 @@ class SecurityGroupRule(Base):
     remote_group_id: Mapped[str | None] = mapped_column(
         ForeignKey("security_groups.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    # no foreign key: the address group service refuses to delete a group in use (409)
+    remote_address_group_id: Mapped[str | None] = mapped_column(
+        String(UUID_LEN), nullable=True, index=True
+    )
 
     security_group: Mapped[SecurityGroup] = relationship(
         back_populates="rules", foreign_keys=[security_group_id]
     )
+
+
+class DefaultSecurityGroupRule(Base):
+    """A template for the rules of new groups (security-groups-default-rules): the project's
+    `default` group takes those `used_in_default_sg`, other new groups those
+    `used_in_non_default_sg`; `remote_group_id` "PARENT" names the new group itself."""
+
+    __tablename__ = "sg_default_rule_templates"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True)
+    remote_address_group_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True)
+    used_in_default_sg: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_in_non_default_sg: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AddressGroup(StandardAttrs, Base):
+    """A named set of CIDRs that security group rules may name as their remote."""
+
+    __tablename__ = "address_groups"
+
+    addresses: Mapped[list[AddressGroupAddress]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="AddressGroupAddress.address"
+    )
+
+
+class AddressGroupAddress(Base):
+    __tablename__ = "address_group_addresses"
+
+    address_group_id: Mapped[str] = mapped_column(
+        ForeignKey("address_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class PortSecurityGroup(Base):

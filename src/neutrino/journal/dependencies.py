@@ -3,7 +3,8 @@
 `WAITS_FOR` says which resources an entry names as its parents when it is recorded: a
 subnet waits for its network; a port for its network, the subnets of its addresses (its
 switch port refers to their DHCP_Options) and its security groups (it joins their
-Port_Groups); a rule for its group and its remote group; a router interface port for its
+Port_Groups); a rule for its group, its remote group and its remote address group; a
+router interface port for its
 router; a floating IP for its router and its port. The rule that makes deletes go
 in reverse is the same table read backwards, so the two can never disagree: a delete
 waits for every older unfinished entry that named the deleted resource as a parent
@@ -25,12 +26,15 @@ WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
          ResourceType.ROUTER}
     ),
     ResourceType.SECURITY_GROUP: frozenset(),
-    # a rule's ACL lives in its group's Port_Group and may name a remote group's address set
-    ResourceType.SECURITY_GROUP_RULE: frozenset({ResourceType.SECURITY_GROUP}),
+    # a rule's ACL lives in its group's Port_Group and may name a remote group's address
+    # set or a remote address group's Address_Sets
+    ResourceType.SECURITY_GROUP_RULE: frozenset({ResourceType.SECURITY_GROUP,
+                                                 ResourceType.ADDRESS_GROUP}),
     # the gateway router's external port sits on the external network
     ResourceType.ROUTER: frozenset({ResourceType.NETWORK, ResourceType.SUBNET}),
     # a floating IP's NAT row lives in its router's gateway router, for a port's address
     ResourceType.FLOATING_IP: frozenset({ResourceType.ROUTER, ResourceType.PORT}),
+    ResourceType.ADDRESS_GROUP: frozenset(),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import (
+    AddressGroup,
     FloatingIp,
     Network,
     Port,
@@ -56,7 +57,10 @@ def port_parents(port: Port) -> Parents:
 def rule_parents(rule: SecurityGroupRule) -> Parents:
     groups = {rule.security_group_id} | ({rule.remote_group_id} if rule.remote_group_id
                                          else set())
-    return {ResourceType.SECURITY_GROUP: sorted(groups)}
+    parents = {ResourceType.SECURITY_GROUP: sorted(groups)}
+    if rule.remote_address_group_id:
+        parents[ResourceType.ADDRESS_GROUP] = [rule.remote_address_group_id]
+    return parents
 
 
 def router_parents(router: Router) -> Parents:
@@ -91,6 +95,7 @@ PARENTS: dict[ResourceType, tuple[type, Callable[[Any], Parents]]] = {
     ResourceType.SECURITY_GROUP_RULE: (SecurityGroupRule, rule_parents),
     ResourceType.ROUTER: (Router, router_parents),
     ResourceType.FLOATING_IP: (FloatingIp, floating_ip_parents),
+    ResourceType.ADDRESS_GROUP: (AddressGroup, no_parents),
 }
 
 

@@ -14,6 +14,7 @@ class ResourceType(enum.StrEnum):
     SECURITY_GROUP_RULE = "security_group_rule"
     ROUTER = "router"
     FLOATING_IP = "floating_ip"
+    ADDRESS_GROUP = "address_group"
 
 
 class Operation(enum.StrEnum):

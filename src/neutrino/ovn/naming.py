@@ -14,10 +14,12 @@ LR = "Logical_Router"
 LRP = "Logical_Router_Port"
 ROUTE = "Logical_Router_Static_Route"
 NAT = "NAT"
+ADDRESS_SET = "Address_Set"
 
 PG_DROP = "neutron_pg_drop"
 SG_ID = "neutron:security_group_id"
 SG_RULE_ID = "neutron:security_group_rule_id"
+AG_ID = "neutron:address_group_id"
 
 ROUTER_NAME = "neutron:router_name"
 ROUTER_ID = "neutron:router_id"
@@ -81,6 +83,11 @@ def localnet_port_name(segment_id: str) -> str:
 def port_group_name(security_group_id: str) -> str:
     """OVN names allow no '-': ML2/OVN uses pg_<id with '_'>."""
     return "pg_" + security_group_id.replace("-", "_")
+
+
+def address_set_name(address_group_id: str, family: str) -> str:
+    """ML2/OVN's Address_Set of an address group: ag_<id with '_'>_ip4 / _ip6."""
+    return f"ag_{address_group_id.replace('-', '_')}_{family}"
 
 
 def router_name(router_id: str) -> str:

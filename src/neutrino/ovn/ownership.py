@@ -11,6 +11,7 @@ from typing import Any
 
 from neutrino.ovn import naming as n
 from neutrino.ovn.translate import (
+    address_groups,
     floating_ips,
     networks,
     ports,
@@ -19,7 +20,7 @@ from neutrino.ovn.translate import (
     subnets,
 )
 
-TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE)
+TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -106,5 +107,13 @@ def _route(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | 
     return (routers.RESOURCE, key.split(" ", 1)[0]) if key else None
 
 
+def _address_set(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    ag_id = ext.get(n.AG_ID)
+    if ag_id and row.get("name") in {n.address_set_name(ag_id, f) for f in ("ip4", "ip6")}:
+        return address_groups.RESOURCE, ag_id
+    return None
+
+
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
-          n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route}
+          n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
+          n.ADDRESS_SET: _address_set}

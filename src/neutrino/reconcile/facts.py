@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import (
+    AddressGroup,
     FloatingIp,
     IpAllocation,
     Network,
@@ -19,6 +20,7 @@ from neutrino.db.models import (
     Subnet,
 )
 from neutrino.ovn.translate.inputs import (
+    AddressGroupFacts,
     AddressPair,
     DhcpOpt,
     FixedIp,
@@ -196,7 +198,15 @@ def rule_facts(rule: SecurityGroupRule) -> RuleFacts:
         port_range_max=rule.port_range_max,
         remote_ip_prefix=rule.remote_ip_prefix,
         remote_group_id=rule.remote_group_id,
+        remote_address_group_id=rule.remote_address_group_id,
+        stateful=rule.security_group.stateful,
     )
+
+
+def load_address_groups(session: Session, ids: Sequence[str]) -> dict[str, AddressGroupFacts]:
+    return {ag.id: AddressGroupFacts(ag.id, ag.revision_number,
+                                     tuple(a.address for a in ag.addresses))
+            for ag in _rows(session, AddressGroup, ids)}
 
 
 def load_routers(session: Session, ids: Sequence[str]) -> dict[str, RouterFacts]:

@@ -12,6 +12,7 @@ from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.rows import DesiredState, Plan
+from neutrino.ovn.translate import address_groups as ags
 from neutrino.ovn.translate import floating_ips as fips
 from neutrino.ovn.translate import routers
 from neutrino.ovn.translate import security_groups as sg
@@ -47,6 +48,9 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.FLOATING_IP: _Translator(
         facts.load_floating_ips, lambda f, _c: fips.build_floating_ip(f),
         fips.build_floating_ip_absent),
+    ResourceType.ADDRESS_GROUP: _Translator(
+        facts.load_address_groups, lambda f, _c: ags.build_address_group(f),
+        ags.build_address_group_absent),
 }
 
 

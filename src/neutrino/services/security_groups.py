@@ -6,7 +6,7 @@ import ipaddress
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -21,6 +21,7 @@ from neutrino.journal.parents import rule_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, sg_rules
+from neutrino.services.address_groups import get_ag_row
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -34,14 +35,11 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.default_sg_rules import rule_body, templates_for
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
 from neutrino.services.rbac_types import ACCESS_SHARED, SECURITY_GROUP, granted_to, grants
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
-# Neutron's default group: all egress, and ingress from members of the same group.
-EGRESS_ETHERTYPES = ("IPv4", "IPv6")
-DEFAULT_RULES = (("egress", "IPv4", False), ("egress", "IPv6", False),
-                 ("ingress", "IPv4", True), ("ingress", "IPv6", True))
 
 
 def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
@@ -57,7 +55,9 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
         "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix,
         "remote_group_id": rule.remote_group_id,
+        "remote_address_group_id": rule.remote_address_group_id,
         "normalized_cidr": _normalized(rule.remote_ip_prefix),
+        "belongs_to_default_sg": rule.security_group.is_default,
         "description": rule.description,
         "revision_number": rule.revision_number,
         "created_at": isoformat(rule.created_at),
@@ -68,7 +68,7 @@ def rule_dict(rule: SecurityGroupRule) -> dict[str, Any]:
 
 def sg_dict(sg: SecurityGroup, ctx: Context) -> dict[str, Any]:
     return {**standard_fields(sg), "security_group_rules": [rule_dict(r) for r in sg.rules],
-            "stateful": True, "shared": shared_with(ctx, sg)}
+            "stateful": sg.stateful, "shared": shared_with(ctx, sg)}
 
 
 def shared_with(ctx: Context, sg: SecurityGroup) -> bool:
@@ -97,23 +97,23 @@ def get_sg_row(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
 
 
 def ensure_default(session: Session, project_id: str) -> SecurityGroup:
-    """The project's `default` group, created with Neutron's default rules on first use."""
+    """The project's `default` group, created on first use with the rules of the templates
+    `used_in_default_sg` (services/default_sg_rules.py)."""
     found = session.get(DefaultSecurityGroup, project_id)
     if found is not None:
         return session.get(SecurityGroup, found.security_group_id)
     sg = _new_group(session, project_id, "default", "Default security group", is_default=True)
     session.add(DefaultSecurityGroup(project_id=project_id, security_group_id=sg.id))
-    for direction, ethertype, from_members in DEFAULT_RULES:
-        body = {"security_group_id": sg.id, "direction": direction, "ethertype": ethertype,
-                "remote_group_id": sg.id if from_members else None}
-        _add_rule(session, sg, body, project_id)
+    for template in templates_for(session, default_group=True):
+        _add_rule(session, sg, rule_body(template, sg.id), project_id)
     session.flush()
     return sg
 
 
 def _new_group(session: Session, project_id: str, name: str, description: str,
-               is_default: bool = False) -> SecurityGroup:
-    sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default)
+               is_default: bool = False, stateful: bool = True) -> SecurityGroup:
+    sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default,
+                       stateful=stateful)
     stamp_new(sg, project_id)
     session.add(sg)
     session.flush()
@@ -124,10 +124,13 @@ def _new_group(session: Session, project_id: str, name: str, description: str,
 def _add_rule(session: Session, sg: SecurityGroup, body: dict[str, Any],
               project_id: str) -> SecurityGroupRule:
     values = sg_rules.validate_rule(body)
-    duplicate = sg_rules.find_duplicate(sg.rules, values)
+    address_group = body.get("remote_address_group_id")
+    alike = [r for r in sg.rules if r.remote_address_group_id == address_group]
+    duplicate = sg_rules.find_duplicate(alike, values)
     if duplicate is not None:
         raise errors.SecurityGroupRuleExists(duplicate.id)
-    rule = SecurityGroupRule(id=new_id(), description=body.get("description") or "", **values)
+    rule = SecurityGroupRule(id=new_id(), description=body.get("description") or "",
+                             remote_address_group_id=address_group, **values)
     stamp_new(rule, project_id)
     sg.rules.append(rule)
     session.flush()
@@ -151,9 +154,16 @@ def rule_target(rule: SecurityGroupRule) -> dict[str, Any]:
             "security_group:project_id": rule.security_group.project_id}
 
 
+def _check_restate(session: Session, sg: SecurityGroup) -> None:
+    """As in Neutron, a group's `stateful` may change only while no port uses it."""
+    if session.scalar(select(exists().where(PortSecurityGroup.security_group_id == sg.id))):
+        raise errors.SecurityGroupInUse(sg.id)
+
+
 class SecurityGroupService(ResourceService):
     model = SecurityGroup
-    listing = ListSpec(SecurityGroup, standard_columns(SecurityGroup))
+    listing = ListSpec(SecurityGroup, {**standard_columns(SecurityGroup),
+                                       "stateful": SecurityGroup.stateful})
 
     def view(self, ctx: Context, row: SecurityGroup) -> dict[str, Any]:
         return sg_dict(row, ctx)
@@ -176,7 +186,7 @@ class SecurityGroupService(ResourceService):
                 policy.enforce(ctx, "create_security_group", {"project_id": project})
                 quotas.check(session, self.settings, project, "security_group", count)
                 quotas.check(session, self.settings, project, "security_group_rule",
-                             count * len(EGRESS_ETHERTYPES))
+                             count * len(templates_for(session, default_group=False)))
             return [self.view(ctx, self._create_one(session, ctx, body)) for body in bodies]
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -185,10 +195,10 @@ class SecurityGroupService(ResourceService):
                     body: dict[str, Any]) -> SecurityGroup:
         project = body.get("project_id") or ctx.project_id
         ensure_default(session, project)
-        sg = _new_group(session, project, body["name"], body["description"])
-        for ethertype in EGRESS_ETHERTYPES:  # new groups allow all egress, as in Neutron
-            _add_rule(session, sg, {"security_group_id": sg.id, "direction": "egress",
-                                    "ethertype": ethertype}, project)
+        sg = _new_group(session, project, body["name"], body["description"],
+                        stateful=body.get("stateful", True))
+        for template in templates_for(session, default_group=False):
+            _add_rule(session, sg, rule_body(template, sg.id), project)
         set_tags(sg, SG, body.get("tags") or [])
         return sg
 
@@ -216,8 +226,15 @@ class SecurityGroupService(ResourceService):
             check_revision(sg, if_match)
             if sg.is_default and "name" in body:
                 raise errors.SecurityGroupCannotUpdateDefault()
-            if apply_simple_updates(sg, body, {"name": "name", "description": "description"}):
+            restate = "stateful" in body and body["stateful"] != sg.stateful
+            if restate:
+                _check_restate(session, sg)
+            if apply_simple_updates(sg, body, {"name": "name", "description": "description",
+                                               "stateful": "stateful"}):
                 bump_revision(session, sg, SG)
+            if restate:  # every rule's ACL changes action (allow-related ↔ allow-stateless)
+                for rule in sg.rules:
+                    record_entry(session, RULE, rule.id, Operation.UPDATE, rule_parents(rule))
             return sg_dict(sg, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -249,14 +266,22 @@ class SecurityGroupService(ResourceService):
         run_and_wake(self.db.write, self.wakeup, txn)
 
 
+def _in_default_group(wanted: tuple[Any, ...]) -> ColumnElement[bool]:
+    """`belongs_to_default_sg=true|false`: whether a rule's group is a project's default."""
+    is_default = exists().where(SecurityGroup.id == SecurityGroupRule.security_group_id,
+                                SecurityGroup.is_default)
+    return or_(*(is_default if value else not_(is_default) for value in wanted))
+
+
 class RuleService(ResourceService):
     model = SecurityGroupRule
     listing = ListSpec(SecurityGroupRule, {
         **standard_columns(SecurityGroupRule),
         **{attr: getattr(SecurityGroupRule, attr) for attr in (
             "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
-            "port_range_max", "remote_ip_prefix", "remote_group_id")},
-    })
+            "port_range_max", "remote_ip_prefix", "remote_group_id",
+            "remote_address_group_id")},
+    }, filters={"belongs_to_default_sg": _in_default_group})
 
     def to_dict(self, row: SecurityGroupRule) -> dict[str, Any]:
         return rule_dict(row)
@@ -271,6 +296,8 @@ class RuleService(ResourceService):
         policy.enforce(ctx, "create_security_group_rule", {"project_id": sg.project_id})
         if body.get("remote_group_id"):
             get_sg_row(session, ctx, body["remote_group_id"])
+        if body.get("remote_address_group_id"):
+            get_ag_row(session, ctx, body["remote_address_group_id"], lock=True)
         # As in Neutron, the rule is the caller's (or the project it names), even in a group
         # of another project an admin adds it to; that group's project still sees it.
         project = body.get("project_id") or ctx.project_id

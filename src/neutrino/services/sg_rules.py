@@ -24,6 +24,8 @@ def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
     prefix = _remote_prefix(body.get("remote_ip_prefix"), ethertype)
     if prefix and body.get("remote_group_id"):
         raise errors.BadRequest("Only remote_ip_prefix or remote_group_id may be provided.")
+    if body.get("remote_address_group_id") and (prefix or body.get("remote_group_id")):
+        raise errors.SecurityGroupMultipleRemoteEntites()
     return {
         "security_group_id": body["security_group_id"],
         "direction": body["direction"],

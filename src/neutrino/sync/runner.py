@@ -21,6 +21,7 @@ from sqlalchemy import Row, select
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import (
+    AddressGroup,
     FloatingIp,
     JournalEntry,
     Network,
@@ -38,8 +39,8 @@ from neutrino.sync.differences import Difference, differences
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
 ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
-         ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER, ResourceType.PORT,
-         ResourceType.FLOATING_IP)
+         ResourceType.ADDRESS_GROUP, ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER,
+         ResourceType.PORT, ResourceType.FLOATING_IP)
 MODELS = {
     ResourceType.NETWORK: Network,
     ResourceType.SUBNET: Subnet,
@@ -48,6 +49,7 @@ MODELS = {
     ResourceType.PORT: Port,
     ResourceType.ROUTER: Router,
     ResourceType.FLOATING_IP: FloatingIp,
+    ResourceType.ADDRESS_GROUP: AddressGroup,
 }
 BATCH = 1000
 DEFAULT_OWED_AFTER = 300.0  # seconds

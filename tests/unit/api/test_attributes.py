@@ -8,6 +8,8 @@ import pytest
 
 from neutrino import errors
 from neutrino.api.attributes import (
+    ADDRESS_GROUP,
+    DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
     NETWORK,
     PORT,
@@ -62,7 +64,7 @@ PORT_DEFAULTS: dict[str, Any] = {
     "device_profile": None,
     "numa_affinity_policy": None,
 }
-SG_DEFAULTS: dict[str, Any] = {"name": "", "description": ""}
+SG_DEFAULTS: dict[str, Any] = {"name": "", "description": "", "stateful": True}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}
 RULE_DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -72,6 +74,7 @@ RULE_DEFAULTS: dict[str, Any] = {
     "port_range_max": None,
     "remote_ip_prefix": None,
     "remote_group_id": None,
+    "remote_address_group_id": None,
 }
 ROUTER_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -97,7 +100,9 @@ def test_specs_by_collection() -> None:
                      "security_groups": SECURITY_GROUP,
                      "security_group_rules": SECURITY_GROUP_RULE,
                      "routers": ROUTER, "floatingips": FLOATING_IP,
-                     "rbac_policies": RBAC_POLICY}
+                     "rbac_policies": RBAC_POLICY,
+                     "address_groups": ADDRESS_GROUP,
+                     "default_security_group_rules": DEFAULT_SECURITY_GROUP_RULE}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -106,6 +111,9 @@ def test_specs_by_collection() -> None:
         ("router", "routers", "routers"),
         ("floatingip", "floatingips", "floatingips"),
         ("rbac_policy", "rbac_policies", "rbac-policies"),
+        ("address_group", "address_groups", "address-groups"),
+        ("default_security_group_rule", "default_security_group_rules",
+         "default-security-group-rules"),
     ]
 
 
@@ -234,7 +242,10 @@ def test_rules_have_no_name() -> None:
         ),
         pytest.param(SECURITY_GROUP, {}, SG_DEFAULTS, id="security-group-defaults"),
         pytest.param(SECURITY_GROUP, {"name": "web", "description": "d"},
-                     {"name": "web", "description": "d"}, id="security-group-named"),
+                     {"name": "web", "description": "d", "stateful": True},
+                     id="security-group-named"),
+        pytest.param(SECURITY_GROUP, {"stateful": "false"}, {**SG_DEFAULTS, "stateful": False},
+                     id="security-group-stateless"),
         pytest.param(SECURITY_GROUP_RULE, RULE_BODY, {**RULE_DEFAULTS, **RULE_BODY},
                      id="rule-defaults"),
         pytest.param(

@@ -12,6 +12,7 @@ from neutrino.journal.types import ResourceType
 NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 ROUTER, FIP = ResourceType.ROUTER, ResourceType.FLOATING_IP
+AG = ResourceType.ADDRESS_GROUP
 
 
 def test_waits_for_table_shape() -> None:
@@ -20,9 +21,10 @@ def test_waits_for_table_shape() -> None:
         SUBNET: frozenset({NET}),
         PORT: frozenset({NET, SUBNET, SG, ROUTER}),
         SG: frozenset(),
-        RULE: frozenset({SG}),
+        RULE: frozenset({SG, AG}),
         ROUTER: frozenset({NET, SUBNET}),
         FIP: frozenset({ROUTER, PORT}),
+        AG: frozenset(),
     }
 
 

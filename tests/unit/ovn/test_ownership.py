@@ -51,7 +51,7 @@ def without(mapping: dict[str, str], key: str) -> dict[str, str]:
 def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
                       "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
-                      "Logical_Router_Static_Route")
+                      "Logical_Router_Static_Route", "Address_Set")
 
 
 @pytest.mark.parametrize(
@@ -315,3 +315,14 @@ def test_floating_ip_row_belongs_to_the_floating_ip() -> None:
                             "10.0.0.5", ROUTER)
     assert [(t, k, owner_of(t, r)) for t, k, r in as_read(build_floating_ip(facts))] == [
         ("NAT", FIP, ("floating_ip", FIP))]
+
+
+def test_address_sets_of_an_address_group_are_its_own() -> None:
+    ag = "0f6c5a38-1111-4c2e-9d1c-5f3a4b2c1d0e"
+    ext = {"neutron:address_group_id": ag, "neutron:revision_number": "1"}
+    for family in ("ip4", "ip6"):
+        row = {"name": f"ag_{ag.replace('-', '_')}_{family}", "external_ids": ext}
+        assert owner_of("Address_Set", row) == ("address_group", ag)
+    # a set of the same name without our key, or our key on another name, is foreign
+    assert owner_of("Address_Set", {"name": f"ag_{ag.replace('-', '_')}_ip4"}) is None
+    assert owner_of("Address_Set", {"name": "as_other", "external_ids": ext}) is None

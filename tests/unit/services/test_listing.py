@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.api.attributes import SPECS
 from neutrino.db.models import Base, IpAllocation, Port, PortSecurityGroup, Subnet, Tag
+from neutrino.services.address_groups import AddressGroupService
+from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import (
     ListQuery,
@@ -181,6 +183,8 @@ LISTINGS: dict[str, ListSpec] = {
     "security_group_rules": RuleService.listing,
     "routers": RouterService.listing, "floatingips": FloatingIpService.listing,
     "rbac_policies": RbacService.listing,
+    "address_groups": AddressGroupService.listing,
+    "default_security_group_rules": DefaultRuleService.listing,
 }
 # Attributes without a SQL form: list- or dict-valued columns, constants, and values
 # computed from other rows. Everything else filters and sorts in SQL.
@@ -191,12 +195,14 @@ LEFT_TO_PYTHON = {
                 "service_types"},
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
               "binding:vif_details"},
-    "security_groups": {"security_group_rules", "stateful", "shared"},
+    "security_groups": {"security_group_rules", "shared"},
     "security_group_rules": {"normalized_cidr"},
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",
                 "availability_zones"},
     "floatingips": {"subnet_id"},
     "rbac_policies": set(),
+    "address_groups": set(),
+    "default_security_group_rules": {"tenant_id", "project_id"},
 }
 
 

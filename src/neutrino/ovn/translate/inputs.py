@@ -112,6 +112,13 @@ class SecurityGroupFacts:
 
 
 @dataclass(frozen=True)
+class AddressGroupFacts:
+    id: str
+    revision: int
+    addresses: tuple[str, ...]  # normalised CIDRs, IPv4 and IPv6
+
+
+@dataclass(frozen=True)
 class RuleFacts:
     id: str
     security_group_id: str
@@ -122,6 +129,8 @@ class RuleFacts:
     port_range_max: int | None
     remote_ip_prefix: str | None
     remote_group_id: str | None
+    remote_address_group_id: str | None = None
+    stateful: bool = True  # its group's: stateless groups' rules skip conntrack
 
 
 @dataclass(frozen=True)

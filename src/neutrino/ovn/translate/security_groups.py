@@ -1,9 +1,11 @@
 """Security groups → Port_Groups, rules → ACLs on them, and the shared drop group.
 
-Each group is a Port_Group `pg_<id>`; each rule one stateful `allow-related` ACL whose
-match names the group (`inport`/`outport == @pg_X`) and, for a remote group, the address
-sets OVN derives from that group's ports (`$pg_Y_ip4`). Every port with port security is in
-`neutron_pg_drop`, whose two ACLs drop whatever no rule allows.
+Each group is a Port_Group `pg_<id>`; each rule one ACL, `allow-related` (conntrack) in a
+stateful group and `allow-stateless` in a stateless one, whose match names the group
+(`inport`/`outport == @pg_X`) and, for a remote group, the address sets OVN derives from
+that group's ports (`$pg_Y_ip4`), or for a remote address group its own sets
+(`$ag_Z_ip4`). Every port with port security is in `neutron_pg_drop`, whose two ACLs drop
+whatever no rule allows.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def build_rule(facts: RuleFacts) -> DesiredState:
     columns = {
         "direction": "to-lport" if facts.direction == "ingress" else "from-lport",
         "priority": ALLOW_PRIORITY,
-        "action": "allow-related",
+        "action": "allow-related" if facts.stateful else "allow-stateless",
         "match": rule_match(facts),
         "log": False,
         "external_ids": {n.SG_RULE_ID: facts.id},
@@ -104,6 +106,8 @@ def rule_match(rule: RuleFacts) -> str:
         parts.append(f"{peer} == {rule.remote_ip_prefix}")
     elif rule.remote_group_id:
         parts.append(f"{peer} == ${n.port_group_name(rule.remote_group_id)}_{family}")
+    elif rule.remote_address_group_id:
+        parts.append(f"{peer} == ${n.address_set_name(rule.remote_address_group_id, family)}")
     parts.extend(_protocol_match(rule, family))
     return " && ".join(parts)
 
