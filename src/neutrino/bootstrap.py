@@ -29,6 +29,7 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.agents import AgentService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
@@ -36,6 +37,7 @@ from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
 from neutrino.settings import Settings
@@ -228,7 +230,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "security_groups": SecurityGroupService(db, settings, wakeup),
                   "security_group_rules": RuleService(db, settings, wakeup),
                   "routers": routers,
-                  "floatingips": FloatingIpService(db, settings, wakeup)},
+                  "floatingips": FloatingIpService(db, settings, wakeup),
+                  "subnetpools": SubnetPoolService(db, settings, wakeup),
+                  "address_scopes": AddressScopeService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

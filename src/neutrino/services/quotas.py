@@ -20,13 +20,14 @@ from neutrino.db.models import (
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
+    SubnetPool,
 )
 from neutrino.services.context import Context
 from neutrino.settings import Settings
 
 MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
-          "security_group_rule": SecurityGroupRule}
+          "security_group_rule": SecurityGroupRule, "subnetpool": SubnetPool}
 UNLIMITED = -1
 
 

@@ -14,7 +14,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas
+from neutrino.services import quotas, subnetpools
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -55,7 +55,7 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "host_routes": list(subnet.host_routes),
         "ipv6_ra_mode": subnet.ipv6_ra_mode,
         "ipv6_address_mode": subnet.ipv6_address_mode,
-        "subnetpool_id": None,
+        "subnetpool_id": subnet.subnetpool_id,
         "service_types": [],
     }
 
@@ -81,6 +81,7 @@ LISTING = ListSpec(Subnet, {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "subnetpool_id": Subnet.subnetpool_id,
 })
 
 
@@ -98,7 +99,7 @@ class SubnetService(ResourceService):
                        {"project_id": project, "network:project_id": net.project_id})
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
-        cidr = ipam.parse_cidr(body["cidr"], version)
+        cidr, pool_id = _subnet_cidr(session, ctx, body, project)
         self._check_overlap(net.subnets, str(cidr), net.id)
         if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
             raise errors.InvalidInput(
@@ -126,6 +127,7 @@ class SubnetService(ResourceService):
             host_routes=_host_routes(body["host_routes"], version),
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
+            subnetpool_id=pool_id,
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
@@ -222,6 +224,39 @@ class SubnetService(ResourceService):
                          subnet_parents(subnet))
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _subnet_cidr(session: Session, ctx: Context, body: dict[str, Any], project: str
+                 ) -> tuple[ipam.Network, str | None]:
+    """The new subnet's CIDR, given or allocated from a subnet pool, and the pool's id."""
+    version, cidr, prefixlen = body["ip_version"], body.get("cidr"), body.get("prefixlen")
+    if cidr is not None and prefixlen is not None:
+        raise errors.BadRequest("cidr and prefixlen must not be supplied together")
+    parsed = None if cidr is None else ipam.parse_cidr(cidr, version)
+    pool_id = _pool_id(session, ctx, body)
+    if pool_id is None:
+        if parsed is None:
+            raise errors.BadRequest("a subnetpool must be specified in the absence of a cidr")
+        return parsed, None
+    if parsed is None and body.get("allocation_pools"):
+        raise errors.BadRequest("allocation_pools allowed only for specific subnet requests.")
+    pool = subnetpools.get_pool_row(session, ctx, pool_id, for_update=True)
+    allocated = subnetpools.allocate(session, pool, project, version, parsed, prefixlen)
+    return ipam.parse_cidr(str(allocated), version), pool.id
+
+
+def _pool_id(session: Session, ctx: Context, body: dict[str, Any]) -> str | None:
+    """`subnetpool_id`, or the default pool of the IP version (`use_default_subnetpool`)."""
+    pool_id = body.get("subnetpool_id")
+    if not body.get("use_default_subnetpool"):
+        return pool_id
+    if pool_id:
+        raise errors.BadRequest("subnetpool_id and use_default_subnetpool cannot both be "
+                                "specified")
+    found = subnetpools.default_pool_id(session, ctx, body["ip_version"])
+    if found is None:
+        raise errors.BadRequest(f"No default subnetpool found for IPv{body['ip_version']}")
+    return found
 
 
 def _target(subnet: Subnet) -> dict[str, str]:

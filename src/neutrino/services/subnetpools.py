@@ -1,0 +1,347 @@
+"""Subnet pools: prefixes that subnets are allocated from, optionally in an address scope.
+
+A pool has no OVN rows of its own; the subnets made from it are journaled as every subnet
+is. Who may see or use a pool is decided in one place, `pool_visible` / `visible_pools`
+(own project, shared, or admin), where RBAC (`rbac-subnetpool`) can later add its grants.
+
+Concurrency: every change that reads a pool's free space and writes against it (allocating
+a subnet, removing prefixes, deleting the pool) first locks the pool row (PostgreSQL
+`SELECT ... FOR UPDATE`; SQLite runs one writer at a time), so two allocations from one
+pool never see the same free space. Pools joining a scope lock the scope row likewise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors, policy
+from neutrino.clock import utcnow
+from neutrino.db.models import Subnet as SubnetRow
+from neutrino.db.models import SubnetPool
+from neutrino.ipam import prefixes as px
+from neutrino.services import quotas
+from neutrino.services.address_scopes import get_scope_row
+from neutrino.services.base import ResourceService
+from neutrino.services.common import (
+    apply_simple_updates,
+    check_revision,
+    new_id,
+    set_tags,
+    stamp_new,
+    standard_fields,
+)
+from neutrino.services.context import Context
+from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
+
+UPDATABLE = {"name": "name", "description": "description", "default_quota": "default_quota",
+             "is_default": "is_default"}
+
+
+class SubnetPoolNotFound(errors.NotFound):
+    def __init__(self, pool_id: str) -> None:
+        super().__init__(f"Subnet pool {pool_id} could not be found.")
+
+
+class SubnetPoolDeleteError(errors.BadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Unable to delete subnet pool: {reason}.")
+
+
+class IllegalSubnetPoolPrefixUpdate(errors.BadRequest):
+    def __init__(self, msg: str) -> None:
+        super().__init__(f"Illegal update to prefixes: {msg}.")
+
+
+class AddressScopePrefixConflict(errors.Conflict):
+    def __init__(self) -> None:
+        super().__init__("Failed to associate address scope: subnetpools within an address "
+                         "scope must have unique prefixes.")
+
+
+class IllegalSubnetPoolIpVersionAssociationToAddressScope(errors.BadRequest):
+    def __init__(self, pool_id: str, scope_id: str, version: int) -> None:
+        super().__init__(f"Illegal subnetpool association: subnetpool {pool_id} cannot "
+                         f"associate with address scope {scope_id} because subnetpool "
+                         f"ip_version is not {version}.")
+
+
+class SubnetPoolQuotaExceeded(errors.OverQuota):
+    def __init__(self) -> None:
+        errors.Conflict.__init__(self, "Per-project subnet pool prefix quota exceeded.")
+
+
+class SubnetAllocationError(errors.Conflict):
+    """Neutron's own is unmapped (a 500); a pool without room is a conflict here."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Failed to allocate subnet: {reason}.")
+
+
+class PrefixLengthOutOfBounds(errors.BadRequest):
+    def __init__(self, prefixlen: int, bound: str, value: int) -> None:
+        super().__init__(f"Unable to allocate subnet with prefix length {prefixlen}, "
+                         f"{bound} allowed prefix is {value}.")
+
+    @property
+    def type(self) -> str:
+        kind = "Max" if "maximum" in self.message else "Min"
+        return f"{kind}PrefixSubnetAllocationError"
+
+
+def pool_dict(pool: SubnetPool) -> dict[str, Any]:
+    return {
+        **standard_fields(pool),
+        "prefixes": list(pool.prefixes),
+        "ip_version": pool.ip_version,
+        "default_prefixlen": pool.default_prefixlen,
+        "min_prefixlen": pool.min_prefixlen,
+        "max_prefixlen": pool.max_prefixlen,
+        "default_quota": pool.default_quota,
+        "shared": pool.shared,
+        "is_default": pool.is_default,
+        "address_scope_id": pool.address_scope_id,
+    }
+
+
+def pool_visible(ctx: Context, pool: SubnetPool) -> bool:
+    """May the caller see, and allocate subnets from, `pool`?"""
+    return ctx.is_admin or pool.project_id == ctx.project_id or pool.shared
+
+
+def visible_pools(ctx: Context) -> ColumnElement[bool]:
+    """`pool_visible` as SQL (for callers that are not admin)."""
+    return (SubnetPool.project_id == ctx.project_id) | SubnetPool.shared
+
+
+def get_pool_row(session: Session, ctx: Context, pool_id: str,
+                 for_update: bool = False) -> SubnetPool:
+    pool = session.get(SubnetPool, pool_id, with_for_update=for_update or None,
+                       populate_existing=for_update)
+    if pool is None or not pool_visible(ctx, pool):
+        raise SubnetPoolNotFound(pool_id)
+    return pool
+
+
+def default_pool_id(session: Session, ctx: Context, version: int) -> str | None:
+    """The default pool of an IP version, if the caller may use it."""
+    pool = session.scalar(select(SubnetPool).where(SubnetPool.is_default,
+                                                   SubnetPool.ip_version == version))
+    return pool.id if pool is not None and pool_visible(ctx, pool) else None
+
+
+def _allocated(session: Session, pool_id: str) -> list[px.Net]:
+    cidrs = session.scalars(select(SubnetRow.cidr).where(SubnetRow.subnetpool_id == pool_id))
+    return [px.parse_prefix(c) for c in cidrs]
+
+
+def allocate(session: Session, pool: SubnetPool, project: str, version: int,
+             cidr: px.Net | None, prefixlen: int | None) -> px.Net:
+    """A free prefix of `pool` for a new subnet of `project`: `cidr` itself, or the best fit
+    of `prefixlen` (the pool's default_prefixlen when neither is given).
+
+    The caller locked `pool` (get_pool_row(..., for_update=True)) in this transaction."""
+    if version != pool.ip_version:
+        raise errors.BadRequest(f"Cannot allocate IPv{version} subnet from "
+                                f"IPv{pool.ip_version} subnet pool")
+    length = cidr.prefixlen if cidr is not None else \
+        pool.default_prefixlen if prefixlen is None else prefixlen
+    if length > pool.max_prefixlen:
+        raise PrefixLengthOutOfBounds(length, "maximum", pool.max_prefixlen)
+    if length < pool.min_prefixlen:
+        raise PrefixLengthOutOfBounds(length, "minimum", pool.min_prefixlen)
+    _check_pool_quota(session, pool, project, length)
+    prefixes = [px.parse_prefix(p) for p in pool.prefixes]
+    allocated = _allocated(session, pool.id)
+    if cidr is not None:
+        if not px.covers(prefixes, [cidr]):
+            raise errors.BadRequest(f"Cidr {cidr} is not within the prefixes of subnet pool "
+                                    f"{pool.id}")
+        if not px.is_free(prefixes, allocated, cidr):
+            raise SubnetAllocationError("Cannot allocate requested subnet from the "
+                                        "available set of prefixes")
+        return cidr
+    found = px.allocate_any(prefixes, allocated, length)
+    if found is None:
+        raise SubnetAllocationError(f"Insufficient prefix space to allocate subnet size "
+                                    f"/{length}")
+    return found
+
+
+def _check_pool_quota(session: Session, pool: SubnetPool, project: str, length: int) -> None:
+    if not pool.default_quota:
+        return
+    cidrs = session.scalars(select(SubnetRow.cidr).where(
+        SubnetRow.subnetpool_id == pool.id, SubnetRow.project_id == project))
+    used = sum(px.quota_units(pool.ip_version, px.parse_prefix(c).prefixlen) for c in cidrs)
+    if used + px.quota_units(pool.ip_version, length) > pool.default_quota:
+        raise SubnetPoolQuotaExceeded()
+
+
+LISTING = ListSpec(SubnetPool, {
+    **standard_columns(SubnetPool),
+    "ip_version": SubnetPool.ip_version,
+    "default_prefixlen": SubnetPool.default_prefixlen,
+    "min_prefixlen": SubnetPool.min_prefixlen,
+    "max_prefixlen": SubnetPool.max_prefixlen,
+    "default_quota": SubnetPool.default_quota,
+    "shared": SubnetPool.shared,
+    "is_default": SubnetPool.is_default,
+    "address_scope_id": SubnetPool.address_scope_id,
+})
+
+
+class SubnetPoolService(ResourceService):
+    model = SubnetPool
+    listing = LISTING
+
+    def to_dict(self, row: SubnetPool) -> dict[str, Any]:
+        return pool_dict(row)
+
+    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> SubnetPool:
+        project = body.get("project_id") or ctx.project_id
+        policy.enforce(ctx, "create_subnetpool", {"project_id": project}, body)
+        quotas.check(session, self.settings, project, "subnetpool")
+        version, nets = px.parse_prefixes(body["prefixes"])
+        low, high, default = px.prefix_bounds(version, body.get("min_prefixlen"),
+                                              body.get("max_prefixlen"),
+                                              body.get("default_prefixlen"))
+        pool = SubnetPool(id=new_id(), name=body["name"], description=body["description"],
+                          ip_version=version, prefixes=px.as_text(px.merge(nets)),
+                          min_prefixlen=low, max_prefixlen=high, default_prefixlen=default,
+                          default_quota=body.get("default_quota"), shared=body["shared"],
+                          is_default=body["is_default"], address_scope_id=None)
+        stamp_new(pool, project)
+        if pool.is_default:
+            self._check_no_other_default(session, pool)
+        self._join_scope(session, ctx, pool, body.get("address_scope_id"))
+        set_tags(pool, "subnetpool", body.get("tags") or [])
+        session.add(pool)
+        session.flush()
+        return pool
+
+    @staticmethod
+    def _check_no_other_default(session: Session, pool: SubnetPool) -> None:
+        if session.scalar(select(exists().where(
+                SubnetPool.is_default, SubnetPool.ip_version == pool.ip_version,
+                SubnetPool.id != pool.id))):
+            raise errors.InvalidInput("A default subnetpool for this IP family has already "
+                                      "been set. Only one default may exist per IP family")
+
+    @staticmethod
+    def _join_scope(session: Session, ctx: Context, pool: SubnetPool,
+                    scope_id: str | None) -> None:
+        """Put `pool` in scope `scope_id` (or none), refusing prefixes another pool of the
+        scope holds. The scope row is locked, so two pools cannot join with overlaps."""
+        pool.address_scope_id = scope_id
+        if scope_id is None:
+            return
+        scope = get_scope_row(session, ctx, scope_id, for_update=True)
+        if scope.ip_version != pool.ip_version:
+            raise IllegalSubnetPoolIpVersionAssociationToAddressScope(
+                pool.id, scope_id, scope.ip_version)
+        mine = [px.parse_prefix(p) for p in pool.prefixes]
+        others = session.scalars(select(SubnetPool).where(
+            SubnetPool.address_scope_id == scope_id, SubnetPool.id != pool.id))
+        for other in others:
+            if px.overlaps(mine, [px.parse_prefix(p) for p in other.prefixes]):
+                raise AddressScopePrefixConflict()
+
+    def get(self, ctx: Context, pool_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            return pool_dict(get_pool_row(session, ctx, pool_id))
+
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            stmt = select(SubnetPool)
+            if not ctx.is_admin:
+                stmt = stmt.where(visible_pools(ctx))
+            return select_page(session, stmt, LISTING, pool_dict, query)
+
+    def update(self, ctx: Context, pool_id: str, body: dict[str, Any],
+               if_match: int | None) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            pool = get_pool_row(session, ctx, pool_id, for_update=True)
+            policy.enforce(ctx, "update_subnetpool", {"project_id": pool.project_id}, body)
+            check_revision(pool, if_match)
+            self._apply_update(session, ctx, pool, body)
+            return pool_dict(pool)
+
+        return self.db.write(txn)
+
+    def _apply_update(self, session: Session, ctx: Context, pool: SubnetPool,
+                      body: dict[str, Any]) -> None:
+        before = pool_dict(pool)
+        if "prefixes" in body:
+            pool.prefixes = self._grown(pool, body["prefixes"])
+        low, high, default = px.prefix_bounds(
+            pool.ip_version, body.get("min_prefixlen", pool.min_prefixlen),
+            body.get("max_prefixlen", pool.max_prefixlen),
+            body.get("default_prefixlen", pool.default_prefixlen))
+        pool.min_prefixlen, pool.max_prefixlen, pool.default_prefixlen = low, high, default
+        was_default = pool.is_default
+        apply_simple_updates(pool, body, UPDATABLE)
+        if pool.is_default and not was_default:
+            self._check_no_other_default(session, pool)
+        if "address_scope_id" in body or "prefixes" in body:
+            self._join_scope(session, ctx, pool, body.get("address_scope_id",
+                                                          pool.address_scope_id))
+        if pool_dict(pool) != before:
+            pool.revision_number += 1
+            pool.updated_at = utcnow()
+
+    @staticmethod
+    def _grown(pool: SubnetPool, wanted: list[Any]) -> list[str]:
+        version, nets = px.parse_prefixes(wanted)
+        old = [px.parse_prefix(p) for p in pool.prefixes]
+        if version != pool.ip_version or not px.covers(nets, old):
+            raise IllegalSubnetPoolPrefixUpdate("Existing prefixes must be a subset of the "
+                                                "new prefixes")
+        return px.as_text(px.merge(nets))
+
+    def delete(self, ctx: Context, pool_id: str, if_match: int | None) -> None:
+        def txn(session: Session) -> None:
+            pool = get_pool_row(session, ctx, pool_id, for_update=True)
+            policy.enforce(ctx, "delete_subnetpool", {"project_id": pool.project_id})
+            check_revision(pool, if_match)
+            if session.scalar(select(exists().where(SubnetRow.subnetpool_id == pool.id))):
+                raise SubnetPoolDeleteError("Subnet pool has existing allocations")
+            session.delete(pool)
+
+        self.db.write(txn)
+
+    # -- subnetpool-prefix-ops ----------------------------------------------------------------
+    def add_prefixes(self, ctx: Context, pool_id: str, wanted: list[Any]) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            pool = get_pool_row(session, ctx, pool_id, for_update=True)
+            policy.enforce(ctx, "add_prefixes", {"project_id": pool.project_id})
+            if wanted:
+                self._apply_update(session, ctx, pool,
+                                   {"prefixes": [*pool.prefixes, *wanted]})
+            return {"prefixes": list(pool.prefixes)}
+
+        return self.db.write(txn)
+
+    def remove_prefixes(self, ctx: Context, pool_id: str, unwanted: list[Any]
+                        ) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            pool = get_pool_row(session, ctx, pool_id, for_update=True)
+            policy.enforce(ctx, "remove_prefixes", {"project_id": pool.project_id})
+            if not unwanted:
+                return {"prefixes": list(pool.prefixes)}
+            removed = [px.parse_prefix(p) for p in unwanted]
+            current = [px.parse_prefix(p) for p in pool.prefixes]
+            if not px.overlaps(current, removed):
+                return {"prefixes": list(pool.prefixes)}
+            if px.overlaps(_allocated(session, pool.id), removed):
+                raise IllegalSubnetPoolPrefixUpdate("One or more the prefixes to be removed "
+                                                    "is in use by a subnet.")
+            pool.prefixes = px.as_text(px.subtract(current, removed))
+            pool.revision_number += 1
+            pool.updated_at = utcnow()
+            return {"prefixes": list(pool.prefixes)}
+
+        return self.db.write(txn)
+
