@@ -29,8 +29,9 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-               "routers", "floatingips")
-TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
+               "routers", "floatingips", "subnetpools", "address-scopes")
+TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
+          "subnetpools")
 
 ODD_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 2**31, -(2**31) - 1, 2**63, 2**64, 10**30, "", " ",
@@ -75,7 +76,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"))
+                          "tags", "quotas", "raw", "prefixes"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -102,7 +103,10 @@ class Fuzzer:
                                 "extra_dhcp_opts", "allowed_address_pairs", "fixed_ips",
                                 "project_id", "shared", "routes", "host_routes",
                                 "provider:physical_network", "provider:network_type",
-                                "provider:segmentation_id", "dns_nameservers"))] = self.odd()
+                                "provider:segmentation_id", "dns_nameservers", "prefixes",
+                                "subnetpool_id", "prefixlen", "use_default_subnetpool",
+                                "min_prefixlen", "max_prefixlen", "default_quota",
+                                "address_scope_id", "ip_version", "is_default"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -156,7 +160,9 @@ class Fuzzer:
         coll = self.pick(COLLECTIONS)
         singular = coll.replace("-", "_")[:-1]
         body = {self.pick(("name", "description", "admin_state_up", "mtu", "binding:profile",
-                           "port_id", "routes", "fixed_ips", "tags", "id")): self.odd()}
+                           "port_id", "routes", "fixed_ips", "tags", "id", "prefixes",
+                           "default_prefixlen", "address_scope_id", "shared",
+                           "is_default")): self.odd()}
         headers = (("If-Match", self.pick(("revision_number=999", "bogus", "\u00e9"))),) \
             if self.rng.random() < 0.2 else ()
         return Call("PUT", f"/v2.0/{coll}/{self.some_id(coll)}",
@@ -175,6 +181,13 @@ class Fuzzer:
             (self.odd(), [self.world["subnets"]["id"]], self.world["external_subnet"]["id"]))}
         router = self.some_id("routers")
         return Call("PUT", f"/v2.0/routers/{router}/{action}", self.encode(body))
+
+    def _prefixes(self) -> Call:
+        action = self.pick(("add_prefixes", "remove_prefixes"))
+        body = self.pick(({"prefixes": [self.odd(), "10.252.0.0/24"]}, {"prefixes": self.odd()},
+                          {"bogus": ["10.0.0.0/8"]}, {"prefixes": ["10.251.0.0/24"]}))
+        return Call("PUT", f"/v2.0/subnetpools/{self.some_id('subnetpools')}/{action}",
+                    self.encode(body))
 
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
@@ -230,7 +243,23 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "network_id": ext["id"], "enable_snat": True,
             "external_fixed_ips": [{"subnet_id": world["external_subnet"]["id"]}]}},
         "floatingips": {"floating_network_id": ext["id"]},
+        "subnetpools": {"name": "fz", "prefixes": ["10.251.0.0/16"], "default_prefixlen": 26,
+                        "address_scope_id": world["address-scopes"]["id"], "tags": ["t"]},
+        "address-scopes": {"name": "fz", "ip_version": 4},
     }
+
+
+def _with_pools(client, world: dict[str, Any]) -> dict[str, Any]:
+    """The world plus a subnet pool in an address scope, and a subnet made from it."""
+    scope = client.post("/v2.0/address-scopes", json={"address_scope": {
+        "name": "fuzz", "ip_version": 4}}).json()["address_scope"]
+    pool = client.post("/v2.0/subnetpools", json={"subnetpool": {
+        "name": "fuzz", "prefixes": ["10.253.0.0/16"], "default_prefixlen": 24,
+        "address_scope_id": scope["id"]}}).json()["subnetpool"]
+    made = client.post("/v2.0/subnets", json={"subnet": {
+        "network_id": world["networks"]["id"], "ip_version": 4, "subnetpool_id": pool["id"]}})
+    assert made.status_code == 201, made.text
+    return {**world, "subnetpools": pool, "address-scopes": scope}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -243,7 +272,7 @@ def fuzzed(request, private_ovn, tmp_path):
 
 def test_fuzz_every_resource_and_action(fuzzed):
     app, client = fuzzed
-    world = build_world(client, "fuzz")
+    world = _with_pools(client, build_world(client, "fuzz"))
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()
@@ -267,4 +296,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"}, kinds
+                          "tags", "quotas", "raw", "prefixes"}, kinds

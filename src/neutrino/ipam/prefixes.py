@@ -114,9 +114,10 @@ def is_free(prefixes: Iterable[Net], allocated: Iterable[Net], cidr: Net) -> boo
                for block in subtract(prefixes, allocated) if block.version == cidr.version)
 
 
-def quota_units(version: int, prefixlen: int) -> int:
-    """What a /prefixlen counts against a pool's default_quota."""
-    return 2 ** max(QUOTA_UNIT_BITS[version] - prefixlen, 0)
+def quota_units(version: int, prefixlen: int) -> float:
+    """What a /prefixlen counts against a pool's default_quota; as in Neutron, an IPv6
+    subnet smaller than a /64 counts a fraction (powers of two: exact as floats)."""
+    return 2.0 ** (QUOTA_UNIT_BITS[version] - prefixlen)
 
 
 def prefix_bounds(version: int, min_len: int | None, max_len: int | None,
