@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-
 from collections.abc import Callable
 
 import httpx2 as httpx
