@@ -102,7 +102,7 @@ SUBNET = _spec(
     Attr("ipv6_address_mode", _ipv6_mode, default=None),
     Attr("subnetpool_id", c.nullable(c.string(36)), default=None),
     Attr("prefixlen", c.to_int),  # not shown (Neutron's is_visible False)
-    Attr("use_default_subnetpool", c.to_bool, default=False),  # not shown
+    Attr("use_default_subnetpool", c.to_bool),  # not shown
     Attr("service_types", post=False),
 )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.api.attributes import SPECS
 from neutrino.db.models import Base, IpAllocation, Port, PortSecurityGroup, Subnet, Tag
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import (
     ListQuery,
@@ -31,6 +32,7 @@ from neutrino.services.ports import LISTING as PORTS
 from neutrino.services.ports import port_dict
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import LISTING as SUBNETS
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, 999999)
@@ -179,14 +181,17 @@ LISTINGS: dict[str, ListSpec] = {
     "security_groups": SecurityGroupService.listing,
     "security_group_rules": RuleService.listing,
     "routers": RouterService.listing, "floatingips": FloatingIpService.listing,
+    "subnetpools": SubnetPoolService.listing, "address_scopes": AddressScopeService.listing,
 }
 # Attributes without a SQL form: list- or dict-valued columns, constants, and values
 # computed from other rows. Everything else filters and sorts in SQL.
 LEFT_TO_PYTHON = {
     "networks": {"availability_zone_hints", "availability_zones", "ipv4_address_scope",
                  "ipv6_address_scope", "l2_adjacency"},
-    "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "subnetpool_id",
-                "service_types"},
+    "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "service_types",
+                "prefixlen", "use_default_subnetpool"},  # the last two are never shown
+    "subnetpools": {"prefixes"},
+    "address_scopes": set(),
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
               "binding:vif_details"},
     "security_groups": {"security_group_rules", "stateful", "shared"},
