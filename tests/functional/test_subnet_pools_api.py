@@ -120,8 +120,9 @@ def test_subnets_are_allocated_from_the_pool_by_best_fit(api):
     assert len(filtered["subnets"]) == 4
     without_pool = _subnet(api, _net(api), cidr="192.168.5.0/24").json()["subnet"]
     assert without_pool["subnetpool_id"] is None
-    assert [s["id"] for s in api.get("/v2.0/subnets", params={"subnetpool_id": ""}).json()[
-        "subnets"]] in ([], [without_pool["id"]])
+    sorted_by_pool = api.get("/v2.0/subnets", params={"sort_key": "subnetpool_id",
+                                                      "fields": "subnetpool_id"}).json()
+    assert [s["subnetpool_id"] for s in sorted_by_pool["subnets"]] == [None] + [pool["id"]] * 4
 
 
 @pytest.mark.parametrize(("body", "status", "kind"), [

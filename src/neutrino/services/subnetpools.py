@@ -80,15 +80,16 @@ class SubnetAllocationError(errors.Conflict):
         super().__init__(f"Failed to allocate subnet: {reason}.")
 
 
-class PrefixLengthOutOfBounds(errors.BadRequest):
-    def __init__(self, prefixlen: int, bound: str, value: int) -> None:
+class MaxPrefixSubnetAllocationError(errors.BadRequest):
+    def __init__(self, prefixlen: int, max_prefixlen: int) -> None:
         super().__init__(f"Unable to allocate subnet with prefix length {prefixlen}, "
-                         f"{bound} allowed prefix is {value}.")
+                         f"maximum allowed prefix is {max_prefixlen}.")
 
-    @property
-    def type(self) -> str:
-        kind = "Max" if "maximum" in self.message else "Min"
-        return f"{kind}PrefixSubnetAllocationError"
+
+class MinPrefixSubnetAllocationError(errors.BadRequest):
+    def __init__(self, prefixlen: int, min_prefixlen: int) -> None:
+        super().__init__(f"Unable to allocate subnet with prefix length {prefixlen}, "
+                         f"minimum allowed prefix is {min_prefixlen}.")
 
 
 def pool_dict(pool: SubnetPool) -> dict[str, Any]:
@@ -149,9 +150,9 @@ def allocate(session: Session, pool: SubnetPool, project: str, version: int,
     length = cidr.prefixlen if cidr is not None else \
         pool.default_prefixlen if prefixlen is None else prefixlen
     if length > pool.max_prefixlen:
-        raise PrefixLengthOutOfBounds(length, "maximum", pool.max_prefixlen)
+        raise MaxPrefixSubnetAllocationError(length, pool.max_prefixlen)
     if length < pool.min_prefixlen:
-        raise PrefixLengthOutOfBounds(length, "minimum", pool.min_prefixlen)
+        raise MinPrefixSubnetAllocationError(length, pool.min_prefixlen)
     _check_pool_quota(session, pool, project, length)
     prefixes = [px.parse_prefix(p) for p in pool.prefixes]
     allocated = _allocated(session, pool.id)
