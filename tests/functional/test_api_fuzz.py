@@ -256,8 +256,9 @@ def _with_pools(client, world: dict[str, Any]) -> dict[str, Any]:
     pool = client.post("/v2.0/subnetpools", json={"subnetpool": {
         "name": "fuzz", "prefixes": ["10.253.0.0/16"], "default_prefixlen": 24,
         "address_scope_id": scope["id"]}}).json()["subnetpool"]
+    net = client.post("/v2.0/networks", json={"network": {"name": "fuzz-pool"}}).json()
     made = client.post("/v2.0/subnets", json={"subnet": {
-        "network_id": world["networks"]["id"], "ip_version": 4, "subnetpool_id": pool["id"]}})
+        "network_id": net["network"]["id"], "ip_version": 4, "subnetpool_id": pool["id"]}})
     assert made.status_code == 201, made.text
     return {**world, "subnetpools": pool, "address-scopes": scope}
 

@@ -278,3 +278,33 @@ def test_shared_pools_are_visible_to_every_project_and_only_admins_share(neutrin
                                "shared": True, "is_default": False}])
     with pytest.raises(Exception, match="disallowed by policy"):
         pools.update(member, shared["id"], {"name": "mine"}, None)
+
+
+def test_a_network_takes_subnets_of_one_version_from_one_pool_or_one_scope(api):
+    scope = api.post("/v2.0/address-scopes", json={"address_scope": {
+        "name": "s", "ip_version": 4}}).json()["address_scope"]
+    first = _pool(api, name="a", prefixes=["10.110.0.0/16"], default_prefixlen=24)
+    second = _pool(api, name="b", prefixes=["10.111.0.0/16"], default_prefixlen=24)
+    net = _net(api)
+    assert _subnet(api, net, subnetpool_id=first["id"]).status_code == 201
+    _fault(_subnet(api, net, subnetpool_id=second["id"]), 400,
+           "NetworkSubnetPoolAffinityError")
+    _fault(_subnet(api, net, cidr="192.168.9.0/24"), 400, "NetworkSubnetPoolAffinityError")
+    v6 = _subnet(api, net, ip_version=6, cidr="2001:db8:9::/64")  # another version: free
+    assert v6.status_code == 201, v6.text
+
+    plain = _net(api)
+    assert _subnet(api, plain, cidr="192.168.10.0/24").status_code == 201
+    _fault(_subnet(api, plain, subnetpool_id=first["id"]), 400,
+           "NetworkSubnetPoolAffinityError")
+
+    # pools of one address scope may share a network; a pool outside it may not
+    scoped = [_pool(api, name=f"s{i}", prefixes=[f"10.{120 + i}.0.0/16"], default_prefixlen=24,
+                    address_scope_id=scope["id"]) for i in range(2)]
+    shared_net = _net(api)
+    for pool in scoped:
+        assert _subnet(api, shared_net, subnetpool_id=pool["id"]).status_code == 201
+    _fault(_subnet(api, shared_net, subnetpool_id=second["id"]), 400,
+           "NetworkAddressScopeAffinityError")
+    shown = api.get(f"/v2.0/networks/{shared_net}").json()["network"]
+    assert shown["ipv4_address_scope"] == scope["id"]

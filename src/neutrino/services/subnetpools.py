@@ -12,6 +12,7 @@ pool never see the same free space. Pools joining a scope lock the scope row lik
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -131,6 +132,34 @@ def default_pool_id(session: Session, ctx: Context, version: int) -> str | None:
     pool = session.scalar(select(SubnetPool).where(SubnetPool.is_default,
                                                    SubnetPool.ip_version == version))
     return pool.id if pool is not None and pool_visible(ctx, pool) else None
+
+
+class NetworkSubnetPoolAffinityError(errors.BadRequest):
+    def __init__(self) -> None:
+        super().__init__("Subnets hosted on the same network must be allocated from the same "
+                         "subnet pool.")
+
+
+class NetworkAddressScopeAffinityError(errors.BadRequest):
+    def __init__(self) -> None:
+        super().__init__("Subnets of the same address family hosted on the same network must "
+                         "all participate in the same address scope.")
+
+
+def check_network_affinity(existing: Iterable[SubnetRow], version: int,
+                           pool: SubnetPool | None) -> None:
+    """Neutron's rule for a network's subnets of one IP version: all from the same pool, or,
+    when the network is in an address scope for that version, all from pools of it."""
+    same_version = [s for s in existing if s.ip_version == version]
+    scopes = {s.subnetpool.address_scope_id for s in same_version if s.subnetpool is not None}
+    scope = next((s for s in scopes if s is not None), None)
+    if scope is not None and pool is not None and pool.address_scope_id != scope:
+        raise NetworkAddressScopeAffinityError()
+    for subnet in same_version:
+        if pool is None and subnet.subnetpool_id is not None:
+            raise NetworkSubnetPoolAffinityError()
+        if pool is not None and subnet.subnetpool_id != pool.id and scope is None:
+            raise NetworkSubnetPoolAffinityError()
 
 
 def _allocated(session: Session, pool_id: str) -> list[px.Net]:

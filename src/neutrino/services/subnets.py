@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import IpAllocation, Network, Port, Subnet
+from neutrino.db.models import IpAllocation, Network, Port, Subnet, SubnetPool
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, subnet_parents
 from neutrino.journal.record import record_entry
@@ -99,7 +99,8 @@ class SubnetService(ResourceService):
                        {"project_id": project, "network:project_id": net.project_id})
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
-        cidr, pool_id = _subnet_cidr(session, ctx, body, project)
+        cidr, pool = _subnet_cidr(session, ctx, body, project)
+        subnetpools.check_network_affinity(net.subnets, version, pool)
         self._check_overlap(net.subnets, str(cidr), net.id)
         if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
             raise errors.InvalidInput(
@@ -127,7 +128,7 @@ class SubnetService(ResourceService):
             host_routes=_host_routes(body["host_routes"], version),
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
-            subnetpool_id=pool_id,
+            subnetpool_id=pool.id if pool is not None else None,
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
@@ -227,8 +228,8 @@ class SubnetService(ResourceService):
 
 
 def _subnet_cidr(session: Session, ctx: Context, body: dict[str, Any], project: str
-                 ) -> tuple[ipam.Network, str | None]:
-    """The new subnet's CIDR, given or allocated from a subnet pool, and the pool's id."""
+                 ) -> tuple[ipam.Network, SubnetPool | None]:
+    """The new subnet's CIDR, given or allocated from a subnet pool, and the pool."""
     version, cidr, prefixlen = body["ip_version"], body.get("cidr"), body.get("prefixlen")
     if cidr is not None and prefixlen is not None:
         raise errors.BadRequest("cidr and prefixlen must not be supplied together")
@@ -242,7 +243,7 @@ def _subnet_cidr(session: Session, ctx: Context, body: dict[str, Any], project: 
         raise errors.BadRequest("allocation_pools allowed only for specific subnet requests.")
     pool = subnetpools.get_pool_row(session, ctx, pool_id, for_update=True)
     allocated = subnetpools.allocate(session, pool, project, version, parsed, prefixlen)
-    return ipam.parse_cidr(str(allocated), version), pool.id
+    return ipam.parse_cidr(str(allocated), version), pool
 
 
 def _pool_id(session: Session, ctx: Context, body: dict[str, Any]) -> str | None:
