@@ -308,3 +308,12 @@ def test_a_network_takes_subnets_of_one_version_from_one_pool_or_one_scope(api):
            "NetworkAddressScopeAffinityError")
     shown = api.get(f"/v2.0/networks/{shared_net}").json()["network"]
     assert shown["ipv4_address_scope"] == scope["id"]
+    # leaving the scope would split the network between two scopes
+    _fault(api.put(f"/v2.0/subnetpools/{scoped[0]['id']}",
+                   json={"subnetpool": {"address_scope_id": None}}), 400,
+           "NetworkAddressScopeAffinityError")
+    left = api.put(f"/v2.0/subnetpools/{first['id']}",
+                   json={"subnetpool": {"address_scope_id": scope["id"]}})
+    assert left.status_code == 200, left.text  # its network holds its subnets only
+    assert api.get(f"/v2.0/networks/{net}").json()["network"]["ipv4_address_scope"] == \
+        scope["id"]

@@ -162,6 +162,16 @@ def check_network_affinity(existing: Iterable[SubnetRow], version: int,
             raise NetworkSubnetPoolAffinityError()
 
 
+def _check_rescoping(session: Session, pool: SubnetPool) -> None:
+    """A pool changing scope must not leave a network with subnets of its IP version in two
+    scopes: every such subnet on the networks it serves must come from the pool itself."""
+    served = select(SubnetRow.network_id).where(SubnetRow.subnetpool_id == pool.id)
+    if session.scalar(select(exists().where(
+            SubnetRow.network_id.in_(served), SubnetRow.ip_version == pool.ip_version,
+            SubnetRow.subnetpool_id.is_distinct_from(pool.id)))):
+        raise NetworkAddressScopeAffinityError()
+
+
 def _allocated(session: Session, pool_id: str) -> list[px.Net]:
     cidrs = session.scalars(select(SubnetRow.cidr).where(SubnetRow.subnetpool_id == pool_id))
     return [px.parse_prefix(c) for c in cidrs]
@@ -316,8 +326,11 @@ class SubnetPoolService(ResourceService):
         if pool.is_default and not was_default:
             self._check_no_other_default(session, pool)
         if "address_scope_id" in body or "prefixes" in body:
+            scope_before = pool.address_scope_id
             self._join_scope(session, ctx, pool, body.get("address_scope_id",
                                                           pool.address_scope_id))
+            if pool.address_scope_id != scope_before:
+                _check_rescoping(session, pool)
         if pool_dict(pool) != before:
             pool.revision_number += 1
             pool.updated_at = utcnow()
