@@ -50,3 +50,17 @@ def test_concurrent_allocations_from_one_pool_never_overlap(local_ovn, tmp_path,
                    if r.status_code == 201)
     assert cidrs == list(ipaddress.ip_network("10.128.0.0/20").subnets(new_prefix=24))
     assert len(listed["subnets"]) == ROOM
+
+
+def test_concurrent_default_pools_leave_one_default(local_ovn, tmp_path, backend):
+    count = 8
+    with serving(local_ovn, tmp_path, backend()) as url:
+        responses = concurrently(url, count, "subnetpools", lambda i: {"subnetpool": {
+            "name": f"d{i}", "prefixes": [f"10.{140 + i}.0.0/16"], "is_default": True,
+            "project_id": f"project-{i}"}})
+        with httpx.Client(base_url=url, timeout=60) as client:
+            defaults = client.get("/v2.0/subnetpools", params={"is_default": True}).json()
+    kinds = Counter((r.status_code, r.json()["NeutronError"]["type"] if r.status_code >= 400
+                     else "") for r in responses)
+    assert kinds == {(201, ""): 1, (400, "InvalidInput"): count - 1}, kinds
+    assert len(defaults["subnetpools"]) == 1

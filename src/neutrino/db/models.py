@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -357,6 +358,10 @@ class SubnetPool(StandardAttrs, Base):
     """Prefixes subnets are allocated from; `prefixes` is kept merged (fewest CIDRs)."""
 
     __tablename__ = "subnetpools"
+    # At most one default pool per IP version, also between concurrent creates (PostgreSQL).
+    __table_args__ = (Index("uniq_subnetpools_default", "ip_version", unique=True,
+                            sqlite_where=text("is_default"),
+                            postgresql_where=text("is_default")),)
 
     ip_version: Mapped[int] = mapped_column(Integer)
     prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)

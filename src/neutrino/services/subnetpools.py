@@ -321,10 +321,9 @@ class SubnetPoolService(ResourceService):
             body.get("max_prefixlen", pool.max_prefixlen),
             body.get("default_prefixlen", pool.default_prefixlen))
         pool.min_prefixlen, pool.max_prefixlen, pool.default_prefixlen = low, high, default
-        was_default = pool.is_default
+        if body.get("is_default") and not pool.is_default:
+            self._check_no_other_default(session, pool)  # before the row changes (flush)
         apply_simple_updates(pool, body, UPDATABLE)
-        if pool.is_default and not was_default:
-            self._check_no_other_default(session, pool)
         if "address_scope_id" in body or "prefixes" in body:
             scope_before = pool.address_scope_id
             self._join_scope(session, ctx, pool, body.get("address_scope_id",

@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("address_scope_id", sa.String(36), sa.ForeignKey("address_scopes.id"),
                   nullable=True, index=True),
     )
+    op.create_index("uniq_subnetpools_default", "subnetpools", ["ip_version"], unique=True,
+                    sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default"))
     if op.get_bind().dialect.name == "sqlite":
         # SQLite adds a column with an inline REFERENCES, not a constraint by ALTER.
         op.execute("ALTER TABLE subnets ADD COLUMN subnetpool_id VARCHAR(36) "
