@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 from neutrino.services.subnetpools import SubnetPoolService
@@ -317,3 +318,29 @@ def test_a_network_takes_subnets_of_one_version_from_one_pool_or_one_scope(api):
     assert left.status_code == 200, left.text  # its network holds its subnets only
     assert api.get(f"/v2.0/networks/{net}").json()["network"]["ipv4_address_scope"] == \
         scope["id"]
+
+
+def test_shared_scopes_are_visible_to_every_project_and_only_admins_share(neutrino):
+    scopes = AddressScopeService(neutrino.db, neutrino.settings, neutrino.wakeup)
+    admin = Context("admin")
+    member = Context("p2", is_admin=False, roles=("member",))
+    shared = scopes.create(admin, [{"name": "s", "ip_version": 4, "shared": True}])[0]
+    hidden = scopes.create(admin, [{"name": "h", "ip_version": 4, "shared": False}])[0]
+    own = scopes.create(member, [{"name": "own", "ip_version": 6, "shared": False}])[0]
+    assert sorted(s["id"] for s in scopes.list(member, ListQuery())) == \
+        sorted([shared["id"], own["id"]])
+    with pytest.raises(Exception, match="could not be found"):
+        scopes.get(member, hidden["id"])
+    with pytest.raises(Exception, match="disallowed by policy"):
+        scopes.create(member, [{"name": "x", "ip_version": 4, "shared": True}])
+    with pytest.raises(Exception, match="disallowed by policy"):
+        scopes.update(member, own["id"], {"shared": True}, None)
+    # a member's pool may join a shared scope, not one it cannot see
+    pools = SubnetPoolService(neutrino.db, neutrino.settings, neutrino.wakeup)
+    body = {"name": "p", "description": "", "prefixes": ["10.130.0.0/16"], "shared": False,
+            "is_default": False}
+    joined = pools.create(member, [{**body, "address_scope_id": shared["id"]}])[0]
+    assert joined["address_scope_id"] == shared["id"]
+    with pytest.raises(Exception, match="could not be found"):
+        pools.create(member, [{**body, "prefixes": ["10.131.0.0/16"],
+                               "address_scope_id": hidden["id"]}])
