@@ -341,6 +341,11 @@ def test_shared_scopes_are_visible_to_every_project_and_only_admins_share(neutri
             "is_default": False}
     joined = pools.create(member, [{**body, "address_scope_id": shared["id"]}])[0]
     assert joined["address_scope_id"] == shared["id"]
+    with pytest.raises(Exception, match="associated with shared address scope"):
+        pools.update(member, joined["id"], {"name": "renamed"}, None)
+    with pytest.raises(Exception, match="associated with shared address scope"):
+        pools.add_prefixes(member, joined["id"], ["10.132.0.0/16"])
+    assert pools.update(admin, joined["id"], {"name": "renamed"}, None)["name"] == "renamed"
     with pytest.raises(Exception, match="could not be found"):
         pools.create(member, [{**body, "prefixes": ["10.131.0.0/16"],
                                "address_scope_id": hidden["id"]}])

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import utcnow
+from neutrino.db.models import AddressScope, SubnetPool
 from neutrino.db.models import Subnet as SubnetRow
-from neutrino.db.models import SubnetPool
 from neutrino.ipam import prefixes as px
 from neutrino.services import quotas
 from neutrino.services.address_scopes import get_scope_row
@@ -54,6 +54,11 @@ class SubnetPoolDeleteError(errors.BadRequest):
 class IllegalSubnetPoolPrefixUpdate(errors.BadRequest):
     def __init__(self, msg: str) -> None:
         super().__init__(f"Illegal update to prefixes: {msg}.")
+
+
+class IllegalSubnetPoolUpdate(errors.BadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Illegal subnetpool update : {reason}.")
 
 
 class AddressScopePrefixConflict(errors.Conflict):
@@ -314,6 +319,7 @@ class SubnetPoolService(ResourceService):
     def _apply_update(self, session: Session, ctx: Context, pool: SubnetPool,
                       body: dict[str, Any]) -> None:
         before = pool_dict(pool)
+        self._check_scope_owner(session, ctx, pool)
         if "prefixes" in body:
             pool.prefixes = self._grown(pool, body["prefixes"])
         low, high, default = px.prefix_bounds(
@@ -333,6 +339,16 @@ class SubnetPoolService(ResourceService):
         if pool_dict(pool) != before:
             pool.revision_number += 1
             pool.updated_at = utcnow()
+
+    @staticmethod
+    def _check_scope_owner(session: Session, ctx: Context, pool: SubnetPool) -> None:
+        """Neutron: a pool in a (shared) scope of another project is frozen for its owner."""
+        scope = session.get(AddressScope, pool.address_scope_id) \
+            if pool.address_scope_id else None
+        if scope is not None and not (ctx.is_admin or scope.project_id == ctx.project_id):
+            raise IllegalSubnetPoolUpdate(
+                f"subnetpool {pool.id} cannot be updated when associated with shared address "
+                f"scope {scope.id}")
 
     @staticmethod
     def _grown(pool: SubnetPool, wanted: list[Any]) -> list[str]:
