@@ -14,7 +14,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas, subnetpools
+from neutrino.services import quotas, subnet_allocation, subnetpools
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -100,7 +100,7 @@ class SubnetService(ResourceService):
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
         cidr, pool = _subnet_cidr(session, ctx, body, project)
-        subnetpools.check_network_affinity(net.subnets, version, pool)
+        subnet_allocation.check_network_affinity(net.subnets, version, pool)
         self._check_overlap(net.subnets, str(cidr), net.id)
         if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
             raise errors.InvalidInput(
@@ -242,7 +242,7 @@ def _subnet_cidr(session: Session, ctx: Context, body: dict[str, Any], project: 
     if parsed is None and body.get("allocation_pools"):
         raise errors.BadRequest("allocation_pools allowed only for specific subnet requests.")
     pool = subnetpools.get_pool_row(session, ctx, pool_id, for_update=True)
-    allocated = subnetpools.allocate(session, pool, project, version, parsed, prefixlen)
+    allocated = subnet_allocation.allocate(session, pool, project, version, parsed, prefixlen)
     return ipam.parse_cidr(str(allocated), version), pool
 
 
