@@ -30,6 +30,7 @@ from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.address_groups import AddressGroupService
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.agents import AgentService
 from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
@@ -40,6 +41,7 @@ from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
 from neutrino.settings import Settings
@@ -235,7 +237,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "default_security_group_rules": DefaultRuleService(db, settings, wakeup),
                   "routers": routers,
                   "floatingips": FloatingIpService(db, settings, wakeup),
-                  "rbac_policies": RbacService(db, settings, wakeup)},
+                  "rbac_policies": RbacService(db, settings, wakeup),
+                  "subnetpools": SubnetPoolService(db, settings, wakeup),
+                  "address_scopes": AddressScopeService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

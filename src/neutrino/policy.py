@@ -108,6 +108,14 @@ RULES: dict[str, Rule] = {
            admin_only),
     "create_floatingip:floating_ip_address": admin_only,
     **_for(("create_rbac_policy", "update_rbac_policy"), ("target_tenant",), restrict_wildcard),
+    **{f"{verb}_{resource}": project_member
+       for verb in ("create", "update", "delete") for resource in ("subnetpool",
+                                                                    "address_scope")},
+    "add_prefixes": project_member,
+    "remove_prefixes": project_member,
+    **_for(("create_subnetpool",), ("shared", "is_default"), admin_only),
+    **_for(("update_subnetpool",), ("is_default",), admin_only),
+    **_for(("create_address_scope", "update_address_scope"), ("shared",), admin_only),
     "update_quota": admin_only,
     "delete_quota": admin_only,
 }

@@ -30,8 +30,9 @@ MAX_BULK = 8
 
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
-               "default-security-group-rules")
-TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips")
+               "default-security-group-rules", "subnetpools", "address-scopes")
+TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
+          "subnetpools")
 
 ODD_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 2**31, -(2**31) - 1, 2**63, 2**64, 10**30, "", " ",
@@ -80,7 +81,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings", "addresses"))
+                          "tags", "quotas", "raw", "bindings", "addresses", "prefixes"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -110,7 +111,10 @@ class Fuzzer:
                                 "provider:segmentation_id", "dns_nameservers",
                                 "device_profile", "numa_affinity_policy", "addresses",
                                 "stateful", "remote_address_group_id", "used_in_default_sg",
-                                "remote_group_id"))] = self.odd()
+                                "remote_group_id", "prefixes",
+                                "subnetpool_id", "prefixlen", "use_default_subnetpool",
+                                "min_prefixlen", "max_prefixlen", "default_quota",
+                                "address_scope_id", "ip_version", "is_default"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -169,7 +173,8 @@ class Fuzzer:
         singular = _singular(coll)
         body = {self.pick(("name", "description", "admin_state_up", "mtu", "binding:profile",
                            "port_id", "routes", "fixed_ips", "tags", "id", "target_tenant",
-                           "shared", "router:external")): self.odd()}
+                           "shared", "router:external", "prefixes",
+                           "default_prefixlen", "address_scope_id", "is_default")): self.odd()}
         headers = (("If-Match", self.pick(("revision_number=999", "bogus", "\u00e9"))),) \
             if self.rng.random() < 0.2 else ()
         return Call("PUT", f"/v2.0/{coll}/{self.some_id(coll)}",
@@ -196,6 +201,13 @@ class Fuzzer:
                           self.odd()))
         group = self.some_id("address-groups")
         return Call("PUT", f"/v2.0/address-groups/{group}/{action}", self.encode(body))
+
+    def _prefixes(self) -> Call:
+        action = self.pick(("add_prefixes", "remove_prefixes"))
+        body = self.pick(({"prefixes": [self.odd(), "10.252.0.0/24"]}, {"prefixes": self.odd()},
+                          {"bogus": ["10.0.0.0/8"]}, {"prefixes": ["10.251.0.0/24"]}))
+        return Call("PUT", f"/v2.0/subnetpools/{self.some_id('subnetpools')}/{action}",
+                    self.encode(body))
 
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
@@ -275,7 +287,24 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                          "port_range_min": 53, "port_range_max": 53,
                                          "remote_group_id": "PARENT",
                                          "used_in_non_default_sg": True},
+        "subnetpools": {"name": "fz", "prefixes": ["10.251.0.0/16"], "default_prefixlen": 26,
+                        "address_scope_id": world["address-scopes"]["id"], "tags": ["t"]},
+        "address-scopes": {"name": "fz", "ip_version": 4},
     }
+
+
+def _with_pools(client, world: dict[str, Any]) -> dict[str, Any]:
+    """The world plus a subnet pool in an address scope, and a subnet made from it."""
+    scope = client.post("/v2.0/address-scopes", json={"address_scope": {
+        "name": "fuzz", "ip_version": 4}}).json()["address_scope"]
+    pool = client.post("/v2.0/subnetpools", json={"subnetpool": {
+        "name": "fuzz", "prefixes": ["10.253.0.0/16"], "default_prefixlen": 24,
+        "address_scope_id": scope["id"]}}).json()["subnetpool"]
+    net = client.post("/v2.0/networks", json={"network": {"name": "fuzz-pool"}}).json()
+    made = client.post("/v2.0/subnets", json={"subnet": {
+        "network_id": net["network"]["id"], "ip_version": 4, "subnetpool_id": pool["id"]}})
+    assert made.status_code == 201, made.text
+    return {**world, "subnetpools": pool, "address-scopes": scope}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -288,7 +317,7 @@ def fuzzed(request, private_ovn, tmp_path):
 
 def test_fuzz_every_resource_and_action(fuzzed):
     app, client = fuzzed
-    world = build_world(client, "fuzz")
+    world = _with_pools(client, build_world(client, "fuzz"))
     world["rbac-policies"] = client.post("/v2.0/rbac-policies", json={"rbac_policy": {
         "object_type": "security_group", "object_id": world["security-groups"]["id"],
         "action": "access_as_shared", "target_tenant": uuid.uuid4().hex}}).json()["rbac_policy"]
@@ -319,4 +348,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings", "addresses"}, kinds
+                          "tags", "quotas", "raw", "bindings", "addresses", "prefixes"}, kinds

@@ -67,7 +67,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/healthz", _health(deps), methods=["GET"]),
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
-    routes += _router_interface_routes(deps) + _quota_routes(deps)
+    routes += _router_interface_routes(deps) + _quota_routes(deps) + _prefix_routes(deps)
     routes += _address_group_action_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
@@ -261,6 +261,41 @@ def _address_group_action_routes(deps: ApiDeps) -> list[Route]:
 
     return [Route(f"/v2.0/address-groups/{{rid}}/{action}", handler(action), methods=["PUT"])
             for action in ("add_addresses", "remove_addresses")]
+
+
+# -- subnetpool-prefix-ops ------------------------------------------------------------------
+def _prefix_routes(deps: ApiDeps) -> list[Route]:
+    pools = deps.services.get("subnetpools")
+    if pools is None:
+        return []
+
+    def handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            prefixes = _prefix_list(await json_object(request, deps.limits))
+            ctx = deps.context_for(request)
+            method = getattr(pools, action)
+            return JSONResponse(await run_in_threadpool(method, ctx, request.path_params["rid"],
+                                                        prefixes))
+
+        return run
+
+    return [
+        Route("/v2.0/subnetpools/{rid}/add_prefixes", handler("add_prefixes"), methods=["PUT"]),
+        Route("/v2.0/subnetpools/{rid}/remove_prefixes", handler("remove_prefixes"),
+              methods=["PUT"]),
+    ]
+
+
+def _prefix_list(body: dict[str, Any]) -> list[str]:
+    """The body of add_prefixes/remove_prefixes: {"prefixes": [CIDR, ...]}."""
+    unknown = [preview(k) for k in body if k != "prefixes"]
+    if unknown:
+        raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    prefixes = body.get("prefixes")
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and len(p) <= 64
+                                                  for p in prefixes):
+        raise errors.BadRequest("Invalid input: 'prefixes' must be a list of CIDRs")
+    return prefixes
 
 
 # -- resources ------------------------------------------------------------------------------

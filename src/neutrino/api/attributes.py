@@ -92,7 +92,7 @@ SUBNET = _spec(
     "subnets",
     Attr("network_id", c.string(36), default=REQUIRED),
     Attr("ip_version", c.int_one_of(4, 6), default=REQUIRED),
-    Attr("cidr", c.string(64), default=REQUIRED),
+    Attr("cidr", c.nullable(c.string(64))),  # absent or null: allocated from the pool
     Attr("gateway_ip", _str_or_null, put=True),
     Attr("allocation_pools", c.list_of(_pool), default=None, put=True, query=c.string()),
     Attr("enable_dhcp", c.to_bool, default=True, put=True),
@@ -100,7 +100,9 @@ SUBNET = _spec(
     Attr("host_routes", c.list_of(_route), default=[], put=True, query=c.string()),
     Attr("ipv6_ra_mode", _ipv6_mode, default=None),
     Attr("ipv6_address_mode", _ipv6_mode, default=None),
-    Attr("subnetpool_id", c.nullable(c.one_of(None)), default=None),
+    Attr("subnetpool_id", c.nullable(c.string(36)), default=None),
+    Attr("prefixlen", c.to_int),  # not shown (Neutron's is_visible False)
+    Attr("use_default_subnetpool", c.to_bool),  # not shown
     Attr("service_types", post=False),
 )
 
@@ -239,10 +241,37 @@ DEFAULT_SECURITY_GROUP_RULE = ResourceSpec(
         Attr("used_in_non_default_sg", c.to_bool, default=False),
     )}, "default-security-group-rules")
 
+_prefixlen = c.non_negative
+SUBNETPOOL = _spec(
+    "subnetpool",
+    "subnetpools",
+    Attr("name", c.string(), default=REQUIRED, put=True),
+    Attr("prefixes", c.list_of(c.string(64)), default=REQUIRED, put=True, query=c.string()),
+    Attr("default_quota", c.nullable(c.non_negative), default=None, put=True),
+    Attr("ip_version", post=False, query=c.to_int),
+    Attr("default_prefixlen", _prefixlen, put=True),
+    Attr("min_prefixlen", _prefixlen, put=True),
+    Attr("max_prefixlen", _prefixlen, put=True),
+    Attr("is_default", c.to_bool, default=False, put=True),
+    Attr("shared", c.to_bool, default=False),
+    Attr("address_scope_id", c.nullable(c.string(36)), put=True),
+)
+
+# Neutron's address scope has no standard attributes (description, tags, revision, times).
+ADDRESS_SCOPE = ResourceSpec("address_scope", "address_scopes", {a.name: a for a in (
+    Attr("id", c.string(36), post=False),
+    Attr("name", c.string(), default="", put=True),
+    Attr("project_id", c.string(), default=UNSET),
+    Attr("tenant_id", c.string(), default=UNSET),
+    Attr("shared", c.to_bool, default=False, put=True),
+    Attr("ip_version", c.int_one_of(4, 6), default=REQUIRED),
+)}, "address-scopes")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
-                                            DEFAULT_SECURITY_GROUP_RULE)}
+                                            DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
+                                            ADDRESS_SCOPE)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

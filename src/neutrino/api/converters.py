@@ -43,6 +43,13 @@ def to_int(value: Any) -> int:
     return value
 
 
+def non_negative(value: Any) -> int:
+    number = to_int(value)
+    if number < 0:
+        raise ValueError(f"'{number}' should be non-negative")
+    return number
+
+
 def string(max_len: int = 255) -> Converter:
     def convert(value: Any) -> str:
         if not isinstance(value, str):

@@ -6,6 +6,7 @@ UPDATED = "2026-11-26T00:00:00-00:00"
 
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("address-group", "Address group", "Address groups, realised as OVN Address_Sets"),
+    ("address-scope", "Address scope", "Address scopes extension."),
     ("agent", "agent", "The agents: OVN chassis as ML2/OVN lists them"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Allowed address pairs on ports"),
     ("availability_zone", "Availability Zone",
@@ -17,6 +18,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
      "enable_snat in external_gateway_info"),
     ("extraroute", "Neutron Extra Route", "routes on routers"),
+    ("default-subnetpools", "Default Subnetpools",
+     "Provides ability to mark and use a subnetpool as the default."),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra DHCP options on ports"),
     ("filter-validation", "Filter parameters validation", "Unknown filters are rejected"),
     ("ip-substring-filtering", "IP address substring filtering",
@@ -66,6 +69,10 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at"),
     ("stateful-security-group", "Stateful security group",
      "stateful on security groups; stateless groups use allow-stateless ACLs"),
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet "
+     "pool"),
+    ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations",
+     "Provides support for adjusting the prefix list of subnet pools"),
     ("tag-creation", "Tag creation", "tags may be given when a resource is created"),
 )
 

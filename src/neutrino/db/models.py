@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -141,8 +142,11 @@ class Subnet(StandardAttrs, Base):
     host_routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     allocation_pools: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     dhcp_server_mac: Mapped[str] = mapped_column(String(32))
+    subnetpool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("subnetpools.id"), nullable=True, index=True)
 
     network: Mapped[Network] = relationship(back_populates="subnets")
+    subnetpool: Mapped[SubnetPool | None] = relationship(lazy="selectin")
     tags: Mapped[list[Tag]] = tagged("Subnet")
 
 
@@ -434,3 +438,39 @@ class QuotaLock(Base):
     __tablename__ = "quota_locks"
 
     project_id: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+
+
+class AddressScope(Base):
+    """A set of subnet pools whose prefixes never overlap (Neutron's model has no standard
+    attributes: no description, tags, revision or timestamps)."""
+
+    __tablename__ = "address_scopes"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip_version: Mapped[int] = mapped_column(Integer)
+
+
+class SubnetPool(StandardAttrs, Base):
+    """Prefixes subnets are allocated from; `prefixes` is kept merged (fewest CIDRs)."""
+
+    __tablename__ = "subnetpools"
+    # At most one default pool per IP version, also between concurrent creates (PostgreSQL).
+    __table_args__ = (Index("uniq_subnetpools_default", "ip_version", unique=True,
+                            sqlite_where=text("is_default"),
+                            postgresql_where=text("is_default")),)
+
+    ip_version: Mapped[int] = mapped_column(Integer)
+    prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_prefixlen: Mapped[int] = mapped_column(Integer)
+    min_prefixlen: Mapped[int] = mapped_column(Integer)
+    max_prefixlen: Mapped[int] = mapped_column(Integer)
+    default_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    address_scope_id: Mapped[str | None] = mapped_column(
+        ForeignKey("address_scopes.id"), nullable=True, index=True)
+
+    tags: Mapped[list[Tag]] = tagged("SubnetPool")

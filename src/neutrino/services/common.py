@@ -106,10 +106,10 @@ def apply_simple_updates(row: Any, body: Mapping[str, Any], columns: Mapping[str
     return changed
 
 
-def set_tags(row: Any, rtype: ResourceType, tags: Iterable[str]) -> None:
+def set_tags(row: Any, rtype: ResourceType | str, tags: Iterable[str]) -> None:
     wanted = sorted(set(validate_tags(tags)))
     current = {t.tag: t for t in row.tags}
-    row.tags[:] = [current.get(t) or Tag(resource_id=row.id, tag=t, resource_type=rtype.value)
+    row.tags[:] = [current.get(t) or Tag(resource_id=row.id, tag=t, resource_type=str(rtype))
                    for t in wanted]
 
 

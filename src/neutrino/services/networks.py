@@ -71,10 +71,19 @@ def network_dict(net: Network, ctx: Context) -> dict[str, Any]:
         # ML2/OVN: a network's zones are its hints (OVN has no DHCP agents to place).
         "availability_zone_hints": list(net.availability_zone_hints or []),
         "availability_zones": list(net.availability_zone_hints or []),
-        "ipv4_address_scope": None,
-        "ipv6_address_scope": None,
+        **address_scopes(net),
         "l2_adjacency": True,
     }
+
+
+def address_scopes(net: Network) -> dict[str, str | None]:
+    """`ipv4_address_scope` / `ipv6_address_scope`: the scope of the pool the network's
+    subnets of that version come from (Neutron's rule: one pool per version and network)."""
+    scopes: dict[str, str | None] = {"ipv4_address_scope": None, "ipv6_address_scope": None}
+    for subnet in net.subnets:
+        if subnet.subnetpool is not None:
+            scopes[f"ipv{subnet.ip_version}_address_scope"] = subnet.subnetpool.address_scope_id
+    return scopes
 
 
 def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:

@@ -21,13 +21,15 @@ from neutrino.db.models import (
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
+    SubnetPool,
 )
 from neutrino.services.context import Context
 from neutrino.settings import Settings
 
 MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
-          "security_group_rule": SecurityGroupRule, "rbac_policy": RbacPolicy}
+          "security_group_rule": SecurityGroupRule, "rbac_policy": RbacPolicy,
+          "subnetpool": SubnetPool}
 UNLIMITED = -1
 # Ports Neutron makes for the network itself and charges to nobody: the metadata localport.
 UNCHARGED_PORT_OWNERS = ("network:distributed",)

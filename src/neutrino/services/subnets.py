@@ -9,12 +9,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import IpAllocation, Network, Port, Subnet
+from neutrino.db.models import IpAllocation, Network, Port, Subnet, SubnetPool
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas
+from neutrino.services import quotas, subnet_allocation, subnetpools
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -56,7 +56,7 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "host_routes": list(subnet.host_routes),
         "ipv6_ra_mode": subnet.ipv6_ra_mode,
         "ipv6_address_mode": subnet.ipv6_address_mode,
-        "subnetpool_id": None,
+        "subnetpool_id": subnet.subnetpool_id,
         "service_types": [],
     }
 
@@ -82,6 +82,7 @@ LISTING = ListSpec(Subnet, {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "subnetpool_id": Subnet.subnetpool_id,
 })
 
 
@@ -99,7 +100,8 @@ class SubnetService(ResourceService):
                        {"project_id": project, "network:project_id": net.project_id})
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
-        cidr = ipam.parse_cidr(body["cidr"], version)
+        cidr, pool = _subnet_cidr(session, ctx, body, project)
+        subnet_allocation.check_network_affinity(net.subnets, version, pool)
         self._check_overlap(net.subnets, str(cidr), net.id)
         if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
             raise errors.InvalidInput(
@@ -127,6 +129,7 @@ class SubnetService(ResourceService):
             host_routes=_host_routes(body["host_routes"], version),
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
+            subnetpool_id=pool.id if pool is not None else None,
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
@@ -237,6 +240,39 @@ def _metadata():  # type: ignore[no-untyped-def]
     from neutrino.services import metadata
 
     return metadata
+
+
+def _subnet_cidr(session: Session, ctx: Context, body: dict[str, Any], project: str
+                 ) -> tuple[ipam.Network, SubnetPool | None]:
+    """The new subnet's CIDR, given or allocated from a subnet pool, and the pool."""
+    version, cidr, prefixlen = body["ip_version"], body.get("cidr"), body.get("prefixlen")
+    if cidr is not None and prefixlen is not None:
+        raise errors.BadRequest("cidr and prefixlen must not be supplied together")
+    parsed = None if cidr is None else ipam.parse_cidr(cidr, version)
+    pool_id = _pool_id(session, ctx, body)
+    if pool_id is None:
+        if parsed is None:
+            raise errors.BadRequest("a subnetpool must be specified in the absence of a cidr")
+        return parsed, None
+    if parsed is None and body.get("allocation_pools"):
+        raise errors.BadRequest("allocation_pools allowed only for specific subnet requests.")
+    pool = subnetpools.get_pool_row(session, ctx, pool_id, for_update=True)
+    allocated = subnet_allocation.allocate(session, pool, project, version, parsed, prefixlen)
+    return ipam.parse_cidr(str(allocated), version), pool
+
+
+def _pool_id(session: Session, ctx: Context, body: dict[str, Any]) -> str | None:
+    """`subnetpool_id`, or the default pool of the IP version (`use_default_subnetpool`)."""
+    pool_id = body.get("subnetpool_id")
+    if not body.get("use_default_subnetpool"):
+        return pool_id
+    if pool_id:
+        raise errors.BadRequest("subnetpool_id and use_default_subnetpool cannot both be "
+                                "specified")
+    found = subnetpools.default_pool_id(session, ctx, body["ip_version"])
+    if found is None:
+        raise errors.BadRequest(f"No default subnetpool found for IPv{body['ip_version']}")
+    return found
 
 
 def _target(subnet: Subnet) -> dict[str, str]:

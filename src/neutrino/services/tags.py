@@ -8,10 +8,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
+from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.journal.parents import parents_of_row
 from neutrino.journal.types import ResourceType
-from neutrino.services import floating_ips, networks, ports, routers, security_groups, subnets
+from neutrino.services import (
+    floating_ips,
+    networks,
+    ports,
+    routers,
+    security_groups,
+    subnetpools,
+    subnets,
+)
 from neutrino.services.common import (
     Waker,
     bump_revision,
@@ -26,13 +35,15 @@ Getter = Callable[[Session, Context, str], Any]
 # The resources with tags, by collection. Security group rules have none (as in Neutron, whose
 # rule model does not declare tag support), so the API gives them no /tags routes; their
 # absence here used to be a KeyError, a 500 on every /tags call.
-RESOURCES: dict[str, tuple[ResourceType, Getter]] = {
+RESOURCES: dict[str, tuple[ResourceType | str, Getter]] = {
     "networks": (ResourceType.NETWORK, networks.get_network_row),
     "subnets": (ResourceType.SUBNET, subnets.get_subnet_row),
     "ports": (ResourceType.PORT, ports.get_port_row),
     "security_groups": (ResourceType.SECURITY_GROUP, security_groups.get_sg_row),
     "routers": (ResourceType.ROUTER, routers.get_router_row),
     "floatingips": (ResourceType.FLOATING_IP, floating_ips.get_fip_row),
+    # no OVN rows, so no journal entry (a plain string, not a journal ResourceType)
+    "subnetpools": ("subnetpool", subnetpools.get_pool_row),
 }
 
 
@@ -80,7 +91,7 @@ class TagService:
 
         def txn(session: Session) -> list[str]:
             row = getter(session, ctx, rid)
-            policy.enforce(ctx, f"update_{rtype.value.replace('_ip', 'ip')}",
+            policy.enforce(ctx, f"update_{str(rtype).replace('_ip', 'ip')}",
                            {"project_id": row.project_id,
                             "network:project_id": getattr(getattr(row, "network", None),
                                                           "project_id", row.project_id)})
@@ -88,7 +99,11 @@ class TagService:
             wanted = sorted(set(validate_tags(change(current))))
             if wanted != current:
                 set_tags(row, rtype, wanted)
-                bump_revision(session, row, rtype, parents_of_row(rtype, row))
+                if isinstance(rtype, ResourceType):
+                    bump_revision(session, row, rtype, parents_of_row(rtype, row))
+                else:
+                    row.revision_number += 1
+                    row.updated_at = utcnow()
             return wanted
 
         return run_and_wake(self.db.write, self.wakeup, txn)

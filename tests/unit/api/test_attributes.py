@@ -9,6 +9,7 @@ import pytest
 from neutrino import errors
 from neutrino.api.attributes import (
     ADDRESS_GROUP,
+    ADDRESS_SCOPE,
     DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
     NETWORK,
@@ -19,6 +20,7 @@ from neutrino.api.attributes import (
     SECURITY_GROUP_RULE,
     SPECS,
     SUBNET,
+    SUBNETPOOL,
     ResourceSpec,
     parse_create,
     parse_update,
@@ -102,7 +104,8 @@ def test_specs_by_collection() -> None:
                      "routers": ROUTER, "floatingips": FLOATING_IP,
                      "rbac_policies": RBAC_POLICY,
                      "address_groups": ADDRESS_GROUP,
-                     "default_security_group_rules": DEFAULT_SECURITY_GROUP_RULE}
+                     "default_security_group_rules": DEFAULT_SECURITY_GROUP_RULE,
+                     "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -114,6 +117,8 @@ def test_specs_by_collection() -> None:
         ("address_group", "address_groups", "address-groups"),
         ("default_security_group_rule", "default_security_group_rules",
          "default-security-group-rules"),
+        ("subnetpool", "subnetpools", "subnetpools"),
+        ("address_scope", "address_scopes", "address-scopes"),
     ]
 
 
@@ -335,9 +340,13 @@ def test_parse_create_defaults_are_fresh_copies() -> None:
         pytest.param(SUBNET, {"network_id": NET_ID, "cidr": "10.0.0.0/24"},
                      "Failed to parse request. Required attribute 'ip_version' not specified",
                      id="subnet-missing-ip-version"),
-        pytest.param(SUBNET, {"network_id": NET_ID, "ip_version": 4},
-                     "Failed to parse request. Required attribute 'cidr' not specified",
-                     id="subnet-missing-cidr"),
+        # a subnet without cidr comes from a subnet pool: the service decides (400 there)
+        pytest.param(SUBNETPOOL, {"name": "p"},
+                     "Failed to parse request. Required attribute 'prefixes' not specified",
+                     id="subnetpool-missing-prefixes"),
+        pytest.param(ADDRESS_SCOPE, {"name": "s"},
+                     "Failed to parse request. Required attribute 'ip_version' not specified",
+                     id="address-scope-missing-ip-version"),
         pytest.param(PORT, {},
                      "Failed to parse request. Required attribute 'network_id' not specified",
                      id="port-missing-network-id"),
@@ -418,7 +427,8 @@ def test_parse_create_rejects(spec: ResourceSpec, body: dict[str, Any], message:
          "allocation_pools"),
         (SUBNET, {**SUBNET_BODY, "host_routes": ["0.0.0.0/0"]}, "host_routes"),
         (SUBNET, {**SUBNET_BODY, "dns_nameservers": "8.8.8.8"}, "dns_nameservers"),
-        (SUBNET, {**SUBNET_BODY, "subnetpool_id": "pool-1"}, "subnetpool_id"),
+        (SUBNET, {**SUBNET_BODY, "subnetpool_id": 7}, "subnetpool_id"),
+        (SUBNET, {**SUBNET_BODY, "prefixlen": "x"}, "prefixlen"),
         (PORT, {**PORT_BODY, "binding:profile": "nope"}, "binding:profile"),
         (PORT, {**PORT_BODY, "binding:profile": []}, "binding:profile"),
         (PORT, {**PORT_BODY, "binding:vnic_type": "weird"}, "binding:vnic_type"),

@@ -16,6 +16,7 @@ from neutrino import errors
 from neutrino.api.attributes import SPECS
 from neutrino.db.models import Base, IpAllocation, Port, PortSecurityGroup, Subnet, Tag
 from neutrino.services.address_groups import AddressGroupService
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import (
@@ -34,6 +35,7 @@ from neutrino.services.ports import port_dict
 from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import LISTING as SUBNETS
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, 999999)
@@ -185,14 +187,17 @@ LISTINGS: dict[str, ListSpec] = {
     "rbac_policies": RbacService.listing,
     "address_groups": AddressGroupService.listing,
     "default_security_group_rules": DefaultRuleService.listing,
+    "subnetpools": SubnetPoolService.listing, "address_scopes": AddressScopeService.listing,
 }
 # Attributes without a SQL form: list- or dict-valued columns, constants, and values
 # computed from other rows. Everything else filters and sorts in SQL.
 LEFT_TO_PYTHON = {
     "networks": {"availability_zone_hints", "availability_zones", "ipv4_address_scope",
                  "ipv6_address_scope", "l2_adjacency"},
-    "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "subnetpool_id",
-                "service_types"},
+    "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "service_types",
+                "prefixlen", "use_default_subnetpool"},  # the last two are never shown
+    "subnetpools": {"prefixes"},
+    "address_scopes": set(),
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
               "binding:vif_details"},
     "security_groups": {"security_group_rules", "shared"},
