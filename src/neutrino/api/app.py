@@ -204,12 +204,38 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
 
         return run
 
+    def routes_handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            routes = _extraroutes(await json_object(request, deps.limits))
+            ctx = deps.context_for(request)
+            method = getattr(routers, action)
+            router = await run_in_threadpool(method, ctx, request.path_params["rid"], routes)
+            return JSONResponse({"router": router})
+
+        return run
+
     return [
         Route("/v2.0/routers/{rid}/add_router_interface", handler("add_interface"),
               methods=["PUT"]),
         Route("/v2.0/routers/{rid}/remove_router_interface", handler("remove_interface"),
               methods=["PUT"]),
+        Route("/v2.0/routers/{rid}/add_extraroutes", routes_handler("add_extraroutes"),
+              methods=["PUT"]),
+        Route("/v2.0/routers/{rid}/remove_extraroutes", routes_handler("remove_extraroutes"),
+              methods=["PUT"]),
     ]
+
+
+def _extraroutes(body: dict[str, Any]) -> list[dict[str, str]]:
+    """extraroute-atomic's body, {"router": {"routes": [...]}}, checked like `routes`."""
+    router = envelope(body, "router")
+    unknown = [preview(k) for k in router if k != "routes"]
+    if unknown:
+        raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    if "routes" not in router:
+        raise errors.BadRequest("Failed to parse request. Required attribute 'routes' not "
+                                "specified")
+    return attributes.parse_update(attributes.ROUTER, router)["routes"]
 
 
 # -- resources ------------------------------------------------------------------------------

@@ -178,7 +178,8 @@ ROUTER = _spec(
     Attr("admin_state_up", c.to_bool, default=True, put=True),
     Attr("status", post=False),
     Attr("external_gateway_info", _gateway_info, default=None, put=True, query=c.string()),
-    Attr("routes", c.list_of(_route), post=False, put=True, query=c.string()),
+    Attr("routes", c.empty_if_none(c.list_of(_route)), post=False, put=True,
+         query=c.string()),
     Attr("availability_zone_hints", c.az_hints, default=[], query=c.string()),
     Attr("availability_zones", post=False, query=c.string()),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, exists, select
@@ -107,9 +108,12 @@ class NetworkService(ResourceService):
     listing = LISTING
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
-                 chassis: scheduling.ChassisSource = list) -> None:
+                 chassis: scheduling.ChassisSource = list,
+                 before_delete: Callable[[Session, str], None] | None = None) -> None:
         super().__init__(db, settings, wakeup)
         self.chassis = chassis  # where hinted zones are looked up
+        # what other services remove with a network (its unassociated floating IPs)
+        self.before_delete = before_delete or (lambda _session, _network_id: None)
 
     def to_dict(self, row: Network) -> dict[str, Any]:
         return network_dict(row)
@@ -199,6 +203,7 @@ class NetworkService(ResourceService):
             net = get_network_row(session, ctx, network_id)
             policy.enforce(ctx, "delete_network", {"project_id": net.project_id})
             check_revision(net, if_match)
+            self.before_delete(session, net.id)
             if session.scalar(select(exists().where(Port.network_id == net.id))):
                 raise errors.NetworkInUse(net.id)
             for subnet in list(net.subnets):
