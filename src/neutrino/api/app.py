@@ -64,7 +64,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/healthz", _health(deps), methods=["GET"]),
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
-    routes += _router_interface_routes(deps) + _quota_routes(deps)
+    routes += _router_interface_routes(deps) + _quota_routes(deps) + _pool_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     for collection, service in deps.services.items():
@@ -236,6 +236,29 @@ def _extraroutes(body: dict[str, Any]) -> list[dict[str, str]]:
         raise errors.BadRequest("Failed to parse request. Required attribute 'routes' not "
                                 "specified")
     return attributes.parse_update(attributes.ROUTER, router)["routes"]
+
+
+# -- floating IP pools ----------------------------------------------------------------------
+def _pool_routes(deps: ApiDeps) -> list[Route]:
+    fips = deps.services.get("floatingips")
+    if fips is None:
+        return []
+
+    async def listing(request: Request) -> JSONResponse:
+        fields = _pool_fields(request.query_params.multi_items())
+        ctx = deps.context_for(request)
+        pools = await run_in_threadpool(fips.list_pools, ctx)  # type: ignore[attr-defined]
+        return JSONResponse({"floatingip_pools": [select_fields(p, fields) for p in pools]})
+
+    return [Route("/v2.0/floatingip_pools", listing, methods=["GET"])]
+
+
+def _pool_fields(items: list[tuple[str, str]]) -> list[str]:
+    """Only `fields`: neutron-lib marks no pool attribute as a filter or a sort key."""
+    unknown = sorted({preview(k) for k, _ in items if k != "fields"})
+    if unknown:
+        raise errors.BadRequest(f"{unknown} is invalid attribute for filtering")
+    return [v for k, v in items if k == "fields"]
 
 
 # -- resources ------------------------------------------------------------------------------

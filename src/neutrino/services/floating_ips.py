@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import isoformat
-from neutrino.db.models import FloatingIp, IpAllocation, Network, Port, Router
+from neutrino.db.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet
 from neutrino.journal.parents import floating_ip_parents, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
@@ -107,6 +107,14 @@ class FloatingIpService(ResourceService):
         record_entry(session, FIP, fip.id, Operation.CREATE, floating_ip_parents(fip))
         return fip
 
+    def list_pools(self, ctx: Context) -> list[dict[str, Any]]:
+        """Where floating IPs come from: every IPv4 subnet of an external network (external
+        networks are visible to every project)."""
+        with self.db.read() as session:
+            subnets = session.scalars(select(Subnet).join(Network).where(
+                Network.router_external, Subnet.ip_version == 4).order_by(Subnet.id))
+            return [pool_dict(ctx, subnet) for subnet in subnets]
+
     def get(self, ctx: Context, fip_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return fip_dict(get_fip_row(session, ctx, fip_id))
@@ -140,6 +148,14 @@ class FloatingIpService(ResourceService):
             _delete(session, fip)
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def pool_dict(ctx: Context, subnet: Subnet) -> dict[str, Any]:
+    """floatingip-pools: an IPv4 subnet of an external network; as in Neutron, project_id
+    is the caller's."""
+    return {"subnet_id": subnet.id, "subnet_name": subnet.name,
+            "network_id": subnet.network_id, "cidr": subnet.cidr,
+            "project_id": ctx.project_id}
 
 
 def delete_unassociated(session: Session, network_id: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IpAllocation, Network, Port, Subnet
 from neutrino.ipam import arithmetic as ipam
-from neutrino.journal.parents import port_parents, subnet_parents
+from neutrino.journal.parents import ROUTER_OWNERS, port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
@@ -57,6 +57,8 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": None,
         "service_types": [],
+        # subnet-external-network: whether the subnet's network is external
+        "router:external": subnet.network.router_external,
     }
 
 
@@ -81,6 +83,8 @@ LISTING = ListSpec(Subnet, {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "router:external": select(Network.router_external).where(
+        Network.id == Subnet.network_id).scalar_subquery(),
 })
 
 
@@ -162,6 +166,7 @@ class SubnetService(ResourceService):
             subnet = get_subnet_row(session, ctx, subnet_id)
             policy.enforce(ctx, "update_subnet", _target(subnet), body)
             check_revision(subnet, if_match)
+            _check_gateway_change(session, subnet, body)
             self._normalise_update(subnet, body)
             dhcp_before = subnet.enable_dhcp
             changed = apply_simple_updates(subnet, body, UPDATABLE)
@@ -222,6 +227,21 @@ class SubnetService(ResourceService):
                          subnet_parents(subnet))
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _check_gateway_change(session: Session, subnet: Subnet, body: dict[str, Any]) -> None:
+    """A router port holding the gateway address keeps it (Neutron's GatewayIpInUse, checked
+    once the new value is valid and before the pools)."""
+    if "gateway_ip" not in body:
+        return
+    cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
+    if ipam.validate_gateway(cidr, body["gateway_ip"]) == subnet.gateway_ip:
+        return
+    port_id = session.scalar(select(Port.id).join(IpAllocation).where(
+        IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address == subnet.gateway_ip,
+        Port.device_owner.in_(ROUTER_OWNERS)))
+    if port_id:
+        raise errors.GatewayIpInUse(subnet.gateway_ip, port_id)
 
 
 def _target(subnet: Subnet) -> dict[str, str]:

@@ -193,7 +193,7 @@ LEFT_TO_PYTHON = {
     "security_group_rules": {"normalized_cidr"},
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",
                 "availability_zones"},
-    "floatingips": {"subnet_id"},
+    "floatingips": {"subnet_id", "port_details"},
 }
 
 
