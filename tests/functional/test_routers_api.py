@@ -50,7 +50,8 @@ def test_interface_errors(api):
     _fault(_add(api, router, subnet_id=subnet["id"], port_id="x"), 400, "BadRequest")
     _fault(api.delete(f"/v2.0/ports/{info['port_id']}"), 409, "ServicePortInUse")
     _fault(api.delete(f"/v2.0/routers/{router['id']}"), 409, "RouterInUse")
-    _fault(_remove(api, router, subnet_id=no_gateway["id"]), 404, "RouterInterfaceNotFoundForSubnet")
+    _fault(_remove(api, router, subnet_id=no_gateway["id"]), 404,
+           "RouterInterfaceNotFoundForSubnet")
     assert _remove(api, router, subnet_id=subnet["id"]).status_code == 200
     assert api.get("/v2.0/ports", params={"device_id": router["id"]}).json()["ports"] == []
     assert api.delete(f"/v2.0/routers/{router['id']}").status_code == 204
