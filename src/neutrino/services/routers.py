@@ -144,19 +144,21 @@ class RouterService(ResourceService):
                         routes: list[dict[str, str]]) -> dict[str, Any]:
         """extraroute-atomic: the routes joined to the router's (one already there is kept
         once, as Neutron merges exact duplicates)."""
-        return self._edit_routes(ctx, router_id, lambda old: _merged(old, routes))
+        return self._edit_routes(ctx, router_id, "add_extraroutes",
+                                 lambda old: _merged(old, routes))
 
     def remove_extraroutes(self, ctx: Context, router_id: str,
                            routes: list[dict[str, str]]) -> dict[str, Any]:
         """extraroute-atomic: the routes taken away; one the router lacks is no error."""
-        return self._edit_routes(ctx, router_id, lambda old: _without(old, routes))
+        return self._edit_routes(ctx, router_id, "remove_extraroutes",
+                                 lambda old: _without(old, routes))
 
-    def _edit_routes(self, ctx: Context, router_id: str,
+    def _edit_routes(self, ctx: Context, router_id: str, action: str,
                      edit: Callable[[list[dict[str, str]]], list[dict[str, str]]]
                      ) -> dict[str, Any]:
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
-            policy.enforce(ctx, "update_router", {"project_id": router.project_id})
+            policy.enforce(ctx, action, {"project_id": router.project_id})
             if _set_routes(session, router, edit(list(router.routes or []))):
                 bump_revision(session, router, ROUTER, router_parents(router))
             return router_dict(router)
