@@ -195,6 +195,10 @@ class PortSecurityAndIPRequiredForSecurityGroups(Conflict):
 class RouterNotFound(ResourceNotFound):
     resource = "router"
 
+    def __init__(self, router_id: str) -> None:
+        NotFound.__init__(self, f"Router {router_id} could not be found")  # Neutron's words
+        self.resource_id = router_id
+
 
 class FloatingIPNotFound(ResourceNotFound):
     resource = "floating IP"

@@ -105,7 +105,8 @@ def test_deleting_an_external_network_deletes_its_unassociated_floating_ips(api,
         "external_gateway_info": None}})
     assert api.delete(f"/v2.0/networks/{world['ext']['id']}").status_code == 204
     for fip in idle:
-        _fault(api.get(f"/v2.0/floatingips/{fip['id']}"), 404, "FloatingIPNotFound")
+        fault = _fault(api.get(f"/v2.0/floatingips/{fip['id']}"), 404, "FloatingIPNotFound")
+        assert fault["message"] == f"Floating IP {fip['id']} could not be found"
     assert api.get("/v2.0/ports", params={"network_id": world["ext"]["id"]}).json()[
         "ports"] == []
     wait_journal_idle(neutrino)

@@ -135,8 +135,9 @@ def test_extraroutes_validate_like_routes_and_change_nothing_when_refused(api):
     after = _router(api, router["id"])
     assert (after["routes"], after["revision_number"]) == ([ROUTE_A], revision)
     missing = {"id": "9b0ae2bd-0000-4000-8000-000000000000"}
-    _fault(_action(api, missing, "add_extraroutes", {"router": {"routes": []}}), 404,
-           "RouterNotFound")
+    fault = _fault(_action(api, missing, "add_extraroutes", {"router": {"routes": []}}), 404,
+                   "RouterNotFound")
+    assert fault["message"] == f"Router {missing['id']} could not be found"
 
 
 def test_interface_with_a_route_through_it_stays(api):
