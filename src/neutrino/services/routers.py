@@ -16,7 +16,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, router_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas
+from neutrino.services import extra_routes, quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     Waker,
@@ -133,7 +133,8 @@ class RouterService(ResourceService):
                 changed |= self._change_gateway(session, ctx, router,
                                                 body["external_gateway_info"])
             if "routes" in body:
-                changed |= _set_routes(session, router, _unique_routes(body["routes"]))
+                changed |= _set_routes(session, router,
+                                      extra_routes.unique_routes(body["routes"]))
             if changed:
                 bump_revision(session, router, ROUTER, router_parents(router))
             return router_dict(router)
@@ -145,13 +146,13 @@ class RouterService(ResourceService):
         """extraroute-atomic: the routes joined to the router's (one already there is kept
         once, as Neutron merges exact duplicates)."""
         return self._edit_routes(ctx, router_id, "add_extraroutes",
-                                 lambda old: _merged(old, routes))
+                                 lambda old: extra_routes.merged(old, routes))
 
     def remove_extraroutes(self, ctx: Context, router_id: str,
                            routes: list[dict[str, str]]) -> dict[str, Any]:
         """extraroute-atomic: the routes taken away; one the router lacks is no error."""
         return self._edit_routes(ctx, router_id, "remove_extraroutes",
-                                 lambda old: _without(old, routes))
+                                 lambda old: extra_routes.without(old, routes))
 
     def _edit_routes(self, ctx: Context, router_id: str, action: str,
                      edit: Callable[[list[dict[str, str]]], list[dict[str, str]]]
@@ -471,53 +472,8 @@ def _remove_address(session: Session, port: Port, subnet_id: str) -> None:
     bump_revision(session, port, ResourceType.PORT, parents)
 
 
-def _unique_routes(routes: list[dict[str, str]]) -> list[dict[str, str]]:
-    """`routes` as given to PUT: each route once (Neutron's hostroutes validator)."""
-    checked = [ipam.validate_host_route(route) for route in routes]
-    for i, route in enumerate(checked):
-        if route in checked[:i]:
-            raise errors.InvalidInput(f"Duplicate hostroute '{routes[i]}'")
-    return checked
-
-
-def _merged(old: list[dict[str, str]], added: list[dict[str, str]]) -> list[dict[str, str]]:
-    result = list(old)
-    for route in (ipam.validate_host_route(r) for r in added):
-        if route not in result:
-            result.append(route)
-    return result
-
-
-def _without(old: list[dict[str, str]], removed: list[dict[str, str]]) -> list[dict[str, str]]:
-    gone = [ipam.validate_host_route(r) for r in removed]
-    return [route for route in old if route not in gone]
-
-
 def _set_routes(session: Session, router: Router, routes: list[dict[str, str]]) -> bool:
-    """Store the routes after checking their next hops; True when the set changed (a new
-    order of the same routes is no change, as in Neutron)."""
-    _check_nexthops(session, router, routes)
-    current = list(router.routes or [])
-    if sorted(map(_route_key, routes)) == sorted(map(_route_key, current)):
-        return False
-    router.routes = routes
-    return True
-
-
-def _route_key(route: dict[str, str]) -> tuple[str, str]:
-    return route["destination"], route["nexthop"]
-
-
-def _check_nexthops(session: Session, router: Router, routes: list[dict[str, str]]) -> None:
-    """Each next hop on one of the router's subnets, and not one of the router's own
-    addresses (Neutron's InvalidRoutes)."""
     ports = interface_ports(session, router.id) + ([router.gw_port] if router.gw_port else [])
     allocations = [a for p in ports for a in p.fixed_ips]
-    cidrs = [session.get(Subnet, a.subnet_id).cidr for a in allocations]
-    own = {a.ip_address for a in allocations}
-    for route in routes:
-        hop = route["nexthop"]
-        if not any(ipam.address_in_subnet(hop, cidr) for cidr in cidrs):
-            raise errors.InvalidRoutes(routes, "the nexthop is not connected with router")
-        if hop in own:
-            raise errors.InvalidRoutes(routes, "the nexthop is used by router")
+    subnets = [(a.ip_address, session.get(Subnet, a.subnet_id).cidr) for a in allocations]
+    return extra_routes.set_routes(router, routes, subnets)
