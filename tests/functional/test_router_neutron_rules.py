@@ -275,3 +275,19 @@ def test_router_filters_and_sort_keys_are_neutrons(api):
     for key in ("external_gateway_info", "routes", "availability_zone_hints"):
         _fault(api.get("/v2.0/routers", params={"sort_key": key}), 400, "BadRequest")
     assert api.get("/v2.0/routers", params={"sort_key": "status"}).status_code == 200
+
+
+def test_interface_answer_is_neutrons(api):
+    router = _post(api, "routers", {"name": "answer"})
+    net, v4 = _tenant(api, "10.130.0.0/24")
+    v6 = _post(api, "subnets", {"network_id": net["id"], "ip_version": 6,
+                                "cidr": "fd00:130::/64", "ipv6_ra_mode": "dhcpv6-stateful",
+                                "ipv6_address_mode": "dhcpv6-stateful"})
+    port = _post(api, "ports", {"network_id": net["id"], "project_id": "alpha", "fixed_ips": [
+        {"subnet_id": v6["id"]}, {"subnet_id": v4["id"]}]})
+    added = _action(api, router, "add_router_interface", {"port_id": port["id"]}).json()
+    assert added == {"id": router["id"], "tenant_id": "alpha", "project_id": "alpha",
+                     "port_id": port["id"], "network_id": net["id"],
+                     "subnet_id": v4["id"], "subnet_ids": [v6["id"], v4["id"]]}
+    removed = _action(api, router, "remove_router_interface", {"port_id": port["id"]}).json()
+    assert (removed["subnet_id"], removed["subnet_ids"]) == (v6["id"], [v6["id"], v4["id"]])

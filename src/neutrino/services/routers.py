@@ -247,13 +247,13 @@ class RouterService(ResourceService):
             subnet_id, port_id = _interface_target(body, removal=False)
             if port_id:
                 port = self._attach_port(session, ctx, router, port_id)
-                subnets = sorted({a.subnet_id for a in port.fixed_ips})
+                subnets = list(dict.fromkeys(a.subnet_id for a in port.fixed_ips))
                 new_port = True
             else:
                 port, new_port = self._attach_subnet(session, ctx, router, subnet_id)
                 subnets = [subnet_id]
             _journal_router(session, router, bump=new_port)
-            return _interface_info(router, port, subnets)
+            return _interface_info(router, port, subnets, subnets[-1])  # Neutron: the last
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
@@ -332,7 +332,7 @@ class RouterService(ResourceService):
                 removed = [subnet_id]
             for subnet in removed:
                 _check_not_in_use(session, router, session.get(Subnet, subnet))
-            info = _interface_info(router, port, removed)
+            info = _interface_info(router, port, removed, removed[0])
             whole = port_id or len({a.subnet_id for a in port.fixed_ips}) == 1
             if whole:
                 delete_port(session, port)
@@ -415,10 +415,13 @@ def _check_address_mode(router: Router, subnet: Subnet) -> None:
             "router cannot be added to Neutron Router.")
 
 
-def _interface_info(router: Router, port: Port, subnets: list[str]) -> dict[str, Any]:
-    return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id,
-            "port_id": port.id, "network_id": port.network_id,
-            "subnet_id": subnets[0] if subnets else None, "subnet_ids": subnets}
+def _interface_info(router: Router, port: Port, subnets: list[str],
+                    subnet_id: str) -> dict[str, Any]:
+    """Neutron's answer: the port's project, `subnet_id` the last subnet added or the first
+    removed (kept for clients older than several subnets per port)."""
+    return {"id": router.id, "tenant_id": port.project_id, "project_id": port.project_id,
+            "port_id": port.id, "network_id": port.network_id, "subnet_id": subnet_id,
+            "subnet_ids": subnets}
 
 
 def _interface_by_port(session: Session, router: Router, port_id: str,
