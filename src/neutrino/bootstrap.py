@@ -29,6 +29,7 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.services import floating_ips
 from neutrino.services.address_groups import AddressGroupService
 from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.agents import AgentService
@@ -214,7 +215,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         settings=settings, db=db, nb=nb, sb=sb, wakeup=wakeup, metrics=metrics,
         reconciler=reconciler,
         workers=workers,
-        networks=NetworkService(db, settings, wakeup, sb.chassis),
+        networks=NetworkService(db, settings, wakeup, sb.chassis,
+                                before_delete=floating_ips.delete_unassociated),
         subnets=SubnetService(db, settings, wakeup),
         ports=PortService(db, settings, wakeup, sb.chassis,
                           notify=nova.notify if nova is not None else None),

@@ -214,9 +214,17 @@ class PortSecurityAndIPRequiredForSecurityGroups(Conflict):
 class RouterNotFound(ResourceNotFound):
     resource = "router"
 
+    def __init__(self, router_id: str) -> None:
+        NotFound.__init__(self, f"Router {router_id} could not be found")  # Neutron's words
+        self.resource_id = router_id
+
 
 class FloatingIPNotFound(ResourceNotFound):
     resource = "floating IP"
+
+    def __init__(self, fip_id: str) -> None:
+        NotFound.__init__(self, f"Floating IP {fip_id} could not be found")
+        self.resource_id = fip_id
 
 
 class AgentNotFound(ResourceNotFound):
@@ -234,8 +242,19 @@ class RouterInUse(InUse):
 
 
 class RouterInterfaceNotFound(NotFound):
-    def __init__(self, router_id: str, what: str) -> None:
-        super().__init__(f"Router {router_id} does not have an interface with {what}")
+    def __init__(self, router_id: str, port_id: str) -> None:
+        super().__init__(f"Router {router_id} does not have an interface with id {port_id}")
+
+
+class RouterInterfaceNotFoundForSubnet(NotFound):
+    def __init__(self, router_id: str, subnet_id: str) -> None:
+        super().__init__(f"Router {router_id} has no interface on subnet {subnet_id}")
+
+
+class SubnetMismatchForPort(BadRequest):
+    def __init__(self, port_id: str, subnet_id: str) -> None:
+        super().__init__(f"Subnet on port {port_id} does not match the requested subnet "
+                         f"{subnet_id}.")
 
 
 class RouterInterfaceInUseByFloatingIP(InUse):
@@ -244,7 +263,36 @@ class RouterInterfaceInUseByFloatingIP(InUse):
                          "cannot be deleted, as it is required by one or more floating IPs.")
 
 
-class GatewayInUseByFloatingIP(InUse):
+class RouterInterfaceInUseByRoute(InUse):
+    def __init__(self, router_id: str, subnet_id: str) -> None:
+        super().__init__(f"Router interface for subnet {subnet_id} on router {router_id} "
+                         "cannot be deleted, as it is required by one or more routes.")
+
+
+class InvalidRoutes(BadRequest):
+    def __init__(self, routes: object, reason: str) -> None:
+        super().__init__(f"Invalid format for routes: {routes}, {reason}")
+
+
+class GatewayIpInUse(InUse):
+    def __init__(self, ip_address: str, port_id: str) -> None:
+        super().__init__(f"Current gateway ip {ip_address} already in use by port {port_id}. "
+                         "Unable to update.")
+
+
+class ServicePortInUse(InUse):
+    def __init__(self, port_id: str, reason: str) -> None:
+        super().__init__(f"Port {port_id} cannot be deleted directly via the port API: "
+                         f"{reason}.")
+
+
+class FipAssociated(InUse):
+    def __init__(self, port_id: str) -> None:
+        super().__init__(f"Unable to complete the operation on port {port_id} because the "
+                         "port still has an associated floating IP.")
+
+
+class RouterExternalGatewayInUseByFloatingIp(InUse):
     def __init__(self, router_id: str, net_id: str) -> None:
         super().__init__(f"Gateway cannot be updated for router {router_id}, since a gateway "
                          f"to external network {net_id} is required by one or more floating "
@@ -259,10 +307,11 @@ class ExternalGatewayForFloatingIPNotFound(NotFound):
 
 
 class FloatingIPPortAlreadyAssociated(InUse):
-    def __init__(self, fixed_ip: str, port_id: str, fip_id: str) -> None:
-        super().__init__(f"Cannot associate floating IP with port {port_id} using fixed IP "
-                         f"{fixed_ip}, as that fixed IP already has a floating IP on "
-                         f"external network (floating IP {fip_id}).")
+    def __init__(self, floating_ip: str, fip_id: str, port_id: str, fixed_ip: str,
+                 net_id: str) -> None:
+        super().__init__(f"Cannot associate floating IP {floating_ip} ({fip_id}) with port "
+                         f"{port_id} using fixed IP {fixed_ip}, as that fixed IP already has "
+                         f"a floating IP on external network {net_id}.")
 
 
 class PortInUse(InUse):
@@ -272,9 +321,15 @@ class PortInUse(InUse):
 
 
 class BadRouterRequest(BadRequest):
+    """Neutron's BadRequest(resource='router'): its fault type is plain BadRequest."""
+
     def __init__(self, router_id: str, reason: str) -> None:
         super().__init__(f"Bad router request: {reason}")
         self.router_id = router_id
+
+    @property
+    def type(self) -> str:
+        return "BadRequest"
 
 
 class PolicyNotAuthorized(NotAuthorized):

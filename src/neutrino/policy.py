@@ -93,6 +93,8 @@ RULES: dict[str, Rule] = {
     "delete_subnet": either(project_member, network_owner),
     "add_router_interface": project_member,
     "remove_router_interface": project_member,
+    "add_extraroutes": project_member,
+    "remove_extraroutes": project_member,
     **_for(("create_network", "update_network"), ("shared", "router:external", *PROVIDER),
            admin_only),
     **_for(("get_network",), PROVIDER, admin_only),

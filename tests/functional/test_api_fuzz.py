@@ -81,7 +81,8 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings", "addresses", "prefixes"))
+                          "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
+                          "addresses", "prefixes"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -208,6 +209,19 @@ class Fuzzer:
                           {"bogus": ["10.0.0.0/8"]}, {"prefixes": ["10.251.0.0/24"]}))
         return Call("PUT", f"/v2.0/subnetpools/{self.some_id('subnetpools')}/{action}",
                     self.encode(body))
+
+    def _extraroutes(self) -> Call:
+        action = self.pick(("add_extraroutes", "remove_extraroutes"))
+        route = {"destination": "10.9.0.0/16", "nexthop": "10.0.0.9"}
+        routes = self.pick(([route], [self._inside(route)], self.odd(), [self.odd()]))
+        body = self.pick(({"router": {"routes": routes}}, {"router": self.odd()},
+                          {"router": {self.pick(ODD_TEXT): routes}}, self.odd()))
+        router = self.some_id("routers")
+        return Call("PUT", f"/v2.0/routers/{router}/{action}", self.encode(body))
+
+    def _pools(self) -> Call:
+        key = self.pick(("fields", "cidr", "sort_key", "limit", "bogus"))
+        return Call("GET", f"/v2.0/floatingip_pools?{_q(key)}={_q(self.pick(ODD_TEXT))}")
 
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
@@ -348,4 +362,5 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw", "bindings", "addresses", "prefixes"}, kinds
+                          "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
+                          "addresses", "prefixes"}, kinds

@@ -64,8 +64,11 @@ def test_hints_are_stored_returned_and_checked(app: Neutrino, private_ovn: Local
     assert (plain["availability_zone_hints"], plain["availability_zones"]) == ([], [])
     shown = api.get(f"/v2.0/{collection}/{made['id']}").json()[collection[:-1]]
     assert shown["availability_zone_hints"] == ["az3", "az1"]
-    listed = api.get(f"/v2.0/{collection}", params={"availability_zones": "az1"}).json()
-    assert [item["id"] for item in listed[collection]] == [made["id"]]
+    listed = api.get(f"/v2.0/{collection}", params={"availability_zones": "az1"})
+    if collection == "routers":  # neutron-lib marks no router zone attribute as a filter
+        assert listed.status_code == 400
+    else:
+        assert [item["id"] for item in listed.json()[collection]] == [made["id"]]
 
     wait_journal_idle(app)
     table = "Logical_Switch" if collection == "networks" else "Logical_Router"

@@ -140,6 +140,7 @@ def _populate(data: Listed) -> None:
             {"port_id": on_subnet0["id"], "fixed_ip_address": address["ip_address"]}
             if i == 2 else {})})
     data.ids.update(net1=nets[1]["id"], sg1=groups[1]["id"], subnet0=subnets[0]["id"],
+                    fip_port=on_subnet0["id"],
                     private_other=next(n["id"] for n in nets
                                        if n["project_id"] == "other" and not n["shared"]))
 
@@ -246,9 +247,11 @@ CASES: list[tuple[str, str, Keep | None]] = [
     ("routers", "", ALL),
     ("routers", "sort_key=name&sort_dir=desc", ALL),
     ("routers", "sort_key=status&sort_key=name", ALL),
-    ("routers", "sort_key=external_gateway_info", ALL),  # a dict: sorted in memory
+    ("routers", "sort_key=admin_state_up&sort_key=project_id", ALL),
     ("floatingips", "", ALL),
-    ("floatingips", "sort_key=port_id&sort_dir=desc", ALL),
+    ("floatingips", "sort_key=router_id&sort_dir=desc", ALL),
+    ("floatingips", "port_id={fip_port}&sort_key=status",
+     lambda f, ids: f["port_id"] == ids["fip_port"]),
     ("floatingips", "sort_key=fixed_ip_address&sort_key=floating_ip_address", ALL),
     ("floatingips", "status=DOWN&tags-any=red,blue",
      lambda f, ids: f["status"] == "DOWN" and bool({"red", "blue"} & set(f["tags"]))),

@@ -100,11 +100,17 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
                                       "direction": "ingress", "ethertype": "IPv4"})
     router = api.post("routers", {"name": "r1", "external_gateway_info": {
         "network_id": ext["id"]}})
-    # net1 joins through one port holding both of its subnets: one router port, two networks
+    s1v6 = api.post("subnets", {"network_id": net1["id"], "ip_version": 6,
+                                "cidr": "fd00:1::/64", "ipv6_ra_mode": "dhcpv6-stateful",
+                                "ipv6_address_mode": "dhcpv6-stateful"})
+    # net1 joins through one port holding an IPv4 and an IPv6 subnet: one router port, two
+    # networks; its second IPv4 subnet gets a router port of its own (Neutron allows one
+    # IPv4 subnet per router port)
     two_subnets = api.post("ports", {"network_id": net1["id"], "fixed_ips": [
         {"subnet_id": s1a["id"], "ip_address": "10.0.1.1"},
-        {"subnet_id": s1b["id"], "ip_address": "10.0.3.1"}]})
+        {"subnet_id": s1v6["id"], "ip_address": "fd00:1::1"}]})
     api.put(f"routers/{router['id']}/add_router_interface", {"port_id": two_subnets["id"]})
+    api.put(f"routers/{router['id']}/add_router_interface", {"subnet_id": s1b["id"]})
     api.put(f"routers/{router['id']}/add_router_interface", {"subnet_id": s2["id"]})
 
     def vm(net: dict, subnet: dict) -> dict:
@@ -123,11 +129,13 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
     assert api.client.get(f"/v2.0/routers/{router['id']}").json()["router"]["status"] == \
         "ACTIVE"
     lrp = one(app, "Logical_Router_Port", name=f"lrp-{two_subnets['id']}")
-    assert sorted(lrp["networks"]) == ["10.0.1.1/24", "10.0.3.1/24"]
+    assert sorted(lrp["networks"]) == ["10.0.1.1/24", "fd00:1::1/64"]
     _teach_next_hop(private_ovn, router["id"], gateway_port["id"])
     wait_sb_synced(private_ovn)
 
     r1_on_net1 = two_subnets["mac_address"]
+    r1_on_s1b = api.port(device_owner="network:router_interface",
+                         fixed_ips=f"subnet_id={s1b['id']}")["mac_address"]
     r1_on_net2 = api.port(device_owner="network:router_interface",
                           network_id=net2["id"])["mac_address"]
     switch1, switch2 = f"neutron-{net1['id']}", f"neutron-{net2['id']}"
@@ -138,8 +146,8 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
     assert "ip.ttl--;" in _minimal(east_west)
     assert f"eth.src = {r1_on_net2};" in _minimal(east_west)
     assert f"eth.dst = {vm2['mac_address']};" in _minimal(east_west)
-    # The second subnet of the two-subnet interface is routed too.
-    assert delivered_to(trace(private_ovn, switch1, _from_vm(vm3, r1_on_net1, _ip4(vm2)))) \
+    # The network's second IPv4 subnet is routed through its own router port.
+    assert delivered_to(trace(private_ovn, switch1, _from_vm(vm3, r1_on_s1b, _ip4(vm2)))) \
         == {vm2["id"]}
 
     # A VM without a floating IP goes out with the router's gateway address.

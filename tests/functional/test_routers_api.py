@@ -40,17 +40,18 @@ def _remove(api, router: dict, **target):
 def test_interface_errors(api):
     router = _post(api, "routers", {"name": "r"})
     _, no_gateway = _tenant(api, "10.110.0.0/24", gateway_ip=None)
-    _fault(_add(api, router, subnet_id=no_gateway["id"]), 400, "BadRouterRequest")
+    _fault(_add(api, router, subnet_id=no_gateway["id"]), 400, "BadRequest")
     net, subnet = _tenant(api, "10.111.0.0/24")
     info = _add(api, router, subnet_id=subnet["id"]).json()
     assert info["subnet_id"] == subnet["id"] and info["network_id"] == net["id"]
-    _fault(_add(api, router, subnet_id=subnet["id"]), 400, "BadRouterRequest")
+    _fault(_add(api, router, subnet_id=subnet["id"]), 400, "BadRequest")
     _, overlapping = _tenant(api, "10.111.0.0/16")
-    _fault(_add(api, router, subnet_id=overlapping["id"]), 400, "BadRouterRequest")
+    _fault(_add(api, router, subnet_id=overlapping["id"]), 400, "BadRequest")
     _fault(_add(api, router, subnet_id=subnet["id"], port_id="x"), 400, "BadRequest")
-    _fault(api.delete(f"/v2.0/ports/{info['port_id']}"), 409, "Conflict")
+    _fault(api.delete(f"/v2.0/ports/{info['port_id']}"), 409, "ServicePortInUse")
     _fault(api.delete(f"/v2.0/routers/{router['id']}"), 409, "RouterInUse")
-    _fault(_remove(api, router, subnet_id=no_gateway["id"]), 404, "RouterInterfaceNotFound")
+    _fault(_remove(api, router, subnet_id=no_gateway["id"]), 404,
+           "RouterInterfaceNotFoundForSubnet")
     assert _remove(api, router, subnet_id=subnet["id"]).status_code == 200
     assert api.get("/v2.0/ports", params={"device_id": router["id"]}).json()["ports"] == []
     assert api.delete(f"/v2.0/routers/{router['id']}").status_code == 204
@@ -60,12 +61,12 @@ def test_gateway_and_routes_errors(api):
     _, tenant_subnet = _tenant(api, "10.112.0.0/24")
     internal = _post(api, "networks", {"name": "not-external"})
     _fault(api.post("/v2.0/routers", json={"router": {
-        "external_gateway_info": {"network_id": internal["id"]}}}), 400, "BadRouterRequest")
+        "external_gateway_info": {"network_id": internal["id"]}}}), 400, "BadRequest")
     router = _post(api, "routers", {"name": "r"})
     _add(api, router, subnet_id=tenant_subnet["id"])
     bad = api.put(f"/v2.0/routers/{router['id']}", json={"router": {
         "routes": [{"destination": "192.168.0.0/24", "nexthop": "10.99.0.5"}]}})
-    _fault(bad, 400, "BadRequest")
+    _fault(bad, 400, "InvalidRoutes")
     good = api.put(f"/v2.0/routers/{router['id']}", json={"router": {
         "routes": [{"destination": "192.168.0.0/24", "nexthop": "10.112.0.5"}]}})
     assert good.json()["router"]["routes"] == [
@@ -100,7 +101,7 @@ def test_floating_ip_errors(api):
     _fault(_remove(api, router, subnet_id=subnet["id"]), 409,
            "RouterInterfaceInUseByFloatingIP")
     _fault(api.put(f"/v2.0/routers/{router['id']}", json={"router": {
-        "external_gateway_info": {}}}), 409, "GatewayInUseByFloatingIP")
+        "external_gateway_info": {}}}), 409, "RouterExternalGatewayInUseByFloatingIp")
     assert api.delete(f"/v2.0/floatingips/{fip['id']}").status_code == 204
     assert _remove(api, router, subnet_id=subnet["id"]).status_code == 200
     cleared = api.put(f"/v2.0/routers/{router['id']}", json={"router": {
@@ -120,7 +121,13 @@ def test_router_rows_in_nb(api, neutrino):
         "network_id": ext["id"], "enable_snat": True}})
     first = _add(api, router, subnet_id=v4["id"]).json()
     second = _add(api, router, subnet_id=v6["id"]).json()
-    assert first["port_id"] == second["port_id"]  # IPv6 joins the network's interface
+    # Neutron: an IPv6 subnet joins a port of the network that has IPv6 addresses only
+    assert first["port_id"] != second["port_id"]
+    v6b = _post(api, "subnets", {"network_id": net["id"], "ip_version": 6,
+                                 "cidr": "fd00:115::/64", "ipv6_ra_mode": "slaac",
+                                 "ipv6_address_mode": "slaac"})
+    third = _add(api, router, subnet_id=v6b["id"]).json()
+    assert third["port_id"] == second["port_id"]
     api.put(f"/v2.0/routers/{router['id']}", json={"router": {
         "routes": [{"destination": "192.168.7.0/24", "nexthop": "10.114.0.7"}]}})
     wait_journal_idle(neutrino)
@@ -128,11 +135,13 @@ def test_router_rows_in_nb(api, neutrino):
     rid = router["id"]
     dr = one(neutrino, "Logical_Router", name=f"neutron-{rid}")
     assert dr["external_ids"]["neutron:router_name"] == "nb-router"
-    interface = one(neutrino, "Logical_Router_Port", name=f"lrp-{first['port_id']}")
-    assert sorted(interface["networks"]) == ["10.114.0.1/24", "fd00:114::1/64"]
+    assert one(neutrino, "Logical_Router_Port", name=f"lrp-{first['port_id']}")[
+        "networks"] == ["10.114.0.1/24"]
+    interface = one(neutrino, "Logical_Router_Port", name=f"lrp-{second['port_id']}")
+    assert sorted(interface["networks"]) == ["fd00:114::1/64", "fd00:115::1/64"]
     assert interface["ipv6_ra_configs"] == {"address_mode": "slaac", "mtu": "1442",
                                             "send_periodic": "true"}
-    assert interface["_uuid"] in dr["ports"]
+    assert interface["_uuid"] in dr["ports"] and len(dr["ports"]) == 3  # + transit port
     lsp = one(neutrino, "Logical_Switch_Port", name=first["port_id"])
     assert (lsp["type"], lsp["addresses"], lsp["options"]) == (
         "router", ["router"], {"router-port": f"lrp-{first['port_id']}"})
@@ -152,9 +161,11 @@ def test_router_rows_in_nb(api, neutrino):
     wait_journal_idle(neutrino)
     gw = one(neutrino, "Logical_Router", name=f"neutron-gw-{rid}")
     assert gw["nat"] == []
-    _remove(api, router, port_id=first["port_id"])
+    _fault(_remove(api, router, port_id=first["port_id"]), 409, "RouterInterfaceInUseByRoute")
     api.put(f"/v2.0/routers/{rid}", json={"router": {"external_gateway_info": None,
-                                                     "routes": []}})
+                                                     "routes": None}})
+    _remove(api, router, port_id=first["port_id"])
+    _remove(api, router, port_id=second["port_id"])
     assert api.delete(f"/v2.0/routers/{rid}").status_code == 204
     wait_journal_idle(neutrino)
     for name in (f"neutron-{rid}", f"neutron-gw-{rid}"):

@@ -68,7 +68,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps) + _prefix_routes(deps)
-    routes += _address_group_action_routes(deps)
+    routes += _address_group_action_routes(deps) + _pool_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     if deps.port_bindings is not None:
@@ -235,10 +235,24 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
 
         return run
 
+    def routes_handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            routes = _extraroutes(await json_object(request, deps.limits))
+            ctx = deps.context_for(request)
+            method = getattr(routers, action)
+            router = await run_in_threadpool(method, ctx, request.path_params["rid"], routes)
+            return JSONResponse({"router": router})
+
+        return run
+
     return [
         Route("/v2.0/routers/{rid}/add_router_interface", handler("add_interface"),
               methods=["PUT"]),
         Route("/v2.0/routers/{rid}/remove_router_interface", handler("remove_interface"),
+              methods=["PUT"]),
+        Route("/v2.0/routers/{rid}/add_extraroutes", routes_handler("add_extraroutes"),
+              methods=["PUT"]),
+        Route("/v2.0/routers/{rid}/remove_extraroutes", routes_handler("remove_extraroutes"),
               methods=["PUT"]),
     ]
 
@@ -296,6 +310,41 @@ def _prefix_list(body: dict[str, Any]) -> list[str]:
                                                   for p in prefixes):
         raise errors.BadRequest("Invalid input: 'prefixes' must be a list of CIDRs")
     return prefixes
+
+
+def _extraroutes(body: dict[str, Any]) -> list[dict[str, str]]:
+    """extraroute-atomic's body, {"router": {"routes": [...]}}, checked like `routes`."""
+    router = envelope(body, "router")
+    unknown = [preview(k) for k in router if k != "routes"]
+    if unknown:
+        raise errors.BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    if "routes" not in router:
+        raise errors.BadRequest("Failed to parse request. Required attribute 'routes' not "
+                                "specified")
+    return attributes.parse_update(attributes.ROUTER, router)["routes"]
+
+
+# -- floating IP pools ----------------------------------------------------------------------
+def _pool_routes(deps: ApiDeps) -> list[Route]:
+    fips = deps.services.get("floatingips")
+    if fips is None:
+        return []
+
+    async def listing(request: Request) -> JSONResponse:
+        fields = _pool_fields(request.query_params.multi_items())
+        ctx = deps.context_for(request)
+        pools = await run_in_threadpool(fips.list_pools, ctx)  # type: ignore[attr-defined]
+        return JSONResponse({"floatingip_pools": [select_fields(p, fields) for p in pools]})
+
+    return [Route("/v2.0/floatingip_pools", listing, methods=["GET"])]
+
+
+def _pool_fields(items: list[tuple[str, str]]) -> list[str]:
+    """Only `fields`: neutron-lib marks no pool attribute as a filter or a sort key."""
+    unknown = sorted({preview(k) for k, _ in items if k != "fields"})
+    if unknown:
+        raise errors.BadRequest(f"{unknown} is invalid attribute for filtering")
+    return [v for k, v in items if k == "fields"]
 
 
 # -- resources ------------------------------------------------------------------------------

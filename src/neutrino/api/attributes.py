@@ -26,6 +26,8 @@ class Attr:
     post: bool = True
     put: bool = False
     query: c.Converter | None = None  # converter for filter values; default `convert`
+    filter: bool = True  # Neutron's is_filter (where a resource says no)
+    sort: bool = True  # Neutron's is_sort_key (where a resource says no)
 
     def filter_value(self, raw: str) -> Any:
         convert = self.query or self.convert
@@ -104,6 +106,7 @@ SUBNET = _spec(
     Attr("prefixlen", c.to_int),  # not shown (Neutron's is_visible False)
     Attr("use_default_subnetpool", c.to_bool),  # not shown
     Attr("service_types", post=False),
+    Attr("router:external", post=False, query=c.to_bool),
 )
 
 _fixed_ip = c.dict_with((), ("subnet_id", "ip_address"),
@@ -181,15 +184,18 @@ _gateway_info = c.nullable(c.dict_with(
     types={"network_id": c.string(36), "enable_snat": c.to_bool,
            "external_fixed_ips": c.list_of(_fixed_ip)}))
 
+# Routers and floating IPs filter and sort on what neutron-lib's l3 definitions mark
+# is_filter / is_sort_key (besides the standard attributes).
+_HIDDEN = {"filter": False, "sort": False}
 ROUTER = _spec(
     "router",
     "routers",
     Attr("admin_state_up", c.to_bool, default=True, put=True),
-    Attr("status", post=False),
-    Attr("external_gateway_info", _gateway_info, default=None, put=True, query=c.string()),
-    Attr("routes", c.list_of(_route), post=False, put=True, query=c.string()),
-    Attr("availability_zone_hints", c.az_hints, default=[], query=c.string()),
-    Attr("availability_zones", post=False, query=c.string()),
+    Attr("status", post=False, filter=False),
+    Attr("external_gateway_info", _gateway_info, default=None, put=True, **_HIDDEN),
+    Attr("routes", c.empty_if_none(c.list_of(_route)), post=False, put=True, **_HIDDEN),
+    Attr("availability_zone_hints", c.az_hints, default=[], **_HIDDEN),
+    Attr("availability_zones", post=False, **_HIDDEN),
 )
 
 FLOATING_IP = _spec(
@@ -197,11 +203,12 @@ FLOATING_IP = _spec(
     "floatingips",
     Attr("floating_network_id", c.string(36), default=REQUIRED),
     Attr("floating_ip_address", _str_or_null, default=None),
-    Attr("subnet_id", c.nullable(c.string(36)), default=None),
-    Attr("port_id", c.nullable(c.string(36)), default=None, put=True),
+    Attr("subnet_id", c.nullable(c.string(36)), default=None, **_HIDDEN),
+    Attr("port_id", c.nullable(c.string(36)), default=None, put=True, sort=False),
     Attr("fixed_ip_address", _str_or_null, default=None, put=True),
     Attr("router_id", post=False),
     Attr("status", post=False),
+    Attr("port_details", post=False, **_HIDDEN),
     named=False,
 )
 

@@ -87,6 +87,14 @@ def int_one_of(*choices: int) -> Converter:
     return convert
 
 
+def empty_if_none(inner: Converter) -> Converter:
+    """Neutron's convert_none_to_empty_list: null stands for an empty list."""
+    def convert(value: Any) -> Any:
+        return [] if value is None else inner(value)
+
+    return convert
+
+
 def list_of(inner: Converter) -> Converter:
     def convert(value: Any) -> list[Any]:
         if not isinstance(value, list):

@@ -39,7 +39,7 @@ def parse_query(spec: ResourceSpec, items: Sequence[tuple[str, str]]) -> ParsedQ
             grouped.setdefault(key, []).append(value)
         elif key in TAG_KEYS:
             tags.setdefault(TAG_KEYS[key], []).extend(t for t in value.split(",") if t)
-        elif key in spec.attrs:
+        elif key in spec.attrs and spec.attrs[key].filter:
             filters.setdefault(key, []).append(_filter_value(spec, key, value))
         else:
             raise errors.BadRequest(f"{preview(key)} is invalid attribute for filtering")
@@ -67,7 +67,7 @@ def _sort(spec: ResourceSpec, keys: list[str], dirs: list[str]) -> tuple[tuple[s
     dirs = dirs or ["asc"] * len(keys)
     result = []
     for key, direction in zip(keys, dirs, strict=True):
-        if key not in spec.attrs:
+        if key not in spec.attrs or not spec.attrs[key].sort:
             raise errors.BadRequest(f"{preview(key)} is an invalid attribute for sort_key")
         if direction not in ("asc", "desc"):
             raise errors.BadRequest(

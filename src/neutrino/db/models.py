@@ -418,6 +418,8 @@ class FloatingIp(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
 
+    fixed_port: Mapped[Port | None] = relationship(lazy="selectin", foreign_keys=[port_id],
+                                                   viewonly=True)
     tags: Mapped[list[Tag]] = tagged("FloatingIp")
 
 

@@ -159,7 +159,9 @@ def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None =
         binding_profile=tuple(sorted((str(k), str(v)) for k, v in port.binding_profile.items())),
         vnic_type=port.binding_vnic_type,
         security_group_ids=tuple(b.security_group_id for b in port.security_group_bindings),
-        network_mtu=next(iter(subnets.values())).network.mtu if subnets else 1500,
+        # the port's own network: sync passes every subnet it loaded, of all networks
+        network_mtu=subnets[port.fixed_ips[0].subnet_id].network.mtu if port.fixed_ips
+        else 1500,
         floating_ip=floating_ip,
         extra_dhcp_opts=tuple(
             DhcpOpt(o["opt_name"], o["opt_value"], int(o.get("ip_version") or 4))

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.clock import isoformat, utcnow
-from neutrino.db.models import FloatingIp, IpAllocation, Port, Router
+from neutrino.clock import isoformat
+from neutrino.db.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet
 from neutrino.journal.parents import floating_ip_parents, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
+    bump_revision,
     check_revision,
     get_owned,
     new_id,
@@ -25,9 +26,10 @@ from neutrino.services.common import (
     stamp_new,
 )
 from neutrino.services.context import Context
+from neutrino.services.fip_association import clear_association, unassociated_on
 from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.networks import get_network_row
-from neutrino.services.ports import create_port, delete_port, get_port_row, internal_port_body
+from neutrino.services.ports import create_port, delete_port, internal_port_body
 from neutrino.services.routers import INTERFACE
 
 FIP = ResourceType.FLOATING_IP
@@ -50,7 +52,18 @@ def fip_dict(fip: FloatingIp) -> dict[str, Any]:
         "created_at": isoformat(fip.created_at),
         "updated_at": isoformat(fip.updated_at),
         "tags": [t.tag for t in fip.tags],
+        "port_details": _port_details(fip.fixed_port) if fip.port_id else None,
     }
+
+
+def _port_details(port: Port | None) -> dict[str, Any] | None:
+    """fip-port-details: what a floating IP's user wants to know of its port."""
+    if port is None:
+        return None
+    return {"name": port.name, "network_id": port.network_id,
+            "mac_address": port.mac_address, "admin_state_up": port.admin_state_up,
+            "status": port.status, "device_id": port.device_id,
+            "device_owner": port.device_owner}
 
 
 def get_fip_row(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
@@ -87,11 +100,20 @@ class FloatingIpService(ResourceService):
         stamp_new(fip, project)
         set_tags(fip, FIP, body.get("tags") or [])
         session.add(fip)
-        if body.get("port_id"):
-            _associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
+        port_id, fixed_ip = _wanted_association(fip, body)
+        if port_id:
+            _associate(session, ctx, fip, port_id, fixed_ip)
         session.flush()
         record_entry(session, FIP, fip.id, Operation.CREATE, floating_ip_parents(fip))
         return fip
+
+    def list_pools(self, ctx: Context) -> list[dict[str, Any]]:
+        """Where floating IPs come from: every IPv4 subnet of an external network (external
+        networks are visible to every project)."""
+        with self.db.read() as session:
+            subnets = session.scalars(select(Subnet).join(Network).where(
+                Network.router_external, Subnet.ip_version == 4).order_by(Subnet.id))
+            return [pool_dict(ctx, subnet) for subnet in subnets]
 
     def get(self, ctx: Context, fip_id: str) -> dict[str, Any]:
         with self.db.read() as session:
@@ -104,17 +126,16 @@ class FloatingIpService(ResourceService):
             policy.enforce(ctx, "update_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
             before = floating_ip_parents(fip)
-            if "description" in body:
-                fip.description = body["description"]
-            if "port_id" in body:
+            state = _association(fip)
+            old_description = fip.description
+            fip.description = body.get("description", fip.description)
+            port_id, fixed_ip = _wanted_association(fip, body)
+            if port_id != fip.port_id or (fixed_ip and fixed_ip != fip.fixed_ip_address):
                 _disassociate(session, fip)
-                if body["port_id"]:
-                    _associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
-            fip.revision_number += 1
-            fip.updated_at = utcnow()
-            session.flush()
-            record_entry(session, FIP, fip.id, Operation.UPDATE,
-                         merged(before, floating_ip_parents(fip)))
+                if port_id:
+                    _associate(session, ctx, fip, port_id, fixed_ip)
+            if _association(fip) != state or fip.description != old_description:
+                bump_revision(session, fip, FIP, merged(before, floating_ip_parents(fip)))
             return fip_dict(fip)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -124,16 +145,53 @@ class FloatingIpService(ResourceService):
             fip = get_fip_row(session, ctx, fip_id)
             policy.enforce(ctx, "delete_floatingip", {"project_id": fip.project_id})
             check_revision(fip, if_match)
-            parents = floating_ip_parents(fip)
-            _disassociate(session, fip)
-            port = session.get(Port, fip.floating_port_id)
-            session.delete(fip)
-            session.flush()
-            if port is not None:
-                delete_port(session, port)
-            record_entry(session, FIP, fip.id, Operation.DELETE, parents)
+            _delete(session, fip)
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def pool_dict(ctx: Context, subnet: Subnet) -> dict[str, Any]:
+    """floatingip-pools: an IPv4 subnet of an external network; as in Neutron, project_id
+    is the caller's."""
+    return {"subnet_id": subnet.id, "subnet_name": subnet.name,
+            "network_id": subnet.network_id, "cidr": subnet.cidr,
+            "project_id": ctx.project_id}
+
+
+def delete_unassociated(session: Session, network_id: str) -> None:
+    """An external network takes its unassociated floating IPs along when it is deleted
+    (Neutron's delete_disassociated_floatingips); associated ones keep their ports, so the
+    network stays in use."""
+    for fip in unassociated_on(session, network_id):
+        _delete(session, fip)
+
+
+def _delete(session: Session, fip: FloatingIp) -> None:
+    parents = floating_ip_parents(fip)
+    _disassociate(session, fip)
+    port = session.get(Port, fip.floating_port_id)
+    session.delete(fip)
+    session.flush()
+    if port is not None:
+        delete_port(session, port)
+    record_entry(session, FIP, fip.id, Operation.DELETE, parents)
+
+
+def _association(fip: FloatingIp) -> tuple[str | None, str | None, str | None]:
+    return fip.port_id, fip.fixed_ip_address, fip.router_id
+
+
+def _wanted_association(fip: FloatingIp, body: dict[str, Any]
+                        ) -> tuple[str | None, str | None]:
+    """(port, fixed address) an update asks for, by Neutron's rules: a fixed address needs a
+    port; a body without `port_id` keeps the current port, except an empty body, which
+    Neutron reads as `port_id: null` and disassociates."""
+    if body.get("fixed_ip_address") and not body.get("port_id"):
+        raise errors.BadRequest("Bad floatingip request: fixed_ip_address cannot be "
+                                "specified without a port_id")
+    if "port_id" in body or not body or fip.port_id is None:
+        return body.get("port_id"), body.get("fixed_ip_address")
+    return fip.port_id, fip.fixed_ip_address
 
 
 def _wanted_address(net: Any, body: dict[str, Any]) -> list[dict[str, str]] | None:
@@ -153,21 +211,41 @@ def _wanted_address(net: Any, body: dict[str, Any]) -> list[dict[str, str]] | No
 
 def _associate(session: Session, ctx: Context, fip: FloatingIp, port_id: str,
                fixed_ip: str | None) -> None:
-    port = get_port_row(session, ctx, port_id)
+    port = _internal_port(session, ctx, fip, port_id)
     allocation = _fixed_allocation(port, fixed_ip)
     taken = session.scalar(select(FloatingIp.id).where(
         FloatingIp.port_id == port.id, FloatingIp.fixed_ip_address == allocation.ip_address,
-        FloatingIp.id != fip.id))
+        FloatingIp.floating_network_id == fip.floating_network_id, FloatingIp.id != fip.id))
     if taken:
-        raise errors.FloatingIPPortAlreadyAssociated(allocation.ip_address, port.id, taken)
+        raise errors.FloatingIPPortAlreadyAssociated(
+            fip.floating_ip_address, fip.id, port.id, allocation.ip_address,
+            fip.floating_network_id)
     router = _router_for(session, allocation.subnet_id, fip.floating_network_id)
     if router is None:
         raise errors.ExternalGatewayForFloatingIPNotFound(
             allocation.subnet_id, fip.floating_network_id, port.id)
     fip.port_id, fip.fixed_ip_address, fip.router_id = port.id, allocation.ip_address, router
     fip.status = "ACTIVE"
+    session.flush()
+    session.refresh(fip, ["fixed_port"])
     # its switch port names the floating IP
     record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE, port_parents(port))
+
+
+def _internal_port(session: Session, ctx: Context, fip: FloatingIp, port_id: str) -> Port:
+    """The port to associate. Another project's port: 404 when the caller cannot see it,
+    else (the caller owns its network) Neutron's 400; an admin may cross projects."""
+    port = session.get(Port, port_id)
+    if port is None:
+        raise errors.PortNotFound(port_id)
+    if ctx.is_admin or port.project_id == fip.project_id:
+        return port
+    net = session.get(Network, port.network_id)
+    if port.project_id != ctx.project_id and net.project_id != ctx.project_id:
+        raise errors.PortNotFound(port_id)
+    raise errors.BadRequest(f"Bad floatingip request: Cannot process floating IP association "
+                            f"with Port {port_id}, since that port is owned by a different "
+                            "project")
 
 
 def _disassociate(session: Session, fip: FloatingIp) -> None:
@@ -176,8 +254,7 @@ def _disassociate(session: Session, fip: FloatingIp) -> None:
         if port is not None:
             record_entry(session, ResourceType.PORT, port.id, Operation.UPDATE,
                          port_parents(port))
-    fip.port_id = fip.fixed_ip_address = fip.router_id = None
-    fip.status = "DOWN"
+    clear_association(fip)
 
 
 def _fixed_allocation(port: Port, fixed_ip: str | None) -> IpAllocation:

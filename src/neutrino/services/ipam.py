@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import IpAllocation, Network, Subnet
 from neutrino.ipam import arithmetic as ipam
+from neutrino.journal.parents import ROUTER_INTERFACE
 from neutrino.services.subnets import is_auto_address
 
 CANDIDATES = 16
@@ -120,7 +121,8 @@ def _checked_address(
 ) -> str:
     cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
     address = ipam.validate_fixed_address(cidr, address, subnet.gateway_ip, device_owner)
-    if is_auto_address(subnet) and not any(a.ip_address == address for a in keep):
+    if is_auto_address(subnet) and device_owner != ROUTER_INTERFACE and \
+            not any(a.ip_address == address for a in keep):
         raise errors.InvalidInput(
             f"IPv6 address {address} cannot be directly assigned to a port on subnet "
             f"{subnet.id} as the subnet is configured for automatic addresses"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -195,9 +196,12 @@ class NetworkService(ResourceService):
     listing = LISTING
 
     def __init__(self, db: Database, settings: Settings, wakeup: Waker,
-                 chassis: scheduling.ChassisSource = list) -> None:
+                 chassis: scheduling.ChassisSource = list,
+                 before_delete: Callable[[Session, str], None] | None = None) -> None:
         super().__init__(db, settings, wakeup)
         self.chassis = chassis  # where hinted zones are looked up
+        # what other services remove with a network (its unassociated floating IPs)
+        self.before_delete = before_delete or (lambda _session, _network_id: None)
 
     def view(self, ctx: Context, row: Network) -> dict[str, Any]:
         return network_dict(row, ctx)
@@ -294,6 +298,7 @@ class NetworkService(ResourceService):
             net = get_network_row(session, ctx, network_id)
             policy.enforce(ctx, "delete_network", {"project_id": net.project_id})
             check_revision(net, if_match)
+            self.before_delete(session, net.id)
             from neutrino.services import metadata  # late: it imports this module back
 
             metadata.remove_port(session, net)

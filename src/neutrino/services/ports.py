@@ -34,6 +34,7 @@ from neutrino.services.common import (
     standard_fields,
 )
 from neutrino.services.context import Context
+from neutrino.services.fip_association import disassociate_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.security_groups import ensure_default, get_sg_row
@@ -424,10 +425,9 @@ class PortService(ResourceService):
             policy.enforce(ctx, "delete_port", port_target(session, ctx, port))
             check_revision(port, if_match)
             if port.device_owner in MANAGED_OWNERS:
-                raise errors.Conflict(
-                    f"Port {port.id} cannot be deleted directly via the port API: has device "
-                    f"owner {port.device_owner}.")
+                raise errors.ServicePortInUse(port.id, f"has device owner {port.device_owner}")
             facts = _facts(port)
+            disassociate_port(session, ctx, port.id)
             delete_port(session, port)
             return facts
 

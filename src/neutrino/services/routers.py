@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -16,7 +16,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import port_parents, router_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas
+from neutrino.services import extra_routes, quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     Waker,
@@ -134,10 +134,34 @@ class RouterService(ResourceService):
                 changed |= self._change_gateway(session, ctx, router,
                                                 body["external_gateway_info"])
             if "routes" in body:
-                routes = _validated_routes(session, router, body["routes"])
-                changed |= routes != router.routes
-                router.routes = routes
+                changed |= _set_routes(session, router,
+                                      extra_routes.unique_routes(body["routes"]))
             if changed:
+                bump_revision(session, router, ROUTER, router_parents(router))
+            return router_dict(router)
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
+
+    def add_extraroutes(self, ctx: Context, router_id: str,
+                        routes: list[dict[str, str]]) -> dict[str, Any]:
+        """extraroute-atomic: the routes joined to the router's (one already there is kept
+        once, as Neutron merges exact duplicates)."""
+        return self._edit_routes(ctx, router_id, "add_extraroutes",
+                                 lambda old: extra_routes.merged(old, routes))
+
+    def remove_extraroutes(self, ctx: Context, router_id: str,
+                           routes: list[dict[str, str]]) -> dict[str, Any]:
+        """extraroute-atomic: the routes taken away; one the router lacks is no error."""
+        return self._edit_routes(ctx, router_id, "remove_extraroutes",
+                                 lambda old: extra_routes.without(old, routes))
+
+    def _edit_routes(self, ctx: Context, router_id: str, action: str,
+                     edit: Callable[[list[dict[str, str]]], list[dict[str, str]]]
+                     ) -> dict[str, Any]:
+        def txn(session: Session) -> dict[str, Any]:
+            router = get_router_row(session, ctx, router_id)
+            policy.enforce(ctx, action, {"project_id": router.project_id})
+            if _set_routes(session, router, edit(list(router.routes or []))):
                 bump_revision(session, router, ROUTER, router_parents(router))
             return router_dict(router)
 
@@ -200,7 +224,7 @@ class RouterService(ResourceService):
             return
         in_use = session.scalar(select(FloatingIp.id).where(FloatingIp.router_id == router.id))
         if in_use:
-            raise errors.GatewayInUseByFloatingIP(router.id, port.network_id)
+            raise errors.RouterExternalGatewayInUseByFloatingIp(router.id, port.network_id)
         router.gw_port_id = None
         router.gateway_chassis = None
         router.status = "ACTIVE"
@@ -221,21 +245,26 @@ class RouterService(ResourceService):
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
             policy.enforce(ctx, "add_router_interface", {"project_id": router.project_id})
-            subnet_id, port_id = _interface_target(body)
+            subnet_id, port_id = _interface_target(body, removal=False)
             if port_id:
                 port = self._attach_port(session, ctx, router, port_id)
-                subnets = sorted({a.subnet_id for a in port.fixed_ips})
+                subnets = list(dict.fromkeys(a.subnet_id for a in port.fixed_ips))
+                new_port = True
             else:
-                port = self._attach_subnet(session, ctx, router, subnet_id)
+                port, new_port = self._attach_subnet(session, ctx, router, subnet_id)
                 subnets = [subnet_id]
-            bump_revision(session, router, ROUTER, router_parents(router))
-            return _interface_info(router, port, subnets)
+            _journal_router(session, router, bump=new_port)
+            return _interface_info(router, port, subnets, subnets[-1])  # Neutron: the last
 
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     def _attach_subnet(self, session: Session, ctx: Context, router: Router,
-                       subnet_id: str) -> Port:
+                       subnet_id: str) -> tuple[Port, bool]:
+        """The interface port now holding the subnet's gateway, and whether it is new."""
         subnet = get_subnet_row(session, ctx, subnet_id)
+        if not subnet.gateway_ip:
+            raise errors.BadRouterRequest(
+                router.id, "Subnet for router interface must have a gateway IP")
         if subnet.project_id != ctx.project_id and not ctx.is_admin and ctx.project_id not in \
                 targets(subnet.network.rbac_entries, ACCESS_SHARED):
             # Visible through a shared network, but Neutron attaches only the caller's own
@@ -243,20 +272,18 @@ class RouterService(ResourceService):
             raise errors.BadRouterRequest(
                 router.id, f"Cannot add interface to router because subnet {subnet_id} is not "
                 "owned by project making the request")
-        if not subnet.gateway_ip:
-            raise errors.BadRouterRequest(
-                router.id, "Subnet for router interface must have a gateway IP")
+        _check_address_mode(router, subnet)
         self._check_new_subnets(session, router, [subnet])
         if subnet.ip_version == 6:
             shared = next((p for p in interface_ports(session, router.id)
-                           if p.network_id == subnet.network_id), None)
-            if shared is not None:  # IPv6 subnets join the network's existing interface
-                return _add_address(session, shared, subnet)
+                           if p.network_id == subnet.network_id and _has_ipv6(p)), None)
+            if shared is not None:  # Neutron: an IPv6 subnet joins the network's IPv6 port
+                return _add_address(session, shared, subnet), False
         body = internal_port_body(subnet.network_id, INTERFACE, router.id,
                                   [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
                                   router.project_id)
         return create_port(session, Context(router.project_id, is_admin=True), body,
-                           self.settings)
+                           self.settings), True
 
     def _attach_port(self, session: Session, ctx: Context, router: Router,
                      port_id: str) -> Port:
@@ -267,7 +294,12 @@ class RouterService(ResourceService):
             raise errors.BadRouterRequest(router.id,
                                           "Router port must have at least one fixed IP")
         subnets = [session.get(Subnet, a.subnet_id) for a in port.fixed_ips]
+        for subnet in subnets:
+            _check_address_mode(router, subnet)
         self._check_new_subnets(session, router, subnets)
+        if len([s for s in subnets if s.ip_version == 4]) > 1:
+            raise errors.BadRouterRequest(router.id,
+                                          "Cannot have multiple IPv4 subnets on router port")
         port.device_owner, port.device_id = INTERFACE, router.id
         port.security_group_bindings.clear()
         session.flush()
@@ -293,17 +325,23 @@ class RouterService(ResourceService):
         def txn(session: Session) -> dict[str, Any]:
             router = get_router_row(session, ctx, router_id)
             policy.enforce(ctx, "remove_router_interface", {"project_id": router.project_id})
-            subnet_id, port_id = _interface_target(body)
-            port = _find_interface(session, router, subnet_id, port_id)
-            removed = [subnet_id] if subnet_id else sorted({a.subnet_id for a in port.fixed_ips})
-            _check_floating_ips(session, router, removed)
-            info = _interface_info(router, port, removed)
-            if subnet_id and len({a.subnet_id for a in port.fixed_ips}) > 1:
-                _remove_address(session, port, subnet_id)
+            subnet_id, port_id = _interface_target(body, removal=True)
+            if port_id:
+                port = _interface_by_port(session, router, port_id, subnet_id)
+                removed = [a.subnet_id for a in port.fixed_ips]
             else:
+                port = _interface_by_subnet(session, ctx, router, subnet_id)
+                removed = [subnet_id]
+            for subnet in removed:
+                _check_not_in_use(session, router, session.get(Subnet, subnet))
+            info = _interface_info(router, port, removed, removed[0])
+            whole = port_id or len({a.subnet_id for a in port.fixed_ips}) == 1
+            if whole:
                 delete_port(session, port)
+            else:
+                _remove_address(session, port, subnet_id)
             session.flush()
-            bump_revision(session, router, ROUTER, router_parents(router))
+            _journal_router(session, router, bump=bool(whole))
             return info
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -346,27 +384,72 @@ def _gateway_attrs(body: dict[str, Any]) -> dict[str, Any]:
     return {f"external_gateway_info:{key}": True for key in info}
 
 
-def _interface_target(body: dict[str, Any]) -> tuple[str | None, str | None]:
+def _interface_target(body: dict[str, Any], removal: bool) -> tuple[str | None, str | None]:
+    """Neutron's rules: one of the two keys; both only to remove (they must then agree)."""
     subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
-    if bool(subnet_id) == bool(port_id):
-        raise errors.BadRequest("Bad router request: Either subnet_id or port_id must be "
-                                "specified (and not both)")
+    if not (subnet_id or port_id):
+        raise errors.BadRouterRequest("", "Either subnet_id or port_id must be specified")
+    if subnet_id and port_id and not removal:
+        raise errors.BadRouterRequest("", "Cannot specify both subnet-id and port-id")
     return subnet_id, port_id
 
 
-def _interface_info(router: Router, port: Port, subnets: list[str]) -> dict[str, Any]:
-    return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id,
-            "port_id": port.id, "network_id": port.network_id,
-            "subnet_id": subnets[0] if subnets else None, "subnet_ids": subnets}
+def _journal_router(session: Session, router: Router, bump: bool) -> None:
+    """A router port joined or left: Neutron moves the router's revision. A subnet joining
+    or leaving an existing port moves only the port's, but the router's rows (routes back,
+    SNAT) follow its subnets, so its state is journaled all the same."""
+    if bump:
+        bump_revision(session, router, ROUTER, router_parents(router))
+    else:
+        record_entry(session, ROUTER, router.id, Operation.UPDATE, router_parents(router))
 
 
-def _find_interface(session: Session, router: Router, subnet_id: str | None,
-                    port_id: str | None) -> Port:
+def _has_ipv6(port: Port) -> bool:
+    return any(":" in a.ip_address for a in port.fixed_ips)
+
+
+def _check_address_mode(router: Router, subnet: Subnet) -> None:
+    """An IPv6 subnet whose addresses come from an external router's advertisements (an
+    address mode without an RA mode) has no place on a Neutron router."""
+    if subnet.ip_version == 6 and subnet.ipv6_ra_mode is None and subnet.ipv6_address_mode:
+        raise errors.BadRouterRequest(
+            router.id, f"IPv6 subnet {subnet.id} configured to receive RAs from an external "
+            "router cannot be added to Neutron Router.")
+
+
+def _interface_info(router: Router, port: Port, subnets: list[str],
+                    subnet_id: str) -> dict[str, Any]:
+    """Neutron's answer: the port's project, `subnet_id` the last subnet added or the first
+    removed (kept for clients older than several subnets per port)."""
+    return {"id": router.id, "tenant_id": port.project_id, "project_id": port.project_id,
+            "port_id": port.id, "network_id": port.network_id, "subnet_id": subnet_id,
+            "subnet_ids": subnets}
+
+
+def _interface_by_port(session: Session, router: Router, port_id: str,
+                       subnet_id: str | None) -> Port:
+    port = next((p for p in interface_ports(session, router.id) if p.id == port_id), None)
+    if port is None:
+        raise errors.RouterInterfaceNotFound(router.id, port_id)
+    if subnet_id and subnet_id not in {a.subnet_id for a in port.fixed_ips}:
+        raise errors.SubnetMismatchForPort(port_id, subnet_id)
+    return port
+
+
+def _interface_by_subnet(session: Session, ctx: Context, router: Router,
+                         subnet_id: str) -> Port:
+    get_subnet_row(session, ctx, subnet_id)
     for port in interface_ports(session, router.id):
-        if port.id == port_id or any(a.subnet_id == subnet_id for a in port.fixed_ips):
+        if any(a.subnet_id == subnet_id for a in port.fixed_ips):
             return port
-    what = f"port id {port_id}" if port_id else f"subnet id {subnet_id}"
-    raise errors.RouterInterfaceNotFound(router.id, what)
+    raise errors.RouterInterfaceNotFoundForSubnet(router.id, subnet_id)
+
+
+def _check_not_in_use(session: Session, router: Router, subnet: Subnet) -> None:
+    """Floating IPs reached through the subnet and routes whose next hop is on it keep it."""
+    _check_floating_ips(session, router, [subnet.id])
+    if any(ipam.address_in_subnet(r["nexthop"], subnet.cidr) for r in router.routes or []):
+        raise errors.RouterInterfaceInUseByRoute(router.id, subnet.id)
 
 
 def _check_floating_ips(session: Session, router: Router, subnet_ids: list[str]) -> None:
@@ -394,20 +477,8 @@ def _remove_address(session: Session, port: Port, subnet_id: str) -> None:
     bump_revision(session, port, ResourceType.PORT, parents)
 
 
-def _validated_routes(session: Session, router: Router,
-                      routes: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Extra routes: a valid destination, and a next hop on one of the router's subnets."""
-    attached = [session.get(Subnet, a.subnet_id).cidr
-                for p in interface_ports(session, router.id) for a in p.fixed_ips]
-    if router.gw_port is not None:
-        attached += [session.get(Subnet, a.subnet_id).cidr for a in router.gw_port.fixed_ips]
-    result = []
-    for route in routes:
-        checked = ipam.validate_host_route(route)
-        if not any(ipam.address_in_subnet(checked["nexthop"], cidr) for cidr in attached):
-            raise errors.BadRequest(
-                f"Invalid format for routes: {routes}, the nexthop is not connected with "
-                "router")
-        result.append(checked)
-    return result
-
+def _set_routes(session: Session, router: Router, routes: list[dict[str, str]]) -> bool:
+    ports = interface_ports(session, router.id) + ([router.gw_port] if router.gw_port else [])
+    allocations = [a for p in ports for a in p.fixed_ips]
+    subnets = [(a.ip_address, session.get(Subnet, a.subnet_id).cidr) for a in allocations]
+    return extra_routes.set_routes(router, routes, subnets)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IpAllocation, Network, Port, Subnet, SubnetPool
 from neutrino.ipam import arithmetic as ipam
-from neutrino.journal.parents import port_parents, subnet_parents
+from neutrino.journal.parents import ROUTER_OWNERS, port_parents, subnet_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, subnet_allocation, subnetpools
@@ -58,6 +58,8 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": subnet.subnetpool_id,
         "service_types": [],
+        # subnet-external-network: whether the subnet's network is external
+        "router:external": subnet.network.router_external,
     }
 
 
@@ -83,6 +85,8 @@ LISTING = ListSpec(Subnet, {
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
     "subnetpool_id": Subnet.subnetpool_id,
+    "router:external": select(Network.router_external).where(
+        Network.id == Subnet.network_id).scalar_subquery(),
 })
 
 
@@ -168,6 +172,7 @@ class SubnetService(ResourceService):
             subnet = get_subnet_row(session, ctx, subnet_id)
             policy.enforce(ctx, "update_subnet", _target(subnet), body)
             check_revision(subnet, if_match)
+            _check_gateway_change(session, subnet, body)
             self._normalise_update(subnet, body)
             dhcp_before = subnet.enable_dhcp
             changed = apply_simple_updates(subnet, body, UPDATABLE)
@@ -273,6 +278,21 @@ def _pool_id(session: Session, ctx: Context, body: dict[str, Any]) -> str | None
     if found is None:
         raise errors.BadRequest(f"No default subnetpool found for IPv{body['ip_version']}")
     return found
+
+
+def _check_gateway_change(session: Session, subnet: Subnet, body: dict[str, Any]) -> None:
+    """A router port holding the gateway address keeps it (Neutron's GatewayIpInUse, checked
+    once the new value is valid and before the pools)."""
+    if "gateway_ip" not in body:
+        return
+    cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
+    if ipam.validate_gateway(cidr, body["gateway_ip"]) == subnet.gateway_ip:
+        return
+    port_id = session.scalar(select(Port.id).join(IpAllocation).where(
+        IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address == subnet.gateway_ip,
+        Port.device_owner.in_(ROUTER_OWNERS)))
+    if port_id:
+        raise errors.GatewayIpInUse(subnet.gateway_ip, port_id)
 
 
 def _target(subnet: Subnet) -> dict[str, str]:

@@ -132,7 +132,7 @@ def test_router_and_floating_ip_attributes() -> None:
                                   "availability_zone_hints", "availability_zones"]
     assert list(FLOATING_IP.attrs) == [*COMMON_ATTRS, "floating_network_id",
                                        "floating_ip_address", "subnet_id", "port_id",
-                                       "fixed_ip_address", "router_id", "status"]
+                                       "fixed_ip_address", "router_id", "status", "port_details"]
 
 
 def test_floating_ips_have_no_name() -> None:

@@ -204,7 +204,7 @@ LEFT_TO_PYTHON = {
     "security_group_rules": {"normalized_cidr"},
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",
                 "availability_zones"},
-    "floatingips": {"subnet_id"},
+    "floatingips": {"subnet_id", "port_details"},
     "rbac_policies": set(),
     "address_groups": set(),
     "default_security_group_rules": {"tenant_id", "project_id"},
