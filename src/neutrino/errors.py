@@ -14,7 +14,7 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   ├── InUse (NetworkInUse, SubnetInUse, SecurityGroupInUse, …CannotRemoveDefault)
     │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
     │   ├── AddressPairAndPortSecurityRequired
-    │   ├── IpAddressInUse
+    │   ├── IpAddressInUse, IpAddressAlreadyAllocated
     │   ├── IpAddressGenerationFailure
     │   ├── MacAddressInUse
     │   └── SegmentationIdInUse / NoNetworkAvailable
@@ -106,6 +106,13 @@ class IpAddressInUse(Conflict):
             f"Unable to complete operation for network {net_id}. "
             f"The IP address {ip_address} is in use."
         )
+
+
+class IpAddressAlreadyAllocated(Conflict):
+    """An address asked for by value that another port holds (Neutron's IPAM answer)."""
+
+    def __init__(self, ip_address: str, subnet_id: str) -> None:
+        super().__init__(f"IP address {ip_address} already allocated in subnet {subnet_id}")
 
 
 class IpAddressGenerationFailure(Conflict):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import IpAllocation, Network, Subnet
 from neutrino.ipam import arithmetic as ipam
-from neutrino.services.subnets import is_auto_address
+from neutrino.services.subnets import AUTO_ADDRESS_EXEMPT_OWNERS, is_auto_address
 
 CANDIDATES = 16
 PROBES = 16
@@ -72,6 +72,18 @@ def allocate_requested(
     return chosen
 
 
+def with_auto_addresses(net: Network, mac: str, device_owner: str,
+                        chosen: list[tuple[Subnet, str]]) -> list[tuple[Subnet, str]]:
+    """`chosen` plus the EUI-64 address of every auto-address subnet it does not name: a
+    port created with explicit `fixed_ips` still gets them (router interfaces aside), as in
+    Neutron."""
+    if device_owner in AUTO_ADDRESS_EXEMPT_OWNERS:
+        return chosen
+    named = {subnet.id for subnet, _ in chosen}
+    return chosen + [(s, _eui64(s, mac)) for s in net.subnets
+                     if is_auto_address(s) and s.id not in named]
+
+
 def _reserve(reserved: set[tuple[str, str]], subnet: Subnet, address: str) -> None:
     if (subnet.id, address) in reserved:
         raise errors.InvalidInput(f"Duplicate IP address '{address}'")
@@ -120,14 +132,15 @@ def _checked_address(
 ) -> str:
     cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
     address = ipam.validate_fixed_address(cidr, address, subnet.gateway_ip, device_owner)
-    if is_auto_address(subnet) and not any(a.ip_address == address for a in keep):
+    if (is_auto_address(subnet) and device_owner not in AUTO_ADDRESS_EXEMPT_OWNERS
+            and not any(a.ip_address == address for a in keep)):
         raise errors.InvalidInput(
             f"IPv6 address {address} cannot be directly assigned to a port on subnet "
             f"{subnet.id} as the subnet is configured for automatic addresses"
         )
     taken = session.get(IpAllocation, (subnet.id, address))
     if taken is not None and not any(a is taken for a in keep):
-        raise errors.IpAddressInUse(address, net.id)
+        raise errors.IpAddressAlreadyAllocated(address, subnet.id)
     return address
 
 

@@ -133,8 +133,10 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     chosen = (
         port_ipam.allocate_default(net, session, port.mac_address)
         if requested is None
-        else port_ipam.allocate_requested(net, session, port.mac_address, requested,
-                                          port.device_owner)
+        else port_ipam.with_auto_addresses(net, port.mac_address, port.device_owner,
+                                           port_ipam.allocate_requested(
+                                               net, session, port.mac_address, requested,
+                                               port.device_owner))
     )
     _set_allocations(port, chosen)
     session.flush()

@@ -60,6 +60,14 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
     }
 
 
+# Ports that get no automatic address from a SLAAC / DHCPv6-stateless subnet (Neutron's
+# router interface owners): a router interface has the subnet's gateway address instead.
+AUTO_ADDRESS_EXEMPT_OWNERS = (
+    "network:router_interface", "network:router_interface_distributed",
+    "network:ha_router_replicated_interface", "network:router_centralized_snat",
+)
+
+
 def is_auto_address(subnet: Subnet) -> bool:
     """SLAAC and DHCPv6-stateless subnets give ports EUI-64 addresses, not IPAM picks."""
     return subnet.ip_version == 6 and subnet.ipv6_address_mode in ("slaac", "dhcpv6-stateless")
@@ -133,6 +141,8 @@ class SubnetService(ResourceService):
         session.flush()
         record_entry(session, ResourceType.SUBNET, subnet.id, Operation.CREATE,
                      subnet_parents(subnet))
+        if is_auto_address(subnet):
+            _add_auto_addresses(session, subnet)
         return subnet
 
     @staticmethod
@@ -215,6 +225,8 @@ class SubnetService(ResourceService):
             subnet = get_subnet_row(session, ctx, subnet_id)
             policy.enforce(ctx, "delete_subnet", _target(subnet))
             check_revision(subnet, if_match)
+            if is_auto_address(subnet):
+                _release_auto_addresses(session, subnet)
             if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
                 raise errors.SubnetInUse(subnet.id)
             session.delete(subnet)
@@ -222,6 +234,35 @@ class SubnetService(ResourceService):
                          subnet_parents(subnet))
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _add_auto_addresses(session: Session, subnet: Subnet) -> None:
+    """A new SLAAC / DHCPv6-stateless subnet gives every port of its network (router
+    interfaces aside) its EUI-64 address at once, as Neutron does."""
+    cidr = ipam.parse_cidr(subnet.cidr, 6)
+    ports = session.scalars(select(Port).where(
+        Port.network_id == subnet.network_id,
+        Port.device_owner.not_in(AUTO_ADDRESS_EXEMPT_OWNERS)).order_by(Port.id))
+    for port in ports:
+        port.fixed_ips.append(IpAllocation(
+            subnet_id=subnet.id, ip_address=ipam.eui64_address(cidr, port.mac_address),
+            network_id=port.network_id, position=len(port.fixed_ips)))
+        bump_revision(session, port, ResourceType.PORT, port_parents(port))
+    session.flush()
+
+
+def _release_auto_addresses(session: Session, subnet: Subnet) -> None:
+    """Deleting a SLAAC / DHCPv6-stateless subnet takes its addresses from the ports that
+    hold them, unless a router interface uses it (then the subnet is in use, as Neutron)."""
+    ports = list(session.scalars(select(Port).where(Port.id.in_(
+        select(IpAllocation.port_id).where(IpAllocation.subnet_id == subnet.id)))
+        .order_by(Port.id)))
+    if any(port.device_owner in AUTO_ADDRESS_EXEMPT_OWNERS for port in ports):
+        return
+    for port in ports:
+        port.fixed_ips[:] = [a for a in port.fixed_ips if a.subnet_id != subnet.id]
+        bump_revision(session, port, ResourceType.PORT, port_parents(port))
+    session.flush()
 
 
 def _target(subnet: Subnet) -> dict[str, str]:
