@@ -30,7 +30,9 @@ from neutrino.services.listing import ListQuery, ListSpec, member_of, select_pag
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
 
-MIN_MTU = 68
+# The smallest MTU an IP version works on (RFC 791, RFC 8200): a network may have a smaller
+# one (Neutron only asks for a non-negative MTU), but then no subnet of that version.
+MIN_MTU_BY_VERSION = {4: 68, 6: 1280}
 UPDATABLE = {
     "name": "name",
     "description": "description",
@@ -65,6 +67,16 @@ def network_dict(net: Network) -> dict[str, Any]:
         "ipv6_address_scope": None,
         "l2_adjacency": True,
     }
+
+
+def check_mtu_fits(mtu: int | None, ip_version: int, network_id: str) -> None:
+    """A subnet of `ip_version` needs its network's MTU to be at least that version's
+    minimum: Neutron's 409 on subnet create and on network MTU update."""
+    minimum = MIN_MTU_BY_VERSION[ip_version]
+    if mtu is not None and mtu < minimum:
+        raise errors.Conflict(
+            f"The MTU {mtu} of network {network_id} is below {minimum}, the minimum MTU of "
+            f"IPv{ip_version}: it cannot have IPv{ip_version} subnets.")
 
 
 def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
@@ -150,8 +162,8 @@ class NetworkService(ResourceService):
             self.settings.underlay_mtu
         if requested is None:
             return limit
-        if requested < MIN_MTU:
-            raise errors.InvalidInput(f"MTU {requested} is too small, minimum is {MIN_MTU}")
+        if requested < 0:
+            raise errors.InvalidInput(f"'{requested}' should be non-negative")
         if requested > limit:
             raise errors.InvalidInput(f"Requested MTU is too big, maximum is {limit}")
         return requested
@@ -177,6 +189,8 @@ class NetworkService(ResourceService):
             self._check_provider_unchanged(net, body)
             if "mtu" in body:
                 body["mtu"] = self._mtu(net.segment.network_type, body["mtu"])
+                for subnet in net.subnets:
+                    check_mtu_fits(body["mtu"], subnet.ip_version, net.id)
             if apply_simple_updates(net, body, UPDATABLE):
                 bump_revision(session, net, ResourceType.NETWORK)
             return network_dict(net)

@@ -28,7 +28,12 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
-from neutrino.services.networks import get_network_row, visible, visible_networks
+from neutrino.services.networks import (
+    check_mtu_fits,
+    get_network_row,
+    visible,
+    visible_networks,
+)
 
 _rng = random.SystemRandom()
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
@@ -106,6 +111,7 @@ class SubnetService(ResourceService):
                        {"project_id": project, "network:project_id": net.project_id})
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
+        check_mtu_fits(net.mtu, version, net.id)
         cidr = ipam.parse_cidr(body["cidr"], version)
         self._check_overlap(net.subnets, str(cidr), net.id)
         if ipam.cidrs_overlap(str(cidr), self.settings.transit_cidr):
