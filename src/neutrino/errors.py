@@ -17,11 +17,11 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   ├── IpAddressInUse, IpAddressAlreadyAllocated
     │   ├── IpAddressGenerationFailure
     │   ├── MacAddressInUse
-    │   └── SegmentationIdInUse / NoNetworkAvailable
+    │   └── SegmentationIdInUse
     ├── PreconditionFailed         412
     ├── BackendUnavailable         503 (OVN NB could not be reached)
     └── ServiceUnavailable         503
-        └── MacAddressGenerationFailure
+        └── MacAddressGenerationFailure, NoNetworkAvailable
 """
 
 from __future__ import annotations
@@ -132,12 +132,6 @@ class SegmentationIdInUse(Conflict):
     pass
 
 
-class NoNetworkAvailable(Conflict):
-    def __init__(self) -> None:
-        super().__init__("Unable to create the network. No tenant network is available for "
-                         "allocation.")
-
-
 class PreconditionFailed(NeutrinoError):
     pass
 
@@ -155,6 +149,14 @@ class BackendUnavailable(NeutrinoError):
 
 class ServiceUnavailable(NeutrinoError):
     """A request could not be served now (for example the database stayed busy)."""
+
+
+class NoNetworkAvailable(ServiceUnavailable):
+    """Neutron's ResourceExhausted: a 503, like MacAddressGenerationFailure."""
+
+    def __init__(self) -> None:
+        super().__init__("Unable to create the network. No tenant network is available for "
+                         "allocation.")
 
 
 class MacAddressGenerationFailure(ServiceUnavailable):

@@ -92,6 +92,9 @@ class Settings:
     default_project: str = "admin"
     mac_prefix: str = "fa:16:3e"
     geneve_vni_range: tuple[int, int] = (1, 65535)
+    # ML2's network_vlan_ranges: physnet -> VLAN id ranges for networks that ask for none
+    # (a physnet without ranges is known but gives none); empty: any physnet, no ranges.
+    vlan_ranges: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
     dns_servers: tuple[str, ...] = ()
@@ -150,6 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_project=env.get("NEUTRINO_DEFAULT_PROJECT", "admin"),
         mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
+        vlan_ranges=_vlan_ranges(env.get("NEUTRINO_VLAN_RANGES", "")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
@@ -277,6 +281,27 @@ def _positive(env: Mapping[str, str], key: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{key} must be a positive integer, not {env[key]!r}")
     return value
+
+
+MAX_VLAN = 4094
+
+
+def _vlan_ranges(raw: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """`physnet1:100:200,physnet1:300:310,physnet2` (ML2 network_vlan_ranges)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        physnet, *bounds = item.split(":")
+        if not physnet or len(bounds) not in (0, 2) or not all(b.isdigit() for b in bounds):
+            raise SettingsError("NEUTRINO_VLAN_RANGES must be PHYSNET[:LOW:HIGH],... not "
+                                f"{raw!r}")
+        found = ranges.setdefault(physnet, [])
+        if bounds:
+            low, high = int(bounds[0]), int(bounds[1])
+            if not 1 <= low <= high <= MAX_VLAN:
+                raise SettingsError(f"NEUTRINO_VLAN_RANGES: {item!r} is not a range of VLAN "
+                                    f"ids within 1:{MAX_VLAN}")
+            found.append((low, high))
+    return {physnet: tuple(found) for physnet, found in ranges.items()}
 
 
 def _int_range(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[int, int]:

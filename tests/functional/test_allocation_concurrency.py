@@ -86,7 +86,7 @@ def test_exhausted_vni_range_refuses_only_the_excess(local_ovn, tmp_path, backen
     with serving(local_ovn, tmp_path, backend(),
                  NEUTRINO_GENEVE_VNI_RANGE=f"500:{499 + size}") as url:
         responses = concurrently(url, size + excess, "networks", network)
-    assert statuses(responses) == {(201, ""): size, (409, "NoNetworkAvailable"): excess}
+    assert statuses(responses) == {(201, ""): size, (503, "NoNetworkAvailable"): excess}
     assert sorted(vnis(responses)) == list(range(500, 500 + size))
 
 

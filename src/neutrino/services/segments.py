@@ -46,10 +46,10 @@ def segment_request(body: dict[str, Any]) -> SegmentRequest:
         if seg_id is not None:
             raise errors.InvalidInput("provider:segmentation_id specified for flat network")
     else:
-        if not physnet:
-            raise errors.InvalidInput("physical_network required for VLAN provider network")
-        if seg_id is None:
-            raise errors.InvalidInput("segmentation_id required for VLAN provider network")
+        # Without an id (and perhaps without a physnet) one is allocated from the ranges.
+        if seg_id is not None and not physnet:
+            raise errors.InvalidInput(
+                "segmentation_id requires physical_network for VLAN provider network")
         _check_range(seg_id, 1, MAX_VLAN, "vlan")
     return SegmentRequest(net_type, physnet, seg_id)
 
@@ -79,6 +79,10 @@ def build_segment(session: Session, req: SegmentRequest, settings: Settings) -> 
     """
     if req.network_type == "geneve" and req.segmentation_id is None:
         return SegmentRequest("geneve", None, _free_vni(session, settings))
+    if req.network_type == "vlan":
+        _check_known_physnet(req.physical_network, settings)
+        if req.segmentation_id is None:
+            return SegmentRequest("vlan", *_free_vlan(session, settings, req.physical_network))
     taken = session.scalar(select(Segment.id).where(Segment.segment_key == segment_key(req)))
     if taken:
         raise errors.SegmentationIdInUse(_in_use_message(req))
@@ -107,6 +111,31 @@ def _free_vni(session: Session, settings: Settings) -> int:
     if not candidates:
         raise errors.NoNetworkAvailable()
     return _rng.choice(candidates)
+
+
+def _check_known_physnet(physnet: str | None, settings: Settings) -> None:
+    """With VLAN ranges configured, a VLAN network's physnet must be one of theirs (ML2)."""
+    if physnet and settings.vlan_ranges and physnet not in settings.vlan_ranges:
+        raise errors.InvalidInput(f"physical_network '{physnet}' unknown for VLAN provider "
+                                  "network")
+
+
+def _free_vlan(session: Session, settings: Settings, physnet: str | None) -> tuple[str, int]:
+    """A free VLAN id of the physnet's ranges (of any physnet's when none is named), at
+    random among the lowest free ones. A concurrent request that commits the same one first
+    makes the unique segment key fail, and this transaction runs again."""
+    physnets = [physnet] if physnet else sorted(settings.vlan_ranges)
+    for name in physnets:
+        for low, high in settings.vlan_ranges.get(name or "", ()):
+            used = session.scalars(
+                select(Segment.segmentation_id)
+                .where(Segment.network_type == "vlan", Segment.physical_network == name,
+                       Segment.segmentation_id.between(low, high))
+                .order_by(Segment.segmentation_id))
+            candidates = lowest_free(low, high, used, VNI_CANDIDATES)
+            if candidates:
+                return name, _rng.choice(candidates)
+    raise errors.NoNetworkAvailable()
 
 
 def lowest_free(low: int, high: int, used: Iterable[int | None], count: int) -> list[int]:
