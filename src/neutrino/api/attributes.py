@@ -102,6 +102,9 @@ SUBNET = _spec(
     Attr("ipv6_address_mode", _ipv6_mode, default=None),
     Attr("subnetpool_id", c.nullable(c.one_of(None)), default=None),
     Attr("service_types", post=False),
+    Attr("segment_id", post=False, query=c.string(36)),
+    # not shown (Neutron's is_visible False): a filter on the network's `shared`
+    Attr("shared", post=False, query=c.to_bool),
 )
 
 _fixed_ip = c.dict_with((), ("subnet_id", "ip_address"),

@@ -14,6 +14,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
      "enable_snat in external_gateway_info"),
     ("extraroute", "Neutron Extra Route", "routes on routers"),
+    ("empty-string-filtering", "Empty String Filtering Extension",
+     "Filters with an empty value match resources whose attribute is the empty string"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra DHCP options on ports"),
     ("filter-validation", "Filter parameters validation", "Unknown filters are rejected"),
     ("ip-substring-filtering", "IP address substring filtering",

@@ -95,6 +95,12 @@ def visible_networks(ctx: Context) -> ColumnElement[bool]:
     return (Network.project_id == ctx.project_id) | Network.shared | Network.router_external
 
 
+def network_shared(network_id: Any) -> ScalarSelect[Any]:
+    """Whether the network `network_id` (a column) is shared, as SQL: what a subnet's
+    `shared` filter reads (Neutron's subnets inherit it from their network)."""
+    return select(Network.shared).where(Network.id == network_id).scalar_subquery()
+
+
 def _segment(column: Any) -> ScalarSelect[Any]:
     """The network's one segment's `column`, for listing by provider attributes."""
     return select(column).where(Segment.network_id == Network.id).scalar_subquery()

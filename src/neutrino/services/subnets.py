@@ -31,6 +31,7 @@ from neutrino.services.listing import ListQuery, ListSpec, select_page, standard
 from neutrino.services.networks import (
     check_mtu_fits,
     get_network_row,
+    network_shared,
     visible,
     visible_networks,
 )
@@ -61,6 +62,7 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "ipv6_ra_mode": subnet.ipv6_ra_mode,
         "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": None,
+        "segment_id": None,  # one segment per network: no routed networks
         "service_types": [],
     }
 
@@ -94,6 +96,7 @@ LISTING = ListSpec(Subnet, {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "shared": network_shared(Subnet.network_id),
 })
 
 
