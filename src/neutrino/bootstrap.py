@@ -31,6 +31,7 @@ from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.agents import AgentService
 from neutrino.services.floating_ips import FloatingIpService
+from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.networks import NetworkService
 from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
@@ -237,6 +238,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         metrics_registry=metrics.registry,
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
         agents=AgentService(sb, settings.agent_down_time),
+        ip_availability=IpAvailabilityService(db),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

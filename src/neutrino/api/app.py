@@ -22,12 +22,14 @@ from neutrino.api.agents import agent_routes
 from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
+from neutrino.api.ip_availability import ip_availability_routes
 from neutrino.api.middleware import CatchUnexpected, CheckUrl
 from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.api.text import preview
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
+from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.listing import ListQuery
 from neutrino.services.quotas import QuotaService
 from neutrino.services.tags import TagService
@@ -52,6 +54,7 @@ class ApiDeps:
     metrics_registry: Any
     limits: BodyLimits = BodyLimits()
     agents: AgentService | None = None
+    ip_availability: IpAvailabilityService | None = None
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -67,6 +70,8 @@ def build_app(deps: ApiDeps) -> Starlette:
     routes += _router_interface_routes(deps) + _quota_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
+    if deps.ip_availability is not None:
+        routes += ip_availability_routes(deps.ip_availability, deps.context_for)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(
