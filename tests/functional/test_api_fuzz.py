@@ -75,7 +75,7 @@ class Fuzzer:
 
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"))
+                          "tags", "quotas", "raw", "availability"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -197,6 +197,14 @@ class Fuzzer:
             Call("PUT", f"/v2.0/quotas/{project}", self.encode({"quota": self.odd()})),
             Call("DELETE", f"/v2.0/quotas/{project}")))
 
+    def _availability(self) -> Call:
+        base = "/v2.0/network-ip-availabilities"
+        keys = ("network_id", "network_name", "ip_version", "project_id", "total_ips",
+                "sort_key", "limit", "marker", "fields", "bogus")
+        query = f"{_q(self.pick(keys))}={_q(self.pick(ODD_TEXT))}"
+        return self.pick((Call("GET", f"{base}?{query}"),
+                          Call("GET", f"{base}/{self.some_id('networks')}")))
+
     def _raw(self) -> Call:
         coll = self.pick(COLLECTIONS)
         body = self.pick((
@@ -267,4 +275,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
-                          "tags", "quotas", "raw"}, kinds
+                          "tags", "quotas", "raw", "availability"}, kinds

@@ -21,6 +21,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("ip-substring-filtering", "IP address substring filtering",
      "fixed_ips=ip_address_substr=... filters"),
     ("l2_adjacency", "L2 adjacency", "l2_adjacency on networks"),
+    ("multi-provider", "Multi Provider Network",
+     "segments on network create (one segment per network: a Logical_Switch has one)"),
     ("net-mtu", "Network MTU", "mtu on networks"),
     ("network-ip-availability", "Network IP Availability",
      "IP availability data for each network and subnet (admin only)"),
@@ -30,6 +32,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "availability_zone_hints and availability_zones on networks"),
     ("net-mtu-writable", "Network MTU (writable)", "mtu may be updated"),
     ("pagination", "Pagination support", "limit and marker on lists"),
+    ("port-mac-address-regenerate", "Neutron Port MAC address regenerate",
+     "mac_address null on update gives an unbound port a new MAC"),
     ("port-security", "Port Security", "port_security_enabled on networks and ports"),
     ("project-id", "project_id field enabled", "project_id alongside tenant_id"),
     ("provider", "Provider Network", "provider:* attributes of networks"),
@@ -46,6 +50,10 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("standard-attr-revisions", "Resource revision numbers", "revision_number on resources"),
     ("standard-attr-tag", "Tag support for resources", "tags on resources"),
     ("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at"),
+    ("subnet-dns-publish-fixed-ip", "Subnet DNS publish fixed IP",
+     "dns_publish_fixed_ip on subnets (stored and shown; no DNS backend)"),
+    ("subnet-service-types", "Subnet service types",
+     "service_types on subnets, honoured when ports get addresses"),
     ("tag-creation", "Tag creation", "tags may be given when a resource is created"),
 )
 

@@ -109,6 +109,9 @@ class Subnet(StandardAttrs, Base):
     host_routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     allocation_pools: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     dhcp_server_mac: Mapped[str] = mapped_column(String(32))
+    # device owners this subnet gives addresses to (empty: every owner), subnet-service-types
+    service_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dns_publish_fixed_ip: Mapped[bool] = mapped_column(Boolean, default=False)
 
     network: Mapped[Network] = relationship(back_populates="subnets")
     tags: Mapped[list[Tag]] = tagged("Subnet")

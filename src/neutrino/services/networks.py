@@ -42,8 +42,7 @@ UPDATABLE = {
     "port_security_enabled": "port_security_enabled",
     "mtu": "mtu",
 }
-PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network",
-                  "provider:segmentation_id")
+PROVIDER_ATTRS = segments.PROVIDER_ATTRS
 
 
 def network_dict(net: Network) -> dict[str, Any]:
@@ -133,6 +132,7 @@ class NetworkService(ResourceService):
         return network_dict(row)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
+        body = segments.single_segment(body)
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_network", {"project_id": project}, body)
         quotas.check(session, self.settings, project, "network")

@@ -29,6 +29,27 @@ class SegmentRequest:
     segmentation_id: int | None
 
 
+PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network",
+                  "provider:segmentation_id")
+
+
+def single_segment(body: dict[str, Any]) -> dict[str, Any]:
+    """A create body's multi-provider `segments` as provider attributes. neutrino realises
+    one segment per network (one Logical_Switch, at most one localnet port), so a list of
+    one is the same network as its provider attributes, and a longer one is refused."""
+    given = body.get("segments")
+    if not given:
+        return {k: v for k, v in body.items() if k != "segments"}
+    if any(body.get(attr) is not None for attr in PROVIDER_ATTRS):
+        raise errors.InvalidInput("Segments and provider values cannot both be set.")
+    if len(given) > 1:
+        if any(segment == given[0] for segment in given[1:]):
+            raise errors.InvalidInput("Duplicate segment entry in request.")
+        raise errors.InvalidInput("neutrino realises one segment per network: give one "
+                                  "entry in segments")
+    return {**{k: v for k, v in body.items() if k != "segments"}, **given[0]}
+
+
 def segment_request(body: dict[str, Any]) -> SegmentRequest:
     """Validate the provider attributes of a network create (defaults to a geneve network)."""
     net_type = body.get("provider:network_type") or "geneve"

@@ -45,7 +45,11 @@ UPDATABLE = {
     "gateway_ip": "gateway_ip",
     "dns_nameservers": "dns_nameservers",
     "host_routes": "host_routes",
+    "service_types": "service_types",
+    "dns_publish_fixed_ip": "dns_publish_fixed_ip",
 }
+# What a service type may start with: a device owner Neutron knows (subnet-service-types).
+DEVICE_OWNER_PREFIXES = ("network:", "neutron:", "compute:", "baremetal:")
 
 
 def subnet_dict(subnet: Subnet) -> dict[str, Any]:
@@ -63,10 +67,13 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": None,
         "segment_id": None,  # one segment per network: no routed networks
-        "service_types": [],
+        "service_types": list(subnet.service_types or []),
+        # stored and shown; neutrino has no DNS backend to publish to
+        "dns_publish_fixed_ip": subnet.dns_publish_fixed_ip,
     }
 
 
+DHCP_OWNER = "network:dhcp"
 # Ports that get no automatic address from a SLAAC / DHCPv6-stateless subnet (Neutron's
 # router interface owners): a router interface has the subnet's gateway address instead.
 AUTO_ADDRESS_EXEMPT_OWNERS = (
@@ -97,6 +104,7 @@ LISTING = ListSpec(Subnet, {
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
     "shared": network_shared(Subnet.network_id),
+    "dns_publish_fixed_ip": Subnet.dns_publish_fixed_ip,
 })
 
 
@@ -143,6 +151,8 @@ class SubnetService(ResourceService):
             host_routes=_host_routes(body["host_routes"], version),
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
+            service_types=_service_types(body["service_types"]),
+            dns_publish_fixed_ip=body["dns_publish_fixed_ip"],
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
@@ -215,6 +225,8 @@ class SubnetService(ResourceService):
             body["dns_nameservers"] = _nameservers(body["dns_nameservers"], subnet.ip_version)
         if "host_routes" in body:
             body["host_routes"] = _host_routes(body["host_routes"], subnet.ip_version)
+        if "service_types" in body:
+            body["service_types"] = _service_types(body["service_types"])
 
     @staticmethod
     def _journal_ports_on(session: Session, subnet: Subnet, only_extra_dhcp: bool = False
@@ -253,6 +265,8 @@ def _add_auto_addresses(session: Session, subnet: Subnet) -> None:
         Port.network_id == subnet.network_id,
         Port.device_owner.not_in(AUTO_ADDRESS_EXEMPT_OWNERS)).order_by(Port.id))
     for port in ports:
+        if not serves(subnet, port.device_owner):
+            continue
         port.fixed_ips.append(IpAllocation(
             subnet_id=subnet.id, ip_address=ipam.eui64_address(cidr, port.mac_address),
             network_id=port.network_id, position=len(port.fixed_ips)))
@@ -294,6 +308,27 @@ def _ipv6_modes(version: int, body: dict[str, Any]) -> tuple[str | None, str | N
             "not valid. If both attributes are set, they must be the same value"
         )
     return ra_mode, addr_mode or ra_mode
+
+
+class InvalidSubnetServiceType(errors.InvalidInput):
+    def __init__(self, service_type: str) -> None:
+        super().__init__(f"Subnet service type {service_type} does not correspond to a valid "
+                         "device owner.")
+
+
+def _service_types(types: list[str]) -> list[str]:
+    for service_type in types:
+        if not service_type.startswith(DEVICE_OWNER_PREFIXES):
+            raise InvalidSubnetServiceType(service_type)
+    return list(dict.fromkeys(types))
+
+
+def serves(subnet: Subnet, device_owner: str) -> bool:
+    """Whether the subnet gives addresses to a port of this owner: it names no service types,
+    or names this one; a DHCP port may use any subnet with DHCP (Neutron's rule)."""
+    types = subnet.service_types or []
+    return (not types or device_owner in types
+            or (device_owner == DHCP_OWNER and subnet.enable_dhcp))
 
 
 def _nameservers(servers: list[str], version: int) -> list[str]:
