@@ -184,9 +184,9 @@ LISTINGS: dict[str, ListSpec] = {
 # computed from other rows. Everything else filters and sorts in SQL.
 LEFT_TO_PYTHON = {
     "networks": {"availability_zone_hints", "availability_zones", "ipv4_address_scope",
-                 "ipv6_address_scope", "l2_adjacency"},
+                 "ipv6_address_scope", "l2_adjacency", "segments"},
     "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "subnetpool_id",
-                "service_types"},
+                "service_types", "segment_id"},
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
               "binding:vif_details"},
     "security_groups": {"security_group_rules", "stateful", "shared"},
