@@ -1,8 +1,9 @@
 """Allocators under concurrency, through a real `neutrino serve` process.
 
 Every automatically chosen value (geneve VNI, MAC, IP address) that a concurrent request took
-first is a lost race: the request chooses again, and answers 409 only when the range is really
-exhausted. An explicitly requested value that is taken is the client's conflict (409 *InUse).
+first is a lost race: the request chooses again, and fails only when the range is really
+exhausted (409 for addresses; Neutron's 503 NoNetworkAvailable for segmentation ids). An
+explicitly requested value that is taken is the client's conflict (409 *InUse).
 PostgreSQL runs READ COMMITTED, so it sees other requests' commits in the middle of a
 transaction; SQLite serializes writers.
 """
