@@ -95,6 +95,7 @@ class Settings:
     # ML2's network_vlan_ranges: physnet -> VLAN id ranges for networks that ask for none
     # (a physnet without ranges is known but gives none); empty: any physnet, no ranges.
     vlan_ranges: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    tenant_network_types: tuple[str, ...] = ("geneve",)  # ML2's, tried in order
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
     dns_servers: tuple[str, ...] = ()
@@ -154,6 +155,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
         vlan_ranges=_vlan_ranges(env.get("NEUTRINO_VLAN_RANGES", "")),
+        tenant_network_types=_tenant_types(env.get("NEUTRINO_TENANT_NETWORK_TYPES",
+                                                   "geneve")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
@@ -302,6 +305,14 @@ def _vlan_ranges(raw: str) -> dict[str, tuple[tuple[int, int], ...]]:
                                     f"ids within 1:{MAX_VLAN}")
             found.append((low, high))
     return {physnet: tuple(found) for physnet, found in ranges.items()}
+
+
+def _tenant_types(raw: str) -> tuple[str, ...]:
+    types = tuple(t.strip() for t in raw.split(",") if t.strip())
+    if not types or any(t not in ("geneve", "vlan") for t in types):
+        raise SettingsError("NEUTRINO_TENANT_NETWORK_TYPES must list geneve and/or vlan, "
+                            f"not {raw!r}")
+    return types
 
 
 def _int_range(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[int, int]:

@@ -17,18 +17,28 @@ from neutrino.settings import SettingsError, load_settings
 VLAN_RANGES = "physnet1:100:102,physnet2,physnet3:7:7"
 
 
-@pytest.fixture()
-def vlan_api(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[TestClient]:
+def _client(ovn: LocalOvn, state: Path, **env: str) -> Iterator[TestClient]:
     app = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": local_ovn.nb,
-        "NEUTRINO_OVN_SB": local_ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
-        "NEUTRINO_VLAN_RANGES": VLAN_RANGES}))
+        "NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
+        "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off", **env}))
     app.start()
     try:
         with TestClient(app.app) as client:
             yield client
     finally:
         app.stop()
+
+
+@pytest.fixture()
+def vlan_api(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[TestClient]:
+    yield from _client(local_ovn, tmp_path, NEUTRINO_VLAN_RANGES=VLAN_RANGES)
+
+
+@pytest.fixture()
+def vlan_first_api(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[TestClient]:
+    yield from _client(local_ovn, tmp_path, NEUTRINO_VLAN_RANGES="physnet4:30:31",
+                       NEUTRINO_TENANT_NETWORK_TYPES="vlan,geneve",
+                       NEUTRINO_GENEVE_VNI_RANGE="900:900")
 
 
 def _post(api, collection: str, body: dict) -> dict:
@@ -127,3 +137,15 @@ def test_concurrent_vlan_networks_get_distinct_ids(local_ovn, tmp_path, backend)
     ids = sorted(r.json()["network"]["provider:segmentation_id"] for r in responses
                  if r.status_code == 201)
     assert ids == list(range(200, 200 + size))
+
+
+def test_project_networks_take_the_first_tenant_network_type_with_a_free_segment(
+        vlan_first_api):
+    nets = [_post(vlan_first_api, "networks", {"name": f"t{i}"}) for i in range(3)]
+    assert [n["provider:network_type"] for n in nets] == ["vlan", "vlan", "geneve"]
+    assert sorted(_segment(n) for n in nets[:2]) == [("physnet4", 30), ("physnet4", 31)]
+    assert _segment(nets[2]) == (None, 900)
+    _fault(vlan_first_api.post("/v2.0/networks", json={"network": {"name": "t3"}}),
+           503, "NoNetworkAvailable")
+    with pytest.raises(SettingsError, match="NEUTRINO_TENANT_NETWORK_TYPES"):
+        load_settings({"NEUTRINO_TENANT_NETWORK_TYPES": "vxlan"})

@@ -50,8 +50,11 @@ def single_segment(body: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in body.items() if k != "segments"}, **given[0]}
 
 
-def segment_request(body: dict[str, Any]) -> SegmentRequest:
-    """Validate the provider attributes of a network create (defaults to a geneve network)."""
+def segment_request(body: dict[str, Any]) -> SegmentRequest | None:
+    """Validate the provider attributes of a network create; None when it gives none (a
+    project network, of the first tenant network type that has one free)."""
+    if all(body.get(attr) is None for attr in PROVIDER_ATTRS):
+        return None
     net_type = body.get("provider:network_type") or "geneve"
     physnet = body.get("provider:physical_network") or None
     seg_id = body.get("provider:segmentation_id")
@@ -91,13 +94,16 @@ def segment_key(req: SegmentRequest) -> str:
     return f"vlan:{req.physical_network}:{req.segmentation_id}"
 
 
-def build_segment(session: Session, req: SegmentRequest, settings: Settings) -> SegmentRequest:
+def build_segment(session: Session, req: SegmentRequest | None,
+                  settings: Settings) -> SegmentRequest:
     """Fill in a geneve VNI when none was asked for, and refuse a binding already taken.
 
     A VNI chosen here was free a moment ago; when a concurrent request commits it first, the
     unique segment key fails the insert and the transaction runs again, choosing anew. Only a
     value the client asked for is checked here, and answered with SegmentationIdInUse.
     """
+    if req is None:
+        return _tenant_segment(session, settings)
     if req.network_type == "geneve" and req.segmentation_id is None:
         return SegmentRequest("geneve", None, _free_vni(session, settings))
     if req.network_type == "vlan":
@@ -108,6 +114,18 @@ def build_segment(session: Session, req: SegmentRequest, settings: Settings) -> 
     if taken:
         raise errors.SegmentationIdInUse(_in_use_message(req))
     return req
+
+
+def _tenant_segment(session: Session, settings: Settings) -> SegmentRequest:
+    """ML2's tenant_network_types: the first type in order with a free segment."""
+    for net_type in settings.tenant_network_types:
+        try:
+            if net_type == "vlan":
+                return SegmentRequest("vlan", *_free_vlan(session, settings, None))
+            return SegmentRequest("geneve", None, _free_vni(session, settings))
+        except errors.NoNetworkAvailable:
+            continue
+    raise errors.NoNetworkAvailable()
 
 
 def _in_use_message(req: SegmentRequest) -> str:
