@@ -74,11 +74,13 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
 
 
 DHCP_OWNER = "network:dhcp"
-# Ports that get no automatic address from a SLAAC / DHCPv6-stateless subnet (Neutron's
-# router interface owners): a router interface has the subnet's gateway address instead.
+# Ports that get no automatic address from a SLAAC / DHCPv6-stateless subnet: Neutron's
+# router interface owners (a router interface has the subnet's gateway address instead), and
+# the OVN metadata port (`network:distributed`), addressed on DHCP-enabled IPv4 subnets only.
 AUTO_ADDRESS_EXEMPT_OWNERS = (
     "network:router_interface", "network:router_interface_distributed",
     "network:ha_router_replicated_interface", "network:router_centralized_snat",
+    "network:distributed",
 )
 
 
