@@ -35,6 +35,7 @@ from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.agents import AgentService
 from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
+from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.ports import PortService
@@ -251,6 +252,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
         agents=AgentService(sb, settings.agent_down_time),
         port_bindings=PortBindingService(neutrino.ports),
+        ip_availability=IpAvailabilityService(db),
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

@@ -17,15 +17,15 @@ The API maps each category to an HTTP status and a Neutron fault body in one tab
     │   │          …CannotUpdateDefault, SecurityGroupDefaultAlreadyExists)
     │   ├── SecurityGroupRuleExists, PortSecurityAndIPRequiredForSecurityGroups
     │   ├── AddressPairAndPortSecurityRequired
-    │   ├── IpAddressInUse
+    │   ├── IpAddressInUse, IpAddressAlreadyAllocated
     │   ├── IpAddressGenerationFailure
     │   ├── MacAddressInUse
-    │   ├── SegmentationIdInUse / NoNetworkAvailable
+    │   ├── SegmentationIdInUse
     │   └── PortBindingAlreadyActive, PortBindingAlreadyExists
     ├── PreconditionFailed         412
     ├── BackendUnavailable         503 (OVN NB could not be reached)
     └── ServiceUnavailable         503
-        └── MacAddressGenerationFailure
+        └── MacAddressGenerationFailure, NoNetworkAvailable
 """
 
 from __future__ import annotations
@@ -112,6 +112,13 @@ class IpAddressInUse(Conflict):
         )
 
 
+class IpAddressAlreadyAllocated(Conflict):
+    """An address asked for by value that another port holds (Neutron's IPAM answer)."""
+
+    def __init__(self, ip_address: str, subnet_id: str) -> None:
+        super().__init__(f"IP address {ip_address} already allocated in subnet {subnet_id}")
+
+
 class IpAddressGenerationFailure(Conflict):
     def __init__(self, net_id: str) -> None:
         super().__init__(f"No more IP addresses available on network {net_id}.")
@@ -127,12 +134,6 @@ class MacAddressInUse(Conflict):
 
 class SegmentationIdInUse(Conflict):
     pass
-
-
-class NoNetworkAvailable(Conflict):
-    def __init__(self) -> None:
-        super().__init__("Unable to create the network. No tenant network is available for "
-                         "allocation.")
 
 
 class PreconditionFailed(NeutrinoError):
@@ -152,6 +153,14 @@ class BackendUnavailable(NeutrinoError):
 
 class ServiceUnavailable(NeutrinoError):
     """A request could not be served now (for example the database stayed busy)."""
+
+
+class NoNetworkAvailable(ServiceUnavailable):
+    """Neutron's ResourceExhausted: a 503, like MacAddressGenerationFailure."""
+
+    def __init__(self) -> None:
+        super().__init__("Unable to create the network. No tenant network is available for "
+                         "allocation.")
 
 
 class MacAddressGenerationFailure(ServiceUnavailable):

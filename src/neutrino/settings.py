@@ -93,6 +93,10 @@ class Settings:
     default_project: str = "admin"
     mac_prefix: str = "fa:16:3e"
     geneve_vni_range: tuple[int, int] = (1, 65535)
+    # ML2's network_vlan_ranges: physnet -> VLAN id ranges for networks that ask for none
+    # (a physnet without ranges is known but gives none); empty: any physnet, no ranges.
+    vlan_ranges: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    tenant_network_types: tuple[str, ...] = ("geneve",)  # ML2's, tried in order
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
     dns_servers: tuple[str, ...] = ()
@@ -153,6 +157,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_project=env.get("NEUTRINO_DEFAULT_PROJECT", "admin"),
         mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
+        vlan_ranges=_vlan_ranges(env.get("NEUTRINO_VLAN_RANGES", "")),
+        tenant_network_types=_tenant_types(env.get("NEUTRINO_TENANT_NETWORK_TYPES",
+                                                   "geneve")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
@@ -282,6 +289,35 @@ def _positive(env: Mapping[str, str], key: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{key} must be a positive integer, not {env[key]!r}")
     return value
+
+
+MAX_VLAN = 4094
+
+
+def _vlan_ranges(raw: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """`physnet1:100:200,physnet1:300:310,physnet2` (ML2 network_vlan_ranges)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        physnet, *bounds = item.split(":")
+        if not physnet or len(bounds) not in (0, 2) or not all(b.isdigit() for b in bounds):
+            raise SettingsError("NEUTRINO_VLAN_RANGES must be PHYSNET[:LOW:HIGH],... not "
+                                f"{raw!r}")
+        found = ranges.setdefault(physnet, [])
+        if bounds:
+            low, high = int(bounds[0]), int(bounds[1])
+            if not 1 <= low <= high <= MAX_VLAN:
+                raise SettingsError(f"NEUTRINO_VLAN_RANGES: {item!r} is not a range of VLAN "
+                                    f"ids within 1:{MAX_VLAN}")
+            found.append((low, high))
+    return {physnet: tuple(found) for physnet, found in ranges.items()}
+
+
+def _tenant_types(raw: str) -> tuple[str, ...]:
+    types = tuple(t.strip() for t in raw.split(",") if t.strip())
+    if not types or any(t not in ("geneve", "vlan") for t in types):
+        raise SettingsError("NEUTRINO_TENANT_NETWORK_TYPES must list geneve and/or vlan, "
+                            f"not {raw!r}")
+    return types
 
 
 def _int_range(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[int, int]:

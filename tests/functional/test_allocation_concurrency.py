@@ -1,8 +1,9 @@
 """Allocators under concurrency, through a real `neutrino serve` process.
 
 Every automatically chosen value (geneve VNI, MAC, IP address) that a concurrent request took
-first is a lost race: the request chooses again, and answers 409 only when the range is really
-exhausted. An explicitly requested value that is taken is the client's conflict (409 *InUse).
+first is a lost race: the request chooses again, and fails only when the range is really
+exhausted (409 for addresses; Neutron's 503 NoNetworkAvailable for segmentation ids). An
+explicitly requested value that is taken is the client's conflict (409 *InUse).
 PostgreSQL runs READ COMMITTED, so it sees other requests' commits in the middle of a
 transaction; SQLite serializes writers.
 """
@@ -86,7 +87,7 @@ def test_exhausted_vni_range_refuses_only_the_excess(local_ovn, tmp_path, backen
     with serving(local_ovn, tmp_path, backend(),
                  NEUTRINO_GENEVE_VNI_RANGE=f"500:{499 + size}") as url:
         responses = concurrently(url, size + excess, "networks", network)
-    assert statuses(responses) == {(201, ""): size, (409, "NoNetworkAvailable"): excess}
+    assert statuses(responses) == {(201, ""): size, (503, "NoNetworkAvailable"): excess}
     assert sorted(vnis(responses)) == list(range(500, 500 + size))
 
 

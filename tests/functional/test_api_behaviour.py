@@ -62,7 +62,7 @@ def test_address_conflicts_and_in_use(api):
     assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "10.50.0.10"}]
     _fault(api.post("/v2.0/ports", json={"port": {
         "network_id": net["id"], "fixed_ips": [{"ip_address": "10.50.0.10"}]}}),
-        409, "IpAddressInUse")
+        409, "IpAddressAlreadyAllocated")
     _fault(api.post("/v2.0/ports", json={"port": {
         "network_id": net["id"], "mac_address": port["mac_address"]}}), 409, "MacAddressInUse")
     _fault(api.post("/v2.0/subnets", json={"subnet": {

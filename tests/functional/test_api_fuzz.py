@@ -82,7 +82,7 @@ class Fuzzer:
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
-                          "addresses", "prefixes"))
+                          "addresses", "prefixes", "availability"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -261,6 +261,14 @@ class Fuzzer:
             Call("PUT", f"{base}/{host}", self.encode({"binding": {"profile": self.odd()}})),
             Call("PUT", f"{base}/{host}/activate")))
 
+    def _availability(self) -> Call:
+        base = "/v2.0/network-ip-availabilities"
+        keys = ("network_id", "network_name", "ip_version", "project_id", "total_ips",
+                "sort_key", "limit", "marker", "fields", "bogus")
+        query = f"{_q(self.pick(keys))}={_q(self.pick(ODD_TEXT))}"
+        return self.pick((Call("GET", f"{base}?{query}"),
+                          Call("GET", f"{base}/{self.some_id('networks')}")))
+
     def _raw(self) -> Call:
         coll = self.pick(COLLECTIONS)
         body = self.pick((
@@ -363,4 +371,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
-                          "addresses", "prefixes"}, kinds
+                          "addresses", "prefixes", "availability"}, kinds

@@ -39,6 +39,6 @@ def test_64_clients_racing_for_20_addresses(served):
         taken = client.post("/v2.0/ports", json={"port": {
             "network_id": net["id"], "fixed_ips": [{"ip_address": addresses[0]}]}})
         assert taken.status_code == 409
-        assert taken.json()["NeutronError"]["type"] == "IpAddressInUse"
+        assert taken.json()["NeutronError"]["type"] == "IpAddressAlreadyAllocated"
         listed = client.get("/v2.0/ports", params={"network_id": net["id"]}).json()["ports"]
         assert len(listed) == FREE

@@ -94,7 +94,7 @@ def test_floating_ip_errors(api):
     assert (fip["floating_ip_address"], fip["router_id"]) == ("172.30.0.50", router["id"])
     _fault(api.post("/v2.0/floatingips", json={"floatingip": {
         "floating_network_id": ext["id"], "floating_ip_address": "172.30.0.50"}}),
-        409, "IpAddressInUse")
+        409, "IpAddressAlreadyAllocated")
     _fault(api.post("/v2.0/floatingips", json={"floatingip": {
         "floating_network_id": ext["id"], "port_id": vm["id"]}}), 409,
         "FloatingIPPortAlreadyAssociated")

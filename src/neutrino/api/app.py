@@ -22,6 +22,7 @@ from neutrino.api.agents import agent_routes
 from neutrino.api.auth import MAX_PROJECT_CHARS
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
+from neutrino.api.ip_availability import ip_availability_routes
 from neutrino.api.middleware import CatchUnexpected, CheckUrl
 from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.port_bindings import binding_routes
@@ -29,6 +30,7 @@ from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.api.text import preview
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
+from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.listing import ListQuery
 from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.quotas import QuotaService
@@ -55,6 +57,7 @@ class ApiDeps:
     limits: BodyLimits = BodyLimits()
     agents: AgentService | None = None
     port_bindings: PortBindingService | None = None
+    ip_availability: IpAvailabilityService | None = None
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -73,6 +76,8 @@ def build_app(deps: ApiDeps) -> Starlette:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     if deps.port_bindings is not None:
         routes += binding_routes(deps.port_bindings, deps.context_for, deps.limits)
+    if deps.ip_availability is not None:
+        routes += ip_availability_routes(deps.ip_availability, deps.context_for)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(

@@ -62,6 +62,12 @@ def _spec(singular: str, collection: str, *attrs: Attr, named: bool = True,
 
 _str_or_null = c.nullable(c.string())
 
+_segment = c.dict_with((), ("provider:network_type", "provider:physical_network",
+                           "provider:segmentation_id"),
+                       types={"provider:network_type": _str_or_null,
+                              "provider:physical_network": c.nullable(c.string(64)),
+                              "provider:segmentation_id": c.nullable(c.to_int)})
+
 NETWORK = _spec(
     "network",
     "networks",
@@ -80,6 +86,8 @@ NETWORK = _spec(
     Attr("ipv4_address_scope", post=False),
     Attr("ipv6_address_scope", post=False),
     Attr("l2_adjacency", post=False, query=c.to_bool),
+    # multi-provider: one segment only (services/segments.py), shown as provider:* then
+    Attr("segments", c.nullable(c.list_of(_segment)), query=c.string()),
 )
 
 # Values nested in dicts are typed too: the database columns and OVN hold strings of a size.
@@ -105,7 +113,11 @@ SUBNET = _spec(
     Attr("subnetpool_id", c.nullable(c.string(36)), default=None),
     Attr("prefixlen", c.to_int),  # not shown (Neutron's is_visible False)
     Attr("use_default_subnetpool", c.to_bool),  # not shown
-    Attr("service_types", post=False),
+    Attr("service_types", c.list_of(c.string()), default=[], put=True, query=c.string()),
+    Attr("dns_publish_fixed_ip", c.to_bool, default=False, put=True),
+    Attr("segment_id", post=False, query=c.string(36)),
+    # not shown (Neutron's is_visible False): a filter on the network's `shared`
+    Attr("shared", post=False, query=c.to_bool),
     Attr("router:external", post=False, query=c.to_bool),
 )
 
@@ -127,7 +139,7 @@ PORT = _spec(
     "port",
     "ports",
     Attr("network_id", c.string(36), default=REQUIRED),
-    Attr("mac_address", c.string(32), put=True),
+    Attr("mac_address", c.nullable(c.string(32)), put=True, query=c.string(32)),
     Attr("admin_state_up", c.to_bool, default=True, put=True),
     Attr("status", post=False),
     Attr("device_id", c.string(), default="", put=True),

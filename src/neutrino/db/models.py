@@ -144,6 +144,9 @@ class Subnet(StandardAttrs, Base):
     dhcp_server_mac: Mapped[str] = mapped_column(String(32))
     subnetpool_id: Mapped[str | None] = mapped_column(
         ForeignKey("subnetpools.id"), nullable=True, index=True)
+    # device owners this subnet gives addresses to (empty: every owner), subnet-service-types
+    service_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dns_publish_fixed_ip: Mapped[bool] = mapped_column(Boolean, default=False)
 
     network: Mapped[Network] = relationship(back_populates="subnets")
     subnetpool: Mapped[SubnetPool | None] = relationship(lazy="selectin")

@@ -20,22 +20,40 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import IpAllocation, Network, Subnet
 from neutrino.ipam import arithmetic as ipam
-from neutrino.journal.parents import ROUTER_INTERFACE
-from neutrino.services.subnets import is_auto_address
+from neutrino.services.subnets import AUTO_ADDRESS_EXEMPT_OWNERS, is_auto_address, serves
 
 CANDIDATES = 16
 PROBES = 16
 _rng = random.SystemRandom()
 
 
-def allocate_default(net: Network, session: Session, mac: str) -> list[tuple[Subnet, str]]:
-    """Neutron's default: one IPv4 and one stateful IPv6 address, every auto-address subnet."""
+class IpAddressGenerationFailureNoMatchingSubnet(errors.IpAddressGenerationFailure):
+    def __init__(self, net_id: str, device_owner: str) -> None:
+        errors.Conflict.__init__(
+            self, f"No valid service subnet for the given device owner, network {net_id}, "
+            f"service type {device_owner}.")
+
+
+def serving_subnets(net: Network, device_owner: str) -> list[Subnet]:
+    """The network's subnets that give this owner addresses (subnet-service-types); none
+    while the network has subnets is Neutron's IpAddressGenerationFailureNoMatchingSubnet."""
+    found = [s for s in net.subnets if serves(s, device_owner)]
+    if net.subnets and not found:
+        raise IpAddressGenerationFailureNoMatchingSubnet(net.id, device_owner)
+    return found
+
+
+def allocate_default(net: Network, session: Session, mac: str,
+                     device_owner: str = "") -> list[tuple[Subnet, str]]:
+    """Neutron's default: one IPv4 and one stateful IPv6 address, every auto-address subnet,
+    among the subnets that serve the port's owner."""
+    subnets = serving_subnets(net, device_owner)
     chosen: list[tuple[Subnet, str]] = []
     for version in (4, 6):
-        pickable = [s for s in net.subnets if s.ip_version == version and not is_auto_address(s)]
+        pickable = [s for s in subnets if s.ip_version == version and not is_auto_address(s)]
         if pickable:
             chosen.append(_first_free(session, pickable, net.id))
-    chosen.extend((s, _eui64(s, mac)) for s in net.subnets if is_auto_address(s))
+    chosen.extend((s, _eui64(s, mac)) for s in subnets if is_auto_address(s))
     return chosen
 
 
@@ -71,6 +89,18 @@ def allocate_requested(
             _reserve(reserved, subnet, address)
         chosen.append((subnet, address))
     return chosen
+
+
+def with_auto_addresses(net: Network, mac: str, device_owner: str,
+                        chosen: list[tuple[Subnet, str]]) -> list[tuple[Subnet, str]]:
+    """`chosen` plus the EUI-64 address of every auto-address subnet it does not name: a
+    port created with explicit `fixed_ips` still gets them (router interfaces aside), as in
+    Neutron."""
+    if device_owner in AUTO_ADDRESS_EXEMPT_OWNERS:
+        return chosen
+    named = {subnet.id for subnet, _ in chosen}
+    return chosen + [(s, _eui64(s, mac)) for s in net.subnets
+                     if is_auto_address(s) and s.id not in named and serves(s, device_owner)]
 
 
 def _reserve(reserved: set[tuple[str, str]], subnet: Subnet, address: str) -> None:
@@ -121,15 +151,15 @@ def _checked_address(
 ) -> str:
     cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
     address = ipam.validate_fixed_address(cidr, address, subnet.gateway_ip, device_owner)
-    if is_auto_address(subnet) and device_owner != ROUTER_INTERFACE and \
-            not any(a.ip_address == address for a in keep):
+    if (is_auto_address(subnet) and device_owner not in AUTO_ADDRESS_EXEMPT_OWNERS
+            and not any(a.ip_address == address for a in keep)):
         raise errors.InvalidInput(
             f"IPv6 address {address} cannot be directly assigned to a port on subnet "
             f"{subnet.id} as the subnet is configured for automatic addresses"
         )
     taken = session.get(IpAllocation, (subnet.id, address))
     if taken is not None and not any(a is taken for a in keep):
-        raise errors.IpAddressInUse(address, net.id)
+        raise errors.IpAddressAlreadyAllocated(address, subnet.id)
     return address
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
-from neutrino.db.models import Network, Port, Segment, Subnet
+from neutrino.db.models import Network, Port, RbacPolicy, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import quotas, segments
@@ -43,7 +43,9 @@ from neutrino.services.rbac_types import (
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
 
-MIN_MTU = 68
+# The smallest MTU an IP version works on (RFC 791, RFC 8200): a network may have a smaller
+# one (Neutron only asks for a non-negative MTU), but then no subnet of that version.
+MIN_MTU_BY_VERSION = {4: 68, 6: 1280}
 UPDATABLE = {
     "name": "name",
     "description": "description",
@@ -51,8 +53,7 @@ UPDATABLE = {
     "port_security_enabled": "port_security_enabled",
     "mtu": "mtu",
 }
-PROVIDER_ATTRS = ("provider:network_type", "provider:physical_network",
-                  "provider:segmentation_id")
+PROVIDER_ATTRS = segments.PROVIDER_ATTRS
 
 
 def network_dict(net: Network, ctx: Context) -> dict[str, Any]:
@@ -85,6 +86,16 @@ def address_scopes(net: Network) -> dict[str, str | None]:
         if subnet.subnetpool is not None:
             scopes[f"ipv{subnet.ip_version}_address_scope"] = subnet.subnetpool.address_scope_id
     return scopes
+
+
+def check_mtu_fits(mtu: int | None, ip_version: int, network_id: str) -> None:
+    """A subnet of `ip_version` needs its network's MTU to be at least that version's
+    minimum: Neutron's 409 on subnet create and on network MTU update."""
+    minimum = MIN_MTU_BY_VERSION[ip_version]
+    if mtu is not None and mtu < minimum:
+        raise errors.Conflict(
+            f"The MTU {mtu} of network {network_id} is below {minimum}, the minimum MTU of "
+            f"IPv{ip_version}: it cannot have IPv{ip_version} subnets.")
 
 
 def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
@@ -129,6 +140,15 @@ def visible_networks(ctx: Context) -> ColumnElement[bool]:
 def shared_networks(ctx: Context) -> ColumnElement[bool]:
     """`network_access(...).shared` as SQL: what `shared` filters and sorts by."""
     return granted_to(Network, NETWORK.name, (ACCESS_SHARED,), ctx.project_id)
+
+
+def network_shared(network_id: Any, project_id: str = EVERYONE) -> ColumnElement[bool]:
+    """Whether the network `network_id` (a column) is shared with `project_id`, as SQL: what
+    a subnet's `shared` filter reads (Neutron's subnets inherit it from their network)."""
+    return exists().where(RbacPolicy.object_id == network_id,
+                          RbacPolicy.object_type == NETWORK.name,
+                          RbacPolicy.action == ACCESS_SHARED,
+                          RbacPolicy.target_project.in_((EVERYONE, project_id)))
 
 
 def _segment(column: Any) -> ScalarSelect[Any]:
@@ -207,6 +227,7 @@ class NetworkService(ResourceService):
         return network_dict(row, ctx)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Network:
+        body = segments.single_segment(body)
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_network", {"project_id": project}, body)
         quotas.check(session, self.settings, project, "network")
@@ -243,8 +264,8 @@ class NetworkService(ResourceService):
             self.settings.underlay_mtu
         if requested is None:
             return limit
-        if requested < MIN_MTU:
-            raise errors.InvalidInput(f"MTU {requested} is too small, minimum is {MIN_MTU}")
+        if requested < 0:
+            raise errors.InvalidInput(f"'{requested}' should be non-negative")
         if requested > limit:
             raise errors.InvalidInput(f"Requested MTU is too big, maximum is {limit}")
         return requested
@@ -271,6 +292,8 @@ class NetworkService(ResourceService):
             self._check_provider_unchanged(net, body)
             if "mtu" in body:
                 body["mtu"] = self._mtu(net.segment.network_type, body["mtu"])
+                for subnet in net.subnets:
+                    check_mtu_fits(body["mtu"], subnet.ip_version, net.id)
             changed = apply_simple_updates(net, body, UPDATABLE)
             if "shared" in body:
                 changed |= set_shared(session, net, body["shared"])

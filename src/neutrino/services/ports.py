@@ -141,10 +141,12 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     session.add(port)
     requested = body.get("fixed_ips")
     chosen = (
-        port_ipam.allocate_default(net, session, port.mac_address)
+        port_ipam.allocate_default(net, session, port.mac_address, port.device_owner)
         if requested is None
-        else port_ipam.allocate_requested(net, session, port.mac_address, requested,
-                                          port.device_owner)
+        else port_ipam.with_auto_addresses(net, port.mac_address, port.device_owner,
+                                           port_ipam.allocate_requested(
+                                               net, session, port.mac_address, requested,
+                                               port.device_owner))
     )
     _set_allocations(port, chosen)
     session.flush()
@@ -171,6 +173,13 @@ def _guarded_attributes(body: dict[str, Any]) -> dict[str, Any]:
     if any("ip_address" in ip for ip in body.get("fixed_ips") or []):
         guarded["fixed_ips:ip_address"] = True
     return guarded
+
+
+class PortBound(errors.InUse):
+    def __init__(self, port: Port, new_mac: str | None) -> None:
+        super().__init__(f"Unable to complete operation on port {port.id}, port is already "
+                         f"bound, port type: {port.binding_vif_type}, old_mac "
+                         f"{port.mac_address}, new_mac {new_mac}.")
 
 
 class DeviceIDNotOwnedByTenant(errors.Conflict):
@@ -374,9 +383,15 @@ class PortService(ResourceService):
         except errors.BackendUnavailable:
             return None  # SB cannot say which hosts are chassis: the binding fails
 
-    def _change_mac(self, session: Session, port: Port, mac: str) -> bool:
-        if port.binding_host_id:
-            raise errors.Conflict(f"Port {port.id} is bound: its MAC address cannot change.")
+    def _change_mac(self, session: Session, port: Port, mac: str | None) -> bool:
+        """A new MAC, or a fresh one for `null` (port-mac-address-regenerate); only while
+        the port is not bound to a host, as Neutron."""
+        if port.binding_vif_type not in (binding.UNBOUND, binding.FAILED):
+            raise PortBound(port, mac)
+        if mac is None:
+            net = session.get(Network, port.network_id)
+            port.mac_address = _choose_mac(session, net, None, self.settings.mac_prefix)
+            return True
         mac = ipam.validate_mac(mac)
         if mac != port.mac_address and _mac_taken(session, port.network_id, mac):
             raise errors.MacAddressInUse(mac, port.network_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -29,7 +30,13 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
-from neutrino.services.networks import get_network_row, visible, visible_networks
+from neutrino.services.networks import (
+    check_mtu_fits,
+    get_network_row,
+    network_shared,
+    visible,
+    visible_networks,
+)
 
 _rng = random.SystemRandom()
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
@@ -40,7 +47,11 @@ UPDATABLE = {
     "gateway_ip": "gateway_ip",
     "dns_nameservers": "dns_nameservers",
     "host_routes": "host_routes",
+    "service_types": "service_types",
+    "dns_publish_fixed_ip": "dns_publish_fixed_ip",
 }
+# What a service type may start with: a device owner Neutron knows (subnet-service-types).
+DEVICE_OWNER_PREFIXES = ("network:", "neutron:", "compute:", "baremetal:")
 
 
 def subnet_dict(subnet: Subnet) -> dict[str, Any]:
@@ -57,10 +68,24 @@ def subnet_dict(subnet: Subnet) -> dict[str, Any]:
         "ipv6_ra_mode": subnet.ipv6_ra_mode,
         "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": subnet.subnetpool_id,
-        "service_types": [],
+        "segment_id": None,  # one segment per network: no routed networks
+        "service_types": list(subnet.service_types or []),
+        # stored and shown; neutrino has no DNS backend to publish to
+        "dns_publish_fixed_ip": subnet.dns_publish_fixed_ip,
         # subnet-external-network: whether the subnet's network is external
         "router:external": subnet.network.router_external,
     }
+
+
+DHCP_OWNER = "network:dhcp"
+# Ports that get no automatic address from a SLAAC / DHCPv6-stateless subnet: Neutron's
+# router interface owners (a router interface has the subnet's gateway address instead), and
+# the OVN metadata port (`network:distributed`), addressed on DHCP-enabled IPv4 subnets only.
+AUTO_ADDRESS_EXEMPT_OWNERS = (
+    "network:router_interface", "network:router_interface_distributed",
+    "network:ha_router_replicated_interface", "network:router_centralized_snat",
+    "network:distributed",
+)
 
 
 def is_auto_address(subnet: Subnet) -> bool:
@@ -87,7 +112,16 @@ LISTING = ListSpec(Subnet, {
     "subnetpool_id": Subnet.subnetpool_id,
     "router:external": select(Network.router_external).where(
         Network.id == Subnet.network_id).scalar_subquery(),
+    "shared": network_shared(Subnet.network_id),
+    "dns_publish_fixed_ip": Subnet.dns_publish_fixed_ip,
 })
+
+
+def listing_for(ctx: Context) -> ListSpec:
+    """The listing for `ctx`: a subnet's `shared` is its network's, as the caller sees it."""
+    return replace(LISTING, columns={**LISTING.columns,
+                                     "shared": network_shared(Subnet.network_id,
+                                                              ctx.project_id)})
 
 
 class SubnetService(ResourceService):
@@ -104,6 +138,7 @@ class SubnetService(ResourceService):
                        {"project_id": project, "network:project_id": net.project_id})
         quotas.check(session, self.settings, project, "subnet")
         version = body["ip_version"]
+        check_mtu_fits(net.mtu, version, net.id)
         cidr, pool = _subnet_cidr(session, ctx, body, project)
         subnet_allocation.check_network_affinity(net.subnets, version, pool)
         self._check_overlap(net.subnets, str(cidr), net.id)
@@ -134,6 +169,8 @@ class SubnetService(ResourceService):
             allocation_pools=[list(p) for p in pools],
             dhcp_server_mac=ipam.generate_mac(self.settings.mac_prefix, _rng),
             subnetpool_id=pool.id if pool is not None else None,
+            service_types=_service_types(body["service_types"]),
+            dns_publish_fixed_ip=body["dns_publish_fixed_ip"],
         )
         stamp_new(subnet, project)
         set_tags(subnet, ResourceType.SUBNET, body.get("tags") or [])
@@ -143,6 +180,8 @@ class SubnetService(ResourceService):
                      subnet_parents(subnet))
         _metadata().sync_port(session, net, self.settings)
         revise_parent(session, net, ResourceType.NETWORK)  # Neutron: a subnet revises it
+        if is_auto_address(subnet):
+            _add_auto_addresses(session, subnet)
         return subnet
 
     @staticmethod
@@ -163,7 +202,7 @@ class SubnetService(ResourceService):
             stmt = select(Subnet)
             if not ctx.is_admin:
                 stmt = stmt.join(Network).where(visible_networks(ctx))
-            return select_page(session, stmt, LISTING, subnet_dict, query)
+            return select_page(session, stmt, listing_for(ctx), subnet_dict, query)
 
     def update(
         self, ctx: Context, subnet_id: str, body: dict[str, Any], if_match: int | None
@@ -209,6 +248,8 @@ class SubnetService(ResourceService):
             body["dns_nameservers"] = _nameservers(body["dns_nameservers"], subnet.ip_version)
         if "host_routes" in body:
             body["host_routes"] = _host_routes(body["host_routes"], subnet.ip_version)
+        if "service_types" in body:
+            body["service_types"] = _service_types(body["service_types"])
 
     @staticmethod
     def _journal_ports_on(session: Session, subnet: Subnet, only_extra_dhcp: bool = False
@@ -229,6 +270,8 @@ class SubnetService(ResourceService):
             policy.enforce(ctx, "delete_subnet", _target(subnet))
             check_revision(subnet, if_match)
             _metadata().sync_port(session, subnet.network, self.settings, leaving=subnet.id)
+            if is_auto_address(subnet):
+                _release_auto_addresses(session, subnet)
             if session.scalar(select(exists().where(IpAllocation.subnet_id == subnet.id))):
                 raise errors.SubnetInUse(subnet.id)
             network = subnet.network
@@ -295,6 +338,37 @@ def _check_gateway_change(session: Session, subnet: Subnet, body: dict[str, Any]
         raise errors.GatewayIpInUse(subnet.gateway_ip, port_id)
 
 
+def _add_auto_addresses(session: Session, subnet: Subnet) -> None:
+    """A new SLAAC / DHCPv6-stateless subnet gives every port of its network (router
+    interfaces aside) its EUI-64 address at once, as Neutron does."""
+    cidr = ipam.parse_cidr(subnet.cidr, 6)
+    ports = session.scalars(select(Port).where(
+        Port.network_id == subnet.network_id,
+        Port.device_owner.not_in(AUTO_ADDRESS_EXEMPT_OWNERS)).order_by(Port.id))
+    for port in ports:
+        if not serves(subnet, port.device_owner):
+            continue
+        port.fixed_ips.append(IpAllocation(
+            subnet_id=subnet.id, ip_address=ipam.eui64_address(cidr, port.mac_address),
+            network_id=port.network_id, position=len(port.fixed_ips)))
+        bump_revision(session, port, ResourceType.PORT, port_parents(port))
+    session.flush()
+
+
+def _release_auto_addresses(session: Session, subnet: Subnet) -> None:
+    """Deleting a SLAAC / DHCPv6-stateless subnet takes its addresses from the ports that
+    hold them, unless a router interface uses it (then the subnet is in use, as Neutron)."""
+    ports = list(session.scalars(select(Port).where(Port.id.in_(
+        select(IpAllocation.port_id).where(IpAllocation.subnet_id == subnet.id)))
+        .order_by(Port.id)))
+    if any(port.device_owner in AUTO_ADDRESS_EXEMPT_OWNERS for port in ports):
+        return
+    for port in ports:
+        port.fixed_ips[:] = [a for a in port.fixed_ips if a.subnet_id != subnet.id]
+        bump_revision(session, port, ResourceType.PORT, port_parents(port))
+    session.flush()
+
+
 def _target(subnet: Subnet) -> dict[str, str]:
     return {"project_id": subnet.project_id, "network:project_id": subnet.network.project_id}
 
@@ -315,6 +389,27 @@ def _ipv6_modes(version: int, body: dict[str, Any]) -> tuple[str | None, str | N
             "not valid. If both attributes are set, they must be the same value"
         )
     return ra_mode, addr_mode or ra_mode
+
+
+class InvalidSubnetServiceType(errors.InvalidInput):
+    def __init__(self, service_type: str) -> None:
+        super().__init__(f"Subnet service type {service_type} does not correspond to a valid "
+                         "device owner.")
+
+
+def _service_types(types: list[str]) -> list[str]:
+    for service_type in types:
+        if not service_type.startswith(DEVICE_OWNER_PREFIXES):
+            raise InvalidSubnetServiceType(service_type)
+    return list(dict.fromkeys(types))
+
+
+def serves(subnet: Subnet, device_owner: str) -> bool:
+    """Whether the subnet gives addresses to a port of this owner: it names no service types,
+    or names this one; a DHCP port may use any subnet with DHCP (Neutron's rule)."""
+    types = subnet.service_types or []
+    return (not types or device_owner in types
+            or (device_owner == DHCP_OWNER and subnet.enable_dhcp))
 
 
 def _nameservers(servers: list[str], version: int) -> list[str]:

@@ -48,6 +48,8 @@ SUBNET_DEFAULTS: dict[str, Any] = {
     "ipv6_ra_mode": None,
     "ipv6_address_mode": None,
     "subnetpool_id": None,
+    "service_types": [],
+    "dns_publish_fixed_ip": False,
 }
 PORT_DEFAULTS: dict[str, Any] = {
     "name": "",

@@ -193,9 +193,9 @@ LISTINGS: dict[str, ListSpec] = {
 # computed from other rows. Everything else filters and sorts in SQL.
 LEFT_TO_PYTHON = {
     "networks": {"availability_zone_hints", "availability_zones", "ipv4_address_scope",
-                 "ipv6_address_scope", "l2_adjacency"},
+                 "ipv6_address_scope", "l2_adjacency", "segments"},
     "subnets": {"allocation_pools", "dns_nameservers", "host_routes", "service_types",
-                "prefixlen", "use_default_subnetpool"},  # the last two are never shown
+                "segment_id", "prefixlen", "use_default_subnetpool"},  # last two never shown
     "subnetpools": {"prefixes"},
     "address_scopes": set(),
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
