@@ -37,6 +37,11 @@ from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.sfc import chains as sfc_chains
+from neutrino.services.sfc.chains import PortChainService
+from neutrino.services.sfc.classifiers import FlowClassifierService
+from neutrino.services.sfc.groups import PortPairGroupService
+from neutrino.services.sfc.pairs import PortPairService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
 from neutrino.settings import Settings
@@ -170,6 +175,7 @@ class Neutrino:
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
         report["startup_sync"] = self.startup_sync
+        report["unsteered_port_chains"] = sfc_chains.unsteered(self.db)
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
         return report
@@ -229,7 +235,11 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "security_groups": SecurityGroupService(db, settings, wakeup),
                   "security_group_rules": RuleService(db, settings, wakeup),
                   "routers": routers,
-                  "floatingips": FloatingIpService(db, settings, wakeup)},
+                  "floatingips": FloatingIpService(db, settings, wakeup),
+                  "port_pairs": PortPairService(db, settings, wakeup),
+                  "port_pair_groups": PortPairGroupService(db, settings, wakeup),
+                  "port_chains": PortChainService(db, settings, wakeup),
+                  "flow_classifiers": FlowClassifierService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

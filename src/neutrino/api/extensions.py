@@ -17,6 +17,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "enable_snat in external_gateway_info"),
     ("extraroute", "Neutron Extra Route", "routes on routers"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra DHCP options on ports"),
+    ("flow_classifier", "Flow Classifier",
+     "networking-sfc's flow classifiers (/sfc/flow_classifiers)"),
     ("filter-validation", "Filter parameters validation", "Unknown filters are rejected"),
     ("ip-substring-filtering", "IP address substring filtering",
      "fixed_ips=ip_address_substr=... filters"),
@@ -42,6 +44,9 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("revision-if-match", "If-Match constraints based on revision_number",
      "If-Match: revision_number=N on updates and deletes"),
     ("security-group", "security-group", "Security groups and their rules"),
+    ("sfc", "Service Function Chaining",
+     "networking-sfc's port pairs, port pair groups and port chains, realised as OVN "
+     "router policies"),
     ("sorting", "Sorting support", "sort_key and sort_dir on lists"),
     ("standard-attr-description", "standard-attr-description", "description on resources"),
     ("standard-attr-revisions", "Resource revision numbers", "revision_number on resources"),

@@ -14,6 +14,10 @@ class ResourceType(enum.StrEnum):
     SECURITY_GROUP_RULE = "security_group_rule"
     ROUTER = "router"
     FLOATING_IP = "floating_ip"
+    PORT_PAIR = "port_pair"
+    PORT_PAIR_GROUP = "port_pair_group"
+    FLOW_CLASSIFIER = "flow_classifier"
+    PORT_CHAIN = "port_chain"
 
 
 class Operation(enum.StrEnum):

@@ -28,6 +28,7 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    SfcPortChain,
     Subnet,
 )
 from neutrino.journal.types import UNFINISHED, ResourceRef, ResourceType
@@ -39,7 +40,7 @@ from neutrino.sync.differences import Difference, differences
 # Parents before children, so that one repair batch never refers to a row not yet written.
 ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
          ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER, ResourceType.PORT,
-         ResourceType.FLOATING_IP)
+         ResourceType.FLOATING_IP, ResourceType.PORT_CHAIN)
 MODELS = {
     ResourceType.NETWORK: Network,
     ResourceType.SUBNET: Subnet,
@@ -48,6 +49,7 @@ MODELS = {
     ResourceType.PORT: Port,
     ResourceType.ROUTER: Router,
     ResourceType.FLOATING_IP: FloatingIp,
+    ResourceType.PORT_CHAIN: SfcPortChain,
 }
 BATCH = 1000
 DEFAULT_OWED_AFTER = 300.0  # seconds
