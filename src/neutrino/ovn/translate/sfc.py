@@ -81,7 +81,7 @@ class ClassifierFacts:
     destination: SfPort | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class RouterPort:
     """A router interface: the router, the interface's port (its LRP is `lrp-<id>`), the
     network it faces and the prefixes it holds there."""
