@@ -29,6 +29,7 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.services.agents import AgentService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.networks import NetworkService
@@ -37,7 +38,6 @@ from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
-from neutrino.services.sfc import chains as sfc_chains
 from neutrino.services.sfc.chains import PortChainService
 from neutrino.services.sfc.classifiers import FlowClassifierService
 from neutrino.services.sfc.groups import PortPairGroupService
@@ -175,7 +175,7 @@ class Neutrino:
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
         report["startup_sync"] = self.startup_sync
-        report["unsteered_port_chains"] = sfc_chains.unsteered(self.db)
+        report["unsteered_port_chains"] = unsteered(self.db)
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
         return report

@@ -192,3 +192,54 @@ def test_removing_a_group_or_the_chain_returns_the_direct_path(scenario: Scenari
     s.settle()
     assert s.tcp(s.vm, "src", s.vm, s.dest) == _ids(s, "dest")
     assert rows(s.app, "Logical_Router_Policy") == []
+
+
+def test_sync_compares_repairs_and_leaves_foreign_policies_alone(scenario: Scenario):
+    s = scenario
+    chain = s.build_chain(symmetric=True)
+    s.settle()
+    router = f"neutron-{s.router['id']}"
+    nbctl(s.ovn, "lr-policy-add", router, "100", "ip4.dst == 192.0.2.1", "drop")  # foreign
+    assert s.app.sync.compare().differences == []
+    ours = rows(s.app, "Logical_Router_Policy", external_ids={"neutron:sfc_hop": "1",
+                                                              "neutron:sfc_direction": "forward"})
+    assert len(ours) == 1
+    nbctl(s.ovn, "lr-policy-del", router, ours[0]["_uuid"])
+    found = s.app.sync.compare().differences
+    assert [(d.resource_type, d.resource_id, d.kind.value) for d in found] == [
+        ("port_chain", chain["id"], "missing")]
+    s.app.sync.repair()
+    assert s.app.sync.compare().differences == []
+    assert s.tcp(s.sf1a, "sf1", s.vm, s.dest) == _ids(s, "sf2")
+    # a policy of ours whose chain is gone is extra; the foreign policy is never touched
+    s.api.delete(f"sfc/port_chains/{chain['id']}")
+    s.settle()
+    remaining = rows(s.app, "Logical_Router_Policy")
+    assert [p["match"] for p in remaining] == ["ip4.dst == 192.0.2.1"]
+
+
+def test_what_ovn_cannot_steer_is_said_not_half_done(scenario: Scenario, caplog):
+    s = scenario
+    s.build_chain()
+    same_net = s.api.post("sfc/flow_classifiers", {
+        "protocol": "udp", "logical_source_port": s.bystander["id"],
+        "logical_destination_port": s.vm["id"]})
+    secured = s.port("sf2")  # port security on: it would drop traffic for others
+    pair = s.api.post("sfc/port_pairs", {"ingress": secured["id"], "egress": secured["id"]})
+    group = s.api.post("sfc/port_pair_groups", {"port_pairs": [pair["id"]]})
+    chain = s.api.post("sfc/port_chains", {"port_pair_groups": [group["id"]],
+                                           "flow_classifiers": [same_net["id"]]})
+    assert chain["status"] == "DEGRADED"
+    assert "one network" in chain["status_reason"]
+    assert "port security is enabled" in chain["status_reason"]
+    s.settle()
+    assert not rows(s.app, "Logical_Router_Policy",
+                    external_ids={"neutron:port_chain_id": chain["id"]})
+    assert s.app.health()["unsteered_port_chains"] == {chain["id"]: chain["status_reason"]}
+    report = s.app.sync.compare()
+    assert report.unsteered == {chain["id"]: chain["status_reason"]}
+    assert report.summary()["unsteered_port_chains"] == 1
+    assert any(chain["id"] in r.getMessage() and "not fully steered" in r.getMessage()
+               for r in caplog.records)
+    listed = s.api.client.get("/v2.0/sfc/port_chains").json()["port_chains"]
+    assert {c["id"]: c["status"] for c in listed}[chain["id"]] == "DEGRADED"

@@ -15,6 +15,7 @@ from neutrino.db.models import (
     SfcPortPairGroup,
     Subnet,
 )
+from neutrino.db.engine import Database
 from neutrino.ovn.translate.sfc import (
     ChainFacts,
     ClassifierFacts,
@@ -22,6 +23,7 @@ from neutrino.ovn.translate.sfc import (
     PairFacts,
     RouterPort,
     SfPort,
+    chain_problems,
 )
 
 ROUTER_INTERFACE = "network:router_interface"
@@ -105,3 +107,14 @@ def router_ports(session: Session, network_ids: set[str]) -> tuple[RouterPort, .
         RouterPort(port.device_id, port.id, port.network_id,
                    tuple(cidrs[a.subnet_id] for a in port.fixed_ips if a.subnet_id in cidrs))
         for port in found if port.device_id))
+
+
+def unsteered(db: Database) -> dict[str, str]:
+    """chain id → why this OVN does not steer (all of) it: for operators (/healthz, sync)."""
+    with db.read() as session:
+        found = {}
+        for chain in session.scalars(select(SfcPortChain).order_by(SfcPortChain.id)):
+            problems = chain_problems(chain_facts(session, chain))
+            if problems:
+                found[chain.id] = "; ".join(problems)
+        return found

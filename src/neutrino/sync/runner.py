@@ -35,6 +35,7 @@ from neutrino.journal.types import UNFINISHED, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import TABLES, owner_of
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.sync.differences import Difference, differences
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
@@ -83,6 +84,9 @@ class SyncReport:
     repaired: int = 0
     seconds: float = 0.0
     owed: list[Owed] = field(default_factory=list)
+    # port chain id → why this OVN does not steer (all of) it: no difference to repair,
+    # but the operator must know
+    unsteered: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         counts: dict[str, int] = {}
@@ -90,7 +94,8 @@ class SyncReport:
             counts[diff.kind.value] = counts.get(diff.kind.value, 0) + 1
         return {"mode": self.mode, "checked": self.checked, "differences": counts,
                 "left_to_journal": self.left_to_journal, "owed_by_journal": len(self.owed),
-                "repaired": self.repaired, "seconds": round(self.seconds, 3)}
+                "repaired": self.repaired, "seconds": round(self.seconds, 3),
+                "unsteered_port_chains": len(self.unsteered)}
 
 
 class SyncRunner:
@@ -110,6 +115,8 @@ class SyncRunner:
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
+        if ResourceType.PORT_CHAIN in types:
+            report.unsteered = unsteered(self.db)
         report.seconds = time.monotonic() - started
         return report
 
@@ -118,7 +125,7 @@ class SyncRunner:
         started = time.monotonic()
         found = self.compare(types)
         report = SyncReport("repair", found.differences, found.checked, found.left_to_journal,
-                            owed=found.owed)
+                            owed=found.owed, unsteered=found.unsteered)
         refs = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                          for d in found.differences})
         done = 0

@@ -219,13 +219,3 @@ def _check_conflicts(session: Session, chain: SfcPortChain, fc: SfcFlowClassifie
         if overlap(fc, other):
             raise sfc_errors.PortChainFlowClassifierInConflict(fc.id, other.id, other_chain)
 
-
-def unsteered(db: Any) -> dict[str, str]:
-    """chain id → why this OVN does not steer (all of) it: for operators (/healthz, sync)."""
-    with db.read() as session:
-        found = {}
-        for chain in session.scalars(select(SfcPortChain).order_by(SfcPortChain.id)):
-            problems = chain_problems(chain_facts(session, chain))
-            if problems:
-                found[chain.id] = "; ".join(problems)
-        return found
