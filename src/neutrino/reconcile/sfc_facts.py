@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino.db.engine import Database
 from neutrino.db.models import (
     Port,
     SfcFlowClassifier,
@@ -15,7 +16,6 @@ from neutrino.db.models import (
     SfcPortPairGroup,
     Subnet,
 )
-from neutrino.db.engine import Database
 from neutrino.ovn.translate.sfc import (
     ChainFacts,
     ClassifierFacts,
