@@ -204,9 +204,14 @@ FLOATING_IP = _spec(
 # -- service function chaining (networking-sfc's attribute maps; values checked by the
 # services in networking-sfc's words) --------------------------------------------------------
 _uuid = c.string(36)
+_n_tuple_port = c.nullable(c.to_int)
 _n_tuple = c.nullable(c.dict_with((), (
     "source_ip_prefix", "destination_ip_prefix", "source_port_range_min",
-    "source_port_range_max", "destination_port_range_min", "destination_port_range_max")))
+    "source_port_range_max", "destination_port_range_min", "destination_port_range_max"),
+    types={"source_ip_prefix": c.nullable(c.string(64)),
+           "destination_ip_prefix": c.nullable(c.string(64)),
+           **{f"{side}_port_range_{end}": _n_tuple_port for side in ("source", "destination")
+              for end in ("min", "max")}}))
 LB_FIELDS = ("eth_src", "eth_dst", "ip_src", "ip_dst", "tcp_src", "tcp_dst", "udp_src",
              "udp_dst")
 
