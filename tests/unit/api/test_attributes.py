@@ -9,8 +9,12 @@ import pytest
 from neutrino import errors
 from neutrino.api.attributes import (
     FLOATING_IP,
+    FLOW_CLASSIFIER,
     NETWORK,
     PORT,
+    PORT_CHAIN,
+    PORT_PAIR,
+    PORT_PAIR_GROUP,
     ROUTER,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -95,7 +99,9 @@ def test_specs_by_collection() -> None:
     assert SPECS == {"networks": NETWORK, "subnets": SUBNET, "ports": PORT,
                      "security_groups": SECURITY_GROUP,
                      "security_group_rules": SECURITY_GROUP_RULE,
-                     "routers": ROUTER, "floatingips": FLOATING_IP}
+                     "routers": ROUTER, "floatingips": FLOATING_IP,
+                     "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -103,6 +109,10 @@ def test_specs_by_collection() -> None:
         ("security_group_rule", "security_group_rules", "security-group-rules"),
         ("router", "routers", "routers"),
         ("floatingip", "floatingips", "floatingips"),
+        ("port_pair", "port_pairs", "sfc/port_pairs"),
+        ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
+        ("port_chain", "port_chains", "sfc/port_chains"),
+        ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
     ]
 
 

@@ -12,6 +12,8 @@ from neutrino.journal.types import ResourceType
 NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 ROUTER, FIP = ResourceType.ROUTER, ResourceType.FLOATING_IP
+PAIR, GROUP = ResourceType.PORT_PAIR, ResourceType.PORT_PAIR_GROUP
+CLASSIFIER, CHAIN = ResourceType.FLOW_CLASSIFIER, ResourceType.PORT_CHAIN
 
 
 def test_waits_for_table_shape() -> None:
@@ -23,6 +25,10 @@ def test_waits_for_table_shape() -> None:
         RULE: frozenset({SG}),
         ROUTER: frozenset({NET, SUBNET}),
         FIP: frozenset({ROUTER, PORT}),
+        PAIR: frozenset({PORT}),
+        GROUP: frozenset({PAIR}),
+        CLASSIFIER: frozenset({PORT}),
+        CHAIN: frozenset({GROUP, CLASSIFIER, PORT, ROUTER}),
     }
 
 
