@@ -169,13 +169,14 @@ class Neutrino:
             if stats.pending.get("stuck"):
                 report["status"] = "degraded"
             report["database"] = "ok"
+            # what this OVN cannot steer: said, though not a degradation of the service
+            report["unsteered_port_chains"] = unsteered(self.db)
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
         report["startup_sync"] = self.startup_sync
-        report["unsteered_port_chains"] = unsteered(self.db)
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
         return report
