@@ -243,3 +243,32 @@ def test_what_ovn_cannot_steer_is_said_not_half_done(scenario: Scenario, caplog)
                for r in caplog.records)
     listed = s.api.client.get("/v2.0/sfc/port_chains").json()["port_chains"]
     assert {c["id"]: c["status"] for c in listed}[chain["id"]] == "DEGRADED"
+
+
+def test_port_and_router_interface_changes_resteer_the_chains_using_them(scenario: Scenario):
+    s = scenario
+    guarded = s.port("sf2")  # port security on
+    pair = s.api.post("sfc/port_pairs", {"ingress": guarded["id"], "egress": guarded["id"]})
+    group = s.api.post("sfc/port_pair_groups", {"port_pairs": [pair["id"]]})
+    fc = s.api.post("sfc/flow_classifiers", {"protocol": "tcp", "logical_source_port":
+                                             s.vm["id"]})
+    chain = s.api.post("sfc/port_chains", {"port_pair_groups": [group["id"]],
+                                           "flow_classifiers": [fc["id"]]})
+    assert chain["status"] == "DEGRADED"
+    s.settle()
+    assert s.tcp(s.vm, "src", s.vm, s.dest) == _ids(s, "dest")
+    s.api.put(f"ports/{guarded['id']}", {"port": {"security_groups": [],
+                                                  "port_security_enabled": False}})
+    s.settle()
+    shown = s.api.client.get(f"/v2.0/sfc/port_chains/{chain['id']}").json()["port_chain"]
+    assert shown["status"] == "ACTIVE" and shown["revision_number"] > chain["revision_number"]
+    assert s.tcp(s.vm, "src", s.vm, s.dest) == {guarded["id"]}
+    # the service function's network leaves the router: its hop cannot be steered any more
+    subnet = s.api.client.get("/v2.0/subnets", params={
+        "network_id": s.nets["sf2"]["id"]}).json()["subnets"][0]
+    s.api.put(f"routers/{s.router['id']}/remove_router_interface", {"subnet_id": subnet["id"]})
+    s.settle()
+    shown = s.api.client.get(f"/v2.0/sfc/port_chains/{chain['id']}").json()["port_chain"]
+    assert shown["status"] == "DEGRADED" and "not attached to router" in shown["status_reason"]
+    assert rows(s.app, "Logical_Router_Policy") == []
+    assert s.tcp(s.vm, "src", s.vm, s.dest) == _ids(s, "dest")

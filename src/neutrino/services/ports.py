@@ -37,6 +37,7 @@ from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row
 from neutrino.services.security_groups import ensure_default, get_sg_row
+from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
 from neutrino.settings import Settings
 
@@ -191,6 +192,7 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
 
 def delete_port(session: Session, port: Port) -> None:
     parents = port_parents(port)
+    resteer_for_port(session, port)
     session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
 
@@ -314,6 +316,7 @@ class PortService(ResourceService):
             if changed:
                 bump_revision(session, port, ResourceType.PORT,
                               merged(old_parents, port_parents(port)))
+                resteer_for_port(session, port)
             event = port_events.changed_event(_facts(port), old_ips, _ip_pairs(port))
             return port_dict(port), event
 

@@ -39,6 +39,7 @@ from neutrino.services.ports import (
     get_port_row,
     internal_port_body,
 )
+from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.subnets import get_subnet_row
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
@@ -228,6 +229,7 @@ class RouterService(ResourceService):
                 port = self._attach_subnet(session, ctx, router, subnet_id)
                 subnets = [subnet_id]
             bump_revision(session, router, ROUTER, router_parents(router))
+            resteer_for_port(session, port)
             return _interface_info(router, port, subnets)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -298,6 +300,7 @@ class RouterService(ResourceService):
             info = _interface_info(router, port, removed)
             if subnet_id and len({a.subnet_id for a in port.fixed_ips}) > 1:
                 _remove_address(session, port, subnet_id)
+                resteer_for_port(session, port)
             else:
                 delete_port(session, port)
             session.flush()

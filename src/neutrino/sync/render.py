@@ -16,7 +16,7 @@ from neutrino.sync.runner import SyncReport
 def as_json(report: SyncReport) -> str:
     body = {**report.summary(), "items": [d.as_dict() for d in report.differences],
             "owed": [o.as_dict() for o in report.owed],
-            "unsteered_port_chains": report.unsteered}
+            "unsteered": report.unsteered}
     return json.dumps(body, indent=2)
 
 
