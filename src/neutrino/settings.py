@@ -78,7 +78,10 @@ class NovaSettings:
 
 # Neutron's default quotas; -1 is unlimited.
 DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
-                  "security_group": 10, "security_group_rule": 100}
+                  "security_group": 10, "security_group_rule": 100,
+                  # networking-sfc's
+                  "port_pair": 100, "port_pair_group": 10, "port_chain": 10,
+                  "flow_classifier": 100}
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,21 @@ def test_journal_parents_and_resteering(api, neutrino, world):
             json={"port_pair_group": {"port_pairs": [pair["id"], more["id"]]}})
     after = api.get(f"/v2.0/sfc/port_chains/{chain['id']}").json()["port_chain"]
     assert after["revision_number"] == chain["revision_number"] + 1
+
+
+def test_networking_sfcs_quotas(api, world):
+    group = world.group(world.pair())
+    project = group["project_id"]
+    defaults = api.get(f"/v2.0/quotas/{project}/default").json()["quota"]
+    assert {k: defaults[k] for k in ("port_pair", "port_pair_group", "port_chain",
+                                     "flow_classifier")} == {
+        "port_pair": 100, "port_pair_group": 10, "port_chain": 10, "flow_classifier": 100}
+    assert api.put(f"/v2.0/quotas/{project}", json={"quota": {"port_chain": 0}}).status_code \
+        == 200
+    try:
+        fault(api.post("/v2.0/sfc/port_chains", json={"port_chain": {
+            "port_pair_groups": [group["id"]]}}), 409, "OverQuota")
+        details = api.get(f"/v2.0/quotas/{project}/details").json()["quota"]
+        assert details["port_pair_group"]["used"] >= 1
+    finally:
+        api.delete(f"/v2.0/quotas/{project}")

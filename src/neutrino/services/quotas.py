@@ -19,6 +19,10 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    SfcFlowClassifier,
+    SfcPortChain,
+    SfcPortPair,
+    SfcPortPairGroup,
     Subnet,
 )
 from neutrino.services.context import Context
@@ -26,7 +30,9 @@ from neutrino.settings import Settings
 
 MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
-          "security_group_rule": SecurityGroupRule}
+          "security_group_rule": SecurityGroupRule, "port_pair": SfcPortPair,
+          "port_pair_group": SfcPortPairGroup, "port_chain": SfcPortChain,
+          "flow_classifier": SfcFlowClassifier}
 UNLIMITED = -1
 # Ports Neutron makes for the network itself and charges to nobody: the metadata localport.
 UNCHARGED_PORT_OWNERS = ("network:distributed",)

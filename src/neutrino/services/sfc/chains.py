@@ -24,6 +24,7 @@ from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.ovn.translate.sfc import chain_problems
 from neutrino.reconcile.sfc_facts import chain_facts
+from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -94,6 +95,7 @@ class PortChainService(ResourceService):
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> SfcPortChain:
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_port_chain", {"project_id": project})
+        quotas.check(session, self.settings, project, "port_chain")
         params = {"correlation": "mpls", "symmetric": False,
                   **(body.get("chain_parameters") or {})}
         if params["correlation"] not in CORRELATIONS:

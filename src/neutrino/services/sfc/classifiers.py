@@ -13,6 +13,7 @@ from neutrino.db.models import SfcChainClassifier, SfcFlowClassifier
 from neutrino.journal.parents import flow_classifier_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -61,6 +62,7 @@ class FlowClassifierService(ResourceService):
                     body: dict[str, Any]) -> SfcFlowClassifier:
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_flow_classifier", {"project_id": project})
+        quotas.check(session, self.settings, project, "flow_classifier")
         values = normalized(body)
         for field in ("logical_source_port", "logical_destination_port"):
             if values[field]:

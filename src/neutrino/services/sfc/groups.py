@@ -12,6 +12,7 @@ from neutrino.db.models import SfcChainGroup, SfcPortPair, SfcPortPairGroup
 from neutrino.journal.parents import merged, port_pair_group_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -60,6 +61,7 @@ class PortPairGroupService(ResourceService):
                     body: dict[str, Any]) -> SfcPortPairGroup:
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_port_pair_group", {"project_id": project})
+        quotas.check(session, self.settings, project, "port_pair_group")
         if body.get("tap_enabled"):
             raise sfc_errors.SfcNotRealisable(
                 "tap_enabled true cannot be realised: OVN 23.03 reroutes traffic, it cannot "

@@ -12,6 +12,7 @@ from neutrino.db.models import SfcPortPair
 from neutrino.journal.parents import port_pair_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
+from neutrino.services import quotas
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     apply_simple_updates,
@@ -53,6 +54,7 @@ class PortPairService(ResourceService):
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> SfcPortPair:
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_port_pair", {"project_id": project})
+        quotas.check(session, self.settings, project, "port_pair")
         ingress = get_port(session, ctx, body["ingress"], sfc_errors.PortPairPortNotFound)
         egress = get_port(session, ctx, body["egress"], sfc_errors.PortPairPortNotFound)
         taken = session.scalar(select(SfcPortPair.id).where(
