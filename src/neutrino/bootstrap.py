@@ -29,6 +29,7 @@ from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.services import floating_ips
 from neutrino.services.address_groups import AddressGroupService
 from neutrino.services.address_scopes import AddressScopeService
@@ -43,6 +44,10 @@ from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.sfc.chains import PortChainService
+from neutrino.services.sfc.classifiers import FlowClassifierService
+from neutrino.services.sfc.groups import PortPairGroupService
+from neutrino.services.sfc.pairs import PortPairService
 from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
@@ -171,6 +176,8 @@ class Neutrino:
             if stats.pending.get("stuck"):
                 report["status"] = "degraded"
             report["database"] = "ok"
+            # what this OVN cannot steer: said, though not a degradation of the service
+            report["unsteered_port_chains"] = unsteered(self.db)
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
@@ -242,7 +249,11 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "floatingips": FloatingIpService(db, settings, wakeup),
                   "rbac_policies": RbacService(db, settings, wakeup),
                   "subnetpools": SubnetPoolService(db, settings, wakeup),
-                  "address_scopes": AddressScopeService(db, settings, wakeup)},
+                  "address_scopes": AddressScopeService(db, settings, wakeup),
+                  "port_pairs": PortPairService(db, settings, wakeup),
+                  "port_pair_groups": PortPairGroupService(db, settings, wakeup),
+                  "port_chains": PortChainService(db, settings, wakeup),
+                  "flow_classifiers": FlowClassifierService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

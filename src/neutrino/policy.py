@@ -87,6 +87,11 @@ RULES: dict[str, Rule] = {
         {"member", "reader"} & set(ctx.roles)),
     "add_addresses": project_member,
     "remove_addresses": project_member,
+    **{f"{verb}_{resource}": project_member
+       for verb in ("create", "update", "delete")
+       for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
+    **{f"get_{resource}": project_reader
+       for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

@@ -79,7 +79,10 @@ class NovaSettings:
 # Neutron's default quotas; -1 is unlimited.
 DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
                   "security_group": 10, "security_group_rule": 100, "rbac_policy": 10,
-                  "subnetpool": -1}  # Neutron tracks subnet pools with no default limit
+                  "subnetpool": -1,  # Neutron tracks subnet pools with no default limit
+                  # networking-sfc's
+                  "port_pair": 100, "port_pair_group": 10, "port_chain": 10,
+                  "flow_classifier": 100}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from api_border import assert_fault, build_world, snapshot, started
+from api_border import assert_fault, build_world, post, snapshot, started
 
 # NEUTRINO_FUZZ_SEED / NEUTRINO_FUZZ_SECONDS explore further by hand; CI runs the defaults.
 SEED = int(os.environ.get("NEUTRINO_FUZZ_SEED", "20261201"))
@@ -28,11 +28,12 @@ MAX_REQUESTS = 1500
 MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
+SFC = ("sfc/port_pairs", "sfc/port_pair_groups", "sfc/flow_classifiers", "sfc/port_chains")
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
-               "default-security-group-rules", "subnetpools", "address-scopes")
+               "default-security-group-rules", "subnetpools", "address-scopes", *SFC)
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
-          "subnetpools")
+          "subnetpools", *SFC)
 
 ODD_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 2**31, -(2**31) - 1, 2**63, 2**64, 10**30, "", " ",
@@ -47,8 +48,13 @@ ODD_TEXT = ("a\x00b", "\ud800", "x" * 400, "", "%", "not-a-uuid", "a,b", "\u00e9
             str(uuid.uuid4()), "-1", "99999999999999999999999", "True", "\U0001f600")
 
 
+def _plural(collection: str) -> str:
+    """The envelope key of a collection's lists and bulk bodies (sfc/port_pairs → port_pairs)."""
+    return collection.rsplit("/", 1)[-1].replace("-", "_")
+
+
 def _singular(collection: str) -> str:
-    return "rbac_policy" if collection == "rbac-policies" else collection.replace("-", "_")[:-1]
+    return "rbac_policy" if collection == "rbac-policies" else _plural(collection)[:-1]
 
 
 def _q(text: str) -> str:
@@ -152,7 +158,7 @@ class Fuzzer:
                             for _ in range(count)]
         if self.rng.random() < 0.2:
             items.append(self.odd())
-        return Call("POST", f"/v2.0/{coll}", self.encode({coll.replace("-", "_"): items}))
+        return Call("POST", f"/v2.0/{coll}", self.encode({_plural(coll): items}))
 
     def _show(self) -> Call:
         coll = self.pick(COLLECTIONS)
@@ -175,7 +181,8 @@ class Fuzzer:
         body = {self.pick(("name", "description", "admin_state_up", "mtu", "binding:profile",
                            "port_id", "routes", "fixed_ips", "tags", "id", "target_tenant",
                            "shared", "router:external", "prefixes",
-                           "default_prefixlen", "address_scope_id", "is_default")): self.odd()}
+                           "default_prefixlen", "address_scope_id", "is_default", "port_pairs",
+                           "port_pair_groups", "flow_classifiers")): self.odd()}
         headers = (("If-Match", self.pick(("revision_number=999", "bogus", "\u00e9"))),) \
             if self.rng.random() < 0.2 else ()
         return Call("PUT", f"/v2.0/{coll}/{self.some_id(coll)}",
@@ -312,6 +319,16 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "subnetpools": {"name": "fz", "prefixes": ["10.251.0.0/16"], "default_prefixlen": 26,
                         "address_scope_id": world["address-scopes"]["id"], "tags": ["t"]},
         "address-scopes": {"name": "fz", "ip_version": 4},
+        "sfc/port_pairs": {"ingress": world["sf_port"]["id"], "egress": world["ports"]["id"],
+                           "service_function_parameters": {"weight": 2}},
+        "sfc/port_pair_groups": {"port_pairs": [], "port_pair_group_parameters": {
+            "lb_fields": ["ip_src"], "ppg_n_tuple_mapping": {
+                "ingress_n_tuple": {"source_ip_prefix": "10.0.0.0/8"}}}},
+        "sfc/flow_classifiers": {"protocol": "tcp", "destination_port_range_min": 80,
+                                 "source_ip_prefix": "10.0.0.0/8",
+                                 "logical_source_port": world["ports"]["id"]},
+        "sfc/port_chains": {"port_pair_groups": [world["sfc/port_pair_groups"]["id"]],
+                            "chain_parameters": {"symmetric": True}, "chain_id": 7},
     }
 
 
@@ -327,6 +344,25 @@ def _with_pools(client, world: dict[str, Any]) -> dict[str, Any]:
         "network_id": net["network"]["id"], "ip_version": 4, "subnetpool_id": pool["id"]}})
     assert made.status_code == 201, made.text
     return {**world, "subnetpools": pool, "address-scopes": scope}
+
+
+def _sfc_world(client, world: dict[str, Any]) -> None:
+    """A chain of one group of one pair, classified from the world's port."""
+    def post_sfc(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"/v2.0/{path}", json={_singular(path): body})
+        assert response.status_code == 201, response.text
+        return response.json()[_singular(path)]
+
+    sf = post(client, "ports", {"network_id": world["networks"]["id"],
+                                "port_security_enabled": False, "security_groups": []})
+    pair = post_sfc("sfc/port_pairs", {"ingress": sf["id"], "egress": sf["id"]})
+    group = post_sfc("sfc/port_pair_groups", {"port_pairs": [pair["id"]]})
+    fc = post_sfc("sfc/flow_classifiers", {"protocol": "udp",
+                                               "logical_source_port": world["ports"]["id"]})
+    chain = post_sfc("sfc/port_chains", {"port_pair_groups": [group["id"]],
+                                             "flow_classifiers": [fc["id"]]})
+    world.update({"sf_port": sf, "sfc/port_pairs": pair, "sfc/port_pair_groups": group,
+                  "sfc/flow_classifiers": fc, "sfc/port_chains": chain})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -347,6 +383,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
         "name": "ag-fuzz", "addresses": ["10.4.0.0/16"]}}).json()["address_group"]
     world["default-security-group-rules"] = client.get(
         "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
+    _sfc_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

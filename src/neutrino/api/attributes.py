@@ -286,11 +286,83 @@ ADDRESS_SCOPE = ResourceSpec("address_scope", "address_scopes", {a.name: a for a
     Attr("ip_version", c.int_one_of(4, 6), default=REQUIRED),
 )}, "address-scopes")
 
+# -- service function chaining (networking-sfc's attribute maps; values checked by the
+# services in networking-sfc's words) --------------------------------------------------------
+_uuid = c.string(36)
+_n_tuple_port = c.nullable(c.to_int)
+_n_tuple = c.nullable(c.dict_with((), (
+    "source_ip_prefix", "destination_ip_prefix", "source_port_range_min",
+    "source_port_range_max", "destination_port_range_min", "destination_port_range_max"),
+    types={"source_ip_prefix": c.nullable(c.string(64)),
+           "destination_ip_prefix": c.nullable(c.string(64)),
+           **{f"{side}_port_range_{end}": _n_tuple_port for side in ("source", "destination")
+              for end in ("min", "max")}}))
+LB_FIELDS = ("eth_src", "eth_dst", "ip_src", "ip_dst", "tcp_src", "tcp_dst", "udp_src",
+             "udp_dst")
+
+PORT_PAIR = _spec(
+    "port_pair", "port_pairs",
+    Attr("ingress", _uuid, default=REQUIRED),
+    Attr("egress", _uuid, default=REQUIRED),
+    Attr("service_function_parameters", c.nullable(c.dict_with(
+        (), ("correlation", "weight"),
+        types={"correlation": c.nullable(c.one_of("mpls", "nsh")), "weight": c.to_int})),
+        default=None, query=c.string()),
+    path="sfc/port_pairs",
+)
+
+PORT_PAIR_GROUP = _spec(
+    "port_pair_group", "port_pair_groups",
+    Attr("port_pairs", c.nullable(c.list_of(_uuid)), default=None, put=True,
+         query=c.string()),
+    Attr("port_pair_group_parameters", c.nullable(c.dict_with(
+        (), ("lb_fields", "ppg_n_tuple_mapping"),
+        types={"lb_fields": c.list_of(c.one_of(*LB_FIELDS)),
+               "ppg_n_tuple_mapping": c.nullable(c.dict_with(
+                   (), ("ingress_n_tuple", "egress_n_tuple"),
+                   types={"ingress_n_tuple": _n_tuple, "egress_n_tuple": _n_tuple}))})),
+        default=None, query=c.string()),
+    Attr("tap_enabled", c.to_bool, default=False),
+    Attr("group_id", post=False, query=c.to_int),
+    path="sfc/port_pair_groups",
+)
+
+PORT_CHAIN = _spec(
+    "port_chain", "port_chains",
+    Attr("port_pair_groups", c.list_of(_uuid), default=REQUIRED, put=True, query=c.string()),
+    Attr("flow_classifiers", c.nullable(c.list_of(_uuid)), default=None, put=True,
+         query=c.string()),
+    Attr("chain_parameters", c.nullable(c.dict_with(
+        (), ("correlation", "symmetric"),
+        types={"correlation": c.one_of("mpls", "nsh"), "symmetric": c.to_bool})),
+        default=None, query=c.string()),
+    Attr("chain_id", c.to_int, default=0, query=c.to_int),
+    Attr("status", post=False),
+    Attr("status_reason", post=False),
+    path="sfc/port_chains",
+)
+
+_port_value = c.any_value  # networking-sfc's own checks (FlowClassifierInvalidPortValue)
+FLOW_CLASSIFIER = _spec(
+    "flow_classifier", "flow_classifiers",
+    Attr("ethertype", c.nullable(c.string(8)), default=None),
+    Attr("protocol", c.nullable(c.string(16)), default=None),
+    *(Attr(f"{side}_port_range_{end}", _port_value, default=None, query=c.to_int)
+      for side in ("source", "destination") for end in ("min", "max")),
+    Attr("source_ip_prefix", c.nullable(c.string(64)), default=None),
+    Attr("destination_ip_prefix", c.nullable(c.string(64)), default=None),
+    Attr("logical_source_port", c.nullable(_uuid), default=None),
+    Attr("logical_destination_port", c.nullable(_uuid), default=None),
+    Attr("l7_parameters", c.nullable(c.dict_value), default=None, query=c.string()),
+    path="sfc/flow_classifiers",
+)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
-                                            ADDRESS_SCOPE)}
+                                            ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
+                                            PORT_CHAIN, FLOW_CLASSIFIER)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("empty-string-filtering", "Empty String Filtering Extension",
      "Filters with an empty value match resources whose attribute is the empty string"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra DHCP options on ports"),
+    ("flow_classifier", "Flow Classifier",
+     "networking-sfc's flow classifiers (/sfc/flow_classifiers)"),
     ("filter-validation", "Filter parameters validation", "Unknown filters are rejected"),
     ("fip-port-details", "Floating IP Port Details Extension",
      "port_details on floating IPs"),
@@ -77,6 +79,9 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "group rules", "remote_address_group_id on security group rules"),
     ("security-groups-rules-belongs-to-default-sg", "Security group rule belongs to the "
      "project's default security group", "belongs_to_default_sg on security group rules"),
+    ("sfc", "Service Function Chaining",
+     "networking-sfc's port pairs, port pair groups and port chains, realised as OVN "
+     "router policies"),
     ("sorting", "Sorting support", "sort_key and sort_dir on lists"),
     ("subnet-external-network", "Subnet belongs to an external network",
      "router:external on subnets"),

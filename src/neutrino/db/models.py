@@ -479,3 +479,89 @@ class SubnetPool(StandardAttrs, Base):
         ForeignKey("address_scopes.id"), nullable=True, index=True)
 
     tags: Mapped[list[Tag]] = tagged("SubnetPool")
+
+
+# -- service function chaining (networking-sfc's resources) ----------------------------------
+class SfcPortPair(StandardAttrs, Base):
+    """A service function's ingress and egress ports (no foreign keys to ports: a deleted
+    port leaves the pair, and its chain reports the hop as unsteerable)."""
+
+    __tablename__ = "sfc_port_pairs"
+    __table_args__ = (UniqueConstraint("ingress", "egress", name="uniq_sfc_pair_ports"),)
+
+    ingress: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    egress: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    correlation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    # a pair is in one group at most
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sfc_port_pair_groups.id"), nullable=True, index=True)
+    tags: Mapped[list[Tag]] = tagged("SfcPortPair")
+
+
+class SfcPortPairGroup(StandardAttrs, Base):
+    __tablename__ = "sfc_port_pair_groups"
+
+    group_id: Mapped[int] = mapped_column(Integer, unique=True)
+    lb_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    n_tuple_mapping: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    tap_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    port_pairs: Mapped[list[SfcPortPair]] = relationship(
+        lazy="selectin", order_by="SfcPortPair.created_at, SfcPortPair.id")
+    tags: Mapped[list[Tag]] = tagged("SfcPortPairGroup")
+
+
+class SfcFlowClassifier(StandardAttrs, Base):
+    __tablename__ = "sfc_flow_classifiers"
+
+    ethertype: Mapped[str] = mapped_column(String(8), default="IPv4")
+    protocol: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    source_port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    destination_port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    destination_port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    destination_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    logical_source_port: Mapped[str | None] = mapped_column(
+        String(UUID_LEN), nullable=True, index=True)
+    logical_destination_port: Mapped[str | None] = mapped_column(String(UUID_LEN),
+                                                                 nullable=True)
+    l7_parameters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[Tag]] = tagged("SfcFlowClassifier")
+
+
+class SfcChainGroup(Base):
+    """A group's place in a chain; a group is in one chain at most."""
+
+    __tablename__ = "sfc_chain_groups"
+
+    chain_id: Mapped[str] = mapped_column(
+        ForeignKey("sfc_port_chains.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("sfc_port_pair_groups.id"), primary_key=True, unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class SfcChainClassifier(Base):
+    """A classifier of a chain; a classifier is in one chain at most."""
+
+    __tablename__ = "sfc_chain_classifiers"
+
+    chain_id: Mapped[str] = mapped_column(
+        ForeignKey("sfc_port_chains.id", ondelete="CASCADE"), primary_key=True)
+    classifier_id: Mapped[str] = mapped_column(
+        ForeignKey("sfc_flow_classifiers.id"), primary_key=True, unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class SfcPortChain(StandardAttrs, Base):
+    __tablename__ = "sfc_port_chains"
+
+    chain_id: Mapped[int] = mapped_column(Integer, unique=True)
+    correlation: Mapped[str] = mapped_column(String(16), default="mpls")
+    symmetric: Mapped[bool] = mapped_column(Boolean, default=False)
+    groups: Mapped[list[SfcChainGroup]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by=SfcChainGroup.position)
+    classifiers: Mapped[list[SfcChainClassifier]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by=SfcChainClassifier.position)
+    tags: Mapped[list[Tag]] = tagged("SfcPortChain")

@@ -35,6 +35,15 @@ WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
     # a floating IP's NAT row lives in its router's gateway router, for a port's address
     ResourceType.FLOATING_IP: frozenset({ResourceType.ROUTER, ResourceType.PORT}),
     ResourceType.ADDRESS_GROUP: frozenset(),
+    # service function chaining: a pair on its ports, a group on its pairs, a classifier on
+    # its source and destination ports; a chain's policies live in the router its traffic
+    # crosses and name that router's interface ports and the service functions' addresses
+    ResourceType.PORT_PAIR: frozenset({ResourceType.PORT}),
+    ResourceType.PORT_PAIR_GROUP: frozenset({ResourceType.PORT_PAIR}),
+    ResourceType.FLOW_CLASSIFIER: frozenset({ResourceType.PORT}),
+    ResourceType.PORT_CHAIN: frozenset(
+        {ResourceType.PORT_PAIR_GROUP, ResourceType.FLOW_CLASSIFIER, ResourceType.PORT,
+         ResourceType.ROUTER}),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from neutrino.db.models import (
     AddressGroup,
@@ -21,6 +21,10 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    SfcFlowClassifier,
+    SfcPortChain,
+    SfcPortPair,
+    SfcPortPairGroup,
     Subnet,
 )
 from neutrino.journal.types import ResourceRef, ResourceType
@@ -77,6 +81,36 @@ def floating_ip_parents(fip: FloatingIp) -> Parents:
             ResourceType.PORT: [fip.port_id] if fip.port_id else []}
 
 
+def port_pair_parents(pair: SfcPortPair) -> Parents:
+    return {ResourceType.PORT: sorted({pair.ingress, pair.egress})}
+
+
+def port_pair_group_parents(group: SfcPortPairGroup) -> Parents:
+    return {ResourceType.PORT_PAIR: sorted(p.id for p in group.port_pairs)}
+
+
+def flow_classifier_parents(fc: SfcFlowClassifier) -> Parents:
+    ports = {fc.logical_source_port, fc.logical_destination_port} - {None}
+    return {ResourceType.PORT: sorted(p for p in ports if p)}
+
+
+def port_chain_parents(chain: SfcPortChain) -> Parents:
+    """Its groups and classifiers, and the router (with its interface ports) its policies
+    live in."""
+    from neutrino.ovn.translate.sfc import routers_of
+    from neutrino.reconcile.sfc_facts import chain_facts
+
+    session = object_session(chain)
+    assert session is not None
+    facts = chain_facts(session, chain)
+    routers = routers_of(facts)
+    return {ResourceType.PORT_PAIR_GROUP: sorted(g.group_id for g in chain.groups),
+            ResourceType.FLOW_CLASSIFIER: sorted(c.classifier_id for c in chain.classifiers),
+            ResourceType.PORT: sorted(rp.port_id for rp in facts.router_ports
+                                      if rp.router_id in routers),
+            ResourceType.ROUTER: list(routers)}
+
+
 def merged(*found: Parents) -> Parents:
     """Several answers as one, for a change that moves a resource between parents (it
     waits for the old ones and the new ones alike)."""
@@ -96,6 +130,10 @@ PARENTS: dict[ResourceType, tuple[type, Callable[[Any], Parents]]] = {
     ResourceType.ROUTER: (Router, router_parents),
     ResourceType.FLOATING_IP: (FloatingIp, floating_ip_parents),
     ResourceType.ADDRESS_GROUP: (AddressGroup, no_parents),
+    ResourceType.PORT_PAIR: (SfcPortPair, port_pair_parents),
+    ResourceType.PORT_PAIR_GROUP: (SfcPortPairGroup, port_pair_group_parents),
+    ResourceType.FLOW_CLASSIFIER: (SfcFlowClassifier, flow_classifier_parents),
+    ResourceType.PORT_CHAIN: (SfcPortChain, port_chain_parents),
 }
 
 

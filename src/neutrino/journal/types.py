@@ -15,6 +15,10 @@ class ResourceType(enum.StrEnum):
     ROUTER = "router"
     FLOATING_IP = "floating_ip"
     ADDRESS_GROUP = "address_group"
+    PORT_PAIR = "port_pair"
+    PORT_PAIR_GROUP = "port_pair_group"
+    FLOW_CLASSIFIER = "flow_classifier"
+    PORT_CHAIN = "port_chain"
 
 
 class Operation(enum.StrEnum):

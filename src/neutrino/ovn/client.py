@@ -50,9 +50,11 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
     n.LRP: (n.LR, "ports", n.ROUTER_NAME),
     n.ROUTE: (n.LR, "static_routes", None),
     n.NAT: (n.LR, "nat", None),
+    n.POLICY: (n.LR, "policies", None),
 }
 # How a child row found under an owned parent is named, when it is ours at all.
-IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY}
+IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,
+                                 n.POLICY: n.SFC_POLICY_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
 MEMBER_SETS = {n.LSP: (n.PG, "ports")}
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
@@ -461,6 +463,7 @@ class _Reader:
     def __init__(self, nb_idl: ovs_idl.Idl) -> None:
         self.idl = nb_idl
         self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._tag_caches: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
         self._parent_caches: dict[str, dict[Any, Any]] = {}
         self._member_caches: dict[str, dict[Any, set[tuple[RowKey, str]]]] = {}
         self._children: dict[tuple[Any, str], set[Any]] = {}
@@ -497,8 +500,22 @@ class _Reader:
                 continue
             table = self.idl.tables[parent_key.table].columns[column].type.key.ref_table.name
             found += [k for k in (_identity_of(table, c) for c in getattr(parent, column)) if k]
-        extra = tuple(k for k in found if k not in state.owned)
+        for table, key, value in state.owned_tagged:
+            found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value))
+                      if k]
+        extra = tuple(dict.fromkeys(k for k in found if k not in state.owned))
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
+
+    def _tagged(self, table: str, key: str, value: str) -> list[Any]:
+        """Rows of `table` whose external_ids[key] is `value` (one scan per run)."""
+        cache_key = (table, "external_ids", key)
+        if cache_key not in self._tag_caches:
+            found: dict[str, list[Any]] = {}
+            for row in self.idl.tables[table].rows.values():
+                if key in row.external_ids:
+                    found.setdefault(row.external_ids[key], []).append(row)
+            self._tag_caches[cache_key] = found
+        return self._tag_caches[cache_key].get(value, [])
 
     def snapshot(self, keys: set[RowKey]) -> dict[RowKey, ActualRow]:
         result = {}

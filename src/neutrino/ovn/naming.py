@@ -36,6 +36,14 @@ PORT_FIP = "neutron:port_fip"
 GATEWAY_ROLE = "neutron:gateway_role"  # what a gateway-router row is for
 ROUTE_KEY = "neutron:route_key"  # "<router id> <prefix> <nexthop>": identity of a route
 SNAT_KEY = "neutron:snat_key"  # "<router id> <cidr>": identity of a SNAT row
+POLICY = "Logical_Router_Policy"
+# service function chaining: a reroute policy's identity
+# ("<chain id> <classifier id> <direction> <hop>") and what it belongs to
+SFC_POLICY_KEY = "neutron:sfc_policy_key"
+SFC_CHAIN_ID = "neutron:port_chain_id"
+SFC_CLASSIFIER_ID = "neutron:flow_classifier_id"
+SFC_DIRECTION = "neutron:sfc_direction"
+SFC_HOP = "neutron:sfc_hop"
 
 REVISION = "neutron:revision_number"
 NETWORK_NAME = "neutron:network_name"

@@ -17,10 +17,12 @@ from neutrino.ovn.translate import (
     ports,
     routers,
     security_groups,
+    sfc,
     subnets,
 )
 
-TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET)
+TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
+          n.POLICY)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -114,6 +116,13 @@ def _address_set(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, s
     return None
 
 
+def _policy(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A port chain's reroute policy; any other policy is foreign."""
+    chain_id = ext.get(n.SFC_CHAIN_ID)
+    return (sfc.RESOURCE, chain_id) if chain_id and n.SFC_POLICY_KEY in ext else None
+
+
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
-          n.ADDRESS_SET: _address_set}
+          n.ADDRESS_SET: _address_set,
+          n.POLICY: _policy}

@@ -84,6 +84,9 @@ class DesiredState:
     # (parent, column): children there that carry our identity keys are owned too, so that
     # those no longer wanted (a removed route, a SNAT for a detached subnet) are deleted
     owned_children: tuple[tuple[RowKey, str], ...] = ()
+    # (table, external_ids key, value): every row of the table carrying that key and value is
+    # owned too, wherever it lives (a chain's policies, in whichever router)
+    owned_tagged: tuple[tuple[str, str, str], ...] = ()
 
     def lookup_keys(self) -> set[RowKey]:
         keys = set(self.owned) | set(self.member_rows)

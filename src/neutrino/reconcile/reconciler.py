@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,13 +16,15 @@ from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.rows import DesiredState, Plan
 from neutrino.ovn.translate import address_groups as ags
 from neutrino.ovn.translate import floating_ips as fips
-from neutrino.ovn.translate import routers
+from neutrino.ovn.translate import routers, sfc
 from neutrino.ovn.translate import security_groups as sg
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.ovn.translate.networks import build_network, build_network_absent
 from neutrino.ovn.translate.ports import build_port, build_port_absent
 from neutrino.ovn.translate.subnets import build_subnet, build_subnet_absent
-from neutrino.reconcile import facts
+from neutrino.reconcile import facts, sfc_facts
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,24 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.ADDRESS_GROUP: _Translator(
         facts.load_address_groups, lambda f, _c: ags.build_address_group(f),
         ags.build_address_group_absent),
+    ResourceType.PORT_CHAIN: _Translator(
+        sfc_facts.load_port_chains, lambda f, _c: _port_chain(f),
+        sfc.build_port_chain_absent),
+    # pairs, groups and classifiers have no rows of their own (their chain carries them)
+    **{rtype: _Translator(lambda _s, _ids: {}, lambda f, _c: f,
+                          functools.partial(sfc.build_nothing, rtype.value))
+       for rtype in (ResourceType.PORT_PAIR, ResourceType.PORT_PAIR_GROUP,
+                     ResourceType.FLOW_CLASSIFIER)},
 }
+
+
+def _port_chain(found: sfc.ChainFacts) -> DesiredState:
+    """What this OVN cannot steer is said in the log each time the chain is applied."""
+    problems = sfc.chain_problems(found)
+    if problems:
+        LOG.warning("port chain %s (revision %s) is not fully steered: %s", found.id,
+                    found.revision, "; ".join(problems))
+    return sfc.build_port_chain(found)
 
 
 class Reconciler:

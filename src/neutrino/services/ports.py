@@ -38,6 +38,7 @@ from neutrino.services.fip_association import disassociate_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.security_groups import ensure_default, get_sg_row
+from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
 from neutrino.settings import Settings
 
@@ -201,6 +202,7 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
 
 def delete_port(session: Session, port: Port) -> None:
     parents = port_parents(port)
+    resteer_for_port(session, port)
     session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
 
@@ -324,6 +326,7 @@ class PortService(ResourceService):
             if changed:
                 bump_revision(session, port, ResourceType.PORT,
                               merged(old_parents, port_parents(port)))
+                resteer_for_port(session, port)
             event = port_events.changed_event(_facts(port), old_ips, _ip_pairs(port))
             return port_dict(port), event
 

@@ -20,6 +20,10 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    SfcFlowClassifier,
+    SfcPortChain,
+    SfcPortPair,
+    SfcPortPairGroup,
     Subnet,
     SubnetPool,
 )
@@ -29,7 +33,9 @@ from neutrino.settings import Settings
 MODELS = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
           "floatingip": FloatingIp, "security_group": SecurityGroup,
           "security_group_rule": SecurityGroupRule, "rbac_policy": RbacPolicy,
-          "subnetpool": SubnetPool}
+          "subnetpool": SubnetPool, "port_pair": SfcPortPair,
+          "port_pair_group": SfcPortPairGroup, "port_chain": SfcPortChain,
+          "flow_classifier": SfcFlowClassifier}
 UNLIMITED = -1
 # Ports Neutron makes for the network itself and charges to nobody: the metadata localport.
 UNCHARGED_PORT_OWNERS = ("network:distributed",)

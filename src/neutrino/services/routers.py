@@ -40,6 +40,7 @@ from neutrino.services.ports import (
     internal_port_body,
 )
 from neutrino.services.rbac_types import ACCESS_SHARED, targets
+from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.subnets import get_subnet_row
 from neutrino.services.zones import checked_hints
 from neutrino.settings import Settings
@@ -254,6 +255,7 @@ class RouterService(ResourceService):
                 port, new_port = self._attach_subnet(session, ctx, router, subnet_id)
                 subnets = [subnet_id]
             _journal_router(session, router, bump=new_port)
+            resteer_for_port(session, port)
             return _interface_info(router, port, subnets, subnets[-1])  # Neutron: the last
 
         return run_and_wake(self.db.write, self.wakeup, txn)
@@ -340,6 +342,7 @@ class RouterService(ResourceService):
                 delete_port(session, port)
             else:
                 _remove_address(session, port, subnet_id)
+                resteer_for_port(session, port)
             session.flush()
             _journal_router(session, router, bump=bool(whole))
             return info

@@ -15,7 +15,8 @@ from neutrino.sync.runner import SyncReport
 
 def as_json(report: SyncReport) -> str:
     body = {**report.summary(), "items": [d.as_dict() for d in report.differences],
-            "owed": [o.as_dict() for o in report.owed]}
+            "owed": [o.as_dict() for o in report.owed],
+            "unsteered": report.unsteered}
     return json.dumps(body, indent=2)
 
 
@@ -35,6 +36,10 @@ def print_table(report: SyncReport, console: Console) -> None:
         _print_rows(console, OWED_COLUMNS,
                     [(o.resource_type, o.resource_id, str(o.seq), o.state,
                       str(o.age_seconds), o.last_error or "") for o in report.owed])
+    if report.unsteered:
+        console.print("port chains this OVN does not (fully) steer:", markup=False,
+                      highlight=False)
+        _print_rows(console, ("port chain", "reason"), sorted(report.unsteered.items()))
     summary = report.summary()
     console.print(
         f"{report.mode}: checked {summary['checked']} resources, "

@@ -29,18 +29,20 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    SfcPortChain,
     Subnet,
 )
 from neutrino.journal.types import UNFINISHED, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import TABLES, owner_of
 from neutrino.reconcile.reconciler import Reconciler
+from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.sync.differences import Difference, differences
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
 ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
          ResourceType.ADDRESS_GROUP, ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER,
-         ResourceType.PORT, ResourceType.FLOATING_IP)
+         ResourceType.PORT, ResourceType.FLOATING_IP, ResourceType.PORT_CHAIN)
 MODELS = {
     ResourceType.NETWORK: Network,
     ResourceType.SUBNET: Subnet,
@@ -50,6 +52,7 @@ MODELS = {
     ResourceType.ROUTER: Router,
     ResourceType.FLOATING_IP: FloatingIp,
     ResourceType.ADDRESS_GROUP: AddressGroup,
+    ResourceType.PORT_CHAIN: SfcPortChain,
 }
 BATCH = 1000
 DEFAULT_OWED_AFTER = 300.0  # seconds
@@ -83,6 +86,9 @@ class SyncReport:
     repaired: int = 0
     seconds: float = 0.0
     owed: list[Owed] = field(default_factory=list)
+    # port chain id → why this OVN does not steer (all of) it: no difference to repair,
+    # but the operator must know
+    unsteered: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         counts: dict[str, int] = {}
@@ -90,7 +96,8 @@ class SyncReport:
             counts[diff.kind.value] = counts.get(diff.kind.value, 0) + 1
         return {"mode": self.mode, "checked": self.checked, "differences": counts,
                 "left_to_journal": self.left_to_journal, "owed_by_journal": len(self.owed),
-                "repaired": self.repaired, "seconds": round(self.seconds, 3)}
+                "repaired": self.repaired, "seconds": round(self.seconds, 3),
+                "unsteered_port_chains": len(self.unsteered)}
 
 
 class SyncRunner:
@@ -110,6 +117,8 @@ class SyncRunner:
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
+        if ResourceType.PORT_CHAIN in types:
+            report.unsteered = unsteered(self.db)
         report.seconds = time.monotonic() - started
         return report
 
@@ -118,7 +127,7 @@ class SyncRunner:
         started = time.monotonic()
         found = self.compare(types)
         report = SyncReport("repair", found.differences, found.checked, found.left_to_journal,
-                            owed=found.owed)
+                            owed=found.owed, unsteered=found.unsteered)
         refs = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                          for d in found.differences})
         done = 0

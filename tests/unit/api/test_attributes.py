@@ -12,8 +12,12 @@ from neutrino.api.attributes import (
     ADDRESS_SCOPE,
     DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
+    FLOW_CLASSIFIER,
     NETWORK,
     PORT,
+    PORT_CHAIN,
+    PORT_PAIR,
+    PORT_PAIR_GROUP,
     RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
@@ -107,7 +111,10 @@ def test_specs_by_collection() -> None:
                      "rbac_policies": RBAC_POLICY,
                      "address_groups": ADDRESS_GROUP,
                      "default_security_group_rules": DEFAULT_SECURITY_GROUP_RULE,
-                     "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE}
+                     "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE,
+
+                     "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -121,6 +128,10 @@ def test_specs_by_collection() -> None:
          "default-security-group-rules"),
         ("subnetpool", "subnetpools", "subnetpools"),
         ("address_scope", "address_scopes", "address-scopes"),
+        ("port_pair", "port_pairs", "sfc/port_pairs"),
+        ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
+        ("port_chain", "port_chains", "sfc/port_chains"),
+        ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
     ]
 
 

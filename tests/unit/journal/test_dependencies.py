@@ -13,6 +13,8 @@ NET, SUBNET, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 ROUTER, FIP = ResourceType.ROUTER, ResourceType.FLOATING_IP
 AG = ResourceType.ADDRESS_GROUP
+PAIR, GROUP = ResourceType.PORT_PAIR, ResourceType.PORT_PAIR_GROUP
+CLASSIFIER, CHAIN = ResourceType.FLOW_CLASSIFIER, ResourceType.PORT_CHAIN
 
 
 def test_waits_for_table_shape() -> None:
@@ -25,6 +27,10 @@ def test_waits_for_table_shape() -> None:
         ROUTER: frozenset({NET, SUBNET}),
         FIP: frozenset({ROUTER, PORT}),
         AG: frozenset(),
+        PAIR: frozenset({PORT}),
+        GROUP: frozenset({PAIR}),
+        CLASSIFIER: frozenset({PORT}),
+        CHAIN: frozenset({GROUP, CLASSIFIER, PORT, ROUTER}),
     }
 
 
