@@ -349,3 +349,12 @@ def test_shared_scopes_are_visible_to_every_project_and_only_admins_share(neutri
     with pytest.raises(Exception, match="could not be found"):
         pools.create(member, [{**body, "prefixes": ["10.131.0.0/16"],
                                "address_scope_id": hidden["id"]}])
+
+
+def test_an_unknown_address_scope_on_update_is_a_404_and_changes_nothing(api):
+    pool = _pool(api, prefixes=["10.81.0.0/16"], default_prefixlen=24)
+    _fault(api.put(f"/v2.0/subnetpools/{pool['id']}", json={"subnetpool": {
+        "address_scope_id": " "}}), 404, "AddressScopeNotFound")
+    shown = api.get(f"/v2.0/subnetpools/{pool['id']}").json()["subnetpool"]
+    assert shown["address_scope_id"] is None
+    assert shown["revision_number"] == pool["revision_number"]

@@ -183,10 +183,13 @@ class SubnetPoolService(ResourceService):
                     scope_id: str | None) -> None:
         """Put `pool` in scope `scope_id` (or none), refusing prefixes another pool of the
         scope holds. The scope row is locked, so two pools cannot join with overlaps."""
-        pool.address_scope_id = scope_id
         if scope_id is None:
+            pool.address_scope_id = None
             return
+        # the scope is found before the pool names it: an unknown id is a 404, never a
+        # foreign key failure when the lookup flushes the pool
         scope = get_scope_row(session, ctx, scope_id, for_update=True)
+        pool.address_scope_id = scope_id
         if scope.ip_version != pool.ip_version:
             raise IllegalSubnetPoolIpVersionAssociationToAddressScope(
                 pool.id, scope_id, scope.ip_version)
