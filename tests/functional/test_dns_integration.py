@@ -283,3 +283,9 @@ def test_sync_repairs_dns_rows_and_leaves_others_alone(private_ovn, tmp_path):
         assert one(app, "DNS", _uuid=foreign)["records"] == {"other": "10.1.1.1"}
     finally:
         app.stop()
+
+
+def test_extensions_are_listed(client):
+    aliases = {e["alias"] for e in client.get("/v2.0/extensions").json()["extensions"]}
+    assert {"dns-integration", "dns-domain-ports", "dns-integration-domain-keywords",
+            "subnet-dns-publish-fixed-ip"} <= aliases
