@@ -208,7 +208,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     )
     sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
-                             settings.transit_cidr)
+                             settings.transit_cidr, settings.dns_domain)
     reconciler = Reconciler(db, nb, config)
     workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics,
                              backend_ready=lambda: nb.connected)

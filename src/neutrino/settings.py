@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neutrino import dns_names
+
 
 class SettingsError(ValueError):
     """A setting has a value neutrino cannot use; the message names the variable."""
@@ -103,6 +105,7 @@ class Settings:
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
     dns_servers: tuple[str, ...] = ()
+    dns_domain: str = "openstacklocal."  # Neutron's dns_domain (internal DNS)
     dhcp_lease_time: int = 43200
     startup_sync: str = "log"
     sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
@@ -165,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                                    "geneve")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
         dns_servers=_addresses(env, "NEUTRINO_DNS_SERVERS"),
+        dns_domain=_dns_domain(env),
         startup_sync=_choice(env, "NEUTRINO_STARTUP_SYNC", ("off", "log", "repair"), "log"),
         sync_owed_after=_int(env, "NEUTRINO_SYNC_OWED_SECONDS", 300),
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
@@ -275,6 +279,18 @@ def _addresses(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     except ValueError:
         raise SettingsError(f"{key} must be a comma separated list of IP addresses, "
                             f"not {env[key]!r}") from None
+
+
+def _dns_domain(env: Mapping[str, str]) -> str:
+    """NEUTRINO_DNS_DOMAIN, completed with its final dot as Neutron does ('' is none)."""
+    domain = dns_names.fqdn_domain(env.get("NEUTRINO_DNS_DOMAIN", "openstacklocal.").lower())
+    try:
+        dns_names.check_dns_domain(domain)
+    except dns_names.InvalidDnsName as e:
+        raise SettingsError(f"NEUTRINO_DNS_DOMAIN: {e}") from None
+    if any(f"<{k}>" in domain for k in dns_names.KEYWORDS):
+        raise SettingsError("NEUTRINO_DNS_DOMAIN may not hold domain keywords")
+    return domain
 
 
 def _int(env: Mapping[str, str], key: str, default: int) -> int:

@@ -121,7 +121,8 @@ class Fuzzer:
                                 "remote_group_id", "prefixes",
                                 "subnetpool_id", "prefixlen", "use_default_subnetpool",
                                 "min_prefixlen", "max_prefixlen", "default_quota",
-                                "address_scope_id", "ip_version", "is_default"))] = self.odd()
+                                "address_scope_id", "ip_version", "is_default",
+                                "dns_name", "dns_domain", "dns_assignment"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -293,14 +294,16 @@ class Fuzzer:
 def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
     net, ext, sg = world["networks"], world["external"], world["security-groups"]
     return {
-        "networks": {"name": "fz", "mtu": 1400, "tags": ["t"]},
+        "networks": {"name": "fz", "mtu": 1400, "tags": ["t"], "dns_domain": "fz.example."},
         "subnets": {"network_id": net["id"], "ip_version": 4, "cidr": "10.250.0.0/24",
                     "host_routes": [{"destination": "10.9.0.0/16", "nexthop": "10.250.0.9"}],
                     "allocation_pools": [{"start": "10.250.0.10", "end": "10.250.0.20"}]},
         "ports": {"network_id": net["id"], "binding:profile": {"a": "b"},
                   "fixed_ips": [{"subnet_id": world["subnets"]["id"]}],
                   "extra_dhcp_opts": [{"opt_name": "mtu", "opt_value": "1400"}],
-                  "allowed_address_pairs": [{"ip_address": "10.1.1.1"}]},
+                  "allowed_address_pairs": [{"ip_address": "10.1.1.1"}],
+                  "dns_name": "fz-vm", "dns_domain": "<project_id>.fz.example.",
+                  "device_id": "fz-server"},
         "security-groups": {"name": "fz", "description": "d"},
         "security-group-rules": {"security_group_id": sg["id"], "direction": "egress",
                                  "protocol": "udp", "port_range_min": 53,

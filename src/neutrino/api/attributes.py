@@ -62,6 +62,13 @@ def _spec(singular: str, collection: str, *attrs: Attr, named: bool = True,
 
 _str_or_null = c.nullable(c.string())
 
+
+def _lower_fqdn(value: object) -> str:
+    """dns_name / dns_domain: a string of at most 255 characters, compared lower-cased
+    (Neutron's convert_string_to_case_insensitive); their DNS rules are services/dns.py's."""
+    return c.string(255)(value).lower()
+
+
 _segment = c.dict_with((), ("provider:network_type", "provider:physical_network",
                            "provider:segmentation_id"),
                        types={"provider:network_type": _str_or_null,
@@ -88,6 +95,7 @@ NETWORK = _spec(
     Attr("l2_adjacency", post=False, query=c.to_bool),
     # multi-provider: one segment only (services/segments.py), shown as provider:* then
     Attr("segments", c.nullable(c.list_of(_segment)), query=c.string()),
+    Attr("dns_domain", _lower_fqdn, default="", put=True),
 )
 
 # Values nested in dicts are typed too: the database columns and OVN hold strings of a size.
@@ -160,6 +168,9 @@ PORT = _spec(
     Attr("device_profile", c.nullable(c.string()), default=None),
     Attr("numa_affinity_policy", c.nullable(c.one_of(*NUMA_POLICIES)), default=None,
          put=True),
+    Attr("dns_name", _lower_fqdn, default="", put=True),
+    Attr("dns_domain", _lower_fqdn, default="", put=True),
+    Attr("dns_assignment", post=False, filter=False, sort=False),
 )
 
 SECURITY_GROUP = _spec(

@@ -48,7 +48,8 @@ def keystone_context(request: Request) -> Context:
                   if r.strip())
     return Context(project_id=request.headers.get("x-project-id", ""),
                    is_admin="admin" in roles, user_id=request.headers.get("x-user-id"),
-                   roles=roles)
+                   roles=roles, project_name=request.headers.get("x-project-name"),
+                   user_name=request.headers.get("x-user-name"))
 
 
 class KeystoneAuth:

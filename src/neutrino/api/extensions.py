@@ -14,6 +14,13 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("binding", "Port Binding", "binding:* attributes of ports"),
     ("binding-extended", "Port Bindings Extended",
      "Several bindings per port (/ports/{id}/bindings) and their activation"),
+    ("dns-domain-ports", "dns_domain for ports", "dns_domain on ports"),
+    ("dns-integration", "DNS Integration",
+     "dns_name and dns_assignment on ports, dns_domain on networks; ports' names served by "
+     "OVN's DNS (one DNS row per network)"),
+    ("dns-integration-domain-keywords", "DNS domain names with keywords support",
+     "<project_id>, <project_name>, <user_id>, <user_name> in dns_domain, filled in from the "
+     "request that sets a port's names"),
     ("external-net", "Neutron external network", "router:external on networks"),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
      "enable_snat in external_gateway_info"),
@@ -96,7 +103,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations",
      "Provides support for adjusting the prefix list of subnet pools"),
     ("subnet-dns-publish-fixed-ip", "Subnet DNS publish fixed IP",
-     "dns_publish_fixed_ip on subnets (stored and shown; no DNS backend)"),
+     "dns_publish_fixed_ip on subnets (stored and shown: it asks an external DNS service, "
+     "which neutrino has none of; OVN's internal DNS serves every named port)"),
     ("subnet-service-types", "Subnet service types",
      "service_types on subnets, honoured when ports get addresses"),
     ("tag-creation", "Tag creation", "tags may be given when a resource is created"),

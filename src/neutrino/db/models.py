@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 UUID_LEN = 36
 NAME_LEN = 255
+FQDN_LEN = 255  # neutron-lib FQDN_FIELD_SIZE
 
 
 class Base(DeclarativeBase):
@@ -100,6 +101,7 @@ class Network(StandardAttrs, Base):
     mtu: Mapped[int] = mapped_column(Integer)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dns_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")  # dns-integration
 
     segment: Mapped[Segment] = relationship(
         back_populates="network", lazy="selectin", uselist=False, cascade="all, delete-orphan"
@@ -173,6 +175,10 @@ class Port(StandardAttrs, Base):
     extra_dhcp_opts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     device_profile: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
     numa_affinity_policy: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # dns-integration, dns-domain-ports; the domain its names are published under (0021)
+    dns_name: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
+    dns_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
+    dns_current_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
 
     security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
         lazy="selectin",

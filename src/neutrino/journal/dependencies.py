@@ -8,7 +8,9 @@ router interface port for its
 router; a floating IP for its router and its port. The rule that makes deletes go
 in reverse is the same table read backwards, so the two can never disagree: a delete
 waits for every older unfinished entry that named the deleted resource as a parent
-(ports before their network).
+(ports before their network). A port whose DNS names change also journals an update of its
+network (the network's DNS row is translated with it, services/dns.py); that entry needs no
+parent: it waits, as every entry does, for the older entries of its own network.
 """
 
 from __future__ import annotations

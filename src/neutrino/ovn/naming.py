@@ -15,6 +15,7 @@ LRP = "Logical_Router_Port"
 ROUTE = "Logical_Router_Static_Route"
 NAT = "NAT"
 ADDRESS_SET = "Address_Set"
+DNS = "DNS"
 
 PG_DROP = "neutron_pg_drop"
 SG_ID = "neutron:security_group_id"
@@ -70,6 +71,10 @@ DHCP_NETWORK_ID = "neutron:network_id"
 DHCP_PORT_ID = "port_id"
 # neutrino's own: "<port id> <ip version>", identity of a port's own DHCP_Options row
 PORT_DHCP_KEY = "neutron:port_dhcp_key"
+# A network's DNS row: ML2/OVN names its switch (unprefixed `ls_name`); neutrino's own
+# `neutron:network_id` says the row is ours and is how it is found.
+DNS_LS_NAME = "ls_name"
+DNS_NETWORK_ID = "neutron:network_id"
 
 
 def port_dhcp_key(port_id: str, ip_version: int) -> str:

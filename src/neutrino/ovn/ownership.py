@@ -22,7 +22,7 @@ from neutrino.ovn.translate import (
 )
 
 TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
-          n.POLICY)
+          n.POLICY, n.DNS)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -45,6 +45,14 @@ def _switch_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, s
     # localnet ports belong to their network's switch (transit ports carry no network name)
     if row.get("type") != "localnet" and n.NETWORK_NAME in ext and n.REVISION in ext:
         return ports.RESOURCE, row["name"]
+    return None
+
+
+def _dns(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A network's DNS row: our key and ML2/OVN's `ls_name` must name the same network."""
+    network_id = ext.get(n.DNS_NETWORK_ID)
+    if network_id and ext.get(n.DNS_LS_NAME) == n.switch_name(network_id):
+        return networks.RESOURCE, network_id
     return None
 
 
@@ -125,4 +133,4 @@ def _policy(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
           n.ADDRESS_SET: _address_set,
-          n.POLICY: _policy}
+          n.POLICY: _policy, n.DNS: _dns}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from neutrino.ovn.translate.inputs import (
     SecurityGroupFacts,
     SubnetFacts,
 )
+from neutrino.reconcile.dns_facts import load_dns_ports
 
 CHUNK = 500  # ids per IN (...) query
 METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
@@ -47,7 +49,9 @@ def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: i
 
 
 def load_networks(session: Session, ids: Sequence[str]) -> dict[str, NetworkFacts]:
-    return {net.id: network_facts(net) for net in _rows(session, Network, ids)}
+    dns = load_dns_ports(session, ids)
+    return {net.id: replace(network_facts(net), dns_ports=dns.get(net.id, ()))
+            for net in _rows(session, Network, ids)}
 
 
 def network_facts(net: Network) -> NetworkFacts:

@@ -38,7 +38,7 @@ class _Translator:
 
 TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.NETWORK: _Translator(
-        facts.load_networks, lambda f, _c: build_network(f), build_network_absent),
+        facts.load_networks, build_network, build_network_absent),
     ResourceType.SUBNET: _Translator(facts.load_subnets, build_subnet, build_subnet_absent),
     ResourceType.PORT: _Translator(
         facts.load_ports, build_port, build_port_absent),

@@ -11,3 +11,5 @@ class Context:
     is_admin: bool = True
     user_id: str | None = None
     roles: tuple[str, ...] = ("admin",)
+    project_name: str | None = None  # known with Keystone (dns domain keywords)
+    user_name: str | None = None

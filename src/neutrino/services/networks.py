@@ -14,7 +14,7 @@ from neutrino.db.engine import Database
 from neutrino.db.models import Network, Port, RbacPolicy, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import quotas, segments
+from neutrino.services import dns, quotas, segments
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     Waker,
@@ -52,6 +52,7 @@ UPDATABLE = {
     "admin_state_up": "admin_state_up",
     "port_security_enabled": "port_security_enabled",
     "mtu": "mtu",
+    "dns_domain": "dns_domain",
 }
 PROVIDER_ATTRS = segments.PROVIDER_ATTRS
 
@@ -75,6 +76,7 @@ def network_dict(net: Network, ctx: Context) -> dict[str, Any]:
         "availability_zones": list(net.availability_zone_hints or []),
         **address_scopes(net),
         "l2_adjacency": True,
+        "dns_domain": net.dns_domain,
     }
 
 
@@ -167,6 +169,7 @@ LISTING = ListSpec(Network, {
     "provider:network_type": _segment(Segment.network_type),
     "provider:physical_network": _segment(Segment.physical_network),
     "provider:segmentation_id": _segment(Segment.segmentation_id),
+    "dns_domain": Network.dns_domain,
 }, filters={"subnets": member_of(Network.id, Subnet.network_id, Subnet.id)})
 
 
@@ -242,6 +245,7 @@ class NetworkService(ResourceService):
             mtu=self._mtu(request.network_type, body.get("mtu")),
             availability_zone_hints=checked_hints(self.chassis,
                                                   body.get("availability_zone_hints")),
+            dns_domain=dns.domain_value(body.get("dns_domain") or ""),
         )
         stamp_new(net, project)
         net.segment = Segment(
@@ -294,6 +298,8 @@ class NetworkService(ResourceService):
                 body["mtu"] = self._mtu(net.segment.network_type, body["mtu"])
                 for subnet in net.subnets:
                     check_mtu_fits(body["mtu"], subnet.ip_version, net.id)
+            if "dns_domain" in body:
+                body["dns_domain"] = dns.domain_value(body["dns_domain"])
             changed = apply_simple_updates(net, body, UPDATABLE)
             if "shared" in body:
                 changed |= set_shared(session, net, body["shared"])

@@ -18,7 +18,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import dhcp_opts, quotas
+from neutrino.services import dhcp_opts, dns, quotas
 from neutrino.services import ipam as port_ipam
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
@@ -59,8 +59,9 @@ UPDATABLE = {
 }
 
 
-def port_dict(port: Port) -> dict[str, Any]:
+def port_dict(port: Port, dns_domain: str = "openstacklocal.") -> dict[str, Any]:
     return {
+        **dns.port_fields(port, dns_domain),
         **standard_fields(port),
         "network_id": port.network_id,
         "mac_address": port.mac_address,
@@ -150,8 +151,10 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
                                                port.device_owner))
     )
     _set_allocations(port, chosen)
+    dns.set_port_names(port, net, ctx, body, settings.dns_domain)
     session.flush()
     record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
+    dns.journal_network(session, net.id, None, dns.published(port))
     return port
 
 
@@ -201,10 +204,11 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
 
 
 def delete_port(session: Session, port: Port) -> None:
-    parents = port_parents(port)
+    parents, names = port_parents(port), dns.published(port)
     resteer_for_port(session, port)
     session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
+    dns.journal_network(session, port.network_id, names, None)
 
 
 def _initial_groups(session: Session, port: Port, body: dict[str, Any]) -> list[str]:
@@ -276,6 +280,8 @@ LISTING = ListSpec(Port, {
     "binding:vif_type": Port.binding_vif_type,
     "device_profile": Port.device_profile,
     "numa_affinity_policy": Port.numa_affinity_policy,
+    "dns_name": Port.dns_name,
+    "dns_domain": Port.dns_domain,
 }, filters={
     "fixed_ips": fixed_ips_filter,
     "security_groups": member_of(Port.id, PortSecurityGroup.port_id,
@@ -295,7 +301,7 @@ class PortService(ResourceService):
         self.notify = notify or _tell_nobody  # Nova's notifier: it queues, never waits
 
     def to_dict(self, row: Port) -> dict[str, Any]:
-        return port_dict(row)
+        return port_dict(row, self.settings.dns_domain)
 
     # -- create -------------------------------------------------------------------------
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
@@ -307,7 +313,7 @@ class PortService(ResourceService):
     # -- read ---------------------------------------------------------------------------
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return port_dict(get_port_row(session, ctx, port_id))
+            return port_dict(get_port_row(session, ctx, port_id), self.settings.dns_domain)
 
     # -- update -------------------------------------------------------------------------
     def update(
@@ -322,13 +328,15 @@ class PortService(ResourceService):
                                     body.get("device_id", port.device_id), port.project_id)
             check_revision(port, if_match)
             old_parents, old_ips = port_parents(port), _ip_pairs(port)
+            old_names = dns.published(port)
             changed = self._update_port(session, ctx, port, body)
             if changed:
                 bump_revision(session, port, ResourceType.PORT,
                               merged(old_parents, port_parents(port)))
                 resteer_for_port(session, port)
+            dns.journal_network(session, port.network_id, old_names, dns.published(port))
             event = port_events.changed_event(_facts(port), old_ips, _ip_pairs(port))
-            return port_dict(port), event
+            return port_dict(port, self.settings.dns_domain), event
 
         result, event = run_and_wake(self.db.write, self.wakeup, txn)
         self.notify(event)
@@ -360,6 +368,8 @@ class PortService(ResourceService):
                                                for b in port.security_group_bindings])
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
+        changed |= dns.set_port_names(port, session.get(Network, port.network_id), ctx, body,
+                                      self.settings.dns_domain)
         return changed
 
     def binding_for(self, session: Session, port: Port, host: str, vnic_type: str,

@@ -41,6 +41,7 @@ NETWORK_DEFAULTS: dict[str, Any] = {
     "mtu": None,
     "port_security_enabled": True,
     "availability_zone_hints": [],
+    "dns_domain": "",
 }
 SUBNET_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -71,6 +72,8 @@ PORT_DEFAULTS: dict[str, Any] = {
     "security_groups": None,
     "device_profile": None,
     "numa_affinity_policy": None,
+    "dns_name": "",
+    "dns_domain": "",
 }
 SG_DEFAULTS: dict[str, Any] = {"name": "", "description": "", "stateful": True}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}

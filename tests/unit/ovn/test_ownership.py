@@ -51,7 +51,8 @@ def without(mapping: dict[str, str], key: str) -> dict[str, str]:
 def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
                       "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
-                      "Logical_Router_Static_Route", "Address_Set", "Logical_Router_Policy")
+                      "Logical_Router_Static_Route", "Address_Set", "Logical_Router_Policy",
+                      "DNS")
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,15 @@ def test_tables() -> None:
         pytest.param("Logical_Switch", {"name": f"neutron-{NET}", "external_ids": None}, None,
                      id="switch-null-external-ids"),
         pytest.param("Logical_Switch", {"name": "sw0"}, None, id="foreign-switch"),
+        # DNS: ML2/OVN's ls_name and our network key naming the same network
+        pytest.param("DNS", {"external_ids": {"ls_name": f"neutron-{NET}",
+                                              "neutron:network_id": NET}},
+                     ("network", NET), id="dns"),
+        pytest.param("DNS", {"external_ids": {"ls_name": f"neutron-{NET}"}}, None,
+                     id="dns-of-ml2-ovn-not-ours"),
+        pytest.param("DNS", {"external_ids": {"ls_name": "neutron-x",
+                                              "neutron:network_id": NET}}, None,
+                     id="dns-keys-disagree"),
         # Logical_Switch_Port: a Neutron port's keys, not a localnet port
         pytest.param("Logical_Switch_Port", {"name": PORT, "type": "", "external_ids": LSP_EXT},
                      ("port", PORT), id="vm-port"),

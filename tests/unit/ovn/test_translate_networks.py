@@ -11,6 +11,7 @@ from neutrino.ovn.translate.networks import build_network, build_network_absent,
 NET_ID = "8a4b3c2d-0000-4000-8000-000000000001"
 SEG_ID = "5e6f7a8b-0000-4000-8000-000000000002"
 SWITCH = RowKey("Logical_Switch", "name", f"neutron-{NET_ID}")
+DNS = RowKey("DNS", "external_ids", NET_ID, "neutron:network_id")
 OTHER_CONFIG = {
     "mcast_snoop": "false",
     "mcast_flood_unregistered": "false",
@@ -105,7 +106,8 @@ def test_switch_key_names_the_switch_after_the_network() -> None:
     ],
 )
 def test_build_network(given: NetworkFacts, rows: tuple[DesiredRow, ...]) -> None:
-    assert build_network(given) == DesiredState("network", NET_ID, rows, (SWITCH,))
+    assert build_network(given) == DesiredState("network", NET_ID, rows, (SWITCH, DNS),
+                                                member_rows=(DNS,))
 
 
 def test_build_network_revision_is_readable_from_row() -> None:
@@ -116,13 +118,13 @@ def test_build_network_revision_is_readable_from_row() -> None:
 def test_build_network_lookup_keys_cover_switch_and_localnet() -> None:
     state = build_network(facts(network_type="vlan", physical_network="p", segmentation_id=9))
     assert state.lookup_keys() == {
-        SWITCH,
+        SWITCH, DNS,
         RowKey("Logical_Switch_Port", "name", f"provnet-{SEG_ID}"),
     }
 
 
 def test_build_network_absent() -> None:
-    assert build_network_absent(NET_ID) == DesiredState("network", NET_ID, (), (SWITCH,))
+    assert build_network_absent(NET_ID) == DesiredState("network", NET_ID, (), (SWITCH, DNS))
 
 
 def test_build_network_carries_its_zone_hints_as_ml2_ovn_does() -> None:

@@ -10,6 +10,7 @@ class TranslateConfig:
     dns_servers: tuple[str, ...] = ()
     dhcp_lease_time: int = 43200
     transit_cidr: str = "169.254.128.0/30"  # every router's distributed↔gateway link
+    dns_domain: str = "openstacklocal."  # Neutron's dns_domain: completes ports' names
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,19 @@ class NetworkFacts:
     segmentation_id: int | None
     segment_id: str
     az_hints: tuple[str, ...] = ()
+    dns_ports: tuple[DnsPortFacts, ...] = ()  # its ports' names (internal DNS)
+
+
+@dataclass(frozen=True)
+class DnsPortFacts:
+    """What a port gives its network's DNS row: its name, addresses and domain (its own
+    dns_domain or its network's, keywords already substituted when it was set)."""
+
+    port_id: str
+    dns_name: str
+    device_id: str
+    ips: tuple[str, ...]
+    domain: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""network → Logical_Switch `neutron-<id>`, plus a `localnet` port for flat/vlan networks."""
+"""network → Logical_Switch `neutron-<id>`, plus a `localnet` port for flat/vlan networks
+and the network's `DNS` row (its ports' names, ovn/translate/dns.py)."""
 
 from __future__ import annotations
 
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
-from neutrino.ovn.translate.inputs import NetworkFacts
+from neutrino.ovn.translate.dns import build_dns_row, dns_key, dns_membership
+from neutrino.ovn.translate.inputs import NetworkFacts, TranslateConfig
 
 RESOURCE = "network"
 PROVIDER_TYPES = ("flat", "vlan")
@@ -14,16 +16,24 @@ def switch_key(network_id: str) -> RowKey:
     return RowKey(n.LS, "name", n.switch_name(network_id))
 
 
-def build_network(facts: NetworkFacts) -> DesiredState:
+DEFAULT_CONFIG = TranslateConfig()
+
+
+def build_network(facts: NetworkFacts, config: TranslateConfig = DEFAULT_CONFIG) -> DesiredState:
     rows = [_switch(facts)]
     if facts.network_type in PROVIDER_TYPES:
         rows.append(_localnet_port(facts))
-    return DesiredState(RESOURCE, facts.id, tuple(rows), (switch_key(facts.id),))
+    dns = build_dns_row(facts.id, facts.dns_ports, config.dns_domain)
+    members = (dns_membership(facts.id, switch_key(facts.id)),) if dns else ()
+    return DesiredState(RESOURCE, facts.id, (*rows, *((dns,) if dns else ())),
+                        (switch_key(facts.id), dns_key(facts.id)),
+                        members=members, member_rows=(dns_key(facts.id),))
 
 
 def build_network_absent(network_id: str) -> DesiredState:
-    """A deleted network: removing the switch takes its ports with it."""
-    return DesiredState(RESOURCE, network_id, (), (switch_key(network_id),))
+    """A deleted network: removing the switch takes its ports with it; its DNS row (a root
+    row) goes explicitly."""
+    return DesiredState(RESOURCE, network_id, (), (switch_key(network_id), dns_key(network_id)))
 
 
 def _switch(facts: NetworkFacts) -> DesiredRow:
