@@ -73,7 +73,7 @@ def _unchanged(session: Session, obj: Any) -> None:
 
 
 def _any_target(session: Session, obj: Any, action: str, target: str) -> None:
-    """Whether `target` may be granted `action` on `obj` (any project, by default)."""
+    """Any project may be granted an action on the object (the default)."""
 
 
 def _projects(obj: Any, action: str, lost: set[str]) -> str:
