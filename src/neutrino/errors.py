@@ -376,6 +376,14 @@ class AddressGroupNotFound(ResourceNotFound):
     resource = "address group"
 
 
+class SubnetPoolNotFound(ResourceNotFound):
+    resource = "subnet pool"
+
+
+class AddressScopeNotFound(ResourceNotFound):
+    resource = "address scope"
+
+
 class AddressGroupInUse(InUse):
     def __init__(self, address_group_id: str) -> None:
         super().__init__(f"Address group {address_group_id} is in use on one or more "

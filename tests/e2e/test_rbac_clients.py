@@ -113,3 +113,25 @@ def test_openstacksdk_shares_a_network_with_one_project(world, gamma):
     alpha_conn.network.delete_rbac_policy(policy)
     with pytest.raises(openstack.exceptions.NotFoundException):
         beta_conn.network.get_network(net.id)
+
+
+def test_openstack_cli_shares_a_subnet_pool_with_one_project(world, gamma):
+    """`rbac-subnetpool`: beta allocates a subnet from alpha's pool once it is shared."""
+    beta = world.keystone.projects["beta"]
+    pool = _cli(world, "a_member", "subnet", "pool", "create", "--pool-prefix",
+                "10.222.0.0/16", "--default-prefix-length", "26", "rbac-cli-pool")
+    _refused(world, "b_member", "subnet", "pool", "show", pool["id"])
+    policy = _cli(world, "a_member", "network", "rbac", "create", "--target-project", beta,
+                  "--action", "access_as_shared", "--type", "subnetpool", pool["id"])
+    assert (policy["object_type"], policy["object_id"]) == ("subnetpool", pool["id"])
+    assert _cli(world, "b_member", "subnet", "pool", "show", pool["id"])["shared"] is True
+    net = _cli(world, "b_member", "network", "create", "rbac-pool-net")
+    subnet = _cli(world, "b_member", "subnet", "create", "--network", net["id"],
+                  "--subnet-pool", pool["id"], "rbac-pool-sub")
+    assert subnet["cidr"].startswith("10.222.") and subnet["cidr"].endswith("/26")
+    _refused(world, "g_member", "subnet", "pool", "show", pool["id"])
+    # Beta's subnet depends on the policy: it stays until the subnet goes.
+    _refused(world, "a_member", "network", "rbac", "delete", policy["id"])
+    assert _run(world, "b_member", "subnet", "delete", subnet["id"]).returncode == 0
+    assert _run(world, "a_member", "network", "rbac", "delete", policy["id"]).returncode == 0
+    _refused(world, "b_member", "subnet", "pool", "show", pool["id"])

@@ -24,13 +24,16 @@ from neutrino.api.auth import keystone_context
 from neutrino.bootstrap import Neutrino
 from neutrino.db.engine import make_engine
 from neutrino.db.migrate import alembic_config, upgrade
+from neutrino.services.address_scopes import AddressScopeService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
 from neutrino.services.security_groups import RuleService, SecurityGroupService
+from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.tags import TagService
 
-SINGULAR = {"rbac-policies": "rbac_policy", "security-groups": "security_group"}
+SINGULAR = {"rbac-policies": "rbac_policy", "security-groups": "security_group",
+            "address-scopes": "address_scope"}
 
 
 @dataclass
@@ -52,7 +55,9 @@ def _api(app: Neutrino) -> Any:
                   "security_group_rules": RuleService(db, settings, wakeup),
                   "routers": app.routers,
                   "floatingips": FloatingIpService(db, settings, wakeup),
-                  "rbac_policies": RbacService(db, settings, wakeup)},
+                  "rbac_policies": RbacService(db, settings, wakeup),
+                  "subnetpools": SubnetPoolService(db, settings, wakeup),
+                  "address_scopes": AddressScopeService(db, settings, wakeup)},
         tags=TagService(db, wakeup), quotas=QuotaService(db, settings),
         context_for=keystone_context, health=app.health,
         metrics_registry=app.metrics.registry))
@@ -421,8 +426,8 @@ def test_a_router_interface_on_a_subnet_of_a_network_shared_by_name(cloud: Cloud
 
 def test_the_rbac_extensions_are_listed(cloud: Cloud):
     aliases = {e["alias"] for e in cloud("c").get("/v2.0/extensions").json()["extensions"]}
-    assert {"rbac-policies", "rbac-security-groups"} <= aliases
-    assert "rbac-subnetpool" not in aliases and "rbac-address-scope" not in aliases
+    assert {"rbac-policies", "rbac-security-groups", "rbac-subnetpool",
+            "rbac-address-scope"} <= aliases
 
 
 def test_policies_sort_and_page_like_other_resources(cloud: Cloud):

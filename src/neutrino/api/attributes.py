@@ -178,7 +178,8 @@ SECURITY_GROUP = _spec(
     "security_groups",
     Attr("security_group_rules", post=False),
     Attr("stateful", c.to_bool, default=True, put=True),
-    Attr("shared", post=False, query=c.to_bool),
+    # a filter (security-groups-shared-filtering), not a sort key, as in neutron-lib
+    Attr("shared", post=False, query=c.to_bool, sort=False),
     path="security-groups",
 )
 

@@ -460,8 +460,9 @@ class AddressScope(Base):
     id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
     name: Mapped[str] = mapped_column(String(NAME_LEN), default="")
-    shared: Mapped[bool] = mapped_column(Boolean, default=False)
     ip_version: Mapped[int] = mapped_column(Integer)
+
+    rbac_entries: Mapped[list[RbacPolicy]] = rbac_entries("AddressScope", "address_scope")
 
 
 class SubnetPool(StandardAttrs, Base):
@@ -479,12 +480,12 @@ class SubnetPool(StandardAttrs, Base):
     min_prefixlen: Mapped[int] = mapped_column(Integer)
     max_prefixlen: Mapped[int] = mapped_column(Integer)
     default_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    shared: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     address_scope_id: Mapped[str | None] = mapped_column(
         ForeignKey("address_scopes.id"), nullable=True, index=True)
 
     tags: Mapped[list[Tag]] = tagged("SubnetPool")
+    rbac_entries: Mapped[list[RbacPolicy]] = rbac_entries("SubnetPool", "subnetpool")
 
 
 # -- service function chaining (networking-sfc's resources) ----------------------------------

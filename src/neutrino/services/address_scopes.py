@@ -1,12 +1,15 @@
 """Address scopes: sets of subnet pools whose prefixes never overlap.
 
-An address scope has no OVN rows of its own. Who may see or use one is decided in one
-place, `visible_scopes` / `scope_visible` (own project, shared, or admin), where RBAC
-(`rbac-address-scope`) can later add its grants.
+An address scope has no OVN rows of its own. Who may see or use one (put a pool in it) is
+decided in one place, `visible_scopes` / `scope_visible`: an admin, its own project, or a
+project an access_as_shared RBAC policy grants it to (`rbac-address-scope`). Its `shared`
+is such a grant to the caller's project or to every project; sharing it by update adds
+the policy to every project, and a shared scope is never unshared by update (Neutron).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -18,11 +21,14 @@ from neutrino.services.base import ResourceService
 from neutrino.services.common import apply_simple_updates, new_id
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, select_page
-
-
-class AddressScopeNotFound(errors.NotFound):
-    def __init__(self, scope_id: str) -> None:
-        super().__init__(f"Address scope {scope_id} could not be found.")
+from neutrino.services.rbac_types import (
+    ACCESS_SHARED,
+    ADDRESS_SCOPE,
+    EVERYONE,
+    granted_to,
+    grants,
+    set_everyone,
+)
 
 
 class AddressScopeInUse(errors.InUse):
@@ -36,26 +42,35 @@ class AddressScopeUpdateError(errors.BadRequest):
         super().__init__(f"Unable to update address scope {scope_id} : {reason}.")
 
 
-def scope_dict(scope: AddressScope) -> dict[str, Any]:
+def scope_dict(scope: AddressScope, ctx: Context) -> dict[str, Any]:
     return {"id": scope.id, "name": scope.name, "project_id": scope.project_id,
-            "tenant_id": scope.project_id, "shared": scope.shared,
+            "tenant_id": scope.project_id, "shared": shared_with(ctx, scope),
             "ip_version": scope.ip_version}
 
 
+def shared_with(ctx: Context, scope: AddressScope) -> bool:
+    return grants(scope.rbac_entries, ACCESS_SHARED, ctx.project_id)
+
+
 def scope_visible(ctx: Context, scope: AddressScope) -> bool:
-    return ctx.is_admin or scope.project_id == ctx.project_id or scope.shared
+    return ctx.is_admin or scope.project_id == ctx.project_id or shared_with(ctx, scope)
+
+
+def shared_scopes(project_id: str) -> ColumnElement[bool]:
+    """`shared_with` as SQL: what `shared` filters and sorts by."""
+    return granted_to(AddressScope, ADDRESS_SCOPE.name, (ACCESS_SHARED,), project_id)
 
 
 def visible_scopes(ctx: Context) -> ColumnElement[bool]:
     """`scope_visible` as SQL (for callers that are not admin)."""
-    return (AddressScope.project_id == ctx.project_id) | AddressScope.shared
+    return (AddressScope.project_id == ctx.project_id) | shared_scopes(ctx.project_id)
 
 
 def get_scope_row(session: Session, ctx: Context, scope_id: str,
                   for_update: bool = False) -> AddressScope:
     scope = session.get(AddressScope, scope_id, with_for_update=for_update or None)
     if scope is None or not scope_visible(ctx, scope):
-        raise AddressScopeNotFound(scope_id)
+        raise errors.AddressScopeNotFound(scope_id)
     return scope
 
 
@@ -64,38 +79,46 @@ LISTING = ListSpec(AddressScope, {
     "name": AddressScope.name,
     "project_id": AddressScope.project_id,
     "tenant_id": AddressScope.project_id,
-    "shared": AddressScope.shared,
+    "shared": shared_scopes(EVERYONE),  # see listing_for
     "ip_version": AddressScope.ip_version,
 })
+
+
+def listing_for(ctx: Context) -> ListSpec:
+    """The listing for `ctx`: `shared` depends on who asks."""
+    return replace(LISTING, columns={**LISTING.columns,
+                                     "shared": shared_scopes(ctx.project_id)})
 
 
 class AddressScopeService(ResourceService):
     model = AddressScope
     listing = LISTING
 
-    def to_dict(self, row: AddressScope) -> dict[str, Any]:
-        return scope_dict(row)
+    def view(self, ctx: Context, row: AddressScope) -> dict[str, Any]:
+        return scope_dict(row, ctx)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]
                     ) -> AddressScope:
         project = body.get("project_id") or ctx.project_id
         policy.enforce(ctx, "create_address_scope", {"project_id": project}, body)
         scope = AddressScope(id=new_id(), project_id=project, name=body["name"],
-                             shared=body["shared"], ip_version=body["ip_version"])
+                             ip_version=body["ip_version"])
+        set_everyone(session, ADDRESS_SCOPE, scope, ACCESS_SHARED, body["shared"])
         session.add(scope)
         session.flush()
         return scope
 
     def get(self, ctx: Context, scope_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return scope_dict(get_scope_row(session, ctx, scope_id))
+            return scope_dict(get_scope_row(session, ctx, scope_id), ctx)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         with self.db.read() as session:
             stmt = select(AddressScope)
             if not ctx.is_admin:
                 stmt = stmt.where(visible_scopes(ctx))
-            return select_page(session, stmt, LISTING, scope_dict, query)
+            return select_page(session, stmt, listing_for(ctx),
+                               lambda scope: scope_dict(scope, ctx), query)
 
     def update(self, ctx: Context, scope_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:
@@ -103,11 +126,13 @@ class AddressScopeService(ResourceService):
             scope = get_scope_row(session, ctx, scope_id)
             policy.enforce(ctx, "update_address_scope", {"project_id": scope.project_id},
                            body)
-            if scope.shared and body.get("shared") is False:
+            if shared_with(ctx, scope) and body.get("shared") is False:
                 raise AddressScopeUpdateError(scope_id, "Shared address scope can't be "
                                               "unshared")
-            apply_simple_updates(scope, body, {"name": "name", "shared": "shared"})
-            return scope_dict(scope)
+            apply_simple_updates(scope, body, {"name": "name"})
+            if body.get("shared"):
+                set_everyone(session, ADDRESS_SCOPE, scope, ACCESS_SHARED, True)
+            return scope_dict(scope, ctx)
 
         return self.db.write(txn)
 

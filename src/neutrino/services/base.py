@@ -36,6 +36,11 @@ class ResourceService:
         """The rows a caller who is not an admin may see: its project's own."""
         return self.model.project_id == ctx.project_id
 
+    def listing_for(self, ctx: Context) -> ListSpec:
+        """The listing as `ctx` filters and sorts it (`listing`, unless an attribute depends
+        on who asks)."""
+        return self.listing
+
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Any:
         raise NotImplementedError
 
@@ -55,5 +60,5 @@ class ResourceService:
             stmt = select(self.model)
             if not ctx.is_admin:
                 stmt = stmt.where(self.scope(ctx))
-            return select_page(session, stmt, self.listing,
+            return select_page(session, stmt, self.listing_for(ctx),
                                lambda row: self.view(ctx, row), query)

@@ -4,7 +4,8 @@ As in Neutron: the owner of the object (or an admin) creates policies on it; onl
 grants to every project (`*`, a policy rule); a policy is seen and managed by the project
 that created it (the target sees the object, not the policy); only `target_tenant` changes;
 a policy whose loss would strand a project's use of the object (ports on a network, routers
-with a gateway on it, ports in a security group) cannot go (409 RbacPolicyInUse).
+with a gateway on it, ports in a security group, subnets from a subnet pool, pools in an
+address scope) cannot go (409 RbacPolicyInUse).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class RbacService(ResourceService):
         rtype.check_action(body["action"])
         quotas.check(session, self.settings, project, "rbac_policy")
         obj = _owned_object(session, ctx, rtype, body["object_id"])
+        rtype.check_target(session, obj, body["action"], target)
         row = new_policy(rtype.name, obj, body["action"], target, project)
         _check_unique(session, row, target)
         obj.rbac_entries.append(row)

@@ -3,9 +3,10 @@
 A policy grants `action` on one object to a target project, or to every project (`*`). Each
 object type says, as data, which actions it has, how its rows are found and which projects
 depend on a grant (the ones that would break if it went: ports on a shared network, routers
-with a gateway on an external one, ports using a shared security group). Adding a type (a
-subnet pool, an address scope) is one more `RbacType` in `TYPES`, an `rbac_entries`
-relationship on its model, and its own `shared` answered by `grants`.
+with a gateway on an external one, ports using a shared security group, subnets allocated
+from a shared subnet pool, pools in a shared address scope). Adding a type is one more
+`RbacType` in `TYPES`, an `rbac_entries` relationship on its model, and its own `shared`
+answered by `grants`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import (
+    AddressScope,
     Network,
     Port,
     PortSecurityGroup,
@@ -26,6 +28,7 @@ from neutrino.db.models import (
     Router,
     SecurityGroup,
     Subnet,
+    SubnetPool,
 )
 from neutrino.journal.types import ResourceType
 from neutrino.services.common import bump_revision, new_id
@@ -69,6 +72,10 @@ def _unchanged(session: Session, obj: Any) -> None:
     """An object whose representation does not follow its policies."""
 
 
+def _any_target(session: Session, obj: Any, action: str, target: str) -> None:
+    """Any project may be granted an action on the object (the default)."""
+
+
 def _projects(obj: Any, action: str, lost: set[str]) -> str:
     """Why a policy cannot go (the RbacPolicyInUse details): who still depends on it."""
     return f"project_id={','.join(sorted(lost))}"
@@ -83,6 +90,8 @@ class RbacType:
     dependents: Dependents  # projects using the object through an action
     changed: Callable[[Session, Any], None] = _unchanged  # after its policies changed
     in_use: Callable[[Any, str, set[str]], str] = _projects  # RbacPolicyInUse details
+    # refuses a new grant of an action to a target (RbacPolicyInitError)
+    check_target: Callable[[Session, Any, str, str], None] = _any_target
 
     def check_action(self, action: str) -> None:
         if action not in self.actions:
@@ -110,6 +119,7 @@ def set_everyone(session: Session, rtype: RbacType, obj: Any, action: str, wante
     if wanted == bool(wildcard):
         return False
     if wanted:
+        rtype.check_target(session, obj, action, EVERYONE)
         obj.rbac_entries.append(new_policy(rtype.name, obj, action, EVERYONE))
         return True
     remaining = [e for e in obj.rbac_entries if e not in wildcard]
@@ -163,12 +173,44 @@ def _group_users(session: Session, sg: SecurityGroup, action: str) -> set[str]:
         PortSecurityGroup.security_group_id == sg.id)))
 
 
+def _pool_users(session: Session, pool: SubnetPool, action: str) -> set[str]:
+    """Projects with subnets allocated from the pool."""
+    return set(session.scalars(select(Subnet.project_id).where(
+        Subnet.subnetpool_id == pool.id)))
+
+
+def _pool_target(session: Session, pool: SubnetPool, action: str, target: str) -> None:
+    """As in Neutron, a pool in an address scope is shared only with projects the scope is
+    shared with (a policy on the scope to them or to every project)."""
+    if pool.address_scope_id is None:
+        return
+    if not session.scalar(select(exists().where(
+            RbacPolicy.object_type == ADDRESS_SCOPE_TYPE,
+            RbacPolicy.object_id == pool.address_scope_id,
+            RbacPolicy.target_project.in_((EVERYONE, target))))):
+        raise RbacPolicyInitError(pool.id, "target project doesn't have access to "
+                                           "associated address scope")
+
+
+def _scope_users(session: Session, scope: AddressScope, action: str) -> set[str]:
+    """Projects owning pools in the scope."""
+    return set(session.scalars(select(SubnetPool.project_id).where(
+        SubnetPool.address_scope_id == scope.id)))
+
+
+ADDRESS_SCOPE_TYPE = "address_scope"
 NETWORK = RbacType("network", Network, (ACCESS_SHARED, ACCESS_EXTERNAL), errors.NetworkNotFound,
                    _network_users, _network_changed, _network_in_use)
 SECURITY_GROUP = RbacType("security_group", SecurityGroup, (ACCESS_SHARED,),
                           errors.SecurityGroupNotFound, _group_users)
 
-TYPES: dict[str, RbacType] = {t.name: t for t in (NETWORK, SECURITY_GROUP)}
+SUBNETPOOL = RbacType("subnetpool", SubnetPool, (ACCESS_SHARED,), errors.SubnetPoolNotFound,
+                      _pool_users, check_target=_pool_target)
+ADDRESS_SCOPE = RbacType(ADDRESS_SCOPE_TYPE, AddressScope, (ACCESS_SHARED,),
+                         errors.AddressScopeNotFound, _scope_users)
+
+TYPES: dict[str, RbacType] = {t.name: t for t in (NETWORK, SECURITY_GROUP, SUBNETPOOL,
+                                                  ADDRESS_SCOPE)}
 
 
 # -- errors (Neutron's rbac extension) ------------------------------------------------------
@@ -181,6 +223,18 @@ class InvalidActionForType(errors.BadRequest):
 class RbacPolicyNotFound(errors.NotFound):
     def __init__(self, policy_id: str, object_type: str = "unknown") -> None:
         super().__init__(f"RBAC policy of type {object_type} with ID {policy_id} not found")
+
+
+class RbacPolicyInitError(errors.InvalidInput):
+    """Neutron refuses a grant in a callback, which its API answers as bad input."""
+
+    def __init__(self, object_id: str, reason: str) -> None:
+        super().__init__(f"Failed to create RBAC policy on object {object_id} because "
+                         f"{reason}.")
+
+    @property
+    def type(self) -> str:
+        return "InvalidInput"
 
 
 class RbacPolicyInUse(errors.Conflict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, not_, or_, select
@@ -37,7 +38,13 @@ from neutrino.services.common import (
 from neutrino.services.context import Context
 from neutrino.services.default_sg_rules import rule_body, templates_for
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
-from neutrino.services.rbac_types import ACCESS_SHARED, SECURITY_GROUP, granted_to, grants
+from neutrino.services.rbac_types import (
+    ACCESS_SHARED,
+    EVERYONE,
+    SECURITY_GROUP,
+    granted_to,
+    grants,
+)
 
 SG, RULE = ResourceType.SECURITY_GROUP, ResourceType.SECURITY_GROUP_RULE
 
@@ -75,6 +82,12 @@ def shared_with(ctx: Context, sg: SecurityGroup) -> bool:
     """An access_as_shared policy gives the caller's project (or every project) the group:
     it sees it and puts its ports in it, but only the owner changes it."""
     return grants(sg.rbac_entries, ACCESS_SHARED, ctx.project_id)
+
+
+def shared_groups(project_id: str) -> ColumnElement[bool]:
+    """`shared_with` as SQL: what the `shared` filter reads
+    (`security-groups-shared-filtering`)."""
+    return granted_to(SecurityGroup, SECURITY_GROUP.name, (ACCESS_SHARED,), project_id)
 
 
 def _normalized(prefix: str | None) -> str | None:
@@ -163,14 +176,19 @@ def _check_restate(session: Session, sg: SecurityGroup) -> None:
 class SecurityGroupService(ResourceService):
     model = SecurityGroup
     listing = ListSpec(SecurityGroup, {**standard_columns(SecurityGroup),
-                                       "stateful": SecurityGroup.stateful})
+                                       "stateful": SecurityGroup.stateful,
+                                       "shared": shared_groups(EVERYONE)})
 
     def view(self, ctx: Context, row: SecurityGroup) -> dict[str, Any]:
         return sg_dict(row, ctx)
 
     def scope(self, ctx: Context) -> ColumnElement[bool]:
-        return (SecurityGroup.project_id == ctx.project_id) | granted_to(
-            SecurityGroup, SECURITY_GROUP.name, (ACCESS_SHARED,), ctx.project_id)
+        return (SecurityGroup.project_id == ctx.project_id) | shared_groups(ctx.project_id)
+
+    def listing_for(self, ctx: Context) -> ListSpec:
+        """`shared` is the caller's: granted to its project or to every project."""
+        return replace(self.listing, columns={**self.listing.columns,
+                                              "shared": shared_groups(ctx.project_id)})
 
     def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Quotas are checked for the whole request before the project's `default` group

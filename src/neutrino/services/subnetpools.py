@@ -1,8 +1,11 @@
 """Subnet pools: prefixes that subnets are allocated from, optionally in an address scope.
 
 A pool has no OVN rows of its own; the subnets made from it are journaled as every subnet
-is. Who may see or use a pool is decided in one place, `pool_visible` / `visible_pools`
-(own project, shared, or admin), where RBAC (`rbac-subnetpool`) can later add its grants.
+is. Who may see or use a pool (allocate subnets from it) is decided in one place,
+`pool_visible` / `visible_pools`: an admin, its own project, or a project an
+access_as_shared RBAC policy grants it to (`rbac-subnetpool`). Its `shared` is such a
+grant to the caller's project or to every project; `shared` on create is the policy to
+every project (it cannot change by update, as in Neutron).
 
 Concurrency: every change that reads a pool's free space and writes against it (allocating
 a subnet, removing prefixes, deleting the pool) first locks the pool row (PostgreSQL
@@ -12,6 +15,7 @@ pool never see the same free space. Pools joining a scope lock the scope row lik
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -35,6 +39,14 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, select_page, standard_columns
+from neutrino.services.rbac_types import (
+    ACCESS_SHARED,
+    EVERYONE,
+    SUBNETPOOL,
+    granted_to,
+    grants,
+    set_everyone,
+)
 from neutrino.services.subnet_allocation import (
     NetworkAddressScopeAffinityError,
     allocated_prefixes,
@@ -42,11 +54,6 @@ from neutrino.services.subnet_allocation import (
 
 UPDATABLE = {"name": "name", "description": "description", "default_quota": "default_quota",
              "is_default": "is_default"}
-
-
-class SubnetPoolNotFound(errors.NotFound):
-    def __init__(self, pool_id: str) -> None:
-        super().__init__(f"Subnet pool {pool_id} could not be found.")
 
 
 class SubnetPoolDeleteError(errors.BadRequest):
@@ -77,7 +84,7 @@ class IllegalSubnetPoolIpVersionAssociationToAddressScope(errors.BadRequest):
                          f"ip_version is not {version}.")
 
 
-def pool_dict(pool: SubnetPool) -> dict[str, Any]:
+def pool_dict(pool: SubnetPool, ctx: Context) -> dict[str, Any]:
     return {
         **standard_fields(pool),
         "prefixes": list(pool.prefixes),
@@ -86,20 +93,29 @@ def pool_dict(pool: SubnetPool) -> dict[str, Any]:
         "min_prefixlen": pool.min_prefixlen,
         "max_prefixlen": pool.max_prefixlen,
         "default_quota": pool.default_quota,
-        "shared": pool.shared,
+        "shared": shared_with(ctx, pool),
         "is_default": pool.is_default,
         "address_scope_id": pool.address_scope_id,
     }
 
 
+def shared_with(ctx: Context, pool: SubnetPool) -> bool:
+    return grants(pool.rbac_entries, ACCESS_SHARED, ctx.project_id)
+
+
 def pool_visible(ctx: Context, pool: SubnetPool) -> bool:
     """May the caller see, and allocate subnets from, `pool`?"""
-    return ctx.is_admin or pool.project_id == ctx.project_id or pool.shared
+    return ctx.is_admin or pool.project_id == ctx.project_id or shared_with(ctx, pool)
+
+
+def shared_pools(project_id: str) -> ColumnElement[bool]:
+    """`shared_with` as SQL: what `shared` filters and sorts by."""
+    return granted_to(SubnetPool, SUBNETPOOL.name, (ACCESS_SHARED,), project_id)
 
 
 def visible_pools(ctx: Context) -> ColumnElement[bool]:
     """`pool_visible` as SQL (for callers that are not admin)."""
-    return (SubnetPool.project_id == ctx.project_id) | SubnetPool.shared
+    return (SubnetPool.project_id == ctx.project_id) | shared_pools(ctx.project_id)
 
 
 def get_pool_row(session: Session, ctx: Context, pool_id: str,
@@ -107,7 +123,7 @@ def get_pool_row(session: Session, ctx: Context, pool_id: str,
     pool = session.get(SubnetPool, pool_id, with_for_update=for_update or None,
                        populate_existing=for_update)
     if pool is None or not pool_visible(ctx, pool):
-        raise SubnetPoolNotFound(pool_id)
+        raise errors.SubnetPoolNotFound(pool_id)
     return pool
 
 
@@ -135,18 +151,23 @@ LISTING = ListSpec(SubnetPool, {
     "min_prefixlen": SubnetPool.min_prefixlen,
     "max_prefixlen": SubnetPool.max_prefixlen,
     "default_quota": SubnetPool.default_quota,
-    "shared": SubnetPool.shared,
+    "shared": shared_pools(EVERYONE),  # see listing_for
     "is_default": SubnetPool.is_default,
     "address_scope_id": SubnetPool.address_scope_id,
 })
+
+
+def listing_for(ctx: Context) -> ListSpec:
+    """The listing for `ctx`: `shared` depends on who asks."""
+    return replace(LISTING, columns={**LISTING.columns, "shared": shared_pools(ctx.project_id)})
 
 
 class SubnetPoolService(ResourceService):
     model = SubnetPool
     listing = LISTING
 
-    def to_dict(self, row: SubnetPool) -> dict[str, Any]:
-        return pool_dict(row)
+    def view(self, ctx: Context, row: SubnetPool) -> dict[str, Any]:
+        return pool_dict(row, ctx)
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> SubnetPool:
         project = body.get("project_id") or ctx.project_id
@@ -159,12 +180,13 @@ class SubnetPoolService(ResourceService):
         pool = SubnetPool(id=new_id(), name=body["name"], description=body["description"],
                           ip_version=version, prefixes=px.as_text(px.merge(nets)),
                           min_prefixlen=low, max_prefixlen=high, default_prefixlen=default,
-                          default_quota=body.get("default_quota"), shared=body["shared"],
+                          default_quota=body.get("default_quota"),
                           is_default=body["is_default"], address_scope_id=None)
         stamp_new(pool, project)
         if pool.is_default:
             self._check_no_other_default(session, pool)
         self._join_scope(session, ctx, pool, body.get("address_scope_id"))
+        set_everyone(session, SUBNETPOOL, pool, ACCESS_SHARED, body["shared"])
         set_tags(pool, "subnetpool", body.get("tags") or [])
         session.add(pool)
         session.flush()
@@ -202,14 +224,15 @@ class SubnetPoolService(ResourceService):
 
     def get(self, ctx: Context, pool_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return pool_dict(get_pool_row(session, ctx, pool_id))
+            return pool_dict(get_pool_row(session, ctx, pool_id), ctx)
 
     def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
         with self.db.read() as session:
             stmt = select(SubnetPool)
             if not ctx.is_admin:
                 stmt = stmt.where(visible_pools(ctx))
-            return select_page(session, stmt, LISTING, pool_dict, query)
+            return select_page(session, stmt, listing_for(ctx),
+                               lambda pool: pool_dict(pool, ctx), query)
 
     def update(self, ctx: Context, pool_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:
@@ -218,13 +241,13 @@ class SubnetPoolService(ResourceService):
             policy.enforce(ctx, "update_subnetpool", {"project_id": pool.project_id}, body)
             check_revision(pool, if_match)
             self._apply_update(session, ctx, pool, body)
-            return pool_dict(pool)
+            return pool_dict(pool, ctx)
 
         return self.db.write(txn)
 
     def _apply_update(self, session: Session, ctx: Context, pool: SubnetPool,
                       body: dict[str, Any]) -> None:
-        before = pool_dict(pool)
+        before = pool_dict(pool, ctx)
         self._check_scope_owner(session, ctx, pool)
         if "prefixes" in body:
             pool.prefixes = self._grown(pool, body["prefixes"])
@@ -242,7 +265,7 @@ class SubnetPoolService(ResourceService):
                                                           pool.address_scope_id))
             if pool.address_scope_id != scope_before:
                 _check_rescoping(session, pool)
-        if pool_dict(pool) != before:
+        if pool_dict(pool, ctx) != before:
             pool.revision_number += 1
             pool.updated_at = utcnow()
 

@@ -200,7 +200,7 @@ LEFT_TO_PYTHON = {
     "address_scopes": set(),
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
               "binding:vif_details", "dns_assignment"},
-    "security_groups": {"security_group_rules", "shared"},
+    "security_groups": {"security_group_rules"},
     "security_group_rules": {"normalized_cidr"},
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",
                 "availability_zones"},

@@ -72,7 +72,8 @@ def test_losing_access(before: list[RbacPolicy], after: list[RbacPolicy],
 
 def test_actions_per_type() -> None:
     assert {name: t.actions for name, t in TYPES.items()} == {
-        "network": (ACCESS_SHARED, ACCESS_EXTERNAL), "security_group": (ACCESS_SHARED,)}
+        "network": (ACCESS_SHARED, ACCESS_EXTERNAL), "security_group": (ACCESS_SHARED,),
+        "subnetpool": (ACCESS_SHARED,), "address_scope": (ACCESS_SHARED,)}
     with pytest.raises(InvalidActionForType):
         TYPES["security_group"].check_action(ACCESS_EXTERNAL)
 
