@@ -134,10 +134,11 @@ def _columns(facts: PortFacts) -> dict[str, object]:
 def _trunk_columns(facts: PortFacts) -> dict[str, object]:
     """A trunk's subport is a child of the parent's switch port, told apart by its VLAN
     (ML2/OVN: `parent_name`, and `tag_request`, which ovn-northd copies to `tag`); any other
-    port is no child."""
+    port is no child, and keeps no tag of a trunk it has left (northd leaves `tag` set)."""
     if facts.trunk_parent is None:
-        return {"parent_name": None, "tag_request": None}
-    return {"parent_name": facts.trunk_parent, "tag_request": facts.trunk_tag}
+        return {"parent_name": None, "tag_request": None, "tag": None}
+    return {"parent_name": facts.trunk_parent, "tag_request": facts.trunk_tag,
+            "tag": facts.trunk_tag}
 
 
 def _ordered_ips(facts: PortFacts) -> list[str]:
