@@ -59,6 +59,8 @@ def world(api) -> World:
 
 
 def test_trunk_crud_and_subport_ports(api, neutrino, world):
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"trunk", "trunk-details"} <= aliases
     parent, sub1, sub2 = world.port(0), world.port(1), world.port(2)
     trunk = world.trunk(parent, (sub1, 101), name="t", description="d", tags=["x"])
     assert trunk["status"] == "ACTIVE" and trunk["admin_state_up"] is True
