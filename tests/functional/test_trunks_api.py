@@ -168,6 +168,16 @@ def test_binding_and_status_follow_the_parent(api, neutrino, world, local_ovn):
             {"port_id": late["id"], "segmentation_type": "vlan", "segmentation_id": 6}]})
         shown = world.get_port(late)
         assert (shown["binding:host_id"], shown["status"]) == (host, "ACTIVE")
+        wait_journal_idle(neutrino)
+        lsp = one(neutrino, "Logical_Switch_Port", name=late["id"])
+        assert (lsp["parent_name"], lsp["tag_request"]) == (parent["id"], 6)
+        assert lsp["options"].get("requested-chassis") == host
+        # and a subport removed from the bound trunk is no child any more
+        api.put(f"/v2.0/trunks/{trunk['id']}/remove_subports",
+                json={"sub_ports": [{"port_id": late["id"]}]})
+        wait_journal_idle(neutrino)
+        lsp = one(neutrino, "Logical_Switch_Port", name=late["id"])
+        assert (lsp["parent_name"], lsp["tag_request"], lsp["options"]) == (None, None, {})
 
         sbctl(local_ovn, "lsp-unbind", parent["id"])
         sbctl(local_ovn, "set", "Port_Binding", parent["id"], "up=false")
