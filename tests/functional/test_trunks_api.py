@@ -244,6 +244,25 @@ def test_neutron_rules_and_faults(api, neutrino, world):
           400, "BadRequest")
 
 
+def test_bulk_create_is_checked_item_by_item_and_all_or_nothing(api, neutrino, world):
+    parent1, parent2, sub = world.port(0), world.port(0), world.port(1)
+
+    def item(parent):
+        return {"port_id": parent["id"], "sub_ports": [
+            {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 4}]}
+
+    fault(api.post("/v2.0/trunks", json={"trunks": [item(parent1), item(parent2)]}), 409,
+          "TrunkPortInUse")
+    fault(api.post("/v2.0/trunks", json={"trunks": [{"port_id": parent1["id"]},
+                                                    {"port_id": parent1["id"]}]}), 409,
+          "ParentPortInUse")
+    assert api.get("/v2.0/trunks").json()["trunks"] == []
+    assert world.get_port(sub)["device_owner"] == ""
+    made = api.post("/v2.0/trunks", json={"trunks": [item(parent1), {"port_id": parent2["id"]}]})
+    assert made.status_code == 201, made.text
+    assert len(made.json()["trunks"]) == 2
+
+
 def test_mtu_and_bound_parents(api, neutrino, world):
     small = post(api, "networks", {"name": "small", "mtu": 1300})
     post(api, "subnets", {"network_id": small["id"], "ip_version": 4, "cidr": "10.78.0.0/24"})

@@ -188,10 +188,20 @@ def _check_manageable(trunk: Trunk) -> None:
 
 def _check_parent(session: Session, port: Port) -> None:
     """Neutron's TrunkPortValidator for a parent."""
-    if port.subport is not None:
+    if _subport_of(session, port.id):
         raise trunk_errors.TrunkPortInUse(port.id)
-    if port.trunk is not None or not can_be_trunked(port):
+    if _parent_of(session, port.id) or not can_be_trunked(port):
         raise trunk_errors.ParentPortInUse(port.id)
+
+
+def _subport_of(session: Session, port_id: str) -> str | None:
+    """The trunk the port is a subport of, asked of the database (earlier items of the same
+    bulk request included: relationships loaded before them would not know)."""
+    return session.scalar(select(TrunkSubport.trunk_id).where(TrunkSubport.port_id == port_id))
+
+
+def _parent_of(session: Session, port_id: str) -> str | None:
+    return session.scalar(select(Trunk.id).where(Trunk.port_id == port_id))
 
 
 def _subport_port(session: Session, ctx: Context, trunk: Trunk, parent: Port,
@@ -204,9 +214,9 @@ def _subport_port(session: Session, ctx: Context, trunk: Trunk, parent: Port,
     if parent_mtu and mtu and mtu > parent_mtu:
         raise trunk_errors.SubPortMtuGreaterThanTrunkPortMtu(port.id, mtu, trunk.port_id,
                                                              parent_mtu)
-    if port.subport is not None:
+    if _subport_of(session, port.id):
         raise trunk_errors.TrunkPortInUse(port.id)
-    if port.trunk is not None:
+    if _parent_of(session, port.id):
         raise trunk_errors.ParentPortInUse(port.id)
     if port.device_id:
         raise trunk_errors.PortInUse(port.network_id, port.id, port.device_id)
