@@ -51,6 +51,7 @@ from neutrino.services.sfc.pairs import PortPairService
 from neutrino.services.subnetpools import SubnetPoolService
 from neutrino.services.subnets import SubnetService
 from neutrino.services.tags import TagService
+from neutrino.services.trunks.service import TrunkService
 from neutrino.settings import Settings
 from neutrino.sync.runner import SyncRunner
 
@@ -253,7 +254,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "port_pairs": PortPairService(db, settings, wakeup),
                   "port_pair_groups": PortPairGroupService(db, settings, wakeup),
                   "port_chains": PortChainService(db, settings, wakeup),
-                  "flow_classifiers": FlowClassifierService(db, settings, wakeup)},
+                  "flow_classifiers": FlowClassifierService(db, settings, wakeup),
+                  "trunks": TrunkService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

@@ -92,6 +92,11 @@ RULES: dict[str, Rule] = {
        for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
     **{f"get_{resource}": project_reader
        for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
+    # trunks (Neutron's trunk policies)
+    **{action: project_member for action in ("create_trunk", "update_trunk", "delete_trunk",
+                                             "add_subports", "remove_subports")},
+    "get_trunk": project_reader,
+    "get_subports": project_reader,
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

@@ -31,9 +31,9 @@ MAX_BULK = 8
 SFC = ("sfc/port_pairs", "sfc/port_pair_groups", "sfc/flow_classifiers", "sfc/port_chains")
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
-               "default-security-group-rules", "subnetpools", "address-scopes", *SFC)
+               "default-security-group-rules", "subnetpools", "address-scopes", *SFC, "trunks")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
-          "subnetpools", *SFC)
+          "subnetpools", *SFC, "trunks")
 
 ODD_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 2**31, -(2**31) - 1, 2**63, 2**64, 10**30, "", " ",
@@ -88,7 +88,7 @@ class Fuzzer:
     def call(self) -> tuple[str, Call]:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
-                          "addresses", "prefixes", "availability"))
+                          "addresses", "prefixes", "availability", "subports"))
         return kind, getattr(self, f"_{kind}")()
 
     # -- values ---------------------------------------------------------------------------
@@ -210,6 +210,19 @@ class Fuzzer:
                           self.odd()))
         group = self.some_id("address-groups")
         return Call("PUT", f"/v2.0/address-groups/{group}/{action}", self.encode(body))
+
+    def _subports(self) -> Call:
+        trunk = self.some_id("trunks")
+        if self.rng.random() < 0.2:
+            return Call("GET", f"/v2.0/trunks/{trunk}/get_subports", b"")
+        action = self.pick(("add_subports", "remove_subports"))
+        good = {"port_id": self.world["trunk_free_port"]["id"], "segmentation_type": "vlan",
+                "segmentation_id": 9}
+        body = self.pick(({"sub_ports": [self._inside(good)]}, {"sub_ports": self.odd()},
+                          {"sub_ports": [good, good]}, {"bogus": [good]}, self.odd(),
+                          {"sub_ports": [{**good, "segmentation_id": self.odd()}]},
+                          {"sub_ports": [{**good, "segmentation_type": self.odd()}]}))
+        return Call("PUT", f"/v2.0/trunks/{trunk}/{action}", self.encode(body))
 
     def _prefixes(self) -> Call:
         action = self.pick(("add_prefixes", "remove_prefixes"))
@@ -333,6 +346,9 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                  "logical_source_port": world["ports"]["id"]},
         "sfc/port_chains": {"port_pair_groups": [world["sfc/port_pair_groups"]["id"]],
                             "chain_parameters": {"symmetric": True}, "chain_id": 7},
+        "trunks": {"port_id": world["trunk_free_parent"]["id"], "name": "fz",
+                   "sub_ports": [{"port_id": world["trunk_free_port"]["id"],
+                                  "segmentation_type": "vlan", "segmentation_id": 8}]},
     }
 
 
@@ -369,6 +385,19 @@ def _sfc_world(client, world: dict[str, Any]) -> None:
                   "sfc/flow_classifiers": fc, "sfc/port_chains": chain})
 
 
+def _trunk_world(client, world: dict[str, Any]) -> None:
+    """A trunk with one subport, and free ports a fuzzed request may make parent or subport."""
+    def port() -> dict[str, Any]:
+        return post(client, "ports", {"network_id": world["networks"]["id"]})
+
+    parent, sub = port(), port()
+    made = client.post("/v2.0/trunks", json={"trunk": {"port_id": parent["id"], "sub_ports": [
+        {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 5}]}})
+    assert made.status_code == 201, made.text
+    world.update({"trunks": made.json()["trunk"], "trunk_free_parent": port(),
+                  "trunk_free_port": port()})
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzzed(request, private_ovn, tmp_path):
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
@@ -388,6 +417,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
     world["default-security-group-rules"] = client.get(
         "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
     _sfc_world(client, world)
+    _trunk_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()
@@ -412,4 +442,4 @@ def test_fuzz_every_resource_and_action(fuzzed):
     assert refused > 100 and statuses[413] and statuses[404], statuses
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
-                          "addresses", "prefixes", "availability"}, kinds
+                          "addresses", "prefixes", "availability", "subports"}, kinds

@@ -71,7 +71,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         Route("/metrics", _metrics(deps), methods=["GET"]),
     ]
     routes += _router_interface_routes(deps) + _quota_routes(deps) + _prefix_routes(deps)
-    routes += _address_group_action_routes(deps) + _pool_routes(deps)
+    routes += _address_group_action_routes(deps) + _pool_routes(deps) + _trunk_routes(deps)
     if deps.agents is not None:
         routes += agent_routes(deps.agents, deps.context_for, deps.limits)
     if deps.port_bindings is not None:
@@ -280,6 +280,33 @@ def _address_group_action_routes(deps: ApiDeps) -> list[Route]:
 
     return [Route(f"/v2.0/address-groups/{{rid}}/{action}", handler(action), methods=["PUT"])
             for action in ("add_addresses", "remove_addresses")]
+
+
+# -- trunks: add_subports / remove_subports / get_subports ----------------------------------
+def _trunk_routes(deps: ApiDeps) -> list[Route]:
+    trunks = deps.services.get("trunks")
+    if trunks is None:
+        return []
+
+    def handler(action: str) -> Callable[[Request], Any]:
+        async def run(request: Request) -> JSONResponse:
+            body = await json_object(request, deps.limits)
+            ctx = deps.context_for(request)
+            method = getattr(trunks, action)
+            result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            return JSONResponse(result)
+
+        return run
+
+    async def subports(request: Request) -> JSONResponse:
+        ctx = deps.context_for(request)
+        found = await run_in_threadpool(trunks.get_subports,  # type: ignore[attr-defined]
+                                        ctx, request.path_params["rid"])
+        return JSONResponse(found)
+
+    return [Route(f"/v2.0/trunks/{{rid}}/{action}", handler(action), methods=["PUT"])
+            for action in ("add_subports", "remove_subports")] + [
+        Route("/v2.0/trunks/{rid}/get_subports", subports, methods=["GET"])]
 
 
 # -- subnetpool-prefix-ops ------------------------------------------------------------------

@@ -171,6 +171,7 @@ PORT = _spec(
     Attr("dns_name", _lower_fqdn, default="", put=True),
     Attr("dns_domain", _lower_fqdn, default="", put=True),
     Attr("dns_assignment", post=False, filter=False, sort=False),
+    Attr("trunk_details", post=False, filter=False, sort=False),  # trunk-details
 )
 
 SECURITY_GROUP = _spec(
@@ -369,12 +370,21 @@ FLOW_CLASSIFIER = _spec(
     path="sfc/flow_classifiers",
 )
 
+# trunk (neutron-lib's attribute map; the service checks sub_ports as validate_subports does)
+TRUNK = _spec(
+    "trunk", "trunks",
+    Attr("port_id", c.string(36), default=REQUIRED),
+    Attr("admin_state_up", c.to_bool, default=True, put=True),
+    Attr("status", post=False),
+    Attr("sub_ports", default=[], filter=False, sort=False),
+)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
                                             ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
-                                            PORT_CHAIN, FLOW_CLASSIFIER)}
+                                            PORT_CHAIN, FLOW_CLASSIFIER, TRUNK)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,10 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("subnet-service-types", "Subnet service types",
      "service_types on subnets, honoured when ports get addresses"),
     ("tag-creation", "Tag creation", "tags may be given when a resource is created"),
+    ("trunk", "Trunk Extension",
+     "Trunk ports: subports' switch ports are children of the parent's (parent_name) with "
+     "their VLAN (tag_request), as ML2/OVN realises them"),
+    ("trunk-details", "Trunk port details", "trunk_details on a trunk's parent port"),
 )
 
 

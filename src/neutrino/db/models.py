@@ -194,6 +194,13 @@ class Port(StandardAttrs, Base):
     inactive_bindings: Mapped[list[InactiveBinding]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="InactiveBinding.host")
     tags: Mapped[list[Tag]] = tagged("Port")
+    # trunks: the trunk this port is the parent of, and its place as a subport
+    trunk: Mapped[Trunk | None] = relationship(
+        "Trunk", primaryjoin="Port.id == foreign(Trunk.port_id)", viewonly=True,
+        lazy="selectin", uselist=False)
+    subport: Mapped[TrunkSubport | None] = relationship(
+        "TrunkSubport", primaryjoin="Port.id == foreign(TrunkSubport.port_id)",
+        viewonly=True, lazy="selectin", uselist=False)
 
 
 class InactiveBinding(Base):
@@ -572,3 +579,33 @@ class SfcPortChain(StandardAttrs, Base):
     classifiers: Mapped[list[SfcChainClassifier]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by=SfcChainClassifier.position)
     tags: Mapped[list[Tag]] = tagged("SfcPortChain")
+
+
+class Trunk(StandardAttrs, Base):
+    """A parent port carrying other ports' traffic as VLANs (Neutron's trunk)."""
+
+    __tablename__ = "trunks"
+
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id"), unique=True)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    sub_ports: Mapped[list[TrunkSubport]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan",
+        order_by="TrunkSubport.segmentation_id, TrunkSubport.port_id")
+    tags: Mapped[list[Tag]] = tagged("Trunk")
+
+
+class TrunkSubport(Base):
+    """A port in a trunk, told apart on the parent by its segmentation (a VLAN id)."""
+
+    __tablename__ = "trunk_subports"
+    __table_args__ = (UniqueConstraint("trunk_id", "segmentation_type", "segmentation_id",
+                                       name="uniq_trunk_subports_segmentation"),)
+
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id"), primary_key=True)
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("trunks.id", ondelete="CASCADE"), index=True)
+    segmentation_type: Mapped[str] = mapped_column(String(32))
+    segmentation_id: Mapped[int] = mapped_column(Integer)
+    trunk: Mapped[Trunk] = relationship(viewonly=True, lazy="selectin")
+    port: Mapped[Port] = relationship(viewonly=True, lazy="selectin")

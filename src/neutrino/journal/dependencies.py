@@ -22,10 +22,11 @@ from neutrino.journal.types import ResourceType
 WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
     ResourceType.NETWORK: frozenset(),
     ResourceType.SUBNET: frozenset({ResourceType.NETWORK}),
-    # a router interface port also carries the router's Logical_Router_Port
+    # a router interface port also carries the router's Logical_Router_Port; a trunk's
+    # subport names its parent's switch port (parent_name)
     ResourceType.PORT: frozenset(
         {ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
-         ResourceType.ROUTER}
+         ResourceType.ROUTER, ResourceType.PORT}
     ),
     ResourceType.SECURITY_GROUP: frozenset(),
     # a rule's ACL lives in its group's Port_Group and may name a remote group's address

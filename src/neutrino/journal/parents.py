@@ -46,7 +46,7 @@ def subnet_parents(subnet: Subnet) -> Parents:
 def port_parents(port: Port) -> Parents:
     """Its network, the subnets of its addresses (its switch port refers to their DHCP
     options), its security groups (it joins their port groups) and, for a router's port,
-    the router."""
+    the router; a trunk's subport, the trunk's parent port."""
     parents = {
         ResourceType.NETWORK: [port.network_id],
         ResourceType.SUBNET: sorted({a.subnet_id for a in port.fixed_ips}),
@@ -55,6 +55,8 @@ def port_parents(port: Port) -> Parents:
     }
     if port.device_owner in ROUTER_OWNERS and port.device_id:
         parents[ResourceType.ROUTER] = [port.device_id]
+    if port.subport is not None:  # a trunk's subport: its switch port names the parent's
+        parents[ResourceType.PORT] = [port.subport.trunk.port_id]
     return parents
 
 

@@ -172,6 +172,8 @@ def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None =
             for o in port.extra_dhcp_opts or () if o.get("opt_value") is not None),
         dhcp_subnets=tuple(dhcp_subnets.values()),
         migrating_to=_migrating_to(port),
+        trunk_parent=port.subport.trunk.port_id if port.subport is not None else None,
+        trunk_tag=port.subport.segmentation_id if port.subport is not None else None,
     )
 
 

@@ -40,6 +40,7 @@ from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.security_groups import ensure_default, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
+from neutrino.services.trunks import subports as trunk_subports
 from neutrino.settings import Settings
 
 MAC_ATTEMPTS = 16
@@ -85,6 +86,7 @@ def port_dict(port: Port, dns_domain: str = "openstacklocal.") -> dict[str, Any]
         "binding:vif_details": dict(port.binding_vif_details),
         "device_profile": port.device_profile,
         "numa_affinity_policy": port.numa_affinity_policy,
+        **trunk_subports.trunk_details(port),
     }
 
 
@@ -204,6 +206,7 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
 
 
 def delete_port(session: Session, port: Port) -> None:
+    trunk_subports.check_deletable(port)
     parents, names = port_parents(port), dns.published(port)
     resteer_for_port(session, port)
     session.delete(port)
@@ -334,6 +337,7 @@ class PortService(ResourceService):
                 bump_revision(session, port, ResourceType.PORT,
                               merged(old_parents, port_parents(port)))
                 resteer_for_port(session, port)
+                trunk_subports.follow_parent(session, port)
             dns.journal_network(session, port.network_id, old_names, dns.published(port))
             event = port_events.changed_event(_facts(port), old_ips, _ip_pairs(port))
             return port_dict(port, self.settings.dns_domain), event
@@ -433,6 +437,8 @@ class PortService(ResourceService):
             before = session.execute(select(
                 Port.status, Port.device_owner, Port.device_id, Port.binding_host_id)
                 .where(Port.id == port_id)).first()
+            if before is not None and before.device_owner == trunk_subports.SUBPORT_OWNER:
+                return False  # a subport's status is its parent's (follow_parent_status)
             facts = None if before is None else port_events.PortFacts(
                 port_id, before.device_owner, before.device_id,
                 bound=bool(before.binding_host_id))
@@ -442,6 +448,8 @@ class PortService(ResourceService):
                 .values(status=status)
             )
             changed = bool(result.rowcount)
+            if changed:
+                trunk_subports.follow_parent_status(session, port_id, status)
         if changed and facts is not None:
             self.notify(port_events.status_event(facts, old, status))
         return changed

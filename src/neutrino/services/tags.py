@@ -33,6 +33,7 @@ from neutrino.services.sfc import chains as sfc_chains
 from neutrino.services.sfc import classifiers as sfc_classifiers
 from neutrino.services.sfc import groups as sfc_groups
 from neutrino.services.sfc import pairs as sfc_pairs
+from neutrino.services.trunks import service as trunk_service
 
 Getter = Callable[[Session, Context, str], Any]
 
@@ -48,6 +49,7 @@ RESOURCES: dict[str, tuple[ResourceType | str, Getter]] = {
     "floatingips": (ResourceType.FLOATING_IP, floating_ips.get_fip_row),
     # no OVN rows, so no journal entry (a plain string, not a journal ResourceType)
     "subnetpools": ("subnetpool", subnetpools.get_pool_row),
+    "trunks": ("trunk", trunk_service.get_trunk_row),
     "port_pairs": (ResourceType.PORT_PAIR, sfc_pairs.get_pair_row),
     "port_pair_groups": (ResourceType.PORT_PAIR_GROUP, sfc_groups.get_group_row),
     "port_chains": (ResourceType.PORT_CHAIN, sfc_chains.get_chain_row),

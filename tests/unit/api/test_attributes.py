@@ -25,6 +25,7 @@ from neutrino.api.attributes import (
     SPECS,
     SUBNET,
     SUBNETPOOL,
+    TRUNK,
     ResourceSpec,
     parse_create,
     parse_update,
@@ -117,7 +118,8 @@ def test_specs_by_collection() -> None:
                      "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE,
 
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
-                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
+                     "trunks": TRUNK}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -135,6 +137,7 @@ def test_specs_by_collection() -> None:
         ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
         ("port_chain", "port_chains", "sfc/port_chains"),
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
+        ("trunk", "trunks", "trunks"),
     ]
 
 

@@ -113,6 +113,10 @@ def pg(name: str) -> RowKey:
     return RowKey("Port_Group", "name", name)
 
 
+# a port that is no trunk's subport: no parent, no VLAN (cleared when it leaves a trunk)
+NO_CHILD = {"parent_name": None, "tag_request": None, "tag": None}
+
+
 def lsp_state(
     columns: dict[str, Any],
     dhcpv4: RowKey | None = None,
@@ -123,6 +127,7 @@ def lsp_state(
     """The port's LSP; when `filtered`, also the drop group rows and the port's memberships
     of the drop group and of `groups` (Port_Group names), in that order."""
     full = {
+        **NO_CHILD,
         "type": "",
         "addresses": [f"{MAC} 10.0.0.5"],
         "port_security": [f"{MAC} 10.0.0.5"],
@@ -426,6 +431,28 @@ def test_build_port(facts: PortFacts, expected: DesiredState) -> None:
     assert build_port(facts) == expected
 
 
+@pytest.mark.parametrize(
+    ("facts", "child"),
+    [
+        pytest.param(port(trunk_parent="parent-1", trunk_tag=101),
+                     {"parent_name": "parent-1", "tag_request": 101, "tag": 101},
+                     id="subport-is-a-child-of-the-parent-with-its-vlan"),
+        pytest.param(port(trunk_parent="parent-1", trunk_tag=4094,
+                          binding_host_id="compute-1"),
+                     {"parent_name": "parent-1", "tag_request": 4094, "tag": 4094},
+                     id="bound-subport-highest-vlan"),
+        pytest.param(port(), NO_CHILD, id="other-port-no-parent-no-tag"),
+    ],
+)
+def test_trunk_subport_columns(facts: PortFacts, child: dict[str, Any]) -> None:
+    row = build_port(facts).rows[0]
+    assert {k: row.columns[k] for k in NO_CHILD} == child
+    # everything else is the port's as any port's
+    plain = build_port(port(binding_host_id=facts.binding_host_id)).rows[0]
+    assert {k: v for k, v in row.columns.items() if k not in NO_CHILD} == \
+        {k: v for k, v in plain.columns.items() if k not in NO_CHILD}
+
+
 def test_port_external_ids_key_set_follows_conventions() -> None:
     row = build_port(port()).rows[0]
     assert row.key == LSP_KEY
@@ -530,6 +557,7 @@ def router_lsp(
 ) -> DesiredRow:
     """A router's switch port: never a DHCP client, whatever its subnets offer."""
     columns = {
+        **NO_CHILD,
         "type": "router",
         "addresses": ["router"],
         "port_security": [],

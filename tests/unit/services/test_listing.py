@@ -199,7 +199,7 @@ LEFT_TO_PYTHON = {
     "subnetpools": {"prefixes"},
     "address_scopes": set(),
     "ports": {"allowed_address_pairs", "extra_dhcp_opts", "binding:profile",
-              "binding:vif_details", "dns_assignment"},
+              "binding:vif_details", "dns_assignment", "trunk_details"},
     "security_groups": {"security_group_rules"},
     "security_group_rules": {"normalized_cidr"},
     "routers": {"external_gateway_info", "routes", "availability_zone_hints",

@@ -118,6 +118,9 @@ class PortFacts:
     # hosts a live migration takes the port to (its inactive bindings, binding:profile's
     # migrating_to) besides its active host
     migrating_to: tuple[str, ...] = ()
+    # a trunk's subport: the parent port and the VLAN that tells it apart on the parent
+    trunk_parent: str | None = None
+    trunk_tag: int | None = None
 
 
 @dataclass(frozen=True)

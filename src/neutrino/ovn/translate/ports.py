@@ -121,6 +121,7 @@ def _columns(facts: PortFacts) -> dict[str, object]:
         port_type, options = "", _vm_options(facts)
         addresses, port_security = _addresses(facts), _port_security(facts)
     return {
+        **_trunk_columns(facts),
         "type": port_type,
         "addresses": addresses,
         "port_security": port_security,
@@ -128,6 +129,16 @@ def _columns(facts: PortFacts) -> dict[str, object]:
         "enabled": facts.admin_state_up,
         "external_ids": _external_ids(facts),
     }
+
+
+def _trunk_columns(facts: PortFacts) -> dict[str, object]:
+    """A trunk's subport is a child of the parent's switch port, told apart by its VLAN
+    (ML2/OVN: `parent_name`, and `tag_request`, which ovn-northd copies to `tag`); any other
+    port is no child, and keeps no tag of a trunk it has left (northd leaves `tag` set)."""
+    if facts.trunk_parent is None:
+        return {"parent_name": None, "tag_request": None, "tag": None}
+    return {"parent_name": facts.trunk_parent, "tag_request": facts.trunk_tag,
+            "tag": facts.trunk_tag}
 
 
 def _ordered_ips(facts: PortFacts) -> list[str]:

@@ -1,0 +1,1 @@
+"""Trunks: a parent port that carries its subports' networks as VLANs."""
