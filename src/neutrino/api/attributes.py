@@ -78,6 +78,7 @@ NETWORK = _spec(
     Attr("router:external", c.to_bool, default=False, put=True),
     Attr("mtu", c.nullable(c.to_int), default=None, put=True),
     Attr("port_security_enabled", c.to_bool, default=True, put=True),
+    Attr("qos_policy_id", c.nullable(c.string(36)), default=UNSET, put=True),
     Attr("provider:network_type", _str_or_null, put=True),
     Attr("provider:physical_network", c.nullable(c.string(64)), put=True),
     Attr("provider:segmentation_id", c.nullable(c.to_int), put=True),
@@ -160,6 +161,7 @@ PORT = _spec(
     Attr("device_profile", c.nullable(c.string()), default=None),
     Attr("numa_affinity_policy", c.nullable(c.one_of(*NUMA_POLICIES)), default=None,
          put=True),
+    Attr("qos_policy_id", c.nullable(c.string(36)), default=None, put=True),
 )
 
 SECURITY_GROUP = _spec(
@@ -357,12 +359,21 @@ FLOW_CLASSIFIER = _spec(
     path="sfc/flow_classifiers",
 )
 
+# -- QoS (Neutron's qos extension; rules: api/qos.py) ------------------------------------------
+QOS_POLICY = _spec(
+    "policy", "policies",
+    Attr("shared", c.to_bool, default=False, put=True),
+    Attr("is_default", c.to_bool, default=False, put=True),
+    Attr("rules", post=False, filter=False, sort=False),
+    path="qos/policies",
+)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
                                             ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
-                                            PORT_CHAIN, FLOW_CLASSIFIER)}
+                                            PORT_CHAIN, FLOW_CLASSIFIER, QOS_POLICY)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:
