@@ -18,6 +18,7 @@ from neutrino.api.attributes import (
     PORT_CHAIN,
     PORT_PAIR,
     PORT_PAIR_GROUP,
+    QOS_POLICY,
     RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
@@ -71,6 +72,7 @@ PORT_DEFAULTS: dict[str, Any] = {
     "security_groups": None,
     "device_profile": None,
     "numa_affinity_policy": None,
+    "qos_policy_id": None,
 }
 SG_DEFAULTS: dict[str, Any] = {"name": "", "description": "", "stateful": True}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}
@@ -114,7 +116,8 @@ def test_specs_by_collection() -> None:
                      "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE,
 
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
-                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
+                     "policies": QOS_POLICY}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -132,6 +135,7 @@ def test_specs_by_collection() -> None:
         ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
         ("port_chain", "port_chains", "sfc/port_chains"),
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
+        ("policy", "policies", "qos/policies"),
     ]
 
 

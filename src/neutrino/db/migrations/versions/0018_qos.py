@@ -49,17 +49,17 @@ def upgrade() -> None:
                   index=True, unique=True),
         sa.Column("dscp_mark", sa.Integer(), nullable=False),
     )
+    # plain ADD COLUMN: a batch copy of ports or networks would trip the foreign keys that
+    # name them
     for table in ("ports", "networks"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("qos_policy_id", sa.String(length=36), nullable=True))
-            batch.create_index(f"ix_{table}_qos_policy_id", ["qos_policy_id"])
+        op.add_column(table, sa.Column("qos_policy_id", sa.String(length=36), nullable=True))
+        op.create_index(f"ix_{table}_qos_policy_id", table, ["qos_policy_id"])
 
 
 def downgrade() -> None:
     for table in ("networks", "ports"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_index(f"ix_{table}_qos_policy_id")
-            batch.drop_column("qos_policy_id")
+        op.drop_index(f"ix_{table}_qos_policy_id", table)
+        op.drop_column(table, "qos_policy_id")
     op.drop_table("qos_dscp_marking_rules")
     op.drop_table("qos_bandwidth_limit_rules")
     op.drop_table("qos_policies")
