@@ -122,7 +122,7 @@ class QosPolicyService(ResourceService):
         pol = QosPolicy(id=new_id(), name=body["name"], description=body["description"],
                         shared=body["shared"], is_default=body["is_default"])
         stamp_new(pol, project)
-        set_tags(pol, "qos_policy", body.get("tags") or [])
+        set_tags(pol, "policy", body.get("tags") or [])
         session.add(pol)
         session.flush()
         return pol
