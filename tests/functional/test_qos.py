@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from nb_state import rows, wait_journal_idle
+from ovn_tools import delivered_to, trace, wait_sb_synced
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from neutrino.api.app import ApiDeps, build_app
 from neutrino.api.auth import keystone_context
-from neutrino.db.models import JournalEntry
+from neutrino.db.models import JournalEntry, Router
 from neutrino.services.qos.policies import QosPolicyService
 from neutrino.services.qos.rules import RULE_KINDS, QosRuleService
 from neutrino.services.quotas import QuotaService
@@ -307,3 +308,56 @@ def test_members_may_not_write_policies_or_rules_but_use_shared_ones(as_member):
     # unsharing a policy another project's port uses is refused
     fault(admin.put(f"{POLICIES}/{shared['id']}", json={"policy": {"shared": False}}), 409,
           "QosPolicyInUse")
+
+
+def test_router_gateway_policy_is_realised_on_the_gateway_port(api, neutrino):
+    pol = policy_with_rules(api)
+    ext = post(api, "networks", {"name": "ext", "router:external": True})
+    post(api, "subnets", {"network_id": ext["id"], "ip_version": 4, "cidr": "172.24.40.0/24"})
+    router = post(api, "routers", {"name": "r", "external_gateway_info": {
+        "network_id": ext["id"], "qos_policy_id": pol["id"]}})
+    assert router["external_gateway_info"]["qos_policy_id"] == pol["id"]
+    with neutrino.db.read() as session:
+        gw_port = session.get(Router, router["id"]).gw_port_id
+    wait_journal_idle(neutrino)
+    assert qos_rows(neutrino, gw_port) == expected_rows(gw_port, router_id=router["id"])
+    assert in_switch(neutrino, ext["id"], gw_port)
+    fault(api.delete(f"{POLICIES}/{pol['id']}"), 409, "QosPolicyInUse")
+
+    cleared = api.put(f"/v2.0/routers/{router['id']}", json={"router": {
+        "external_gateway_info": {"network_id": ext["id"], "qos_policy_id": None}}})
+    assert cleared.json()["router"]["external_gateway_info"]["qos_policy_id"] is None
+    wait_journal_idle(neutrino)
+    assert qos_rows(neutrino, gw_port) == []
+    fault(api.put(f"/v2.0/routers/{router['id']}", json={"router": {
+        "external_gateway_info": {"network_id": ext["id"],
+                                  "qos_policy_id": str(uuid.uuid4())}}}),
+          404, "QosPolicyNotFound")
+    assert api.delete(f"{POLICIES}/{pol['id']}").status_code == 204
+
+
+def test_ovn_trace_meters_and_marks_what_the_policy_says(api, neutrino, local_ovn):
+    """northd turns the QoS rows into a meter per direction and a DSCP rewrite: the traced
+    packet from the port is metered at 10 Mbit/s and marked 26, the one to it metered at
+    20 Mbit/s; a port under no policy is neither."""
+    pol = policy_with_rules(api)
+    net = post(api, "networks", {"name": "n", "port_security_enabled": False})
+    post(api, "subnets", {"network_id": net["id"], "ip_version": 4, "cidr": "10.81.0.0/24"})
+    limited = post(api, "ports", {"network_id": net["id"], "qos_policy_id": pol["id"]})
+    free = post(api, "ports", {"network_id": net["id"]})
+    wait_journal_idle(neutrino)
+    wait_sb_synced(local_ovn)
+
+    def flow(src: dict, dst: dict) -> str:
+        return (f'inport == "{src["id"]}" && eth.src == {src["mac_address"]} && '
+                f'eth.dst == {dst["mac_address"]} && ip4.src == '
+                f'{src["fixed_ips"][0]["ip_address"]} && ip4.dst == '
+                f'{dst["fixed_ips"][0]["ip_address"]} && ip.ttl == 64 && tcp && tcp.dst == 80')
+
+    switch = f"neutron-{net['id']}"
+    out = trace(local_ovn, switch, flow(limited, free))
+    assert delivered_to(out) == {free["id"]}
+    assert "set_meter(10000, 1000)" in out and "ip.dscp = 26" in out, out
+    back = trace(local_ovn, switch, flow(free, limited))
+    assert delivered_to(back) == {limited["id"]}
+    assert "set_meter(20000, 2000)" in back and "ip.dscp" not in back, back

@@ -194,9 +194,10 @@ SECURITY_GROUP_RULE = _spec(
 )
 
 _gateway_info = c.nullable(c.dict_with(
-    (), ("network_id", "enable_snat", "external_fixed_ips"),
+    (), ("network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"),
     types={"network_id": c.string(36), "enable_snat": c.to_bool,
-           "external_fixed_ips": c.list_of(_fixed_ip)}))
+           "external_fixed_ips": c.list_of(_fixed_ip),
+           "qos_policy_id": c.nullable(c.string(36))}))
 
 # Routers and floating IPs filter and sort on what neutron-lib's l3 definitions mark
 # is_filter / is_sort_key (besides the standard attributes).

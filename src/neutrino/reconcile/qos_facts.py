@@ -8,6 +8,7 @@ policy does not reach (as in Neutron).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from neutrino.ovn.translate.inputs import BandwidthLimit, QosFacts
 
 CHUNK = 500
 NETWORK_OWNED = "network:"
+ROUTER_GATEWAY = "network:router_gateway"  # its policy is its router's (qos-gateway-ip)
 
 
 def effective_policy_id(port: Port, network_policy: str | None) -> str | None:
@@ -34,7 +36,9 @@ def load_port_qos(session: Session, ports: Iterable[Port]) -> dict[str, QosFacts
     wanted = {p.id: effective_policy_id(p, network_policy.get(p.network_id)) for p in ports}
     policies = {pid: policy_facts(pol) for pid, pol in
                 _policies(session, {v for v in wanted.values() if v}).items()}
-    return {port_id: policies[pid] for port_id, pid in wanted.items() if pid in policies}
+    gateways = {p.id: p.device_id for p in ports if p.device_owner == ROUTER_GATEWAY}
+    return {port_id: replace(policies[pid], router_id=gateways.get(port_id))
+            for port_id, pid in wanted.items() if pid in policies}
 
 
 def policy_facts(policy: QosPolicy) -> QosFacts:

@@ -29,6 +29,7 @@ from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.qos import errors as qos_errors
 
 NETWORK_OWNED = "network:"
+ROUTER_GATEWAY = "network:router_gateway"
 RULE_LISTS = ("bandwidth_limit_rules", "dscp_marking_rules")
 
 
@@ -162,14 +163,22 @@ class QosPolicyService(ResourceService):
             pol = get_policy_row(session, ctx, policy_id)
             policy.enforce(ctx, "delete_policy", {"project_id": pol.project_id})
             check_revision(pol, if_match)
-            for model, kind in ((Port, "port"), (Network, "network")):
-                user = session.scalar(select(model.id).where(
-                    model.qos_policy_id == pol.id).limit(1))
-                if user:
-                    raise qos_errors.QosPolicyInUse(pol.id, kind, user)
+            _check_unused(session, pol)
             session.delete(pol)
 
         run_and_wake(self.db.write, self.wakeup, txn)
+
+
+def _check_unused(session: Session, pol: QosPolicy) -> None:
+    """In use by a network, a port, or a router's gateway (its gateway port's policy)."""
+    net = session.scalar(select(Network.id).where(Network.qos_policy_id == pol.id).limit(1))
+    if net:
+        raise qos_errors.QosPolicyInUse(pol.id, "network", net)
+    port = session.scalars(select(Port).where(Port.qos_policy_id == pol.id).limit(1)).first()
+    if port is not None:
+        if port.device_owner == ROUTER_GATEWAY:
+            raise qos_errors.QosPolicyInUse(pol.id, "router", port.device_id)
+        raise qos_errors.QosPolicyInUse(pol.id, "port", port.id)
 
 
 def bump_revision_only(row: Any) -> None:
