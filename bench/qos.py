@@ -117,7 +117,6 @@ def run(ports: int) -> dict[str, Any]:
         "rule_change": {"all_in_ovn_s": sec(change_s), "rows_changed": len(changed),
                         "journal_transactions": int(change.delta["journal_transactions"]),
                         "journal_apply_s": sec(change.delta["journal_apply_seconds"]),
-                   "journal_apply_s": sec(change.delta["journal_apply_seconds"]),
                         "resources_applied": int(change.delta["resources_applied"]),
                         "nb_transactions": int(change.delta["nb_transactions"])},
         "baseline_ovsdbapp": {"add_txn_per_port_s": sec(per_port["add_s"]),
