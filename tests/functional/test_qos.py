@@ -124,7 +124,7 @@ def test_rule_types_tell_what_ovn_realises(api):
     fault(api.get("/v2.0/qos/rule-types/packet_rate_limit"), 404, "NotFound")
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"qos", "qos-bw-limit-direction", "qos-default", "qos-rule-type-details",
-            "qos-rules-alias"} <= aliases
+            "qos-rules-alias", "qos-gateway-ip"} <= aliases
     assert not {"qos-pps", "qos-pps-minimum", "qos-bw-minimum-ingress"} & aliases
 
 

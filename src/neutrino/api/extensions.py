@@ -61,6 +61,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "direction (egress/ingress) on bandwidth limit rules"),
     ("qos-default", "QoS default policy", "is_default on QoS policies: a new network of the "
      "project gets it"),
+    ("qos-gateway-ip", "QoS on router gateway IPs",
+     "external_gateway_info.qos_policy_id: the router gateway port's QoS rows"),
     ("qos-rule-type-details", "QoS rule type details",
      "/qos/rule-types/{type}: the parameters the OVN driver takes"),
     ("qos-rules-alias", "QoS Rules Alias API",
