@@ -40,6 +40,8 @@ from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.ports import PortService
+from neutrino.services.qos.policies import QosPolicyService
+from neutrino.services.qos.rules import RULE_KINDS, QosRuleService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
 from neutrino.services.routers import RouterService
@@ -255,7 +257,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "port_pair_groups": PortPairGroupService(db, settings, wakeup),
                   "port_chains": PortChainService(db, settings, wakeup),
                   "flow_classifiers": FlowClassifierService(db, settings, wakeup),
-                  "trunks": TrunkService(db, settings, wakeup)},
+                  "trunks": TrunkService(db, settings, wakeup),
+                  "policies": QosPolicyService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"
@@ -266,6 +269,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         agents=AgentService(sb, settings.agent_down_time),
         port_bindings=PortBindingService(neutrino.ports),
         ip_availability=IpAvailabilityService(db),
+        qos_rules={name: QosRuleService(db, wakeup, kind) for name, kind in RULE_KINDS.items()},
     ))
     if settings.auth == "keystone":
         neutrino.app.add_middleware(KeystoneAuth, options=settings.keystone)

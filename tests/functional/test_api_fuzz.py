@@ -30,11 +30,16 @@ MAX_BODY = 32 * 1024
 MAX_BULK = 8
 
 SFC = ("sfc/port_pairs", "sfc/port_pair_groups", "sfc/flow_classifiers", "sfc/port_chains")
+# a QoS policy's rules are collections under it (the world's policy), and named alone
+QOS = ("qos/policies", "qos/policies/POLICY/bandwidth_limit_rules",
+       "qos/policies/POLICY/dscp_marking_rules", "qos/alias_bandwidth_limit_rules",
+       "qos/alias_dscp_marking_rules")
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
-               "default-security-group-rules", "subnetpools", "address-scopes", *SFC, "trunks")
+               "default-security-group-rules", "subnetpools", "address-scopes", *SFC, "trunks",
+               *QOS)
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
-          "subnetpools", *SFC, "trunks")
+          "subnetpools", *SFC, "trunks", "qos/policies")
 
 ODD_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 2**31, -(2**31) - 1, 2**63, 2**64, 10**30, "", " ",
@@ -55,7 +60,10 @@ def _plural(collection: str) -> str:
 
 
 def _singular(collection: str) -> str:
-    return "rbac_policy" if collection == "rbac-policies" else _plural(collection)[:-1]
+    if collection.startswith("qos/alias_"):
+        return collection.removeprefix("qos/alias_")[:-1]
+    return {"rbac-policies": "rbac_policy", "qos/policies": "policy"}.get(
+        collection, _plural(collection)[:-1])
 
 
 def _q(text: str) -> str:
@@ -90,7 +98,12 @@ class Fuzzer:
         kind = self.pick(("create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
                           "addresses", "prefixes", "availability", "subports"))
-        return kind, getattr(self, f"_{kind}")()
+        call = getattr(self, f"_{kind}")()
+        if "/POLICY/" in call.path:  # a rule collection: under the world's policy
+            policy = self.world["qos/policies"]["id"]
+            call = Call(call.method, call.path.replace("/POLICY/", f"/{policy}/"), call.body,
+                        call.headers)
+        return kind, call
 
     # -- values ---------------------------------------------------------------------------
     def odd(self) -> Any:
@@ -350,6 +363,12 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "trunks": {"port_id": world["trunk_free_parent"]["id"], "name": "fz",
                    "sub_ports": [{"port_id": world["trunk_free_port"]["id"],
                                   "segmentation_type": "vlan", "segmentation_id": 8}]},
+        "qos/policies": {"name": "fz", "shared": True, "is_default": False, "tags": ["t"]},
+        **dict.fromkeys(("qos/policies/POLICY/bandwidth_limit_rules",
+                         "qos/alias_bandwidth_limit_rules"),
+                        {"max_kbps": 1000, "max_burst_kbps": 100, "direction": "ingress"}),
+        **dict.fromkeys(("qos/policies/POLICY/dscp_marking_rules",
+                         "qos/alias_dscp_marking_rules"), {"dscp_mark": 26}),
     }
 
 
@@ -399,6 +418,25 @@ def _trunk_world(client, world: dict[str, Any]) -> None:
                   "trunk_free_port": port()})
 
 
+def _qos_world(client, world: dict[str, Any]) -> None:
+    """A policy with one rule of each kind, under which the world's port is."""
+    def post_qos(path: str, singular: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"/v2.0/{path}", json={singular: body})
+        assert response.status_code == 201, response.text
+        return response.json()[singular]
+
+    policy = post_qos("qos/policies", "policy", {"name": "fuzz"})
+    base = f"qos/policies/{policy['id']}"
+    bw = post_qos(f"{base}/bandwidth_limit_rules", "bandwidth_limit_rule", {"max_kbps": 500})
+    dscp = post_qos(f"{base}/dscp_marking_rules", "dscp_marking_rule", {"dscp_mark": 8})
+    client.put(f"/v2.0/ports/{world['ports']['id']}",
+               json={"port": {"qos_policy_id": policy["id"]}})
+    world.update({"qos/policies": policy, "qos/policies/POLICY/bandwidth_limit_rules": bw,
+                  "qos/alias_bandwidth_limit_rules": bw,
+                  "qos/policies/POLICY/dscp_marking_rules": dscp,
+                  "qos/alias_dscp_marking_rules": dscp})
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzzed(request, private_ovn, tmp_path):
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
@@ -419,6 +457,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
         "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
     _sfc_world(client, world)
     _trunk_world(client, world)
+    _qos_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

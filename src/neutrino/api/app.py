@@ -26,6 +26,7 @@ from neutrino.api.ip_availability import ip_availability_routes
 from neutrino.api.middleware import CatchUnexpected, CheckUrl
 from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.port_bindings import binding_routes
+from neutrino.api.qos import qos_routes
 from neutrino.api.query import page_links, parse_query, select_fields
 from neutrino.api.text import preview
 from neutrino.services.agents import AgentService
@@ -58,6 +59,7 @@ class ApiDeps:
     agents: AgentService | None = None
     port_bindings: PortBindingService | None = None
     ip_availability: IpAvailabilityService | None = None
+    qos_rules: dict[str, Any] | None = None  # QosRuleService by rule collection
 
 
 def build_app(deps: ApiDeps) -> Starlette:
@@ -78,6 +80,8 @@ def build_app(deps: ApiDeps) -> Starlette:
         routes += binding_routes(deps.port_bindings, deps.context_for, deps.limits)
     if deps.ip_availability is not None:
         routes += ip_availability_routes(deps.ip_availability, deps.context_for)
+    if deps.qos_rules is not None:
+        routes += qos_routes(deps.qos_rules, deps.context_for, deps.limits)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
     return Starlette(

@@ -85,6 +85,7 @@ NETWORK = _spec(
     Attr("router:external", c.to_bool, default=False, put=True),
     Attr("mtu", c.nullable(c.to_int), default=None, put=True),
     Attr("port_security_enabled", c.to_bool, default=True, put=True),
+    Attr("qos_policy_id", c.nullable(c.string(36)), default=UNSET, put=True),
     Attr("provider:network_type", _str_or_null, put=True),
     Attr("provider:physical_network", c.nullable(c.string(64)), put=True),
     Attr("provider:segmentation_id", c.nullable(c.to_int), put=True),
@@ -172,6 +173,7 @@ PORT = _spec(
     Attr("dns_domain", _lower_fqdn, default="", put=True),
     Attr("dns_assignment", post=False, filter=False, sort=False),
     Attr("trunk_details", post=False, filter=False, sort=False),  # trunk-details
+    Attr("qos_policy_id", c.nullable(c.string(36)), default=None, put=True),
 )
 
 SECURITY_GROUP = _spec(
@@ -205,9 +207,10 @@ SECURITY_GROUP_RULE = _spec(
 )
 
 _gateway_info = c.nullable(c.dict_with(
-    (), ("network_id", "enable_snat", "external_fixed_ips"),
+    (), ("network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"),
     types={"network_id": c.string(36), "enable_snat": c.to_bool,
-           "external_fixed_ips": c.list_of(_fixed_ip)}))
+           "external_fixed_ips": c.list_of(_fixed_ip),
+           "qos_policy_id": c.nullable(c.string(36))}))
 
 # Routers and floating IPs filter and sort on what neutron-lib's l3 definitions mark
 # is_filter / is_sort_key (besides the standard attributes).
@@ -379,12 +382,21 @@ TRUNK = _spec(
     Attr("sub_ports", default=[], filter=False, sort=False),
 )
 
+# -- QoS (Neutron's qos extension; rules: api/qos.py) ------------------------------------------
+QOS_POLICY = _spec(
+    "policy", "policies",
+    Attr("shared", c.to_bool, default=False, put=True),
+    Attr("is_default", c.to_bool, default=False, put=True),
+    Attr("rules", post=False, filter=False, sort=False),
+    path="qos/policies",
+)
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
                                             ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
-                                            PORT_CHAIN, FLOW_CLASSIFIER, TRUNK)}
+                                            PORT_CHAIN, FLOW_CLASSIFIER, TRUNK, QOS_POLICY)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,18 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("port-security", "Port Security", "port_security_enabled on networks and ports"),
     ("project-id", "project_id field enabled", "project_id alongside tenant_id"),
     ("provider", "Provider Network", "provider:* attributes of networks"),
+    ("qos", "Quality of Service", "QoS policies with bandwidth limit and DSCP marking rules "
+     "on ports and networks, realised as OVN QoS rows"),
+    ("qos-bw-limit-direction", "Direction for QoS bandwidth limit rule",
+     "direction (egress/ingress) on bandwidth limit rules"),
+    ("qos-default", "QoS default policy", "is_default on QoS policies: a new network of the "
+     "project gets it"),
+    ("qos-gateway-ip", "QoS on router gateway IPs",
+     "external_gateway_info.qos_policy_id: the router gateway port's QoS rows"),
+    ("qos-rule-type-details", "QoS rule type details",
+     "/qos/rule-types/{type}: the parameters the OVN driver takes"),
+    ("qos-rules-alias", "QoS Rules Alias API",
+     "/qos/alias_<kind>_rules/{id}: a rule reached without its policy"),
     ("router", "Neutron L3 Router", "Routers, router interfaces and floating IPs"),
     ("router_availability_zone", "Router Availability Zone",
      "availability_zone_hints on routers, honoured by gateway scheduling"),

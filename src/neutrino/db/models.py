@@ -102,6 +102,7 @@ class Network(StandardAttrs, Base):
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
     dns_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")  # dns-integration
+    qos_policy_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True, index=True)
 
     segment: Mapped[Segment] = relationship(
         back_populates="network", lazy="selectin", uselist=False, cascade="all, delete-orphan"
@@ -179,6 +180,7 @@ class Port(StandardAttrs, Base):
     dns_name: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
     dns_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
     dns_current_domain: Mapped[str] = mapped_column(String(FQDN_LEN), default="")
+    qos_policy_id: Mapped[str | None] = mapped_column(String(UUID_LEN), nullable=True, index=True)
 
     security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
         lazy="selectin",
@@ -609,3 +611,45 @@ class TrunkSubport(Base):
     segmentation_id: Mapped[int] = mapped_column(Integer)
     trunk: Mapped[Trunk] = relationship(viewonly=True, lazy="selectin")
     port: Mapped[Port] = relationship(viewonly=True, lazy="selectin")
+
+
+# -- QoS (Neutron's qos extension) ------------------------------------------------------------
+class QosPolicy(StandardAttrs, Base):
+    """A QoS policy; ports, networks and router gateways name it by `qos_policy_id` (no
+    foreign key: deleting a policy in use is refused by the service, as Neutron does)."""
+
+    __tablename__ = "qos_policies"
+
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    bandwidth_limit_rules: Mapped[list[QosBandwidthLimitRule]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="QosBandwidthLimitRule.id")
+    dscp_marking_rules: Mapped[list[QosDscpMarkingRule]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="QosDscpMarkingRule.id")
+    tags: Mapped[list[Tag]] = tagged("QosPolicy")
+
+
+class QosBandwidthLimitRule(Base):
+    """One per policy and direction (egress: from the port, ingress: to it)."""
+
+    __tablename__ = "qos_bandwidth_limit_rules"
+    __table_args__ = (UniqueConstraint("qos_policy_id", "direction",
+                                       name="uniq_qos_bw_policy_direction"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    qos_policy_id: Mapped[str] = mapped_column(
+        ForeignKey("qos_policies.id", ondelete="CASCADE"), index=True)
+    max_kbps: Mapped[int] = mapped_column(Integer)
+    max_burst_kbps: Mapped[int] = mapped_column(Integer, default=0)
+    direction: Mapped[str] = mapped_column(String(8), default="egress")
+
+
+class QosDscpMarkingRule(Base):
+    """One per policy (unique policy id)."""
+
+    __tablename__ = "qos_dscp_marking_rules"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    qos_policy_id: Mapped[str] = mapped_column(
+        ForeignKey("qos_policies.id", ondelete="CASCADE"), index=True, unique=True)
+    dscp_mark: Mapped[int] = mapped_column(Integer)

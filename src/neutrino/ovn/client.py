@@ -51,6 +51,7 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
     n.ROUTE: (n.LR, "static_routes", None),
     n.NAT: (n.LR, "nat", None),
     n.POLICY: (n.LR, "policies", None),
+    n.QOS: (n.LS, "qos_rules", None),
 }
 # How a child row found under an owned parent is named, when it is ours at all.
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,

@@ -38,6 +38,9 @@ GATEWAY_ROLE = "neutron:gateway_role"  # what a gateway-router row is for
 ROUTE_KEY = "neutron:route_key"  # "<router id> <prefix> <nexthop>": identity of a route
 SNAT_KEY = "neutron:snat_key"  # "<router id> <cidr>": identity of a SNAT row
 POLICY = "Logical_Router_Policy"
+QOS = "QoS"
+QOS_PORT_ID = "neutron:port_id"  # ML2/OVN's owner key of a port's QoS rows
+QOS_KEY = "neutron:qos_key"  # "<port id> <from-lport|to-lport>": identity of a QoS row
 # service function chaining: a reroute policy's identity
 # ("<chain id> <classifier id> <direction> <hop>") and what it belongs to
 SFC_POLICY_KEY = "neutron:sfc_policy_key"

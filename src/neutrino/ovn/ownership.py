@@ -15,6 +15,7 @@ from neutrino.ovn.translate import (
     floating_ips,
     networks,
     ports,
+    qos,
     routers,
     security_groups,
     sfc,
@@ -22,7 +23,7 @@ from neutrino.ovn.translate import (
 )
 
 TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
-          n.POLICY, n.DNS)
+          n.POLICY, n.DNS, n.QOS)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -130,7 +131,13 @@ def _policy(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
     return (sfc.RESOURCE, chain_id) if chain_id and n.SFC_POLICY_KEY in ext else None
 
 
+def _qos(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A port's QoS row (its port's, the owner that writes it); any other QoS row is foreign."""
+    port_id = qos.owner_port(dict(ext))
+    return (ports.RESOURCE, port_id) if port_id else None
+
+
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
           n.ADDRESS_SET: _address_set,
-          n.POLICY: _policy, n.DNS: _dns}
+          n.POLICY: _policy, n.DNS: _dns, n.QOS: _qos}

@@ -35,6 +35,7 @@ from neutrino.ovn.translate.inputs import (
     SubnetFacts,
 )
 from neutrino.reconcile.dns_facts import load_dns_ports
+from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
 METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
@@ -112,7 +113,9 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids)}
     fips = _floating_addresses(session, [p.id for p in ports])
     metadata = _metadata_ips(session, subnet_ids)
-    return {port.id: port_facts(port, subnets, fips.get(port.id), metadata) for port in ports}
+    qos = load_port_qos(session, ports)
+    return {port.id: replace(port_facts(port, subnets, fips.get(port.id), metadata),
+                             qos=qos.get(port.id)) for port in ports}
 
 
 def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
+from neutrino.services.qos import policies as qos_policies
 from neutrino.services.rbac_types import (
     ACCESS_EXTERNAL,
     ACCESS_SHARED,
@@ -77,6 +78,7 @@ def network_dict(net: Network, ctx: Context) -> dict[str, Any]:
         **address_scopes(net),
         "l2_adjacency": True,
         "dns_domain": net.dns_domain,
+        "qos_policy_id": net.qos_policy_id,
     }
 
 
@@ -166,6 +168,7 @@ LISTING = ListSpec(Network, {
     "router:external": Network.router_external,
     "mtu": Network.mtu,
     "port_security_enabled": Network.port_security_enabled,
+    "qos_policy_id": Network.qos_policy_id,
     "provider:network_type": _segment(Segment.network_type),
     "provider:physical_network": _segment(Segment.physical_network),
     "provider:segmentation_id": _segment(Segment.segmentation_id),
@@ -255,6 +258,9 @@ class NetworkService(ResourceService):
             segmentation_id=request.segmentation_id,
             segment_key=segments.segment_key(request),
         )
+        net.qos_policy_id = qos_policies.checked_policy_id(
+            session, ctx, body["qos_policy_id"]) if "qos_policy_id" in body \
+            else qos_policies.default_policy_id(session, project)  # qos-default
         set_tags(net, ResourceType.NETWORK, body.get("tags") or [])
         set_shared(session, net, body["shared"])
         set_external(session, net, body["router:external"])
@@ -305,11 +311,25 @@ class NetworkService(ResourceService):
                 changed |= set_shared(session, net, body["shared"])
             if "router:external" in body:
                 changed |= set_external(session, net, body["router:external"])
+            changed |= self._set_qos_policy(session, ctx, net, body)
             if changed:
                 bump_revision(session, net, ResourceType.NETWORK)
             return network_dict(net, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
+
+    @staticmethod
+    def _set_qos_policy(session: Session, ctx: Context, net: Network,
+                        body: dict[str, Any]) -> bool:
+        """A new policy reaches the network's ports: they are journalled with the network."""
+        if "qos_policy_id" not in body:
+            return False
+        wanted = qos_policies.checked_policy_id(session, ctx, body["qos_policy_id"])
+        if wanted == net.qos_policy_id:
+            return False
+        net.qos_policy_id = wanted
+        qos_policies.journal_ports(session, qos_policies.network_ports_reached(session, net.id))
+        return True
 
     @staticmethod
     def _check_provider_unchanged(net: Network, body: dict[str, Any]) -> None:

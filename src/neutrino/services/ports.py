@@ -37,6 +37,7 @@ from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
+from neutrino.services.qos import policies as qos_policies
 from neutrino.services.security_groups import ensure_default, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
@@ -57,6 +58,7 @@ UPDATABLE = {
     "allowed_address_pairs": "allowed_address_pairs",
     "extra_dhcp_opts": "extra_dhcp_opts",
     "numa_affinity_policy": "numa_affinity_policy",
+    "qos_policy_id": "qos_policy_id",
 }
 
 
@@ -87,6 +89,7 @@ def port_dict(port: Port, dns_domain: str = "openstacklocal.") -> dict[str, Any]
         "device_profile": port.device_profile,
         "numa_affinity_policy": port.numa_affinity_policy,
         **trunk_subports.trunk_details(port),
+        "qos_policy_id": port.qos_policy_id,
     }
 
 
@@ -138,6 +141,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         extra_dhcp_opts=dhcp_opts.options_for_create(body.get("extra_dhcp_opts")),
         device_profile=body.get("device_profile"),
         numa_affinity_policy=body.get("numa_affinity_policy"),
+        qos_policy_id=qos_policies.checked_policy_id(session, ctx, body.get("qos_policy_id")),
     )
     stamp_new(port, project)
     _bind_groups(session, ctx, port, _initial_groups(session, port, body))
@@ -285,6 +289,7 @@ LISTING = ListSpec(Port, {
     "numa_affinity_policy": Port.numa_affinity_policy,
     "dns_name": Port.dns_name,
     "dns_domain": Port.dns_domain,
+    "qos_policy_id": Port.qos_policy_id,
 }, filters={
     "fixed_ips": fixed_ips_filter,
     "security_groups": member_of(Port.id, PortSecurityGroup.port_id,
@@ -352,6 +357,9 @@ class PortService(ResourceService):
         pairs = body.get("allowed_address_pairs", port.allowed_address_pairs)
         body = dict(body)
         body["allowed_address_pairs"] = _address_pairs(pairs, security)
+        if "qos_policy_id" in body:
+            body["qos_policy_id"] = qos_policies.checked_policy_id(session, ctx,
+                                                                   body["qos_policy_id"])
         if "extra_dhcp_opts" in body:
             body["extra_dhcp_opts"] = dhcp_opts.options_for_update(
                 port.extra_dhcp_opts, body["extra_dhcp_opts"])

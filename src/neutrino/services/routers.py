@@ -39,6 +39,7 @@ from neutrino.services.ports import (
     get_port_row,
     internal_port_body,
 )
+from neutrino.services.qos import policies as qos_policies
 from neutrino.services.rbac_types import ACCESS_SHARED, targets
 from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.subnets import get_subnet_row
@@ -71,7 +72,22 @@ def _gateway_info(router: Router) -> dict[str, Any] | None:
         return None
     return {"network_id": port.network_id, "enable_snat": router.enable_snat,
             "external_fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
-                                   for a in port.fixed_ips]}
+                                   for a in port.fixed_ips],
+            # qos-gateway-ip: the router's gateway policy is its gateway port's
+            "qos_policy_id": port.qos_policy_id}
+
+
+def _set_gateway_qos(session: Session, ctx: Context, port: Port,
+                     info: dict[str, Any]) -> bool:
+    """A new gateway policy (qos-gateway-ip) reaches the gateway port's QoS rows."""
+    if "qos_policy_id" not in info:
+        return False
+    wanted = qos_policies.checked_policy_id(session, ctx, info["qos_policy_id"])
+    if wanted == port.qos_policy_id:
+        return False
+    port.qos_policy_id = wanted
+    qos_policies.journal_ports(session, [port])
+    return True
 
 
 def get_router_row(session: Session, ctx: Context, router_id: str) -> Router:
@@ -195,7 +211,7 @@ class RouterService(ResourceService):
             snat = info.get("enable_snat", True)
             changed = snat != router.enable_snat
             router.enable_snat = snat
-            return changed
+            return _set_gateway_qos(session, ctx, current, info) or changed
         if current is not None:
             self._clear_gateway(session, router)
         self._set_gateway(session, ctx, router, info)
@@ -211,6 +227,9 @@ class RouterService(ResourceService):
                 router.id, f"Network {net.id} is not an external network")
         body = internal_port_body(net.id, GATEWAY, router.id,
                                   info.get("external_fixed_ips") or None, "")
+        # the caller must see the policy (the port is then made as an admin)
+        body["qos_policy_id"] = qos_policies.checked_policy_id(
+            session, ctx, info.get("qos_policy_id"))
         admin = Context(project_id=ctx.project_id, is_admin=True)
         port = create_port(session, admin, body, self.settings)
         router.gw_port_id = port.id

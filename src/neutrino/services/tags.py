@@ -29,6 +29,7 @@ from neutrino.services.common import (
     validate_tags,
 )
 from neutrino.services.context import Context
+from neutrino.services.qos import policies as qos_policies
 from neutrino.services.sfc import chains as sfc_chains
 from neutrino.services.sfc import classifiers as sfc_classifiers
 from neutrino.services.sfc import groups as sfc_groups
@@ -54,6 +55,8 @@ RESOURCES: dict[str, tuple[ResourceType | str, Getter]] = {
     "port_pair_groups": (ResourceType.PORT_PAIR_GROUP, sfc_groups.get_group_row),
     "port_chains": (ResourceType.PORT_CHAIN, sfc_chains.get_chain_row),
     "flow_classifiers": (ResourceType.FLOW_CLASSIFIER, sfc_classifiers.get_classifier_row),
+    # a QoS policy has no OVN rows of its own ("update_policy" guards its tags, admin-only)
+    "policies": ("policy", qos_policies.get_policy_row),
 }
 
 

@@ -18,6 +18,7 @@ from neutrino.api.attributes import (
     PORT_CHAIN,
     PORT_PAIR,
     PORT_PAIR_GROUP,
+    QOS_POLICY,
     RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
@@ -75,6 +76,7 @@ PORT_DEFAULTS: dict[str, Any] = {
     "numa_affinity_policy": None,
     "dns_name": "",
     "dns_domain": "",
+    "qos_policy_id": None,
 }
 SG_DEFAULTS: dict[str, Any] = {"name": "", "description": "", "stateful": True}
 RULE_BODY = {"security_group_id": "sg-1", "direction": "ingress"}
@@ -119,7 +121,9 @@ def test_specs_by_collection() -> None:
 
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
                      "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
-                     "trunks": TRUNK}
+                     "trunks": TRUNK,
+
+                     "policies": QOS_POLICY}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -138,6 +142,7 @@ def test_specs_by_collection() -> None:
         ("port_chain", "port_chains", "sfc/port_chains"),
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
         ("trunk", "trunks", "trunks"),
+        ("policy", "policies", "qos/policies"),
     ]
 
 

@@ -32,7 +32,10 @@ FIP = "172.24.4.50"
 DROP = RowKey("Port_Group", "name", "neutron_pg_drop")
 # a port's own DHCP_Options rows (extra_dhcp_opts): owned always, so that unwanted ones go
 OWN_DHCP = tuple(RowKey("DHCP_Options", "external_ids", f"{PORT_ID} {v}",
-                        map_key="neutron:port_dhcp_key") for v in (4, 6))
+                        map_key="neutron:port_dhcp_key") for v in (4, 6)) + tuple(
+    # and its QoS rows, wanted or not
+    RowKey("QoS", "external_ids", f"{PORT_ID} {d}", map_key="neutron:qos_key")
+    for d in ("from-lport", "to-lport"))
 DROP_ACL_FROM = RowKey("ACL", "match", "inport == @neutron_pg_drop && ip")
 DROP_ACL_TO = RowKey("ACL", "match", "outport == @neutron_pg_drop && ip")
 DHCP4_OUT = "inport == @neutron_pg_drop && ip4 && udp && udp.src == 68 && udp.dst == 67"

@@ -93,6 +93,23 @@ class DhcpOpt:
 
 
 @dataclass(frozen=True)
+class BandwidthLimit:
+    direction: str  # egress (from the port) | ingress (to the port)
+    max_kbps: int
+    max_burst_kbps: int
+
+
+@dataclass(frozen=True)
+class QosFacts:
+    """The rules of the QoS policy a port is under (`router_id` for a router gateway's)."""
+
+    policy_id: str
+    bandwidth_limits: tuple[BandwidthLimit, ...] = ()
+    dscp_mark: int | None = None
+    router_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PortFacts:
     id: str
     name: str
@@ -121,6 +138,8 @@ class PortFacts:
     # a trunk's subport: the parent port and the VLAN that tells it apart on the parent
     trunk_parent: str | None = None
     trunk_tag: int | None = None
+    # the QoS policy that applies to it (its own, else its network's), if any
+    qos: QosFacts | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, 
 from neutrino.ovn.translate.inputs import PortFacts, TranslateConfig
 from neutrino.ovn.translate.networks import switch_key
 from neutrino.ovn.translate.port_dhcp import PortDhcp, build_port_dhcp, port_dhcp_keys
+from neutrino.ovn.translate.qos import build_port_qos, qos_keys
 from neutrino.ovn.translate.security_groups import (
     DROP_GROUP_KEY,
     drop_group_rows,
@@ -42,8 +43,9 @@ def build_port(facts: PortFacts, config: TranslateConfig = DEFAULT_CONFIG) -> De
     router_port = (_router_port(facts),) if facts.device_owner == ROUTER_INTERFACE else ()
     # A gateway port's router port belongs to the gateway router (the router resource).
     owned = (key,) if facts.device_owner == ROUTER_GATEWAY else (key, router_port_key(facts.id))
-    return DesiredState(RESOURCE, facts.id, (row, *router_port, *dhcp.rows, *shared),
-                        owned + port_dhcp_keys(facts.id),
+    qos = build_port_qos(facts.id, facts.network_id, facts.qos)
+    return DesiredState(RESOURCE, facts.id, (row, *router_port, *dhcp.rows, *qos, *shared),
+                        owned + port_dhcp_keys(facts.id) + qos_keys(facts.id),
                         members=_memberships(facts), member_rows=(key,))
 
 
@@ -101,7 +103,8 @@ def _memberships(facts: PortFacts) -> tuple[Membership, ...]:
 def build_port_absent(port_id: str) -> DesiredState:
     """A deleted port takes its router port (an interface's, or a gateway's) and its own
     DHCP_Options rows with it."""
-    owned = (port_key(port_id), router_port_key(port_id), *port_dhcp_keys(port_id))
+    owned = (port_key(port_id), router_port_key(port_id), *port_dhcp_keys(port_id),
+             *qos_keys(port_id))
     return DesiredState(RESOURCE, port_id, (), owned)
 
 

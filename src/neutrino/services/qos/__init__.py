@@ -1,0 +1,1 @@
+"""QoS: policies, their rules, and which ports they reach (Neutron's qos extension)."""
