@@ -122,7 +122,6 @@ def test_specs_by_collection() -> None:
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
                      "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
                      "trunks": TRUNK,
-
                      "policies": QOS_POLICY}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
