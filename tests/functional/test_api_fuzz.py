@@ -31,7 +31,8 @@ MAX_BULK = 8
 SFC = ("sfc/port_pairs", "sfc/port_pair_groups", "sfc/flow_classifiers", "sfc/port_chains")
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
-               "default-security-group-rules", "subnetpools", "address-scopes", *SFC)
+               "default-security-group-rules", "subnetpools", "address-scopes", *SFC,
+               "l2-gateways", "l2-gateway-connections")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
           "subnetpools", *SFC)
 
@@ -329,6 +330,10 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                  "logical_source_port": world["ports"]["id"]},
         "sfc/port_chains": {"port_pair_groups": [world["sfc/port_pair_groups"]["id"]],
                             "chain_parameters": {"symmetric": True}, "chain_id": 7},
+        "l2-gateways": {"name": "fz", "devices": [{"device_name": "ps1", "interfaces": [
+            {"name": "p1", "segmentation_id": [5]}]}]},
+        "l2-gateway-connections": {"l2_gateway_id": world["l2-gateways"]["id"],
+                                   "network_id": world["external"]["id"]},
     }
 
 
@@ -365,11 +370,24 @@ def _sfc_world(client, world: dict[str, Any]) -> None:
                   "sfc/flow_classifiers": fc, "sfc/port_chains": chain})
 
 
+def _l2gw_world(client, world: dict[str, Any]) -> None:
+    """A gateway on a device whose VTEP database is down, connected to the world's network."""
+    gateway = post(client, "l2-gateways", {"name": "fuzz", "devices": [{
+        "device_name": "ps1", "interfaces": [{"name": "p0", "segmentation_id": [4]}]}]})
+    made = client.post("/v2.0/l2-gateway-connections", json={"l2_gateway_connection": {
+        "l2_gateway_id": gateway["id"], "network_id": world["networks"]["id"]}})
+    assert made.status_code == 201, made.text
+    world.update({"l2-gateways": gateway,
+                  "l2-gateway-connections": made.json()["l2_gateway_connection"]})
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzzed(request, private_ovn, tmp_path):
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     with started(private_ovn, tmp_path, db_url, NEUTRINO_API_MAX_BODY_BYTES=str(MAX_BODY),
-                 NEUTRINO_API_MAX_BULK=str(MAX_BULK)) as (app, client):
+                 NEUTRINO_API_MAX_BULK=str(MAX_BULK),
+                 # a VTEP database that is never there: connections wait in the journal
+                 NEUTRINO_VTEP_DBS=f"ps1=unix:{tmp_path}/no-vtep.sock") as (app, client):
         yield app, client
 
 
@@ -384,6 +402,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
     world["default-security-group-rules"] = client.get(
         "/v2.0/default-security-group-rules").json()["default_security_group_rules"][0]
     _sfc_world(client, world)
+    _l2gw_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

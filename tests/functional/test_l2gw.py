@@ -271,3 +271,8 @@ def test_non_admins_get_403_for_every_call(app: Neutrino, api: TestClient) -> No
     for call in calls:
         with pytest.raises(errors.PolicyNotAuthorized):
             call()
+
+
+def test_extensions_listed(api: TestClient) -> None:
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"l2-gateway", "l2-gateway-connection"} <= aliases

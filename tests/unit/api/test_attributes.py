@@ -13,6 +13,8 @@ from neutrino.api.attributes import (
     DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
     FLOW_CLASSIFIER,
+    L2_GATEWAY,
+    L2_GATEWAY_CONNECTION,
     NETWORK,
     PORT,
     PORT_CHAIN,
@@ -114,7 +116,9 @@ def test_specs_by_collection() -> None:
                      "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE,
 
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
-                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
+                     "l2_gateways": L2_GATEWAY,
+                     "l2_gateway_connections": L2_GATEWAY_CONNECTION}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -132,6 +136,8 @@ def test_specs_by_collection() -> None:
         ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
         ("port_chain", "port_chains", "sfc/port_chains"),
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
+        ("l2_gateway", "l2_gateways", "l2-gateways"),
+        ("l2_gateway_connection", "l2_gateway_connections", "l2-gateway-connections"),
     ]
 
 
