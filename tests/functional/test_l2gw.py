@@ -276,3 +276,14 @@ def test_non_admins_get_403_for_every_call(app: Neutrino, api: TestClient) -> No
 def test_extensions_listed(api: TestClient) -> None:
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"l2-gateway", "l2-gateway-connection"} <= aliases
+
+
+def test_deleting_the_network_takes_its_connection_and_vtep_rows(
+        app: Neutrino, api: TestClient, private_ovn: LocalOvn, vtep: Vtep) -> None:
+    net, conn = _connect(api)
+    wait_journal_idle(app)
+    assert api.delete(f"/v2.0/networks/{net}").status_code == 204
+    wait_journal_idle(app)
+    assert api.get(f"/v2.0/l2-gateway-connections/{conn['id']}").status_code == 404
+    assert _vtep_switches(vtep) == {} and _bindings(vtep, "p0") == ""
+    assert api.delete(f"/v2.0/l2-gateways/{conn['l2_gateway_id']}").status_code == 204
