@@ -176,7 +176,10 @@ def test_sync_reports_and_repairs_a_deleted_vlan_binding(app: Neutrino, api: Tes
     wait_journal_idle(app)
     vtep.ctl("unbind-ls", "ps1", "p0", "100")
     runner = SyncRunner(app.db, app.nb, app.reconciler)
-    found = [d for d in runner.compare().differences if d.resource_type == "vtep"]
+    report = runner.compare()
+    found = [d for d in report.differences if d.resource_type == "vtep"]
+    # the configured switch whose database never answers is said, not skipped silently
+    assert [down.split(":", 1)[0] for down in report.vtep_unavailable] == ["ps9"]
     assert [(d.kind.value, d.row) for d in found] == [
         ("missing", "Physical_Port(name=p0).vlan_bindings[100]")]
     runner.repair()
