@@ -189,6 +189,9 @@ class Neutrino:
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
+        # VTEP databases: their connections wait while one is down; not a degradation
+        report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
+                          for switch, client in self.reconciler.vtep.items()}
         report["startup_sync"] = self.startup_sync
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"

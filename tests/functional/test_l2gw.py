@@ -276,7 +276,8 @@ def test_non_admins_get_403_for_every_call(app: Neutrino, api: TestClient) -> No
             call()
 
 
-def test_extensions_listed(api: TestClient) -> None:
+def test_extensions_listed_and_vtep_databases_in_health(api: TestClient) -> None:
+    assert api.get("/healthz").json()["vtep"] == {"ps1": "reachable", "ps9": "unreachable"}
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"l2-gateway", "l2-gateway-connection"} <= aliases
 
