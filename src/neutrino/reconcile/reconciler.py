@@ -14,6 +14,7 @@ from neutrino import errors
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.reachability import reachable
 from neutrino.ovn.rows import DesiredState, Plan
 from neutrino.ovn.translate import address_groups as ags
 from neutrino.ovn.translate import floating_ips as fips
@@ -161,6 +162,9 @@ class Reconciler:
         plans, down = [], []
         for switch, wanted in self.vtep_desired().items():
             client = self.vtep[switch]
+            if not (client.connected or reachable(client.remote)):
+                down.append(f"{switch}: {client.remote} does not answer")  # never wait on it
+                continue
             try:
                 plans.append(client.apply(wanted) if apply else client.plan(wanted))
             except errors.BackendUnavailable as exc:
