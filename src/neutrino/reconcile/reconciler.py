@@ -123,13 +123,13 @@ class Reconciler:
     def _apply_vtep_for(self, refs: Sequence[ResourceRef]) -> None:
         """A connection waits (in the journal) for the VTEP databases of its devices; what
         a down database misses otherwise is written by the next pass or by sync."""
-        plans, down = self._each_vtep(apply=True)
+        _plans, down = self._each_vtep(apply=True)
         if not down:
             return
         needed = self._switches_of(refs)
         waiting = [ref for ref in refs if ref.type in VTEP_OWNERS
-                   and needed.get(ref.id, frozenset()) & {d.split(":", 1)[0] for d in down}]
-        message = "VTEP database unavailable: " + "; ".join(down)
+                   and needed.get(ref.id, frozenset()) & set(down)]
+        message = _unavailable(down)
         if waiting:
             raise VtepUnavailable(message, waiting)
         LOG.warning("%s (its rows are written by the next pass or by sync)", message)
@@ -151,25 +151,31 @@ class Reconciler:
         database is written; an unreachable one raises VtepUnavailable afterwards."""
         plans, down = self._each_vtep(apply=True)
         if down:
-            raise VtepUnavailable("VTEP database unavailable: " + "; ".join(down))
+            raise VtepUnavailable(_unavailable(down))
         return plans
 
     def plan_vtep(self) -> tuple[list[l2gw.VtepPlan], list[str]]:
         """The plan of every reachable VTEP database, and what could not be asked."""
-        return self._each_vtep(apply=False)
+        plans, down = self._each_vtep(apply=False)
+        return plans, [f"{switch}: {why}" for switch, why in down.items()]
 
-    def _each_vtep(self, apply: bool) -> tuple[list[l2gw.VtepPlan], list[str]]:
-        plans, down = [], []
+    def _each_vtep(self, apply: bool) -> tuple[list[l2gw.VtepPlan], dict[str, str]]:
+        """Every VTEP database planned (and written), and switch → why it could not be."""
+        plans, down = [], {}
         for switch, wanted in self.vtep_desired().items():
             client = self.vtep[switch]
             if not (client.connected or reachable(client.remote)):
-                down.append(f"{switch}: {client.remote} does not answer")  # never wait on it
+                down[switch] = f"{client.remote} does not answer"  # never wait on it
                 continue
             try:
                 plans.append(client.apply(wanted) if apply else client.plan(wanted))
             except errors.BackendUnavailable as exc:
-                down.append(f"{switch}: {exc}")
+                down[switch] = str(exc)
         return plans, down
 
     def plan(self, refs: Sequence[ResourceRef]) -> list[Plan]:
         return self.nb.plan(self.desired(refs))
+
+
+def _unavailable(down: Mapping[str, str]) -> str:
+    return "VTEP database unavailable: " + "; ".join(f"{s}: {why}" for s, why in down.items())
