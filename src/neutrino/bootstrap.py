@@ -256,7 +256,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         sync=sync,
         maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set,
                                          gateways, probe=functools.partial(jobs.probe_chassis,
-                                                                           nb)),
+                                                                           nb),
+                                         vtep=functools.partial(jobs.vtep_catch_up, reconciler)
+                                         if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
         nova=nova,
     )

@@ -36,6 +36,7 @@ class MaintenanceSettings:
     purge_every: float = 300.0
     schedule_every: float = 2.0  # gateway (re)scheduling
     agent_probe_every: float = 25.0  # NB_Global.nb_cfg bump that chassis acknowledge
+    vtep_every: float = 10.0  # VTEP databases: write what a pass missed (vtep_catch_up)
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -197,6 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
             agent_probe_every=probe_every,
+            vtep_every=_int(env, "NEUTRINO_MAINTENANCE_VTEP_SECONDS", 10),
         ),
         api=ApiSettings(
             max_body_bytes=_positive(env, "NEUTRINO_API_MAX_BODY_BYTES", 1024 * 1024),

@@ -15,6 +15,7 @@ from waiting import wait_for
 
 from neutrino import daemons, errors
 from neutrino.bootstrap import Neutrino, build
+from neutrino.maintenance import jobs
 from neutrino.ovn.local import LocalOvn
 from neutrino.services.context import Context
 from neutrino.services.l2gw.connections import L2GatewayConnectionService
@@ -42,7 +43,9 @@ def app(private_ovn: LocalOvn, vtep: Vtep, tmp_path: Path) -> Iterator[Neutrino]
     neutrino = build(load_settings({
         "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
         "NEUTRINO_OVN_SB": private_ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
-        "NEUTRINO_VTEP_DBS": f"ps1={vtep.remote},ps9=unix:{tmp_path}/nowhere.sock"}))
+        "NEUTRINO_VTEP_DBS": f"ps1={vtep.remote},ps9=unix:{tmp_path}/nowhere.sock",
+        # the tests drive the VTEP catch-up themselves
+        "NEUTRINO_MAINTENANCE_VTEP_SECONDS": "3600"}))
     neutrino.start()
     try:
         wait_for(lambda: neutrino.nb.connected, 20, "NB connection")
@@ -291,3 +294,20 @@ def test_deleting_the_network_takes_its_connection_and_vtep_rows(
     assert api.get(f"/v2.0/l2-gateway-connections/{conn['id']}").status_code == 404
     assert _vtep_switches(vtep) == {} and _bindings(vtep, "p0") == ""
     assert api.delete(f"/v2.0/l2-gateways/{conn['l2_gateway_id']}").status_code == 204
+
+
+def test_a_delete_missed_by_a_down_vtep_is_caught_up(app: Neutrino, api: TestClient,
+                                                      vtep: Vtep) -> None:
+    net, conn = _connect(api)
+    wait_journal_idle(app)
+    vtep.stop_server()
+    assert api.delete(f"/v2.0/l2-gateway-connections/{conn['id']}").status_code == 204
+    wait_journal_idle(app)  # NB done; the delete does not wait for the VTEP
+    vtep.start_server()
+    assert f"neutron-{net}" in _vtep_switches(vtep)
+    wait_for(lambda: app.reconciler.vtep["ps1"].connected, 20, "VTEP reconnected")
+    # the drift audit journals NB drift only, and does not trip over VTEP differences
+    assert jobs.journal_drift(app.db, SyncRunner(app.db, app.nb, app.reconciler)) == 0
+    assert jobs.vtep_catch_up(app.reconciler) == 1
+    assert _vtep_switches(vtep) == {} and _bindings(vtep, "p0") == ""
+    assert jobs.vtep_catch_up(app.reconciler) == 0

@@ -154,6 +154,11 @@ class Reconciler:
             raise VtepUnavailable(_unavailable(down))
         return plans
 
+    def write_reachable_vtep(self) -> tuple[list[l2gw.VtepPlan], list[str]]:
+        """Write every reachable VTEP database; returns the plans and what was down."""
+        plans, down = self._each_vtep(apply=True)
+        return plans, [f"{switch}: {why}" for switch, why in down.items()]
+
     def plan_vtep(self) -> tuple[list[l2gw.VtepPlan], list[str]]:
         """The plan of every reachable VTEP database, and what could not be asked."""
         plans, down = self._each_vtep(apply=False)
