@@ -10,7 +10,9 @@ VENV=${NEUTRINO_VENV:-.venv}
 KEYSTONE_VENV=${NEUTRINO_KEYSTONE_VENV:-.venv-keystone}  # tests run a real Keystone from it
 APT_PACKAGES=(ovn-central ovn-host python3-venv
               # `neutrino lab`: namespaces as VMs, real DHCP, ping and TCP through OVN
-              openvswitch-switch iproute2 isc-dhcp-client iputils-ping ncat ethtool)
+              openvswitch-switch iproute2 isc-dhcp-client iputils-ping ncat ethtool
+              # VTEP gateways: the hardware_vtep schema and vtep-ctl, ovn-controller-vtep
+              openvswitch-vtep ovn-controller-vtep)
 TEST_APT_PACKAGES=(postgresql)  # tests start throwaway PostgreSQL clusters of their own
 
 as_root() {
@@ -33,6 +35,7 @@ system_packages() {
     # tests run their own, so stop them (ignored where systemd is not running).
     # The lab runs OVS of its own too: a system ovs-vswitchd would own the same br-int device.
     as_root systemctl disable --now ovn-central ovn-host openvswitch-switch postgresql \
+        openvswitch-vtep ovn-controller-vtep \
         >/dev/null 2>&1 || true
 }
 

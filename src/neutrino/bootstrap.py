@@ -7,6 +7,7 @@ import logging
 import queue
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
 from neutrino.ovn.translate.inputs import TranslateConfig
+from neutrino.ovn.vtep_client import VtepClient
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.services import floating_ips
@@ -37,6 +39,8 @@ from neutrino.services.agents import AgentService
 from neutrino.services.default_sg_rules import DefaultRuleService
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.ip_availability import IpAvailabilityService
+from neutrino.services.l2gw.connections import L2GatewayConnectionService
+from neutrino.services.l2gw.gateways import L2GatewayService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
 from neutrino.services.ports import PortService
@@ -129,6 +133,8 @@ class Neutrino:
             self.nova.stop()
         self.nb.close()
         self.sb.close()
+        for client in self.reconciler.vtep.values():
+            client.close()
 
     def _connect(self, client: NorthboundClient | SouthboundClient) -> bool:
         """Until connected (the initial dump is complete when this returns) or stopped."""
@@ -186,6 +192,9 @@ class Neutrino:
         report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
+        # VTEP databases: their connections wait while one is down; not a degradation
+        report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
+                          for switch, client in self.reconciler.vtep.items()}
         report["startup_sync"] = self.startup_sync
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
             report["status"] = "degraded"
@@ -194,6 +203,18 @@ class Neutrino:
 
     def _unscheduled_routers(self) -> list[str]:
         return [r["router_id"] for r in self.routers.list_gateways() if not r["chassis"]]
+
+
+def vtep_interfaces(vtep: Mapping[str, VtepClient], switch: str) -> frozenset[str] | None:
+    """A physical switch's ports as its VTEP database says now (None: it cannot say now)."""
+    client = vtep.get(switch)
+    if client is None or not (client.connected or reachable(client.remote)):
+        return None
+    try:
+        client.connect()
+        return client.interfaces()
+    except errors.BackendUnavailable:
+        return None
 
 
 def build(settings: Settings, migrate: bool = True) -> Neutrino:
@@ -212,7 +233,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
                              settings.transit_cidr, settings.dns_domain)
-    reconciler = Reconciler(db, nb, config)
+    vtep = {switch: VtepClient(switch, remote, timeout=OVSDB_TIMEOUT)
+            for switch, remote in settings.vtep_dbs.items()}
+    reconciler = Reconciler(db, nb, config, vtep)
     workers = [JournalWorker(db, reconciler, settings.journal, wakeup, metrics,
                              backend_ready=lambda: nb.connected)
                for _ in range(max(settings.journal.workers, 1))]
@@ -236,7 +259,9 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         sync=sync,
         maintenance=MaintenanceScheduler(db, nb, sync, settings.maintenance, wakeup.set,
                                          gateways, probe=functools.partial(jobs.probe_chassis,
-                                                                           nb)),
+                                                                           nb),
+                                         vtep=functools.partial(jobs.vtep_catch_up, reconciler)
+                                         if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
         nova=nova,
     )
@@ -258,7 +283,10 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "port_chains": PortChainService(db, settings, wakeup),
                   "flow_classifiers": FlowClassifierService(db, settings, wakeup),
                   "trunks": TrunkService(db, settings, wakeup),
-                  "policies": QosPolicyService(db, settings, wakeup)},
+                  "policies": QosPolicyService(db, settings, wakeup),
+                  "l2_gateways": L2GatewayService(db, settings, wakeup),
+                  "l2_gateway_connections": L2GatewayConnectionService(
+                      db, settings, wakeup, functools.partial(vtep_interfaces, vtep))},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

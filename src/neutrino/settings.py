@@ -38,6 +38,7 @@ class MaintenanceSettings:
     purge_every: float = 300.0
     schedule_every: float = 2.0  # gateway (re)scheduling
     agent_probe_every: float = 25.0  # NB_Global.nb_cfg bump that chassis acknowledge
+    vtep_every: float = 10.0  # VTEP databases: write what a pass missed (vtep_catch_up)
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -101,6 +102,8 @@ class Settings:
     # ML2's network_vlan_ranges: physnet -> VLAN id ranges for networks that ask for none
     # (a physnet without ranges is known but gives none); empty: any physnet, no ranges.
     vlan_ranges: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    # L2 gateways: physical switch name -> its VTEP database (hardware_vtep) connection
+    vtep_dbs: dict[str, str] = field(default_factory=dict)
     tenant_network_types: tuple[str, ...] = ("geneve",)  # ML2's, tried in order
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
@@ -164,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mac_prefix=env.get("NEUTRINO_MAC_PREFIX", "fa:16:3e"),
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
         vlan_ranges=_vlan_ranges(env.get("NEUTRINO_VLAN_RANGES", "")),
+        vtep_dbs=_vtep_dbs(env.get("NEUTRINO_VTEP_DBS", "")),
         tenant_network_types=_tenant_types(env.get("NEUTRINO_TENANT_NETWORK_TYPES",
                                                    "geneve")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
@@ -198,6 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
             agent_probe_every=probe_every,
+            vtep_every=_int(env, "NEUTRINO_MAINTENANCE_VTEP_SECONDS", 10),
         ),
         api=ApiSettings(
             max_body_bytes=_positive(env, "NEUTRINO_API_MAX_BODY_BYTES", 1024 * 1024),
@@ -311,6 +316,18 @@ def _positive(env: Mapping[str, str], key: str, default: int) -> int:
 
 
 MAX_VLAN = 4094
+
+
+def _vtep_dbs(raw: str) -> dict[str, str]:
+    """`ps1=tcp:10.0.0.5:6640,ps2=unix:/run/vtep.sock`: physical switch → VTEP database."""
+    found: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        switch, sep, remote = (part.strip() for part in item.partition("="))
+        if not sep or not switch or not remote.startswith(("tcp:", "ssl:", "unix:")):
+            raise SettingsError(f"NEUTRINO_VTEP_DBS: '{item}' is not "
+                                "<physical switch>=<tcp:|ssl:|unix: OVSDB connection>")
+        found[switch] = remote
+    return found
 
 
 def _vlan_ranges(raw: str) -> dict[str, tuple[tuple[int, int], ...]]:

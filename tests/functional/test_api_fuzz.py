@@ -37,7 +37,7 @@ QOS = ("qos/policies", "qos/policies/POLICY/bandwidth_limit_rules",
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
                "default-security-group-rules", "subnetpools", "address-scopes", *SFC, "trunks",
-               *QOS)
+               *QOS, "l2-gateways", "l2-gateway-connections")
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
           "subnetpools", *SFC, "trunks", "qos/policies")
 
@@ -369,6 +369,10 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         {"max_kbps": 1000, "max_burst_kbps": 100, "direction": "ingress"}),
         **dict.fromkeys(("qos/policies/POLICY/dscp_marking_rules",
                          "qos/alias_dscp_marking_rules"), {"dscp_mark": 26}),
+        "l2-gateways": {"name": "fz", "devices": [{"device_name": "ps1", "interfaces": [
+            {"name": "p1", "segmentation_id": [5]}]}]},
+        "l2-gateway-connections": {"l2_gateway_id": world["l2-gateways"]["id"],
+                                   "network_id": world["external"]["id"]},
     }
 
 
@@ -437,11 +441,24 @@ def _qos_world(client, world: dict[str, Any]) -> None:
                   "qos/alias_dscp_marking_rules": dscp})
 
 
+def _l2gw_world(client, world: dict[str, Any]) -> None:
+    """A gateway on a device whose VTEP database is down, connected to the world's network."""
+    gateway = post(client, "l2-gateways", {"name": "fuzz", "devices": [{
+        "device_name": "ps1", "interfaces": [{"name": "p0", "segmentation_id": [4]}]}]})
+    made = client.post("/v2.0/l2-gateway-connections", json={"l2_gateway_connection": {
+        "l2_gateway_id": gateway["id"], "network_id": world["networks"]["id"]}})
+    assert made.status_code == 201, made.text
+    world.update({"l2-gateways": gateway,
+                  "l2-gateway-connections": made.json()["l2_gateway_connection"]})
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzzed(request, private_ovn, tmp_path):
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     with started(private_ovn, tmp_path, db_url, NEUTRINO_API_MAX_BODY_BYTES=str(MAX_BODY),
-                 NEUTRINO_API_MAX_BULK=str(MAX_BULK)) as (app, client):
+                 NEUTRINO_API_MAX_BULK=str(MAX_BULK),
+                 # a VTEP database that is never there: connections wait in the journal
+                 NEUTRINO_VTEP_DBS=f"ps1=unix:{tmp_path}/no-vtep.sock") as (app, client):
         yield app, client
 
 
@@ -458,6 +475,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
     _sfc_world(client, world)
     _trunk_world(client, world)
     _qos_world(client, world)
+    _l2gw_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()

@@ -22,6 +22,7 @@ from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType, State
 from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.metrics import Metrics
+from neutrino.ovn.vtep_client import VtepUnavailable
 from neutrino.settings import JournalSettings
 
 NET, SUB, PORT = ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.PORT
@@ -197,3 +198,26 @@ def test_an_error_quoting_a_poison_value_is_stored_readably(db):
     with db.read() as session:
         error = session.scalars(select(JournalEntry.last_error)).one()
     assert "\x00" not in error and "a\\u0000b\\ud800" in error
+
+
+class VtepDownReconciler:
+    """NB is fine; the VTEP database the connection needs is down (as Reconciler says it)."""
+
+    def apply(self, refs: Sequence[ResourceRef]) -> list[object]:
+        waiting = [ref for ref in refs if ref.type == ResourceType.L2_GATEWAY_CONNECTION]
+        if waiting:
+            raise VtepUnavailable("VTEP ps1 down", waiting)
+        return []
+
+
+def test_a_down_vtep_database_holds_only_the_entries_that_need_it(db):
+    _record(db, ResourceType.L2_GATEWAY_CONNECTION, "c1")
+    _record(db, NET, "n1")
+    assert _worker(db, VtepDownReconciler()).run_once() == 2
+    states = _states(db)
+    assert states["n1"] == State.COMPLETED.value
+    assert states["c1"] == State.PENDING.value
+    with db.read() as session:
+        waiting = session.scalars(select(JournalEntry).where(
+            JournalEntry.resource_id == "c1")).one()
+        assert waiting.attempts == 0  # an outage spends no attempt

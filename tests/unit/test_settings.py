@@ -273,3 +273,15 @@ def test_bad_nova_settings_name_the_variable(change: dict[str, str], message: st
     with pytest.raises(SettingsError) as exc:
         load_settings({"NEUTRINO_STATE_DIR": str(STATE), **NOVA_ENV, **change})
     assert str(exc.value) == message
+
+
+def test_vtep_databases() -> None:
+    settings = load_settings({"NEUTRINO_VTEP_DBS": "ps1=tcp:10.0.0.5:6640, ps2=unix:/run/v.sock"})
+    assert settings.vtep_dbs == {"ps1": "tcp:10.0.0.5:6640", "ps2": "unix:/run/v.sock"}
+    assert load_settings({}).vtep_dbs == {}
+
+
+@pytest.mark.parametrize("value", ["ps1", "=tcp:1.2.3.4:6640", "ps1=", "ps1=http://x"])
+def test_bad_vtep_databases(value: str) -> None:
+    with pytest.raises(SettingsError, match="NEUTRINO_VTEP_DBS"):
+        load_settings({"NEUTRINO_VTEP_DBS": value})

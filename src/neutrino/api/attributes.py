@@ -13,6 +13,7 @@ from typing import Any
 
 from neutrino import errors
 from neutrino.api import converters as c
+from neutrino.api import l2gw_devices
 
 REQUIRED = object()  # no default: the attribute must be given on create
 UNSET = object()  # no default, and absent when not given
@@ -391,12 +392,34 @@ QOS_POLICY = _spec(
     path="qos/policies",
 )
 
+# -- L2 gateways (networking-l2gw's attribute maps: no standard attributes) -----------------
+L2_GATEWAY = ResourceSpec("l2_gateway", "l2_gateways", {a.name: a for a in (
+    Attr("id", c.string(36), post=False),
+    Attr("name", c.string(), default="", put=True),
+    Attr("project_id", c.string(), default=UNSET),
+    Attr("tenant_id", c.string(), default=UNSET),
+    Attr("devices", l2gw_devices.parse_devices, default=REQUIRED, put=True, query=c.string(),
+         filter=False, sort=False),
+)}, "l2-gateways")
+
+L2_GATEWAY_CONNECTION = ResourceSpec("l2_gateway_connection", "l2_gateway_connections", {
+    a.name: a for a in (
+        Attr("id", c.string(36), post=False),
+        Attr("project_id", c.string(), default=UNSET),
+        Attr("tenant_id", c.string(), default=UNSET),
+        Attr("l2_gateway_id", c.string(36), default=REQUIRED),
+        Attr("network_id", c.string(36), default=REQUIRED),
+        Attr("segmentation_id", c.nullable(l2gw_devices.segmentation_id), default=None,
+             query=c.to_int),
+    )}, "l2-gateway-connections")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
                                             ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
-                                            PORT_CHAIN, FLOW_CLASSIFIER, TRUNK, QOS_POLICY)}
+                                            PORT_CHAIN, FLOW_CLASSIFIER, TRUNK, QOS_POLICY,
+                                            L2_GATEWAY, L2_GATEWAY_CONNECTION)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,11 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("ip-substring-filtering", "IP address substring filtering",
      "fixed_ips=ip_address_substr=... filters"),
     ("l2_adjacency", "L2 adjacency", "l2_adjacency on networks"),
+    ("l2-gateway", "L2 Gateway",
+     "networking-l2gw's gateways (/l2-gateways): devices of hardware VTEP switches"),
+    ("l2-gateway-connection", "L2 Gateway connection",
+     "networking-l2gw's connections (/l2-gateway-connections), realised in each device's "
+     "VTEP database and as vtep ports in OVN"),
     ("multi-provider", "Multi Provider Network",
      "segments on network create (one segment per network: a Logical_Switch has one)"),
     ("net-mtu", "Network MTU", "mtu on networks"),

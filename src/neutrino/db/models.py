@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -653,3 +654,27 @@ class QosDscpMarkingRule(Base):
     qos_policy_id: Mapped[str] = mapped_column(
         ForeignKey("qos_policies.id", ondelete="CASCADE"), index=True, unique=True)
     dscp_mark: Mapped[int] = mapped_column(Integer)
+
+
+# -- L2 gateways (networking-l2gw's resources) -----------------------------------------------
+class L2gwGateway(StandardAttrs, Base):
+    """A gateway: its devices (physical switches) and their interfaces, as given, each device
+    with an id of its own: [{id, device_name, interfaces: [{name, segmentation_id: [..]}]}]."""
+
+    __tablename__ = "l2gw_gateways"
+
+    devices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class L2gwConnection(StandardAttrs, Base):
+    """A network reachable through every device of a gateway (on the interfaces' VLANs, or
+    on `segmentation_id` where the interfaces name none). A deleted network takes its
+    connections with it."""
+
+    __tablename__ = "l2gw_connections"
+    __table_args__ = (UniqueConstraint("gateway_id", "network_id", name="uniq_l2gw_mapping"),)
+
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("l2gw_gateways.id"), index=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+    segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

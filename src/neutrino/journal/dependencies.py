@@ -47,6 +47,11 @@ WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
     ResourceType.PORT_CHAIN: frozenset(
         {ResourceType.PORT_PAIR_GROUP, ResourceType.FLOW_CLASSIFIER, ResourceType.PORT,
          ResourceType.ROUTER}),
+    # an L2 gateway has no rows of its own; a connection's vtep ports live in its network's
+    # switch and its VTEP rows name the gateway's devices
+    ResourceType.L2_GATEWAY: frozenset(),
+    ResourceType.L2_GATEWAY_CONNECTION: frozenset({ResourceType.NETWORK,
+                                                   ResourceType.L2_GATEWAY}),
 }
 
 

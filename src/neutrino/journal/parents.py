@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, object_session
 from neutrino.db.models import (
     AddressGroup,
     FloatingIp,
+    L2gwConnection,
+    L2gwGateway,
     Network,
     Port,
     Router,
@@ -123,6 +125,11 @@ def merged(*found: Parents) -> Parents:
     return {rtype: sorted(ids) for rtype, ids in result.items()}
 
 
+def l2gw_connection_parents(connection: L2gwConnection) -> Parents:
+    return {ResourceType.NETWORK: [connection.network_id],
+            ResourceType.L2_GATEWAY: [connection.gateway_id]}
+
+
 PARENTS: dict[ResourceType, tuple[type, Callable[[Any], Parents]]] = {
     ResourceType.NETWORK: (Network, no_parents),
     ResourceType.SUBNET: (Subnet, subnet_parents),
@@ -136,6 +143,8 @@ PARENTS: dict[ResourceType, tuple[type, Callable[[Any], Parents]]] = {
     ResourceType.PORT_PAIR_GROUP: (SfcPortPairGroup, port_pair_group_parents),
     ResourceType.FLOW_CLASSIFIER: (SfcFlowClassifier, flow_classifier_parents),
     ResourceType.PORT_CHAIN: (SfcPortChain, port_chain_parents),
+    ResourceType.L2_GATEWAY: (L2gwGateway, no_parents),
+    ResourceType.L2_GATEWAY_CONNECTION: (L2gwConnection, l2gw_connection_parents),
 }
 
 

@@ -19,6 +19,8 @@ class ResourceType(enum.StrEnum):
     PORT_PAIR_GROUP = "port_pair_group"
     FLOW_CLASSIFIER = "flow_classifier"
     PORT_CHAIN = "port_chain"
+    L2_GATEWAY = "l2_gateway"
+    L2_GATEWAY_CONNECTION = "l2_gateway_connection"
 
 
 class Operation(enum.StrEnum):

@@ -129,9 +129,13 @@ class JournalWorker:
             self.metrics.batch_size.observe(len(refs))
             result.applied.extend(s for ref in refs for s in seqs[ref])
         except errors.BackendUnavailable as exc:
-            LOG.warning("OVN NB unavailable, %d entries wait: %s", len(refs), exc)
+            # a backend only some entries need (a VTEP database) names those; the others
+            # were applied
+            waiting = set(getattr(exc, "refs", ()) or refs)
+            LOG.warning("backend unavailable, %d entries wait: %s", len(waiting), exc)
             self.metrics.ovsdb_unavailable.inc()
-            result.unavailable.extend(s for ref in refs for s in seqs[ref])
+            result.unavailable.extend(s for ref in refs if ref in waiting for s in seqs[ref])
+            result.applied.extend(s for ref in refs if ref not in waiting for s in seqs[ref])
         except Exception as exc:  # noqa: BLE001 - isolate the culprit, never lose the batch
             self.metrics.ovsdb_errors.inc()
             if len(refs) == 1:

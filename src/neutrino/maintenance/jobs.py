@@ -19,6 +19,7 @@ from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import owner_of
+from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.common import bump_revision
 from neutrino.services.routers import ChassisSource, choose_chassis
 from neutrino.settings import Settings
@@ -93,12 +94,23 @@ def journal_drift(db: Database, sync: SyncRunner) -> int:
     already queued and retried like anything else.
     """
     report = sync.compare()
+    journaled = {t.value for t in ResourceType}  # VTEP databases are `vtep_catch_up`'s
     refs = sorted({ResourceRef(ResourceType(d.resource_type), d.resource_id)
-                   for d in report.differences})
+                   for d in report.differences if d.resource_type in journaled})
     with db.session() as session:
         for ref in refs:
             record_entry(session, ref.type, ref.id, Operation.UPDATE, parents_of(session, ref))
     return len(refs)
+
+
+def vtep_catch_up(reconciler: Reconciler) -> int:
+    """Write what the VTEP databases miss (a database back after an outage that a
+    connection's delete, or a network's, did not wait for; rows changed behind neutrino's
+    back); returns how many databases needed a change."""
+    plans, down = reconciler.write_reachable_vtep()
+    if down:
+        LOG.debug("VTEP catch-up: unavailable %s", "; ".join(down))
+    return sum(not plan.is_noop for plan in plans)
 
 
 @dataclass

@@ -35,7 +35,8 @@ class MaintenanceScheduler:
     def __init__(self, db: Database, nb: NorthboundClient, sync: SyncRunner,
                  settings: MaintenanceSettings, wake_workers: Callable[[], None],
                  gateways: Callable[[], int] | None = None,
-                 probe: Callable[[], object] | None = None) -> None:
+                 probe: Callable[[], object] | None = None,
+                 vtep: Callable[[], int] | None = None) -> None:
         self.db = db
         self.nb = nb
         self.settings = settings
@@ -59,6 +60,8 @@ class MaintenanceScheduler:
                                   self._then_wake(gateways)))
         if probe is not None:
             self.jobs.append(_Job("probe_chassis", settings.agent_probe_every, probe))
+        if vtep is not None:
+            self.jobs.append(_Job("vtep_catch_up", settings.vtep_every, vtep))
 
     def start(self) -> None:
         thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)

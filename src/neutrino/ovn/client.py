@@ -737,3 +737,7 @@ def _single_refs(row: Any) -> dict[str, str | None]:
         value = getattr(row, name)
         refs[name] = str(value[0].uuid) if value else None
     return refs
+
+
+# The connection handling every OVSDB client of neutrino shares (NB, SB, VTEP databases).
+OvsdbClient = _OvsdbClient

@@ -129,3 +129,19 @@ def transit_router_port_name(router_id: str, side: str) -> str:
 
 def transit_switch_port_name(router_id: str, side: str) -> str:
     return f"transit-{side}-{router_id}"
+
+# L2 gateways: a connection's vtep switch ports (one per device) and the VTEP database rows
+L2GW_CONNECTION_ID = "neutron:l2gw_connection_id"
+L2GW_DEVICE = "neutron:l2gw_device"
+# a VTEP Logical_Switch neutrino made carries this description (the hardware_vtep schema has
+# no external_ids); with the `neutron-` name it tells our rows from the switch's own
+VTEP_OWNER = "neutrino"
+
+
+def l2gw_port_name(connection_id: str, device: str) -> str:
+    return f"l2gw-{connection_id}-{device}"
+
+
+def vtep_switch_name(network_id: str) -> str:
+    """The VTEP Logical_Switch standing for a network (its OVN switch's name)."""
+    return switch_name(network_id)

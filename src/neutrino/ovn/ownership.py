@@ -13,6 +13,7 @@ from neutrino.ovn import naming as n
 from neutrino.ovn.translate import (
     address_groups,
     floating_ips,
+    l2gw,
     networks,
     ports,
     qos,
@@ -43,6 +44,10 @@ def _switch(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
 
 
 def _switch_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    connection_id = ext.get(n.L2GW_CONNECTION_ID)
+    if connection_id and row.get("name") == n.l2gw_port_name(connection_id,
+                                                              ext.get(n.L2GW_DEVICE, "")):
+        return l2gw.RESOURCE, connection_id
     # localnet ports belong to their network's switch (transit ports carry no network name)
     if row.get("type") != "localnet" and n.NETWORK_NAME in ext and n.REVISION in ext:
         return ports.RESOURCE, row["name"]

@@ -10,19 +10,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from neutrino import errors
 from neutrino.db.engine import Database
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.reachability import reachable
 from neutrino.ovn.rows import DesiredState, Plan
 from neutrino.ovn.translate import address_groups as ags
 from neutrino.ovn.translate import floating_ips as fips
-from neutrino.ovn.translate import routers, sfc
+from neutrino.ovn.translate import l2gw, routers, sfc
 from neutrino.ovn.translate import security_groups as sg
 from neutrino.ovn.translate.inputs import TranslateConfig
 from neutrino.ovn.translate.networks import build_network, build_network_absent
 from neutrino.ovn.translate.ports import build_port, build_port_absent
 from neutrino.ovn.translate.subnets import build_subnet, build_subnet_absent
-from neutrino.reconcile import facts, sfc_facts
+from neutrino.ovn.vtep_client import VtepClient, VtepUnavailable
+from neutrino.reconcile import facts, l2gw_facts, sfc_facts
 
 LOG = logging.getLogger(__name__)
 
@@ -58,6 +61,11 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.PORT_CHAIN: _Translator(
         sfc_facts.load_port_chains, lambda f, _c: _port_chain(f),
         sfc.build_port_chain_absent),
+    ResourceType.L2_GATEWAY_CONNECTION: _Translator(
+        l2gw_facts.load_connections, lambda f, _c: l2gw.build_connection(f),
+        l2gw.build_connection_absent),
+    ResourceType.L2_GATEWAY: _Translator(
+        lambda _s, _ids: {}, lambda _f, _c: l2gw.build_gateway(""), l2gw.build_gateway),
     # pairs, groups and classifiers have no rows of their own (their chain carries them)
     **{rtype: _Translator(lambda _s, _ids: {}, lambda f, _c: f,
                           functools.partial(sfc.build_nothing, rtype.value))
@@ -75,11 +83,19 @@ def _port_chain(found: sfc.ChainFacts) -> DesiredState:
     return sfc.build_port_chain(found)
 
 
+# Entries whose VTEP rows wait when a VTEP database is down; a network's entry only
+# triggers a VTEP pass (a deleted network takes its connections with it) and never waits.
+VTEP_OWNERS = (ResourceType.L2_GATEWAY_CONNECTION, ResourceType.L2_GATEWAY)
+VTEP_TRIGGERS = (*VTEP_OWNERS, ResourceType.NETWORK)
+
+
 class Reconciler:
-    def __init__(self, db: Database, nb: NorthboundClient, config: TranslateConfig) -> None:
+    def __init__(self, db: Database, nb: NorthboundClient, config: TranslateConfig,
+                 vtep: Mapping[str, VtepClient] | None = None) -> None:
         self.db = db
         self.nb = nb
         self.config = config
+        self.vtep = dict(vtep or {})  # physical switch → its VTEP database
 
     def desired(self, refs: Sequence[ResourceRef]) -> list[DesiredState]:
         """The current database state of `refs`, translated (absent resources included)."""
@@ -97,8 +113,74 @@ class Reconciler:
         return translator.present(found, self.config)
 
     def apply(self, refs: Sequence[ResourceRef]) -> list[Plan]:
-        """Make NB match the database for `refs`, in one OVSDB transaction."""
-        return self.nb.apply(self.desired(refs))
+        """Make NB match the database for `refs`, in one OVSDB transaction, then the VTEP
+        databases when a ref concerns them."""
+        plans = self.nb.apply(self.desired(refs))
+        if self.vtep and any(ref.type in VTEP_TRIGGERS for ref in refs):
+            self._apply_vtep_for(refs)
+        return plans
+
+    def _apply_vtep_for(self, refs: Sequence[ResourceRef]) -> None:
+        """A connection waits (in the journal) for the VTEP databases of its devices; what
+        a down database misses otherwise is written by the next pass or by sync."""
+        _plans, down = self._each_vtep(apply=True)
+        if not down:
+            return
+        needed = self._switches_of(refs)
+        waiting = [ref for ref in refs if ref.type in VTEP_OWNERS
+                   and needed.get(ref.id, frozenset()) & set(down)]
+        message = _unavailable(down)
+        if waiting:
+            raise VtepUnavailable(message, waiting)
+        LOG.warning("%s (its rows are written by the next pass or by sync)", message)
+
+    def _switches_of(self, refs: Sequence[ResourceRef]) -> dict[str, frozenset[str]]:
+        ids = [ref.id for ref in refs if ref.type == ResourceType.L2_GATEWAY_CONNECTION]
+        with self.db.read() as session:
+            found = l2gw_facts.load_connections(session, ids)
+        return {cid: frozenset(f.switches) for cid, f in found.items()}
+
+    def vtep_desired(self) -> dict[str, l2gw.VtepDesired]:
+        with self.db.read() as session:
+            connections = l2gw_facts.load_all_connections(session)
+        return l2gw.build_vtep_desired(connections, self.vtep)
+
+    def apply_vtep(self) -> list[l2gw.VtepPlan]:
+        """Make every configured VTEP database hold what all connections want (level
+        triggered: each pass writes the whole of neutrino's rows there). Every reachable
+        database is written; an unreachable one raises VtepUnavailable afterwards."""
+        plans, down = self._each_vtep(apply=True)
+        if down:
+            raise VtepUnavailable(_unavailable(down))
+        return plans
+
+    def write_reachable_vtep(self) -> tuple[list[l2gw.VtepPlan], list[str]]:
+        """Write every reachable VTEP database; returns the plans and what was down."""
+        plans, down = self._each_vtep(apply=True)
+        return plans, [f"{switch}: {why}" for switch, why in down.items()]
+
+    def plan_vtep(self) -> tuple[list[l2gw.VtepPlan], list[str]]:
+        """The plan of every reachable VTEP database, and what could not be asked."""
+        plans, down = self._each_vtep(apply=False)
+        return plans, [f"{switch}: {why}" for switch, why in down.items()]
+
+    def _each_vtep(self, apply: bool) -> tuple[list[l2gw.VtepPlan], dict[str, str]]:
+        """Every VTEP database planned (and written), and switch → why it could not be."""
+        plans, down = [], {}
+        for switch, wanted in self.vtep_desired().items():
+            client = self.vtep[switch]
+            if not (client.connected or reachable(client.remote)):
+                down[switch] = f"{client.remote} does not answer"  # never wait on it
+                continue
+            try:
+                plans.append(client.apply(wanted) if apply else client.plan(wanted))
+            except errors.BackendUnavailable as exc:
+                down[switch] = str(exc)
+        return plans, down
 
     def plan(self, refs: Sequence[ResourceRef]) -> list[Plan]:
         return self.nb.plan(self.desired(refs))
+
+
+def _unavailable(down: Mapping[str, str]) -> str:
+    return "VTEP database unavailable: " + "; ".join(f"{s}: {why}" for s, why in down.items())

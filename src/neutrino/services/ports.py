@@ -18,7 +18,7 @@ from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
-from neutrino.services import dhcp_opts, dns, quotas
+from neutrino.services import dhcp_opts, dns, quotas, vtep_ports
 from neutrino.services import ipam as port_ipam
 from neutrino.services.base import ResourceService
 from neutrino.services.common import (
@@ -148,8 +148,12 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
     session.add(port)
     requested = body.get("fixed_ips")
+    vtep = vtep_ports.is_vtep_profile(port.binding_profile)
+    if vtep:
+        vtep_ports.check_no_fixed_ips(requested)
     chosen = (
-        port_ipam.allocate_default(net, session, port.mac_address, port.device_owner)
+        [] if vtep
+        else port_ipam.allocate_default(net, session, port.mac_address, port.device_owner)
         if requested is None
         else port_ipam.with_auto_addresses(net, port.mac_address, port.device_owner,
                                            port_ipam.allocate_requested(
@@ -364,6 +368,9 @@ class PortService(ResourceService):
             body["extra_dhcp_opts"] = dhcp_opts.options_for_update(
                 port.extra_dhcp_opts, body["extra_dhcp_opts"])
         changed = False
+        if vtep_ports.is_vtep_profile(body.get("binding:profile", port.binding_profile)):
+            vtep_ports.check_no_fixed_ips(body.pop("fixed_ips", None))
+            changed |= _release_addresses(session, port)  # a port that becomes a VTEP's
         if "mac_address" in body and body["mac_address"] != port.mac_address:
             changed |= self._change_mac(session, port, body["mac_address"])
         before = _binding_inputs(port)
@@ -516,6 +523,14 @@ def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str]) 
         for i, sg_id in enumerate(dict.fromkeys(groups))
     ]
     session.flush()
+
+
+def _release_addresses(session: Session, port: Port) -> bool:
+    if not port.fixed_ips:
+        return False
+    port.fixed_ips.clear()
+    session.flush()
+    return True
 
 
 def _set_allocations(port: Port, chosen: list[tuple[Any, str]]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from neutrino.ovn.rows import AddMember, Delete, Insert, Op, Plan, RemoveMember
+from neutrino.ovn.translate.l2gw import VtepPlan
 
 
 class Kind(enum.StrEnum):
@@ -64,3 +65,25 @@ def _difference(plan: Plan, op: Op) -> Difference:
         changed = sorted([*op.columns, *op.refs])
         kind, key, detail = Kind.STALE, op.key, "differs in " + ", ".join(changed)
     return Difference(plan.resource_type, plan.resource_id, kind, str(key), detail)
+
+
+VTEP_RESOURCE = "vtep"  # a VTEP database's differences, reported per physical switch
+
+
+def vtep_differences(plans: Iterable[VtepPlan]) -> list[Difference]:
+    """Differences in the VTEP rows neutrino owns (its logical switches and VLAN bindings)."""
+    found = []
+    for plan in plans:
+        sw = plan.switch
+        found += [Difference(VTEP_RESOURCE, sw, Kind.MISSING, f"Logical_Switch(name={name})",
+                             "not in the VTEP database") for name in plan.add_switches]
+        found += [Difference(VTEP_RESOURCE, sw, Kind.EXTRA, f"Logical_Switch(name={name})",
+                             "in the VTEP database but not wanted")
+                  for name in plan.remove_switches]
+        found += [Difference(VTEP_RESOURCE, sw, Kind.MISSING,
+                             f"Physical_Port(name={port}).vlan_bindings[{vlan}]",
+                             f"should bind {ls}") for port, vlan, ls in plan.bind]
+        found += [Difference(VTEP_RESOURCE, sw, Kind.EXTRA,
+                             f"Physical_Port(name={port}).vlan_bindings[{vlan}]",
+                             "bound but not wanted") for port, vlan in plan.unbind]
+    return found

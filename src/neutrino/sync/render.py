@@ -40,6 +40,8 @@ def print_table(report: SyncReport, console: Console) -> None:
         console.print("port chains this OVN does not (fully) steer:", markup=False,
                       highlight=False)
         _print_rows(console, ("port chain", "reason"), sorted(report.unsteered.items()))
+    for down in report.vtep_unavailable:
+        console.print(f"not compared: {down}", markup=False, highlight=False)
     summary = report.summary()
     console.print(
         f"{report.mode}: checked {summary['checked']} resources, "

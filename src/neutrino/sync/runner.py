@@ -24,6 +24,7 @@ from neutrino.db.models import (
     AddressGroup,
     FloatingIp,
     JournalEntry,
+    L2gwConnection,
     Network,
     Port,
     Router,
@@ -35,14 +36,21 @@ from neutrino.db.models import (
 from neutrino.journal.types import UNFINISHED, ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import TABLES, owner_of
+from neutrino.ovn.vtep_client import VtepUnavailable
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.reconcile.sfc_facts import unsteered
-from neutrino.sync.differences import Difference, differences
+from neutrino.sync.differences import (
+    VTEP_RESOURCE,
+    Difference,
+    differences,
+    vtep_differences,
+)
 
 # Parents before children, so that one repair batch never refers to a row not yet written.
 ORDER = (ResourceType.NETWORK, ResourceType.SUBNET, ResourceType.SECURITY_GROUP,
          ResourceType.ADDRESS_GROUP, ResourceType.SECURITY_GROUP_RULE, ResourceType.ROUTER,
-         ResourceType.PORT, ResourceType.FLOATING_IP, ResourceType.PORT_CHAIN)
+         ResourceType.PORT, ResourceType.FLOATING_IP, ResourceType.PORT_CHAIN,
+         ResourceType.L2_GATEWAY_CONNECTION)
 MODELS = {
     ResourceType.NETWORK: Network,
     ResourceType.SUBNET: Subnet,
@@ -53,6 +61,7 @@ MODELS = {
     ResourceType.FLOATING_IP: FloatingIp,
     ResourceType.ADDRESS_GROUP: AddressGroup,
     ResourceType.PORT_CHAIN: SfcPortChain,
+    ResourceType.L2_GATEWAY_CONNECTION: L2gwConnection,
 }
 BATCH = 1000
 DEFAULT_OWED_AFTER = 300.0  # seconds
@@ -89,6 +98,7 @@ class SyncReport:
     # port chain id → why this OVN does not steer (all of) it: no difference to repair,
     # but the operator must know
     unsteered: dict[str, str] = field(default_factory=dict)
+    vtep_unavailable: list[str] = field(default_factory=list)  # VTEP databases not compared
 
     def summary(self) -> dict[str, object]:
         counts: dict[str, int] = {}
@@ -97,7 +107,8 @@ class SyncReport:
         return {"mode": self.mode, "checked": self.checked, "differences": counts,
                 "left_to_journal": self.left_to_journal, "owed_by_journal": len(self.owed),
                 "repaired": self.repaired, "seconds": round(self.seconds, 3),
-                "unsteered_port_chains": len(self.unsteered)}
+                "unsteered_port_chains": len(self.unsteered),
+                "vtep_unavailable": list(self.vtep_unavailable)}
 
 
 class SyncRunner:
@@ -119,6 +130,9 @@ class SyncRunner:
         report.differences = differences(plans)  # across chunks: shared rows count once
         if ResourceType.PORT_CHAIN in types:
             report.unsteered = unsteered(self.db)
+        if ResourceType.L2_GATEWAY_CONNECTION in types and self.reconciler.vtep:
+            plans, report.vtep_unavailable = self.reconciler.plan_vtep()
+            report.differences += vtep_differences(plans)
         report.seconds = time.monotonic() - started
         return report
 
@@ -129,13 +143,23 @@ class SyncRunner:
         report = SyncReport("repair", found.differences, found.checked, found.left_to_journal,
                             owed=found.owed, unsteered=found.unsteered)
         refs = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
-                         for d in found.differences})
+                         for d in found.differences if d.resource_type != VTEP_RESOURCE})
         done = 0
         for chunk in _chunks(refs, BATCH):
-            self.reconciler.apply(chunk)
+            try:
+                self.reconciler.apply(chunk)  # NB first; then the VTEP databases if concerned
+            except VtepUnavailable as exc:
+                report.vtep_unavailable.append(str(exc))
             done += len(chunk)
             if progress:
                 progress(done, len(refs))
+        if any(d.resource_type == VTEP_RESOURCE for d in found.differences):
+            try:
+                self.reconciler.apply_vtep()  # every reachable database, whole
+            except VtepUnavailable as exc:
+                report.vtep_unavailable.append(str(exc))
+            done += len({d.resource_id for d in found.differences
+                         if d.resource_type == VTEP_RESOURCE})
         report.repaired = done
         report.seconds = time.monotonic() - started
         return report

@@ -13,6 +13,8 @@ from neutrino.api.attributes import (
     DEFAULT_SECURITY_GROUP_RULE,
     FLOATING_IP,
     FLOW_CLASSIFIER,
+    L2_GATEWAY,
+    L2_GATEWAY_CONNECTION,
     NETWORK,
     PORT,
     PORT_CHAIN,
@@ -122,7 +124,9 @@ def test_specs_by_collection() -> None:
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
                      "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
                      "trunks": TRUNK,
-                     "policies": QOS_POLICY}
+                     "policies": QOS_POLICY,
+                     "l2_gateways": L2_GATEWAY,
+                     "l2_gateway_connections": L2_GATEWAY_CONNECTION}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -142,6 +146,8 @@ def test_specs_by_collection() -> None:
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
         ("trunk", "trunks", "trunks"),
         ("policy", "policies", "qos/policies"),
+        ("l2_gateway", "l2_gateways", "l2-gateways"),
+        ("l2_gateway_connection", "l2_gateway_connections", "l2-gateway-connections"),
     ]
 
 

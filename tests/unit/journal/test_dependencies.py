@@ -31,6 +31,8 @@ def test_waits_for_table_shape() -> None:
         GROUP: frozenset({PAIR}),
         CLASSIFIER: frozenset({PORT}),
         CHAIN: frozenset({GROUP, CLASSIFIER, PORT, ROUTER}),
+        ResourceType.L2_GATEWAY: frozenset(),
+        ResourceType.L2_GATEWAY_CONNECTION: frozenset({NET, ResourceType.L2_GATEWAY}),
     }
 
 

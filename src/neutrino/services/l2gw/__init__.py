@@ -1,0 +1,1 @@
+"""L2 gateways (networking-l2gw's API): gateways, their devices, and connections."""
