@@ -39,6 +39,7 @@ from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.ip_availability import IpAvailabilityService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
+from neutrino.services.port_forwardings import PortForwardingService
 from neutrino.services.ports import PortService
 from neutrino.services.quotas import QuotaService
 from neutrino.services.rbac import RbacService
@@ -253,7 +254,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "port_pairs": PortPairService(db, settings, wakeup),
                   "port_pair_groups": PortPairGroupService(db, settings, wakeup),
                   "port_chains": PortChainService(db, settings, wakeup),
-                  "flow_classifiers": FlowClassifierService(db, settings, wakeup)},
+                  "flow_classifiers": FlowClassifierService(db, settings, wakeup),
+                  "port_forwardings": PortForwardingService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

@@ -92,6 +92,9 @@ RULES: dict[str, Rule] = {
        for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
     **{f"get_{resource}": project_reader
        for resource in ("port_pair", "port_pair_group", "port_chain", "flow_classifier")},
+    **{f"{verb}_floatingip_port_forwarding": project_member
+       for verb in ("create", "update", "delete")},
+    "get_floatingip_port_forwarding": project_reader,
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

@@ -56,7 +56,7 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,
                                  n.POLICY: n.SFC_POLICY_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
-MEMBER_SETS = {n.LSP: (n.PG, "ports")}
+MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.LB: (n.LR, "load_balancer")}
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
 # row repeats its subnet's `subnet_id` but is not the subnet's row.
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
@@ -546,7 +546,7 @@ class _Reader:
             set_table, column = MEMBER_SETS[table]
             found: dict[Any, set[tuple[RowKey, str]]] = {}
             for parent in self.idl.tables[set_table].rows.values():
-                if not _is_our_set(parent):
+                if not _is_our_set(set_table, parent):
                     continue
                 for child in getattr(parent, column):
                     found.setdefault(child.uuid, set()).add(
@@ -680,7 +680,9 @@ def _identity_of(table: str, row: Any) -> RowKey | None:
     return RowKey(table, "name", name) if isinstance(name, str) and name else None
 
 
-def _is_our_set(row: Any) -> bool:
+def _is_our_set(table: str, row: Any) -> bool:
+    if table == n.LR:  # a router whose load balancers we manage
+        return n.GATEWAY_ROLE in row.external_ids or n.REVISION in row.external_ids
     return row.name == n.PG_DROP or n.SG_ID in row.external_ids
 
 

@@ -22,7 +22,7 @@ from neutrino.ovn.translate import (
 )
 
 TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
-          n.POLICY)
+          n.POLICY, n.LB)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -122,7 +122,16 @@ def _policy(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
     return (sfc.RESOURCE, chain_id) if chain_id and n.SFC_POLICY_KEY in ext else None
 
 
+def _load_balancer(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A floating IP's port forwarding balancer: named for it and tagged as the plugin's."""
+    fip_id = ext.get(n.FIP_ID)
+    if not fip_id or ext.get(n.DEVICE_OWNER) != n.PF_DEVICE_OWNER:
+        return None
+    names = {n.port_forwarding_lb_name(fip_id, p) for p in floating_ips.PF_PROTOCOLS}
+    return (floating_ips.RESOURCE, fip_id) if row.get("name") in names else None
+
+
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
           n.ADDRESS_SET: _address_set,
-          n.POLICY: _policy}
+          n.POLICY: _policy, n.LB: _load_balancer}
