@@ -16,6 +16,7 @@ from neutrino.api.attributes import (
     NETWORK,
     PORT,
     PORT_CHAIN,
+    PORT_FORWARDING,
     PORT_PAIR,
     PORT_PAIR_GROUP,
     RBAC_POLICY,
@@ -114,7 +115,8 @@ def test_specs_by_collection() -> None:
                      "subnetpools": SUBNETPOOL, "address_scopes": ADDRESS_SCOPE,
 
                      "port_pairs": PORT_PAIR, "port_pair_groups": PORT_PAIR_GROUP,
-                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER}
+                     "port_chains": PORT_CHAIN, "flow_classifiers": FLOW_CLASSIFIER,
+                     "port_forwardings": PORT_FORWARDING}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -132,7 +134,23 @@ def test_specs_by_collection() -> None:
         ("port_pair_group", "port_pair_groups", "sfc/port_pair_groups"),
         ("port_chain", "port_chains", "sfc/port_chains"),
         ("flow_classifier", "flow_classifiers", "sfc/flow_classifiers"),
+        ("port_forwarding", "port_forwardings", "floatingips/{parent_id}/port_forwardings"),
     ]
+    assert [s.collection for s in SPECS.values() if s.parent] == ["port_forwardings"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (22, "22:22"), ("22", "22:22"), ("80:90", "80:90"), ("1:65535", "1:65535")])
+def test_port_forwarding_ranges_are_kept_as_first_last(value: Any, expected: str) -> None:
+    body = {"internal_port_id": "6a5a0c8e-0000-4000-8000-000000000000", "protocol": "tcp",
+            "internal_port_range": value}
+    assert parse_create(PORT_FORWARDING, body)["internal_port_range"] == expected
+
+
+@pytest.mark.parametrize("value", ["0", "90:80", "1:2:3", "a:b", "65536", ":", True, [1]])
+def test_port_forwarding_bad_ranges_are_400s(value: Any) -> None:
+    with pytest.raises(errors.BadRequest, match="internal_port_range"):
+        parse_create(PORT_FORWARDING, {"internal_port_range": value})
 
 
 COMMON_ATTRS = ["id", "description", "project_id", "tenant_id", "tags", "revision_number",
