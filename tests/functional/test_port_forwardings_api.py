@@ -250,3 +250,16 @@ def test_deleting_the_floating_ip_takes_its_forwardings(api, neutrino):
     assert _lbs(neutrino, world) == []
     assert _gateway_router(neutrino, world)["load_balancer"] == []
 
+
+
+def test_if_match_guards_update_and_delete(api, neutrino):
+    world = _world(api, 158)
+    pf = _pf(api, world, internal_port=22, external_port=2222)
+    path = f"/v2.0/{_pfs(world)}/{pf['id']}"
+    stale = {"If-Match": "revision_number=9"}
+    _fault(api.put(path, json={"port_forwarding": {"description": "x"}}, headers=stale), 412,
+           "RevisionNumberConstraintFailed")
+    _fault(api.delete(path, headers=stale), 412, "RevisionNumberConstraintFailed")
+    assert api.put(path, json={"port_forwarding": {"description": "x"}},
+                   headers={"If-Match": "revision_number=1"}).status_code == 200
+    assert api.delete(path, headers={"If-Match": "revision_number=2"}).status_code == 204

@@ -445,6 +445,7 @@ class PortForwarding(Base):
     id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
     description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)  # for If-Match only
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     floatingip_id: Mapped[str] = mapped_column(

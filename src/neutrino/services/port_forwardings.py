@@ -28,7 +28,13 @@ from neutrino.db.engine import Database
 from neutrino.db.models import FloatingIp, Port, PortForwarding
 from neutrino.journal.parents import Parents, floating_ip_parents, merged
 from neutrino.journal.types import ResourceType
-from neutrino.services.common import Waker, new_id, revise_parent, run_and_wake
+from neutrino.services.common import (
+    Waker,
+    check_revision,
+    new_id,
+    revise_parent,
+    run_and_wake,
+)
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import get_fip_row, router_for
 from neutrino.services.forwarding_release import forget
@@ -162,7 +168,8 @@ class FloatingIpForwardings:
         now = utcnow()
         pf = PortForwarding(id=new_id(), project_id=fip.project_id, floatingip_id=fip.id,
                             description=body.get("description") or "",
-                            protocol=body["protocol"], created_at=now, updated_at=now)
+                            protocol=body["protocol"], created_at=now, updated_at=now,
+                            revision_number=1)
         _set_ranges(pf, ports.external, ports.internal)
         before = floating_ip_parents(fip)
         router = _place(session, ctx, fip, pf, body["internal_port_id"],
@@ -191,12 +198,14 @@ class FloatingIpForwardings:
         def txn(session: Session) -> dict[str, Any]:
             fip = self._fip(session, ctx, "update_floatingip_port_forwarding")
             pf = self._row(session, fip, pf_id)
+            check_revision(pf, if_match)
             before = floating_ip_parents(fip)
             shown = pf_dict(pf)
             with session.no_autoflush:  # checked first; the unique constraints back it up
                 router = _change(session, ctx, fip, pf, body)
             if pf_dict(pf) != shown:
                 pf.updated_at = utcnow()
+                pf.revision_number += 1
                 _claim_router(session, fip, router, before)
             return pf_dict(pf)
 
@@ -205,7 +214,9 @@ class FloatingIpForwardings:
     def delete(self, ctx: Context, pf_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
             fip = self._fip(session, ctx, "delete_floatingip_port_forwarding")
-            forget(session, [self._row(session, fip, pf_id)])
+            pf = self._row(session, fip, pf_id)
+            check_revision(pf, if_match)
+            forget(session, [pf])
 
         self.service.write(txn)
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), primary_key=True),
         sa.Column("project_id", sa.String(length=255), nullable=False, index=True),
         sa.Column("description", sa.String(length=255), nullable=False),
+        sa.Column("revision_number", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("floatingip_id", sa.String(length=36),
