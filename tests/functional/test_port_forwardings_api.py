@@ -263,3 +263,12 @@ def test_if_match_guards_update_and_delete(api, neutrino):
     assert api.put(path, json={"port_forwarding": {"description": "x"}},
                    headers={"If-Match": "revision_number=1"}).status_code == 200
     assert api.delete(path, headers={"If-Match": "revision_number=2"}).status_code == 204
+
+
+def test_the_port_forwarding_extensions_are_listed(api):
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"floating-ip-port-forwarding", "floating-ip-port-forwarding-description",
+            "floating-ip-port-forwarding-port-ranges", "floating-ip-port-forwarding-detail",
+            "expose-port-forwarding-in-fip"} <= aliases
+    shown = api.get("/v2.0/extensions/floating-ip-port-forwarding").json()["extension"]
+    assert shown["name"] == "Floating IP Port Forwarding"
