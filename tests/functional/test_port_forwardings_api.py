@@ -4,6 +4,9 @@ the Load_Balancer rows ML2/OVN would write for them, on the gateway router."""
 from __future__ import annotations
 
 from nb_state import one, rows, wait_journal_idle
+from test_journal_parents import _computed, _recorded
+
+from neutrino.journal.types import ResourceType
 
 
 def _post(api, path: str, body: dict, project: str | None = None) -> dict:
@@ -272,3 +275,13 @@ def test_the_port_forwarding_extensions_are_listed(api):
             "expose-port-forwarding-in-fip"} <= aliases
     shown = api.get("/v2.0/extensions/floating-ip-port-forwarding").json()["extension"]
     assert shown["name"] == "Floating IP Port Forwarding"
+
+
+def test_the_floating_ip_entry_waits_for_its_router_and_forwarded_ports(api, neutrino):
+    world = _world(api, 159)
+    second = _post(api, "ports", {"network_id": world["net"]["id"]})
+    _pf(api, world, internal_port=22, external_port=2222)
+    _pf(api, world, internal_port=22, external_port=2223, internal_port_id=second["id"])
+    expected = {world["router"]["id"], world["vm"]["id"], second["id"]}
+    assert _computed(neutrino, ResourceType.FLOATING_IP, world["fip"]["id"]) == expected
+    assert _recorded(neutrino, world["fip"]["id"]) == expected
