@@ -285,3 +285,25 @@ def test_the_floating_ip_entry_waits_for_its_router_and_forwarded_ports(api, neu
     expected = {world["router"]["id"], world["vm"]["id"], second["id"]}
     assert _computed(neutrino, ResourceType.FLOATING_IP, world["fip"]["id"]) == expected
     assert _recorded(neutrino, world["fip"]["id"]) == expected
+
+
+def test_moving_a_forwarding_to_another_port_takes_its_first_address(api, neutrino):
+    world = _world(api, 160)
+    pf = _pf(api, world, internal_port=22, external_port=2222)
+    second = _post(api, "ports", {"network_id": world["net"]["id"]})
+    moved = api.put(f"/v2.0/{_pfs(world)}/{pf['id']}", json={"port_forwarding": {
+        "internal_port_id": second["id"], "internal_port_range": "2000:2001",
+        "external_port_range": "3000:3001"}})
+    assert moved.status_code == 200, moved.text
+    inside = second["fixed_ips"][0]["ip_address"]
+    assert moved.json()["port_forwarding"]["internal_ip_address"] == inside
+    wait_journal_idle(neutrino)
+    address = world["fip"]["floating_ip_address"]
+    assert [lb["vips"] for lb in _lbs(neutrino, world)] == [
+        {f"{address}:3000": f"{inside}:2000", f"{address}:3001": f"{inside}:2001"}]
+    # an address the port does not have is refused, and nothing changes
+    wrong = api.put(f"/v2.0/{_pfs(world)}/{pf['id']}", json={"port_forwarding": {
+        "internal_ip_address": world["vm_ip"]}})
+    _fault(wrong, 400, "BadRequest")
+    shown = api.get(f"/v2.0/{_pfs(world)}/{pf['id']}").json()["port_forwarding"]
+    assert (shown["internal_port_id"], shown["internal_ip_address"]) == (second["id"], inside)
