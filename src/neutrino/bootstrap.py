@@ -43,6 +43,7 @@ from neutrino.services.l2gw.connections import L2GatewayConnectionService
 from neutrino.services.l2gw.gateways import L2GatewayService
 from neutrino.services.networks import NetworkService
 from neutrino.services.port_bindings import PortBindingService
+from neutrino.services.port_forwardings import PortForwardingService
 from neutrino.services.ports import PortService
 from neutrino.services.qos.policies import QosPolicyService
 from neutrino.services.qos.rules import RULE_KINDS, QosRuleService
@@ -286,7 +287,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                   "policies": QosPolicyService(db, settings, wakeup),
                   "l2_gateways": L2GatewayService(db, settings, wakeup),
                   "l2_gateway_connections": L2GatewayConnectionService(
-                      db, settings, wakeup, functools.partial(vtep_interfaces, vtep))},
+                      db, settings, wakeup, functools.partial(vtep_interfaces, vtep)),
+                  "port_forwardings": PortForwardingService(db, settings, wakeup)},
         tags=TagService(db, wakeup),
         quotas=QuotaService(db, settings),
         context_for=keystone_context if settings.auth == "keystone"

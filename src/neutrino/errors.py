@@ -406,3 +406,29 @@ class SecurityGroupMultipleRemoteEntites(InvalidInput):  # Neutron's spelling
     def __init__(self) -> None:
         super().__init__("Only one of remote_ip_prefix or remote_group_id or "
                          "remote_address_group_id may be provided.")
+
+
+# -- floating IP port forwarding (Neutron's portforwarding exceptions) ------------------------
+class PortForwardingNotFound(ResourceNotFound):
+    resource = "port forwarding"
+
+    def __init__(self, pf_id: str) -> None:
+        NotFound.__init__(self, f"Port Forwarding {pf_id} could not be found.")
+        self.resource_id = pf_id
+
+
+class PortForwardingNotSupportFilterField(BadRequest):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"Port Forwarding filter {field} is not supported.")
+
+
+class FipInUseByPortForwarding(InUse):
+    def __init__(self, fip_id: str) -> None:
+        super().__init__(f"Floating IP {fip_id} in use by Port Forwarding resources.")
+
+
+class PortHasBindingFloatingIP(InUse):
+    def __init__(self, floating_ip: str, fip_id: str, port_id: str, fixed_ip: str) -> None:
+        super().__init__(f"Cannot create port forwarding to floating IP {floating_ip} "
+                         f"({fip_id}) with port {port_id} using fixed IP {fixed_ip}, as that "
+                         "port already has a binding floating IP.")

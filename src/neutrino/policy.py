@@ -97,6 +97,9 @@ RULES: dict[str, Rule] = {
                                              "add_subports", "remove_subports")},
     "get_trunk": project_reader,
     "get_subports": project_reader,
+    **{f"{verb}_floatingip_port_forwarding": project_member
+       for verb in ("create", "update", "delete")},
+    "get_floatingip_port_forwarding": project_reader,
     "create_port": port_creator,
     "create_subnet": network_owner,
     "update_subnet": either(project_member, network_owner),

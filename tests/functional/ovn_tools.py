@@ -82,12 +82,14 @@ def wait_sb_synced(ovn: LocalOvn, timeout: int = TIMEOUT) -> None:
     run("ovn-nbctl", f"--db={ovn.nb}", f"--timeout={timeout}", "--wait=sb", "sync")
 
 
-def trace(ovn: LocalOvn, datapath: str, microflow: str, ct: tuple[str, ...] = ()) -> str:
+def trace(ovn: LocalOvn, datapath: str, microflow: str, ct: tuple[str, ...] = (),
+          lb_dst: str | None = None) -> str:
     """Trace `microflow` entering `datapath` (a logical switch/router name); see module doc.
 
     `ct` sets what each successive `ct_next` reports (``--ct``); ovn-trace's default is
     "trk,est", under which stateful ACLs let everything through as an established flow, so
-    tests of security groups pass ``ct=("new", "new")`` for a new connection.
+    tests of security groups pass ``ct=("new", "new")`` for a new connection. `lb_dst`
+    (``--lb-dst``) is the backend a load balancer's `ct_lb` picks.
     """
     output = run(
         "ovn-trace",
@@ -96,6 +98,7 @@ def trace(ovn: LocalOvn, datapath: str, microflow: str, ct: tuple[str, ...] = ()
         "--minimal",
         "--no-friendly-names",
         *(f"--ct={flags}" for flags in ct),
+        *([f"--lb-dst={lb_dst}"] if lb_dst else []),
         datapath,
         microflow,
     )

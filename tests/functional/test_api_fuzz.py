@@ -34,10 +34,11 @@ SFC = ("sfc/port_pairs", "sfc/port_pair_groups", "sfc/flow_classifiers", "sfc/po
 QOS = ("qos/policies", "qos/policies/POLICY/bandwidth_limit_rules",
        "qos/policies/POLICY/dscp_marking_rules", "qos/alias_bandwidth_limit_rules",
        "qos/alias_dscp_marking_rules")
+PF = "floatingips/{fip}/port_forwardings"  # under the world's forwarding floating IP
 COLLECTIONS = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
                "routers", "floatingips", "rbac-policies", "address-groups",
                "default-security-group-rules", "subnetpools", "address-scopes", *SFC, "trunks",
-               *QOS, "l2-gateways", "l2-gateway-connections")
+               *QOS, "l2-gateways", "l2-gateway-connections", PF)
 TAGGED = ("networks", "subnets", "ports", "security-groups", "routers", "floatingips",
           "subnetpools", *SFC, "trunks", "qos/policies")
 
@@ -136,7 +137,8 @@ class Fuzzer:
                                 "subnetpool_id", "prefixlen", "use_default_subnetpool",
                                 "min_prefixlen", "max_prefixlen", "default_quota",
                                 "address_scope_id", "ip_version", "is_default",
-                                "dns_name", "dns_domain", "dns_assignment"))] = self.odd()
+                                "dns_name", "dns_domain", "dns_assignment", "external_port",
+                                "internal_port_range"))] = self.odd()
             else:
                 body[self.pick(ODD_TEXT)] = self.odd()
         return body
@@ -148,6 +150,10 @@ class Fuzzer:
         if isinstance(value, dict) and value:
             return {**value, self.pick(sorted(value)): self.odd()}
         return self.odd()
+
+    def path(self, collection: str) -> str:
+        """A collection's URL segment; a sub-resource's under its parent in the world."""
+        return collection.replace("{fip}", self.world["pf_fip"]["id"])
 
     def some_id(self, collection: str) -> str:
         if self.rng.random() < 0.4:
@@ -161,7 +167,7 @@ class Fuzzer:
     def _create(self) -> Call:
         coll = self.pick(COLLECTIONS)
         envelope = self.pick((_singular(coll), "bogus"))
-        return Call("POST", f"/v2.0/{coll}", self.encode({envelope: self.mutated(coll)}))
+        return Call("POST", f"/v2.0/{self.path(coll)}", self.encode({envelope: self.mutated(coll)}))
 
     def _bulk(self) -> Call:
         coll = self.pick(COLLECTIONS)
@@ -173,12 +179,12 @@ class Fuzzer:
                             for _ in range(count)]
         if self.rng.random() < 0.2:
             items.append(self.odd())
-        return Call("POST", f"/v2.0/{coll}", self.encode({_plural(coll): items}))
+        return Call("POST", f"/v2.0/{self.path(coll)}", self.encode({_plural(coll): items}))
 
     def _show(self) -> Call:
         coll = self.pick(COLLECTIONS)
         fields = f"?fields={_q(self.pick(ODD_TEXT + ('id', 'name')))}"
-        return Call("GET", f"/v2.0/{coll}/{self.some_id(coll)}"
+        return Call("GET", f"/v2.0/{self.path(coll)}/{self.some_id(coll)}"
                            f"{fields if self.rng.random() < 0.5 else ''}")
 
     def _list(self) -> Call:
@@ -188,7 +194,7 @@ class Fuzzer:
                 "admin_state_up", "shared", "network_id", "bogus", "protocol")
         query = "&".join(f"{_q(self.pick(keys))}={_q(self.pick(ODD_TEXT))}"
                          for _ in range(self.rng.randint(1, 4)))
-        return Call("GET", f"/v2.0/{coll}?{query}")
+        return Call("GET", f"/v2.0/{self.path(coll)}?{query}")
 
     def _update(self) -> Call:
         coll = self.pick(COLLECTIONS)
@@ -197,18 +203,20 @@ class Fuzzer:
                            "port_id", "routes", "fixed_ips", "tags", "id", "target_tenant",
                            "shared", "router:external", "prefixes",
                            "default_prefixlen", "address_scope_id", "is_default", "port_pairs",
-                           "port_pair_groups", "flow_classifiers")): self.odd()}
+                           "port_pair_groups", "flow_classifiers", "internal_port",
+                           "external_port_range", "internal_ip_address", "protocol",
+                           "internal_port_id")): self.odd()}
         headers = (("If-Match", self.pick(("revision_number=999", "bogus", "\u00e9"))),) \
             if self.rng.random() < 0.2 else ()
-        return Call("PUT", f"/v2.0/{coll}/{self.some_id(coll)}",
+        return Call("PUT", f"/v2.0/{self.path(coll)}/{self.some_id(coll)}",
                     self.encode({singular: body}), headers)
 
     def _delete(self) -> Call:
         coll = self.pick(COLLECTIONS)
         if self.rng.random() < 0.3:  # a real resource, but a stale revision: refused
-            return Call("DELETE", f"/v2.0/{coll}/{self.world[coll]['id']}",
+            return Call("DELETE", f"/v2.0/{self.path(coll)}/{self.world[coll]['id']}",
                         headers=(("If-Match", "revision_number=999"),))
-        return Call("DELETE", f"/v2.0/{coll}/{_q(self.pick(ODD_TEXT))}")
+        return Call("DELETE", f"/v2.0/{self.path(coll)}/{_q(self.pick(ODD_TEXT))}")
 
     def _interface(self) -> Call:
         action = self.pick(("add_router_interface", "remove_router_interface"))
@@ -260,7 +268,7 @@ class Fuzzer:
 
     def _tags(self) -> Call:
         coll = self.pick(COLLECTIONS)  # security-group-rules have no tags: 404
-        base = f"/v2.0/{coll}/{self.some_id(coll)}/tags"
+        base = f"/v2.0/{self.path(coll)}/{self.some_id(coll)}/tags"
         tag = _q(self.pick(ODD_TEXT))
         return self.pick((
             Call("GET", base), Call("DELETE", base if self.rng.random() < 0.2 else f"{base}/x"),
@@ -314,7 +322,8 @@ class Fuzzer:
             b'{"network": {"mtu": ' + b"9" * 5000 + b"}}", b'"\\u0000"',
         ))
         method = self.pick(("POST", "PUT"))
-        path = f"/v2.0/{coll}" if method == "POST" else f"/v2.0/{coll}/{self.some_id(coll)}"
+        path = f"/v2.0/{self.path(coll)}"
+        path = path if method == "POST" else f"{path}/{self.some_id(coll)}"
         return Call(method, path, body)
 
 
@@ -373,6 +382,9 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             {"name": "p1", "segmentation_id": [5]}]}]},
         "l2-gateway-connections": {"l2_gateway_id": world["l2-gateways"]["id"],
                                    "network_id": world["external"]["id"]},
+        PF: {"internal_port_id": world["pf_port"]["id"], "protocol": "tcp",
+             "internal_port_range": "80:81", "external_port_range": "8080:8081",
+             "description": "fz"},
     }
 
 
@@ -452,6 +464,18 @@ def _l2gw_world(client, world: dict[str, Any]) -> None:
                   "l2-gateway-connections": made.json()["l2_gateway_connection"]})
 
 
+def _pf_world(client, world: dict[str, Any]) -> None:
+    """A second floating IP forwarding TCP/2222 to a port of its own (the world's floating
+    IP maps 1:1 to the world's port, so forwards nothing)."""
+    port = post(client, "ports", {"network_id": world["networks"]["id"]})
+    fip = post(client, "floatingips", {"floating_network_id": world["external"]["id"]})
+    made = client.post(f"/v2.0/floatingips/{fip['id']}/port_forwardings", json={
+        "port_forwarding": {"internal_port_id": port["id"], "protocol": "tcp",
+                            "internal_port": 22, "external_port": 2222}})
+    assert made.status_code == 201, made.text
+    world.update({"pf_port": port, "pf_fip": fip, PF: made.json()["port_forwarding"]})
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzzed(request, private_ovn, tmp_path):
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
@@ -476,10 +500,12 @@ def test_fuzz_every_resource_and_action(fuzzed):
     _trunk_world(client, world)
     _qos_world(client, world)
     _l2gw_world(client, world)
+    _pf_world(client, world)
     fuzzer = Fuzzer(random.Random(SEED), world, _samples(world))
     before = snapshot(app)
     statuses: Counter[int] = Counter()
     kinds: Counter[str] = Counter()
+    forwardings = 0  # requests on port forwardings (a sub-resource of floating IPs)
     deadline = time.monotonic() + TIME_BUDGET
     # a floor of requests, so a loaded machine still reaches every kind of call the seed makes
     while (time.monotonic() < deadline or sum(statuses.values()) < MIN_REQUESTS) \
@@ -489,6 +515,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
                                   headers={k: v.encode("latin-1") for k, v in call.headers})
         statuses[response.status_code] += 1
         kinds[kind] += 1
+        forwardings += "/port_forwardings" in call.path
         assert response.status_code < 500, f"{call}\n-> {response.text[:500]}"
         if response.status_code < 400:
             before = snapshot(app)  # accepted: this is the new normal
@@ -500,6 +527,7 @@ def test_fuzz_every_resource_and_action(fuzzed):
     refused = sum(n for status, n in statuses.items() if status >= 400)
     print(f"seed {SEED}: {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert refused > 100 and statuses[413] and statuses[404], statuses
+    assert forwardings > 20, forwardings
     assert set(kinds) == {"create", "bulk", "show", "list", "update", "delete", "interface",
                           "extraroutes", "pools", "tags", "quotas", "raw", "bindings",
                           "addresses", "prefixes", "availability", "subports"}, kinds

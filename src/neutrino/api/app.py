@@ -109,7 +109,7 @@ async def _v2_index(request: Request) -> JSONResponse:
     resources = [
         {"name": spec.singular, "collection": spec.collection,
          "links": [{"href": f"{_base(request)}/v2.0/{spec.path}", "rel": "self"}]}
-        for spec in attributes.SPECS.values()
+        for spec in attributes.SPECS.values() if spec.parent is None
     ]
     return JSONResponse({"resources": resources})
 
@@ -416,6 +416,12 @@ class _ResourceHandlers:
         self.service = service
         self.deps = deps
 
+    def _service(self, request: Request) -> ResourceService:
+        """The service; for a sub-resource, the one of the parent named in the path."""
+        if self.spec.parent is None:
+            return self.service
+        return self.service.under(request.path_params["parent_id"])  # type: ignore[attr-defined]
+
     def _shown(self, ctx: Context, item: dict[str, Any], fields: Any = ()) -> dict[str, Any]:
         """What the caller may see of `item` (policy), limited to the asked `fields`."""
         hidden = policy.hidden_fields(ctx, self.spec.singular, item)
@@ -426,7 +432,7 @@ class _ResourceHandlers:
         items = list(request.query_params.multi_items())
         parsed = parse_query(self.spec, items)
         ctx = self.deps.context_for(request)
-        page = await run_in_threadpool(self.service.list, ctx, parsed.query)
+        page = await run_in_threadpool(self._service(request).list, ctx, parsed.query)
         url = f"{_base(request)}{request.url.path}"
         body: dict[str, Any] = {
             self.spec.collection: [self._shown(ctx, i, parsed.fields) for i in page],
@@ -442,17 +448,18 @@ class _ResourceHandlers:
             _check_bulk(body[plural], plural, self.deps.limits.max_bulk)
             items = [attributes.parse_create(self.spec, _bulk_item(b, singular))
                      for b in body[plural]]
-            created = await run_in_threadpool(self.service.create, ctx, items)
+            created = await run_in_threadpool(self._service(request).create, ctx, items)
             return JSONResponse({plural: [self._shown(ctx, c) for c in created]},
                                 status_code=201)
         item = attributes.parse_create(self.spec, envelope(body, singular))
-        created = await run_in_threadpool(self.service.create, ctx, [item])
+        created = await run_in_threadpool(self._service(request).create, ctx, [item])
         return JSONResponse({singular: self._shown(ctx, created[0])}, status_code=201)
 
     async def show(self, request: Request) -> JSONResponse:
         fields = request.query_params.getlist("fields")
         ctx = self.deps.context_for(request)
-        item = await run_in_threadpool(self.service.get, ctx, request.path_params["rid"])
+        item = await run_in_threadpool(self._service(request).get, ctx,
+                                       request.path_params["rid"])
         return JSONResponse({self.spec.singular: self._shown(ctx, item, fields)})
 
     async def update(self, request: Request) -> JSONResponse:
@@ -461,13 +468,14 @@ class _ResourceHandlers:
                                  self.spec.singular))
         ctx = self.deps.context_for(request)
         updated = await run_in_threadpool(
-            self.service.update, ctx, request.path_params["rid"], body, _if_match(request))
+            self._service(request).update, ctx, request.path_params["rid"], body,
+            _if_match(request))
         return JSONResponse({self.spec.singular: self._shown(ctx, updated)})
 
     async def delete(self, request: Request) -> Response:
         ctx = self.deps.context_for(request)
         await run_in_threadpool(
-            self.service.delete, ctx, request.path_params["rid"], _if_match(request))
+            self._service(request).delete, ctx, request.path_params["rid"], _if_match(request))
         return Response(status_code=204)
 
     # -- tags -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ service runs: unknown attributes, read-only attributes and values of the wrong s
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from neutrino import errors
 from neutrino.api import converters as c
 from neutrino.api import l2gw_devices
+from neutrino.api.text import preview
 
 REQUIRED = object()  # no default: the attribute must be given on create
 UNSET = object()  # no default, and absent when not given
@@ -41,6 +43,7 @@ class ResourceSpec:
     collection: str  # the envelope key of lists and bulk bodies
     attrs: Mapping[str, Attr]
     path: str  # the URL segment under /v2.0/
+    parent: str | None = None  # a sub-resource's parent collection ({parent_id} in path)
 
 
 def _spec(singular: str, collection: str, *attrs: Attr, named: bool = True,
@@ -413,13 +416,62 @@ L2_GATEWAY_CONNECTION = ResourceSpec("l2_gateway_connection", "l2_gateway_connec
              query=c.to_int),
     )}, "l2-gateway-connections")
 
+
+# -- floating IP port forwardings (neutron-lib's floating_ip_port_forwarding, -description,
+# -port-ranges); a sub-resource of a floating IP ---------------------------------------------
+def _port_number(value: Any) -> int:
+    number = c.to_int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"'{number}' is not in range 1 through 65535")
+    return number
+
+
+def _port_range(value: Any) -> str:
+    """"N" or "N:M" (N <= M), ports 1-65535; kept as "N:M"."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) \
+        else c.string(11)(value)
+    parts = text.split(":")
+    try:
+        if len(parts) > 2:
+            raise ValueError
+        first, last = (_port_number(p) for p in (parts[0], parts[-1]))
+    except ValueError:
+        raise ValueError(f"Invalid port range: '{preview(text)}'") from None
+    if first > last:
+        raise ValueError(f"Invalid port range: '{preview(text)}'")
+    return f"{first}:{last}"
+
+
+def _ipv4_address(value: Any) -> str:
+    text = c.string(64)(value)
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ValueError(f"'{preview(text)}' is not a valid IP address") from None
+    return text
+
+
+PORT_FORWARDING = ResourceSpec("port_forwarding", "port_forwardings", {a.name: a for a in (
+    Attr("id", c.string(36), post=False),
+    Attr("project_id", c.string(), default=UNSET),  # not shown (Neutron's is_visible False)
+    Attr("tenant_id", c.string(), default=UNSET),
+    Attr("description", c.string(), default="", put=True),
+    Attr("internal_port_id", c.uuid, put=True),
+    Attr("internal_ip_address", _ipv4_address, put=True),
+    Attr("internal_port", c.nullable(_port_number), put=True, query=c.to_int),
+    Attr("internal_port_range", c.nullable(_port_range), put=True),
+    Attr("external_port", c.nullable(_port_number), put=True, query=c.to_int),
+    Attr("external_port_range", c.nullable(_port_range), put=True),
+    Attr("protocol", c.one_of("tcp", "udp"), put=True),
+)}, "floatingips/{parent_id}/port_forwardings", parent="floatingips")
+
 SPECS = {spec.collection: spec for spec in (NETWORK, SUBNET, PORT, SECURITY_GROUP,
                                             SECURITY_GROUP_RULE, ROUTER, FLOATING_IP,
                                             RBAC_POLICY, ADDRESS_GROUP,
                                             DEFAULT_SECURITY_GROUP_RULE, SUBNETPOOL,
                                             ADDRESS_SCOPE, PORT_PAIR, PORT_PAIR_GROUP,
                                             PORT_CHAIN, FLOW_CLASSIFIER, TRUNK, QOS_POLICY,
-                                            L2_GATEWAY, L2_GATEWAY_CONNECTION)}
+                                            L2_GATEWAY, L2_GATEWAY_CONNECTION, PORT_FORWARDING)}
 
 
 def parse_create(spec: ResourceSpec, body: Mapping[str, Any]) -> dict[str, Any]:

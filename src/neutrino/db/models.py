@@ -440,6 +440,40 @@ class FloatingIp(Base):
     fixed_port: Mapped[Port | None] = relationship(lazy="selectin", foreign_keys=[port_id],
                                                    viewonly=True)
     tags: Mapped[list[Tag]] = tagged("FloatingIp")
+    port_forwardings: Mapped[list[PortForwarding]] = relationship(
+        lazy="selectin", viewonly=True,
+        order_by="PortForwarding.created_at, PortForwarding.id")
+
+
+class PortForwarding(Base):
+    """A floating IP's external port range (per protocol) sent to an internal port's IPv4
+    address and port range; Neutron's table and unique constraints."""
+
+    __tablename__ = "pf_port_forwardings"
+    __table_args__ = (
+        UniqueConstraint("floatingip_id", "protocol", "external_port_start",
+                         "external_port_end", name="uniq_pf_fip_protocol_external"),
+        UniqueConstraint("protocol", "internal_port_id", "internal_ip_address",
+                         "internal_port_start", "internal_port_end",
+                         name="uniq_pf_protocol_internal"),
+    )
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    description: Mapped[str] = mapped_column(String(NAME_LEN), default="")
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)  # for If-Match only
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    floatingip_id: Mapped[str] = mapped_column(
+        ForeignKey("floating_ips.id", ondelete="CASCADE"), index=True)
+    internal_port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), index=True)
+    internal_ip_address: Mapped[str] = mapped_column(String(64))
+    protocol: Mapped[str] = mapped_column(String(40))
+    internal_port_start: Mapped[int] = mapped_column(Integer)
+    internal_port_end: Mapped[int] = mapped_column(Integer)
+    external_port_start: Mapped[int] = mapped_column(Integer)
+    external_port_end: Mapped[int] = mapped_column(Integer)
 
 
 class Quota(Base):

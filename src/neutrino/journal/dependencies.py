@@ -35,7 +35,8 @@ WAITS_FOR: Mapping[ResourceType, frozenset[ResourceType]] = {
                                                  ResourceType.ADDRESS_GROUP}),
     # the gateway router's external port sits on the external network
     ResourceType.ROUTER: frozenset({ResourceType.NETWORK, ResourceType.SUBNET}),
-    # a floating IP's NAT row lives in its router's gateway router, for a port's address
+    # a floating IP's NAT row, and its port forwardings' load balancers, live in its
+    # router's gateway router, for a port's address (its fixed port; forwarded-to ports)
     ResourceType.FLOATING_IP: frozenset({ResourceType.ROUTER, ResourceType.PORT}),
     ResourceType.ADDRESS_GROUP: frozenset(),
     # service function chaining: a pair on its ports, a group on its pairs, a classifier on

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from neutrino.db.models import (
@@ -20,6 +21,7 @@ from neutrino.db.models import (
     L2gwGateway,
     Network,
     Port,
+    PortForwarding,
     Router,
     SecurityGroup,
     SecurityGroupRule,
@@ -81,8 +83,19 @@ def router_parents(router: Router) -> Parents:
 
 
 def floating_ip_parents(fip: FloatingIp) -> Parents:
+    """Its router, and the ports it maps to: its fixed port or its port forwardings'."""
+    ports = ({fip.port_id} if fip.port_id else set()) | _forwarded_ports(fip)
     return {ResourceType.ROUTER: [fip.router_id] if fip.router_id else [],
-            ResourceType.PORT: [fip.port_id] if fip.port_id else []}
+            ResourceType.PORT: sorted(ports)}
+
+
+def _forwarded_ports(fip: FloatingIp) -> set[str]:
+    """Read afresh: a port forwarding added in this transaction counts already."""
+    session = object_session(fip)
+    if session is None or fip.id is None:
+        return {pf.internal_port_id for pf in fip.port_forwardings}
+    return set(session.scalars(select(PortForwarding.internal_port_id).where(
+        PortForwarding.floatingip_id == fip.id)))
 
 
 def port_pair_parents(pair: SfcPortPair) -> Parents:

@@ -57,7 +57,8 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,
                                  n.POLICY: n.SFC_POLICY_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
-MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records")}
+MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
+               n.LB: (n.LR, "load_balancer")}
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
 # row repeats its subnet's `subnet_id` but is not the subnet's row.
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
@@ -684,6 +685,8 @@ def _identity_of(table: str, row: Any) -> RowKey | None:
 def _is_our_set(table: str, row: Any) -> bool:
     if table == n.LS:
         return n.NETWORK_NAME in row.external_ids  # a network's switch (its dns_records)
+    if table == n.LR:  # a router whose load balancers we manage
+        return n.GATEWAY_ROLE in row.external_ids or n.REVISION in row.external_ids
     return row.name == n.PG_DROP or n.SG_ID in row.external_ids
 
 

@@ -16,6 +16,7 @@ ROUTE = "Logical_Router_Static_Route"
 NAT = "NAT"
 ADDRESS_SET = "Address_Set"
 DNS = "DNS"
+LB = "Load_Balancer"
 
 PG_DROP = "neutron_pg_drop"
 SG_ID = "neutron:security_group_id"
@@ -33,6 +34,9 @@ FIP_PORT_ID = "neutron:fip_port_id"
 FIP_NETWORK_ID = "neutron:fip_network_id"
 FIP_EXTERNAL_MAC = "neutron:fip_external_mac"
 PORT_FIP = "neutron:port_fip"
+# a floating IP's port forwardings: one Load_Balancer per protocol, as ML2/OVN names it
+PF_DEVICE_OWNER = "port_forwarding_plugin"  # its neutron:device_owner
+PF_LB_PREFIX = "pf-floatingip-"
 # neutrino's own keys, for rows ML2/OVN does not write or leaves unowned:
 GATEWAY_ROLE = "neutron:gateway_role"  # what a gateway-router row is for
 ROUTE_KEY = "neutron:route_key"  # "<router id> <prefix> <nexthop>": identity of a route
@@ -145,3 +149,7 @@ def l2gw_port_name(connection_id: str, device: str) -> str:
 def vtep_switch_name(network_id: str) -> str:
     """The VTEP Logical_Switch standing for a network (its OVN switch's name)."""
     return switch_name(network_id)
+
+
+def port_forwarding_lb_name(fip_id: str, protocol: str) -> str:
+    return f"{PF_LB_PREFIX}{fip_id}-{protocol}"

@@ -24,7 +24,7 @@ from neutrino.ovn.translate import (
 )
 
 TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
-          n.POLICY, n.DNS, n.QOS)
+          n.POLICY, n.DNS, n.QOS, n.LB)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -142,7 +142,16 @@ def _qos(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | No
     return (ports.RESOURCE, port_id) if port_id else None
 
 
+def _load_balancer(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A floating IP's port forwarding balancer: named for it and tagged as the plugin's."""
+    fip_id = ext.get(n.FIP_ID)
+    if not fip_id or ext.get(n.DEVICE_OWNER) != n.PF_DEVICE_OWNER:
+        return None
+    names = {n.port_forwarding_lb_name(fip_id, p) for p in floating_ips.PF_PROTOCOLS}
+    return (floating_ips.RESOURCE, fip_id) if row.get("name") in names else None
+
+
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
           n.ADDRESS_SET: _address_set,
-          n.POLICY: _policy, n.DNS: _dns, n.QOS: _qos}
+          n.POLICY: _policy, n.DNS: _dns, n.QOS: _qos, n.LB: _load_balancer}

@@ -29,6 +29,7 @@ from neutrino.ovn.translate.inputs import (
     GatewayFacts,
     NetworkFacts,
     PortFacts,
+    PortForwardingFacts,
     RouterFacts,
     RuleFacts,
     SecurityGroupFacts,
@@ -284,4 +285,7 @@ def load_floating_ips(session: Session, ids: Sequence[str]) -> dict[str, Floatin
         port_id=fip.port_id,
         fixed_ip=fip.fixed_ip_address,
         router_id=fip.router_id,
+        port_forwardings=tuple(PortForwardingFacts(
+            pf.protocol, pf.internal_ip_address, (pf.external_port_start, pf.external_port_end),
+            (pf.internal_port_start, pf.internal_port_end)) for pf in fip.port_forwardings),
     ) for fip in fips}

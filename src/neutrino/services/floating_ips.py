@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.clock import isoformat
-from neutrino.db.models import FloatingIp, IpAllocation, Network, Port, Router, Subnet
+from neutrino.db.models import (
+    FloatingIp,
+    IpAllocation,
+    Network,
+    Port,
+    PortForwarding,
+    Router,
+    Subnet,
+)
 from neutrino.journal.parents import floating_ip_parents, merged, port_parents
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
@@ -53,7 +61,19 @@ def fip_dict(fip: FloatingIp) -> dict[str, Any]:
         "updated_at": isoformat(fip.updated_at),
         "tags": [t.tag for t in fip.tags],
         "port_details": _port_details(fip.fixed_port) if fip.port_id else None,
+        "port_forwardings": [_forwarding(pf) for pf in fip.port_forwardings],
     }
+
+
+def _forwarding(pf: PortForwarding) -> dict[str, Any]:
+    """expose-port-forwarding-in-fip, with -detail's id and internal_port_id; a port is
+    shown only when single (a range shows null), as Neutron does."""
+    return {"id": pf.id, "internal_port_id": pf.internal_port_id,
+            "internal_ip_address": pf.internal_ip_address, "protocol": pf.protocol,
+            "internal_port": pf.internal_port_start
+            if pf.internal_port_start == pf.internal_port_end else None,
+            "external_port": pf.external_port_start
+            if pf.external_port_start == pf.external_port_end else None}
 
 
 def _port_details(port: Port | None) -> dict[str, Any] | None:
@@ -211,6 +231,8 @@ def _wanted_address(net: Any, body: dict[str, Any]) -> list[dict[str, str]] | No
 
 def _associate(session: Session, ctx: Context, fip: FloatingIp, port_id: str,
                fixed_ip: str | None) -> None:
+    if session.scalar(select(PortForwarding.id).where(PortForwarding.floatingip_id == fip.id)):
+        raise errors.FipInUseByPortForwarding(fip.id)  # 1:1 or forwardings, never both
     port = _internal_port(session, ctx, fip, port_id)
     allocation = _fixed_allocation(port, fixed_ip)
     taken = session.scalar(select(FloatingIp.id).where(
@@ -220,7 +242,7 @@ def _associate(session: Session, ctx: Context, fip: FloatingIp, port_id: str,
         raise errors.FloatingIPPortAlreadyAssociated(
             fip.floating_ip_address, fip.id, port.id, allocation.ip_address,
             fip.floating_network_id)
-    router = _router_for(session, allocation.subnet_id, fip.floating_network_id)
+    router = router_for(session, allocation.subnet_id, fip.floating_network_id)
     if router is None:
         raise errors.ExternalGatewayForFloatingIPNotFound(
             allocation.subnet_id, fip.floating_network_id, port.id)
@@ -274,7 +296,7 @@ def _fixed_allocation(port: Port, fixed_ip: str | None) -> IpAllocation:
     return v4[0]
 
 
-def _router_for(session: Session, subnet_id: str, external_network_id: str) -> str | None:
+def router_for(session: Session, subnet_id: str, external_network_id: str) -> str | None:
     """A router with an interface on the subnet and its gateway on the external network."""
     candidates = session.scalars(
         select(Router).join(Port, Port.device_id == Router.id)

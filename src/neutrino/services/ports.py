@@ -35,6 +35,7 @@ from neutrino.services.common import (
 )
 from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
+from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.qos import policies as qos_policies
@@ -216,6 +217,7 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
 def delete_port(session: Session, port: Port) -> None:
     trunk_subports.check_deletable(port)
     parents, names = port_parents(port), dns.published(port)
+    forget_port(session, port.id)
     resteer_for_port(session, port)
     session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
@@ -441,6 +443,7 @@ class PortService(ResourceService):
         port.fixed_ips.clear()
         session.flush()
         _set_allocations(port, chosen)
+        forget_port(session, port.id, {a for _, a in chosen})  # forwardings to dropped addresses
         return True
 
     def set_status(self, port_id: str, up: bool) -> bool:

@@ -18,6 +18,7 @@ from neutrino.api.attributes import (
     NETWORK,
     PORT,
     PORT_CHAIN,
+    PORT_FORWARDING,
     PORT_PAIR,
     PORT_PAIR_GROUP,
     QOS_POLICY,
@@ -126,7 +127,8 @@ def test_specs_by_collection() -> None:
                      "trunks": TRUNK,
                      "policies": QOS_POLICY,
                      "l2_gateways": L2_GATEWAY,
-                     "l2_gateway_connections": L2_GATEWAY_CONNECTION}
+                     "l2_gateway_connections": L2_GATEWAY_CONNECTION,
+                     "port_forwardings": PORT_FORWARDING}
     assert [(s.singular, s.collection, s.path) for s in SPECS.values()] == [
         ("network", "networks", "networks"), ("subnet", "subnets", "subnets"),
         ("port", "ports", "ports"),
@@ -148,7 +150,23 @@ def test_specs_by_collection() -> None:
         ("policy", "policies", "qos/policies"),
         ("l2_gateway", "l2_gateways", "l2-gateways"),
         ("l2_gateway_connection", "l2_gateway_connections", "l2-gateway-connections"),
+        ("port_forwarding", "port_forwardings", "floatingips/{parent_id}/port_forwardings"),
     ]
+    assert [s.collection for s in SPECS.values() if s.parent] == ["port_forwardings"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (22, "22:22"), ("22", "22:22"), ("80:90", "80:90"), ("1:65535", "1:65535")])
+def test_port_forwarding_ranges_are_kept_as_first_last(value: Any, expected: str) -> None:
+    body = {"internal_port_id": "6a5a0c8e-0000-4000-8000-000000000000", "protocol": "tcp",
+            "internal_port_range": value}
+    assert parse_create(PORT_FORWARDING, body)["internal_port_range"] == expected
+
+
+@pytest.mark.parametrize("value", ["0", "90:80", "1:2:3", "a:b", "65536", ":", True, [1]])
+def test_port_forwarding_bad_ranges_are_400s(value: Any) -> None:
+    with pytest.raises(errors.BadRequest, match="internal_port_range"):
+        parse_create(PORT_FORWARDING, {"internal_port_range": value})
 
 
 COMMON_ATTRS = ["id", "description", "project_id", "tenant_id", "tags", "revision_number",

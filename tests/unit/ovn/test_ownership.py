@@ -14,6 +14,7 @@ from neutrino.ovn.translate.inputs import (
     FloatingIpFacts,
     GatewayFacts,
     PortFacts,
+    PortForwardingFacts,
     RouterFacts,
     TranslateConfig,
 )
@@ -52,7 +53,7 @@ def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
                       "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
                       "Logical_Router_Static_Route", "Address_Set", "Logical_Router_Policy",
-                      "DNS", "QoS")
+                      "DNS", "QoS", "Load_Balancer")
 
 
 @pytest.mark.parametrize(
@@ -325,6 +326,23 @@ def test_floating_ip_row_belongs_to_the_floating_ip() -> None:
                             "10.0.0.5", ROUTER)
     assert [(t, k, owner_of(t, r)) for t, k, r in as_read(build_floating_ip(facts))] == [
         ("NAT", FIP, ("floating_ip", FIP))]
+
+
+def test_port_forwarding_balancers_belong_to_the_floating_ip() -> None:
+    facts = FloatingIpFacts(FIP, 2, "172.24.4.50", NET, "fa:16:3e:00:00:02", None, None,
+                            ROUTER, (PortForwardingFacts("tcp", "10.0.0.5", (22, 22), (22, 22)),
+                                     PortForwardingFacts("udp", "10.0.0.5", (53, 53),
+                                                         (53, 53))))
+    assert [(t, k, owner_of(t, r)) for t, k, r in as_read(build_floating_ip(facts))] == [
+        ("Load_Balancer", f"pf-floatingip-{FIP}-tcp", ("floating_ip", FIP)),
+        ("Load_Balancer", f"pf-floatingip-{FIP}-udp", ("floating_ip", FIP))]
+    ours = {"neutron:fip_id": FIP, "neutron:device_owner": "port_forwarding_plugin"}
+    # an Octavia balancer, our keys on another name, or another owner: foreign
+    assert owner_of("Load_Balancer", {"name": "lb-1", "external_ids": ours}) is None
+    assert owner_of("Load_Balancer", {"name": f"pf-floatingip-{FIP}-tcp",
+                                      "external_ids": {"neutron:fip_id": FIP}}) is None
+    assert owner_of("Load_Balancer", {"name": f"pf-floatingip-{FIP}-sctp",
+                                      "external_ids": ours}) is None
 
 
 def test_address_sets_of_an_address_group_are_its_own() -> None:

@@ -1,4 +1,5 @@
-"""floating IP → one dnat_and_snat NAT row in its router's gateway router, or nothing."""
+"""floating IP → one dnat_and_snat NAT row in its router's gateway router, or its port
+forwardings' Load_Balancers (one per protocol) attached to that gateway router, or nothing."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Any
 
 import pytest
 
-from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
+from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
 from neutrino.ovn.translate.floating_ips import (
     build_floating_ip,
     build_floating_ip_absent,
+    forwarded_vips,
+    lb_key,
     nat_key,
 )
-from neutrino.ovn.translate.inputs import FloatingIpFacts
+from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts
 
 FIP_ID = "f1f1f1f1-0000-4000-8000-0000000000f1"
 RID = "12121212-3434-4565-8787-909090909090"
@@ -21,7 +24,10 @@ EXT_NET = "eeeeeeee-0000-4000-8000-0000000000ee"
 FIP_MAC = "fa:16:3e:00:00:f1"
 KEY = RowKey("NAT", "external_ids", FIP_ID, map_key="neutron:fip_id")
 GATEWAY_ROUTER = RowKey("Logical_Router", "name", f"neutron-gw-{RID}")
-NOTHING = DesiredState("floating_ip", FIP_ID, (), (KEY,))
+LB_TCP = RowKey("Load_Balancer", "name", f"pf-floatingip-{FIP_ID}-tcp")
+LB_UDP = RowKey("Load_Balancer", "name", f"pf-floatingip-{FIP_ID}-udp")
+OWNED = (KEY, LB_TCP, LB_UDP)
+NOTHING = DesiredState("floating_ip", FIP_ID, (), OWNED)
 
 
 def fip(**overrides: Any) -> FloatingIpFacts:
@@ -40,7 +46,8 @@ def fip(**overrides: Any) -> FloatingIpFacts:
 
 
 def nat_state(external_ip: str = "172.24.4.50", logical_ip: str = "10.0.0.5",
-              revision: str = "1", fip_mac: str = FIP_MAC) -> DesiredState:
+              revision: str = "1", fip_mac: str = FIP_MAC, rows: bool = True) -> DesiredState:
+    """The NAT row (`rows`: else a router but nothing to map: no rows, nothing joined)."""
     row = DesiredRow(
         KEY,
         {
@@ -60,7 +67,8 @@ def nat_state(external_ip: str = "172.24.4.50", logical_ip: str = "10.0.0.5",
         },
         parent=ParentLink(GATEWAY_ROUTER, "nat"),
     )
-    return DesiredState("floating_ip", FIP_ID, (row,), (KEY,))
+    return DesiredState("floating_ip", FIP_ID, (row,) if rows else (), OWNED,
+                        member_rows=(LB_TCP, LB_UDP))
 
 
 @pytest.mark.parametrize(
@@ -75,9 +83,9 @@ def nat_state(external_ip: str = "172.24.4.50", logical_ip: str = "10.0.0.5",
         pytest.param(fip(port_id=None, fixed_ip=None, router_id=None), NOTHING,
                      id="not-associated"),
         pytest.param(fip(router_id=None), NOTHING, id="no-router"),
-        pytest.param(fip(fixed_ip=None), NOTHING, id="no-fixed-ip"),
-        pytest.param(fip(port_id=None), NOTHING, id="no-port"),
-        pytest.param(fip(port_id=""), NOTHING, id="empty-port"),
+        pytest.param(fip(fixed_ip=None), nat_state(rows=False), id="no-fixed-ip"),
+        pytest.param(fip(port_id=None), nat_state(rows=False), id="no-port"),
+        pytest.param(fip(port_id=""), nat_state(rows=False), id="empty-port"),
     ],
 )
 def test_build_floating_ip(facts: FloatingIpFacts, expected: DesiredState) -> None:
@@ -93,9 +101,67 @@ def test_nat_key() -> None:
 
 
 def test_lookup_keys_include_the_gateway_router() -> None:
-    assert build_floating_ip(fip()).lookup_keys() == {KEY, GATEWAY_ROUTER}
-    assert NOTHING.lookup_keys() == {KEY}
+    assert build_floating_ip(fip()).lookup_keys() == {KEY, GATEWAY_ROUTER, LB_TCP, LB_UDP}
+    assert NOTHING.lookup_keys() == {KEY, LB_TCP, LB_UDP}
 
 
 def test_revision_is_read_from_the_nat_row() -> None:
     assert build_floating_ip(fip(revision=7)).rows[0].revision == 7
+
+
+def pf(protocol: str, external: tuple[int, int], internal: tuple[int, int],
+       ip: str = "10.0.0.5") -> PortForwardingFacts:
+    return PortForwardingFacts(protocol, ip, external, internal)
+
+
+def lb_row(key: RowKey, protocol: str, vips: dict[str, str], revision: str = "3") -> DesiredRow:
+    return DesiredRow(key, {"protocol": protocol, "vips": vips, "external_ids": {
+        "neutron:device_owner": "port_forwarding_plugin", "neutron:fip_id": FIP_ID,
+        "neutron:router_name": f"neutron-{RID}", "neutron:revision_number": revision}})
+
+
+def forwarding(*forwardings: PortForwardingFacts) -> FloatingIpFacts:
+    return fip(port_id=None, fixed_ip=None, revision=3, port_forwardings=forwardings)
+
+
+@pytest.mark.parametrize(
+    ("facts", "rows"),
+    [
+        pytest.param(forwarding(pf("tcp", (2222, 2222), (22, 22))),
+                     (lb_row(LB_TCP, "tcp", {"172.24.4.50:2222": "10.0.0.5:22"}),),
+                     id="one-tcp"),
+        pytest.param(forwarding(pf("udp", (53, 53), (5353, 5353)),
+                                pf("tcp", (80, 80), (8080, 8080), "10.0.0.6"),
+                                pf("tcp", (443, 443), (8443, 8443))),
+                     (lb_row(LB_TCP, "tcp", {"172.24.4.50:80": "10.0.0.6:8080",
+                                             "172.24.4.50:443": "10.0.0.5:8443"}),
+                      lb_row(LB_UDP, "udp", {"172.24.4.50:53": "10.0.0.5:5353"})),
+                     id="one-balancer-per-protocol"),
+        pytest.param(forwarding(pf("tcp", (9000, 9002), (8000, 8002))),
+                     (lb_row(LB_TCP, "tcp", {"172.24.4.50:9000": "10.0.0.5:8000",
+                                             "172.24.4.50:9001": "10.0.0.5:8001",
+                                             "172.24.4.50:9002": "10.0.0.5:8002"}),),
+                     id="n-to-n-range"),
+        pytest.param(forwarding(pf("udp", (7000, 7001), (80, 80))),
+                     (lb_row(LB_UDP, "udp", {"172.24.4.50:7000": "10.0.0.5:80",
+                                             "172.24.4.50:7001": "10.0.0.5:80"}),),
+                     id="n-to-one-range"),
+    ],
+)
+def test_port_forwardings_become_load_balancers_on_the_gateway_router(
+        facts: FloatingIpFacts, rows: tuple[DesiredRow, ...]) -> None:
+    members = tuple(Membership(GATEWAY_ROUTER, "load_balancer", row.key) for row in rows)
+    assert build_floating_ip(facts) == DesiredState(
+        "floating_ip", FIP_ID, rows, OWNED, members=members, member_rows=(LB_TCP, LB_UDP))
+
+
+def test_forwardings_without_a_router_are_nothing() -> None:
+    facts = forwarding(pf("tcp", (2222, 2222), (22, 22)))
+    assert build_floating_ip(FloatingIpFacts(**{**facts.__dict__, "router_id": None})) == \
+        NOTHING
+
+
+def test_lb_keys_and_vips() -> None:
+    assert lb_key(FIP_ID, "udp") == LB_UDP
+    assert forwarded_vips("192.0.2.1", pf("tcp", (1, 2), (5, 6))) == {
+        "192.0.2.1:1": "10.0.0.5:5", "192.0.2.1:2": "10.0.0.5:6"}

@@ -196,6 +196,17 @@ class RouterFacts:
 
 
 @dataclass(frozen=True)
+class PortForwardingFacts:
+    """One port forwarding of a floating IP: an external port range (per protocol) sent to
+    an internal address and port range of the same length, or to one port (N:1)."""
+
+    protocol: str  # "tcp" | "udp"
+    internal_ip: str
+    external: tuple[int, int]  # first and last port
+    internal: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class FloatingIpFacts:
     id: str
     revision: int
@@ -205,3 +216,4 @@ class FloatingIpFacts:
     port_id: str | None
     fixed_ip: str | None
     router_id: str | None
+    port_forwardings: tuple[PortForwardingFacts, ...] = ()
