@@ -253,4 +253,3 @@ def test_extensions_are_listed(api):
             "security-groups-normalized-cidr",
             "security-groups-rules-belongs-to-default-sg",
             "security-groups-default-rules"} <= aliases
-    assert "security-groups-shared-filtering" not in aliases
