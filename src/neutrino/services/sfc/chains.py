@@ -32,15 +32,13 @@ from neutrino.services.common import (
     check_revision,
     new_id,
     run_and_wake,
-    set_tags,
-    stamp_new,
     standard_fields,
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, select_page, standard_columns
 from neutrino.services.sfc import errors as sfc_errors
 from neutrino.services.sfc.classifiers import get_classifier_row, overlap
-from neutrino.services.sfc.common import get_sfc_row, smallest_free
+from neutrino.services.sfc.common import get_sfc_row, smallest_free, store_new
 from neutrino.services.sfc.groups import get_group_row
 
 CHAIN = ResourceType.PORT_CHAIN
@@ -105,10 +103,7 @@ class PortChainService(ResourceService):
                              chain_id=_chain_number(session, body.get("chain_id") or 0),
                              correlation=params["correlation"],
                              symmetric=bool(params["symmetric"]))
-        stamp_new(chain, project)
-        set_tags(chain, CHAIN, body.get("tags") or [])
-        session.add(chain)
-        session.flush()
+        store_new(session, chain, CHAIN, project, body.get("tags"))
         _set_groups(session, ctx, chain, body.get("port_pair_groups"))
         _set_classifiers(session, ctx, chain, body.get("flow_classifiers") or [])
         record_entry(session, CHAIN, chain.id, Operation.CREATE, port_chain_parents(chain))

@@ -21,14 +21,12 @@ from neutrino.services.common import (
     check_revision,
     new_id,
     run_and_wake,
-    set_tags,
-    stamp_new,
     standard_fields,
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.sfc import errors as sfc_errors
-from neutrino.services.sfc.common import get_port, get_sfc_row
+from neutrino.services.sfc.common import get_port, get_sfc_row, store_new
 
 CLASSIFIER = ResourceType.FLOW_CLASSIFIER
 PROTOCOLS = ("tcp", "udp", "icmp")
@@ -70,10 +68,7 @@ class FlowClassifierService(ResourceService):
         fc = SfcFlowClassifier(id=new_id(), name=body.get("name") or "",
                                description=body.get("description") or "", l7_parameters={},
                                **values)
-        stamp_new(fc, project)
-        set_tags(fc, CLASSIFIER, body.get("tags") or [])
-        session.add(fc)
-        session.flush()
+        store_new(session, fc, CLASSIFIER, project, body.get("tags"))
         record_entry(session, CLASSIFIER, fc.id, Operation.CREATE, flow_classifier_parents(fc))
         return fc
 

@@ -13,7 +13,7 @@ from neutrino import errors
 from neutrino.db.models import SfcChainGroup, SfcPortChain
 from neutrino.journal.parents import port_chain_parents
 from neutrino.journal.types import ResourceType
-from neutrino.services.common import bump_revision, get_owned
+from neutrino.services.common import bump_revision, get_owned, set_tags, stamp_new
 from neutrino.services.context import Context
 from neutrino.services.ports import get_port_row
 
@@ -21,6 +21,16 @@ from neutrino.services.ports import get_port_row
 def get_sfc_row(session: Session, ctx: Context, model: type, rid: str,
                 not_found: Callable[[str], errors.NeutrinoError]) -> Any:
     return get_owned(session, ctx, model, rid, not_found)
+
+
+def store_new(session: Session, row: Any, rtype: ResourceType, project: str,
+              tags: list[str] | None) -> None:
+    """A new SFC row: standard fields stamped, tags set, and flushed (so it has its id and
+    the rows that follow may name it) before its journal entry is recorded."""
+    stamp_new(row, project)
+    set_tags(row, rtype, tags or [])
+    session.add(row)
+    session.flush()
 
 
 def get_port(session: Session, ctx: Context, port_id: str,

@@ -20,14 +20,12 @@ from neutrino.services.common import (
     check_revision,
     new_id,
     run_and_wake,
-    set_tags,
-    stamp_new,
     standard_fields,
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.sfc import errors as sfc_errors
-from neutrino.services.sfc.common import get_sfc_row, resteer_groups, smallest_free
+from neutrino.services.sfc.common import get_sfc_row, resteer_groups, smallest_free, store_new
 from neutrino.services.sfc.pairs import get_pair_row
 
 GROUP = ResourceType.PORT_PAIR_GROUP
@@ -74,10 +72,7 @@ class PortPairGroupService(ResourceService):
                                  lb_fields=params["lb_fields"],
                                  n_tuple_mapping=params["ppg_n_tuple_mapping"],
                                  tap_enabled=False)
-        stamp_new(group, project)
-        set_tags(group, GROUP, body.get("tags") or [])
-        session.add(group)
-        session.flush()
+        store_new(session, group, GROUP, project, body.get("tags"))
         _set_pairs(session, ctx, group, body.get("port_pairs") or [])
         record_entry(session, GROUP, group.id, Operation.CREATE, port_pair_group_parents(group))
         return group

@@ -20,14 +20,12 @@ from neutrino.services.common import (
     check_revision,
     new_id,
     run_and_wake,
-    set_tags,
-    stamp_new,
     standard_fields,
 )
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.sfc import errors as sfc_errors
-from neutrino.services.sfc.common import get_port, get_sfc_row
+from neutrino.services.sfc.common import get_port, get_sfc_row, store_new
 
 PAIR = ResourceType.PORT_PAIR
 
@@ -65,10 +63,7 @@ class PortPairService(ResourceService):
         pair = SfcPortPair(id=new_id(), name=body["name"], description=body["description"],
                            ingress=ingress.id, egress=egress.id,
                            correlation=params["correlation"], weight=params["weight"])
-        stamp_new(pair, project)
-        set_tags(pair, PAIR, body.get("tags") or [])
-        session.add(pair)
-        session.flush()
+        store_new(session, pair, PAIR, project, body.get("tags"))
         record_entry(session, PAIR, pair.id, Operation.CREATE, port_pair_parents(pair))
         return pair
 
