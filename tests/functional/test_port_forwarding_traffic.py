@@ -7,36 +7,16 @@ next hops from SB MAC_Binding only).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from nb_state import one, wait_journal_idle
 from ovn_tools import delivered_to, trace, wait_sb_synced
 from starlette.testclient import TestClient
-from test_router_traffic import NEXT_HOP_MAC, Api, _ip4, _teach_next_hop, add_chassis
-
-from neutrino.bootstrap import Neutrino, build
-from neutrino.ovn.local import LocalOvn
-from neutrino.settings import load_settings
-
-
-@pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    add_chassis(private_ovn, "gw1")
-    neutrino = build(load_settings({"NEUTRINO_STATE_DIR": str(tmp_path),
-                                    "NEUTRINO_OVN_NB": private_ovn.nb,
-                                    "NEUTRINO_OVN_SB": private_ovn.sb}))
-    neutrino.start()
-    deadline = time.monotonic() + 20
-    while not (neutrino.nb.connected and neutrino.sb.connected) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield neutrino
-    finally:
-        neutrino.stop()
-
+from test_router_traffic import (
+    NEXT_HOP_MAC,
+    Api,
+    _ip4,
+    _teach_next_hop,
+    app,  # noqa: F401 (the fixture: the router tests' app, with a gateway chassis)
+)
 
 NEW = ("new", "new", "new", "new")  # a new connection at every ct_next on the way
 
@@ -47,7 +27,7 @@ def _inbound(provnet: str, gateway_mac: str, fip: str, proto: str, port: int) ->
             f'{proto}.src == 40000 && {proto}.dst == {port}')
 
 
-def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn):
+def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn):  # noqa: F811
     api = Api(TestClient(app.app))
     ext = api.post("networks", {"name": "public", "router:external": True,
                                 "provider:network_type": "flat",

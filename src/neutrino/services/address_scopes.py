@@ -58,7 +58,7 @@ def scope_visible(ctx: Context, scope: AddressScope) -> bool:
 
 def shared_scopes(project_id: str) -> ColumnElement[bool]:
     """`shared_with` as SQL: what `shared` filters and sorts by."""
-    return granted_to(AddressScope, ADDRESS_SCOPE.name, (ACCESS_SHARED,), project_id)
+    return granted_to(AddressScope.id, ADDRESS_SCOPE.name, (ACCESS_SHARED,), project_id)
 
 
 def visible_scopes(ctx: Context) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
-from neutrino.db.models import Network, Port, RbacPolicy, Segment, Subnet
+from neutrino.db.models import Network, Port, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import dns, quotas, segments
@@ -138,21 +138,18 @@ def visible_networks(ctx: Context) -> ColumnElement[bool]:
     """`visible` as SQL (for a caller who is not an admin): a project's own networks and
     those shared or external to it."""
     return (Network.project_id == ctx.project_id) | granted_to(
-        Network, NETWORK.name, (ACCESS_SHARED, ACCESS_EXTERNAL), ctx.project_id)
+        Network.id, NETWORK.name, (ACCESS_SHARED, ACCESS_EXTERNAL), ctx.project_id)
 
 
 def shared_networks(ctx: Context) -> ColumnElement[bool]:
     """`network_access(...).shared` as SQL: what `shared` filters and sorts by."""
-    return granted_to(Network, NETWORK.name, (ACCESS_SHARED,), ctx.project_id)
+    return network_shared(Network.id, ctx.project_id)
 
 
 def network_shared(network_id: Any, project_id: str = EVERYONE) -> ColumnElement[bool]:
     """Whether the network `network_id` (a column) is shared with `project_id`, as SQL: what
     a subnet's `shared` filter reads (Neutron's subnets inherit it from their network)."""
-    return exists().where(RbacPolicy.object_id == network_id,
-                          RbacPolicy.object_type == NETWORK.name,
-                          RbacPolicy.action == ACCESS_SHARED,
-                          RbacPolicy.target_project.in_((EVERYONE, project_id)))
+    return granted_to(network_id, NETWORK.name, (ACCESS_SHARED,), project_id)
 
 
 def _segment(column: Any) -> ScalarSelect[Any]:
@@ -164,7 +161,7 @@ LISTING = ListSpec(Network, {
     **standard_columns(Network),
     "admin_state_up": Network.admin_state_up,
     "status": Network.status,
-    "shared": granted_to(Network, NETWORK.name, (ACCESS_SHARED,), EVERYONE),  # see listing_for
+    "shared": granted_to(Network.id, NETWORK.name, (ACCESS_SHARED,), EVERYONE),  # see listing_for
     "router:external": Network.router_external,
     "mtu": Network.mtu,
     "port_security_enabled": Network.port_security_enabled,

@@ -45,10 +45,12 @@ def grants(entries: Iterable[RbacPolicy], action: str, project_id: str) -> bool:
                for e in entries)
 
 
-def granted_to(model: Any, object_type: str, actions: Iterable[str],
+def granted_to(object_id: Any, object_type: str, actions: Iterable[str],
                project_id: str) -> ColumnElement[bool]:
-    """`grants` as SQL, for listings: a policy on the row gives `project_id` an action."""
-    return exists().where(RbacPolicy.object_id == model.id,
+    """`grants` as SQL, for listings: a policy on the object whose id is the column
+    `object_id` (a row's own id, or a foreign key such as a subnet's network) gives
+    `project_id` an action."""
+    return exists().where(RbacPolicy.object_id == object_id,
                           RbacPolicy.object_type == object_type,
                           RbacPolicy.action.in_(tuple(actions)),
                           RbacPolicy.target_project.in_((EVERYONE, project_id)))

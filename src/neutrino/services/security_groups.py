@@ -87,7 +87,7 @@ def shared_with(ctx: Context, sg: SecurityGroup) -> bool:
 def shared_groups(project_id: str) -> ColumnElement[bool]:
     """`shared_with` as SQL: what the `shared` filter reads
     (`security-groups-shared-filtering`)."""
-    return granted_to(SecurityGroup, SECURITY_GROUP.name, (ACCESS_SHARED,), project_id)
+    return granted_to(SecurityGroup.id, SECURITY_GROUP.name, (ACCESS_SHARED,), project_id)
 
 
 def _normalized(prefix: str | None) -> str | None:

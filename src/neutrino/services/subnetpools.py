@@ -110,7 +110,7 @@ def pool_visible(ctx: Context, pool: SubnetPool) -> bool:
 
 def shared_pools(project_id: str) -> ColumnElement[bool]:
     """`shared_with` as SQL: what `shared` filters and sorts by."""
-    return granted_to(SubnetPool, SUBNETPOOL.name, (ACCESS_SHARED,), project_id)
+    return granted_to(SubnetPool.id, SUBNETPOOL.name, (ACCESS_SHARED,), project_id)
 
 
 def visible_pools(ctx: Context) -> ColumnElement[bool]:
