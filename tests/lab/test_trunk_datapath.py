@@ -112,6 +112,7 @@ def test_tagged_frames_reach_the_subport_network(cloud: LabCloud, vms, servers):
     # ... and back on the subport's VLAN it works again: it was the tag.
     _remove(nic)
     _vlan_interface(servers, trunk_vm, VLAN, sub)
-    assert _vlan_ping(trunk_vm, VLAN, sub, sub_peer_ip)
+    wait_for(lambda: _vlan_ping(trunk_vm, VLAN, sub, sub_peer_ip), 20,
+             "subport reaches its network again")
     assert _echo_requests_received(sub_peer) > received
     assert sub_peer.ping(_address(sub))
