@@ -263,9 +263,10 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                                                            nb),
                                          vtep=functools.partial(jobs.vtep_catch_up, reconciler)
                                          if vtep else None,
-                                         vtep_macs=functools.partial(
-                                             vtep_macs.import_learned_macs, db, vtep,
-                                             settings.vtep_macs_max) if vtep else None),
+                                         vtep_macs=vtep_macs.LearnedMacImporter(
+                                             db, vtep, settings.vtep_macs_max,
+                                             settings.maintenance.vtep_every)
+                                         if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
         nova=nova,
     )

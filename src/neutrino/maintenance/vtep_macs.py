@@ -8,12 +8,17 @@ a binding-profile port's), keeps them in `vtep_learned_macs`, and journals an up
 port whose set changed: the translation lists them in the port's `addresses` beside
 `unknown`, ovn-northd copies them to the Port_Binding's `mac` and forwards them to the port
 directly. Sync compares and repairs them like any other column.
+
+The job runs every few seconds but only reads SQL when a VTEP database changed (its IDL's
+change sequence number moved), and in full every `full_every` seconds, which also picks up
+a port or connection that newly stands for a logical switch with MACs learnt before.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -31,6 +36,29 @@ from neutrino.ovn.vtep_client import VtepClient
 from neutrino.reconcile.l2gw_facts import VtepSwitch, load_all_connections
 
 LOG = logging.getLogger(__name__)
+
+
+class LearnedMacImporter:
+    """`import_learned_macs` when a VTEP database changed, or in full now and then."""
+
+    def __init__(self, db: Database, vtep: Mapping[str, VtepClient], cap: int,
+                 full_every: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.db, self.vtep, self.cap = db, vtep, cap
+        self.full_every, self.clock = full_every, clock
+        self._seen: dict[str, int | None] | None = None
+        self._last_full = float("-inf")
+
+    def __call__(self) -> int:
+        seen = {switch: client.change_seqno for switch, client in self.vtep.items()}
+        now = self.clock()
+        full = now - self._last_full >= self.full_every
+        if not full and seen == self._seen:
+            return 0
+        journaled = import_learned_macs(self.db, self.vtep, self.cap)
+        self._seen = seen  # read before the import: a change during it is read next time
+        if full:
+            self._last_full = now
+        return journaled
 
 
 def import_learned_macs(db: Database, vtep: Mapping[str, VtepClient], cap: int) -> int:

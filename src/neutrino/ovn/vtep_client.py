@@ -60,6 +60,12 @@ class VtepClient(OvsdbClient):
             LOG.warning("VTEP %s: %s", self.switch, problem)
         return plan
 
+    @property
+    def change_seqno(self) -> int | None:
+        """Moves whenever the local copy of the database changes (None: not started)."""
+        backend = self._backend
+        return None if backend is None else backend.idl.change_seqno
+
     def learned_macs(self, logical_switches: frozenset[str], cap: int) -> LearnedMacs:
         """The MACs the switch learnt (Ucast_Macs_Local) on those logical switches, at most
         `cap` per logical switch."""
