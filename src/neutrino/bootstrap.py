@@ -22,7 +22,7 @@ from neutrino.db.migrate import upgrade
 from neutrino.journal.listen import JournalListener
 from neutrino.journal.stats import JournalCollector, journal_stats
 from neutrino.journal.worker import JournalWorker, Wakeup
-from neutrino.maintenance import jobs
+from neutrino.maintenance import jobs, vtep_macs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
 from neutrino.metrics import Metrics
 from neutrino.nova import NovaNotifier, keystone_post
@@ -262,6 +262,10 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                          gateways, probe=functools.partial(jobs.probe_chassis,
                                                                            nb),
                                          vtep=functools.partial(jobs.vtep_catch_up, reconciler)
+                                         if vtep else None,
+                                         vtep_macs=vtep_macs.LearnedMacImporter(
+                                             db, vtep, settings.vtep_macs_max,
+                                             settings.maintenance.vtep_every)
                                          if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
         nova=nova,

@@ -39,6 +39,7 @@ class MaintenanceSettings:
     schedule_every: float = 2.0  # gateway (re)scheduling
     agent_probe_every: float = 25.0  # NB_Global.nb_cfg bump that chassis acknowledge
     vtep_every: float = 10.0  # VTEP databases: write what a pass missed (vtep_catch_up)
+    vtep_macs_every: float = 2.0  # VTEP databases: import the MACs the switches learnt
     retention: float = 3600.0  # seconds a completed entry is kept
 
 
@@ -104,6 +105,8 @@ class Settings:
     vlan_ranges: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     # L2 gateways: physical switch name -> its VTEP database (hardware_vtep) connection
     vtep_dbs: dict[str, str] = field(default_factory=dict)
+    # at most this many learnt MACs (Ucast_Macs_Local) per VTEP logical switch go into OVN
+    vtep_macs_max: int = 4096
     tenant_network_types: tuple[str, ...] = ("geneve",)  # ML2's, tried in order
     geneve_overhead: int = 58
     underlay_mtu: int = 1500
@@ -168,6 +171,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         geneve_vni_range=_int_range(env, "NEUTRINO_GENEVE_VNI_RANGE", (1, 65535)),
         vlan_ranges=_vlan_ranges(env.get("NEUTRINO_VLAN_RANGES", "")),
         vtep_dbs=_vtep_dbs(env.get("NEUTRINO_VTEP_DBS", "")),
+        vtep_macs_max=_positive(env, "NEUTRINO_VTEP_MACS_MAX", 4096),
         tenant_network_types=_tenant_types(env.get("NEUTRINO_TENANT_NETWORK_TYPES",
                                                    "geneve")),
         underlay_mtu=_int(env, "NEUTRINO_UNDERLAY_MTU", 1500),
@@ -203,6 +207,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
             agent_probe_every=probe_every,
             vtep_every=_int(env, "NEUTRINO_MAINTENANCE_VTEP_SECONDS", 10),
+            vtep_macs_every=_positive(env, "NEUTRINO_MAINTENANCE_VTEP_MACS_SECONDS", 2),
         ),
         api=ApiSettings(
             max_body_bytes=_positive(env, "NEUTRINO_API_MAX_BODY_BYTES", 1024 * 1024),

@@ -129,11 +129,7 @@ def test_a_connection_is_realised_in_the_vtep_and_linked_by_ovn_controller_vtep(
 
     wait_for(lambda: vm["mac_address"] in remote_macs() and "192.0.2.50" in remote_macs(),
              20, "the VM's MAC as a Ucast_Macs_Remote behind hv1's tunnel IP")
-    # a MAC behind the switch (learnt there, a Ucast_Macs_Local) is reached through the
-    # vtep port: OVN 23.03's ovn-controller-vtep does not copy those MACs into SB (the
-    # binding keeps `unknown`), so OVN floods unknown destinations to the VTEP
-    vtep.ctl("add-ucast-local", ls, "00:11:22:33:44:55", "192.0.2.10")
-    assert _sb_port(private_ovn, lsp, "mac") == "unknown"
+    # a MAC OVN does not know (not learnt on the switch either) is flooded to the VTEP
     wait_sb_synced(private_ovn)
     ip = vm["fixed_ips"][0]["ip_address"]
     flow = (f'inport=="{vm["id"]}" && eth.src=={vm["mac_address"]} && '
@@ -147,6 +143,68 @@ def test_a_connection_is_realised_in_the_vtep_and_linked_by_ovn_controller_vtep(
     assert _bindings(vtep, "p0") == ""
     assert nbctl(private_ovn, "--bare", "--columns=name", "find", "Logical_Switch_Port",
                  f"name={lsp}").strip() == ""
+
+
+LEARNT = "00:11:22:33:44:55"
+
+
+def _lsp_addresses(ovn: LocalOvn, name: str) -> set[str]:
+    out = nbctl(ovn, "--bare", "--columns=addresses", "find", "Logical_Switch_Port",
+                f"name={name}")
+    return set(out.split())
+
+
+def test_a_mac_learnt_on_the_vtep_appears_in_sb_and_goes_again(
+        app: Neutrino, api: TestClient, private_ovn: LocalOvn, vtep: Vtep) -> None:
+    """ovn-controller-vtep (OVN 23.03) does not import Ucast_Macs_Local into SB; neutrino
+    does, through the vtep switch port's addresses (the L2 gateway's, and a port bound by
+    binding profile to a VTEP logical switch someone else made)."""
+    start_controller(vtep, private_ovn)
+    net, conn = _connect(api)
+    wait_journal_idle(app)
+    ls, lsp = f"neutron-{net}", f"l2gw-{conn['id']}-ps1"
+    vtep.ctl("add-ls", "theirs")
+    bound = api.post("/v2.0/ports", json={"port": {"network_id": _network(api),
+                                                   "binding:profile": {
+        "vtep-physical-switch": "ps1", "vtep-logical-switch": "theirs"}}})
+    assert bound.status_code == 201, bound.text
+    port = bound.json()["port"]["id"]
+    wait_for(lambda: _sb_port(private_ovn, lsp, "chassis") != "", 20, "vtep port bound")
+    vtep.ctl("add-ucast-local", ls, LEARNT.upper(), "192.0.2.10")
+    vtep.ctl("add-ucast-local", "theirs", "00:11:22:33:44:66", "192.0.2.10")
+    wait_for(lambda: _lsp_addresses(private_ovn, lsp) == {"unknown", LEARNT}, 20,
+             "the learnt MAC in the NB vtep port's addresses")
+    wait_for(lambda: set(_sb_port(private_ovn, lsp, "mac").split()) == {"unknown", LEARNT},
+             20, "the learnt MAC in the SB Port_Binding")
+    wait_for(lambda: _lsp_addresses(private_ovn, port) == {"unknown", "00:11:22:33:44:66"},
+             20, "the MAC learnt behind the binding-profile port")
+    assert _lsp_addresses(private_ovn, port) == {"unknown", "00:11:22:33:44:66"}
+    vtep.ctl("del-ucast-local", ls, LEARNT.upper())
+    wait_for(lambda: _sb_port(private_ovn, lsp, "mac") == "unknown", 20,
+             "the forgotten MAC gone from SB")
+    assert _lsp_addresses(private_ovn, lsp) == {"unknown"}
+
+
+def test_sync_reports_and_repairs_a_learnt_mac_removed_from_nb(
+        app: Neutrino, api: TestClient, private_ovn: LocalOvn, vtep: Vtep) -> None:
+    net, conn = _connect(api)
+    wait_journal_idle(app)
+    lsp = f"l2gw-{conn['id']}-ps1"
+    vtep.ctl("add-ucast-local", f"neutron-{net}", LEARNT, "192.0.2.10")
+    wait_for(lambda: LEARNT in _lsp_addresses(private_ovn, lsp), 20, "the learnt MAC in NB")
+    wait_journal_idle(app)
+    nbctl(private_ovn, "lsp-set-addresses", lsp, "unknown")
+    runner = SyncRunner(app.db, app.nb, app.reconciler)
+
+    def found() -> list[tuple[str, str, str]]:
+        return [(d.resource_type, d.resource_id, d.kind.value)
+                for d in runner.compare().differences]
+
+    wait_for(found, 10, "the hand-made change seen by sync")
+    assert found() == [("l2_gateway_connection", conn["id"], "stale")]
+    runner.repair()
+    assert _lsp_addresses(private_ovn, lsp) == {"unknown", LEARNT}
+    assert runner.compare().differences == []
 
 
 def test_foreign_vtep_rows_are_left_alone(app: Neutrino, api: TestClient, vtep: Vtep) -> None:

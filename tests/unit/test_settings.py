@@ -285,3 +285,14 @@ def test_vtep_databases() -> None:
 def test_bad_vtep_databases(value: str) -> None:
     with pytest.raises(SettingsError, match="NEUTRINO_VTEP_DBS"):
         load_settings({"NEUTRINO_VTEP_DBS": value})
+
+
+def test_vtep_learnt_mac_settings() -> None:
+    assert (load_settings({}).vtep_macs_max, load_settings({}).maintenance.vtep_macs_every) \
+        == (4096, 2)
+    settings = load_settings({"NEUTRINO_VTEP_MACS_MAX": "10",
+                              "NEUTRINO_MAINTENANCE_VTEP_MACS_SECONDS": "5"})
+    assert (settings.vtep_macs_max, settings.maintenance.vtep_macs_every) == (10, 5)
+    for variable in ("NEUTRINO_VTEP_MACS_MAX", "NEUTRINO_MAINTENANCE_VTEP_MACS_SECONDS"):
+        with pytest.raises(SettingsError, match=variable):
+            load_settings({variable: "0"})

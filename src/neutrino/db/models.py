@@ -712,3 +712,14 @@ class L2gwConnection(StandardAttrs, Base):
     network_id: Mapped[str] = mapped_column(
         ForeignKey("networks.id", ondelete="CASCADE"), index=True)
     segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class VtepLearnedMac(Base):
+    """A MAC a VTEP switch learnt on one of its logical switches (a Ucast_Macs_Local row),
+    imported by maintenance so that the `vtep` switch port in OVN lists it."""
+
+    __tablename__ = "vtep_learned_macs"
+
+    physical_switch: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    logical_switch: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    mac: Mapped[str] = mapped_column(String(17), primary_key=True)

@@ -36,7 +36,8 @@ class MaintenanceScheduler:
                  settings: MaintenanceSettings, wake_workers: Callable[[], None],
                  gateways: Callable[[], int] | None = None,
                  probe: Callable[[], object] | None = None,
-                 vtep: Callable[[], int] | None = None) -> None:
+                 vtep: Callable[[], int] | None = None,
+                 vtep_macs: Callable[[], int] | None = None) -> None:
         self.db = db
         self.nb = nb
         self.settings = settings
@@ -62,6 +63,9 @@ class MaintenanceScheduler:
             self.jobs.append(_Job("probe_chassis", settings.agent_probe_every, probe))
         if vtep is not None:
             self.jobs.append(_Job("vtep_catch_up", settings.vtep_every, vtep))
+        if vtep_macs is not None:
+            self.jobs.append(_Job("vtep_learned_macs", settings.vtep_macs_every,
+                                  self._then_wake(vtep_macs)))
 
     def start(self) -> None:
         thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)

@@ -20,7 +20,14 @@ from ovsdbapp.backend.ovs_idl import command
 from neutrino import errors
 from neutrino.ovn import naming as n
 from neutrino.ovn.client import OvsdbClient
-from neutrino.ovn.translate.l2gw import VtepActual, VtepDesired, VtepPlan, plan_vtep
+from neutrino.ovn.translate.l2gw import (
+    LearnedMacs,
+    VtepActual,
+    VtepDesired,
+    VtepPlan,
+    learned_macs,
+    plan_vtep,
+)
 
 LOG = logging.getLogger(__name__)
 SCHEMA = "hardware_vtep"
@@ -53,6 +60,17 @@ class VtepClient(OvsdbClient):
             LOG.warning("VTEP %s: %s", self.switch, problem)
         return plan
 
+    @property
+    def change_seqno(self) -> int | None:
+        """Moves whenever the local copy of the database changes (None: not started)."""
+        backend = self._backend
+        return None if backend is None else backend.idl.change_seqno
+
+    def learned_macs(self, logical_switches: frozenset[str], cap: int) -> LearnedMacs:
+        """The MACs the switch learnt (Ucast_Macs_Local) on those logical switches, at most
+        `cap` per logical switch."""
+        return self._run(_LearnedMacsCommand(self._backend_or_raise(), logical_switches, cap))
+
     def interfaces(self) -> frozenset[str] | None:
         """The physical switch's ports, or None when the database cannot say now."""
         if not self.connected:
@@ -79,6 +97,26 @@ class _VtepCommand(command.BaseCommand):
         if self.do_apply and not plan.is_noop:
             _write(txn, tables, plan, ours, ports)
         self.result = plan
+
+
+class _LearnedMacsCommand(command.ReadOnlyCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, logical_switches: frozenset[str],
+                 cap: int) -> None:
+        super().__init__(api)
+        self.logical_switches = logical_switches
+        self.cap = cap
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        rows = self.api.idl.tables["Ucast_Macs_Local"].rows.values()
+        self.result = learned_macs(((_switch_of(row).name, row.MAC) for row in rows
+                                    if _switch_of(row) is not None),
+                                   self.logical_switches, self.cap)
+
+
+def _switch_of(row: Any) -> Any:
+    """A MAC row's logical switch (a required reference; a list while the IDL says so)."""
+    switch = row.logical_switch
+    return (switch[0] if switch else None) if isinstance(switch, list) else switch
 
 
 def _is_ours(row: Any) -> bool:
@@ -114,9 +152,7 @@ def _write(txn: ovs_idl.Transaction, tables: Mapping[str, Any], plan: VtepPlan,
     removed = {ours[name].uuid for name in plan.remove_switches}
     for table in MAC_TABLES:
         for row in list(tables[table].rows.values()):
-            switch = row.logical_switch  # a required reference: the row itself
-            switch = switch[0] if isinstance(switch, list) and switch else switch
-            if getattr(switch, "uuid", None) in removed:
+            if getattr(_switch_of(row), "uuid", None) in removed:
                 row.delete()
     for name in plan.remove_switches:
         ours[name].delete()

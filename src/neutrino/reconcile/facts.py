@@ -35,7 +35,9 @@ from neutrino.ovn.translate.inputs import (
     SecurityGroupFacts,
     SubnetFacts,
 )
+from neutrino.ovn.translate.ports import vtep_switch_of
 from neutrino.reconcile.dns_facts import load_dns_ports
+from neutrino.reconcile.l2gw_facts import load_learned
 from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
@@ -115,8 +117,18 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     fips = _floating_addresses(session, [p.id for p in ports])
     metadata = _metadata_ips(session, subnet_ids)
     qos = load_port_qos(session, ports)
+    learned = _vtep_learned(session, ports)
     return {port.id: replace(port_facts(port, subnets, fips.get(port.id), metadata),
-                             qos=qos.get(port.id)) for port in ports}
+                             qos=qos.get(port.id), vtep_learned=learned.get(port.id, ()))
+            for port in ports}
+
+
+def _vtep_learned(session: Session, ports: Sequence[Port]) -> dict[str, tuple[str, ...]]:
+    """A VTEP-bound port's imported MACs (those of the VTEP logical switch it names)."""
+    named = {port.id: vtep_switch_of(port.binding_profile) for port in ports}
+    named = {pid: pair for pid, pair in named.items() if pair is not None}
+    learned = load_learned(session, named.values())
+    return {pid: learned[pair] for pid, pair in named.items() if pair in learned}
 
 
 def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]:

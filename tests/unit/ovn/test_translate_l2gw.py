@@ -15,6 +15,7 @@ from neutrino.ovn.translate.l2gw import (
     build_connection_absent,
     build_vtep_desired,
     connection_bindings,
+    learned_macs,
     plan_vtep,
 )
 
@@ -94,3 +95,25 @@ ACTUAL = VtepActual(frozenset({LS}), {("p0", 100): LS, ("p1", 7): None},
 ])
 def test_plan_vtep(desired: VtepDesired, actual: VtepActual, plan: VtepPlan) -> None:
     assert plan_vtep(desired, actual) == plan
+
+
+def test_a_devices_learnt_macs_join_unknown_in_its_vtep_port_only() -> None:
+    found = facts(VtepBinding("ps1", "p0", 100), VtepBinding("ps2", "p0", 100))
+    found = ConnectionFacts(found.id, found.network_id, found.revision, found.project_id,
+                            found.bindings,
+                            learned=(("ps2", ("00:00:5e:00:53:02", "00:00:5e:00:53:01")),))
+    ps1, ps2 = build_connection(found).rows
+    assert ps1.columns["addresses"] == ["unknown"]
+    assert ps2.columns["addresses"] == ["unknown", "00:00:5e:00:53:01", "00:00:5e:00:53:02"]
+
+
+def test_learnt_macs_of_wanted_switches_normalised_and_capped() -> None:
+    rows = [(LS, "00:00:5E:00:53:03"), (LS, " 00:00:5e:00:53:01"), (LS, "00:00:5e:00:53:02"),
+            (LS, "00:00:5e:00:53:01"),  # the same MAC twice (another locator)
+            (LS, "not-a-mac"), (LS, "01:00:5e:00:00:01"),  # malformed; a group MAC
+            (LS2, "00:00:5e:00:53:09"), ("theirs", "00:00:5e:00:53:08")]
+    taken = learned_macs(rows, {LS, LS2}, cap=2)
+    assert dict(taken.macs) == {LS: ("00:00:5e:00:53:01", "00:00:5e:00:53:02"),
+                                LS2: ("00:00:5e:00:53:09",)}
+    assert taken.over_cap == (LS,)
+    assert learned_macs(rows, set(), cap=2).macs == {}

@@ -336,6 +336,24 @@ VTEP_PROFILE = (("vtep-physical-switch", "psw1"), ("vtep-logical-switch", "lsw1"
             id="vtep-binding-profile",
         ),
         pytest.param(
+            port(binding_profile=VTEP_PROFILE, vtep_learned=("00:11:22:33:44:66",
+                                                             "00:11:22:33:44:55")),
+            lsp_state(
+                {
+                    "type": "vtep",
+                    "addresses": ["unknown", "00:11:22:33:44:55", "00:11:22:33:44:66"],
+                    "port_security": [],
+                    "options": {
+                        "vtep-physical-switch": "psw1",
+                        "vtep-logical-switch": "lsw1",
+                    },
+                },
+                dhcpv4=dhcp(SUB4),
+                filtered=False,
+            ),
+            id="vtep-port-lists-the-macs-its-vtep-learnt",
+        ),
+        pytest.param(
             port(binding_profile=(("vtep-physical-switch", "psw1"),)),
             lsp_state({}, dhcpv4=dhcp(SUB4)),
             id="incomplete-vtep-profile-is-vm",

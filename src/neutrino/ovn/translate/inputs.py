@@ -140,6 +140,8 @@ class PortFacts:
     trunk_tag: int | None = None
     # the QoS policy that applies to it (its own, else its network's), if any
     qos: QosFacts | None = None
+    # a VTEP-bound port: the MACs its VTEP database learnt on its VTEP logical switch
+    vtep_learned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

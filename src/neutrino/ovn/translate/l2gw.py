@@ -9,6 +9,7 @@ named physical port, a VLAN binding of the segmentation id to that switch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,10 +39,15 @@ class ConnectionFacts:
     revision: int
     project_id: str
     bindings: tuple[VtepBinding, ...]
+    # device → the MACs its VTEP database learnt on the network's VTEP logical switch
+    learned: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def switches(self) -> tuple[str, ...]:
         return tuple(sorted({b.switch for b in self.bindings}))
+
+    def learned_on(self, switch: str) -> tuple[str, ...]:
+        return dict(self.learned).get(switch, ())
 
 
 def connection_bindings(devices: Sequence[Mapping[str, Any]],
@@ -82,7 +88,7 @@ def _vtep_port(facts: ConnectionFacts, switch: str) -> DesiredRow:
     key = RowKey(n.LSP, "name", n.l2gw_port_name(facts.id, switch))
     columns = {
         "type": "vtep",
-        "addresses": ["unknown"],
+        "addresses": vtep_addresses(facts.learned_on(switch)),
         "port_security": [],
         "options": {"vtep-physical-switch": switch,
                     "vtep-logical-switch": n.vtep_switch_name(facts.network_id)},
@@ -97,6 +103,41 @@ def _vtep_port(facts: ConnectionFacts, switch: str) -> DesiredRow:
         },
     }
     return DesiredRow(key, columns, parent=ParentLink(switch_key(facts.network_id), "ports"))
+
+
+def vtep_addresses(learned: Iterable[str]) -> list[str]:
+    """A `vtep` switch port's addresses: `unknown` (OVN floods what it does not know to the
+    VTEP) and each MAC the VTEP learnt behind it, which ovn-northd copies to the SB
+    Port_Binding's `mac` and forwards to the port directly (ovn-controller-vtep of OVN 23.03
+    does not import them itself)."""
+    return ["unknown", *sorted(set(learned))]
+
+
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+@dataclass(frozen=True)
+class LearnedMacs:
+    """The MACs taken from one VTEP database's Ucast_Macs_Local, per logical switch."""
+
+    macs: Mapping[str, tuple[str, ...]]
+    over_cap: tuple[str, ...] = ()  # logical switches that had more than the cap
+
+
+def learned_macs(rows: Iterable[tuple[str, str]], wanted: Iterable[str],
+                 cap: int) -> LearnedMacs:
+    """From (logical switch name, MAC) rows: the unicast MACs of the `wanted` logical
+    switches, normalised, at most `cap` per switch (the lowest, so the choice is stable while
+    a switch is flooded with more). Malformed and group MACs are left out."""
+    names = set(wanted)
+    found: dict[str, set[str]] = {}
+    for switch, mac in rows:
+        mac = mac.strip().lower()
+        if switch in names and _MAC.match(mac) and not int(mac[:2], 16) & 1:
+            found.setdefault(switch, set()).add(mac)
+    over = tuple(sorted(s for s, macs in found.items() if len(macs) > cap))
+    return LearnedMacs({s: tuple(sorted(macs)[:cap]) for s, macs in sorted(found.items())},
+                       over)
 
 
 # -- VTEP databases --------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
 from neutrino.ovn.translate.inputs import PortFacts, TranslateConfig
+from neutrino.ovn.translate.l2gw import vtep_addresses
 from neutrino.ovn.translate.networks import switch_key
 from neutrino.ovn.translate.port_dhcp import PortDhcp, build_port_dhcp, port_dhcp_keys
 from neutrino.ovn.translate.qos import build_port_qos, qos_keys
@@ -111,7 +114,8 @@ def build_port_absent(port_id: str) -> DesiredState:
 def _columns(facts: PortFacts) -> dict[str, object]:
     vtep = _vtep_options(facts)
     if vtep:
-        port_type, addresses, port_security, options = "vtep", ["unknown"], [], vtep
+        port_type, port_security, options = "vtep", [], vtep
+        addresses = vtep_addresses(facts.vtep_learned)
     elif facts.device_owner in (ROUTER_INTERFACE, ROUTER_GATEWAY):
         port_type, addresses, port_security = "router", ["router"], []
         options = {"router-port": n.router_port_name(facts.id)}
@@ -183,9 +187,14 @@ def _vm_options(facts: PortFacts) -> dict[str, str]:
 
 
 def _vtep_options(facts: PortFacts) -> dict[str, str] | None:
-    profile = dict(facts.binding_profile)
-    if all(profile.get(k) for k in VTEP_KEYS):
-        return {k: profile[k] for k in VTEP_KEYS}
+    named = vtep_switch_of(dict(facts.binding_profile))
+    return dict(zip(VTEP_KEYS, named, strict=True)) if named else None
+
+
+def vtep_switch_of(profile: Mapping[str, object]) -> tuple[str, str] | None:
+    """The (physical switch, VTEP logical switch) a binding profile binds the port to."""
+    if all(isinstance(profile.get(k), str) and profile.get(k) for k in VTEP_KEYS):
+        return str(profile[VTEP_KEYS[0]]), str(profile[VTEP_KEYS[1]])
     return None
 
 
