@@ -259,6 +259,27 @@ def test_a_shared_policy_is_no_default_of_another_project(cloud: Cloud):
     assert listed(cloud, "b", is_default="true", shared="false") == {mine["id"]}
 
 
+def test_a_policy_the_project_cannot_see_is_not_its_to_take_off(cloud: Cloud):
+    """Neutron: changing a port's or network's policy needs access to the policy it has now
+    (PolicyRemoveAuthorizationError, 403), here one the admin put on B's resources."""
+    private = qos_policy(cloud, "a")
+    net = post(cloud("b"), "networks", {"name": "b-net"})
+    port = post(cloud("b"), "ports", {"network_id": net["id"]})
+    for kind, found in (("network", net), ("port", port)):
+        assert set_policy(cloud, "admin", kind, found["id"], private["id"]).status_code == 200
+        for wanted in (None, private["id"]):
+            assert fault(set_policy(cloud, "b", kind, found["id"], wanted), 403,
+                         "PolicyRemoveAuthorizationError") == (
+                f"Failed to remove provided policy {private['id']} because you are not "
+                "authorized.")
+        renamed = cloud("b").put(f"/v2.0/{kind}s/{found['id']}", json={kind: {"name": "x"}})
+        assert renamed.json()[kind]["qos_policy_id"] == private["id"]
+        # shared with B, it is B's to take off
+        grant = share_qos(cloud, "a", private, "b")
+        assert set_policy(cloud, "b", kind, found["id"], None).status_code == 200
+        assert cloud("a").delete(f"/v2.0/rbac-policies/{grant['id']}").status_code == 204
+
+
 def test_qos_policies_before_rbac_become_policies(tmp_path: Path):
     """0023 turns each shared QoS policy into a `*` access_as_shared policy of its project,
     and back."""

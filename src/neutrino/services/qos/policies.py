@@ -93,6 +93,18 @@ def checked_policy_id(session: Session, ctx: Context, policy_id: str | None) -> 
     return get_policy_row(session, ctx, policy_id).id
 
 
+def changed_policy_id(session: Session, ctx: Context, current: str | None,
+                      wanted: str | None) -> str | None:
+    """The `qos_policy_id` a port or network update names. As in Neutron, the caller must
+    also see the policy it has now, or it may not take it off (403): a project cannot drop
+    a policy an admin put on its port, nor replace it."""
+    if current is not None:
+        pol = session.get(QosPolicy, current)
+        if pol is not None and not policy_visible(ctx, pol):
+            raise qos_errors.PolicyRemoveAuthorizationError(current)
+    return checked_policy_id(session, ctx, wanted)
+
+
 def default_policy_id(session: Session, project_id: str) -> str | None:
     """The project's default policy, which a new network gets when it names none."""
     return session.scalar(select(QosPolicy.id).where(
