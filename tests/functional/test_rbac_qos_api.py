@@ -259,6 +259,24 @@ def test_a_shared_policy_is_no_default_of_another_project(cloud: Cloud):
     assert listed(cloud, "b", is_default="true", shared="false") == {mine["id"]}
 
 
+def test_qos_policies_sort_and_page_by_shared_as_the_caller_sees_it(cloud: Cloud):
+    to_b = qos_policy(cloud, "a", name="q1")
+    share_qos(cloud, "a", to_b, "b")
+    own = qos_policy(cloud, "b", name="q2")
+    everyone = qos_policy(cloud, "c", name="q3", shared=True)
+    order = {"sort_key": ["shared", "name"], "sort_dir": ["desc", "asc"]}
+    found = cloud("b").get(POLICIES, params=order).json()["policies"]
+    assert [(p["id"], p["shared"]) for p in found] == [
+        (to_b["id"], True), (everyone["id"], True), (own["id"], False)]
+    page = cloud("b").get(POLICIES, params={**order, "limit": 2}).json()
+    assert [p["id"] for p in page["policies"]] == [to_b["id"], everyone["id"]]
+    following = cloud("b").get("/v2.0" + page["policies_links"][0]["href"].split("/v2.0")[1])
+    assert [p["id"] for p in following.json()["policies"]] == [own["id"]]
+    # A, the owner, sees its policy to B unshared
+    assert [p["id"] for p in cloud("a").get(POLICIES, params=order).json()["policies"]] == [
+        everyone["id"], to_b["id"]]
+
+
 def test_a_policy_the_project_cannot_see_is_not_its_to_take_off(cloud: Cloud):
     """Neutron: changing a port's or network's policy needs access to the policy it has now
     (PolicyRemoveAuthorizationError, 403), here one the admin put on B's resources."""
