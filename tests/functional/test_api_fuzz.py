@@ -47,6 +47,7 @@ ODD_VALUES: tuple[Any, ...] = (
     "x" * 256, "y" * 3000, "a\x00b", "\x00", "\ud800", "\udfff", "ok\udc00", "\U0001f600",
     "\u202e", "\n\t", "a,b", "../../etc", "not-a-uuid", str(uuid.uuid4()), "10.0.0.0/24",
     "10.0.0.1", "::1", "300.1.1.1", "fa:16:3e:00:00:01", "tcp", "IPv6", "ingress", "true",
+    "address_scope", "qos_policy", "*",  # RBAC object types and the every-project target
     [], [None], [{}], [{"a": 1}], [[["deep"]]], {}, {"a": 1}, {"\x00": 1}, {"k": "\ud800"},
     {"start": "10.0.0.5", "end": "10.0.0.1"}, [{"ip_address": "\x00"}],
     [{"opt_name": "mtu", "opt_value": "\ud800"}], [{"subnet_id": 7}],
@@ -348,8 +349,8 @@ def _samples(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "network_id": ext["id"], "enable_snat": True,
             "external_fixed_ips": [{"subnet_id": world["external_subnet"]["id"]}]}},
         "floatingips": {"floating_network_id": ext["id"]},
-        "rbac-policies": {"object_type": "address_scope",
-                          "object_id": world["address-scopes"]["id"],
+        "rbac-policies": {"object_type": "qos_policy",
+                          "object_id": world["qos/policies"]["id"],
                           "action": "access_as_shared", "target_tenant": uuid.uuid4().hex},
         "address-groups": {"name": "fz", "addresses": ["10.3.0.0/16", "fd00:3::/64"]},
         "default-security-group-rules": {"direction": "ingress", "protocol": "udp",

@@ -305,9 +305,10 @@ def test_members_may_not_write_policies_or_rules_but_use_shared_ones(as_member):
           404, "QosPolicyNotFound")
     port = post(member, "ports", {"network_id": net["id"], "qos_policy_id": shared["id"]})
     assert port["qos_policy_id"] == shared["id"]
-    # unsharing a policy another project's port uses is refused
+    # unsharing a policy another project's port uses is refused (Neutron: the `*` RBAC
+    # policy cannot go)
     fault(admin.put(f"{POLICIES}/{shared['id']}", json={"policy": {"shared": False}}), 409,
-          "QosPolicyInUse")
+          "RbacPolicyInUse")
 
 
 def test_router_gateway_policy_is_realised_on_the_gateway_port(api, neutrino):

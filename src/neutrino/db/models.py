@@ -655,7 +655,8 @@ class QosPolicy(StandardAttrs, Base):
 
     __tablename__ = "qos_policies"
 
-    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # `shared` is an access_as_shared RBAC policy to every project (rbac-policies)
+    rbac_entries: Mapped[list[RbacPolicy]] = rbac_entries("QosPolicy", "qos_policy")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     bandwidth_limit_rules: Mapped[list[QosBandwidthLimitRule]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="QosBandwidthLimitRule.id")

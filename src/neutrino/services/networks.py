@@ -321,7 +321,8 @@ class NetworkService(ResourceService):
         """A new policy reaches the network's ports: they are journalled with the network."""
         if "qos_policy_id" not in body:
             return False
-        wanted = qos_policies.checked_policy_id(session, ctx, body["qos_policy_id"])
+        wanted = qos_policies.changed_policy_id(session, ctx, net.qos_policy_id,
+                                                body["qos_policy_id"])
         if wanted == net.qos_policy_id:
             return False
         net.qos_policy_id = wanted

@@ -364,8 +364,8 @@ class PortService(ResourceService):
         body = dict(body)
         body["allowed_address_pairs"] = _address_pairs(pairs, security)
         if "qos_policy_id" in body:
-            body["qos_policy_id"] = qos_policies.checked_policy_id(session, ctx,
-                                                                   body["qos_policy_id"])
+            body["qos_policy_id"] = qos_policies.changed_policy_id(
+                session, ctx, port.qos_policy_id, body["qos_policy_id"])
         if "extra_dhcp_opts" in body:
             body["extra_dhcp_opts"] = dhcp_opts.options_for_update(
                 port.extra_dhcp_opts, body["extra_dhcp_opts"])

@@ -5,7 +5,8 @@ grants to every project (`*`, a policy rule); a policy is seen and managed by th
 that created it (the target sees the object, not the policy); only `target_tenant` changes;
 a policy whose loss would strand a project's use of the object (ports on a network, routers
 with a gateway on it, ports in a security group, subnets from a subnet pool, pools in an
-address scope) cannot go (409 RbacPolicyInUse).
+address scope, networks, ports and gateways under a QoS policy) cannot go (409
+RbacPolicyInUse).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def check_losing_access(session: Session, rtype: RbacType, obj: Any, row: RbacPo
     uses the object through it."""
     before = list(obj.rbac_entries)
     after = [e for e in before if e.id != row.id]
-    if new_target is not None:
+    if new_target is not None and not rtype.strict_in_use:
         after.append(new_policy(rtype.name, obj, row.action, new_target))
     lost = losing_access(session, rtype, obj, row.action, before, after)
     if lost:

@@ -4,7 +4,8 @@ A policy grants `action` on one object to a target project, or to every project 
 object type says, as data, which actions it has, how its rows are found and which projects
 depend on a grant (the ones that would break if it went: ports on a shared network, routers
 with a gateway on an external one, ports using a shared security group, subnets allocated
-from a shared subnet pool, pools in a shared address scope). Adding a type is one more
+from a shared subnet pool, pools in a shared address scope, networks, ports and router
+gateways under a shared QoS policy). Adding a type is one more
 `RbacType` in `TYPES`, an `rbac_entries` relationship on its model, and its own `shared`
 answered by `grants`.
 """
@@ -24,6 +25,7 @@ from neutrino.db.models import (
     Network,
     Port,
     PortSecurityGroup,
+    QosPolicy,
     RbacPolicy,
     Router,
     SecurityGroup,
@@ -32,6 +34,7 @@ from neutrino.db.models import (
 )
 from neutrino.journal.types import ResourceType
 from neutrino.services.common import bump_revision, new_id
+from neutrino.services.qos.errors import QosPolicyNotFound
 
 ACCESS_SHARED = "access_as_shared"
 ACCESS_EXTERNAL = "access_as_external"
@@ -94,6 +97,10 @@ class RbacType:
     in_use: Callable[[Any, str, set[str]], str] = _projects  # RbacPolicyInUse details
     # refuses a new grant of an action to a target (RbacPolicyInitError)
     check_target: Callable[[Session, Any, str, str], None] = _any_target
+    # Neutron's checks for RBAC objects (neutron/objects/rbac_db.py), which QoS policies
+    # keep: the owner's own use counts when the `*` policy goes, and a policy moved to
+    # another project is checked as if it were deleted (its new target is not counted)
+    strict_in_use: bool = False
 
     def check_action(self, action: str) -> None:
         if action not in self.actions:
@@ -103,11 +110,14 @@ class RbacType:
 def losing_access(session: Session, rtype: RbacType, obj: Any, action: str,
                   before: Iterable[RbacPolicy], after: Iterable[RbacPolicy]) -> set[str]:
     """Projects that use `obj` through `action`, had it with the `before` policies and would
-    not with the `after` ones (the owner never loses access to its own object)."""
+    not with the `after` ones. The owner never loses access to its own object, except, for a
+    `strict_in_use` type, when the `*` policy goes (Neutron then counts every user)."""
     had, keep = targets(before, action), targets(after, action)
     if EVERYONE in keep:
         return set()
-    users = rtype.dependents(session, obj, action) - keep - {obj.project_id, ""}
+    users = rtype.dependents(session, obj, action) - keep - {""}
+    if not (rtype.strict_in_use and EVERYONE in had):
+        users.discard(obj.project_id)
     return users if EVERYONE in had else users & had
 
 
@@ -200,6 +210,17 @@ def _scope_users(session: Session, scope: AddressScope, action: str) -> set[str]
         SubnetPool.address_scope_id == scope.id)))
 
 
+def _qos_users(session: Session, pol: QosPolicy, action: str) -> set[str]:
+    """Projects whose networks or ports use the policy, and those whose routers have it on
+    their gateway (the gateway port's policy, as neutrino keeps it)."""
+    ports = select(Port.project_id).where(Port.qos_policy_id == pol.id,
+                                          Port.device_owner != GATEWAY_OWNER)
+    routers = select(Router.project_id).join(Port, Router.gw_port_id == Port.id).where(
+        Port.qos_policy_id == pol.id)
+    nets = select(Network.project_id).where(Network.qos_policy_id == pol.id)
+    return {p for stmt in (ports, routers, nets) for p in session.scalars(stmt)}
+
+
 ADDRESS_SCOPE_TYPE = "address_scope"
 NETWORK = RbacType("network", Network, (ACCESS_SHARED, ACCESS_EXTERNAL), errors.NetworkNotFound,
                    _network_users, _network_changed, _network_in_use)
@@ -211,8 +232,11 @@ SUBNETPOOL = RbacType("subnetpool", SubnetPool, (ACCESS_SHARED,), errors.SubnetP
 ADDRESS_SCOPE = RbacType(ADDRESS_SCOPE_TYPE, AddressScope, (ACCESS_SHARED,),
                          errors.AddressScopeNotFound, _scope_users)
 
+QOS_POLICY = RbacType("qos_policy", QosPolicy, (ACCESS_SHARED,), QosPolicyNotFound,
+                      _qos_users, strict_in_use=True)
+
 TYPES: dict[str, RbacType] = {t.name: t for t in (NETWORK, SECURITY_GROUP, SUBNETPOOL,
-                                                  ADDRESS_SCOPE)}
+                                                  ADDRESS_SCOPE, QOS_POLICY)}
 
 
 # -- errors (Neutron's rbac extension) ------------------------------------------------------

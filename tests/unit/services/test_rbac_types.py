@@ -28,10 +28,10 @@ def policy(target: str, action: str = ACCESS_SHARED) -> RbacPolicy:
                       object_id="n", action=action, target_project=target)
 
 
-def users(*projects: str) -> RbacType:
+def users(*projects: str, strict: bool = False) -> RbacType:
     """A type whose object is used by `projects` (whatever the action)."""
     return RbacType("thing", object, (ACCESS_SHARED,), KeyError,
-                    lambda session, obj, action: set(projects))
+                    lambda session, obj, action: set(projects), strict_in_use=strict)
 
 
 OBJ: Any = SimpleNamespace(id="n", project_id=OWNER)
@@ -70,10 +70,27 @@ def test_losing_access(before: list[RbacPolicy], after: list[RbacPolicy],
     assert losing_access(None, users(*used_by), OBJ, ACCESS_SHARED, before, after) == lost  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("before", "after", "used_by", "lost"), [
+    # Neutron's object RBAC (QoS policies): the owner's own use needs the `*` policy...
+    ([policy("*")], [], (OWNER, ""), {OWNER}),
+    ([policy("*"), policy("b")], [policy("b")], (OWNER, "b", "c"), {OWNER, "c"}),
+    # ... unless a policy names the owner; never for a policy to one project
+    ([policy("*"), policy(OWNER)], [policy(OWNER)], (OWNER,), set()),
+    ([policy(OWNER)], [], (OWNER,), set()),
+    ([policy("b")], [], (OWNER, "b"), {"b"}),
+    ([policy("*"), policy("b")], [policy("*")], (OWNER, "b"), set()),
+])
+def test_losing_access_strict(before: list[RbacPolicy], after: list[RbacPolicy],
+                              used_by: tuple[str, ...], lost: set[str]) -> None:
+    rtype = users(*used_by, strict=True)
+    assert losing_access(None, rtype, OBJ, ACCESS_SHARED, before, after) == lost  # type: ignore[arg-type]
+
+
 def test_actions_per_type() -> None:
     assert {name: t.actions for name, t in TYPES.items()} == {
         "network": (ACCESS_SHARED, ACCESS_EXTERNAL), "security_group": (ACCESS_SHARED,),
-        "subnetpool": (ACCESS_SHARED,), "address_scope": (ACCESS_SHARED,)}
+        "subnetpool": (ACCESS_SHARED,), "address_scope": (ACCESS_SHARED,),
+        "qos_policy": (ACCESS_SHARED,)}
     with pytest.raises(InvalidActionForType):
         TYPES["security_group"].check_action(ACCESS_EXTERNAL)
 

@@ -10,6 +10,12 @@ class QosPolicyNotFound(errors.NotFound):
         super().__init__(f"QoS policy {policy_id} could not be found.")
 
 
+class PolicyRemoveAuthorizationError(errors.NotAuthorized):
+    def __init__(self, policy_id: str) -> None:
+        super().__init__(f"Failed to remove provided policy {policy_id} because you are not "
+                         "authorized.")
+
+
 class QosRuleNotFound(errors.NotFound):
     def __init__(self, policy_id: str, rule_id: str) -> None:
         super().__init__(f"QoS rule {rule_id} for policy {policy_id} could not be found.")

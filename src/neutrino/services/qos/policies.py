@@ -1,8 +1,17 @@
-"""QoS policies: who sees them (own project, shared, or admin), the project default, and the
-ports a change reaches (journalled together, in the change's own transaction)."""
+"""QoS policies: who sees them, the project default, and the ports a change reaches
+(journalled together, in the change's own transaction).
+
+Who may see or use a policy (name it on a port, a network or a router gateway) is decided in
+one place, `policy_visible` / `visible_policies`: an admin, its own project, or a project an
+access_as_shared RBAC policy grants it to (object type `qos_policy`). Its `shared` is such a
+grant to the caller's project or to every project; `shared` on create or update is the
+policy to every project, and unsharing one that another project still uses is refused
+(RbacPolicyInUse), as Neutron does.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -27,6 +36,14 @@ from neutrino.services.common import (
 from neutrino.services.context import Context
 from neutrino.services.listing import ListSpec, standard_columns
 from neutrino.services.qos import errors as qos_errors
+from neutrino.services.rbac_types import (
+    ACCESS_SHARED,
+    EVERYONE,
+    QOS_POLICY,
+    granted_to,
+    grants,
+    set_everyone,
+)
 
 NETWORK_OWNED = "network:"
 ROUTER_GATEWAY = "network:router_gateway"
@@ -39,13 +56,27 @@ def rule_dicts(pol: QosPolicy) -> list[dict[str, Any]]:
     return [kind.to_dict(r) for kind in RULE_KINDS.values() for r in kind.rows(pol)]
 
 
-def policy_dict(pol: QosPolicy) -> dict[str, Any]:
-    return {**standard_fields(pol), "shared": pol.shared, "is_default": pol.is_default,
-            "rules": rule_dicts(pol)}
+def policy_dict(pol: QosPolicy, ctx: Context) -> dict[str, Any]:
+    return {**standard_fields(pol), "shared": shared_with(ctx, pol),
+            "is_default": pol.is_default, "rules": rule_dicts(pol)}
+
+
+def shared_with(ctx: Context, pol: QosPolicy) -> bool:
+    return grants(pol.rbac_entries, ACCESS_SHARED, ctx.project_id)
 
 
 def policy_visible(ctx: Context, pol: QosPolicy) -> bool:
-    return ctx.is_admin or pol.project_id == ctx.project_id or pol.shared
+    return ctx.is_admin or pol.project_id == ctx.project_id or shared_with(ctx, pol)
+
+
+def shared_policies(project_id: str) -> ColumnElement[bool]:
+    """`shared_with` as SQL: what `shared` filters by."""
+    return granted_to(QosPolicy.id, QOS_POLICY.name, (ACCESS_SHARED,), project_id)
+
+
+def visible_policies(ctx: Context) -> ColumnElement[bool]:
+    """`policy_visible` as SQL (for callers that are not admin)."""
+    return (QosPolicy.project_id == ctx.project_id) | shared_policies(ctx.project_id)
 
 
 def get_policy_row(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
@@ -60,6 +91,18 @@ def checked_policy_id(session: Session, ctx: Context, policy_id: str | None) -> 
     if policy_id is None:
         return None
     return get_policy_row(session, ctx, policy_id).id
+
+
+def changed_policy_id(session: Session, ctx: Context, current: str | None,
+                      wanted: str | None) -> str | None:
+    """The `qos_policy_id` a port or network update names. As in Neutron, the caller must
+    also see the policy it has now, or it may not take it off (403): a project cannot drop
+    a policy an admin put on its port, nor replace it."""
+    if current is not None:
+        pol = session.get(QosPolicy, current)
+        if pol is not None and not policy_visible(ctx, pol):
+            raise qos_errors.PolicyRemoveAuthorizationError(current)
+    return checked_policy_id(session, ctx, wanted)
 
 
 def default_policy_id(session: Session, project_id: str) -> str | None:
@@ -101,7 +144,8 @@ def revise_policy(session: Session, pol: QosPolicy) -> None:
     journal_ports(session, affected_ports(session, {pol.id}))
 
 
-LISTING = ListSpec(QosPolicy, {**standard_columns(QosPolicy), "shared": QosPolicy.shared,
+LISTING = ListSpec(QosPolicy, {**standard_columns(QosPolicy),
+                               "shared": shared_policies(EVERYONE),  # see listing_for
                                "is_default": QosPolicy.is_default})
 
 
@@ -109,11 +153,16 @@ class QosPolicyService(ResourceService):
     model = QosPolicy
     listing = LISTING
 
-    def to_dict(self, row: QosPolicy) -> dict[str, Any]:
-        return policy_dict(row)
+    def view(self, ctx: Context, row: QosPolicy) -> dict[str, Any]:
+        return policy_dict(row, ctx)
 
     def scope(self, ctx: Context) -> ColumnElement[bool]:
-        return (QosPolicy.project_id == ctx.project_id) | QosPolicy.shared
+        return visible_policies(ctx)
+
+    def listing_for(self, ctx: Context) -> ListSpec:
+        """`shared` depends on who asks."""
+        return replace(LISTING, columns={**LISTING.columns,
+                                         "shared": shared_policies(ctx.project_id)})
 
     def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> QosPolicy:
         project = body.get("project_id") or ctx.project_id
@@ -121,8 +170,9 @@ class QosPolicyService(ResourceService):
         if body["is_default"] and default_policy_id(session, project):
             raise qos_errors.QoSPolicyDefaultAlreadyExists(project)
         pol = QosPolicy(id=new_id(), name=body["name"], description=body["description"],
-                        shared=body["shared"], is_default=body["is_default"])
+                        is_default=body["is_default"])
         stamp_new(pol, project)
+        set_everyone(session, QOS_POLICY, pol, ACCESS_SHARED, body["shared"])
         set_tags(pol, "policy", body.get("tags") or [])
         session.add(pol)
         session.flush()
@@ -130,7 +180,7 @@ class QosPolicyService(ResourceService):
 
     def get(self, ctx: Context, policy_id: str) -> dict[str, Any]:
         with self.db.read() as session:
-            return policy_dict(get_policy_row(session, ctx, policy_id))
+            return policy_dict(get_policy_row(session, ctx, policy_id), ctx)
 
     def update(self, ctx: Context, policy_id: str, body: dict[str, Any],
                if_match: int | None) -> dict[str, Any]:
@@ -141,22 +191,15 @@ class QosPolicyService(ResourceService):
             if body.get("is_default") and not pol.is_default and \
                     default_policy_id(session, pol.project_id):
                 raise qos_errors.QoSPolicyDefaultAlreadyExists(pol.project_id)
-            if pol.shared and body.get("shared") is False:
-                self._check_unshare(session, pol)
+            # unsharing checks every project that uses it (RbacPolicyInUse)
+            changed = "shared" in body and set_everyone(session, QOS_POLICY, pol,
+                                                        ACCESS_SHARED, body["shared"])
             if apply_simple_updates(pol, body, {"name": "name", "description": "description",
-                                                "shared": "shared", "is_default": "is_default"}):
+                                                "is_default": "is_default"}) or changed:
                 bump_revision_only(pol)
-            return policy_dict(pol)
+            return policy_dict(pol, ctx)
 
         return run_and_wake(self.db.write, self.wakeup, txn)
-
-    def _check_unshare(self, session: Session, pol: QosPolicy) -> None:
-        """Unsharing a policy other projects' ports or networks use is refused (Neutron)."""
-        for model, kind in ((Port, "port"), (Network, "network")):
-            other = session.scalar(select(model.id).where(
-                model.qos_policy_id == pol.id, model.project_id != pol.project_id).limit(1))
-            if other:
-                raise qos_errors.QosPolicyInUse(pol.id, kind, other)
 
     def delete(self, ctx: Context, policy_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:

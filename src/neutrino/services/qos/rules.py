@@ -21,7 +21,7 @@ from neutrino.db.models import QosBandwidthLimitRule, QosDscpMarkingRule, QosPol
 from neutrino.services.common import new_id, run_and_wake
 from neutrino.services.context import Context
 from neutrino.services.qos import errors as qos_errors
-from neutrino.services.qos.policies import get_policy_row, revise_policy
+from neutrino.services.qos.policies import get_policy_row, policy_visible, revise_policy
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,7 @@ class QosRuleService:
             if rule is None:
                 raise qos_errors.QosRuleNotFound("", rule_id)
             pol = session.get(QosPolicy, rule.qos_policy_id)
-            if pol is None or not (ctx.is_admin or pol.shared
-                                   or pol.project_id == ctx.project_id):
+            if pol is None or not policy_visible(ctx, pol):
                 raise qos_errors.QosRuleNotFound("", rule_id)
             return pol.id
 
