@@ -203,7 +203,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_connections=_int(env, "NEUTRINO_HTTP_MAX_CONNECTIONS", 512),
         ),
         maintenance=MaintenanceSettings(
-            audit_every=_int(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
+            audit_every=_not_negative(env, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS", 300),
             retention=_int(env, "NEUTRINO_JOURNAL_RETENTION_SECONDS", 3600),
             agent_probe_every=probe_every,
             vtep_every=_int(env, "NEUTRINO_MAINTENANCE_VTEP_SECONDS", 10),
@@ -311,6 +311,13 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{key} must be an integer, not {raw!r}") from None
+
+
+def _not_negative(env: Mapping[str, str], key: str, default: int) -> int:
+    value = _int(env, key, default)
+    if value < 0:
+        raise SettingsError(f"{key} must be 0 or more, not {env[key]!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], key: str, default: int) -> int:

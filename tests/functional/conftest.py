@@ -46,7 +46,9 @@ def private_app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
         "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
         "NEUTRINO_OVN_SB": private_ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
         # few attempts, so that a test sees an entry fail without waiting out five backoffs
-        "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2"}))
+        "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2",
+        # what a test breaks in NB is found by its own sync, not by a drift audit racing it
+        "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     app.start()
     try:
         wait_for(lambda: app.nb.connected, 20, "NB connection")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
+from ovn_tools import nbctl
 from sqlalchemy import func, select
+from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino
 from neutrino.db.models import JournalEntry
 from neutrino.journal.types import State
+from neutrino.ovn.local import LocalOvn
 
 
 def wait_journal_idle(app: Neutrino, timeout: float = 20.0) -> None:
@@ -46,3 +50,17 @@ def one(app: Neutrino, table: str, **where: Any) -> dict[str, Any]:
     found = rows(app, table, **where)
     assert len(found) == 1, f"expected one {table} row with {where}, found {found}"
     return found[0]
+
+
+def caught_up(app: Neutrino, ovn: LocalOvn, timeout: float = 10.0) -> None:
+    """Until the app's copy of NB holds every change committed before this call (by ovn-nbctl,
+    say). The copy lags the server by however long its connection takes to deliver updates,
+    and it gets them in commit order: a marker written now is seen only after all of those."""
+    marker = uuid.uuid4().hex
+    nbctl(ovn, "set", "NB_Global", ".", f'external_ids:"neutrino-test-marker"="{marker}"')
+
+    def seen() -> bool:
+        found = app.nb.read_rows("NB_Global")
+        return bool(found) and found[0]["external_ids"].get("neutrino-test-marker") == marker
+
+    wait_for(seen, timeout, "the app's NB copy to catch up")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nb_state import one, rows, wait_journal_idle
+from nb_state import caught_up, one, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
 from waiting import wait_for
@@ -25,7 +25,7 @@ def _start(ovn: LocalOvn, state: Path, domain: str = DOMAIN) -> Neutrino:
     app = build(load_settings({
         "NEUTRINO_STATE_DIR": str(state), "NEUTRINO_OVN_NB": ovn.nb,
         "NEUTRINO_OVN_SB": ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
-        "NEUTRINO_DNS_DOMAIN": domain}))
+        "NEUTRINO_DNS_DOMAIN": domain, "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     app.start()
     wait_for(lambda: app.nb.connected, 20, "NB connection")
     return app
@@ -260,6 +260,7 @@ def test_sync_repairs_dns_rows_and_leaves_others_alone(private_ovn, tmp_path):
         foreign = nbctl(private_ovn, "create", "DNS",
                         f"external_ids:ls_name=neutron-{changed['id']}",
                         "records:other=10.1.1.1").strip()
+        caught_up(app, private_ovn)
 
         found = {(d.kind.value, d.resource_type, d.resource_id, d.row)
                  for d in app.sync.compare().differences}

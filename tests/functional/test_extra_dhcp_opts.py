@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nb_state import one, rows, wait_journal_idle
+from nb_state import caught_up, one, rows, wait_journal_idle
 from ovn_tools import nbctl, trace, wait_sb_synced
 from starlette.testclient import TestClient
 
@@ -255,6 +255,7 @@ def test_sync_repairs_deleted_modified_and_extra_port_rows(app, private_ovn):
                      f'external_ids:subnet_id={sub4["id"]}', f"external_ids:port_id={pid}",
                      'external_ids:"neutron:revision_number"=1', "options:mtu=1").strip()
                for pid in (plain["id"], "someone-else")]
+    caught_up(app, private_ovn)
 
     found = {(d.kind.value, d.resource_type, d.resource_id, d.row)
              for d in app.sync.compare().differences}

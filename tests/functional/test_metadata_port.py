@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nb_state import one, rows, wait_journal_idle
+from nb_state import caught_up, one, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
 
@@ -25,7 +25,7 @@ def app(local_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
     neutrino = build(load_settings({
         "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": local_ovn.nb,
         "NEUTRINO_OVN_SB": local_ovn.sb, "NEUTRINO_STARTUP_SYNC": "off",
-        "NEUTRINO_OVN_METADATA": "true"}))
+        "NEUTRINO_OVN_METADATA": "true", "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     neutrino.start()
     try:
         yield neutrino
@@ -166,6 +166,7 @@ def test_sync_restores_the_metadata_port_and_its_route(app: Neutrino, client: Te
     dhcp = nbctl(local_ovn, "--bare", "--columns=_uuid", "find", "DHCP_Options",
                  f"external_ids:subnet_id={sub['id']}").strip()
     nbctl(local_ovn, "remove", "DHCP_Options", dhcp, "options", "classless_static_route")
+    caught_up(app, local_ovn)
     found = {(d.kind.value, d.resource_type, d.resource_id)
              for d in app.sync.compare().differences}
     assert {("missing", "port", port["id"]), ("stale", "subnet", sub["id"])} <= found

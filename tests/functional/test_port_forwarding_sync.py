@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nb_state import one, rows, wait_journal_idle
+from nb_state import caught_up, one, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
 
@@ -24,7 +24,7 @@ def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
                                     "NEUTRINO_OVN_SB": private_ovn.sb,
                                     # the test's tampering is found by the test, not by
                                     # maintenance's audit racing it
-                                    "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "3600"}))
+                                    "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     neutrino.start()
     try:
         yield neutrino
@@ -77,6 +77,7 @@ def test_balancers_are_compared_and_repaired_and_others_left_alone(app, private_
     # someone else's balancer on our gateway router: not ours, never touched
     nbctl(private_ovn, "lb-add", "octavia-lb", "172.30.0.98:443", "10.30.0.50:443")
     nbctl(private_ovn, "lr-lb-add", gateway, "octavia-lb")
+    caught_up(app, private_ovn)
 
     found = {(d.kind.value, d.resource_type, d.resource_id, d.row)
              for d in app.sync.compare().differences}
@@ -97,6 +98,7 @@ def test_balancers_are_compared_and_repaired_and_others_left_alone(app, private_
 
     # a balancer that only left its router is drift too
     nbctl(private_ovn, "lr-lb-del", gateway, udp)
+    caught_up(app, private_ovn)
     assert [(d.resource_id, d.row) for d in app.sync.compare().differences] == [
         (fip_id, f"Load_Balancer(name={udp})")]
     app.sync.repair()

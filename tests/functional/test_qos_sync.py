@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nb_state import rows, wait_journal_idle
+from nb_state import caught_up, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
 
@@ -21,7 +21,9 @@ from neutrino.settings import load_settings
 def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
     neutrino = build(load_settings({
         "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
-        "NEUTRINO_OVN_SB": private_ovn.sb}))
+        "NEUTRINO_OVN_SB": private_ovn.sb,
+        # what the test breaks is found by its own sync, not by a drift audit racing it
+        "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     neutrino.start()
     try:
         yield neutrino
@@ -55,7 +57,6 @@ def test_sync_finds_and_repairs_qos_rows_and_leaves_foreign_ones(app, private_ov
         other = _post(client, "networks", "network", {"name": "o", "qos_policy_id": None})
         plain = _post(client, "ports", "port", {"network_id": other["id"]})
     wait_journal_idle(app)
-    app.maintenance.stop()  # its drift audit would journal the repair before the test does
     switch = f"neutron-{net['id']}"
     before_kept = sorted(r["_uuid"] for r in rows(
         app, "QoS", external_ids={"neutron:port_id": kept["id"]}))
@@ -83,6 +84,7 @@ def test_sync_finds_and_repairs_qos_rows_and_leaves_foreign_ones(app, private_ov
           "direction=from-lport", f'match="inport == \\"{foreign_port}\\""', "action:dscp=8",
           f'external_ids:"neutron:port_id"="{foreign_port}"',
           "--", "add", "Logical_Switch", switch, "qos_rules", "@q")
+    caught_up(app, private_ovn)
 
     report = app.sync.compare()
     found = {(d.kind.value, d.resource_type, d.resource_id) for d in report.differences}

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nb_state import rows, wait_journal_idle
+from nb_state import caught_up, rows, wait_journal_idle
 from ovn_tools import delivered_to, nbctl, trace, wait_sb_synced
 from starlette.testclient import TestClient
 
@@ -27,7 +27,8 @@ def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
     neutrino = build(load_settings({"NEUTRINO_STATE_DIR": str(tmp_path),
                                     "NEUTRINO_OVN_NB": private_ovn.nb,
                                     "NEUTRINO_OVN_SB": private_ovn.sb,
-                                    "NEUTRINO_STARTUP_SYNC": "off"}))
+                                    "NEUTRINO_STARTUP_SYNC": "off",
+                                    "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
     neutrino.start()
     deadline = time.monotonic() + 20
     while not neutrino.nb.connected and time.monotonic() < deadline:
@@ -205,6 +206,7 @@ def test_sync_compares_repairs_and_leaves_foreign_policies_alone(scenario: Scena
                                                               "neutron:sfc_direction": "forward"})
     assert len(ours) == 1
     nbctl(s.ovn, "lr-policy-del", router, ours[0]["_uuid"])
+    caught_up(s.app, s.ovn)
     found = s.app.sync.compare().differences
     assert [(d.resource_type, d.resource_id, d.kind.value) for d in found] == [
         ("port_chain", chain["id"], "missing")]

@@ -210,6 +210,8 @@ def test_derived_properties(env: dict[str, str], host: str, port: int, ovn_dir: 
          "NEUTRINO_JOURNAL_LEASE_SECONDS must be an integer, not '1.5'"),
         ("NEUTRINO_MAINTENANCE_AUDIT_SECONDS", "5m",
          "NEUTRINO_MAINTENANCE_AUDIT_SECONDS must be an integer, not '5m'"),
+        ("NEUTRINO_MAINTENANCE_AUDIT_SECONDS", "-1",
+         "NEUTRINO_MAINTENANCE_AUDIT_SECONDS must be 0 or more, not '-1'"),
         ("NEUTRINO_JOURNAL_RETENTION_SECONDS", "1h",
          "NEUTRINO_JOURNAL_RETENTION_SECONDS must be an integer, not '1h'"),
         ("NEUTRINO_AGENT_DOWN_TIME", "25",

@@ -52,10 +52,12 @@ class MaintenanceScheduler:
         self.jobs = [
             _Job("reclaim_expired", settings.reclaim_every, lambda: jobs.reclaim_expired(db)),
             _Job("detect_cold_reboot", settings.cold_reboot_every, self._cold_reboot_check),
-            _Job("journal_drift", settings.audit_every, lambda: jobs.journal_drift(db, sync)),
             _Job("purge_completed", settings.purge_every,
                  lambda: jobs.purge_completed(db, timedelta(seconds=settings.retention))),
         ]
+        if settings.audit_every:  # 0: the operator runs `neutrino sync` on a schedule of theirs
+            self.jobs.append(_Job("journal_drift", settings.audit_every,
+                                  lambda: jobs.journal_drift(db, sync)))
         if gateways is not None:
             self.jobs.append(_Job("schedule_gateways", settings.schedule_every,
                                   self._then_wake(gateways)))
