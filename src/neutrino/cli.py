@@ -88,9 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ovn(args: argparse.Namespace) -> int:
-    from neutrino.ovn import local
-
-    from neutrino.ovn import local_cluster
+    from neutrino.ovn import local, local_cluster
 
     directory = args.dir or load_settings().ovn_dir
     if args.cluster is not None and (args.action != "up" or args.cluster < 1):
