@@ -24,7 +24,7 @@ from neutrino.journal.stats import JournalCollector, journal_stats
 from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.maintenance import jobs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
-from neutrino.metrics import Metrics
+from neutrino.metrics import ClusterCollector, Metrics
 from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
@@ -197,7 +197,12 @@ class Neutrino:
         report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
                           for switch, client in self.reconciler.vtep.items()}
         report["startup_sync"] = self.startup_sync
-        if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
+        # a lost member is reported; only a cluster that lost its quorum degrades the service
+        clusters = {"ovn_nb_cluster": self.nb.cluster_view(),
+                    "ovn_sb_cluster": self.sb.cluster_view()}
+        report.update({key: view.as_dict() for key, view in clusters.items()})
+        if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable" or \
+                any(view.health == "no quorum" for view in clusters.values()):
             report["status"] = "degraded"
         return report
 
@@ -267,6 +272,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
         nova=nova,
     )
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
+    metrics.registry.register(ClusterCollector(lambda: [nb.cluster_view(), sb.cluster_view()]))
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,
