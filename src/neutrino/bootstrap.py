@@ -19,6 +19,7 @@ from neutrino.api.auth import KeystoneAuth, keystone_context, noauth_context
 from neutrino.api.payload import BodyLimits
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
+from neutrino.journal.heartbeat import ClaimHeartbeat
 from neutrino.journal.listen import JournalListener
 from neutrino.journal.stats import JournalCollector, journal_stats
 from neutrino.journal.worker import JournalWorker, Wakeup
@@ -84,6 +85,7 @@ class Neutrino:
     sync: SyncRunner
     maintenance: MaintenanceScheduler
     listener: JournalListener | None = None
+    heartbeat: ClaimHeartbeat | None = None
     nova: NovaNotifier | None = None
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
@@ -115,6 +117,8 @@ class Neutrino:
                 return
             for worker in self.workers:
                 worker.start()
+            if self.heartbeat is not None:
+                self.heartbeat.start()
             if self.listener is not None:
                 self.listener.start()
             self.maintenance.start()
@@ -129,6 +133,8 @@ class Neutrino:
             self.listener.stop()
         for worker in self.workers:
             worker.stop()
+        if self.heartbeat is not None:  # after the workers: their last batch stays claimed
+            self.heartbeat.stop()
         self.status_updates.put(("", False))
         if self.nova is not None:
             self.nova.stop()
@@ -269,6 +275,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                          vtep=functools.partial(jobs.vtep_catch_up, reconciler)
                                          if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
+        heartbeat=ClaimHeartbeat(db, [w.name for w in workers], settings.journal.lease_seconds,
+                                 wakeup.set),
         nova=nova,
     )
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
