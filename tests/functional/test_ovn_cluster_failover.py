@@ -147,6 +147,79 @@ def test_nb_leader_killed_during_port_creates(app: Neutrino, cluster_ovn: LocalO
     assert metric(metrics, "neutrino_ovsdb_cluster_quorum", database="OVN_Northbound") == 1
 
 
+def _network(client: TestClient) -> str:
+    net = client.post("/v2.0/networks", json={"network": {"name": "n"}}).json()["network"]
+    subnet = client.post("/v2.0/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.1.0.0/22"}})
+    assert subnet.status_code == 201, subnet.text
+    return net["id"]
+
+
+def _ports(client: TestClient, net_id: str, count: int) -> list[str]:
+    created = []
+    for _ in range(count):
+        answer = client.post("/v2.0/ports", json={"port": {"network_id": net_id}})
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json()["port"]["id"])
+    return created
+
+
+def _nb_members(ovn: LocalOvn) -> tuple[local_cluster.Member, ...]:
+    layout = local_cluster.load_layout(ovn.directory)
+    assert layout is not None
+    return layout.of("ovnnb_db")
+
+
+def test_nb_follower_stopped_and_restarted_during_port_creates(
+        app: Neutrino, cluster_ovn: LocalOvn) -> None:
+    follower = next(m for m in _nb_members(cluster_ovn)
+                    if local_cluster.member_status(cluster_ovn.directory, m)["role"] ==
+                    "follower")
+    with TestClient(app.app) as client:
+        net_id = _network(client)
+        created = _ports(client, net_id, 30)
+        local.stop(cluster_ovn.directory, follower.name)
+        created += _ports(client, net_id, 30)
+        wait_journal_idle(app, timeout=60)
+        assert client.get("/healthz").json()["ovn_nb_cluster"]["health"] == "degraded"
+        local.up(cluster_ovn.directory)  # the member rejoins and catches up
+        created += _ports(client, net_id, 30)
+        wait_journal_idle(app, timeout=60)
+        health = client.get("/healthz").json()
+    assert health["ovn_nb_cluster"]["health"] == "ok"
+    assert health["ovn_nb_cluster"]["leader_changes"] == 0  # a follower: the leader stayed
+    for member in _nb_members(cluster_ovn):
+        wait_for(lambda m=member: len(member_lsps(m)) >= len(created), 15, f"{member.name}")
+        assert sorted(member_lsps(member)) == sorted(created), member.name
+    assert app.sync.compare().differences == []
+
+
+def test_nb_quorum_lost_and_regained(app: Neutrino, cluster_ovn: LocalOvn) -> None:
+    """Two members of three gone: nothing can be written, the API keeps answering, /healthz
+    says why; back, the backlog drains."""
+    with TestClient(app.app) as client:
+        net_id = _network(client)
+        wait_journal_idle(app)
+        for member in _nb_members(cluster_ovn)[:2]:
+            os.kill(local.pid(cluster_ovn.directory, member.name), signal.SIGKILL)
+        wait_for(lambda: client.get("/healthz").json()["ovn_nb_cluster"]["health"] ==
+                 "no quorum", 10, "quorum loss seen")
+        created = _ports(client, net_id, 20)  # accepted: the journal owes them
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded"
+        assert metric(client.get("/metrics").text, "neutrino_ovsdb_cluster_quorum",
+                      database="OVN_Northbound") == 0
+
+        local.up(cluster_ovn.directory)
+        wait_journal_idle(app, timeout=60)
+        health = client.get("/healthz").json()
+    assert health["ovn_nb_cluster"]["health"] == "ok" and health["status"] == "ok"
+    for member in _nb_members(cluster_ovn):
+        wait_for(lambda m=member: len(member_lsps(m)) >= len(created), 15, f"{member.name}")
+        assert sorted(member_lsps(member)) == sorted(created), member.name
+    assert app.sync.compare().differences == []
+
+
 def add_chassis(ovn: LocalOvn, name: str, encap: str) -> None:
     """A Chassis and its Chassis_Private row, as ovn-controller registers them."""
     sbctl(ovn, "chassis-add", name, "geneve", encap)
