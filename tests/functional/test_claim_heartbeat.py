@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from serve_tools import start_serve, stop_serve
-from sqlalchemy import select
+from sqlalchemy import select, update
 from waiting import wait_for
 
 from neutrino.clock import utcnow
@@ -125,6 +125,10 @@ def test_a_beat_renews_our_claims_and_frees_those_nobody_renews(tmp_path: Path) 
         ours = claim_batch(session, "alive", 1, timedelta(seconds=1))[0].seq
     with db.session() as session:  # a dead worker's: ran out already
         theirs = claim_batch(session, "dead", 1, timedelta(seconds=-1))[0].seq
+    with db.session() as session:  # ours too, but claimed so long ago that we must hang
+        hung = claim_batch(session, "alive", 1, timedelta(seconds=1))[0].seq
+        session.execute(update(JournalEntry).where(JournalEntry.seq == hung).values(
+            claimed_at=utcnow() - timedelta(minutes=6)))
     woken = []
     heartbeat = ClaimHeartbeat(db, ["alive"], 6, lambda: woken.append(1))
 
@@ -140,3 +144,6 @@ def test_a_beat_renews_our_claims_and_frees_those_nobody_renews(tmp_path: Path) 
     assert heartbeat.beat() == (1, 0)  # nothing more to free; nobody woken for nothing
     assert woken == [1]
     assert heartbeat.every == 1.5
+    hung_entry = _states(db, [hung])[0]
+    assert hung_entry.state == State.PROCESSING.value  # not renewed: it expires, then
+    assert hung_entry.lease_expires_at < utcnow() + timedelta(seconds=2)  # others take it

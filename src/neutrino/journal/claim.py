@@ -138,12 +138,15 @@ def _mark_processing(session: Session, seqs: list[int], worker: str, expires: da
     )
 
 
-def renew_claims(session: Session, workers: Sequence[str], expires: datetime) -> int:
-    """The heartbeat: the entries `workers` are processing stay theirs until `expires`."""
+def renew_claims(session: Session, workers: Sequence[str], expires: datetime,
+                 claimed_after: datetime) -> int:
+    """The heartbeat: the entries `workers` are processing stay theirs until `expires`,
+    unless they claimed them before `claimed_after` (a worker that hangs loses them)."""
     result = session.execute(
         update(JournalEntry)
         .where(JournalEntry.state == State.PROCESSING.value,
-               JournalEntry.claimed_by.in_(list(workers)))
+               JournalEntry.claimed_by.in_(list(workers)),
+               JournalEntry.claimed_at > claimed_after)
         .values(lease_expires_at=expires)
     )
     return result.rowcount or 0

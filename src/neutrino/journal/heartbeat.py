@@ -8,9 +8,11 @@ claims whose lease ran out to pending and wakes the local workers, so another no
 dead node's entries within lease + one beat (7.5 s by default), without waiting for the
 maintenance leader.
 
-A worker that is alive but whose lease ran out anyway (its node's database connection was
-down longer than a lease) loses nothing: it settles only entries it still holds
-(`claim.complete(..., worker)`), and applying an entry twice writes nothing the second time.
+A claim is renewed for at most `MAX_HOLD` (5 minutes): a worker that hangs longer loses its
+entries to another. A worker that is alive but whose lease ran out anyway (its node's
+database connection was down longer than a lease) loses nothing: it settles only entries it
+still holds (`claim.complete(..., worker)`), and applying an entry twice writes nothing the
+second time.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from neutrino.journal import claim
 
 LOG = logging.getLogger(__name__)
 BEATS_PER_LEASE = 4
+# A batch takes seconds (each OVSDB transaction times out after 10 s); a claim held this long
+# belongs to a worker that hangs, and is no longer renewed, so another worker takes it over.
+MAX_HOLD = timedelta(minutes=5)
 
 
 class ClaimHeartbeat:
@@ -58,8 +63,10 @@ class ClaimHeartbeat:
 
     def beat(self) -> tuple[int, int]:
         """Renew our claims, then free the expired claims of others; (renewed, reclaimed)."""
+        now = utcnow()
         with self.db.session() as session:
-            renewed = claim.renew_claims(session, self.workers, utcnow() + self.lease)
+            renewed = claim.renew_claims(session, self.workers, now + self.lease,
+                                         now - MAX_HOLD)
         with self.db.session() as session:
             reclaimed = claim.reclaim_expired(session)
         if reclaimed:
