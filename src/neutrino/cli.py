@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -128,6 +130,11 @@ def _serve(args: argparse.Namespace) -> int:
         ovn = local.up(settings.ovn_dir)
         started = ovn.started
         logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
+        # the local OVN's own strings (every member, when `ovn up --cluster` made it), unless
+        # NEUTRINO_OVN_NB / _SB name others
+        settings = dataclasses.replace(
+            settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
+            ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
     app = build(settings)
     app.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

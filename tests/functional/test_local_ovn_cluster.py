@@ -154,3 +154,35 @@ def test_cli_up_cluster_status_down(cluster_dir: Path) -> None:
     stopped = cli("down")
     assert sorted(json.loads(stopped.stdout)["stopped"]) == sorted([*MEMBERS, "ovn-northd"])
     assert cli("status").returncode == 1
+
+
+def test_serve_local_ovn_uses_every_member_of_a_local_cluster(tmp_path: Path) -> None:
+    """`serve --local-ovn` on a state directory whose OVN is a cluster connects to it (the
+    default unix sockets do not exist there)."""
+    from serve_tools import free_port, stop_serve, wait_healthy
+
+    state = Path(tempfile.mkdtemp(prefix="nsc", dir="/tmp"))
+    try:
+        ovn = up(state / "ovn", cluster=3)
+        port = free_port()
+        env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_STARTUP_SYNC="off",
+                   NEUTRINO_BIND=f"127.0.0.1:{port}")
+        env.pop("NEUTRINO_OVN_NB", None)
+        env.pop("NEUTRINO_OVN_SB", None)
+        with open(tmp_path / "serve.log", "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve",
+                                     "--local-ovn"], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", proc, tmp_path / "serve.log")
+            import httpx2 as httpx
+
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
+            assert health["ovn_nb_cluster"]["member"] in ovn.nb.split(",")
+            assert health["ovn_sb_cluster"]["member"] in ovn.sb.split(",")
+        finally:
+            stop_serve(proc)
+        assert all(status(state / "ovn").values())  # it started nothing, so it stops nothing
+    finally:
+        down(state / "ovn")
+        shutil.rmtree(state, ignore_errors=True)
