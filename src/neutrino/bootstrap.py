@@ -19,12 +19,13 @@ from neutrino.api.auth import KeystoneAuth, keystone_context, noauth_context
 from neutrino.api.payload import BodyLimits
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
+from neutrino.journal.heartbeat import ClaimHeartbeat
 from neutrino.journal.listen import JournalListener
 from neutrino.journal.stats import JournalCollector, journal_stats
 from neutrino.journal.worker import JournalWorker, Wakeup
 from neutrino.maintenance import jobs, vtep_macs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
-from neutrino.metrics import Metrics
+from neutrino.metrics import ClusterCollector, Metrics
 from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
@@ -84,6 +85,7 @@ class Neutrino:
     sync: SyncRunner
     maintenance: MaintenanceScheduler
     listener: JournalListener | None = None
+    heartbeat: ClaimHeartbeat | None = None
     nova: NovaNotifier | None = None
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
@@ -115,6 +117,8 @@ class Neutrino:
                 return
             for worker in self.workers:
                 worker.start()
+            if self.heartbeat is not None:
+                self.heartbeat.start()
             if self.listener is not None:
                 self.listener.start()
             self.maintenance.start()
@@ -129,6 +133,8 @@ class Neutrino:
             self.listener.stop()
         for worker in self.workers:
             worker.stop()
+        if self.heartbeat is not None:  # after the workers: their last batch stays claimed
+            self.heartbeat.stop()
         self.status_updates.put(("", False))
         if self.nova is not None:
             self.nova.stop()
@@ -197,7 +203,12 @@ class Neutrino:
         report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
                           for switch, client in self.reconciler.vtep.items()}
         report["startup_sync"] = self.startup_sync
-        if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable":
+        # a lost member is reported; only a cluster that lost its quorum degrades the service
+        clusters = {"ovn_nb_cluster": self.nb.cluster_view(),
+                    "ovn_sb_cluster": self.sb.cluster_view()}
+        report.update({key: view.as_dict() for key, view in clusters.items()})
+        if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable" or \
+                any(view.health == "no quorum" for view in clusters.values()):
             report["status"] = "degraded"
         return report
 
@@ -268,9 +279,12 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                              settings.maintenance.vtep_every)
                                          if vtep else None),
         listener=JournalListener(engine, wakeup.set) if not db.is_sqlite else None,
+        heartbeat=ClaimHeartbeat(db, [w.name for w in workers], settings.journal.lease_seconds,
+                                 wakeup.set),
         nova=nova,
     )
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
+    metrics.registry.register(ClusterCollector(lambda: [nb.cluster_view(), sb.cluster_view()]))
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -31,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     ovn = sub.add_parser("ovn", help="a local OVN (NB, SB, northd) for development and tests")
     ovn.add_argument("action", choices=("up", "down", "status"))
     ovn.add_argument("--dir", type=Path, help="state directory (default: <state dir>/ovn)")
+    ovn.add_argument("--cluster", type=int, metavar="N",
+                     help="with up: NB and SB as RAFT clusters of N members on loopback "
+                          "(a directory keeps the shape it was created with)")
     ovn.set_defaults(func=_ovn)
 
     serve = sub.add_parser("serve", help="serve the Neutron API and run the journal workers")
@@ -85,18 +90,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ovn(args: argparse.Namespace) -> int:
-    from neutrino.ovn import local
+    from neutrino.ovn import local, local_cluster
 
     directory = args.dir or load_settings().ovn_dir
+    if args.cluster is not None and (args.action != "up" or args.cluster < 1):
+        print("neutrino: --cluster N (N >= 1) goes with up", file=sys.stderr)
+        return 2
     if args.action == "up":
-        ovn = local.up(directory)
+        try:
+            ovn = local.up(directory, args.cluster)
+        except local_cluster.ClusterMismatch as exc:
+            print(f"neutrino: {exc}", file=sys.stderr)
+            return 2
         print(json.dumps({"nb": ovn.nb, "sb": ovn.sb, "dir": str(ovn.directory)}))
     elif args.action == "down":
         print(json.dumps({"stopped": local.down(directory)}))
     else:
         state = local.status(directory)
         strings = local.connection_strings(directory)
-        print(json.dumps({"running": state, "nb": strings.nb, "sb": strings.sb}))
+        report = {"running": state, "nb": strings.nb, "sb": strings.sb}
+        members = local_cluster.roles(strings.directory)
+        if members or local_cluster.load_layout(strings.directory):
+            report["members"] = members
+        print(json.dumps(report))
         return 0 if all(state.values()) else 1
     return 0
 
@@ -114,6 +130,11 @@ def _serve(args: argparse.Namespace) -> int:
         ovn = local.up(settings.ovn_dir)
         started = ovn.started
         logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
+        # the local OVN's own strings (every member, when `ovn up --cluster` made it), unless
+        # NEUTRINO_OVN_NB / _SB name others
+        settings = dataclasses.replace(
+            settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
+            ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
     app = build(settings)
     app.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

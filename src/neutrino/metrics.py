@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from neutrino.ovn.cluster import ClusterView
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -59,3 +64,34 @@ class Metrics:
             "Port events given up: Nova unreachable or 5xx after every attempt, or queue full",
             ["event"], registry=self.registry,
         )
+
+
+class ClusterCollector:
+    """The OVSDB connections' cluster views, read at scrape time."""
+
+    def __init__(self, views: Callable[[], Sequence[ClusterView]]) -> None:
+        self.views = views
+
+    def collect(self) -> Iterator[Metric]:
+        changes = CounterMetricFamily(
+            "neutrino_ovsdb_leader_changes",
+            "Times the connection moved to another member of its cluster (leader-only "
+            "connections: leadership moved or the leader was lost)", labels=["database"])
+        in_use = GaugeMetricFamily("neutrino_ovsdb_member_in_use",
+                                   "1 for the member the connection monitors now",
+                                   labels=["database", "member"])
+        members = GaugeMetricFamily("neutrino_ovsdb_cluster_members",
+                                    "Members of the connection string, by reachability",
+                                    labels=["database", "state"])
+        healthy = GaugeMetricFamily("neutrino_ovsdb_cluster_quorum",
+                                    "1 while a majority of the members is reachable",
+                                    labels=["database"])
+        for view in self.views():
+            changes.add_metric([view.database], view.leader_changes)
+            if view.member is not None:
+                in_use.add_metric([view.database, view.member], 1)
+            up = sum(view.members.values())
+            members.add_metric([view.database, "reachable"], up)
+            members.add_metric([view.database, "unreachable"], len(view.members) - up)
+            healthy.add_metric([view.database], int(view.health != "no quorum"))
+        yield from (changes, in_use, members, healthy)

@@ -25,7 +25,7 @@ class JournalSettings:
     backoff_initial: float = 0.1
     backoff_max: float = 60.0
     poll_interval: float = 1.0
-    lease_seconds: float = 60.0
+    lease_seconds: float = 6.0  # renewed every quarter of it while the worker lives
     workers: int = 1
 
 
@@ -193,7 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
-            lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 60),
+            lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 6),
             workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),
         ),
         http=HttpSettings(

@@ -138,6 +138,20 @@ def _mark_processing(session: Session, seqs: list[int], worker: str, expires: da
     )
 
 
+def renew_claims(session: Session, workers: Sequence[str], expires: datetime,
+                 claimed_after: datetime) -> int:
+    """The heartbeat: the entries `workers` are processing stay theirs until `expires`,
+    unless they claimed them before `claimed_after` (a worker that hangs loses them)."""
+    result = session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.state == State.PROCESSING.value,
+               JournalEntry.claimed_by.in_(list(workers)),
+               JournalEntry.claimed_at > claimed_after)
+        .values(lease_expires_at=expires)
+    )
+    return result.rowcount or 0
+
+
 def complete(session: Session, seqs: Iterable[int], worker: str | None = None) -> None:
     """Settle applied entries; with `worker`, only those it still holds (a worker whose
     lease ran out must not settle entries another worker has claimed since)."""

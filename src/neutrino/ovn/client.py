@@ -24,6 +24,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import naming as n
+from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view, members_of
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
     ActualRow,
@@ -70,6 +71,7 @@ PortUpCallback = Callable[[str, bool], None]
 # IDL then retries the transaction. A drop while our transaction is in flight, followed by a
 # successful reconnect and the same drop again, is the transaction's fault, not an outage.
 DROPS_BEFORE_REFUSAL = 2
+CLUSTER_BACKOFF_MS = 1000  # between tries of a clustered database's members
 
 
 class OvsdbFailure(errors.NeutrinoError):
@@ -134,7 +136,28 @@ class _Transaction(ovsdbapp_txn.Transaction):
             idlutils.wait_for_change(nb_idl, remaining, change_seqno)
 
 
-class _NbIdl(connection.OvsdbIdl):
+class _WatchedIdl(connection.OvsdbIdl):
+    """The IDL, telling its watch which member it monitors after each run of its loop."""
+
+    watch: MemberWatch | None = None
+
+    def __init__(self, remote: str, schema_helper: Any, **kwargs: Any) -> None:
+        super().__init__(remote, schema_helper, **kwargs)
+        if len(members_of(remote)) > 1:
+            # While a cluster elects a new leader every member refuses us for a second or
+            # two; python-ovs backs off up to 8 s between tries, which made finding the new
+            # leader take up to 15 s. Retry every second instead (its floor).
+            self._session.reconnect.set_backoff(CLUSTER_BACKOFF_MS, CLUSTER_BACKOFF_MS)
+
+    def run(self) -> bool:
+        changed = super().run()
+        if self.watch is not None and self.state == self.IDL_S_MONITORING and \
+                self._session.is_connected():
+            self.watch.observe(self._session.get_name())
+        return changed
+
+
+class _NbIdl(_WatchedIdl):
     """The IDL, with a hook that reports switch-port `up` changes made by ovn-northd."""
 
     on_port_up: PortUpCallback | None = None
@@ -162,6 +185,7 @@ class _OvsdbClient:
         self._lock = threading.Lock()
         self._on_transaction = on_transaction
         self.transactions = 0
+        self.watch = MemberWatch()
 
     @property
     def connected(self) -> bool:
@@ -185,8 +209,15 @@ class _OvsdbClient:
                 raise errors.BackendUnavailable(
                     f"{self.schema} {self.remote} is unavailable: {exc}") from exc
 
+    def cluster_view(self) -> ClusterView:
+        """The member in use, every member's reachability, and leader changes seen."""
+        member = self.watch.member if self.connected else None
+        return cluster_view(self.schema, self.remote, member, self.watch.changes)
+
     def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
-        return connection.OvsdbIdl(self.remote, helper)
+        idl = _WatchedIdl(self.remote, helper)
+        idl.watch = self.watch
+        return idl
 
     def _start_backend(self) -> ovsdbapp_idl.Backend:
         helper = idlutils.get_schema_helper(self.remote, self.schema)
@@ -254,6 +285,7 @@ class NorthboundClient(_OvsdbClient):
     def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
         nb_idl = _NbIdl(self.remote, helper)
         nb_idl.on_port_up = self._on_port_up
+        nb_idl.watch = self.watch
         return nb_idl
 
     @property

@@ -54,44 +54,54 @@ class LocalOvn:
 
 
 @dataclass(frozen=True)
-class _Database:
+class Database:
     name: str  # file stem of everything belonging to this ovsdb-server
     schema: str
     database: str  # name the server reports in list-dbs
 
 
-_NB = _Database("ovnnb_db", "ovn-nb.ovsschema", "OVN_Northbound")
-_SB = _Database("ovnsb_db", "ovn-sb.ovsschema", "OVN_Southbound")
-_DATABASES = (_NB, _SB)
+NB = Database("ovnnb_db", "ovn-nb.ovsschema", "OVN_Northbound")
+SB = Database("ovnsb_db", "ovn-sb.ovsschema", "OVN_Southbound")
+DATABASES = (NB, SB)
 
 # Start order. `down` goes in reverse, so northd is gone before the databases it is
 # connected to (otherwise it would log reconnect errors during every shutdown).
-COMPONENTS = (_NB.name, _SB.name, NORTHD)
+COMPONENTS = (NB.name, SB.name, NORTHD)
 
 
 def connection_strings(directory: Path) -> LocalOvn:
     """Describe the OVN that lives (or would live) in `directory`, without starting anything."""
     root = _resolve(directory)
+    layout = local_cluster.load_layout(root)
+    if layout is not None:
+        return local_cluster.connection_strings(root, layout)
     return LocalOvn(
         directory=root,
-        nb=f"unix:{daemons.path(root, _NB.name, 'sock')}",
-        sb=f"unix:{daemons.path(root, _SB.name, 'sock')}",
+        nb=f"unix:{daemons.path(root, NB.name, 'sock')}",
+        sb=f"unix:{daemons.path(root, SB.name, 'sock')}",
     )
 
 
-def up(directory: Path) -> LocalOvn:
+def up(directory: Path, cluster: int | None = None) -> LocalOvn:
     """Start whatever part of the local OVN in `directory` is not running yet.
 
     Idempotent: components whose pidfile names a live process are left alone. Returns once
     both databases answer on their sockets; `started` names what this call started, so that
     a caller can stop exactly that and not an OVN another process is using.
+
+    `cluster` (2 or more) makes NB and SB RAFT clusters of that many members on loopback
+    (`neutrino.ovn.local_cluster`); None takes whatever the directory already holds.
     """
+    root = _resolve(directory)
+    if (cluster is not None and cluster > 1) or local_cluster.load_layout(root) is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        return local_cluster.up(root, cluster)
     ovn = connection_strings(directory)
     ovn.directory.mkdir(parents=True, exist_ok=True)
-    started = [db.name for db in _DATABASES if _start_database(ovn.directory, db)]
-    for db in _DATABASES:
+    started = [db.name for db in DATABASES if _start_database(ovn.directory, db)]
+    for db in DATABASES:
         _wait_for_database(ovn.directory, db)
-    if _start_northd(ovn):
+    if start_northd(ovn):
         started.append(NORTHD)
     return dataclasses.replace(ovn, started=tuple(started))
 
@@ -99,6 +109,9 @@ def up(directory: Path) -> LocalOvn:
 def down(directory: Path) -> list[str]:
     """Stop the components `up` started in `directory`; return the names of those stopped."""
     root = _resolve(directory)
+    layout = local_cluster.load_layout(root)
+    if layout is not None:
+        return local_cluster.down(root, layout)
     stopped = []
     for name in reversed(COMPONENTS):
         if daemons.stop_daemon(root, name):
@@ -109,6 +122,9 @@ def down(directory: Path) -> list[str]:
 def status(directory: Path) -> dict[str, bool]:
     """Map each component name to whether it is running."""
     root = _resolve(directory)
+    layout = local_cluster.load_layout(root)
+    if layout is not None:
+        return local_cluster.status(root, layout)
     return {name: daemons.live_pid(root, name) is not None for name in COMPONENTS}
 
 
@@ -130,10 +146,12 @@ def wipe_nb(directory: Path) -> None:
     reconnect backoff, a few seconds at most); wait for it before relying on the SB contents.
     """
     root = _resolve(directory)
-    daemons.stop_daemon(root, _NB.name)
-    daemons.path(root, _NB.name, "db").unlink(missing_ok=True)
-    _start_database(root, _NB)
-    _wait_for_database(root, _NB)
+    if local_cluster.load_layout(root) is not None:
+        raise local_cluster.ClusterMismatch("wiping a clustered NB is not supported")
+    daemons.stop_daemon(root, NB.name)
+    daemons.path(root, NB.name, "db").unlink(missing_ok=True)
+    _start_database(root, NB)
+    _wait_for_database(root, NB)
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -143,17 +161,22 @@ def _resolve(directory: Path) -> Path:
     """Absolute form of `directory`, refused when its sockets would not fit in sun_path."""
     root = Path(directory).expanduser().resolve()
     sockets = [daemons.path(root, name, "ctl") for name in COMPONENTS]
-    sockets += [daemons.path(root, db.name, "sock") for db in _DATABASES]
+    sockets += [daemons.path(root, db.name, "sock") for db in DATABASES]
+    check_socket_paths(root, sockets)
+    return root
+
+
+def check_socket_paths(root: Path, sockets: list[Path]) -> None:
+    """Refuse a directory whose unix sockets would not fit in sun_path."""
     for socket in sockets:
         if len(os.fsencode(socket)) > MAX_SOCKET_PATH:
             raise SocketPathTooLong(
                 f"OVN directory {root} is too long: unix socket path {socket} exceeds "
                 f"{MAX_SOCKET_PATH} bytes; use a shorter directory"
             )
-    return root
 
 
-def _schema(db: _Database) -> Path:
+def schema_path(db: Database) -> Path:
     for directory in SCHEMA_DIRS:
         candidate = directory / db.schema
         if candidate.is_file():
@@ -164,7 +187,7 @@ def _schema(db: _Database) -> Path:
 # --- starting ----------------------------------------------------------------------------
 
 
-def _start_database(root: Path, db: _Database) -> bool:
+def _start_database(root: Path, db: Database) -> bool:
     if daemons.live_pid(root, db.name) is not None:
         return False
     _prepare_database_file(root, db)
@@ -181,7 +204,7 @@ def _start_database(root: Path, db: _Database) -> bool:
     return True
 
 
-def _start_northd(ovn: LocalOvn) -> bool:
+def start_northd(ovn: LocalOvn) -> bool:
     if daemons.live_pid(ovn.directory, NORTHD) is not None:
         return False
     daemons.run_daemon(
@@ -197,10 +220,10 @@ def _start_northd(ovn: LocalOvn) -> bool:
     return True
 
 
-def _prepare_database_file(root: Path, db: _Database) -> None:
+def _prepare_database_file(root: Path, db: Database) -> None:
     """Create the database file, or upgrade it when the installed schema is newer."""
     path = daemons.path(root, db.name, "db")
-    schema = str(_schema(db))
+    schema = str(schema_path(db))
     if not path.exists():
         daemons.run(root, db.name, ["ovsdb-tool", "create", str(path), schema])
         return
@@ -209,7 +232,7 @@ def _prepare_database_file(root: Path, db: _Database) -> None:
         daemons.run(root, db.name, ["ovsdb-tool", "convert", str(path), schema])
 
 
-def _wait_for_database(root: Path, db: _Database) -> None:
+def _wait_for_database(root: Path, db: Database) -> None:
     """Return once the server lists its database; a running pid alone does not prove that."""
     target = f"unix:{daemons.path(root, db.name, 'sock')}"
     argv = ["ovsdb-client", "--timeout=2", "list-dbs", target]
@@ -225,3 +248,7 @@ def _wait_for_database(root: Path, db: _Database) -> None:
     )
 
 
+
+
+# The clustered flavour uses the definitions above; imported last, as it imports this module.
+from neutrino.ovn import local_cluster  # noqa: E402
