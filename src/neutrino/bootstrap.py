@@ -233,7 +233,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     )
     sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
-                             settings.transit_cidr, settings.dns_domain)
+                             settings.transit_cidr, settings.dns_domain, settings.l3_mode,
+                             settings.fip_distributed)
     vtep = {switch: VtepClient(switch, remote, timeout=OVSDB_TIMEOUT)
             for switch, remote in settings.vtep_dbs.items()}
     reconciler = Reconciler(db, nb, config, vtep)

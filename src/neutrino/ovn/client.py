@@ -52,10 +52,11 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
     n.NAT: (n.LR, "nat", None),
     n.POLICY: (n.LR, "policies", None),
     n.QOS: (n.LS, "qos_rules", None),
+    n.HA_CHASSIS: (n.HA_GROUP, "ha_chassis", None),
 }
 # How a child row found under an owned parent is named, when it is ours at all.
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,
-                                 n.POLICY: n.SFC_POLICY_KEY}
+                                 n.POLICY: n.SFC_POLICY_KEY, n.HA_CHASSIS: n.HA_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
 MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
                n.LB: (n.LR, "load_balancer")}
@@ -505,6 +506,11 @@ class _Reader:
         for table, key, value in state.owned_tagged:
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value))
                       if k]
+        for table, pairs in state.owned_matching:
+            (key, value), rest = pairs[0], pairs[1:]
+            found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value)
+                                  if all(r.external_ids.get(k2) == v2 for k2, v2 in rest))
+                      if k]
         extra = tuple(dict.fromkeys(k for k in found if k not in state.owned))
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
 
@@ -610,10 +616,12 @@ class _Writer:
             if isinstance(op, Delete):
                 self._delete(op, deleted)
             elif isinstance(op, AddMember | RemoveMember):
-                self._member(op.member, add=isinstance(op, AddMember))
+                self._member(op.member, add=isinstance(op, AddMember), deleted=deleted)
 
-    def _member(self, member: Membership, add: bool) -> None:
+    def _member(self, member: Membership, add: bool, deleted: set[str]) -> None:
         parent, child = self._resolve(member.parent), self._resolve(member.child)
+        if not add and parent is not None and str(parent.uuid) in deleted:
+            return  # its set goes with it (a gateway router left behind by a change of mode)
         if parent is None or child is None:
             if not add:
                 return  # already gone, and with it the membership

@@ -53,7 +53,7 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.ROUTER: _Translator(
         facts.load_routers, routers.build_router, routers.build_router_absent),
     ResourceType.FLOATING_IP: _Translator(
-        facts.load_floating_ips, lambda f, _c: fips.build_floating_ip(f),
+        facts.load_floating_ips, fips.build_floating_ip,
         fips.build_floating_ip_absent),
     ResourceType.ADDRESS_GROUP: _Translator(
         facts.load_address_groups, lambda f, _c: ags.build_address_group(f),

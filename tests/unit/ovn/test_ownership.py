@@ -53,7 +53,7 @@ def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
                       "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
                       "Logical_Router_Static_Route", "Address_Set", "Logical_Router_Policy",
-                      "DNS", "QoS", "Load_Balancer")
+                      "DNS", "QoS", "Load_Balancer", "HA_Chassis_Group")
 
 
 @pytest.mark.parametrize(

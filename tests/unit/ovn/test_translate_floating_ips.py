@@ -64,6 +64,7 @@ def nat_state(external_ip: str = "172.24.4.50", logical_ip: str = "10.0.0.5",
                 "neutron:router_name": f"neutron-{RID}",
                 "neutron:revision_number": revision,
             },
+            "external_mac": None,  # centralised: the gateway chassis answers
         },
         parent=ParentLink(GATEWAY_ROUTER, "nat"),
     )

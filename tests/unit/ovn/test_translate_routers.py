@@ -41,8 +41,12 @@ EXT_LRP = RowKey("Logical_Router_Port", "name", f"lrp-{GW_PORT}")
 MAC_DR = "fa:16:3e:50:15:8b"
 MAC_GW = "fa:16:3e:0c:dd:56"
 
-OWNED = (DR, GWR, TRANSIT, LRP_DR)
-CHILDREN_DR = ((DR, "static_routes"),)
+HA_GROUP = RowKey("HA_Chassis_Group", "name", f"neutron-{RID}")
+OWNED = (DR, GWR, TRANSIT, LRP_DR, HA_GROUP)
+# a router owns both layouts' rows, so that those of the other L3 mode are removed
+CHILDREN_DR = ((DR, "static_routes"), (DR, "nat"), (HA_GROUP, "ha_chassis"))
+GATEWAY_PORTS = (("Logical_Router_Port", (("neutron:router_name", f"neutron-{RID}"),
+                                          ("neutron:gateway_role", "gateway-port"))),)
 CHILDREN_GW = (*CHILDREN_DR, (GWR, "ports"), (GWR, "static_routes"), (GWR, "nat"))
 TENANTS = ((SUB_A, "10.0.0.0/24"), (SUB_B, "10.0.1.0/26"))
 
@@ -140,7 +144,7 @@ def external_port(networks: list[str], subnet_ids: str = EXT4, revision: str = "
                          "neutron:subnet_ids": subnet_ids,
                          "neutron:revision_number": revision},
         "options": options or {},
-    }, parent=ParentLink(GWR, "ports"))
+    }, refs={"ha_chassis_group": None}, parent=ParentLink(GWR, "ports"))
 
 
 def snat(cidr: str, external_ip: str = "172.24.4.40") -> DesiredRow:
@@ -166,7 +170,8 @@ GW_DEFAULT = route(GWR, "0.0.0.0/0", "172.24.4.1", neutron_is_ext_gw="true",
 
 def state(*rows: DesiredRow, children: tuple[tuple[RowKey, str], ...] = CHILDREN_GW
           ) -> DesiredState:
-    return DesiredState("router", RID, rows, OWNED, owned_children=children)
+    return DesiredState("router", RID, rows, OWNED, owned_children=children,
+                        owned_matching=GATEWAY_PORTS)
 
 
 # --- without a gateway: only the distributed router -----------------------------------
@@ -201,7 +206,7 @@ def test_build_router_without_gateway(facts: RouterFacts, expected: DesiredState
 def test_without_gateway_the_gateway_rows_are_owned_for_removal() -> None:
     built = build_router(router(), CONFIG)
     assert [row.key for row in built.rows] == [DR]
-    assert built.owned == (DR, GWR, TRANSIT, LRP_DR)
+    assert built.owned == OWNED
 
 
 # --- with a gateway -------------------------------------------------------------------
@@ -325,7 +330,7 @@ def test_gateway_rows_sit_in_the_right_parents() -> None:
 def test_router_lookup_keys() -> None:
     built = build_router(router(gateway=gateway(), tenant_subnets=TENANTS[:1]), CONFIG)
     assert built.lookup_keys() == {
-        DR, GWR, TRANSIT, LRP_DR, LRP_GW, LSP_DR, LSP_GW, EXT_LRP,
+        DR, GWR, TRANSIT, LRP_DR, LRP_GW, LSP_DR, LSP_GW, EXT_LRP, HA_GROUP,
         DR_DEFAULT.key, GW_DEFAULT.key, tenant_routes()[0].key, snat("10.0.0.0/24").key,
     }
 
@@ -342,7 +347,9 @@ def test_row_keys_are_unique() -> None:
 
 def test_build_router_absent() -> None:
     """The routers and the transit switch take their ports, routes and NAT rows along."""
-    assert build_router_absent(RID) == DesiredState("router", RID, (), (DR, GWR, TRANSIT))
+    assert build_router_absent(RID) == DesiredState("router", RID, (), (DR, GWR, TRANSIT,
+                                                                        HA_GROUP),
+                                                    owned_matching=GATEWAY_PORTS)
 
 
 def test_keys() -> None:
