@@ -111,6 +111,7 @@ class Neutrino:
                 # by a previous process that died.
                 jobs.reclaim_orphans(self.db)
             self._startup_sync()
+            self._announce_global()
             if self._stopping is not None and self._stopping.is_set():
                 return
             for worker in self.workers:
@@ -166,6 +167,15 @@ class Neutrino:
             LOG.warning("start-up sync: %s %s %s: %s %s", diff.kind, diff.resource_type,
                         diff.resource_id, diff.row, diff.detail)
         LOG.info("start-up sync: %s", self.startup_sync)
+
+    def _announce_global(self) -> None:
+        """NB_Global's neutron:fip-distributed, as ML2/OVN sets it at start; sync repairs it
+        afterwards (it waits for northd to create NB_Global)."""
+        try:
+            if not self.reconciler.apply_global():
+                LOG.info("NB_Global not there yet: its neutron: keys wait for a sync")
+        except errors.NeutrinoError as exc:
+            LOG.warning("could not write NB_Global's neutron: keys: %s", exc)
 
     def _apply_port_status(self) -> None:
         """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN."""

@@ -28,6 +28,7 @@ from neutrino.services.routers import (
     gateway_load,
 )
 from neutrino.settings import Settings
+from neutrino.sync.differences import GLOBAL_RESOURCE
 from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
@@ -125,6 +126,8 @@ def journal_drift(db: Database, sync: SyncRunner) -> int:
     with db.session() as session:
         for ref in refs:
             record_entry(session, ref.type, ref.id, Operation.UPDATE, parents_of(session, ref))
+    if any(d.resource_type == GLOBAL_RESOURCE for d in report.differences):
+        sync.reconciler.apply_global()  # NB_Global's keys: no resource, no journal entry
     return len(refs)
 
 

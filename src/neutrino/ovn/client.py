@@ -277,6 +277,16 @@ class NorthboundClient(_OvsdbClient):
                 raise UnstorableValue(f"{state.resource_type} {state.resource_id}: {problem}")
         return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
 
+    def global_external_ids(self) -> dict[str, str] | None:
+        """NB_Global's external_ids (None: no NB_Global yet, northd has not started)."""
+        rows = self.read_rows(n.NB_GLOBAL)
+        return dict(rows[0]["external_ids"]) if rows else None
+
+    def set_global_external_ids(self, wanted: dict[str, str]) -> bool:
+        """Set these keys of NB_Global's external_ids (others are northd's or someone
+        else's: left alone); False when there is no NB_Global yet."""
+        return self._run(_SetGlobalIdsCommand(self._backend_or_raise(), wanted))
+
     def bump_nb_cfg(self) -> int | None:
         """Increment NB_Global.nb_cfg; returns the new value (None: no NB_Global yet).
 
@@ -428,6 +438,20 @@ class _DeleteChassisCommand(command.BaseCommand):
             if row is not None:
                 row.delete()
         self.result = any(row is not None for row in rows)
+
+
+class _SetGlobalIdsCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, wanted: dict[str, str]) -> None:
+        super().__init__(api)
+        self.wanted = wanted
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = next(iter(self.api.idl.tables[n.NB_GLOBAL].rows.values()), None)
+        if row is not None:
+            for key, value in self.wanted.items():
+                if row.external_ids.get(key) != value:
+                    row.setkey("external_ids", key, value)
+        self.result = row is not None
 
 
 class _BumpNbCfgCommand(command.BaseCommand):

@@ -178,6 +178,20 @@ class Reconciler:
                 down[switch] = str(exc)
         return plans, down
 
+    def global_differences(self) -> dict[str, tuple[str | None, str]]:
+        """NB_Global keys neutrino sets that differ: key → (what NB holds, what is wanted);
+        nothing while NB_Global does not exist yet."""
+        have = self.nb.global_external_ids()
+        if have is None:
+            return {}
+        return {key: (have.get(key), value)
+                for key, value in fips.global_external_ids(self.config).items()
+                if have.get(key) != value}
+
+    def apply_global(self) -> bool:
+        """Write the NB_Global keys neutrino sets; False while there is no NB_Global."""
+        return self.nb.set_global_external_ids(fips.global_external_ids(self.config))
+
     def plan(self, refs: Sequence[ResourceRef]) -> list[Plan]:
         return self.nb.plan(self.desired(refs))
 

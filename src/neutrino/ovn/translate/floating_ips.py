@@ -23,6 +23,12 @@ RESOURCE = "floating_ip"
 PF_PROTOCOLS = ("tcp", "udp")
 
 
+def global_external_ids(config: TranslateConfig) -> dict[str, str]:
+    """What NB_Global says of floating IPs, as ML2/OVN announces it to OVN-side tools."""
+    distributed = config.distributed_gateway and config.fip_distributed
+    return {n.FIP_DISTRIBUTED: "True" if distributed else "False"}
+
+
 def nat_key(fip_id: str) -> RowKey:
     return RowKey(n.NAT, "external_ids", fip_id, map_key=n.FIP_ID)
 
