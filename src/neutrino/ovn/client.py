@@ -703,7 +703,28 @@ class _Writer:
             parent = self.idl.tables[parent_table].rows.get(_uuid(op.parent_uuid))
             if parent is not None:
                 parent.delvalue(op.parent_column, row.uuid)
-        row.delete()
+        if not _drop_root_refs(row):
+            row.delete()
+
+
+def _drop_root_refs(row: Any) -> bool:
+    """Let go of the root rows a child row holds (a gateway port's HA_Chassis_Group).
+
+    A child row is never deleted by name: the IDL only stops referring to it and
+    ovsdb-server collects it, after checking references. A root row deleted in the same
+    transaction (the group, with its router) would still count the doomed child's reference
+    then, and the server would refuse; cleared, the child goes unreferenced and is collected.
+    """
+    if row._table.is_root:
+        return False
+    cleared = False
+    for name, column in row._table.columns.items():
+        key = column.type.key
+        if key.ref_table is not None and key.ref_table.is_root and \
+                key.ref_type == "strong" and column.type.n_min == 0 and getattr(row, name):
+            setattr(row, name, [])
+            cleared = True
+    return cleared
 
 
 def _identity_of(table: str, row: Any) -> RowKey | None:
