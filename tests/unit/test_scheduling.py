@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 
 from neutrino.scheduling import (
-    by_priority,
     OPT_IN,
     OPT_OUT,
     Chassis,
+    by_priority,
     candidates,
     chance,
     choose,

@@ -12,10 +12,10 @@ from neutrino.ovn.translate.floating_ips import (
     build_floating_ip,
     build_floating_ip_absent,
     forwarded_vips,
+    global_external_ids,
     lb_key,
     nat_key,
 )
-from neutrino.ovn.translate.floating_ips import global_external_ids
 from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts, TranslateConfig
 
 FIP_ID = "f1f1f1f1-0000-4000-8000-0000000000f1"
