@@ -76,9 +76,10 @@ def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
             names = scheduling.candidates(found, hints)
             current = list(router.gateway_ha_chassis or [])
             if dgp:
-                wanted = scheduling.by_priority(current or [router.gateway_chassis or ""],
-                                                None, names, gateway_load(session))
-                if not wanted:  # none left: the scheduler's choice, as for a new gateway
+                known = current or ([router.gateway_chassis] if router.gateway_chassis else [])
+                wanted = scheduling.by_priority(known, None, names, gateway_load(session)) \
+                    if known else []
+                if not wanted:  # none yet or none left: chosen as for a new gateway
                     wanted = choose_ha_chassis(session, chassis, settings, rng, hints)
                 if wanted == current and router.gateway_chassis == (wanted or [None])[0]:
                     continue
