@@ -113,6 +113,7 @@ class Neutrino:
                 # by a previous process that died.
                 jobs.reclaim_orphans(self.db)
             self._startup_sync()
+            self._announce_global()
             if self._stopping is not None and self._stopping.is_set():
                 return
             for worker in self.workers:
@@ -172,6 +173,15 @@ class Neutrino:
             LOG.warning("start-up sync: %s %s %s: %s %s", diff.kind, diff.resource_type,
                         diff.resource_id, diff.row, diff.detail)
         LOG.info("start-up sync: %s", self.startup_sync)
+
+    def _announce_global(self) -> None:
+        """NB_Global's neutron:fip-distributed, as ML2/OVN sets it at start; sync repairs it
+        afterwards (it waits for northd to create NB_Global)."""
+        try:
+            if not self.reconciler.apply_global():
+                LOG.info("NB_Global not there yet: its neutron: keys wait for a sync")
+        except errors.NeutrinoError as exc:
+            LOG.warning("could not write NB_Global's neutron: keys: %s", exc)
 
     def _apply_port_status(self) -> None:
         """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN."""
@@ -244,7 +254,8 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     )
     sb = SouthboundClient(settings.ovn_sb, timeout=OVSDB_TIMEOUT)
     config = TranslateConfig(settings.dns_servers, settings.dhcp_lease_time,
-                             settings.transit_cidr, settings.dns_domain)
+                             settings.transit_cidr, settings.dns_domain, settings.l3_mode,
+                             settings.fip_distributed)
     vtep = {switch: VtepClient(switch, remote, timeout=OVSDB_TIMEOUT)
             for switch, remote in settings.vtep_dbs.items()}
     reconciler = Reconciler(db, nb, config, vtep)

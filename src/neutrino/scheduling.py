@@ -1,4 +1,8 @@
-"""Choosing the chassis that hosts a router's gateway router: pure rules.
+"""Choosing the chassis that host a router's gateway: pure rules.
+
+A gateway router is bound to one chassis; a distributed gateway port's HA_Chassis_Group holds
+up to `HA_GROUP_SIZE` chassis by priority. Both come from one ordered list: its first chassis
+is where a gateway router is bound and what the group prefers.
 
 A chassis says it accepts gateways with `enable-chassis-as-gw` in its `ovn-cms-options`
 (other_config, or external_ids on older OVN), and refuses them with `disable-chassis-as-gw`.
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 OPT_IN = "enable-chassis-as-gw"
 OPT_OUT = "disable-chassis-as-gw"
 AZ_OPTION = "availability-zones="
+HA_GROUP_SIZE = 5  # ML2/OVN's MAX_GW_CHASSIS
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,15 @@ def chance(names: Sequence[str], rng: random.Random) -> str | None:
 def choose(kind: str, names: Sequence[str], load: Mapping[str, int],
            rng: random.Random) -> str | None:
     return least_loaded(names, load) if kind == "least-loaded" else chance(names, rng)
+
+
+def by_priority(current: Sequence[str], first: str | None, names: Sequence[str],
+                load: Mapping[str, int], size: int = HA_GROUP_SIZE) -> list[str]:
+    """The gateway chassis by falling priority: `first` (the scheduler's choice, when one is
+    made), then those already there that are still candidates, in their order (a chassis
+    leaving only moves the others up), then the other candidates, least loaded first."""
+    ordered = [first] if first else []
+    ordered += [c for c in current if c in names and c not in ordered]
+    ordered += sorted((c for c in names if c not in ordered),
+                      key=lambda name: (load.get(name, 0), name))
+    return ordered[:size]

@@ -89,6 +89,19 @@ DEFAULT_QUOTAS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "flo
                   "flow_classifier": 100}
 
 
+L3_MODES = ("gateway-router", "distributed-gateway-port")
+
+
+def _fip_distributed(env: Mapping[str, str]) -> bool:
+    """Distributed floating IPs need a distributed gateway port (a gateway router holds
+    its floating IPs on its own chassis)."""
+    wanted = _choice(env, "NEUTRINO_FIP_DISTRIBUTED", ("true", "false"), "false") == "true"
+    if wanted and env.get("NEUTRINO_L3_MODE", L3_MODES[0]) != L3_MODES[1]:
+        raise SettingsError("NEUTRINO_FIP_DISTRIBUTED=true needs "
+                            "NEUTRINO_L3_MODE=distributed-gateway-port")
+    return wanted
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path = Path(".neutrino")
@@ -118,6 +131,12 @@ class Settings:
     gateway_scheduler: str = "least-loaded"
     agent_down_time: float = 75.0  # seconds since a chassis last acknowledged a probe
     transit_cidr: str = "169.254.128.0/30"
+    # how a router's external gateway is realised: a gateway router per Neutron router on a
+    # transit switch ("gateway-router", DESIGN 5), or ML2/OVN's distributed gateway port with
+    # an HA_Chassis_Group ("distributed-gateway-port")
+    l3_mode: str = "gateway-router"
+    # ML2/OVN's enable_distributed_floating_ip (distributed-gateway-port mode only)
+    fip_distributed: bool = False
     vhost_sock_dir: str = "/var/run/openvswitch"  # where OVS-DPDK hosts make vhost-user sockets
     # ML2/OVN's ovn_metadata_enabled: a metadata localport per network with DHCP subnets
     metadata_enabled: bool = False
@@ -182,6 +201,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gateway_scheduler=_choice(env, "NEUTRINO_GATEWAY_SCHEDULER",
                                   ("least-loaded", "chance"), "least-loaded"),
         transit_cidr=_transit(env),
+        l3_mode=_choice(env, "NEUTRINO_L3_MODE", L3_MODES, L3_MODES[0]),
+        fip_distributed=_fip_distributed(env),
         vhost_sock_dir=env.get("NEUTRINO_VHOST_SOCK_DIR", "/var/run/openvswitch"),
         metadata_enabled=_choice(env, "NEUTRINO_OVN_METADATA", ("true", "false"),
                                  "false") == "true",

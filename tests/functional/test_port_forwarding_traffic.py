@@ -1,5 +1,6 @@
 """Floating IP port forwarding with ovn-trace: an external TCP packet to the floating IP's
-port 2222 arrives at the VM's TCP port 22, through the Load_Balancer on the gateway router.
+port 2222 arrives at the VM's TCP port 22, through the Load_Balancer on the gateway router
+(or, in distributed-gateway-port mode, on the distributed router), in both L3 modes.
 
 The external next hop's MAC is taught as in test_router_traffic (ovn-trace 23.03 resolves
 next hops from SB MAC_Binding only).
@@ -7,10 +8,12 @@ next hops from SB MAC_Binding only).
 
 from __future__ import annotations
 
+import pytest
 from nb_state import one, wait_journal_idle
 from ovn_tools import delivered_to, trace, wait_sb_synced
 from starlette.testclient import TestClient
 from test_router_traffic import (
+    MODES,
     NEXT_HOP_MAC,
     Api,
     _ip4,
@@ -27,7 +30,8 @@ def _inbound(provnet: str, gateway_mac: str, fip: str, proto: str, port: int) ->
             f'{proto}.src == 40000 && {proto}.dst == {port}')
 
 
-def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn):  # noqa: F811
+@pytest.mark.parametrize("l3_mode", MODES)
+def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn, l3_mode):  # noqa: F811
     api = Api(TestClient(app.app))
     ext = api.post("networks", {"name": "public", "router:external": True,
                                 "provider:network_type": "flat",
@@ -52,7 +56,7 @@ def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn):  # noqa: F811
     pf = created.json()["port_forwarding"]
     wait_journal_idle(app)
     gateway_port = api.port(device_owner="network:router_gateway")
-    _teach_next_hop(private_ovn, router["id"], gateway_port["id"])
+    _teach_next_hop(private_ovn, router["id"], gateway_port["id"], l3_mode)
     wait_sb_synced(private_ovn)
 
     provnet = one(app, "Logical_Switch_Port", type="localnet")["name"]
@@ -64,7 +68,7 @@ def test_external_tcp_2222_reaches_the_vm_on_22(app, private_ovn):  # noqa: F811
         return trace(private_ovn, ext_switch, _inbound(provnet, gw_mac, address, proto, port),
                      ct=NEW, lb_dst=backend)
 
-    # The gateway router's balancer sends it to the VM's address and port 22; the VM's
+    # The router's balancer sends it to the VM's address and port 22; the VM's
     # security group admits only TCP/22, so arriving proves the port was rewritten too.
     arrived = inbound("tcp", 2222)
     assert delivered_to(arrived) == {vm["id"]}

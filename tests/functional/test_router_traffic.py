@@ -1,4 +1,5 @@
-"""Routing, SNAT and floating IPs through the distributed and gateway routers, with ovn-trace.
+"""Routing, SNAT and floating IPs through the distributed and gateway routers, with ovn-trace,
+in both L3 modes (a gateway router per router, or ML2/OVN's distributed gateway port).
 
 The external next hop's MAC is made known the way a real network teaches it: a
 Static_MAC_Binding in NB, and the MAC_Binding ovn-controller would learn by ARP in SB (ovn-trace
@@ -33,12 +34,21 @@ def add_chassis(ovn: LocalOvn, name: str, cms: str = "enable-chassis-as-gw") -> 
         sbctl(ovn, "set", "Chassis", name, f"other_config:ovn-cms-options={cms}")
 
 
+MODES = ("gateway-router", "distributed-gateway-port")
+
+
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
+def l3_mode() -> str:
+    return "gateway-router"
+
+
+@pytest.fixture()
+def app(private_ovn: LocalOvn, tmp_path: Path, l3_mode: str) -> Iterator[Neutrino]:
     add_chassis(private_ovn, "gw1")
     neutrino = build(load_settings({"NEUTRINO_STATE_DIR": str(tmp_path),
                                     "NEUTRINO_OVN_NB": private_ovn.nb,
-                                    "NEUTRINO_OVN_SB": private_ovn.sb}))
+                                    "NEUTRINO_OVN_SB": private_ovn.sb,
+                                    "NEUTRINO_L3_MODE": l3_mode}))
     neutrino.start()
     deadline = time.monotonic() + 20
     while not (neutrino.nb.connected and neutrino.sb.connected) and time.monotonic() < deadline:
@@ -84,7 +94,8 @@ def _minimal(output: str) -> str:
     return output.split("# Minimal trace.", 1)[1]
 
 
-def test_routing_snat_and_floating_ips(app, private_ovn):
+@pytest.mark.parametrize("l3_mode", MODES)
+def test_routing_snat_and_floating_ips(app, private_ovn, l3_mode):
     api = Api(TestClient(app.app))
     ext = api.post("networks", {"name": "public", "router:external": True,
                                 "provider:network_type": "flat",
@@ -124,13 +135,19 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
 
     gateway_port = api.port(device_owner="network:router_gateway")
     gateway_ip = _ip4(gateway_port)
-    gateway_router = one(app, "Logical_Router", name=f"neutron-gw-{router['id']}")
-    assert gateway_router["options"] == {"chassis": "gw1"}
+    if l3_mode == "gateway-router":
+        gateway_router = one(app, "Logical_Router", name=f"neutron-gw-{router['id']}")
+        assert gateway_router["options"] == {"chassis": "gw1"}
+    else:  # the gateway port on the distributed router, its group holding gw1
+        assert not rows(app, "Logical_Router", name=f"neutron-gw-{router['id']}")
+        group = one(app, "HA_Chassis_Group", name=f"neutron-{router['id']}")
+        assert [row["chassis_name"] for row in rows(app, "HA_Chassis")
+                if row["_uuid"] in group["ha_chassis"]] == ["gw1"]
     assert api.client.get(f"/v2.0/routers/{router['id']}").json()["router"]["status"] == \
         "ACTIVE"
     lrp = one(app, "Logical_Router_Port", name=f"lrp-{two_subnets['id']}")
     assert sorted(lrp["networks"]) == ["10.0.1.1/24", "fd00:1::1/64"]
-    _teach_next_hop(private_ovn, router["id"], gateway_port["id"])
+    _teach_next_hop(private_ovn, router["id"], gateway_port["id"], l3_mode)
     wait_sb_synced(private_ovn)
 
     r1_on_net1 = two_subnets["mac_address"]
@@ -154,7 +171,10 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
     provnet = one(app, "Logical_Switch_Port", type="localnet")["name"]
     out = trace(private_ovn, switch1, _from_vm(vm1, r1_on_net1, "8.8.8.8"))
     assert delivered_to(out) == {provnet}
-    assert f"ct_snat(ip4.src={gateway_ip})" in _minimal(out)
+    # a gateway router SNATs in ct_snat, a distributed gateway port in its common zone
+    # (ct_snat_in_czone, which ovn-trace 23.03 prints as "ct_snatin_czone")
+    snat = "ct_snat" if l3_mode == MODES[0] else "ct_snatin_czone"
+    assert f"{snat}(ip4.src={gateway_ip})" in _minimal(out)
     assert f"eth.dst = {NEXT_HOP_MAC};" in _minimal(out)
 
     # An external host reaches vm2 through its floating IP, and vm2 answers from it.
@@ -178,10 +198,12 @@ def test_routing_snat_and_floating_ips(app, private_ovn):
     assert app.sync.compare().differences == []
 
 
-def _teach_next_hop(ovn: LocalOvn, router_id: str, gateway_port_id: str) -> None:
+def _teach_next_hop(ovn: LocalOvn, router_id: str, gateway_port_id: str,
+                    l3_mode: str = MODES[0]) -> None:
     nbctl(ovn, "static-mac-binding-add", f"lrp-{gateway_port_id}", "172.24.4.1", NEXT_HOP_MAC)
+    holder = f"neutron-gw-{router_id}" if l3_mode == MODES[0] else f"neutron-{router_id}"
     datapath = sbctl(ovn, "--bare", "--columns=_uuid", "find", "Datapath_Binding",
-                     f"external_ids:name=neutron-gw-{router_id}").strip()
+                     f"external_ids:name={holder}").strip()
     sbctl(ovn, "create", "MAC_Binding", f"logical_port=lrp-{gateway_port_id}",
           "ip=172.24.4.1", f'mac="{NEXT_HOP_MAC}"', f"datapath={datapath}")
 

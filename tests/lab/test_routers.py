@@ -1,14 +1,38 @@
 """Routers on real packets: east-west between subnets, SNAT to the outside world through the
-gateway router, and a floating IP reachable from outside until it is disassociated."""
+gateway router (or, in `distributed-gateway-port` mode, the distributed gateway port the lab
+chassis claims), and a floating IP reachable from outside until it is disassociated."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from collections.abc import Iterator
 
-from lab_cloud import LabCloud
+import pytest
+from lab_cloud import LabCloud, lab_cloud
 from waiting import wait_for
 
 from neutrino.lab.vm import in_namespace, tcp_server
+
+
+@pytest.fixture(scope="module", params=("gateway-router", "distributed-gateway-port"))
+def cloud(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCloud]:
+    """The lab cloud in each L3 mode, one after the other (the lab's devices are fixed)."""
+    with lab_cloud(tmp_path_factory.mktemp("labdb"), NEUTRINO_L3_MODE=request.param) as running:
+        yield running
+
+
+def _sb(cloud: LabCloud, *args: str) -> str:
+    return subprocess.run(["ovn-sbctl", f"--db={cloud.app.settings.ovn_sb}", *args],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _chassisredirect_host(cloud: LabCloud, gateway_port_id: str) -> str:
+    """Which chassis claimed the gateway port's chassisredirect port ("" while none)."""
+    chassis = _sb(cloud, "--bare", "--columns=chassis", "find", "Port_Binding",
+                  f"logical_port=cr-lrp-{gateway_port_id}")
+    return _sb(cloud, "--bare", "--columns=name", "list", "Chassis", chassis) if chassis else ""
 
 
 def _outside_pings(cloud: LabCloud, address: str) -> bool:
@@ -36,6 +60,12 @@ def test_east_west_snat_and_floating_ip(cloud: LabCloud, vms, servers):
         assert response.status_code == 200, response.text
     gateway_ip = cloud.api.get(f"/v2.0/routers/{router['id']}").json()["router"][
         "external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+    if cloud.app.settings.l3_mode == "distributed-gateway-port":
+        # the lab's ovn-controller claims the chassisredirect port of the gateway port
+        gateway_port = cloud.api.get("/v2.0/ports", params={
+            "device_owner": "network:router_gateway"}).json()["ports"][0]
+        wait_for(lambda: _chassisredirect_host(cloud, gateway_port["id"]) == cloud.lab.chassis,
+                 30, "chassisredirect port bound to the lab chassis")
 
     # Ping from outside must be admitted: the default group only admits its own members.
     pingable = cloud.post("security-groups", {"name": "pingable"})

@@ -11,6 +11,7 @@ from neutrino.scheduling import (
     OPT_IN,
     OPT_OUT,
     Chassis,
+    by_priority,
     candidates,
     chance,
     choose,
@@ -218,3 +219,24 @@ def test_gateway_zones_are_those_of_opted_in_chassis() -> None:
     chassis = [_gw("a", "availability-zones=az1:az2"), _gw("b", "availability-zones=az3"),
                Chassis("c", ("availability-zones=az4",))]
     assert gateway_zones(chassis) == {"az1", "az2", "az3"}
+
+
+@pytest.mark.parametrize(
+    ("current", "first", "names", "load", "expected"),
+    [
+        pytest.param((), "gw2", ("gw1", "gw2", "gw3"), {"gw1": 2, "gw3": 1},
+                     ["gw2", "gw3", "gw1"], id="new-choice-first-then-least-loaded"),
+        pytest.param(("gw1", "gw2", "gw3"), None, ("gw2", "gw3"), {},
+                     ["gw2", "gw3"], id="a-chassis-leaving-moves-the-others-up"),
+        pytest.param(("gw3", "gw1"), None, ("gw1", "gw2", "gw3"), {"gw2": 0},
+                     ["gw3", "gw1", "gw2"], id="a-new-candidate-joins-last"),
+        pytest.param((), "c1", tuple(f"c{i}" for i in range(1, 9)), {},
+                     ["c1", "c2", "c3", "c4", "c5"], id="at-most-five"),
+        pytest.param(("gw1",), None, (), {}, [], id="no-candidate-empty"),
+        pytest.param(("gw2", "gw1"), "gw1", ("gw1", "gw2"), {},
+                     ["gw1", "gw2"], id="a-choice-goes-first"),
+    ],
+)
+def test_by_priority(current: tuple[str, ...], first: str | None, names: tuple[str, ...],
+                     load: dict[str, int], expected: list[str]) -> None:
+    assert by_priority(current, first, names, load) == expected

@@ -409,6 +409,9 @@ class Router(StandardAttrs, Base):
     # The chassis the gateway router is bound to; chosen by a scheduler, persisted so that
     # translation stays a pure function of the database.
     gateway_chassis: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    # Every gateway chassis by falling priority (the first is gateway_chassis): a distributed
+    # gateway port's HA_Chassis_Group, kept in both L3 modes so that either can take over.
+    gateway_ha_chassis: Mapped[list[str]] = mapped_column(JSON, default=list)
     routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
 

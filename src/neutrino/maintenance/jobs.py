@@ -21,8 +21,14 @@ from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.ownership import owner_of
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.common import bump_revision
-from neutrino.services.routers import ChassisSource, choose_chassis
+from neutrino.services.routers import (
+    ChassisSource,
+    choose_chassis,
+    choose_ha_chassis,
+    gateway_load,
+)
 from neutrino.settings import Settings
+from neutrino.sync.differences import GLOBAL_RESOURCE
 from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
@@ -46,8 +52,13 @@ def reclaim_orphans(db: Database) -> int:
 
 def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
                       rng: random.Random) -> int:
-    """Bind unscheduled gateway routers, and move those whose chassis left (or opted out, or
-    left the router's hinted availability zones).
+    """Bind unscheduled gateways, and move those whose chassis left (or opted out, or left
+    the router's hinted availability zones).
+
+    A gateway router moves to the scheduler's choice. A distributed gateway port's
+    HA_Chassis_Group is only re-prioritised: a chassis that left is dropped, the next one
+    moves up (OVN fails over by itself, by BFD, before this runs), and candidates that
+    appeared fill the group up to five.
 
     With no candidate at all the routers stay unscheduled, status ERROR, and are bound as
     soon as a chassis appears.
@@ -56,19 +67,35 @@ def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
         found = chassis()
     except errors.BackendUnavailable:
         return 0
+    dgp = settings.l3_mode == "distributed-gateway-port"
     moved = 0
     with db.session() as session:
         routers = session.scalars(select(Router).where(Router.gw_port_id.is_not(None)))
         for router in routers:
             hints = router.availability_zone_hints or []
-            if router.gateway_chassis in scheduling.candidates(found, hints):
-                continue
-            choice = choose_chassis(session, chassis, settings, rng, hints)
-            if choice == router.gateway_chassis:
-                continue
-            LOG.warning("router %s: gateway chassis %s -> %s", router.id,
-                        router.gateway_chassis, choice)
+            names = scheduling.candidates(found, hints)
+            current = list(router.gateway_ha_chassis or [])
+            if dgp:
+                known = current or ([router.gateway_chassis] if router.gateway_chassis else [])
+                wanted = scheduling.by_priority(known, None, names, gateway_load(session)) \
+                    if known else []
+                if not wanted:  # none yet or none left: chosen as for a new gateway
+                    wanted = choose_ha_chassis(session, chassis, settings, rng, hints)
+                if wanted == current and router.gateway_chassis == (wanted or [None])[0]:
+                    continue
+                choice = (wanted or [None])[0]
+            else:
+                if router.gateway_chassis in names:
+                    continue
+                choice = choose_chassis(session, chassis, settings, rng, hints)
+                if choice == router.gateway_chassis:
+                    continue
+                wanted = scheduling.by_priority(current, choice, names, gateway_load(session))
+            if choice != router.gateway_chassis:
+                LOG.warning("router %s: gateway chassis %s -> %s", router.id,
+                            router.gateway_chassis, choice)
             router.gateway_chassis = choice
+            router.gateway_ha_chassis = wanted
             router.status = "ACTIVE" if choice else "ERROR"
             bump_revision(session, router, ResourceType.ROUTER, router_parents(router))
             session.flush()
@@ -100,6 +127,8 @@ def journal_drift(db: Database, sync: SyncRunner) -> int:
     with db.session() as session:
         for ref in refs:
             record_entry(session, ref.type, ref.id, Operation.UPDATE, parents_of(session, ref))
+    if any(d.resource_type == GLOBAL_RESOURCE for d in report.differences):
+        sync.reconciler.apply_global()  # NB_Global's keys: no resource, no journal entry
     return len(refs)
 
 

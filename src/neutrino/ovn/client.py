@@ -53,10 +53,11 @@ PARENTS: dict[str, tuple[str, str, str | None]] = {
     n.NAT: (n.LR, "nat", None),
     n.POLICY: (n.LR, "policies", None),
     n.QOS: (n.LS, "qos_rules", None),
+    n.HA_CHASSIS: (n.HA_GROUP, "ha_chassis", None),
 }
 # How a child row found under an owned parent is named, when it is ours at all.
 IDENTITY_KEYS: dict[str, str] = {n.ROUTE: n.ROUTE_KEY, n.NAT: n.SNAT_KEY,
-                                 n.POLICY: n.SFC_POLICY_KEY}
+                                 n.POLICY: n.SFC_POLICY_KEY, n.HA_CHASSIS: n.HA_KEY}
 # Weak sets neutrino manages membership of: child table → (set table, column).
 MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
                n.LB: (n.LR, "load_balancer")}
@@ -308,6 +309,16 @@ class NorthboundClient(_OvsdbClient):
                 raise UnstorableValue(f"{state.resource_type} {state.resource_id}: {problem}")
         return self._run(_PlanCommand(self._backend_or_raise(), states, apply=True))
 
+    def global_external_ids(self) -> dict[str, str] | None:
+        """NB_Global's external_ids (None: no NB_Global yet, northd has not started)."""
+        rows = self.read_rows(n.NB_GLOBAL)
+        return dict(rows[0]["external_ids"]) if rows else None
+
+    def set_global_external_ids(self, wanted: dict[str, str]) -> bool:
+        """Set these keys of NB_Global's external_ids (others are northd's or someone
+        else's: left alone); False when there is no NB_Global yet."""
+        return self._run(_SetGlobalIdsCommand(self._backend_or_raise(), wanted))
+
     def bump_nb_cfg(self) -> int | None:
         """Increment NB_Global.nb_cfg; returns the new value (None: no NB_Global yet).
 
@@ -461,6 +472,20 @@ class _DeleteChassisCommand(command.BaseCommand):
         self.result = any(row is not None for row in rows)
 
 
+class _SetGlobalIdsCommand(command.BaseCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, wanted: dict[str, str]) -> None:
+        super().__init__(api)
+        self.wanted = wanted
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        row = next(iter(self.api.idl.tables[n.NB_GLOBAL].rows.values()), None)
+        if row is not None:
+            for key, value in self.wanted.items():
+                if row.external_ids.get(key) != value:
+                    row.setkey("external_ids", key, value)
+        self.result = row is not None
+
+
 class _BumpNbCfgCommand(command.BaseCommand):
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         row = next(iter(self.api.idl.tables["NB_Global"].rows.values()), None)
@@ -536,6 +561,11 @@ class _Reader:
             found += [k for k in (_identity_of(table, c) for c in getattr(parent, column)) if k]
         for table, key, value in state.owned_tagged:
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value))
+                      if k]
+        for table, pairs in state.owned_matching:
+            (key, value), rest = pairs[0], pairs[1:]
+            found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value)
+                                  if all(r.external_ids.get(k2) == v2 for k2, v2 in rest))
                       if k]
         extra = tuple(dict.fromkeys(k for k in found if k not in state.owned))
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
@@ -642,10 +672,12 @@ class _Writer:
             if isinstance(op, Delete):
                 self._delete(op, deleted)
             elif isinstance(op, AddMember | RemoveMember):
-                self._member(op.member, add=isinstance(op, AddMember))
+                self._member(op.member, add=isinstance(op, AddMember), deleted=deleted)
 
-    def _member(self, member: Membership, add: bool) -> None:
+    def _member(self, member: Membership, add: bool, deleted: set[str]) -> None:
         parent, child = self._resolve(member.parent), self._resolve(member.child)
+        if not add and parent is not None and str(parent.uuid) in deleted:
+            return  # its set goes with it (a gateway router left behind by a change of mode)
         if parent is None or child is None:
             if not add:
                 return  # already gone, and with it the membership
@@ -703,7 +735,28 @@ class _Writer:
             parent = self.idl.tables[parent_table].rows.get(_uuid(op.parent_uuid))
             if parent is not None:
                 parent.delvalue(op.parent_column, row.uuid)
-        row.delete()
+        if not _drop_root_refs(row):
+            row.delete()
+
+
+def _drop_root_refs(row: Any) -> bool:
+    """Let go of the root rows a child row holds (a gateway port's HA_Chassis_Group).
+
+    A child row is never deleted by name: the IDL only stops referring to it and
+    ovsdb-server collects it, after checking references. A root row deleted in the same
+    transaction (the group, with its router) would still count the doomed child's reference
+    then, and the server would refuse; cleared, the child goes unreferenced and is collected.
+    """
+    if row._table.is_root:
+        return False
+    cleared = False
+    for name, column in row._table.columns.items():
+        key = column.type.key
+        if key.ref_table is not None and key.ref_table.is_root and \
+                key.ref_type == "strong" and column.type.n_min == 0 and getattr(row, name):
+            setattr(row, name, [])
+            cleared = True
+    return cleared
 
 
 def _identity_of(table: str, row: Any) -> RowKey | None:

@@ -17,6 +17,9 @@ NAT = "NAT"
 ADDRESS_SET = "Address_Set"
 DNS = "DNS"
 LB = "Load_Balancer"
+HA_GROUP = "HA_Chassis_Group"
+HA_CHASSIS = "HA_Chassis"
+NB_GLOBAL = "NB_Global"
 
 PG_DROP = "neutron_pg_drop"
 SG_ID = "neutron:security_group_id"
@@ -34,13 +37,21 @@ FIP_PORT_ID = "neutron:fip_port_id"
 FIP_NETWORK_ID = "neutron:fip_network_id"
 FIP_EXTERNAL_MAC = "neutron:fip_external_mac"
 PORT_FIP = "neutron:port_fip"
+# NB_Global: whether floating IPs are distributed, as ML2/OVN announces it ("True"/"False")
+FIP_DISTRIBUTED = "neutron:fip-distributed"
+# a router gateway's LRP options on the distributed router (ML2/OVN's)
+RESIDE_ON_REDIRECT = "reside-on-redirect-chassis"
 # a floating IP's port forwardings: one Load_Balancer per protocol, as ML2/OVN names it
 PF_DEVICE_OWNER = "port_forwarding_plugin"  # its neutron:device_owner
 PF_LB_PREFIX = "pf-floatingip-"
 # neutrino's own keys, for rows ML2/OVN does not write or leaves unowned:
 GATEWAY_ROLE = "neutron:gateway_role"  # what a gateway-router row is for
+# ... and the role of a distributed gateway port and its HA_Chassis_Group, which otherwise
+# carry only ML2/OVN's keys: it tells neutrino's from rows an ML2/OVN next door wrote
+GATEWAY_PORT_ROLE = "gateway-port"
 ROUTE_KEY = "neutron:route_key"  # "<router id> <prefix> <nexthop>": identity of a route
 SNAT_KEY = "neutron:snat_key"  # "<router id> <cidr>": identity of a SNAT row
+HA_KEY = "neutron:ha_chassis_key"  # "<group name> <chassis>": identity of an HA_Chassis
 POLICY = "Logical_Router_Policy"
 QOS = "QoS"
 QOS_PORT_ID = "neutron:port_id"  # ML2/OVN's owner key of a port's QoS rows
@@ -112,6 +123,20 @@ def address_set_name(address_group_id: str, family: str) -> str:
 
 def router_name(router_id: str) -> str:
     return f"{SWITCH_PREFIX}{router_id}"
+
+
+def ha_group_name(router_id: str) -> str:
+    """A router's gateway HA_Chassis_Group: named as its Logical_Router (ML2/OVN)."""
+    return f"{SWITCH_PREFIX}{router_id}"
+
+
+def ha_chassis_key(router_id: str, chassis: str) -> str:
+    return f"{ha_group_name(router_id)} {chassis}"
+
+
+def chassisredirect_port_name(gateway_port_id: str) -> str:
+    """What ovn-northd names the SB Port_Binding of a distributed gateway port."""
+    return f"cr-{router_port_name(gateway_port_id)}"
 
 
 def gateway_router_name(router_id: str) -> str:

@@ -24,7 +24,7 @@ from neutrino.ovn.translate import (
 )
 
 TABLES = (n.LS, n.LSP, n.DHCP, n.PG, n.ACL, n.LR, n.LRP, n.NAT, n.ROUTE, n.ADDRESS_SET,
-          n.POLICY, n.DNS, n.QOS, n.LB)
+          n.POLICY, n.DNS, n.QOS, n.LB, n.HA_GROUP)
 
 
 def owner_of(table: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -98,15 +98,30 @@ def _router(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] |
 
 
 def _router_port(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
-    """Interface ports belong to their Neutron port; gateway-router ports to the router."""
+    """Interface ports belong to their Neutron port; gateway-router ports and a distributed
+    gateway port to the router."""
     name = row.get("name", "")
     if n.GATEWAY_ROLE in ext and n.ROUTER_ID in ext:
         return routers.RESOURCE, ext[n.ROUTER_ID]
     if ext.get(n.IS_EXT_GW) == "False" and name.startswith("lrp-"):
         return ports.RESOURCE, name[len("lrp-"):]
     router_name = ext.get(n.ROUTER_NAME, "")
-    if ext.get(n.IS_EXT_GW) == "True" and router_name.startswith(n.SWITCH_PREFIX + "gw-"):
+    if ext.get(n.IS_EXT_GW) != "True" or not name.startswith("lrp-") or n.REVISION not in ext:
+        return None
+    if router_name.startswith(n.SWITCH_PREFIX + "gw-"):
         return routers.RESOURCE, router_name[len(n.SWITCH_PREFIX + "gw-"):]
+    if router_name.startswith(n.SWITCH_PREFIX) and \
+            ext.get(n.GATEWAY_ROLE) == n.GATEWAY_PORT_ROLE:  # a distributed gateway port
+        return routers.RESOURCE, router_name[len(n.SWITCH_PREFIX):]
+    return None
+
+
+def _ha_group(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str, str] | None:
+    """A router gateway's group, marked as neutrino's (ML2/OVN's own are not ours)."""
+    router_id = ext.get(n.ROUTER_ID)
+    if router_id and ext.get(n.GATEWAY_ROLE) == n.GATEWAY_PORT_ROLE and \
+            row.get("name") == n.ha_group_name(router_id):
+        return routers.RESOURCE, router_id
     return None
 
 
@@ -154,4 +169,5 @@ def _load_balancer(row: Mapping[str, Any], ext: Mapping[str, str]) -> tuple[str,
 _RULES = {n.LS: _switch, n.LSP: _switch_port, n.DHCP: _dhcp, n.PG: _port_group, n.ACL: _acl,
           n.LR: _router, n.LRP: _router_port, n.NAT: _nat, n.ROUTE: _route,
           n.ADDRESS_SET: _address_set,
-          n.POLICY: _policy, n.DNS: _dns, n.QOS: _qos, n.LB: _load_balancer}
+          n.POLICY: _policy, n.DNS: _dns, n.QOS: _qos, n.LB: _load_balancer,
+          n.HA_GROUP: _ha_group}

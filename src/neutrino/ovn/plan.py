@@ -33,6 +33,11 @@ def plan_changes(desired: DesiredState, actual: Mapping[RowKey, ActualRow]) -> P
         current = actual.get(row.key)
         if current is None:
             ops.append(Insert(row))
+        elif _moved(row, current, actual):
+            # another parent (a gateway port between the gateway router and the distributed
+            # router): the row is made anew there, the old one goes with its old place
+            ops += [Insert(row), Delete(row.key, current.uuid, current.parent_column,
+                                        current.parent_uuid, current.member_of)]
         elif _is_newer(current, row):
             stale.append(row.key)
         elif update := _plan_update(row, current, actual):
@@ -101,6 +106,12 @@ def _uuid_of(key: RowKey | None, actual: Mapping[RowKey, ActualRow]) -> str | No
     if key is None or key not in actual:
         return None
     return actual[key].uuid
+
+
+def _moved(row: DesiredRow, current: ActualRow, actual: Mapping[RowKey, ActualRow]) -> bool:
+    if row.parent is None or current.parent_column is None:
+        return False
+    return current.parent_uuid != _uuid_of(row.parent.key, actual)
 
 
 def _is_newer(current: ActualRow, row: DesiredRow) -> bool:

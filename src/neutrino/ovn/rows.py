@@ -87,6 +87,9 @@ class DesiredState:
     # (table, external_ids key, value): every row of the table carrying that key and value is
     # owned too, wherever it lives (a chain's policies, in whichever router)
     owned_tagged: tuple[tuple[str, str, str], ...] = ()
+    # (table, ((external_ids key, value), ...)): every row of the table carrying all those
+    # keys and values is owned too (a router's gateway port, whatever its port id)
+    owned_matching: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def lookup_keys(self) -> set[RowKey]:
         keys = set(self.owned) | set(self.member_rows)

@@ -277,6 +277,7 @@ def _gateway_facts(session: Session, router: Router) -> GatewayFacts | None:
         nexthop=v4[0].gateway_ip if v4 else None,
         enable_snat=router.enable_snat,
         chassis=router.gateway_chassis,
+        ha_chassis=tuple(router.gateway_ha_chassis or ()),
         nexthop_subnet_id=v4[0].id if v4 else "",
         tenant_mtu=session.scalar(
             select(func.min(Network.mtu)).join(Port, Port.network_id == Network.id)

@@ -53,7 +53,7 @@ TRANSLATORS: dict[ResourceType, _Translator] = {
     ResourceType.ROUTER: _Translator(
         facts.load_routers, routers.build_router, routers.build_router_absent),
     ResourceType.FLOATING_IP: _Translator(
-        facts.load_floating_ips, lambda f, _c: fips.build_floating_ip(f),
+        facts.load_floating_ips, fips.build_floating_ip,
         fips.build_floating_ip_absent),
     ResourceType.ADDRESS_GROUP: _Translator(
         facts.load_address_groups, lambda f, _c: ags.build_address_group(f),
@@ -177,6 +177,20 @@ class Reconciler:
             except errors.BackendUnavailable as exc:
                 down[switch] = str(exc)
         return plans, down
+
+    def global_differences(self) -> dict[str, tuple[str | None, str]]:
+        """NB_Global keys neutrino sets that differ: key → (what NB holds, what is wanted);
+        nothing while NB_Global does not exist yet."""
+        have = self.nb.global_external_ids()
+        if have is None:
+            return {}
+        return {key: (have.get(key), value)
+                for key, value in fips.global_external_ids(self.config).items()
+                if have.get(key) != value}
+
+    def apply_global(self) -> bool:
+        """Write the NB_Global keys neutrino sets; False while there is no NB_Global."""
+        return self.nb.set_global_external_ids(fips.global_external_ids(self.config))
 
     def plan(self, refs: Sequence[ResourceRef]) -> list[Plan]:
         return self.nb.plan(self.desired(refs))

@@ -247,6 +247,7 @@ class RouterService(ResourceService):
             raise errors.RouterExternalGatewayInUseByFloatingIp(router.id, port.network_id)
         router.gw_port_id = None
         router.gateway_chassis = None
+        router.gateway_ha_chassis = []
         router.status = "ACTIVE"
         session.flush()
         delete_port(session, port)
@@ -254,9 +255,11 @@ class RouterService(ResourceService):
         session.expire(router, ["gw_port"])
 
     def _schedule(self, session: Session, router: Router) -> None:
-        """Bind the gateway router to a chassis now; maintenance retries when none exists."""
-        router.gateway_chassis = choose_chassis(session, self.chassis, self.settings,
-                                                self._rng, router.availability_zone_hints)
+        """Bind the gateway to a chassis now (with the others by priority, for an HA group);
+        maintenance retries when none exists."""
+        router.gateway_ha_chassis = choose_ha_chassis(
+            session, self.chassis, self.settings, self._rng, router.availability_zone_hints)
+        router.gateway_chassis = (router.gateway_ha_chassis or [None])[0]
         router.status = "ACTIVE" if router.gateway_chassis else "ERROR"
 
     # -- interfaces -----------------------------------------------------------------------
@@ -384,10 +387,29 @@ def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
     except errors.BackendUnavailable:
         return None
     _lock_gateway_scheduling(session)
-    load = dict(session.execute(select(Router.gateway_chassis, func.count()).where(
-        Router.gateway_chassis.is_not(None)).group_by(Router.gateway_chassis)).all())
     return scheduling.choose(settings.gateway_scheduler,
-                             [n for n in names if n != exclude], load, rng)
+                             [n for n in names if n != exclude], gateway_load(session), rng)
+
+
+def choose_ha_chassis(session: Session, source: ChassisSource, settings: Settings,
+                      rng: random.Random, az_hints: Sequence[str] = ()) -> list[str]:
+    """A new gateway's chassis by priority: the scheduler's choice first, then the other
+    candidates, least loaded first (an HA_Chassis_Group of up to five)."""
+    try:
+        names = scheduling.candidates(source(), az_hints)
+    except errors.BackendUnavailable:
+        return []
+    _lock_gateway_scheduling(session)
+    load = gateway_load(session)
+    first = scheduling.choose(settings.gateway_scheduler, names, load, rng)
+    return scheduling.by_priority((), first, names, load)
+
+
+def gateway_load(session: Session) -> dict[str, int]:
+    """chassis → the gateways it hosts (or, for an HA group, is first in)."""
+    rows = session.execute(select(Router.gateway_chassis, func.count()).where(
+        Router.gateway_chassis.is_not(None)).group_by(Router.gateway_chassis)).all()
+    return {str(name): int(count) for name, count in rows}
 
 
 def _lock_gateway_scheduling(session: Session) -> None:

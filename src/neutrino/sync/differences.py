@@ -87,3 +87,13 @@ def vtep_differences(plans: Iterable[VtepPlan]) -> list[Difference]:
                              f"Physical_Port(name={port}).vlan_bindings[{vlan}]",
                              "bound but not wanted") for port, vlan in plan.unbind]
     return found
+
+
+GLOBAL_RESOURCE = "nb_global"  # NB_Global keys neutrino sets (neutron:fip-distributed)
+
+
+def global_differences(found: dict[str, tuple[str | None, str]]) -> list[Difference]:
+    return [Difference(GLOBAL_RESOURCE, key, Kind.MISSING if have is None else Kind.STALE,
+                       f"NB_Global(external_ids:{key})",
+                       f"is {have!r}, should be {want!r}")
+            for key, (have, want) in sorted(found.items())]

@@ -40,9 +40,11 @@ from neutrino.ovn.vtep_client import VtepUnavailable
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.reconcile.sfc_facts import unsteered
 from neutrino.sync.differences import (
+    GLOBAL_RESOURCE,
     VTEP_RESOURCE,
     Difference,
     differences,
+    global_differences,
     vtep_differences,
 )
 
@@ -128,6 +130,8 @@ class SyncRunner:
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
+        if ResourceType.FLOATING_IP in types:
+            report.differences += global_differences(self.reconciler.global_differences())
         if ResourceType.PORT_CHAIN in types:
             report.unsteered = unsteered(self.db)
         if ResourceType.L2_GATEWAY_CONNECTION in types and self.reconciler.vtep:
@@ -143,7 +147,8 @@ class SyncRunner:
         report = SyncReport("repair", found.differences, found.checked, found.left_to_journal,
                             owed=found.owed, unsteered=found.unsteered)
         refs = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
-                         for d in found.differences if d.resource_type != VTEP_RESOURCE})
+                         for d in found.differences
+                         if d.resource_type not in (VTEP_RESOURCE, GLOBAL_RESOURCE)})
         done = 0
         for chunk in _chunks(refs, BATCH):
             try:
@@ -153,6 +158,9 @@ class SyncRunner:
             done += len(chunk)
             if progress:
                 progress(done, len(refs))
+        if any(d.resource_type == GLOBAL_RESOURCE for d in found.differences):
+            self.reconciler.apply_global()
+            done += 1
         if any(d.resource_type == VTEP_RESOURCE for d in found.differences):
             try:
                 self.reconciler.apply_vtep()  # every reachable database, whole

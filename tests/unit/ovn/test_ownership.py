@@ -53,7 +53,7 @@ def test_tables() -> None:
     assert TABLES == ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options", "Port_Group",
                       "ACL", "Logical_Router", "Logical_Router_Port", "NAT",
                       "Logical_Router_Static_Route", "Address_Set", "Logical_Router_Policy",
-                      "DNS", "QoS", "Load_Balancer")
+                      "DNS", "QoS", "Load_Balancer", "HA_Chassis_Group")
 
 
 @pytest.mark.parametrize(
@@ -223,6 +223,35 @@ def test_tables() -> None:
                                        "neutron:router_name": f"neutron-{ROUTER}"}},
                      None, id="ml2-ovn-distributed-gateway-port-not-ours"),
         pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-{GW_PORT}",
+                      "external_ids": {**LRP_EXT, "neutron:is_ext_gw": "True",
+                                       "neutron:router_name": f"neutron-{ROUTER}",
+                                       "neutron:gateway_role": "gateway-port"}},
+                     ("router", ROUTER), id="our-distributed-gateway-port"),
+        pytest.param("Logical_Router_Port",
+                     {"name": f"lrp-{GW_PORT}",
+                      "external_ids": {**without(LRP_EXT, "neutron:revision_number"),
+                                       "neutron:is_ext_gw": "True",
+                                       "neutron:router_name": f"neutron-{ROUTER}",
+                                       "neutron:gateway_role": "gateway-port"}},
+                     None, id="distributed-gateway-port-without-revision"),
+        pytest.param("HA_Chassis_Group",
+                     {"name": f"neutron-{ROUTER}",
+                      "external_ids": {"neutron:router_id": ROUTER,
+                                       "neutron:availability_zone_hints": "",
+                                       "neutron:gateway_role": "gateway-port"}},
+                     ("router", ROUTER), id="our-gateway-ha-group"),
+        pytest.param("HA_Chassis_Group",
+                     {"name": f"neutron-{ROUTER}",
+                      "external_ids": {"neutron:router_id": ROUTER,
+                                       "neutron:availability_zone_hints": ""}},
+                     None, id="ml2-ovn-gateway-ha-group-not-ours"),
+        pytest.param("HA_Chassis_Group",
+                     {"name": f"neutron-{NET}",
+                      "external_ids": {"neutron:router_id": ROUTER,
+                                       "neutron:gateway_role": "gateway-port"}},
+                     None, id="ha-group-named-for-another-router"),
+        pytest.param("Logical_Router_Port",
                      {"name": f"lrp-transit-gw-{ROUTER}",
                       "external_ids": {**TRANSIT_EXT,
                                        "neutron:router_name": f"neutron-gw-{ROUTER}"}},
@@ -309,6 +338,19 @@ def test_router_rows_belong_to_the_router() -> None:
         (table, key, None if key in transit_ports else ("router", ROUTER))
         for table, key, _ in rows]
     assert len(rows) == 13
+
+
+def test_distributed_gateway_rows_belong_to_the_router() -> None:
+    gateway = GatewayFacts(GW_PORT, NET, "fa:16:3e:00:00:99", (("172.24.4.40", 24),),
+                           (SUBNET,), "172.24.4.1", True, "gw1", ha_chassis=("gw1", "gw2"))
+    facts = RouterFacts(ROUTER, "router1", 5, True, (("192.168.7.0/24", "10.0.0.7"),),
+                        ((SUBNET, "10.0.0.0/24"),), gateway)
+    rows = as_read(build_router(facts, TranslateConfig(l3_mode="distributed-gateway-port")))
+    # HA_Chassis rows go with their group (sync reads the groups)
+    assert [(table, owner_of(table, row)) for table, _, row in rows
+            if table != "HA_Chassis"] == [
+        (table, ("router", ROUTER)) for table, _, _ in rows if table != "HA_Chassis"]
+    assert len(rows) == 8
 
 
 def test_interface_port_rows_belong_to_the_port() -> None:

@@ -83,6 +83,7 @@ def plan(*ops: Any, stale: tuple[RowKey, ...] = ()) -> Plan:
 DHCP_ROWS = {
     DHCP_A: ActualRow("uuid-a", {}),
     DHCP_B: ActualRow("uuid-b", {}),
+    LS: ActualRow("uuid-ls", {}),  # the port's switch, where the port already is
 }
 
 
@@ -169,7 +170,7 @@ DHCP_ROWS = {
             # the DHCP row was deleted behind our back, which emptied the weak reference:
             # once the row is written again, the switch port must point at it again
             state(desired_lsp(refs={"dhcpv4_options": DHCP_B})),
-            {LSP: actual_lsp(refs={"dhcpv4_options": None})},
+            {LSP: actual_lsp(refs={"dhcpv4_options": None}), LS: DHCP_ROWS[LS]},
             plan(Update(LSP, "uuid-lsp", {}, {"dhcpv4_options": DHCP_B})),
             id="update-ref-to-row-nb-lacks",
         ),
@@ -416,3 +417,27 @@ def test_stale_child_memberships_left_alone() -> None:
     desired = member_state(IN_DROP, IN_A)
     actual = {LSP: lsp_in(DROP, PG_B, revision=3), **DHCP_ROWS}
     assert plan_changes(desired, actual) == plan(stale=(LSP,))
+
+
+def test_a_row_under_another_parent_moves() -> None:
+    """A gateway port between the gateway router and the distributed router (a change of
+    L3 mode): made anew under its new parent, the old one deleted from its old one."""
+    lrp = RowKey("Logical_Router_Port", "name", "lrp-gw")
+    dr = RowKey("Logical_Router", "name", "neutron-r")
+    wanted = DesiredRow(lrp, {"mac": "fa:16:3e:00:00:09"}, parent=ParentLink(dr, "ports"))
+    current = ActualRow("uuid-lrp", {"mac": "fa:16:3e:00:00:09"}, parent_column="ports",
+                        parent_uuid="uuid-gwr")
+    desired = DesiredState("router", "r", (wanted,), ())
+    moved = Plan("router", "r", (Insert(wanted),
+                                 Delete(lrp, "uuid-lrp", "ports", "uuid-gwr")))
+    assert plan_changes(desired, {lrp: current, dr: ActualRow("uuid-dr", {})}) == moved
+    # the new parent not in NB yet: moved all the same
+    assert plan_changes(desired, {lrp: current}) == moved
+    # already there: nothing to do
+    there = ActualRow("uuid-lrp", {"mac": "fa:16:3e:00:00:09"}, parent_column="ports",
+                      parent_uuid="uuid-dr")
+    assert plan_changes(desired, {lrp: there, dr: ActualRow("uuid-dr", {})}) == plan_none()
+
+
+def plan_none() -> Plan:
+    return Plan("router", "r", ())

@@ -12,10 +12,11 @@ from neutrino.ovn.translate.floating_ips import (
     build_floating_ip,
     build_floating_ip_absent,
     forwarded_vips,
+    global_external_ids,
     lb_key,
     nat_key,
 )
-from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts
+from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts, TranslateConfig
 
 FIP_ID = "f1f1f1f1-0000-4000-8000-0000000000f1"
 RID = "12121212-3434-4565-8787-909090909090"
@@ -64,6 +65,7 @@ def nat_state(external_ip: str = "172.24.4.50", logical_ip: str = "10.0.0.5",
                 "neutron:router_name": f"neutron-{RID}",
                 "neutron:revision_number": revision,
             },
+            "external_mac": None,  # centralised: the gateway chassis answers
         },
         parent=ParentLink(GATEWAY_ROUTER, "nat"),
     )
@@ -165,3 +167,51 @@ def test_lb_keys_and_vips() -> None:
     assert lb_key(FIP_ID, "udp") == LB_UDP
     assert forwarded_vips("192.0.2.1", pf("tcp", (1, 2), (5, 6))) == {
         "192.0.2.1:1": "10.0.0.5:5", "192.0.2.1:2": "10.0.0.5:6"}
+
+
+# --- distributed-gateway-port mode ----------------------------------------------------
+
+DGP = TranslateConfig(l3_mode="distributed-gateway-port")
+DGP_FIP = TranslateConfig(l3_mode="distributed-gateway-port", fip_distributed=True)
+DISTRIBUTED_ROUTER = RowKey("Logical_Router", "name", f"neutron-{RID}")
+
+
+def on_distributed_router(state: DesiredState, external_mac: str | None = None
+                          ) -> DesiredState:
+    row = state.rows[0]
+    moved = DesiredRow(row.key, {**row.columns, "external_mac": external_mac},
+                       parent=ParentLink(DISTRIBUTED_ROUTER, "nat"))
+    return DesiredState("floating_ip", FIP_ID, (moved,), OWNED, member_rows=(LB_TCP, LB_UDP))
+
+
+@pytest.mark.parametrize(
+    ("config", "facts", "expected"),
+    [
+        pytest.param(DGP, fip(), on_distributed_router(nat_state()),
+                     id="centralised-on-the-distributed-router"),
+        pytest.param(DGP_FIP, fip(), on_distributed_router(nat_state(), FIP_MAC),
+                     id="distributed-external-mac-is-the-floating-ip-port-mac"),
+        pytest.param(DGP_FIP, fip(fip_port_mac=""), on_distributed_router(nat_state(fip_mac="")),
+                     id="distributed-without-its-own-port-centralised"),
+        pytest.param(TranslateConfig(fip_distributed=True), fip(), nat_state(),
+                     id="gateway-router-mode-never-distributed"),
+    ],
+)
+def test_floating_ip_in_distributed_gateway_port_mode(
+        config: TranslateConfig, facts: FloatingIpFacts, expected: DesiredState) -> None:
+    assert build_floating_ip(facts, config) == expected
+
+
+def test_port_forwardings_join_the_distributed_router() -> None:
+    built = build_floating_ip(forwarding(pf("tcp", (2222, 2222), (22, 22))), DGP)
+    assert built.members == (Membership(DISTRIBUTED_ROUTER, "load_balancer", LB_TCP),)
+
+
+@pytest.mark.parametrize(
+    ("config", "value"),
+    [(TranslateConfig(), "False"), (DGP, "False"), (DGP_FIP, "True"),
+     (TranslateConfig(fip_distributed=True), "False")],
+)
+def test_nb_global_says_whether_floating_ips_are_distributed(config: TranslateConfig,
+                                                             value: str) -> None:
+    assert global_external_ids(config) == {"neutron:fip-distributed": value}

@@ -41,8 +41,12 @@ EXT_LRP = RowKey("Logical_Router_Port", "name", f"lrp-{GW_PORT}")
 MAC_DR = "fa:16:3e:50:15:8b"
 MAC_GW = "fa:16:3e:0c:dd:56"
 
-OWNED = (DR, GWR, TRANSIT, LRP_DR)
-CHILDREN_DR = ((DR, "static_routes"),)
+HA_GROUP = RowKey("HA_Chassis_Group", "name", f"neutron-{RID}")
+OWNED = (DR, GWR, TRANSIT, LRP_DR, HA_GROUP)
+# a router owns both layouts' rows, so that those of the other L3 mode are removed
+CHILDREN_DR = ((DR, "static_routes"), (DR, "nat"), (HA_GROUP, "ha_chassis"))
+GATEWAY_PORTS = (("Logical_Router_Port", (("neutron:router_name", f"neutron-{RID}"),
+                                          ("neutron:gateway_role", "gateway-port"))),)
 CHILDREN_GW = (*CHILDREN_DR, (GWR, "ports"), (GWR, "static_routes"), (GWR, "nat"))
 TENANTS = ((SUB_A, "10.0.0.0/24"), (SUB_B, "10.0.1.0/26"))
 
@@ -140,7 +144,7 @@ def external_port(networks: list[str], subnet_ids: str = EXT4, revision: str = "
                          "neutron:subnet_ids": subnet_ids,
                          "neutron:revision_number": revision},
         "options": options or {},
-    }, parent=ParentLink(GWR, "ports"))
+    }, refs={"ha_chassis_group": None}, parent=ParentLink(GWR, "ports"))
 
 
 def snat(cidr: str, external_ip: str = "172.24.4.40") -> DesiredRow:
@@ -166,7 +170,8 @@ GW_DEFAULT = route(GWR, "0.0.0.0/0", "172.24.4.1", neutron_is_ext_gw="true",
 
 def state(*rows: DesiredRow, children: tuple[tuple[RowKey, str], ...] = CHILDREN_GW
           ) -> DesiredState:
-    return DesiredState("router", RID, rows, OWNED, owned_children=children)
+    return DesiredState("router", RID, rows, OWNED, owned_children=children,
+                        owned_matching=GATEWAY_PORTS)
 
 
 # --- without a gateway: only the distributed router -----------------------------------
@@ -201,7 +206,7 @@ def test_build_router_without_gateway(facts: RouterFacts, expected: DesiredState
 def test_without_gateway_the_gateway_rows_are_owned_for_removal() -> None:
     built = build_router(router(), CONFIG)
     assert [row.key for row in built.rows] == [DR]
-    assert built.owned == (DR, GWR, TRANSIT, LRP_DR)
+    assert built.owned == OWNED
 
 
 # --- with a gateway -------------------------------------------------------------------
@@ -325,7 +330,7 @@ def test_gateway_rows_sit_in_the_right_parents() -> None:
 def test_router_lookup_keys() -> None:
     built = build_router(router(gateway=gateway(), tenant_subnets=TENANTS[:1]), CONFIG)
     assert built.lookup_keys() == {
-        DR, GWR, TRANSIT, LRP_DR, LRP_GW, LSP_DR, LSP_GW, EXT_LRP,
+        DR, GWR, TRANSIT, LRP_DR, LRP_GW, LSP_DR, LSP_GW, EXT_LRP, HA_GROUP,
         DR_DEFAULT.key, GW_DEFAULT.key, tenant_routes()[0].key, snat("10.0.0.0/24").key,
     }
 
@@ -342,7 +347,9 @@ def test_row_keys_are_unique() -> None:
 
 def test_build_router_absent() -> None:
     """The routers and the transit switch take their ports, routes and NAT rows along."""
-    assert build_router_absent(RID) == DesiredState("router", RID, (), (DR, GWR, TRANSIT))
+    assert build_router_absent(RID) == DesiredState("router", RID, (), (DR, GWR, TRANSIT,
+                                                                        HA_GROUP),
+                                                    owned_matching=GATEWAY_PORTS)
 
 
 def test_keys() -> None:
@@ -501,3 +508,127 @@ def test_distributed_router_carries_its_zone_hints_as_ml2_ovn_does() -> None:
     state = build_router(router(az_hints=("az1", "az3")), CONFIG)
     row = next(row for row in state.rows if row.key == DR)
     assert row.columns["external_ids"]["neutron:availability_zone_hints"] == "az1,az3"
+
+
+# --- distributed-gateway-port mode (ML2/OVN's layout) -------------------------------------
+
+DGP = TranslateConfig(l3_mode="distributed-gateway-port")
+GROUP_IDS = {"neutron:router_id": RID, "neutron:availability_zone_hints": "",
+             "neutron:gateway_role": "gateway-port"}
+
+
+def dgp_router(revision: str = "5") -> DesiredRow:
+    row = distributed(revision=revision)
+    return DesiredRow(DR, {**row.columns, "options": {
+        "always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true",
+        "mac_binding_age_threshold": "300"}})
+
+
+def ha_group(hints: str = "") -> DesiredRow:
+    return DesiredRow(HA_GROUP, {"external_ids": {**GROUP_IDS,
+                                                  "neutron:availability_zone_hints": hints}})
+
+
+def ha_chassis(name: str, priority: int) -> DesiredRow:
+    identity = f"neutron-{RID} {name}"
+    return DesiredRow(RowKey("HA_Chassis", "external_ids", identity, "neutron:ha_chassis_key"),
+                      {"chassis_name": name, "priority": priority,
+                       "external_ids": {"neutron:ha_chassis_key": identity}},
+                      parent=ParentLink(HA_GROUP, "ha_chassis"))
+
+
+def gateway_port(networks: list[str], subnet_ids: str = EXT4,
+                 options: dict[str, str] | None = None) -> DesiredRow:
+    """ML2/OVN's gateway LRP: on the distributed router, with its HA_Chassis_Group."""
+    return DesiredRow(EXT_LRP, {
+        "mac": GW_MAC,
+        "networks": networks,
+        "external_ids": {"neutron:is_ext_gw": "True",
+                         "neutron:network_name": f"neutron-{EXT_NET}",
+                         "neutron:router_name": f"neutron-{RID}",
+                         "neutron:subnet_ids": subnet_ids,
+                         "neutron:revision_number": "5",
+                         "neutron:gateway_role": "gateway-port"},
+        "options": {**(options or {}), "reside-on-redirect-chassis": "true"},
+    }, refs={"ha_chassis_group": HA_GROUP}, parent=ParentLink(DR, "ports"))
+
+
+def dgp_snat(cidr: str) -> DesiredRow:
+    row = snat(cidr)
+    return DesiredRow(row.key, row.columns, parent=ParentLink(DR, "nat"))
+
+
+DGP_DEFAULT = route(DR, "0.0.0.0/0", "172.24.4.1", neutron_is_ext_gw="true",
+                    neutron_subnet_id=EXT4)
+
+
+def dgp_state(*rows: DesiredRow) -> DesiredState:
+    return DesiredState("router", RID, rows, OWNED, owned_children=CHILDREN_DR,
+                        owned_matching=GATEWAY_PORTS)
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        pytest.param(
+            router(gateway=gateway(ha_chassis=("gw1", "gw3", "gw2")), tenant_subnets=TENANTS),
+            dgp_state(dgp_router(), ha_group(), ha_chassis("gw1", 3), ha_chassis("gw3", 2),
+                      ha_chassis("gw2", 1), gateway_port(["172.24.4.40/24"]), DGP_DEFAULT,
+                      dgp_snat("10.0.0.0/24"), dgp_snat("10.0.1.0/26")),
+            id="three-chassis-by-priority-snat-per-subnet-on-the-distributed-router",
+        ),
+        pytest.param(
+            router(gateway=gateway(), tenant_subnets=TENANTS[:1]),
+            dgp_state(dgp_router(), ha_group(), ha_chassis("gw1", 1),
+                      gateway_port(["172.24.4.40/24"]), DGP_DEFAULT, dgp_snat("10.0.0.0/24")),
+            id="scheduled-before-priorities-the-one-chassis",
+        ),
+        pytest.param(
+            router(gateway=gateway(chassis=None), tenant_subnets=TENANTS[:1]),
+            dgp_state(dgp_router(), ha_group(), gateway_port(["172.24.4.40/24"]),
+                      DGP_DEFAULT, dgp_snat("10.0.0.0/24")),
+            id="unscheduled-an-empty-group",
+        ),
+        pytest.param(
+            router(gateway=gateway(enable_snat=False, tenant_mtu=1442),
+                   tenant_subnets=TENANTS, az_hints=("az1",)),
+            DesiredState("router", RID, (
+                DesiredRow(DR, {**dgp_router().columns, "external_ids": {
+                    **dgp_router().columns["external_ids"],
+                    "neutron:availability_zone_hints": "az1"}}),
+                ha_group("az1"), ha_chassis("gw1", 1),
+                gateway_port(["172.24.4.40/24"], options={"gateway_mtu": "1442"}),
+                DGP_DEFAULT), OWNED, owned_children=CHILDREN_DR, owned_matching=GATEWAY_PORTS),
+            id="snat-off-gateway-mtu-zones",
+        ),
+        pytest.param(
+            router(gateway=gateway(nexthop=None, nexthop_subnet_id=""),
+                   routes=(("192.168.7.0/24", "172.24.4.7"), ("192.168.8.0/24", "10.0.0.8"))),
+            dgp_state(dgp_router(), ha_group(), ha_chassis("gw1", 1),
+                      gateway_port(["172.24.4.40/24"]),
+                      route(DR, "192.168.7.0/24", "172.24.4.7"),
+                      route(DR, "192.168.8.0/24", "10.0.0.8")),
+            id="no-external-gateway-ip-every-extra-route-on-the-distributed-router",
+        ),
+        pytest.param(
+            router(),
+            dgp_state(dgp_router()),
+            id="no-gateway-the-distributed-router-alone",
+        ),
+    ],
+)
+def test_build_router_distributed_gateway_port(facts: RouterFacts,
+                                               expected: DesiredState) -> None:
+    assert build_router(facts, DGP) == expected
+
+
+def test_no_gateway_router_and_no_transit_switch_in_distributed_gateway_port_mode() -> None:
+    built = build_router(router(gateway=gateway(ha_chassis=("gw1", "gw2")),
+                                tenant_subnets=TENANTS), DGP)
+    tables = {row.key.table for row in built.rows}
+    assert "Logical_Switch" not in tables and "Logical_Switch_Port" not in tables
+    assert [row.key for row in built.rows if row.key.table == "Logical_Router"] == [DR]
+    # the gateway-router layout's rows are still owned: a change of mode removes them
+    assert {GWR, TRANSIT, LRP_DR} <= set(built.owned)
+    # ... and the gateway-router layout owns this one's
+    assert HA_GROUP in build_router(router(gateway=gateway()), CONFIG).owned

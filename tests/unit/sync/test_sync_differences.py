@@ -17,7 +17,7 @@ from neutrino.ovn.rows import (
     RowKey,
     Update,
 )
-from neutrino.sync.differences import Difference, Kind, differences
+from neutrino.sync.differences import Difference, Kind, differences, global_differences
 
 PORT = "p1"
 LS = RowKey("Logical_Switch", "name", "neutron-n1")
@@ -145,3 +145,16 @@ def test_as_dict() -> None:
         "row": "Logical_Switch_Port(name=p1)",
         "detail": "differs in enabled",
     }
+
+
+def test_nb_global_keys_read_as_differences() -> None:
+    found = global_differences({"neutron:fip-distributed": ("False", "True"),
+                                "neutron:other": (None, "x")})
+    assert found == [
+        Difference("nb_global", "neutron:fip-distributed", Kind.STALE,
+                   "NB_Global(external_ids:neutron:fip-distributed)",
+                   "is 'False', should be 'True'"),
+        Difference("nb_global", "neutron:other", Kind.MISSING,
+                   "NB_Global(external_ids:neutron:other)", "is None, should be 'x'"),
+    ]
+    assert global_differences({}) == []

@@ -1,5 +1,8 @@
 """floating IP → a `dnat_and_snat` NAT row on its router's gateway router, and its port
-forwardings → one `Load_Balancer` per protocol attached to that gateway router.
+forwardings → one `Load_Balancer` per protocol attached to that gateway router. With a
+distributed gateway port (`distributed-gateway-port` mode) both are the distributed router's,
+and distributed floating IPs (an option, as ML2/OVN's) carry `external_mac`, so that the
+port's own chassis answers for them.
 
 A floating IP either maps 1:1 to a port (the NAT row) or forwards ports (the load
 balancers), never both: the services refuse the mix, as Neutron does. The load balancers
@@ -11,11 +14,19 @@ from __future__ import annotations
 
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, Membership, ParentLink, RowKey
-from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts
-from neutrino.ovn.translate.routers import gateway_router_key
+from neutrino.ovn.translate.inputs import FloatingIpFacts, PortForwardingFacts, TranslateConfig
+from neutrino.ovn.translate.routers import nat_parent
+
+DEFAULT_CONFIG = TranslateConfig()
 
 RESOURCE = "floating_ip"
 PF_PROTOCOLS = ("tcp", "udp")
+
+
+def global_external_ids(config: TranslateConfig) -> dict[str, str]:
+    """What NB_Global says of floating IPs, as ML2/OVN announces it to OVN-side tools."""
+    distributed = config.distributed_gateway and config.fip_distributed
+    return {n.FIP_DISTRIBUTED: "True" if distributed else "False"}
 
 
 def nat_key(fip_id: str) -> RowKey:
@@ -26,16 +37,17 @@ def lb_key(fip_id: str, protocol: str) -> RowKey:
     return RowKey(n.LB, "name", n.port_forwarding_lb_name(fip_id, protocol))
 
 
-def build_floating_ip(facts: FloatingIpFacts) -> DesiredState:
+def build_floating_ip(facts: FloatingIpFacts,
+                      config: TranslateConfig = DEFAULT_CONFIG) -> DesiredState:
     """Nothing in OVN until it is associated with a port, or forwards ports, behind a
     router."""
     if not facts.router_id:
         return build_floating_ip_absent(facts.id)
     rows: list[DesiredRow] = []
     if facts.port_id and facts.fixed_ip:
-        rows.append(_nat_row(facts, facts.router_id))
+        rows.append(_nat_row(facts, facts.router_id, config))
     lbs = _load_balancers(facts, facts.router_id)
-    members = tuple(Membership(gateway_router_key(facts.router_id), "load_balancer", row.key)
+    members = tuple(Membership(nat_parent(facts.router_id, config), "load_balancer", row.key)
                     for row in lbs)
     return DesiredState(RESOURCE, facts.id, tuple(rows + lbs), _owned(facts.id),
                         members=members, member_rows=_lb_keys(facts.id))
@@ -53,7 +65,7 @@ def _lb_keys(fip_id: str) -> tuple[RowKey, ...]:
     return tuple(lb_key(fip_id, protocol) for protocol in PF_PROTOCOLS)
 
 
-def _nat_row(facts: FloatingIpFacts, router_id: str) -> DesiredRow:
+def _nat_row(facts: FloatingIpFacts, router_id: str, config: TranslateConfig) -> DesiredRow:
     assert facts.port_id and facts.fixed_ip
     external_ids = {
         n.FIP_ID: facts.id,
@@ -72,8 +84,13 @@ def _nat_row(facts: FloatingIpFacts, router_id: str) -> DesiredRow:
         # already track connections at the port. (ML2/OVN writes stateless=false.)
         "options": {"stateless": "true"},
         "external_ids": external_ids,
+        # distributed: the floating IP answers with its own port's MAC from the chassis of
+        # the port it maps to (ML2/OVN's enable_distributed_floating_ip)
+        "external_mac": facts.fip_port_mac
+        if config.distributed_gateway and config.fip_distributed and facts.fip_port_mac
+        else None,
     }
-    parent = ParentLink(gateway_router_key(router_id), "nat")
+    parent = ParentLink(nat_parent(router_id, config), "nat")
     return DesiredRow(nat_key(facts.id), columns, parent=parent)
 
 

@@ -11,6 +11,12 @@ class TranslateConfig:
     dhcp_lease_time: int = 43200
     transit_cidr: str = "169.254.128.0/30"  # every router's distributed↔gateway link
     dns_domain: str = "openstacklocal."  # Neutron's dns_domain: completes ports' names
+    l3_mode: str = "gateway-router"  # or "distributed-gateway-port" (settings.l3_mode)
+    fip_distributed: bool = False  # distributed floating IPs (distributed-gateway-port only)
+
+    @property
+    def distributed_gateway(self) -> bool:
+        return self.l3_mode == "distributed-gateway-port"
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,9 @@ class GatewayFacts:
     chassis: str | None  # where the gateway router is bound; None until scheduled
     nexthop_subnet_id: str = ""  # the external subnet the default route leads into
     tenant_mtu: int | None = None  # smallest MTU behind the router (gateway_mtu)
+    # the gateway chassis by falling priority (the first is `chassis`): a distributed gateway
+    # port's HA_Chassis_Group
+    ha_chassis: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,20 @@
-"""router → a distributed Logical_Router, and with an external gateway a gateway router.
+"""router → a distributed Logical_Router, and its external gateway in one of two layouts.
 
-The gateway router (`neutron-gw-<id>`) is bound to one chassis and joined to the
-distributed router (`neutron-<id>`) by a transit switch carrying a /30 (the distributed end
-takes the second address, the gateway end the first). The distributed router sends
-everything else to the gateway router; the gateway router routes tenant subnets back over
-the transit link, owns the external port, SNATs tenant subnets and holds floating IPs.
+`gateway-router` mode (the default, DESIGN 5): the gateway router (`neutron-gw-<id>`) is
+bound to one chassis and joined to the distributed router (`neutron-<id>`) by a transit
+switch carrying a /30 (the distributed end takes the second address, the gateway end the
+first). The distributed router sends everything else to the gateway router; the gateway
+router routes tenant subnets back over the transit link, owns the external port, SNATs
+tenant subnets and holds floating IPs.
+
+`distributed-gateway-port` mode (ML2/OVN's layout): the external port `lrp-<gateway port id>`
+sits on the distributed router itself, scheduled by an HA_Chassis_Group `neutron-<router id>`
+holding the gateway chassis by priority (ovn-northd makes it a `cr-lrp-*` chassisredirect
+port, bound where the highest-priority live chassis is); the default route, SNAT and floating
+IPs are the distributed router's. No gateway router and no transit switch.
+
+Either mode owns the other's rows too, so that a repair after a change of mode moves each
+router to the new layout and leaves nothing of the old one.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ DEFAULT_ROUTE = "0.0.0.0/0"
 # gateway router behind the transit switch, so static resolution is cheaper and exact.
 DR_OPTIONS = {"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "false",
               "mac_binding_age_threshold": "300"}
+# With a distributed gateway port the router does share the external network: ML2/OVN's.
+DGP_OPTIONS = {**DR_OPTIONS, "dynamic_neigh_routers": "true"}
 
 
 def router_key(router_id: str) -> RowKey:
@@ -37,6 +49,28 @@ def transit_switch_key(router_id: str) -> RowKey:
     return RowKey(n.LS, "name", n.transit_switch_name(router_id))
 
 
+def ha_group_key(router_id: str) -> RowKey:
+    return RowKey(n.HA_GROUP, "name", n.ha_group_name(router_id))
+
+
+def ha_chassis_key(router_id: str, chassis: str) -> RowKey:
+    return RowKey(n.HA_CHASSIS, "external_ids", n.ha_chassis_key(router_id, chassis),
+                  map_key=n.HA_KEY)
+
+
+def nat_parent(router_id: str, config: TranslateConfig) -> RowKey:
+    """The router that holds a router's NAT rows (and its floating IPs' balancers)."""
+    return router_key(router_id) if config.distributed_gateway \
+        else gateway_router_key(router_id)
+
+
+def gateway_port_match(router_id: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A distributed gateway port of the router, whatever its port id: what a router whose
+    gateway went away (or moved to a gateway router) still owns."""
+    return n.LRP, ((n.ROUTER_NAME, n.router_name(router_id)),
+                   (n.GATEWAY_ROLE, n.GATEWAY_PORT_ROLE))
+
+
 def transit_addresses(config: TranslateConfig) -> tuple[str, str, int]:
     """(gateway-router end, distributed-router end, prefix length) of the transit link."""
     net = ipaddress.ip_network(config.transit_cidr)
@@ -44,32 +78,40 @@ def transit_addresses(config: TranslateConfig) -> tuple[str, str, int]:
 
 
 def build_router(facts: RouterFacts, config: TranslateConfig) -> DesiredState:
-    rows = [_distributed_router(facts)]
+    dgp = config.distributed_gateway
+    rows = [_distributed_router(facts, DGP_OPTIONS if dgp else DR_OPTIONS)]
+    # both layouts' rows: those of the mode not in use are removed
     owned = [router_key(facts.id), gateway_router_key(facts.id), transit_switch_key(facts.id),
-             _transit_port_key(facts.id, "dr")]
-    children = [(router_key(facts.id), "static_routes")]
-    if facts.gateway is not None:
+             _transit_port_key(facts.id, "dr"), ha_group_key(facts.id)]
+    children = [(router_key(facts.id), "static_routes"), (router_key(facts.id), "nat"),
+                (ha_group_key(facts.id), "ha_chassis")]
+    if facts.gateway is not None and dgp:
+        rows += _distributed_gateway(facts, facts.gateway)
+    elif facts.gateway is not None:
         rows += _gateway(facts, facts.gateway, config)
         children += [(gateway_router_key(facts.id), col) for col in ("ports", "static_routes",
                                                                      "nat")]
-    rows += _extra_routes(facts)
+    rows += _extra_routes(facts, dgp)
     unique = {row.key: row for row in reversed(rows)}  # an extra route may repeat a default
     return DesiredState(RESOURCE, facts.id, tuple(r for r in rows if unique[r.key] is r),
-                        tuple(owned), owned_children=tuple(children))
+                        tuple(owned), owned_children=tuple(children),
+                        owned_matching=(gateway_port_match(facts.id),))
 
 
 def build_router_absent(router_id: str) -> DesiredState:
-    """Deleting the routers and the transit switch takes their ports, routes and NAT along."""
+    """Deleting the routers and the transit switch takes their ports, routes and NAT along;
+    a distributed gateway port goes with its router, its HA_Chassis_Group on its own."""
     owned = (router_key(router_id), gateway_router_key(router_id),
-             transit_switch_key(router_id))
-    return DesiredState(RESOURCE, router_id, (), owned)
+             transit_switch_key(router_id), ha_group_key(router_id))
+    return DesiredState(RESOURCE, router_id, (), owned,
+                        owned_matching=(gateway_port_match(router_id),))
 
 
-def _distributed_router(facts: RouterFacts) -> DesiredRow:
+def _distributed_router(facts: RouterFacts, options: dict[str, str]) -> DesiredRow:
     external_ids = {n.ROUTER_NAME: facts.name, n.REVISION: str(facts.revision),
                     n.AZ_HINTS: ",".join(facts.az_hints)}
     columns = {"enabled": facts.admin_state_up, "external_ids": external_ids,
-               "options": dict(DR_OPTIONS)}
+               "options": dict(options)}
     return DesiredRow(router_key(facts.id), columns)
 
 
@@ -82,14 +124,15 @@ def _route(router_id: str, parent: RowKey, prefix: str, nexthop: str,
     return DesiredRow(key, columns, parent=ParentLink(parent, "static_routes"))
 
 
-def _extra_routes(facts: RouterFacts) -> list[DesiredRow]:
-    """A next hop on the external network is reachable from the gateway router only."""
+def _extra_routes(facts: RouterFacts, dgp: bool) -> list[DesiredRow]:
+    """A next hop on the external network is reachable from the gateway router only (with a
+    distributed gateway port, every route is the distributed router's)."""
     external = [ipaddress.ip_network(f"{ip}/{plen}", strict=False)
                 for ip, plen in (facts.gateway.addresses if facts.gateway else ())]
     rows = []
     for dest, hop in facts.routes:
         outside = any(ipaddress.ip_address(hop) in net for net in external)
-        parent = gateway_router_key(facts.id) if outside else router_key(facts.id)
+        parent = gateway_router_key(facts.id) if outside and not dgp else router_key(facts.id)
         rows.append(_route(facts.id, parent, dest, hop, {}))
     return rows
 
@@ -101,7 +144,7 @@ def _gateway(facts: RouterFacts, gw: GatewayFacts, config: TranslateConfig) -> l
         _transit_switch(facts),
         *_transit_link(facts.id, "dr", router_key(facts.id), f"{dr_end}/{prefixlen}"),
         *_transit_link(facts.id, "gw", gateway_router_key(facts.id), f"{gw_end}/{prefixlen}"),
-        _external_port(facts, gw),
+        _external_port(facts, gw, gateway_router_key(facts.id)),
         _route(facts.id, router_key(facts.id), DEFAULT_ROUTE, gw_end,
                {n.IS_EXT_GW: "true"}),
     ]
@@ -112,8 +155,38 @@ def _gateway(facts: RouterFacts, gw: GatewayFacts, config: TranslateConfig) -> l
     rows += [_route(facts.id, gateway, cidr, dr_end, {n.ROUTE_SUBNET_ID: subnet_id})
              for subnet_id, cidr in facts.tenant_subnets]
     if gw.enable_snat:
-        rows += _snat_rows(facts, gw)
+        rows += _snat_rows(facts, gw, gateway)
     return rows
+
+
+def _distributed_gateway(facts: RouterFacts, gw: GatewayFacts) -> list[DesiredRow]:
+    """ML2/OVN's rows: the gateway port on the distributed router with its HA group, the
+    default route to the external subnet's gateway, SNAT on the distributed router."""
+    router = router_key(facts.id)
+    rows = [_ha_group(facts), *_ha_chassis(facts.id, gw.ha_chassis or
+                                           ((gw.chassis,) if gw.chassis else ())),
+            _external_port(facts, gw, router)]
+    if gw.nexthop:
+        extra = {n.IS_EXT_GW: "true", n.ROUTE_SUBNET_ID: gw.nexthop_subnet_id}
+        rows.append(_route(facts.id, router, DEFAULT_ROUTE, gw.nexthop, extra))
+    if gw.enable_snat:
+        rows += _snat_rows(facts, gw, router)
+    return rows
+
+
+def _ha_group(facts: RouterFacts) -> DesiredRow:
+    external_ids = {n.ROUTER_ID: facts.id, n.AZ_HINTS: ",".join(facts.az_hints),
+                    n.GATEWAY_ROLE: n.GATEWAY_PORT_ROLE}
+    return DesiredRow(ha_group_key(facts.id), {"external_ids": external_ids})
+
+
+def _ha_chassis(router_id: str, chassis: tuple[str, ...]) -> list[DesiredRow]:
+    """The first chassis gets the highest priority: N, N-1, ... 1 (ML2/OVN's numbers)."""
+    return [DesiredRow(ha_chassis_key(router_id, name),
+                       {"chassis_name": name, "priority": len(chassis) - index,
+                        "external_ids": {n.HA_KEY: n.ha_chassis_key(router_id, name)}},
+                       parent=ParentLink(ha_group_key(router_id), "ha_chassis"))
+            for index, name in enumerate(chassis)]
 
 
 def _gateway_router(facts: RouterFacts, gw: GatewayFacts) -> DesiredRow:
@@ -154,23 +227,30 @@ def _transit_link(router_id: str, side: str, router: RowKey, network: str) -> li
     return [lrp, lsp]
 
 
-def _external_port(facts: RouterFacts, gw: GatewayFacts) -> DesiredRow:
+def _external_port(facts: RouterFacts, gw: GatewayFacts, router: RowKey) -> DesiredRow:
+    """On the gateway router, or (distributed gateway port) on the distributed router with
+    its HA_Chassis_Group."""
     networks = [f"{ip}/{plen}" for ip, plen in gw.addresses]
     external_ids = {
         n.IS_EXT_GW: "True",
         n.NETWORK_NAME: n.switch_name(gw.network_id),
-        n.ROUTER_NAME: n.gateway_router_name(facts.id),
+        n.ROUTER_NAME: router.value,
         n.SUBNET_IDS: " ".join(gw.subnet_ids),
         n.REVISION: str(facts.revision),
     }
     options = {"gateway_mtu": str(gw.tenant_mtu)} if gw.tenant_mtu else {}
+    distributed = router == router_key(facts.id)
+    if distributed:
+        options[n.RESIDE_ON_REDIRECT] = "true"
+        external_ids[n.GATEWAY_ROLE] = n.GATEWAY_PORT_ROLE
     columns = {"mac": gw.mac, "networks": networks, "external_ids": external_ids,
                "options": options}
+    refs = {"ha_chassis_group": ha_group_key(facts.id) if distributed else None}
     key = RowKey(n.LRP, "name", n.router_port_name(gw.port_id))
-    return DesiredRow(key, columns, parent=ParentLink(gateway_router_key(facts.id), "ports"))
+    return DesiredRow(key, columns, refs=refs, parent=ParentLink(router, "ports"))
 
 
-def _snat_rows(facts: RouterFacts, gw: GatewayFacts) -> list[DesiredRow]:
+def _snat_rows(facts: RouterFacts, gw: GatewayFacts, router: RowKey) -> list[DesiredRow]:
     external_ip = next((ip for ip, _ in gw.addresses if ":" not in ip), None)
     if external_ip is None:
         return []
@@ -181,8 +261,7 @@ def _snat_rows(facts: RouterFacts, gw: GatewayFacts) -> list[DesiredRow]:
                    "external_ids": {n.SNAT_KEY: identity,
                                     n.ROUTER_NAME: n.router_name(facts.id)}}
         key = RowKey(n.NAT, "external_ids", identity, map_key=n.SNAT_KEY)
-        rows.append(DesiredRow(key, columns,
-                               parent=ParentLink(gateway_router_key(facts.id), "nat")))
+        rows.append(DesiredRow(key, columns, parent=ParentLink(router, "nat")))
     return rows
 
 
