@@ -66,6 +66,9 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
 
 PortUpCallback = Callable[[str, bool], None]
+ChassisCallback = Callable[[], None]
+# What in a Chassis row changes where gateways may go: its ovn-cms-options live in these.
+CHASSIS_CONFIG_COLUMNS = ("other_config", "external_ids")
 
 
 # ovsdb-server drops the connection of a client that sends what it cannot parse, and the
@@ -170,6 +173,35 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "create" or hasattr(updates, "up"):
             self.on_port_up(row.name, bool(row.up and row.up[0]))
+
+
+class _SbIdl(_WatchedIdl):
+    """The IDL, with a hook that reports changes of the chassis set gateways depend on.
+
+    A chassis deleted (Chassis or Chassis_Private), a chassis registering, and a chassis's
+    configuration changing (it may have dropped `enable-chassis-as-gw`) are reported; the
+    frequent Chassis_Private updates of live controllers acknowledging nb_cfg are not. The
+    hook runs on the IDL's thread, before the change is visible to reads: it must only
+    signal (a read it queues runs after this update is applied).
+    """
+
+    on_chassis_change: ChassisCallback | None = None
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.on_chassis_change is None:
+            return
+        if gateway_relevant(row._table.name, event, updates):
+            self.on_chassis_change()
+
+
+def gateway_relevant(table: str, event: str, updates: Any = None) -> bool:
+    """Whether an SB change may move a gateway: a chassis gone or new, or its configuration
+    (ovn-cms-options) changed; not a live controller's nb_cfg acknowledgement."""
+    if event == "delete":
+        return table in ("Chassis", "Chassis_Private")
+    if table != "Chassis":
+        return False
+    return event == "create" or any(hasattr(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
 
 
 class _OvsdbClient:
@@ -334,6 +366,22 @@ class SouthboundClient(_OvsdbClient):
     schema = "OVN_Southbound"
     # a Chassis row refers to its Encaps; Chassis_Private and SB_Global say who is alive
     tables = ("Chassis", "Encap", "Chassis_Private", "SB_Global")
+
+    def __init__(self, remote: str, timeout: float = 30.0,
+                 on_chassis_change: ChassisCallback | None = None) -> None:
+        super().__init__(remote, timeout)
+        # who hears of chassis changes; may be set after construction, before or after connect
+        self.on_chassis_change = on_chassis_change
+
+    def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
+        sb_idl = _SbIdl(self.remote, helper)
+        sb_idl.on_chassis_change = self._chassis_changed
+        sb_idl.watch = self.watch
+        return sb_idl
+
+    def _chassis_changed(self) -> None:
+        if self.on_chassis_change is not None:
+            self.on_chassis_change()
 
     def chassis(self) -> list[Chassis]:
         return [chassis_from_row(row) for row in self.read_rows("Chassis")]
