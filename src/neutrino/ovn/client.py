@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from ovs.db import idl as ovs_idl
@@ -556,7 +556,7 @@ class _PlanCommand(command.BaseCommand):
         self.do_apply = apply
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        reader = _Reader(self.api.idl)
+        reader = _Reader(self.api.idl, _compared_columns(self.states))
         states = [reader.with_owned_children(s) for s in self.states]
         plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in states]
         if self.do_apply:
@@ -567,8 +567,12 @@ class _PlanCommand(command.BaseCommand):
 class _Reader:
     """Finds rows by key in the IDL, with per-run caches for keys no index covers."""
 
-    def __init__(self, nb_idl: ovs_idl.Idl) -> None:
+    def __init__(self, nb_idl: ovs_idl.Idl,
+                 compared: Mapping[RowKey, frozenset[str]] | None = None) -> None:
         self.idl = nb_idl
+        # the columns a plan compares, per row (None: every column); converting each
+        # column of each row from OVSDB's form was most of a large batch's planning time
+        self.compared = compared
         self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._tag_caches: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
         self._parent_caches: dict[str, dict[Any, Any]] = {}
@@ -641,10 +645,12 @@ class _Reader:
 
     def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
         parent_column, parent_uuid = self._parent_of(key.table, row)
+        names = None if self.compared is None else \
+            self.compared.get(key, frozenset()) | {"external_ids"}
         return ActualRow(
             uuid=str(row.uuid),
-            columns=_plain_columns(row),
-            refs=_single_refs(row),
+            columns=_plain_columns(row, names),
+            refs=_single_refs(row, names),
             parent_column=parent_column,
             parent_uuid=parent_uuid,
             member_of=frozenset(self._memberships(key.table).get(row.uuid, ())),
@@ -840,11 +846,22 @@ def _to_ovsdb(value: Any) -> Any:
     return value
 
 
-def _plain_columns(row: Any) -> dict[str, Any]:
-    """Non-reference columns in the canonical shape of `neutrino.ovn.rows`."""
+def _compared_columns(states: Sequence[DesiredState]) -> dict[RowKey, frozenset[str]]:
+    """Per row, the columns and references some state of the batch sets: all a plan reads
+    of the actual row (besides external_ids, for the revision)."""
+    found: dict[RowKey, set[str]] = {}
+    for state in states:
+        for row in state.rows:
+            found.setdefault(row.key, set()).update(row.columns, row.refs)
+    return {key: frozenset(names) for key, names in found.items()}
+
+
+def _plain_columns(row: Any, names: Collection[str] | None = None) -> dict[str, Any]:
+    """Non-reference columns in the canonical shape of `neutrino.ovn.rows` (only `names`,
+    when given)."""
     values = {}
     for name, column in row._table.columns.items():
-        if column.type.key.ref_table is not None:
+        if column.type.key.ref_table is not None or (names is not None and name not in names):
             continue
         value = getattr(row, name)
         if column.type.is_optional() and not column.type.is_map():
@@ -865,10 +882,11 @@ def _all_columns(row: Any) -> dict[str, Any]:
     return values
 
 
-def _single_refs(row: Any) -> dict[str, str | None]:
+def _single_refs(row: Any, names: Collection[str] | None = None) -> dict[str, str | None]:
     refs = {}
     for name, column in row._table.columns.items():
-        if column.type.key.ref_table is None or column.type.n_max != 1:
+        if column.type.key.ref_table is None or column.type.n_max != 1 or \
+                (names is not None and name not in names):
             continue
         value = getattr(row, name)
         refs[name] = str(value[0].uuid) if value else None
