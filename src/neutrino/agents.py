@@ -68,6 +68,16 @@ def controller_alive(chassis: ChassisFacts, now: datetime, down_time: float) -> 
     return (now.timestamp() * 1000 - chassis.nb_cfg_timestamp) < down_time * 1000
 
 
+def unresponsive(view: SouthboundView, now: datetime, down_time: float) -> set[str]:
+    """The chassis whose controller stopped answering: it acknowledged a probe once, not
+    within `down_time`, and SB holds a probe it has not acknowledged. A chassis that never
+    acknowledged one (no ovn-controller of this era, or not yet started) is not called dead:
+    nothing says it ever lived, nor that it left."""
+    return {c.name for c in view.chassis
+            if c.nb_cfg_timestamp and c.nb_cfg < view.sb_nb_cfg
+            and not controller_alive(c, now, down_time)}
+
+
 def metadata_alive(chassis: ChassisFacts, view: SouthboundView, now: datetime,
                    down_time: float) -> bool:
     try:

@@ -266,8 +266,10 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     nova = (NovaNotifier(settings.nova, keystone_post(settings.nova), metrics)
             if settings.nova is not None else None)
     routers = RouterService(db, settings, wakeup, sb.chassis)
+    unresponsive = (jobs.UnresponsiveChassis(sb.view, settings.agent_down_time)
+                    if settings.gateway_move_unresponsive else None)
     gateways = functools.partial(jobs.schedule_gateways, db, sb.chassis, settings,
-                                 random.Random())
+                                 random.Random(), unresponsive)
     neutrino = Neutrino(
         settings=settings, db=db, nb=nb, sb=sb, wakeup=wakeup, metrics=metrics,
         reconciler=reconciler,
@@ -294,6 +296,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
                                  wakeup.set),
         nova=nova,
     )
+    sb.on_chassis_change = neutrino.maintenance.kick_gateways  # failover without waiting
     metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
     metrics.registry.register(ClusterCollector(lambda: [nb.cluster_view(), sb.cluster_view()]))
     neutrino.app = build_app(ApiDeps(

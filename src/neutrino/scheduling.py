@@ -79,6 +79,20 @@ def parse_physnets(bridge_mappings: str | None) -> tuple[str, ...]:
                  if ":" in entry)
 
 
+def answering(names: Sequence[str], unresponsive: set[str]) -> list[str]:
+    """The candidates whose controller answers; all of them when none does (moving a gateway
+    from one silent chassis to another helps nothing, and silence is not a departure)."""
+    return [name for name in names if name not in unresponsive] or list(names)
+
+
+def count_move(load: dict[str, int], old: str | None, new: str | None) -> None:
+    """Keep a load (chassis → gateways) true across a move, without reading it again."""
+    if old is not None:
+        load[old] = load.get(old, 0) - 1
+    if new is not None:
+        load[new] = load.get(new, 0) + 1
+
+
 def least_loaded(names: Sequence[str], load: Mapping[str, int]) -> str | None:
     """The candidate hosting the fewest gateway routers (ties: by name, for stability)."""
     if not names:

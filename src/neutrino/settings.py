@@ -130,6 +130,9 @@ class Settings:
     sync_owed_after: float = 300.0  # seconds the journal may owe a resource before sync says so
     gateway_scheduler: str = "least-loaded"
     agent_down_time: float = 75.0  # seconds since a chassis last acknowledged a probe
+    # gateway-router mode: move a gateway router off a chassis whose controller has not
+    # acknowledged a probe for agent_down_time (not only off one deleted from SB)
+    gateway_move_unresponsive: bool = True
     transit_cidr: str = "169.254.128.0/30"
     # how a router's external gateway is realised: a gateway router per Neutron router on a
     # transit switch ("gateway-router", DESIGN 5), or ML2/OVN's distributed gateway port with
@@ -207,6 +210,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metadata_enabled=_choice(env, "NEUTRINO_OVN_METADATA", ("true", "false"),
                                  "false") == "true",
         agent_down_time=down_time,
+        gateway_move_unresponsive=_choice(env, "NEUTRINO_GATEWAY_MOVE_UNRESPONSIVE",
+                                          ("true", "false"), "true") == "true",
         quotas={name: _int(env, f"NEUTRINO_QUOTA_{name.upper()}", default)
                 for name, default in DEFAULT_QUOTAS.items()},
         keystone=_keystone(env),

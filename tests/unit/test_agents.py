@@ -132,3 +132,14 @@ def test_availability_zones_are_those_of_gateway_chassis() -> None:
     zones = _service().availability_zones(Context("p", is_admin=False), ListQuery())
     assert zones == [{"name": "az1", "resource": "router", "state": "available"},
                      {"name": "az2", "resource": "router", "state": "available"}]
+
+
+def test_unresponsive_chassis_are_those_seen_alive_that_missed_probes() -> None:
+    view = SouthboundView((
+        _chassis("live"),  # acknowledged 5 s ago
+        _chassis("silent", acked=timedelta(seconds=DOWN + 1)),
+        _chassis("never", acked=None),  # nothing says it ever lived: not called dead
+        ChassisFacts(name="idle", nb_cfg=8,  # old stamp, but no probe was missed
+                     nb_cfg_timestamp=_ms(NOW - timedelta(seconds=DOWN + 1))),
+    ), sb_nb_cfg=8)
+    assert agents.unresponsive(view, NOW, DOWN) == {"silent"}

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from neutrino import scheduling
 from neutrino.scheduling import (
     OPT_IN,
     OPT_OUT,
@@ -240,3 +241,20 @@ def test_gateway_zones_are_those_of_opted_in_chassis() -> None:
 def test_by_priority(current: tuple[str, ...], first: str | None, names: tuple[str, ...],
                      load: dict[str, int], expected: list[str]) -> None:
     assert by_priority(current, first, names, load) == expected
+
+
+def test_answering_keeps_candidates_whose_controller_answers() -> None:
+    assert scheduling.answering(["gw1", "gw2", "gw3"], {"gw2"}) == ["gw1", "gw3"]
+
+
+def test_answering_keeps_every_candidate_when_none_answers() -> None:
+    """Moving a gateway from one silent chassis to another helps nothing."""
+    assert scheduling.answering(["gw1", "gw2"], {"gw1", "gw2", "gw9"}) == ["gw1", "gw2"]
+
+
+def test_count_move_keeps_the_load_true() -> None:
+    load = {"gw1": 2, "gw2": 1}
+    scheduling.count_move(load, "gw1", "gw3")
+    scheduling.count_move(load, None, "gw2")  # an unscheduled gateway bound
+    scheduling.count_move(load, "gw2", None)  # no candidate left
+    assert load == {"gw1": 1, "gw2": 1, "gw3": 1}

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from neutrino import errors, scheduling
+from neutrino import agents, errors, scheduling
+from neutrino.agents import SouthboundView
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import Network, Router
@@ -23,9 +27,9 @@ from neutrino.reconcile.reconciler import Reconciler
 from neutrino.services.common import bump_revision
 from neutrino.services.routers import (
     ChassisSource,
-    choose_chassis,
     choose_ha_chassis,
     gateway_load,
+    lock_gateway_scheduling,
 )
 from neutrino.settings import Settings
 from neutrino.sync.differences import GLOBAL_RESOURCE
@@ -51,14 +55,19 @@ def reclaim_orphans(db: Database) -> int:
 
 
 def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
-                      rng: random.Random) -> int:
+                      rng: random.Random,
+                      unresponsive: Callable[[], set[str]] | None = None) -> int:
     """Bind unscheduled gateways, and move those whose chassis left (or opted out, or left
     the router's hinted availability zones).
 
-    A gateway router moves to the scheduler's choice. A distributed gateway port's
-    HA_Chassis_Group is only re-prioritised: a chassis that left is dropped, the next one
-    moves up (OVN fails over by itself, by BFD, before this runs), and candidates that
-    appeared fill the group up to five.
+    SB is read once: every router of the round is placed from one snapshot, and every move
+    is one database transaction, so the journal applies them to NB in one batch.
+
+    A gateway router moves to the scheduler's choice; also, with `unresponsive` (the chassis
+    whose controller stopped answering probes), off a chassis that stopped answering, when
+    a candidate that answers exists. A distributed gateway port's HA_Chassis_Group is only
+    re-prioritised: a chassis that left is dropped, the next one moves up (OVN fails over by
+    itself, by BFD, before this runs), and candidates that appeared fill the group up to five.
 
     With no candidate at all the routers stay unscheduled, status ERROR, and are bound as
     soon as a chassis appears.
@@ -67,40 +76,94 @@ def schedule_gateways(db: Database, chassis: ChassisSource, settings: Settings,
         found = chassis()
     except errors.BackendUnavailable:
         return 0
-    dgp = settings.l3_mode == "distributed-gateway-port"
-    moved = 0
     with db.session() as session:
-        routers = session.scalars(select(Router).where(Router.gw_port_id.is_not(None)))
-        for router in routers:
-            hints = router.availability_zone_hints or []
-            names = scheduling.candidates(found, hints)
-            current = list(router.gateway_ha_chassis or [])
-            if dgp:
-                known = current or ([router.gateway_chassis] if router.gateway_chassis else [])
-                wanted = scheduling.by_priority(known, None, names, gateway_load(session)) \
-                    if known else []
-                if not wanted:  # none yet or none left: chosen as for a new gateway
-                    wanted = choose_ha_chassis(session, chassis, settings, rng, hints)
-                if wanted == current and router.gateway_chassis == (wanted or [None])[0]:
-                    continue
-                choice = (wanted or [None])[0]
-            else:
-                if router.gateway_chassis in names:
-                    continue
-                choice = choose_chassis(session, chassis, settings, rng, hints)
-                if choice == router.gateway_chassis:
-                    continue
-                wanted = scheduling.by_priority(current, choice, names, gateway_load(session))
-            if choice != router.gateway_chassis:
-                LOG.warning("router %s: gateway chassis %s -> %s", router.id,
-                            router.gateway_chassis, choice)
-            router.gateway_chassis = choice
-            router.gateway_ha_chassis = wanted
-            router.status = "ACTIVE" if choice else "ERROR"
-            bump_revision(session, router, ResourceType.ROUTER, router_parents(router))
-            session.flush()
-            moved += 1
+        routers = list(session.scalars(select(Router).where(Router.gw_port_id.is_not(None))))
+        if settings.l3_mode == "distributed-gateway-port":
+            return _reprioritise_groups(session, routers, found, settings, rng)
+        dead = unresponsive() if unresponsive is not None else set()
+        return _move_gateway_routers(session, routers, found, dead, settings, rng)
+
+
+def _move_gateway_routers(session: Session, routers: Sequence[Router],
+                          found: Sequence[scheduling.Chassis], dead: set[str],
+                          settings: Settings, rng: random.Random) -> int:
+    load: dict[str, int] | None = None  # read once, when the first router must move
+    moved = 0
+    for router in routers:
+        names = scheduling.answering(
+            scheduling.candidates(found, router.availability_zone_hints or []), dead)
+        if router.gateway_chassis in names:
+            continue
+        if load is None:
+            lock_gateway_scheduling(session)
+            load = gateway_load(session)
+        choice = scheduling.choose(settings.gateway_scheduler, names, load, rng)
+        if choice == router.gateway_chassis:
+            continue
+        scheduling.count_move(load, router.gateway_chassis, choice)
+        wanted = scheduling.by_priority(router.gateway_ha_chassis or [], choice, names, load)
+        _place(session, router, choice, wanted)
+        moved += 1
     return moved
+
+
+def _reprioritise_groups(session: Session, routers: Sequence[Router],
+                         found: Sequence[scheduling.Chassis], settings: Settings,
+                         rng: random.Random) -> int:
+    def snapshot() -> list[scheduling.Chassis]:
+        return list(found)
+
+    moved = 0
+    for router in routers:
+        hints = router.availability_zone_hints or []
+        names = scheduling.candidates(found, hints)
+        current = list(router.gateway_ha_chassis or [])
+        known = current or ([router.gateway_chassis] if router.gateway_chassis else [])
+        wanted = scheduling.by_priority(known, None, names, gateway_load(session)) \
+            if known else []
+        if not wanted:  # none yet or none left: chosen as for a new gateway
+            wanted = choose_ha_chassis(session, snapshot, settings, rng, hints)
+        if wanted == current and router.gateway_chassis == (wanted or [None])[0]:
+            continue
+        _place(session, router, (wanted or [None])[0], wanted)
+        session.flush()  # the next router's load counts this one
+        moved += 1
+    return moved
+
+
+def _place(session: Session, router: Router, choice: str | None, wanted: list[str]) -> None:
+    if choice != router.gateway_chassis:
+        LOG.warning("router %s: gateway chassis %s -> %s", router.id,
+                    router.gateway_chassis, choice)
+    router.gateway_chassis = choice
+    router.gateway_ha_chassis = wanted
+    router.status = "ACTIVE" if choice else "ERROR"
+    bump_revision(session, router, ResourceType.ROUTER, router_parents(router))
+
+
+@dataclass
+class UnresponsiveChassis:
+    """The chassis whose ovn-controller stopped acknowledging probes (agents.unresponsive).
+
+    It says nothing until this process has asked for `down_time` seconds: a probe is sent
+    only by the maintenance leader, so a node that just started (or a service back from an
+    outage) has not yet given any chassis the chance to answer, and all would look dead.
+    """
+
+    view: Callable[[], SouthboundView]
+    down_time: float
+    started: float | None = None
+
+    def __call__(self) -> set[str]:
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        if now - self.started < self.down_time:
+            return set()
+        try:
+            return agents.unresponsive(self.view(), utcnow(), self.down_time)
+        except errors.BackendUnavailable:
+            return set()
 
 
 def probe_chassis(nb: NorthboundClient) -> int | None:

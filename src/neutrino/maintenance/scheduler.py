@@ -48,6 +48,7 @@ class MaintenanceScheduler:
         self.repairs = 0
         self._was_connected = False
         self._stop = threading.Event()
+        self._kicked = threading.Event()  # a job asked for now, not at its next interval
         self._thread: threading.Thread | None = None
         self.jobs = [
             _Job("reclaim_expired", settings.reclaim_every, lambda: jobs.reclaim_expired(db)),
@@ -76,11 +77,28 @@ class MaintenanceScheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        self._kicked.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def kick(self, name: str) -> None:
+        """Run job `name` as soon as possible (on the leader; elsewhere the round only renews
+        nothing), then keep its interval. Safe from any thread, an IDL's included."""
+        for job in self.jobs:
+            if job.name == name:
+                job.last = float("-inf")
+        self._kicked.set()
+
+    def kick_gateways(self) -> None:
+        """An SB chassis change: reschedule the gateways now rather than within 2 s."""
+        self.kick("schedule_gateways")
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.settings.tick):
+        while True:
+            self._kicked.wait(self.settings.tick)
+            self._kicked.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.tick()
             except Exception:  # noqa: BLE001 - a failed round must not end maintenance

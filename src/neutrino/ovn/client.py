@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from ovs.db import idl as ovs_idl
@@ -66,6 +66,9 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
 
 PortUpCallback = Callable[[str, bool], None]
+ChassisCallback = Callable[[], None]
+# What in a Chassis row changes where gateways may go: its ovn-cms-options live in these.
+CHASSIS_CONFIG_COLUMNS = ("other_config", "external_ids")
 
 
 # ovsdb-server drops the connection of a client that sends what it cannot parse, and the
@@ -170,6 +173,35 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "create" or hasattr(updates, "up"):
             self.on_port_up(row.name, bool(row.up and row.up[0]))
+
+
+class _SbIdl(_WatchedIdl):
+    """The IDL, with a hook that reports changes of the chassis set gateways depend on.
+
+    A chassis deleted (Chassis or Chassis_Private), a chassis registering, and a chassis's
+    configuration changing (it may have dropped `enable-chassis-as-gw`) are reported; the
+    frequent Chassis_Private updates of live controllers acknowledging nb_cfg are not. The
+    hook runs on the IDL's thread, before the change is visible to reads: it must only
+    signal (a read it queues runs after this update is applied).
+    """
+
+    on_chassis_change: ChassisCallback | None = None
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.on_chassis_change is None:
+            return
+        if gateway_relevant(row._table.name, event, updates):
+            self.on_chassis_change()
+
+
+def gateway_relevant(table: str, event: str, updates: Any = None) -> bool:
+    """Whether an SB change may move a gateway: a chassis gone or new, or its configuration
+    (ovn-cms-options) changed; not a live controller's nb_cfg acknowledgement."""
+    if event == "delete":
+        return table in ("Chassis", "Chassis_Private")
+    if table != "Chassis":
+        return False
+    return event == "create" or any(hasattr(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
 
 
 class _OvsdbClient:
@@ -334,6 +366,22 @@ class SouthboundClient(_OvsdbClient):
     schema = "OVN_Southbound"
     # a Chassis row refers to its Encaps; Chassis_Private and SB_Global say who is alive
     tables = ("Chassis", "Encap", "Chassis_Private", "SB_Global")
+
+    def __init__(self, remote: str, timeout: float = 30.0,
+                 on_chassis_change: ChassisCallback | None = None) -> None:
+        super().__init__(remote, timeout)
+        # who hears of chassis changes; may be set after construction, before or after connect
+        self.on_chassis_change = on_chassis_change
+
+    def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
+        sb_idl = _SbIdl(self.remote, helper)
+        sb_idl.on_chassis_change = self._chassis_changed
+        sb_idl.watch = self.watch
+        return sb_idl
+
+    def _chassis_changed(self) -> None:
+        if self.on_chassis_change is not None:
+            self.on_chassis_change()
 
     def chassis(self) -> list[Chassis]:
         return [chassis_from_row(row) for row in self.read_rows("Chassis")]
@@ -508,7 +556,7 @@ class _PlanCommand(command.BaseCommand):
         self.do_apply = apply
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        reader = _Reader(self.api.idl)
+        reader = _Reader(self.api.idl, _compared_columns(self.states))
         states = [reader.with_owned_children(s) for s in self.states]
         plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in states]
         if self.do_apply:
@@ -519,8 +567,12 @@ class _PlanCommand(command.BaseCommand):
 class _Reader:
     """Finds rows by key in the IDL, with per-run caches for keys no index covers."""
 
-    def __init__(self, nb_idl: ovs_idl.Idl) -> None:
+    def __init__(self, nb_idl: ovs_idl.Idl,
+                 compared: Mapping[RowKey, frozenset[str]] | None = None) -> None:
         self.idl = nb_idl
+        # the columns a plan compares, per row (None: every column); converting each
+        # column of each row from OVSDB's form was most of a large batch's planning time
+        self.compared = compared
         self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._tag_caches: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
         self._parent_caches: dict[str, dict[Any, Any]] = {}
@@ -593,10 +645,12 @@ class _Reader:
 
     def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
         parent_column, parent_uuid = self._parent_of(key.table, row)
+        names = None if self.compared is None else \
+            self.compared.get(key, frozenset()) | {"external_ids"}
         return ActualRow(
             uuid=str(row.uuid),
-            columns=_plain_columns(row),
-            refs=_single_refs(row),
+            columns=_plain_columns(row, names),
+            refs=_single_refs(row, names),
             parent_column=parent_column,
             parent_uuid=parent_uuid,
             member_of=frozenset(self._memberships(key.table).get(row.uuid, ())),
@@ -792,11 +846,22 @@ def _to_ovsdb(value: Any) -> Any:
     return value
 
 
-def _plain_columns(row: Any) -> dict[str, Any]:
-    """Non-reference columns in the canonical shape of `neutrino.ovn.rows`."""
+def _compared_columns(states: Sequence[DesiredState]) -> dict[RowKey, frozenset[str]]:
+    """Per row, the columns and references some state of the batch sets: all a plan reads
+    of the actual row (besides external_ids, for the revision)."""
+    found: dict[RowKey, set[str]] = {}
+    for state in states:
+        for row in state.rows:
+            found.setdefault(row.key, set()).update(row.columns, row.refs)
+    return {key: frozenset(names) for key, names in found.items()}
+
+
+def _plain_columns(row: Any, names: Collection[str] | None = None) -> dict[str, Any]:
+    """Non-reference columns in the canonical shape of `neutrino.ovn.rows` (only `names`,
+    when given)."""
     values = {}
     for name, column in row._table.columns.items():
-        if column.type.key.ref_table is not None:
+        if column.type.key.ref_table is not None or (names is not None and name not in names):
             continue
         value = getattr(row, name)
         if column.type.is_optional() and not column.type.is_map():
@@ -817,10 +882,11 @@ def _all_columns(row: Any) -> dict[str, Any]:
     return values
 
 
-def _single_refs(row: Any) -> dict[str, str | None]:
+def _single_refs(row: Any, names: Collection[str] | None = None) -> dict[str, str | None]:
     refs = {}
     for name, column in row._table.columns.items():
-        if column.type.key.ref_table is None or column.type.n_max != 1:
+        if column.type.key.ref_table is None or column.type.n_max != 1 or \
+                (names is not None and name not in names):
             continue
         value = getattr(row, name)
         refs[name] = str(value[0].uuid) if value else None

@@ -386,7 +386,7 @@ def choose_chassis(session: Session, source: ChassisSource, settings: Settings,
         names = scheduling.candidates(source(), az_hints)
     except errors.BackendUnavailable:
         return None
-    _lock_gateway_scheduling(session)
+    lock_gateway_scheduling(session)
     return scheduling.choose(settings.gateway_scheduler,
                              [n for n in names if n != exclude], gateway_load(session), rng)
 
@@ -399,7 +399,7 @@ def choose_ha_chassis(session: Session, source: ChassisSource, settings: Setting
         names = scheduling.candidates(source(), az_hints)
     except errors.BackendUnavailable:
         return []
-    _lock_gateway_scheduling(session)
+    lock_gateway_scheduling(session)
     load = gateway_load(session)
     first = scheduling.choose(settings.gateway_scheduler, names, load, rng)
     return scheduling.by_priority((), first, names, load)
@@ -412,7 +412,7 @@ def gateway_load(session: Session) -> dict[str, int]:
     return {str(name): int(count) for name, count in rows}
 
 
-def _lock_gateway_scheduling(session: Session) -> None:
+def lock_gateway_scheduling(session: Session) -> None:
     """Choose one gateway at a time, until the transaction ends, so that each choice counts
     the ones before it: on PostgreSQL concurrent requests would otherwise read the same load
     and all pick the same least-loaded chassis. SQLite writers are serialised already."""
