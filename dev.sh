@@ -61,6 +61,24 @@ keystone_env() {
     fi
 }
 
+# The whole suite as two pytest runs at once: the e2e and lab tests mostly wait (CLIs,
+# daemons, DHCP, Keystone) while the unit and functional ones mostly compute, so on two cores
+# the halves overlap well. The lab's devices have fixed names: all lab tests stay in one run.
+every_test() {
+    local logs rc_fast=0 rc_slow=0 pid
+    logs=$(mktemp -d)
+    "$VENV/bin/pytest" -q -p no:cacheprovider tests/unit tests/functional >"$logs/fast" 2>&1 &
+    pid=$!
+    "$VENV/bin/pytest" -q -p no:cacheprovider tests/e2e tests/lab >"$logs/slow" 2>&1 || rc_slow=$?
+    wait "$pid" || rc_fast=$?
+    echo "== tests/unit tests/functional (exit $rc_fast)"
+    cat "$logs/fast"
+    echo "== tests/e2e tests/lab (exit $rc_slow)"
+    cat "$logs/slow"
+    rm -rf "$logs"
+    [ "$rc_fast" -eq 0 ] && [ "$rc_slow" -eq 0 ]
+}
+
 case "${1:-}" in
     run)
         system_packages
@@ -72,7 +90,11 @@ case "${1:-}" in
         python_env test
         keystone_env
         "$VENV/bin/ruff" check src tests bench
-        NEUTRINO_KEYSTONE_VENV=$KEYSTONE_VENV exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"
+        export NEUTRINO_KEYSTONE_VENV=$KEYSTONE_VENV
+        if [ $# -gt 1 ]; then
+            exec "$VENV/bin/pytest" -q -p no:cacheprovider "${@:2}"
+        fi
+        every_test
         ;;
     *)
         echo "usage: $0 run|test [pytest args]" >&2
