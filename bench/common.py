@@ -112,13 +112,19 @@ class LspWatcher:
         self.first_seen.setdefault(name, time.perf_counter())
 
     def wait_for(self, names: Sequence[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
-        """Wait until every name has been seen; return those still missing at the deadline."""
-        deadline = time.monotonic() + timeout
-        missing = [n for n in names if n not in self.first_seen]
-        while missing and time.monotonic() < deadline:
-            time.sleep(0.005)
-            missing = [n for n in missing if n not in self.first_seen]
-        return missing
+        return wait_seen(self.first_seen, names, timeout)
+
+
+def wait_seen(first_seen: dict[str, float], names: Sequence[str],
+              timeout: float = SYNC_TIMEOUT) -> list[str]:
+    """Wait until every name is in `first_seen` (filled by an IDL thread); return those still
+    missing at the deadline."""
+    deadline = time.monotonic() + timeout
+    missing = [n for n in names if n not in first_seen]
+    while missing and time.monotonic() < deadline:
+        time.sleep(0.005)
+        missing = [n for n in missing if n not in first_seen]
+    return missing
 
 
 # --- figures -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import emit, machine, ovsdbapp_nb, percentiles, sec
+from common import emit, machine, ovsdbapp_nb, percentiles, sec, wait_seen
 from ovsdbapp.backend.ovs_idl import connection
 from serve import client, create_network, health, neutrino_server, post
 
@@ -61,12 +61,7 @@ class MemberWatcher(NorthboundClient):
         return idl
 
     def wait_for(self, names: list[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
-        deadline = time.monotonic() + timeout
-        missing = [n for n in names if n not in self.first_seen]
-        while missing and time.monotonic() < deadline:
-            time.sleep(0.005)
-            missing = [n for n in missing if n not in self.first_seen]
-        return missing
+        return wait_seen(self.first_seen, names, timeout)
 
 
 @contextlib.contextmanager
