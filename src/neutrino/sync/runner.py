@@ -3,6 +3,11 @@
 Safe while the API serves: resources with unfinished journal entries are left to the
 journal, a repair re-reads the database when it applies (so it never acts on a snapshot
 older than the rows it writes), and the revision check never lets it revert a newer row.
+A comparison of many resources takes seconds, while other nodes keep changing them: a
+resource the journal touched meanwhile, or that this node's copy of NB had not caught up
+with yet, looks different without being so. So every difference is looked at a second
+time (`_confirm`), after the copy has caught up with the server, and only what the journal
+did not touch meanwhile and still differs is reported (and repaired).
 What the journal has owed for longer than `owed_after` seconds is reported (not repaired:
 its entry would fight the repair, and a poison entry would fail it the same way), so that a
 stranded or failed entry can never hide behind "left to the journal".
@@ -13,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -66,6 +71,9 @@ MODELS = {
     ResourceType.L2_GATEWAY_CONNECTION: L2gwConnection,
 }
 BATCH = 1000
+# entries' timestamps come from the clocks of the nodes that wrote them (NTP-synced): a
+# second of slack so that a node a little behind is never taken for one that did nothing
+CLOCK_MARGIN = timedelta(seconds=1)
 DEFAULT_OWED_AFTER = 300.0  # seconds
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -130,6 +138,9 @@ class SyncRunner:
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
+        if report.differences:
+            report.differences, touched = self._confirm(report.differences)
+            report.left_to_journal += touched
         if ResourceType.FLOATING_IP in types:
             report.differences += global_differences(self.reconciler.global_differences())
         if ResourceType.PORT_CHAIN in types:
@@ -171,6 +182,30 @@ class SyncRunner:
         report.repaired = done
         report.seconds = time.monotonic() - started
         return report
+
+    def _confirm(self, found: list[Difference]) -> tuple[list[Difference], int]:
+        """The differences that are still there at a second look, and how many resources
+        turned out to be the journal's business (it touched them since the look began)."""
+        suspects = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
+                             for d in found
+                             if d.resource_type not in (VTEP_RESOURCE, GLOBAL_RESOURCE)})
+        since = utcnow() - CLOCK_MARGIN
+        self.nb.catch_up()
+        plans = [p for chunk in _chunks(suspects, BATCH) for p in self.reconciler.plan(chunk)]
+        touched = self._touched_since({ref.id for ref in suspects}, since)
+        confirmed = [d for d in differences(plans) if d.resource_id not in touched]
+        others = [d for d in found if d.resource_type in (VTEP_RESOURCE, GLOBAL_RESOURCE)]
+        return others + confirmed, len({ref.id for ref in suspects} & touched)
+
+    def _touched_since(self, ids: set[str], since: datetime) -> set[str]:
+        """Those of `ids` with a journal entry unfinished now, or claimed or settled since
+        `since` (read after the second plan: whatever that plan read, the journal had)."""
+        entry, unfinished = JournalEntry, [s.value for s in UNFINISHED]
+        stmt = select(entry.resource_id).where(
+            entry.resource_id.in_(sorted(ids)),
+            entry.state.in_(unfinished) | (entry.updated_at >= since))
+        with self.db.read() as session:
+            return set(session.scalars(stmt))
 
     def _settled_refs(self, types: Sequence[ResourceType],
                       busy: dict[str, Row[Any]]) -> tuple[list[ResourceRef], int]:
