@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -71,9 +71,6 @@ MODELS = {
     ResourceType.L2_GATEWAY_CONNECTION: L2gwConnection,
 }
 BATCH = 1000
-# entries' timestamps come from the clocks of the nodes that wrote them (NTP-synced): a
-# second of slack so that a node a little behind is never taken for one that did nothing
-CLOCK_MARGIN = timedelta(seconds=1)
 DEFAULT_OWED_AFTER = 300.0  # seconds
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -185,27 +182,32 @@ class SyncRunner:
 
     def _confirm(self, found: list[Difference]) -> tuple[list[Difference], int]:
         """The differences that are still there at a second look, and how many resources
-        turned out to be the journal's business (it touched them since the look began)."""
+        turned out to be the journal's business (it touched them during that look)."""
         suspects = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                              for d in found
                              if d.resource_type not in (VTEP_RESOURCE, GLOBAL_RESOURCE)})
-        since = utcnow() - CLOCK_MARGIN
-        self.nb.catch_up()
+        ids = {ref.id for ref in suspects}
+        before = self._journal_marks(ids)
+        self.nb.catch_up()  # what the journal applied before `before` is in the copy now
         plans = [p for chunk in _chunks(suspects, BATCH) for p in self.reconciler.plan(chunk)]
-        touched = self._touched_since({ref.id for ref in suspects}, since)
+        after = self._journal_marks(ids)  # read after the plan: whatever it read, we see
+        unfinished = {s.value for s in UNFINISHED}
+        touched = {rid for rid in ids if before.get(rid) != after.get(rid)
+                   or any(state in unfinished for _, state in after.get(rid, ()))}
         confirmed = [d for d in differences(plans) if d.resource_id not in touched]
         others = [d for d in found if d.resource_type in (VTEP_RESOURCE, GLOBAL_RESOURCE)]
-        return others + confirmed, len({ref.id for ref in suspects} & touched)
+        return others + confirmed, len(touched)
 
-    def _touched_since(self, ids: set[str], since: datetime) -> set[str]:
-        """Those of `ids` with a journal entry unfinished now, or claimed or settled since
-        `since` (read after the second plan: whatever that plan read, the journal had)."""
-        entry, unfinished = JournalEntry, [s.value for s in UNFINISHED]
-        stmt = select(entry.resource_id).where(
-            entry.resource_id.in_(sorted(ids)),
-            entry.state.in_(unfinished) | (entry.updated_at >= since))
+    def _journal_marks(self, ids: set[str]) -> dict[str, frozenset[tuple[int, str]]]:
+        """resource id -> its journal entries and their states: any entry recorded,
+        claimed or settled between two reads makes them differ (no clock involved)."""
+        found: dict[str, set[tuple[int, str]]] = {}
+        stmt = select(JournalEntry.resource_id, JournalEntry.seq, JournalEntry.state) \
+            .where(JournalEntry.resource_id.in_(sorted(ids)))
         with self.db.read() as session:
-            return set(session.scalars(stmt))
+            for rid, seq, state in session.execute(stmt):
+                found.setdefault(rid, set()).add((seq, state))
+        return {rid: frozenset(marks) for rid, marks in found.items()}
 
     def _settled_refs(self, types: Sequence[ResourceType],
                       busy: dict[str, Row[Any]]) -> tuple[list[ResourceRef], int]:
