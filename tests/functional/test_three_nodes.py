@@ -515,6 +515,7 @@ def test_three_nodes_under_failures(cluster_ovn: LocalOvn, pg_url: str,
         assert story.maintenance_takeover_s is not None
         assert story.maintenance_takeover_s < MAINTENANCE_TAKEOVER
         for report in (story.joined_sync, story.rejoined_sync):  # no joining node races
+            assert "error" not in report, report
             assert report["differences"] == {} and report["repaired"] == 0, report
             assert report["owed_by_journal"] == 0, report
         assert story.rejoined_sync["mode"] == "repair"
