@@ -213,6 +213,9 @@ class Neutrino:
         report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
                           for switch, client in self.reconciler.vtep.items()}
         report["startup_sync"] = self.startup_sync
+        # which node runs maintenance: the one whose holder is leading
+        report["maintenance"] = {"holder": self.maintenance.holder,
+                                 "leading": self.maintenance.leading}
         # a lost member is reported; only a cluster that lost its quorum degrades the service
         clusters = {"ovn_nb_cluster": self.nb.cluster_view(),
                     "ovn_sb_cluster": self.sb.cluster_view()}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from journal_audit import assert_dependency_order
 from nb_state import rows, wait_journal_idle
 from serve_tools import start_serve, stop_serve
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from neutrino.bootstrap import Neutrino, build
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
-from neutrino.db.models import JournalDependency, JournalEntry, Port
+from neutrino.db.models import JournalEntry, Port
 from neutrino.journal.listen import JournalListener
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType, State
@@ -210,7 +211,7 @@ def test_two_nodes_on_postgresql(private_ovn, pg_url, tmp_path):
         assert operations >= 500
         wait_for(lambda: _journal_idle(db), 120, "both nodes drained the journal")
         assert _sync_log(private_ovn, tmp_path / "a", pg_url)["items"] == []
-        _assert_order_respected(db)
+        assert_dependency_order(db)
     finally:
         for _, proc in nodes:
             stop_serve(proc)
@@ -268,31 +269,6 @@ def _mixed_operations(urls: list[str]) -> int:
 
     with ThreadPoolExecutor(8) as pool:
         return sum(pool.map(client_work, range(8)))
-
-
-def _assert_order_respected(db: Database) -> None:
-    """No entry was claimed before every older entry it depended on had been applied."""
-    with db.read() as session:
-        entries = {e.seq: e for e in session.scalars(select(JournalEntry))}
-        deps = session.execute(select(JournalDependency.seq, JournalDependency.resource_id)).all()
-    by_resource: dict[str, list[JournalEntry]] = {}
-    for entry in entries.values():
-        by_resource.setdefault(entry.resource_id, []).append(entry)
-    waits: list[tuple[JournalEntry, JournalEntry]] = []
-    for seq, parent in deps:
-        waits += [(entries[seq], p) for p in by_resource.get(parent, []) if p.seq < seq]
-    for entry in entries.values():
-        waits += [(entry, p) for p in by_resource[entry.resource_id] if p.seq < entry.seq]
-        if entry.operation == "delete":
-            children = [entries[s] for s, parent in deps if parent == entry.resource_id]
-            waits += [(entry, c) for c in children if c.seq < entry.seq]
-    assert waits, "the scenario produced no dependencies to check"
-    for later, earlier in waits:
-        same_claim = later.claimed_at == earlier.claimed_at
-        assert same_claim or earlier.updated_at <= later.claimed_at, (
-            f"{later.resource_type} {later.operation} seq {later.seq} claimed at "
-            f"{later.claimed_at} before {earlier.resource_type} {earlier.operation} seq "
-            f"{earlier.seq} was applied at {earlier.updated_at}")
 
 
 def test_a_commit_on_one_node_wakes_the_listeners_of_another(pg_url):

@@ -236,3 +236,25 @@ def test_address_groups_are_compared_and_repaired(app, private_ovn):
     assert one(app, "Address_Set", name=v6)["addresses"] == ["fd00:93::/64"]
     assert rows(app, "Address_Set", name=stray_name) == []
     assert one(app, "Address_Set", name="someone_elses")
+
+
+def test_a_change_committed_while_sync_compares_is_left_to_the_journal(app, private_ovn):
+    """Another node (here: the API, from inside the comparison) changes a port after sync
+    read the journal and before it read the port: a second look sees the journal at work."""
+    topo = _topology(app)
+    for worker in app.workers:  # the change stays owed: NB keeps the port's old revision
+        worker.stop()
+    plan, changed = app.sync.reconciler.plan, []
+
+    def plan_while_another_node_writes(refs):  # type: ignore[no-untyped-def]
+        if not changed:
+            with TestClient(app.app) as client:
+                changed.append(client.put(f"/v2.0/ports/{topo['kept']['id']}",
+                                          json={"port": {"name": "renamed"}}).status_code)
+        return plan(refs)
+
+    app.sync.reconciler.plan = plan_while_another_node_writes
+    report = app.sync.compare()
+    assert changed == [200]
+    assert report.differences == []
+    assert report.left_to_journal == 1

@@ -46,6 +46,7 @@ class MaintenanceScheduler:
         self.detector = jobs.ColdRebootDetector(nb, db)
         self.sync = sync
         self.repairs = 0
+        self.leading = False  # whether this node held the lease at its last tick
         self._was_connected = False
         self._stop = threading.Event()
         self._kicked = threading.Event()  # a job asked for now, not at its next interval
@@ -107,7 +108,8 @@ class MaintenanceScheduler:
     def tick(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._notice_reconnect()
-        if not self._lead():
+        self.leading = self._lead()
+        if not self.leading:
             return
         for job in self.jobs:
             if now - job.last >= job.every:

@@ -285,6 +285,16 @@ class _OvsdbClient:
         """Every row of `table` as plain values."""
         return self._run(_ReadTableCommand(self._backend_or_raise(), table))
 
+    def catch_up(self) -> None:
+        """Return once this copy holds every change the server had committed when called.
+
+        A round trip on the monitoring connection: the server answers a transaction (here a
+        comment, which changes nothing) after the updates it sent before, and the IDL reads
+        them in order. What another node wrote and then recorded as done is in the copy
+        afterwards, so a comparison made next cannot mistake the copy's lag for drift.
+        """
+        self._run(_RoundTripCommand(self._backend_or_raise()))
+
     def _run(self, cmd: command.BaseCommand) -> Any:
         backend = self._backend_or_raise()
         if not self.connected:
@@ -474,6 +484,11 @@ class _ReadTableCommand(command.ReadOnlyCommand):
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         rows = self.api.idl.tables[self.table].rows.values()
         self.result = [_all_columns(row) for row in rows]
+
+
+class _RoundTripCommand(command.BaseCommand):
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        txn.add_op({"op": "comment", "comment": "neutrino: catch up"})
 
 
 class _ReadTablesCommand(command.ReadOnlyCommand):

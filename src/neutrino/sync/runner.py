@@ -3,6 +3,11 @@
 Safe while the API serves: resources with unfinished journal entries are left to the
 journal, a repair re-reads the database when it applies (so it never acts on a snapshot
 older than the rows it writes), and the revision check never lets it revert a newer row.
+A comparison of many resources takes seconds, while other nodes keep changing them: a
+resource the journal touched meanwhile, or that this node's copy of NB had not caught up
+with yet, looks different without being so. So every difference is looked at a second
+time (`_confirm`), after the copy has caught up with the server, and only what the journal
+did not touch meanwhile and still differs is reported (and repaired).
 What the journal has owed for longer than `owed_after` seconds is reported (not repaired:
 its entry would fight the repair, and a poison entry would fail it the same way), so that a
 stranded or failed entry can never hide behind "left to the journal".
@@ -130,6 +135,9 @@ class SyncRunner:
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
+        if report.differences:
+            report.differences, touched = self._confirm(report.differences)
+            report.left_to_journal += touched
         if ResourceType.FLOATING_IP in types:
             report.differences += global_differences(self.reconciler.global_differences())
         if ResourceType.PORT_CHAIN in types:
@@ -171,6 +179,35 @@ class SyncRunner:
         report.repaired = done
         report.seconds = time.monotonic() - started
         return report
+
+    def _confirm(self, found: list[Difference]) -> tuple[list[Difference], int]:
+        """The differences that are still there at a second look, and how many resources
+        turned out to be the journal's business (it touched them during that look)."""
+        suspects = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
+                             for d in found
+                             if d.resource_type not in (VTEP_RESOURCE, GLOBAL_RESOURCE)})
+        ids = {ref.id for ref in suspects}
+        before = self._journal_marks(ids)
+        self.nb.catch_up()  # what the journal applied before `before` is in the copy now
+        plans = [p for chunk in _chunks(suspects, BATCH) for p in self.reconciler.plan(chunk)]
+        after = self._journal_marks(ids)  # read after the plan: whatever it read, we see
+        unfinished = {s.value for s in UNFINISHED}
+        touched = {rid for rid in ids if before.get(rid) != after.get(rid)
+                   or any(state in unfinished for _, state in after.get(rid, ()))}
+        confirmed = [d for d in differences(plans) if d.resource_id not in touched]
+        others = [d for d in found if d.resource_type in (VTEP_RESOURCE, GLOBAL_RESOURCE)]
+        return others + confirmed, len(touched)
+
+    def _journal_marks(self, ids: set[str]) -> dict[str, frozenset[tuple[int, str]]]:
+        """resource id -> its journal entries and their states: any entry recorded,
+        claimed or settled between two reads makes them differ (no clock involved)."""
+        found: dict[str, set[tuple[int, str]]] = {}
+        stmt = select(JournalEntry.resource_id, JournalEntry.seq, JournalEntry.state) \
+            .where(JournalEntry.resource_id.in_(sorted(ids)))
+        with self.db.read() as session:
+            for rid, seq, state in session.execute(stmt):
+                found.setdefault(rid, set()).add((seq, state))
+        return {rid: frozenset(marks) for rid, marks in found.items()}
 
     def _settled_refs(self, types: Sequence[ResourceType],
                       busy: dict[str, Row[Any]]) -> tuple[list[ResourceRef], int]:
