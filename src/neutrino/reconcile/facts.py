@@ -40,6 +40,7 @@ from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
 METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
+METADATA_DEVICE_PREFIX = "ovnmeta-"  # ... and its device_id, followed by the network id
 
 
 def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: ignore[type-arg]
@@ -78,15 +79,25 @@ def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]
 
 
 def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
-    """The metadata port's address on each of these subnets that has one."""
+    """The metadata port's address on each of these subnets that has one.
+
+    The port is found by its device_id (`ovnmeta-<network id>`, as services/metadata.py
+    names it) through that column's index, never by scanning every address of the
+    subnets: the cost does not grow with the number of ports on them.
+    """
     found: dict[str, str] = {}
     ids = list(subnet_ids)
     for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        networks = set(session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
+        ports = list(session.scalars(select(Port.id).where(
+            Port.device_id.in_(sorted(f"{METADATA_DEVICE_PREFIX}{n}" for n in networks)),
+            Port.device_owner == METADATA_OWNER)))
+        if not ports:
+            continue
         found.update(session.execute(
             select(IpAllocation.subnet_id, IpAllocation.ip_address)
-            .join(Port, Port.id == IpAllocation.port_id)
-            .where(IpAllocation.subnet_id.in_(ids[start:start + CHUNK]),
-                   Port.device_owner == METADATA_OWNER)).all())
+            .where(IpAllocation.port_id.in_(ports), IpAllocation.subnet_id.in_(chunk))).all())
     return found
 
 

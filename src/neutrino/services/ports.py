@@ -449,6 +449,12 @@ class PortService(ResourceService):
     def set_status(self, port_id: str, up: bool) -> bool:
         """OVN reports whether the port is up; status is not a revisioned change."""
         status = "ACTIVE" if up else "DOWN"
+        with self.db.read() as session:
+            # Most reports change nothing (a new port is DOWN, and so northd reports it):
+            # those need no write transaction, which would queue behind the API's writers.
+            current = session.scalar(select(Port.status).where(Port.id == port_id))
+        if current is None or current == status:
+            return False
         with self.db.session() as session:
             # The few columns Nova's rules need, not the port with its relationships: this
             # runs for every port OVN reports up or down.
