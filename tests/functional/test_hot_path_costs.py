@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from neutrino import errors
 from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
 from neutrino.bootstrap import Neutrino, build
-from neutrino.db.models import Port
+from neutrino.db.models import DefaultSecurityGroup, Port
+from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
 from neutrino.settings import load_settings
 
-CTX = Context(project_id="costs")
+CTX = Context(project_id="costs", is_admin=False, roles=("member",))
 
 
 @pytest.fixture()
@@ -102,3 +104,55 @@ def test_a_status_report_that_changes_nothing_takes_no_write_transaction(
         assert s.scalar(select(Port.status).where(Port.id == port_id)) == "ACTIVE"
     assert app.ports.set_status(port_id, True) is False
     assert writes == [1]
+
+
+@contextlib.contextmanager
+def statements(app: Neutrino) -> Iterator[list[str]]:
+    """The SQL statements run meanwhile (all sessions of this app)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(app.db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", note)
+
+
+def reads_of(seen: list[str], table: str) -> int:
+    return sum(1 for s in seen if s.startswith("SELECT") and f"FROM {table}" in s)
+
+
+def test_a_port_joins_its_projects_default_group_without_loading_it(app: Neutrino):
+    network_id, _ = network(app)
+    ports(app, network_id, 1)  # the project's default group exists from here on
+    with statements(app) as seen:
+        (port,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": network_id})])
+    with app.db.read() as session:
+        default = session.get(DefaultSecurityGroup, CTX.project_id).security_group_id
+    assert port["security_groups"] == [default]
+    assert reads_of(seen, "security_groups") == 0
+    assert reads_of(seen, "security_group_rules") == 0
+    # an admin's port for another project gets that project's default group, and a group
+    # the caller names is still checked
+    admin = Context(project_id="admin", is_admin=True)
+    (other,) = app.ports.create(admin, [parse_create(PORT, {
+        "network_id": network_id, "project_id": "elsewhere"})])
+    with app.db.read() as session:
+        elsewhere = session.get(DefaultSecurityGroup, "elsewhere").security_group_id
+    assert other["security_groups"] == [elsewhere] != [default]
+    with pytest.raises(errors.SecurityGroupNotFound):
+        app.ports.create(CTX, [parse_create(PORT, {
+            "network_id": network_id, "security_groups": [elsewhere]})])
+
+
+def test_a_ports_facts_load_what_translation_reads_and_no_more(app: Neutrino):
+    network_id, _ = network(app)
+    (port_id,) = ports(app, network_id, 1)
+    with statements(app) as seen:
+        (state,) = app.reconciler.desired([ResourceRef(ResourceType.PORT, port_id)])
+    assert state is not None
+    for table in ("tags", "trunks", "rbac_policies", "network_segments", "subnetpools"):
+        assert reads_of(seen, table) == 0, (table, seen)

@@ -94,7 +94,7 @@ class JournalWorker:
     # -- one batch ----------------------------------------------------------------------
     def run_once(self) -> int:
         """Claim and apply one batch; returns how many entries it settled."""
-        with self.db.session() as session:
+        with self.db.session(urgent=True) as session:
             entries = claim.claim_batch(
                 session,
                 self.name,
@@ -149,7 +149,7 @@ class JournalWorker:
 
     def _settle(self, result: BatchResult) -> None:
         js = self.settings
-        with self.db.session() as session:
+        with self.db.session(urgent=True) as session:
             if result.applied:
                 claim.complete(session, result.applied, self.name)
             if result.unavailable:

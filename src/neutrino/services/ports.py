@@ -39,7 +39,7 @@ from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.qos import policies as qos_policies
-from neutrino.services.security_groups import ensure_default, get_sg_row
+from neutrino.services.security_groups import ensure_default_id, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
 from neutrino.services.trunks import subports as trunk_subports
@@ -145,7 +145,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         qos_policy_id=qos_policies.checked_policy_id(session, ctx, body.get("qos_policy_id")),
     )
     stamp_new(port, project)
-    _bind_groups(session, ctx, port, _initial_groups(session, port, body))
+    _bind_groups(session, ctx, port, *_initial_groups(session, ctx, port, body))
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
     session.add(port)
     requested = body.get("fixed_ips")
@@ -224,14 +224,19 @@ def delete_port(session: Session, port: Port) -> None:
     dns.journal_network(session, port.network_id, names, None)
 
 
-def _initial_groups(session: Session, port: Port, body: dict[str, Any]) -> list[str]:
-    """Given groups, or the project's default for a filtered, non-network-owned port."""
+def _initial_groups(session: Session, ctx: Context, port: Port,
+                    body: dict[str, Any]) -> tuple[list[str], frozenset[str]]:
+    """Given groups, or the project's default for a filtered, non-network-owned port; and
+    which of them the caller is known to see (its own project's default group: no need to
+    load the group to check)."""
     requested = body.get("security_groups")
     if requested is not None:
-        return requested
+        return requested, frozenset()
     if not port.port_security_enabled or port.device_owner.startswith("network:"):
-        return []
-    return [ensure_default(session, port.project_id).id]
+        return [], frozenset()
+    default = ensure_default_id(session, port.project_id)
+    own = ctx.is_admin or port.project_id == ctx.project_id
+    return [default], frozenset([default] if own else [])
 
 
 def _choose_mac(session: Session, net: Network, requested: str | None, prefix: str) -> str:
@@ -521,12 +526,14 @@ def _bind_request(session: Session, port: Port) -> binding.BindRequest:
         physical_network=segment.physical_network)
 
 
-def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str]) -> None:
+def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str],
+                 known_visible: frozenset[str] = frozenset()) -> None:
     """Point the port at `groups` (visible to the caller); filtering needs port security."""
     if groups and not port.port_security_enabled:
         raise errors.PortSecurityAndIPRequiredForSecurityGroups()
     for sg_id in groups:
-        get_sg_row(session, ctx, sg_id)
+        if sg_id not in known_visible:
+            get_sg_row(session, ctx, sg_id)
     port.security_group_bindings[:] = [
         PortSecurityGroup(port_id=port.id, security_group_id=sg_id, position=i)
         for i, sg_id in enumerate(dict.fromkeys(groups))
