@@ -106,6 +106,10 @@ def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
     net = session.get(Network, network_id)
     if net is None or not visible(ctx, net):
         raise errors.NetworkNotFound(network_id)
+    # Held until the transaction ends: the session keeps rows only while they are referenced,
+    # and a bulk create of ports on one network would load it (and its subnets, segment,
+    # RBAC entries and tags) again for every port.
+    session.info.setdefault("networks", {})[net.id] = net
     return net
 
 

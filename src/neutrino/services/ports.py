@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from neutrino import binding, errors, policy, port_events, scheduling
 from neutrino.db.engine import Database
-from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router
+from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router, Tag
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
@@ -147,6 +148,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     stamp_new(port, project)
     _bind_groups(session, ctx, port, *_initial_groups(session, ctx, port, body))
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
+    tags = list(port.tags)
     session.add(port)
     requested = body.get("fixed_ips")
     vtep = vtep_ports.is_vtep_profile(port.binding_profile)
@@ -164,9 +166,21 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     _set_allocations(port, chosen)
     dns.set_port_names(port, net, ctx, body, settings.dns_domain)
     session.flush()
+    _known_as_new(port, tags)
     record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
     dns.journal_network(session, net.id, None, dns.published(port))
     return port
+
+
+def _known_as_new(port: Port, tags: list[Tag]) -> None:
+    """A port made in this transaction is nobody's trunk or subport and has no inactive
+    binding, and its tags are the ones just written: its journal parents and its view need
+    no query for them (after the flush they would be loaded one query each)."""
+    state = inspect(port)
+    for key, value in (("tags", tags), ("inactive_bindings", []), ("trunk", None),
+                       ("subport", None)):
+        if key in state.unloaded:
+            set_committed_value(port, key, value)
 
 
 def port_target(session: Session, ctx: Context, port: Port) -> dict[str, Any]:
