@@ -169,9 +169,7 @@ def test_a_bulk_create_loads_its_network_once_and_a_new_port_nothing_it_cannot_h
         made = ports(app, network_id, 20)
     assert len(made) == 20
     assert reads_of(seen, "networks") == 1
-    assert reads_of(seen, "network_segments") == 1
-    assert reads_of(seen, "tags") == 2  # the network's and its subnets', once
-    for table in ("trunks", "trunk_subports", "compute_port_bindings"):
+    for table in ("tags", "trunks", "trunk_subports", "compute_port_bindings"):
         assert reads_of(seen, table) == 0, table
     # what the view said is what is stored
     (tagged,) = app.ports.create(CTX, [parse_create(PORT, {
@@ -179,3 +177,27 @@ def test_a_bulk_create_loads_its_network_once_and_a_new_port_nothing_it_cannot_h
     assert tagged["tags"] == ["a", "b"]
     assert app.ports.get(CTX, tagged["id"])["tags"] == ["a", "b"]
     assert app.ports.get(CTX, made[0])["tags"] == []
+
+
+def test_status_reports_taken_together_read_once_and_write_only_changes(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    network_id, _ = network(app)
+    first, second = ports(app, network_id, 2)
+    written = []
+    set_status = app.ports.set_status
+
+    def noted(port_id: str, up: bool) -> bool:
+        written.append((port_id, up))
+        return set_status(port_id, up)
+
+    monkeypatch.setattr(app.ports, "set_status", noted)
+    with statements(app) as seen:
+        app.ports.set_statuses([(first, False), (second, False), ("gone", True),
+                                (first, True), (first, True), (second, False),
+                                (first, False)])
+    # in order, and only what changes the status: first goes up, then down again
+    assert written == [(first, True), (first, False)]
+    assert reads_of(seen, "ports") - 2 * len(written) == 1  # each change reads once more
+    with app.db.read() as s:
+        assert set(s.scalars(select(Port.status).where(Port.id.in_([first, second])))) == {
+            "DOWN"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,6 +47,7 @@ from neutrino.services.sql_forms import text_position
 from neutrino.services.trunks import subports as trunk_subports
 from neutrino.settings import Settings
 
+LOG = logging.getLogger(__name__)
 MAC_ATTEMPTS = 16
 UPDATABLE = {
     "name": "name",
@@ -144,6 +146,7 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         device_profile=body.get("device_profile"),
         numa_affinity_policy=body.get("numa_affinity_policy"),
         qos_policy_id=qos_policies.checked_policy_id(session, ctx, body.get("qos_policy_id")),
+        fixed_ips=[],
     )
     stamp_new(port, project)
     _bind_groups(session, ctx, port, *_initial_groups(session, ctx, port, body))
@@ -464,6 +467,25 @@ class PortService(ResourceService):
         _set_allocations(port, chosen)
         forget_port(session, port.id, {a for _, a in chosen})  # forwardings to dropped addresses
         return True
+
+    def set_statuses(self, reports: list[tuple[str, bool]]) -> None:
+        """OVN's reports (port id, up), in order: one read for all of them, and a write
+        (`set_status`) only for those that change a port's status."""
+        if not reports:
+            return
+        with self.db.read() as session:
+            rows = session.execute(select(Port.id, Port.status).where(
+                Port.id.in_(sorted({port_id for port_id, _ in reports}))))
+            current = {port_id: status for port_id, status in rows}
+        for port_id, up in reports:
+            status = "ACTIVE" if up else "DOWN"
+            if current.get(port_id, status) == status:
+                continue  # unchanged, or no such port (any more)
+            try:
+                self.set_status(port_id, up)
+            except errors.NeutrinoError as exc:
+                LOG.warning("could not record status of port %s: %s", port_id, exc)
+            current[port_id] = status
 
     def set_status(self, port_id: str, up: bool) -> bool:
         """OVN reports whether the port is up; status is not a revisioned change."""
