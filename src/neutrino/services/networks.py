@@ -117,7 +117,7 @@ def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
     # Held until the transaction ends: the session keeps rows only while they are referenced,
     # and a bulk create of ports on one network would load it (and its subnets, segment,
     # RBAC entries and tags) again for every port.
-    session.info.setdefault("networks", {})[net.id] = net
+    session.info.setdefault("neutrino.networks", {})[net.id] = net
     return net
 
 
