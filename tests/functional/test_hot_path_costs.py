@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +202,32 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
     with app.db.read() as s:
         assert set(s.scalars(select(Port.status).where(Port.id.in_([first, second])))) == {
             "DOWN"}
+
+
+def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    network_id, _ = network(app)
+    ports(app, network_id, 3)  # their entries (and the network's) are pending
+    (worker,) = app.workers
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [])  # no OVN here
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    flags: list[bool] = []
+    session = app.db.session
+
+    @contextlib.contextmanager
+    def noted(urgent: bool = False):  # type: ignore[no-untyped-def]
+        flags.append(urgent)
+        with session(urgent) as s:
+            yield s
+
+    monkeypatch.setattr(app.db, "session", noted)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(flags) < 3:
+            assert time.monotonic() < deadline, flags
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+    # idle at start: claim and settle ahead; busy then: the next claim waits its turn
+    assert flags[:3] == [True, True, False]
