@@ -64,6 +64,7 @@ from neutrino.settings import Settings
 from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
+STATUS_BATCH = 500  # port status reports read together at most
 OVSDB_TIMEOUT = 10.0
 
 
@@ -184,15 +185,20 @@ class Neutrino:
             LOG.warning("could not write NB_Global's neutron: keys: %s", exc)
 
     def _apply_port_status(self) -> None:
-        """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN."""
+        """ovn-northd reports ports up/down in NB; Neutron shows that as ACTIVE/DOWN.
+        Reports that arrived meanwhile are taken together: one read finds those that change
+        something (few do: a new port is reported DOWN, which it is already)."""
         while self._stopping is not None and not self._stopping.is_set():
-            port_id, up = self.status_updates.get()
-            if not port_id:
-                continue
+            reports = [self.status_updates.get()]
+            while len(reports) < STATUS_BATCH:
+                try:
+                    reports.append(self.status_updates.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                self.ports.set_status(port_id, up)
+                self.ports.set_statuses([(port_id, up) for port_id, up in reports if port_id])
             except errors.NeutrinoError as exc:
-                LOG.warning("could not record status of port %s: %s", port_id, exc)
+                LOG.warning("could not record the status of %d ports: %s", len(reports), exc)
 
     def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok"}

@@ -89,7 +89,7 @@ class Database:
         # SQLite has one writer at a time and its busy handler polls with sleeps of up to
         # 100 ms, which starves waiting writers under load. In one process a lock hands the
         # database to the next writer as soon as it is free.
-        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._write_lock = WriteLock() if self.is_sqlite else None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -97,9 +97,16 @@ class Database:
             yield session
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """One write transaction, committed on success (no retry)."""
-        with self._write_lock, mapped_db_errors(), self._writer() as session, session.begin():
+    def session(self, urgent: bool = False) -> Iterator[Session]:
+        """One write transaction, committed on success (no retry).
+
+        `urgent` (the journal workers' claims and settlements, a few ms each) goes before
+        the API's writers waiting for SQLite: behind a queue of them, a committed entry
+        would wait for every one of their transactions before reaching OVN.
+        """
+        lock = (contextlib.nullcontext() if self._write_lock is None
+                else self._write_lock.held(urgent))
+        with lock, mapped_db_errors(), self._writer() as session, session.begin():
             yield session
 
     def write(self, fn: Callable[[Session], T]) -> T:
@@ -118,6 +125,61 @@ class Database:
                 # Jitter, so that the losers of one race do not meet again in the next.
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
         raise errors.ServiceUnavailable("The request conflicted with concurrent requests; retry.")
+
+
+class WriteLock:
+    """One writer at a time; a waiting urgent writer goes before every waiting ordinary one,
+    and ordinary ones are served in turn (Condition waiters are woken first in, first out)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._urgent = threading.Condition(self._mutex)
+        self._ordinary = threading.Condition(self._mutex)
+        self._held = False
+        self._urgent_waiting = 0
+        self._ordinary_waiting = 0
+
+    @property
+    def waiting(self) -> tuple[int, int]:
+        """(urgent, ordinary) writers waiting now."""
+        with self._mutex:
+            return self._urgent_waiting, self._ordinary_waiting
+
+    @contextlib.contextmanager
+    def held(self, urgent: bool = False) -> Iterator[None]:
+        self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self, urgent: bool) -> None:
+        with self._mutex:
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    while self._held:
+                        self._urgent.wait()
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                self._ordinary_waiting += 1
+                try:
+                    while self._held or self._urgent_waiting:
+                        self._ordinary.wait()
+                finally:
+                    self._ordinary_waiting -= 1
+            self._held = True
+
+    def _release(self) -> None:
+        with self._mutex:
+            self._held = False
+            # every release wakes one waiter: the one woken re-checks, and a waiter that
+            # finds the lock taken again is woken by that holder's release
+            if self._urgent_waiting:
+                self._urgent.notify()
+            else:
+                self._ordinary.notify()
 
 
 # SQLSTATEs (PostgreSQL appendix A) of a statement that may have lost a race.

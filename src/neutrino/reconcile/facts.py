@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from neutrino.db.models import (
     AddressGroup,
@@ -19,6 +20,7 @@ from neutrino.db.models import (
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
+    TrunkSubport,
 )
 from neutrino.ovn.translate.inputs import (
     AddressGroupFacts,
@@ -42,14 +44,33 @@ from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
 METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
+METADATA_DEVICE_PREFIX = "ovnmeta-"  # ... and its device_id, followed by the network id
 
 
-def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: ignore[type-arg]
+def _rows(session: Session, model: type, ids: Sequence[str],  # type: ignore[type-arg]
+          options: Sequence[ExecutableOption] = ()) -> list:
     found = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start:start + CHUNK])
-        found.extend(session.scalars(select(model).where(model.id.in_(chunk))))
+        found.extend(session.scalars(select(model).where(model.id.in_(chunk))
+                                     .options(*options)))
     return found
+
+
+# What port_facts reads of a port and of its subnets, loaded in bulk, and nothing else (their
+# tags, a parent's trunk, a subnet's pool, the network's other relationships are not facts).
+PORT_LOADS: tuple[ExecutableOption, ...] = (
+    lazyload("*"),
+    selectinload(Port.fixed_ips).lazyload("*"),
+    selectinload(Port.security_group_bindings).lazyload("*"),
+    selectinload(Port.inactive_bindings).lazyload("*"),
+    selectinload(Port.subport).options(lazyload(TrunkSubport.port),
+                                       selectinload(TrunkSubport.trunk).lazyload("*")),
+)
+SUBNET_LOADS: tuple[ExecutableOption, ...] = (
+    lazyload("*"),
+    selectinload(Subnet.network).lazyload("*"),
+)
 
 
 def load_networks(session: Session, ids: Sequence[str]) -> dict[str, NetworkFacts]:
@@ -80,15 +101,25 @@ def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]
 
 
 def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
-    """The metadata port's address on each of these subnets that has one."""
+    """The metadata port's address on each of these subnets that has one.
+
+    The port is found by its device_id (`ovnmeta-<network id>`, as services/metadata.py
+    names it) through that column's index, never by scanning every address of the
+    subnets: the cost does not grow with the number of ports on them.
+    """
     found: dict[str, str] = {}
     ids = list(subnet_ids)
     for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        networks = set(session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
+        ports = list(session.scalars(select(Port.id).where(
+            Port.device_id.in_(sorted(f"{METADATA_DEVICE_PREFIX}{n}" for n in networks)),
+            Port.device_owner == METADATA_OWNER)))
+        if not ports:
+            continue
         found.update(session.execute(
             select(IpAllocation.subnet_id, IpAllocation.ip_address)
-            .join(Port, Port.id == IpAllocation.port_id)
-            .where(IpAllocation.subnet_id.in_(ids[start:start + CHUNK]),
-                   Port.device_owner == METADATA_OWNER)).all())
+            .where(IpAllocation.port_id.in_(ports), IpAllocation.subnet_id.in_(chunk))).all())
     return found
 
 
@@ -111,9 +142,9 @@ def subnet_facts(subnet: Subnet, metadata_ip: str | None = None) -> SubnetFacts:
 
 
 def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
-    ports = _rows(session, Port, ids)
+    ports = _rows(session, Port, ids, PORT_LOADS)
     subnet_ids = sorted({a.subnet_id for port in ports for a in port.fixed_ips})
-    subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids)}
+    subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids, SUBNET_LOADS)}
     fips = _floating_addresses(session, [p.id for p in ports])
     metadata = _metadata_ips(session, subnet_ids)
     qos = load_port_qos(session, ports)

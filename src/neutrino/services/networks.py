@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
@@ -102,10 +102,22 @@ def check_mtu_fits(mtu: int | None, ip_version: int, network_id: str) -> None:
             f"IPv{ip_version}: it cannot have IPv{ip_version} subnets.")
 
 
+# What callers of get_network_row mostly read (its subnets, its RBAC entries for access) is
+# loaded with it; its tags and segment, its subnets' tags and pools only if read.
+NETWORK_ROW_LOADS = (
+    lazyload(Network.tags), lazyload(Network.segment),
+    selectinload(Network.subnets).options(lazyload(Subnet.tags), lazyload(Subnet.subnetpool)),
+)
+
+
 def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
-    net = session.get(Network, network_id)
+    net = session.get(Network, network_id, options=NETWORK_ROW_LOADS)
     if net is None or not visible(ctx, net):
         raise errors.NetworkNotFound(network_id)
+    # Held until the transaction ends: the session keeps rows only while they are referenced,
+    # and a bulk create of ports on one network would load it (and its subnets, segment,
+    # RBAC entries and tags) again for every port.
+    session.info.setdefault("neutrino.networks", {})[net.id] = net
     return net
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from neutrino import binding, errors, policy, port_events, scheduling
 from neutrino.db.engine import Database
-from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router
+from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router, Tag
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
 from neutrino.journal.record import record_entry
@@ -39,12 +41,13 @@ from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListSpec, member_of, standard_columns
 from neutrino.services.networks import get_network_row, network_access
 from neutrino.services.qos import policies as qos_policies
-from neutrino.services.security_groups import ensure_default, get_sg_row
+from neutrino.services.security_groups import ensure_default_id, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
 from neutrino.services.sql_forms import text_position
 from neutrino.services.trunks import subports as trunk_subports
 from neutrino.settings import Settings
 
+LOG = logging.getLogger(__name__)
 MAC_ATTEMPTS = 16
 UPDATABLE = {
     "name": "name",
@@ -143,10 +146,12 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         device_profile=body.get("device_profile"),
         numa_affinity_policy=body.get("numa_affinity_policy"),
         qos_policy_id=qos_policies.checked_policy_id(session, ctx, body.get("qos_policy_id")),
+        fixed_ips=[],
     )
     stamp_new(port, project)
-    _bind_groups(session, ctx, port, _initial_groups(session, port, body))
+    _bind_groups(session, ctx, port, *_initial_groups(session, ctx, port, body))
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
+    tags = list(port.tags)
     session.add(port)
     requested = body.get("fixed_ips")
     vtep = vtep_ports.is_vtep_profile(port.binding_profile)
@@ -164,9 +169,21 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
     _set_allocations(port, chosen)
     dns.set_port_names(port, net, ctx, body, settings.dns_domain)
     session.flush()
+    _known_as_new(port, tags)
     record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
     dns.journal_network(session, net.id, None, dns.published(port))
     return port
+
+
+def _known_as_new(port: Port, tags: list[Tag]) -> None:
+    """A port made in this transaction is nobody's trunk or subport and has no inactive
+    binding, and its tags are the ones just written: its journal parents and its view need
+    no query for them (after the flush they would be loaded one query each)."""
+    state = inspect(port)
+    for key, value in (("tags", tags), ("inactive_bindings", []), ("trunk", None),
+                       ("subport", None)):
+        if key in state.unloaded:
+            set_committed_value(port, key, value)
 
 
 def port_target(session: Session, ctx: Context, port: Port) -> dict[str, Any]:
@@ -224,14 +241,19 @@ def delete_port(session: Session, port: Port) -> None:
     dns.journal_network(session, port.network_id, names, None)
 
 
-def _initial_groups(session: Session, port: Port, body: dict[str, Any]) -> list[str]:
-    """Given groups, or the project's default for a filtered, non-network-owned port."""
+def _initial_groups(session: Session, ctx: Context, port: Port,
+                    body: dict[str, Any]) -> tuple[list[str], frozenset[str]]:
+    """Given groups, or the project's default for a filtered, non-network-owned port; and
+    which of them the caller is known to see (its own project's default group: no need to
+    load the group to check)."""
     requested = body.get("security_groups")
     if requested is not None:
-        return requested
+        return requested, frozenset()
     if not port.port_security_enabled or port.device_owner.startswith("network:"):
-        return []
-    return [ensure_default(session, port.project_id).id]
+        return [], frozenset()
+    default = ensure_default_id(session, port.project_id)
+    own = ctx.is_admin or port.project_id == ctx.project_id
+    return [default], frozenset([default] if own else [])
 
 
 def _choose_mac(session: Session, net: Network, requested: str | None, prefix: str) -> str:
@@ -446,9 +468,34 @@ class PortService(ResourceService):
         forget_port(session, port.id, {a for _, a in chosen})  # forwardings to dropped addresses
         return True
 
+    def set_statuses(self, reports: list[tuple[str, bool]]) -> None:
+        """OVN's reports (port id, up), in order: one read for all of them, and a write
+        (`set_status`) only for those that change a port's status."""
+        if not reports:
+            return
+        with self.db.read() as session:
+            rows = session.execute(select(Port.id, Port.status).where(
+                Port.id.in_(sorted({port_id for port_id, _ in reports}))))
+            current = {port_id: status for port_id, status in rows}
+        for port_id, up in reports:
+            status = "ACTIVE" if up else "DOWN"
+            if current.get(port_id, status) == status:
+                continue  # unchanged, or no such port (any more)
+            try:
+                self.set_status(port_id, up)
+            except errors.NeutrinoError as exc:
+                LOG.warning("could not record status of port %s: %s", port_id, exc)
+            current[port_id] = status
+
     def set_status(self, port_id: str, up: bool) -> bool:
         """OVN reports whether the port is up; status is not a revisioned change."""
         status = "ACTIVE" if up else "DOWN"
+        with self.db.read() as session:
+            # Most reports change nothing (a new port is DOWN, and so northd reports it):
+            # those need no write transaction, which would queue behind the API's writers.
+            current = session.scalar(select(Port.status).where(Port.id == port_id))
+        if current is None or current == status:
+            return False
         with self.db.session() as session:
             # The few columns Nova's rules need, not the port with its relationships: this
             # runs for every port OVN reports up or down.
@@ -515,12 +562,14 @@ def _bind_request(session: Session, port: Port) -> binding.BindRequest:
         physical_network=segment.physical_network)
 
 
-def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str]) -> None:
+def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str],
+                 known_visible: frozenset[str] = frozenset()) -> None:
     """Point the port at `groups` (visible to the caller); filtering needs port security."""
     if groups and not port.port_security_enabled:
         raise errors.PortSecurityAndIPRequiredForSecurityGroups()
     for sg_id in groups:
-        get_sg_row(session, ctx, sg_id)
+        if sg_id not in known_visible:
+            get_sg_row(session, ctx, sg_id)
     port.security_group_bindings[:] = [
         PortSecurityGroup(port_id=port.id, security_group_id=sg_id, position=i)
         for i, sg_id in enumerate(dict.fromkeys(groups))

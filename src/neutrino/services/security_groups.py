@@ -123,6 +123,14 @@ def ensure_default(session: Session, project_id: str) -> SecurityGroup:
     return sg
 
 
+def ensure_default_id(session: Session, project_id: str) -> str:
+    """The id of the project's `default` group (created on first use), without loading the
+    group and its rules when it exists."""
+    found = session.get(DefaultSecurityGroup, project_id)
+    return found.security_group_id if found is not None else ensure_default(
+        session, project_id).id
+
+
 def _new_group(session: Session, project_id: str, name: str, description: str,
                is_default: bool = False, stateful: bool = True) -> SecurityGroup:
     sg = SecurityGroup(id=new_id(), name=name, description=description, is_default=is_default,
