@@ -102,6 +102,27 @@ def test_pending_updates_of_one_resource_collapse_into_one_write(db):
     assert set(_states(db).values()) == {State.COMPLETED.value}
 
 
+def test_a_newer_entry_never_rides_ahead_of_an_older_one_that_waits(db):
+    """Found by the three-node test: a port's newer update was claimed with the port's
+    head while an older update, waiting for a parent, stayed behind."""
+    from neutrino.clock import utcnow
+
+    _record(db, PORT, "p1")
+    _record(db, SUB, "s1")  # unfinished, so the port's next entry waits for it
+    _record(db, PORT, "p1", Operation.UPDATE, {SUB: ["s1"]})
+    _record(db, PORT, "p1", Operation.UPDATE)  # nothing to wait for of its own
+    _record(db, PORT, "p2")
+    _record(db, PORT, "p2", Operation.UPDATE)
+    _record(db, PORT, "p2", Operation.UPDATE)
+    with db.session() as session:  # ...and one in backoff holds back the ones after it
+        *_, backoff, _newest = session.scalars(select(JournalEntry).order_by(JournalEntry.seq))
+        backoff.next_attempt_at = utcnow() + timedelta(seconds=30)
+    with db.session() as session:
+        claimed = claim_batch(session, "t", 100, timedelta(seconds=60))
+    seqs = {rid: [e.seq for e in claimed if e.resource_id == rid] for rid in ("p1", "p2")}
+    assert seqs == {"p1": [1], "p2": [5]}
+
+
 def test_a_bad_entry_is_isolated_and_fails_after_max_attempts(db):
     for i in range(8):
         _record(db, NET, f"n{i}")

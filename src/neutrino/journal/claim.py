@@ -4,8 +4,9 @@ An entry is eligible when it is pending, due, and nothing older blocks it:
 - an older unfinished entry about the same resource (one resource is applied in order);
 - an older unfinished entry about a resource it waits for (see `dependencies`);
 - for a delete, an older unfinished entry that waits for the deleted resource.
-Newer pending entries of a claimed resource whose own parents are settled are claimed with
-it: the worker applies the resource's current state once for all of them.
+Newer pending entries of a claimed resource are claimed with it, in order, up to the first
+that must wait (for a parent, its children or its backoff): the worker applies the resource's
+current state once for all of them, and never a newer entry before an older one.
 """
 
 from __future__ import annotations
@@ -122,17 +123,28 @@ def claim_batch(
 def _followers(
     session: Session, heads: Sequence[JournalEntry], now: datetime
 ) -> list[JournalEntry]:
+    """Each head's newer pending entries, in order, up to the first that must wait (for a
+    parent, for its children, or for its backoff): one resource is applied in order, so an
+    entry that waits holds back every newer one of its resource."""
     entry = JournalEntry
     first_seq = {h.resource_id: h.seq for h in heads}
-    stmt = select(entry).where(
+    waits = _blocked_by_parents(entry) | _blocked_by_children(entry) \
+        | (entry.next_attempt_at > now)
+    stmt = select(entry, waits.label("waits")).where(
         entry.state == State.PENDING.value,
-        entry.next_attempt_at <= now,
         entry.resource_id.in_(list(first_seq)),
-        ~_blocked_by_parents(entry),
-        ~_blocked_by_children(entry),
-    )
-    rows = _locked(session, stmt).scalars()
-    return [e for e in rows if e.seq > first_seq[e.resource_id]]
+    ).order_by(entry.seq)
+    taken: list[JournalEntry] = []
+    held_back: set[str] = set()
+    for row in _locked(session, stmt):
+        found, rid = row[0], row[0].resource_id
+        if found.seq <= first_seq[rid] or rid in held_back:
+            continue
+        if row.waits:
+            held_back.add(rid)
+        else:
+            taken.append(found)
+    return taken
 
 
 def _locked(session: Session, stmt):  # type: ignore[no-untyped-def]
