@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from common import UNLIMITED_QUOTAS, emit, machine, ms
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
 from neutrino.bootstrap import Neutrino, build
+from neutrino.db.engine import statements_run
 from neutrino.db.models import Port
 from neutrino.journal import claim
 from neutrino.journal.types import ResourceRef, ResourceType
@@ -62,20 +63,6 @@ def built() -> Iterator[Neutrino]:
     finally:
         app.db.engine.dispose()
         shutil.rmtree(directory, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def counted(app: Neutrino) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(app.db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(app.db.engine, "before_cursor_execute", note)
 
 
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:
@@ -128,7 +115,7 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
 
     app.ports.create(CTX, [parse_create(PORT, {"network_id": net["id"]})
                            for _ in range(ports)])
-    with counted(app) as create_sql:
+    with statements_run(app.db.engine) as create_sql:
         first = one()
     single = median_ms(one, repeat)
     started = time.perf_counter()
@@ -144,7 +131,7 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
     with app.db.read() as session:
         ids = list(session.scalars(select(Port.id).limit(repeat)))
     refs = [ResourceRef(ResourceType.PORT, i) for i in ids]
-    with counted(app) as facts_sql:
+    with statements_run(app.db.engine) as facts_sql:
         app.reconciler.desired(refs[:1])
     facts_one = median_ms(lambda: app.reconciler.desired(refs[:1]), repeat)
     started = time.perf_counter()

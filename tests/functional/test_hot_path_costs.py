@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from neutrino import errors
 from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
 from neutrino.bootstrap import Neutrino, build
+from neutrino.db.engine import statements_run
 from neutrino.db.models import DefaultSecurityGroup, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.reconcile import facts
@@ -108,21 +109,6 @@ def test_a_status_report_that_changes_nothing_takes_no_write_transaction(
     assert writes == [1]
 
 
-@contextlib.contextmanager
-def statements(app: Neutrino) -> Iterator[list[str]]:
-    """The SQL statements run meanwhile (all sessions of this app)."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(app.db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(app.db.engine, "before_cursor_execute", note)
-
-
 def reads_of(seen: list[str], table: str) -> int:
     """SELECTs that read the table's columns (not those naming an alias of it)."""
     column = re.compile(rf"\b{table}\.")
@@ -132,7 +118,7 @@ def reads_of(seen: list[str], table: str) -> int:
 def test_a_port_joins_its_projects_default_group_without_loading_it(app: Neutrino):
     network_id, _ = network(app)
     ports(app, network_id, 1)  # the project's default group exists from here on
-    with statements(app) as seen:
+    with statements_run(app.db.engine) as seen:
         (port,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": network_id})])
     with app.db.read() as session:
         default = session.get(DefaultSecurityGroup, CTX.project_id).security_group_id
@@ -155,7 +141,7 @@ def test_a_port_joins_its_projects_default_group_without_loading_it(app: Neutrin
 def test_a_ports_facts_load_what_translation_reads_and_no_more(app: Neutrino):
     network_id, _ = network(app)
     (port_id,) = ports(app, network_id, 1)
-    with statements(app) as seen:
+    with statements_run(app.db.engine) as seen:
         (state,) = app.reconciler.desired([ResourceRef(ResourceType.PORT, port_id)])
     assert state is not None
     for table in ("tags", "trunks", "rbac_policies", "network_segments", "subnetpools"):
@@ -166,7 +152,7 @@ def test_a_bulk_create_loads_its_network_once_and_a_new_port_nothing_it_cannot_h
         app: Neutrino):
     network_id, _ = network(app)
     ports(app, network_id, 1)
-    with statements(app) as seen:
+    with statements_run(app.db.engine) as seen:
         made = ports(app, network_id, 20)
     assert len(made) == 20
     assert reads_of(seen, "networks") == 1
@@ -192,7 +178,7 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
         return set_status(port_id, up)
 
     monkeypatch.setattr(app.ports, "set_status", noted)
-    with statements(app) as seen:
+    with statements_run(app.db.engine) as seen:
         app.ports.set_statuses([(first, False), (second, False), ("gone", True),
                                 (first, True), (first, True), (second, False),
                                 (first, False)])

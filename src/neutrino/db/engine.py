@@ -198,6 +198,22 @@ SQLITE_CONSTRAINT_PRIMARYKEY = 1555
 
 
 @contextlib.contextmanager
+def statements_run(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` runs meanwhile, from every session: what a hot path costs
+    in round trips, for the benchmarks and the tests that hold those costs down."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@contextlib.contextmanager
 def mapped_db_errors() -> Iterator[None]:
     """Translate SQLAlchemy failures into domain errors, keeping the cause."""
     try:
