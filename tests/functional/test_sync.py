@@ -15,6 +15,7 @@ import pytest
 from nb_state import caught_up, one, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
+from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino, build
 from neutrino.ovn.local import LocalOvn
@@ -258,3 +259,16 @@ def test_a_change_committed_while_sync_compares_is_left_to_the_journal(app, priv
     assert changed == [200]
     assert report.differences == []
     assert report.left_to_journal == 1
+
+
+def test_nb_global_keys_come_back_without_a_sync(app, private_ovn):
+    """NB_Global's neutron: keys are written at start; maintenance writes them again when NB
+    was away then, had no NB_Global yet, or lost them (here the drift audit is off)."""
+    def key() -> str | None:
+        found = rows(app, "NB_Global")
+        return found[0]["external_ids"].get("neutron:fip-distributed") if found else None
+
+    wait_for(lambda: key() == "False", 20, "the key written at start")
+    nbctl(private_ovn, "remove", "NB_Global", ".", "external_ids", '"neutron:fip-distributed"')
+    wait_for(lambda: key() is None, 10, "the key seen gone")
+    wait_for(lambda: key() == "False", 15, "maintenance to write the key again")

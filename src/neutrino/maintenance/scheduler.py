@@ -54,6 +54,10 @@ class MaintenanceScheduler:
         self.jobs = [
             _Job("reclaim_expired", settings.reclaim_every, lambda: jobs.reclaim_expired(db)),
             _Job("detect_cold_reboot", settings.cold_reboot_every, self._cold_reboot_check),
+            # NB_Global's neutron: keys: written at start, but NB may have been away then, or
+            # without its NB_Global yet (northd makes it), or wiped since
+            _Job("nb_global_keys", settings.cold_reboot_every,
+                 lambda: sync.reconciler.apply_global()),
             _Job("purge_completed", settings.purge_every,
                  lambda: jobs.purge_completed(db, timedelta(seconds=settings.retention))),
         ]
@@ -122,7 +126,7 @@ class MaintenanceScheduler:
         if connected and not self._was_connected:
             self.wake_workers()
             for job in self.jobs:
-                if job.name == "detect_cold_reboot":
+                if job.name in ("detect_cold_reboot", "nb_global_keys"):
                     job.last = float("-inf")
         self._was_connected = connected
 
