@@ -193,3 +193,14 @@ def emit(result: dict[str, Any], out: Path | None) -> None:
     if out:
         out.write_text(document + "\n")
     print(document)
+
+
+@contextlib.contextmanager
+def cluster() -> Iterator[tuple[Path, LocalOvn]]:
+    """NB and SB as 3-member RAFT clusters (and northd) in a short /tmp directory."""
+    directory = Path(tempfile.mkdtemp(prefix="ncl", dir="/tmp"))
+    try:
+        yield directory, local.up(directory / "ovn", cluster=3)
+    finally:
+        local.down(directory / "ovn")
+        shutil.rmtree(directory, ignore_errors=True)

@@ -12,19 +12,15 @@ writes stop, with python-ovs' own reconnection, is the baseline. Prints one JSON
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import emit, machine, ovsdbapp_nb, percentiles, sec, wait_seen
+from common import cluster, emit, machine, ovsdbapp_nb, percentiles, sec, wait_seen
 from ovsdbapp.backend.ovs_idl import connection
 from serve import client, create_network, health, neutrino_server, post
 
@@ -62,16 +58,6 @@ class MemberWatcher(NorthboundClient):
 
     def wait_for(self, names: list[str], timeout: float = SYNC_TIMEOUT) -> list[str]:
         return wait_seen(self.first_seen, names, timeout)
-
-
-@contextlib.contextmanager
-def cluster() -> Iterator[tuple[Path, LocalOvn]]:
-    directory = Path(tempfile.mkdtemp(prefix="nlc", dir="/tmp"))
-    try:
-        yield directory, local.up(directory / "ovn", cluster=3)
-    finally:
-        local.down(directory / "ovn")
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def kill_leader(ovn: LocalOvn) -> local_cluster.Member:

@@ -17,35 +17,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import LspWatcher, emit, machine, percentiles, ratio
+from common import LspWatcher, cluster, emit, machine, percentiles, ratio
 from journal import throwaway_postgres
 from port_create import baseline
 from serve import Server, client, create_network, health, neutrino_server, post
 
-from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 
 HTTP_TIMEOUT = 120.0
-
-
-@contextlib.contextmanager
-def cluster() -> Iterator[tuple[Path, LocalOvn]]:
-    """NB and SB as 3-member RAFT clusters (and northd) in a short /tmp directory."""
-    directory = Path(tempfile.mkdtemp(prefix="nnd", dir="/tmp"))
-    try:
-        yield directory, local.up(directory / "ovn", cluster=3)
-    finally:
-        local.down(directory / "ovn")
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def new_database(url: str, name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from starlette.testclient import TestClient
 from waiting import wait_for
 
 from neutrino.bootstrap import Neutrino, build
+from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
 
@@ -55,3 +58,14 @@ def private_app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
         yield app
     finally:
         app.stop()
+
+
+@pytest.fixture()
+def cluster_ovn() -> Iterator[LocalOvn]:
+    """NB and SB as 3-member RAFT clusters (and northd) of the test's own, stopped after."""
+    directory = Path(tempfile.mkdtemp(prefix="ncl", dir="/tmp"))
+    try:
+        yield local.up(directory, cluster=3)
+    finally:
+        local.down(directory)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,16 +33,6 @@ pytestmark = pytest.mark.functional
 
 PORTS = 150
 KILL_AFTER = 40  # port creates answered before the leader is killed
-
-
-@pytest.fixture()
-def cluster_ovn() -> Iterator[LocalOvn]:
-    directory = Path(tempfile.mkdtemp(prefix="ncf", dir="/tmp"))
-    try:
-        yield local.up(directory, cluster=3)
-    finally:
-        local.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture()

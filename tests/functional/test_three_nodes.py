@@ -23,15 +23,13 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,16 +60,6 @@ CLIENTS = 16
 MAINTENANCE_TAKEOVER = 15 + 5
 GAP = 60  # operations answered between one disruption and the next
 UNLIMITED = {f"NEUTRINO_QUOTA_{name.upper()}": "-1" for name in DEFAULT_QUOTAS}
-
-
-@pytest.fixture()
-def cluster_ovn() -> Iterator[LocalOvn]:
-    directory = Path(tempfile.mkdtemp(prefix="n3n", dir="/tmp"))
-    try:
-        yield local.up(directory, cluster=3)
-    finally:
-        local.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the nodes ------------------------------------------------------------------------
