@@ -177,13 +177,32 @@ def probe_chassis(nb: NorthboundClient) -> int | None:
     return nb.bump_nb_cfg()
 
 
-def journal_drift(db: Database, sync: SyncRunner) -> int:
+@dataclass(frozen=True)
+class DriftAudit:
+    everything: bool  # whether everything was compared, or only what changed
+    compared: int
+    drifted: list[ResourceRef]  # each journalled for a fix
+
+
+def journal_drift(db: Database, sync: SyncRunner) -> DriftAudit:
     """Compare NB with the database and journal a fix for each drifted resource.
 
+    Only the resources whose NB rows changed since the last audit are compared (the NB
+    client's change log), so the audit's cost follows what happened, not the cloud's size;
+    everything is compared when the log cannot tell (a reconnect, a new maintenance node).
     The fix goes through the journal like any change, so it is ordered against what is
     already queued and retried like anything else.
     """
-    report = sync.compare()
+    changes = sync.nb.changes.take()
+    started = time.monotonic()
+    try:
+        report = sync.compare() if changes.everything else \
+            sync.compare(only=_known_refs(changes.owners))
+    except BaseException:
+        sync.nb.changes.invalidate()  # what was taken must not be lost with this audit
+        raise
+    # what the journal was at is looked at next time, when it is done with it
+    sync.nb.changes.add((ref.type.value, ref.id) for ref in report.deferred)
     journaled = {t.value for t in ResourceType}  # VTEP databases are `vtep_catch_up`'s
     refs = sorted({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                    for d in report.differences if d.resource_type in journaled})
@@ -192,7 +211,16 @@ def journal_drift(db: Database, sync: SyncRunner) -> int:
             record_entry(session, ref.type, ref.id, Operation.UPDATE, parents_of(session, ref))
     if any(d.resource_type == GLOBAL_RESOURCE for d in report.differences):
         sync.reconciler.apply_global()  # NB_Global's keys: no resource, no journal entry
-    return len(refs)
+    LOG.log(logging.INFO if refs else logging.DEBUG,
+            "drift audit (%s): %d resources compared in %.3fs, %d drifted",
+            "everything" if changes.everything else "changed since the last audit",
+            report.checked, time.monotonic() - started, len(refs))
+    return DriftAudit(changes.everything, report.checked, refs)
+
+
+def _known_refs(owners: frozenset[tuple[str, str]]) -> set[ResourceRef]:
+    known = {t.value for t in ResourceType}
+    return {ResourceRef(ResourceType(kind), rid) for kind, rid in owners if kind in known}
 
 
 def vtep_catch_up(reconciler: Reconciler) -> int:

@@ -14,7 +14,7 @@ from neutrino import errors
 from neutrino.db.engine import Database, RetryableConflict
 from neutrino.journal import claim
 from neutrino.maintenance import jobs
-from neutrino.maintenance.leader import try_lead
+from neutrino.maintenance.leader import Lead, try_lead
 from neutrino.ovn.client import NorthboundClient
 from neutrino.settings import MaintenanceSettings
 from neutrino.sync.runner import SyncRunner
@@ -112,7 +112,12 @@ class MaintenanceScheduler:
     def tick(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._notice_reconnect()
-        self.leading = self._lead()
+        lead = self._lead()
+        if lead is Lead.TAKEN:
+            # NB changes before this node led were another node's to audit, which may have
+            # died before it did: its first audit compares everything
+            self.nb.changes.invalidate()
+        self.leading = bool(lead)
         if not self.leading:
             return
         for job in self.jobs:
@@ -130,13 +135,13 @@ class MaintenanceScheduler:
                     job.last = float("-inf")
         self._was_connected = connected
 
-    def _lead(self) -> bool:
+    def _lead(self) -> Lead:
         ttl = timedelta(seconds=self.settings.tick * 15)
         try:
             with self.db.session() as session:
                 return try_lead(session, LEASE_NAME, self.holder, ttl)
         except (RetryableConflict, errors.NeutrinoError):
-            return False
+            return Lead.ELSEWHERE
 
     def _run(self, job: _Job) -> None:
         started = time.monotonic()

@@ -24,6 +24,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import naming as n
+from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view, members_of
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
@@ -162,11 +163,24 @@ class _WatchedIdl(connection.OvsdbIdl):
 
 
 class _NbIdl(_WatchedIdl):
-    """The IDL, with a hook that reports switch-port `up` changes made by ovn-northd."""
+    """The IDL, with hooks that report switch-port `up` changes made by ovn-northd and
+    which resources' rows changed (for the drift audit)."""
 
     on_port_up: PortUpCallback | None = None
+    changes: ChangeLog | None = None
+    _session_seqno: int | None = None
+
+    def run(self) -> bool:
+        changed = super().run()
+        seqno = self._session.get_seqno()  # moves on every connect and disconnect
+        if self.changes is not None and seqno != self._session_seqno:
+            self.changes.invalidate()  # NB may have changed while nobody watched
+        self._session_seqno = seqno
+        return changed
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.changes is not None:
+            self.changes.record_row(row._table.name, event, row, updates)
         if self.on_port_up is None or row._table.name != n.LSP:
             return
         if event == "delete":
@@ -324,10 +338,12 @@ class NorthboundClient(_OvsdbClient):
     ) -> None:
         super().__init__(remote, timeout, on_transaction)
         self._on_port_up = on_port_up
+        self.changes = ChangeLog()  # whose rows changed since the drift audit last looked
 
     def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
         nb_idl = _NbIdl(self.remote, helper)
         nb_idl.on_port_up = self._on_port_up
+        nb_idl.changes = self.changes
         nb_idl.watch = self.watch
         return nb_idl
 

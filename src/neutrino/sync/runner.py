@@ -106,6 +106,8 @@ class SyncReport:
     # but the operator must know
     unsteered: dict[str, str] = field(default_factory=dict)
     vtep_unavailable: list[str] = field(default_factory=list)  # VTEP databases not compared
+    # resources not compared because the journal was at them: an audit looks again next time
+    deferred: set[ResourceRef] = field(default_factory=set)
 
     def summary(self) -> dict[str, object]:
         counts: dict[str, int] = {}
@@ -126,20 +128,29 @@ class SyncRunner:
         self.reconciler = reconciler
         self.owed_after = owed_after
 
-    def compare(self, types: Sequence[ResourceType] = ORDER) -> SyncReport:
+    def compare(self, types: Sequence[ResourceType] = ORDER,
+                only: Iterable[ResourceRef] | None = None) -> SyncReport:
+        """Compare every resource of `types` with NB, or `only` those resources (the drift
+        audit's changed ones: then the VTEP databases and the port chains' steering, which
+        are not about NB rows, are left out)."""
         started = time.monotonic()
         report = SyncReport("log")
         busy = self._busy()
-        refs, report.left_to_journal = self._settled_refs(types, busy)
+        refs, report.deferred = self._settled_refs(types, busy, only)
+        report.left_to_journal = len(report.deferred)
         report.owed = self._owed(types, busy)
         report.checked = len(refs)
         plans = [plan for chunk in _chunks(refs, BATCH) for plan in self.reconciler.plan(chunk)]
         report.differences = differences(plans)  # across chunks: shared rows count once
         if report.differences:
             report.differences, touched = self._confirm(report.differences)
-            report.left_to_journal += touched
+            report.left_to_journal += len(touched)
+            report.deferred |= touched
         if ResourceType.FLOATING_IP in types:
             report.differences += global_differences(self.reconciler.global_differences())
+        if only is not None:
+            report.seconds = time.monotonic() - started
+            return report
         if ResourceType.PORT_CHAIN in types:
             report.unsteered = unsteered(self.db)
         if ResourceType.L2_GATEWAY_CONNECTION in types and self.reconciler.vtep:
@@ -180,8 +191,8 @@ class SyncRunner:
         report.seconds = time.monotonic() - started
         return report
 
-    def _confirm(self, found: list[Difference]) -> tuple[list[Difference], int]:
-        """The differences that are still there at a second look, and how many resources
+    def _confirm(self, found: list[Difference]) -> tuple[list[Difference], set[ResourceRef]]:
+        """The differences that are still there at a second look, and the resources that
         turned out to be the journal's business (it touched them during that look)."""
         suspects = _ordered({ResourceRef(ResourceType(d.resource_type), d.resource_id)
                              for d in found
@@ -196,7 +207,7 @@ class SyncRunner:
                    or any(state in unfinished for _, state in after.get(rid, ()))}
         confirmed = [d for d in differences(plans) if d.resource_id not in touched]
         others = [d for d in found if d.resource_type in (VTEP_RESOURCE, GLOBAL_RESOURCE)]
-        return others + confirmed, len(touched)
+        return others + confirmed, {ref for ref in suspects if ref.id in touched}
 
     def _journal_marks(self, ids: set[str]) -> dict[str, frozenset[tuple[int, str]]]:
         """resource id -> its journal entries and their states: any entry recorded,
@@ -209,12 +220,17 @@ class SyncRunner:
                 found.setdefault(rid, set()).add((seq, state))
         return {rid: frozenset(marks) for rid, marks in found.items()}
 
-    def _settled_refs(self, types: Sequence[ResourceType],
-                      busy: dict[str, Row[Any]]) -> tuple[list[ResourceRef], int]:
-        """Every resource in the database or in NB, minus those the journal still owes."""
-        refs = self._database_refs(types) | self._nb_refs(types)
-        settled = [ref for ref in refs if ref.id not in busy]
-        return _ordered(settled), len(refs) - len(settled)
+    def _settled_refs(self, types: Sequence[ResourceType], busy: dict[str, Row[Any]],
+                      only: Iterable[ResourceRef] | None = None,
+                      ) -> tuple[list[ResourceRef], set[ResourceRef]]:
+        """Every resource in the database or in NB (or `only` those), minus those the
+        journal still owes, and those."""
+        if only is None:
+            refs = self._database_refs(types) | self._nb_refs(types)
+        else:
+            refs = {ref for ref in only if ref.type in types}
+        owed = {ref for ref in refs if ref.id in busy}
+        return _ordered(refs - owed), owed
 
     def _database_refs(self, types: Sequence[ResourceType]) -> set[ResourceRef]:
         with self.db.read() as session:
