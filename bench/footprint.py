@@ -1,0 +1,124 @@
+"""Footprint benchmark: how long `neutrino serve` takes to be ready, and its idle memory.
+
+Ready means `/healthz` answers 200 with OVN NB connected, timed from the exec; measured on a
+fresh database (migrations included) and again on the same database (a restart). Idle RSS is
+read from /proc after the server has been idle for a few seconds (its journal worker,
+maintenance and IDL threads running). The baseline, in the same run, is a bare Starlette app
+with one route served by uvicorn from the same interpreter: the floor of the web stack.
+
+    /tmp/venv/bin/python bench/footprint.py [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from common import emit, free_port, machine, ms, neutrino_env, ratio, throwaway_ovn
+
+IDLE_SECONDS = 5.0
+POLL = 0.01
+TIMEOUT = 60.0
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def healthz(request):
+    return JSONResponse({"ovn_nb": "connected"})
+
+app = Starlette(routes=[Route("/healthz", healthz)])
+"""
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@contextlib.contextmanager
+def _started(cmd: list[str], env: dict[str, str], cwd: Path, base: str,
+             ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    """The process and the seconds from its exec to a healthy /healthz."""
+    with open(cwd / "footprint.log", "ab") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=base, timeout=2.0) as http:
+            while proc.poll() is None and time.perf_counter() - started < TIMEOUT:
+                with contextlib.suppress(httpx.TransportError):
+                    answer = http.get("/healthz")
+                    if answer.status_code == 200 and \
+                            answer.json().get("ovn_nb") == "connected":
+                        break
+                time.sleep(POLL)
+            else:
+                raise RuntimeError(f"{cmd[:4]} did not become healthy (exit {proc.poll()})")
+        yield proc, time.perf_counter() - started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _measure(cmd: list[str], env: dict[str, str], cwd: Path, base: str) -> dict[str, Any]:
+    with _started(cmd, env, cwd, base) as (proc, ready):
+        at_ready = _rss_mb(proc.pid)
+        time.sleep(IDLE_SECONDS)
+        return {"ready_ms": ms(ready), "rss_at_ready_mb": at_ready,
+                "rss_idle_mb": _rss_mb(proc.pid)}
+
+
+def neutrino() -> dict[str, Any]:
+    with throwaway_ovn("fp") as (directory, ovn):
+        (directory / "state").mkdir(exist_ok=True)
+        port = free_port()
+        env = dict(os.environ, **neutrino_env(directory, ovn),
+                   NEUTRINO_BIND=f"127.0.0.1:{port}")
+        cmd = [sys.executable, "-m", "neutrino.cli", "serve"]
+        base = f"http://127.0.0.1:{port}"
+        fresh = _measure(cmd, env, directory, base)
+        restart = _measure(cmd, env, directory, base)
+    return {"fresh_database": fresh, "restart": restart}
+
+
+def bare() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="fp-bare") as scratch:
+        directory = Path(scratch)
+        (directory / "bare_app.py").write_text(BARE_APP)
+        port = free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(directory), "--port",
+               str(port), "--log-level", "warning", "bare_app:app"]
+        return _measure(cmd, dict(os.environ), directory, f"http://127.0.0.1:{port}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    base, ours = bare(), neutrino()
+    emit({"benchmark": "footprint", "machine": machine(), "baseline_bare_uvicorn": base,
+          "neutrino": ours,
+          "ratios": {"restart_ready_vs_bare": ratio(ours["restart"]["ready_ms"],
+                                                    base["ready_ms"]),
+                     "idle_rss_vs_bare": ratio(ours["restart"]["rss_idle_mb"],
+                                               base["rss_idle_mb"])}}, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
