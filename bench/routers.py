@@ -480,6 +480,7 @@ def measure_apply_only(args: argparse.Namespace) -> tuple[dict[str, Any], NbRows
         problems = log_summary(server.log_path)
     return {"api_time_nb_down_s": drained.api_s, "nb_reconnect_s": drained.reconnect_s,
             "apply_s": drained.apply_s, **ovsdb_figures(drained.delta),
+            "batches_finding_nb_down": int(drained.delta["unavailable"]),
             "journal_states_at_end": drained.report.get("journal"),
             "nb_rows_as_expected": rows.counts() == expected_rows(args.routers, args.fips),
             "serve_log": problems}, rows

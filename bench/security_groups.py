@@ -346,6 +346,7 @@ def measure_apply_only(args: argparse.Namespace) -> dict[str, Any]:
             "ovsdb_transactions": int(drained.delta["journal_transactions"]),
             "ovsdb_resources_applied": int(drained.delta["resources_applied"]),
             "ovsdb_failed_transactions": int(drained.delta["errors"]),
+            "batches_finding_nb_down": int(drained.delta["unavailable"]),
             "journal_apply_seconds_sum": round(drained.delta["journal_apply_seconds"], 3),
             "acls_match_rules": checks["acls_match_rules"],
             "pg_membership_ok": checks["pg_membership_ok"],

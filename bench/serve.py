@@ -313,6 +313,9 @@ def with_nb_down(server: Server, ovn: LocalOvn, scenario: Callable[[], T]) -> Dr
         before = scrape(http)
         local.stop(ovn.directory, "ovnnb_db")
         try:
+            # Until the server has seen NB go, its worker may still claim the first entries
+            # and put them into back-off, which would then count as apply time.
+            _wait_nb_state(http, connected=False)
             started = time.perf_counter()
             result = scenario()
             api_s = time.perf_counter() - started
@@ -333,3 +336,11 @@ def with_nb_down(server: Server, ovn: LocalOvn, scenario: Callable[[], T]) -> Dr
             time.sleep(IDLE_POLL)
         return Drained(result, round(api_s, 3), round(connected - nb_started, 3),
                        round(now - connected, 3), report, metric_deltas(before, scrape(http)))
+
+
+def _wait_nb_state(http: httpx.Client, connected: bool, timeout: float = HEALTH_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while (health(http).get("ovn_nb") == "connected") != connected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"NB still {'dis' if connected else ''}connected after {timeout}s")
+        time.sleep(IDLE_POLL)

@@ -25,7 +25,7 @@ from neutrino.api.attributes import (
 )
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
-from neutrino.db.models import DefaultSecurityGroup, Port
+from neutrino.db.models import DefaultSecurityGroup, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
@@ -265,6 +265,12 @@ def desired_statements(app: Neutrino, rtype: ResourceType, ids: list[str]) -> in
 def test_routers_and_floating_ips_of_a_batch_load_in_as_many_statements_as_one(
         app: Neutrino):
     router_ids, fip_ids = l3_cloud(app, 4)
+    with app.db.read() as session:
+        network_ids = list(session.scalars(select(Network.id)))
+    with statements_run(app.db.engine) as seen:
+        desired_statements(app, ResourceType.NETWORK, network_ids)
+    for table in ("subnets", "subnetpools", "tags", "rbac_policies"):
+        assert reads_of(seen, table) == 0, (table, seen)
     one = desired_statements(app, ResourceType.ROUTER, router_ids[:1])
     assert desired_statements(app, ResourceType.ROUTER, router_ids) == one
     one = desired_statements(app, ResourceType.FLOATING_IP, fip_ids[:1])

@@ -76,6 +76,11 @@ SUBNET_LOADS: tuple[ExecutableOption, ...] = (
     lazyload("*"),
     selectinload(Subnet.network).lazyload("*"),
 )
+# A network's segment; not its subnets (with their pools), tags or RBAC entries.
+NETWORK_LOADS: tuple[ExecutableOption, ...] = (
+    lazyload("*"),
+    selectinload(Network.segment).lazyload("*"),
+)
 # A floating IP's port forwardings; not its fixed port (with all that port's relationships).
 FIP_LOADS: tuple[ExecutableOption, ...] = (
     lazyload("*"),
@@ -86,7 +91,7 @@ FIP_LOADS: tuple[ExecutableOption, ...] = (
 def load_networks(session: Session, ids: Sequence[str]) -> dict[str, NetworkFacts]:
     dns = load_dns_ports(session, ids)
     return {net.id: replace(network_facts(net), dns_ports=dns.get(net.id, ()))
-            for net in _rows(session, Network, ids)}
+            for net in _rows(session, Network, ids, NETWORK_LOADS)}
 
 
 def network_facts(net: Network) -> NetworkFacts:
