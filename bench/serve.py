@@ -24,6 +24,7 @@ import httpx2 as httpx
 from common import free_port, neutrino_env
 from prometheus_client.parser import text_string_to_metric_families
 
+from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 
 T = TypeVar("T")
@@ -286,3 +287,60 @@ def until_settled(http: httpx.Client, scenario: Callable[[], T]) -> Settled[T]:
     result = scenario()
     idle_at, report = wait_journal_idle(http)
     return Settled(result, idle_at, report, metric_deltas(before, scrape(http)))
+
+
+@dataclass
+class Drained(Generic[T]):
+    """An API scenario run while NB was stopped, then the journal's drain once NB was back.
+
+    `apply_s` is the journal's apply alone: from the moment the server reports NB connected
+    again until nothing is pending, with no API request running meanwhile. What comes
+    before it (ovsdbapp's reconnect back-off, up to several seconds) is `reconnect_s`.
+    """
+
+    result: T
+    api_s: float  # the scenario's API calls, NB down
+    reconnect_s: float  # NB started -> the server reports it connected
+    apply_s: float  # connected -> the journal idle
+    report: dict[str, Any]  # /healthz once idle
+    delta: dict[str, float]  # `metric_deltas` from before the scenario until idle
+
+
+def with_nb_down(server: Server, ovn: LocalOvn, scenario: Callable[[], T]) -> Drained[T]:
+    """Stop NB, run `scenario`, start NB again and time the journal's drain (see Drained)."""
+    with client(server.base) as http:
+        wait_journal_idle(http)
+        before = scrape(http)
+        local.stop(ovn.directory, "ovnnb_db")
+        try:
+            # Until the server has seen NB go, its worker may still claim the first entries
+            # and put them into back-off, which would then count as apply time.
+            _wait_nb_state(http, connected=False)
+            started = time.perf_counter()
+            result = scenario()
+            api_s = time.perf_counter() - started
+        finally:
+            local.up(ovn.directory)
+        nb_started = time.perf_counter()
+        deadline = time.monotonic() + IDLE_TIMEOUT
+        connected: float | None = None
+        while True:
+            report = health(http)
+            now = time.perf_counter()
+            if connected is None and report.get("ovn_nb") == "connected":
+                connected = now
+            if connected is not None and not busy(journal_counts(report)):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"journal not idle after NB came back: {report}")
+            time.sleep(IDLE_POLL)
+        return Drained(result, round(api_s, 3), round(connected - nb_started, 3),
+                       round(now - connected, 3), report, metric_deltas(before, scrape(http)))
+
+
+def _wait_nb_state(http: httpx.Client, connected: bool, timeout: float = HEALTH_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while (health(http).get("ovn_nb") == "connected") != connected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"NB still {'dis' if connected else ''}connected after {timeout}s")
+        time.sleep(IDLE_POLL)

@@ -14,13 +14,23 @@ import pytest
 from sqlalchemy import select
 
 from neutrino import errors
-from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
+from neutrino.api.attributes import (
+    FLOATING_IP,
+    NETWORK,
+    PORT,
+    ROUTER,
+    SECURITY_GROUP,
+    SUBNET,
+    parse_create,
+)
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
-from neutrino.db.models import DefaultSecurityGroup, Port
+from neutrino.db.models import DefaultSecurityGroup, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
+from neutrino.services.floating_ips import FloatingIpService
+from neutrino.services.security_groups import SecurityGroupService
 from neutrino.settings import load_settings
 
 CTX = Context(project_id="costs", is_admin=False, roles=("member",))
@@ -217,3 +227,65 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
         worker.stop()
     # idle at start: claim and settle ahead; busy then: the next claim waits its turn
     assert flags[:3] == [True, True, False]
+
+
+def l3_cloud(app: Neutrino, routers: int) -> tuple[list[str], list[str]]:
+    """`routers` routers, each with a gateway, an interface on its own subnet and a floating
+    IP on a port there; returns the routers' and the floating IPs' ids."""
+    admin = Context(project_id=CTX.project_id, is_admin=True)
+    ext = app.networks.create(admin, [parse_create(NETWORK, {
+        "name": "ext", "router:external": True})])[0]["id"]
+    app.subnets.create(admin, [parse_create(SUBNET, {
+        "network_id": ext, "ip_version": 4, "cidr": "172.16.0.0/16"})])
+    fips = FloatingIpService(app.db, app.settings, app.wakeup)
+    router_ids, fip_ids = [], []
+    for i in range(routers):
+        (router,) = app.routers.create(CTX, [parse_create(ROUTER, {
+            "name": f"r{i}", "external_gateway_info": {"network_id": ext}})])
+        net = app.networks.create(CTX, [parse_create(NETWORK, {"name": f"n{i}"})])[0]
+        (sub,) = app.subnets.create(CTX, [parse_create(SUBNET, {
+            "network_id": net["id"], "ip_version": 4, "cidr": f"10.{i}.0.0/24"})])
+        app.routers.add_interface(CTX, router["id"], {"subnet_id": sub["id"]})
+        (port,) = ports(app, net["id"], 1)
+        (fip,) = fips.create(CTX, [parse_create(FLOATING_IP, {
+            "floating_network_id": ext, "port_id": port})])
+        router_ids.append(router["id"])
+        fip_ids.append(fip["id"])
+    return router_ids, fip_ids
+
+
+def desired_statements(app: Neutrino, rtype: ResourceType, ids: list[str]) -> int:
+    refs = [ResourceRef(rtype, i) for i in ids]
+    with statements_run(app.db.engine) as seen:
+        states = app.reconciler.desired(refs)
+    assert [s.resource_id for s in states] == ids and all(s.rows for s in states)
+    return len(seen)
+
+
+def test_routers_and_floating_ips_of_a_batch_load_in_as_many_statements_as_one(
+        app: Neutrino):
+    router_ids, fip_ids = l3_cloud(app, 4)
+    with app.db.read() as session:
+        network_ids = list(session.scalars(select(Network.id)))
+    with statements_run(app.db.engine) as seen:
+        desired_statements(app, ResourceType.NETWORK, network_ids)
+    for table in ("subnets", "subnetpools", "tags", "rbac_policies"):
+        assert reads_of(seen, table) == 0, (table, seen)
+    one = desired_statements(app, ResourceType.ROUTER, router_ids[:1])
+    assert desired_statements(app, ResourceType.ROUTER, router_ids) == one
+    one = desired_statements(app, ResourceType.FLOATING_IP, fip_ids[:1])
+    assert desired_statements(app, ResourceType.FLOATING_IP, fip_ids) == one
+
+
+def test_security_groups_and_rules_of_a_batch_load_in_as_many_statements_as_one(
+        app: Neutrino):
+    sgs = SecurityGroupService(app.db, app.settings, app.wakeup)
+    made = [sgs.create(CTX, [parse_create(SECURITY_GROUP, {"name": f"g{i}"})])[0]
+            for i in range(4)]
+    rule_ids = [r["id"] for g in made for r in g["security_group_rules"]]
+    assert len(rule_ids) >= 8  # two default egress rules per group
+    group_ids = [g["id"] for g in made]
+    one = desired_statements(app, ResourceType.SECURITY_GROUP, group_ids[:1])
+    assert desired_statements(app, ResourceType.SECURITY_GROUP, group_ids) == one
+    one = desired_statements(app, ResourceType.SECURITY_GROUP_RULE, rule_ids[:1])
+    assert desired_statements(app, ResourceType.SECURITY_GROUP_RULE, rule_ids) == one

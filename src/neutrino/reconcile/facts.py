@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from sqlalchemy import func, select
@@ -44,14 +44,19 @@ from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
 METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
+ROUTER_INTERFACE = "network:router_interface"
 METADATA_DEVICE_PREFIX = "ovnmeta-"  # ... and its device_id, followed by the network id
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start:start + CHUNK])
 
 
 def _rows(session: Session, model: type, ids: Sequence[str],  # type: ignore[type-arg]
           options: Sequence[ExecutableOption] = ()) -> list:
     found = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
+    for chunk in _chunks(ids):
         found.extend(session.scalars(select(model).where(model.id.in_(chunk))
                                      .options(*options)))
     return found
@@ -71,12 +76,22 @@ SUBNET_LOADS: tuple[ExecutableOption, ...] = (
     lazyload("*"),
     selectinload(Subnet.network).lazyload("*"),
 )
+# A network's segment; not its subnets (with their pools), tags or RBAC entries.
+NETWORK_LOADS: tuple[ExecutableOption, ...] = (
+    lazyload("*"),
+    selectinload(Network.segment).lazyload("*"),
+)
+# A floating IP's port forwardings; not its fixed port (with all that port's relationships).
+FIP_LOADS: tuple[ExecutableOption, ...] = (
+    lazyload("*"),
+    selectinload(FloatingIp.port_forwardings).lazyload("*"),
+)
 
 
 def load_networks(session: Session, ids: Sequence[str]) -> dict[str, NetworkFacts]:
     dns = load_dns_ports(session, ids)
     return {net.id: replace(network_facts(net), dns_ports=dns.get(net.id, ()))
-            for net in _rows(session, Network, ids)}
+            for net in _rows(session, Network, ids, NETWORK_LOADS)}
 
 
 def network_facts(net: Network) -> NetworkFacts:
@@ -97,7 +112,7 @@ def network_facts(net: Network) -> NetworkFacts:
 def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]:
     metadata = _metadata_ips(session, ids)
     return {subnet.id: subnet_facts(subnet, metadata.get(subnet.id))
-            for subnet in _rows(session, Subnet, ids)}
+            for subnet in _rows(session, Subnet, ids, SUBNET_LOADS)}
 
 
 def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
@@ -235,14 +250,26 @@ def _migrating_to(port: Port) -> tuple[str, ...]:
 
 
 def load_security_groups(session: Session, ids: Sequence[str]) -> dict[str, SecurityGroupFacts]:
-    return {sg.id: SecurityGroupFacts(sg.id) for sg in _rows(session, SecurityGroup, ids)}
+    """Only the ids: a group's own row is all its Port_Group needs (loading the ORM object
+    would bring every rule, tag and RBAC entry of the group along)."""
+    return {sg_id: SecurityGroupFacts(sg_id) for chunk in _chunks(ids)
+            for sg_id in session.scalars(select(SecurityGroup.id)
+                                         .where(SecurityGroup.id.in_(chunk)))}
 
 
 def load_rules(session: Session, ids: Sequence[str]) -> dict[str, RuleFacts]:
-    return {rule.id: rule_facts(rule) for rule in _rows(session, SecurityGroupRule, ids)}
+    """The rules with their group's `stateful`, one query per chunk (not one per group)."""
+    found = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(SecurityGroupRule, SecurityGroup.stateful)
+            .join(SecurityGroup, SecurityGroup.id == SecurityGroupRule.security_group_id)
+            .where(SecurityGroupRule.id.in_(chunk)).options(lazyload("*")))
+        found.update((rule.id, rule_facts(rule, stateful)) for rule, stateful in rows)
+    return found
 
 
-def rule_facts(rule: SecurityGroupRule) -> RuleFacts:
+def rule_facts(rule: SecurityGroupRule, stateful: bool) -> RuleFacts:
     return RuleFacts(
         id=rule.id,
         security_group_id=rule.security_group_id,
@@ -254,7 +281,7 @@ def rule_facts(rule: SecurityGroupRule) -> RuleFacts:
         remote_ip_prefix=rule.remote_ip_prefix,
         remote_group_id=rule.remote_group_id,
         remote_address_group_id=rule.remote_address_group_id,
-        stateful=rule.security_group.stateful,
+        stateful=stateful,
     )
 
 
@@ -265,67 +292,97 @@ def load_address_groups(session: Session, ids: Sequence[str]) -> dict[str, Addre
 
 
 def load_routers(session: Session, ids: Sequence[str]) -> dict[str, RouterFacts]:
-    return {router.id: router_facts(session, router) for router in _rows(session, Router, ids)}
-
-
-def router_facts(session: Session, router: Router) -> RouterFacts:
-    interfaces = session.execute(
-        select(Subnet.id, Subnet.cidr)
-        .join(IpAllocation, IpAllocation.subnet_id == Subnet.id)
-        .join(Port, Port.id == IpAllocation.port_id)
-        .where(Port.device_id == router.id, Port.device_owner == "network:router_interface",
-               Subnet.ip_version == 4)
-        .order_by(Subnet.cidr)
-    ).all()
-    return RouterFacts(
+    """Every router of a batch in a fixed number of queries, whatever their number: the
+    routers, their interfaces' subnets, the smallest MTU behind each, their gateway ports
+    with those ports' addresses and subnets (columns only; the ORM objects would bring each
+    gateway port's relationships along)."""
+    routers = _rows(session, Router, ids, (lazyload("*"),))
+    found = [r.id for r in routers]
+    interfaces: dict[str, dict[tuple[str, str], None]] = {}
+    mtus: dict[str, int | None] = {}
+    for chunk in _chunks(found):
+        for router_id, subnet_id, cidr in session.execute(
+                select(Port.device_id, Subnet.id, Subnet.cidr)
+                .join(IpAllocation, IpAllocation.subnet_id == Subnet.id)
+                .join(Port, Port.id == IpAllocation.port_id)
+                .where(Port.device_id.in_(chunk), Port.device_owner == ROUTER_INTERFACE,
+                       Subnet.ip_version == 4)
+                .order_by(Subnet.cidr)):
+            interfaces.setdefault(router_id, {})[(subnet_id, cidr)] = None
+        mtus.update(session.execute(
+            select(Port.device_id, func.min(Network.mtu))
+            .join(Network, Port.network_id == Network.id)
+            .where(Port.device_id.in_(chunk), Port.device_owner == ROUTER_INTERFACE)
+            .group_by(Port.device_id)).all())
+    gateways = _gateway_facts(session, [r for r in routers if r.gw_port_id], mtus)
+    return {router.id: RouterFacts(
         id=router.id,
         name=router.name,
         revision=router.revision_number,
         admin_state_up=router.admin_state_up,
         routes=tuple((r["destination"], r["nexthop"]) for r in router.routes or ()),
-        tenant_subnets=tuple(dict.fromkeys((sid, cidr) for sid, cidr in interfaces)),
-        gateway=_gateway_facts(session, router),
+        tenant_subnets=tuple(interfaces.get(router.id, ())),
+        gateway=gateways.get(router.id),
         az_hints=tuple(router.availability_zone_hints or ()),
-    )
+    ) for router in routers}
 
 
-def _gateway_facts(session: Session, router: Router) -> GatewayFacts | None:
-    port = session.get(Port, router.gw_port_id) if router.gw_port_id else None
-    if port is None:
-        return None
-    subnets = {s.id: s for s in _rows(session, Subnet, [a.subnet_id for a in port.fixed_ips])}
-    addresses = tuple(
-        (a.ip_address, ipaddress.ip_network(subnets[a.subnet_id].cidr).prefixlen)
-        for a in port.fixed_ips)
-    v4 = [subnets[a.subnet_id] for a in port.fixed_ips
-          if subnets[a.subnet_id].ip_version == 4]
-    return GatewayFacts(
-        port_id=port.id,
-        network_id=port.network_id,
-        mac=port.mac_address,
-        addresses=addresses,
-        subnet_ids=tuple(a.subnet_id for a in port.fixed_ips),
-        nexthop=v4[0].gateway_ip if v4 else None,
-        enable_snat=router.enable_snat,
-        chassis=router.gateway_chassis,
-        ha_chassis=tuple(router.gateway_ha_chassis or ()),
-        nexthop_subnet_id=v4[0].id if v4 else "",
-        tenant_mtu=session.scalar(
-            select(func.min(Network.mtu)).join(Port, Port.network_id == Network.id)
-            .where(Port.device_id == router.id, Port.device_owner == "network:router_interface")),
-    )
+def _gateway_facts(session: Session, routers: Sequence[Router],
+                   mtus: dict[str, int | None]) -> dict[str, GatewayFacts]:
+    """router id → its gateway, for the routers whose gateway port exists."""
+    port_ids = [r.gw_port_id for r in routers if r.gw_port_id]
+    ports: dict[str, tuple[str, str]] = {}
+    addresses: dict[str, list[tuple[str, str]]] = {}
+    for chunk in _chunks(port_ids):
+        ports.update((pid, (net, mac)) for pid, net, mac in session.execute(
+            select(Port.id, Port.network_id, Port.mac_address).where(Port.id.in_(chunk))))
+        for pid, subnet_id, ip in session.execute(
+                select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
+                .where(IpAllocation.port_id.in_(chunk))
+                .order_by(IpAllocation.port_id, IpAllocation.position)):
+            addresses.setdefault(pid, []).append((subnet_id, ip))
+    subnet_ids = sorted({sid for found in addresses.values() for sid, _ in found})
+    subnets: dict[str, tuple[str, int, str | None]] = {}
+    for chunk in _chunks(subnet_ids):
+        subnets.update((sid, (cidr, version, gateway)) for sid, cidr, version, gateway in
+                       session.execute(select(Subnet.id, Subnet.cidr, Subnet.ip_version,
+                                              Subnet.gateway_ip).where(Subnet.id.in_(chunk))))
+    gateways = {}
+    for router in routers:
+        if router.gw_port_id not in ports:
+            continue
+        network_id, mac = ports[router.gw_port_id]
+        fixed = addresses.get(router.gw_port_id, [])
+        v4 = [sid for sid, _ in fixed if subnets[sid][1] == 4]
+        gateways[router.id] = GatewayFacts(
+            port_id=router.gw_port_id,
+            network_id=network_id,
+            mac=mac,
+            addresses=tuple((ip, ipaddress.ip_network(subnets[sid][0]).prefixlen)
+                            for sid, ip in fixed),
+            subnet_ids=tuple(sid for sid, _ in fixed),
+            nexthop=subnets[v4[0]][2] if v4 else None,
+            enable_snat=router.enable_snat,
+            chassis=router.gateway_chassis,
+            ha_chassis=tuple(router.gateway_ha_chassis or ()),
+            nexthop_subnet_id=v4[0] if v4 else "",
+            tenant_mtu=mtus.get(router.id),
+        )
+    return gateways
 
 
 def load_floating_ips(session: Session, ids: Sequence[str]) -> dict[str, FloatingIpFacts]:
-    fips = _rows(session, FloatingIp, ids)
-    own_ports = {p.id: p for p in _rows(session, Port, [f.floating_port_id for f in fips])}
+    fips = _rows(session, FloatingIp, ids, FIP_LOADS)
+    own_ports: dict[str, str] = {}  # a floating IP's own port → its MAC
+    for chunk in _chunks([f.floating_port_id for f in fips]):
+        own_ports.update(session.execute(
+            select(Port.id, Port.mac_address).where(Port.id.in_(chunk))).all())
     return {fip.id: FloatingIpFacts(
         id=fip.id,
         revision=fip.revision_number,
         floating_ip=fip.floating_ip_address,
         network_id=fip.floating_network_id,
-        fip_port_mac=own_ports[fip.floating_port_id].mac_address
-        if fip.floating_port_id in own_ports else "",
+        fip_port_mac=own_ports.get(fip.floating_port_id, ""),
         port_id=fip.port_id,
         fixed_ip=fip.fixed_ip_address,
         router_id=fip.router_id,
