@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from neutrino import binding, errors, policy, port_events, scheduling
@@ -28,7 +28,6 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
-    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -268,8 +267,26 @@ def _known_as_new(port: Port, tags: list[Tag]) -> None:
             set_committed_value(port, key, value)
 
 
+# A port's network as updates and deletes read it: its RBAC entries (who may use it) joined
+# in; its subnets, segment and tags only if read (an update of the name reads none of them).
+PORT_NETWORK_LOADS = (lazyload(Network.tags), lazyload(Network.segment),
+                      lazyload(Network.subnets), joinedload(Network.rbac_entries))
+
+
+def port_network(session: Session, network_id: str) -> Network | None:
+    """The port's network, held for the transaction (as get_network_row holds it): the
+    session keeps rows only while referenced, and each read of it would load it again."""
+    held = session.info.setdefault("neutrino.networks", {})
+    net = held.get(network_id)
+    if net is None:
+        net = session.get(Network, network_id, options=PORT_NETWORK_LOADS)
+        if net is not None:
+            held[network_id] = net
+    return net
+
+
 def port_target(session: Session, ctx: Context, port: Port) -> dict[str, Any]:
-    net = session.get(Network, port.network_id)
+    net = port_network(session, port.network_id)
     return {"project_id": port.project_id, "network:project_id": net.project_id if net else "",
             "network:shared": bool(net and network_access(ctx, net).shared)}
 
@@ -379,8 +396,17 @@ def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | 
     return _rng.choice(free_macs)
 
 
+# A port with what its view and journal parents read, its trunk and place as a subport
+# joined in (rarely there: a query each for nothing); its inactive bindings only if read.
+PORT_ROW_LOADS = (joinedload(Port.trunk), joinedload(Port.subport),
+                  lazyload(Port.inactive_bindings))
+
+
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
-    return get_owned(session, ctx, Port, port_id, errors.PortNotFound)
+    port = session.get(Port, port_id, options=PORT_ROW_LOADS)
+    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
+        raise errors.PortNotFound(port_id)
+    return port
 
 
 FIXED_IP_FILTER_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
@@ -531,7 +557,7 @@ class PortService(ResourceService):
                                                for b in port.security_group_bindings])
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
-        changed |= dns.set_port_names(port, session.get(Network, port.network_id), ctx, body,
+        changed |= dns.set_port_names(port, port_network(session, port.network_id), ctx, body,
                                       self.settings.dns_domain)
         return changed
 
@@ -565,7 +591,7 @@ class PortService(ResourceService):
         if port.binding_vif_type not in (binding.UNBOUND, binding.FAILED):
             raise PortBound(port, mac)
         if mac is None:
-            net = session.get(Network, port.network_id)
+            net = port_network(session, port.network_id)
             port.mac_address = _choose_mac(session, net, None, self.settings.mac_prefix)
             return True
         mac = ipam.validate_mac(mac)
@@ -576,7 +602,7 @@ class PortService(ResourceService):
 
     @staticmethod
     def _change_fixed_ips(session: Session, port: Port, requested: list[dict[str, Any]]) -> bool:
-        net = session.get(Network, port.network_id)
+        net = port_network(session, port.network_id)
         before = [(a.subnet_id, a.ip_address) for a in port.fixed_ips]
         chosen = port_ipam.allocate_requested(net, session, port.mac_address, requested,
                                               port.device_owner, keep=port.fixed_ips)
@@ -675,7 +701,7 @@ def _binding_inputs(port: Port) -> tuple[Any, ...]:
 
 
 def _bind_request(session: Session, port: Port) -> binding.BindRequest:
-    segment = session.get(Network, port.network_id).segment
+    segment = port_network(session, port.network_id).segment
     return binding.BindRequest(
         port_id=port.id, host=port.binding_host_id, vnic_type=port.binding_vnic_type,
         profile=dict(port.binding_profile), network_type=segment.network_type,
