@@ -6,6 +6,8 @@ NB connection). One network with a /16 subnet gets `--ports` ports (bulk, not ti
 
 - `port_create`: SQL statements of one `ports.create` (counted on the engine), the median
   of `--repeat` single creates, and the time per port of one bulk create of `--repeat`;
+- `port_update` / `port_delete`: SQL statements and the median of `--repeat` updates (a new
+  name) and deletes of single ports;
 - `claim_batch`: the median of claiming one entry (rolled back) with the whole backlog of
   those creates pending;
 - `port_facts`: SQL statements and the median of `Reconciler.desired` for one port, and the
@@ -35,12 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from common import UNLIMITED_QUOTAS, emit, machine, ms
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
-from neutrino.db.models import Port
+from neutrino.db.models import JournalEntry, Port
 from neutrino.journal import claim
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.services.context import Context
@@ -123,12 +125,29 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
                            for _ in range(repeat)])
     bulk_per_port = ms((time.perf_counter() - started) / repeat)
 
+    # update (a new name) and delete of ports made above, one at a time
+    made = [p["id"] for p in app.ports.create(CTX, [parse_create(PORT, {
+        "network_id": net["id"]}) for _ in range(repeat + 1)])]
+    names = iter(range(10**6))
+
+    def update_one() -> None:
+        app.ports.update(CTX, first["id"], {"name": f"n{next(names)}"}, None)
+
+    with statements_run(app.db.engine) as update_sql:
+        update_one()
+    update = median_ms(update_one, repeat)
+    with statements_run(app.db.engine) as delete_sql:
+        app.ports.delete(CTX, made.pop(), None)
+    delete = median_ms(lambda: app.ports.delete(CTX, made.pop(), None), repeat)
+
     def claim_one() -> None:
         with app.db.session() as session:
             claim.claim_batch(session, "bench", 1, timedelta(seconds=60))
             session.rollback()
 
     with app.db.read() as session:
+        pending = session.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state == "pending"))
         ids = list(session.scalars(select(Port.id).limit(repeat)))
     refs = [ResourceRef(ResourceType.PORT, i) for i in ids]
     with statements_run(app.db.engine) as facts_sql:
@@ -149,13 +168,17 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
     return {
         "port_create": {"sql_statements": len(create_sql), "single_p50_ms": single,
                         "bulk_per_port_ms": bulk_per_port},
+        "port_update": {"sql_statements": len(update_sql), "p50_ms": update},
+        "port_delete": {"sql_statements": len(delete_sql), "p50_ms": delete},
         "claim_batch": {"one_entry_p50_ms": median_ms(claim_one, repeat),
-                        "pending_entries": ports + repeat * 2 + 1},
+                        "pending_entries": pending},
         "port_facts": {"sql_statements_one_port": len(facts_sql),
                        "one_port_p50_ms": facts_one, "per_port_in_one_call_ms": facts_per_port},
         "status_report_unchanged_p50_ms": status,
         "baseline_raw_sql_port_create_p50_ms": raw,
         "ratios": {"single_create_vs_raw_sql": round(single / raw, 2),
+                   "update_vs_raw_sql": round(update / raw, 2),
+                   "delete_vs_raw_sql": round(delete / raw, 2),
                    "bulk_per_port_vs_raw_sql": round(bulk_per_port / raw, 2)},
     }
 

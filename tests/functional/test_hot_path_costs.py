@@ -25,7 +25,7 @@ from neutrino.api.attributes import (
 )
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
-from neutrino.db.models import DefaultSecurityGroup, Network, Port
+from neutrino.db.models import DefaultSecurityGroup, JournalEntry, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
@@ -289,3 +289,36 @@ def test_security_groups_and_rules_of_a_batch_load_in_as_many_statements_as_one(
     assert desired_statements(app, ResourceType.SECURITY_GROUP, group_ids) == one
     one = desired_statements(app, ResourceType.SECURITY_GROUP_RULE, rule_ids[:1])
     assert desired_statements(app, ResourceType.SECURITY_GROUP_RULE, rule_ids) == one
+
+
+def test_a_bulk_creates_statements_do_not_grow_with_its_ports(app: Neutrino):
+    network_id, _ = network(app)
+    ports(app, network_id, 1)  # the project's default group exists from here on
+    with statements_run(app.db.engine) as one:
+        ports(app, network_id, 1)
+    with statements_run(app.db.engine) as many:
+        made = ports(app, network_id, 40)
+    assert len(set(made)) == 40
+    # checks read once for the request, and one multi-row INSERT a table, journal included
+    assert len(many) == len(one) <= 12, (len(one), len(many))
+    with app.db.read() as session:
+        entries = session.scalars(select(JournalEntry).where(
+            JournalEntry.resource_id.in_(made))).all()
+        assert len(entries) == 40
+        for entry in entries:  # each waits for its network, subnet and group
+            assert len(entry.depends_on) == 3, entry.resource_id
+
+
+def test_a_port_update_or_delete_loads_its_network_once_and_nothing_unread(app: Neutrino):
+    network_id, _ = network(app)
+    first, second = ports(app, network_id, 2)
+    with statements_run(app.db.engine) as update:
+        assert app.ports.update(CTX, first, {"name": "renamed"}, None)["name"] == "renamed"
+    with statements_run(app.db.engine) as delete:
+        app.ports.delete(CTX, second, None)
+    for seen in (update, delete):
+        assert reads_of(seen, "networks") == 1, seen
+        for table in ("network_segments", "subnets", "trunks", "trunk_subports"):
+            assert reads_of(seen, table) == 0, (table, seen)
+    assert len(update) <= 11, update
+    assert len(delete) <= 16, delete

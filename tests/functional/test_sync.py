@@ -64,7 +64,7 @@ def _topology(app: Neutrino) -> dict:
 def _drift(ovn: LocalOvn, topo: dict) -> tuple[str, str]:
     """Break NB as an operator or a bug might; returns (stray network id, foreign switch)."""
     nbctl(ovn, "lsp-del", topo["gone"]["id"])
-    nbctl(ovn, "lsp-set-addresses", topo["altered"]["id"], "fa:16:3e:00:00:99 10.90.0.99")
+    nbctl(ovn, "lsp-set-addresses", topo["altered"]["id"], "fa:16:3e:00:00:99 10.92.0.99")
     dhcp = nbctl(ovn, "--bare", "--columns=_uuid", "find", "DHCP_Options",
                  f"external_ids:subnet_id={topo['subnet']['id']}").strip()
     nbctl(ovn, "destroy", "DHCP_Options", dhcp)

@@ -27,6 +27,38 @@ PROBES = 16
 _rng = random.SystemRandom()
 
 
+class Reservations:
+    """The addresses one create request has chosen so far, and free addresses probed for its
+    ports still to come. A bulk create inserts its rows only at the end: its own choices
+    are what the database cannot tell it, and one probe of a subnet serves every port of
+    the request (a probe a port cost a query a port)."""
+
+    def __init__(self, expected: int = 1) -> None:
+        self.expected = expected  # ports the request creates: how many addresses to probe
+        self.chosen: dict[str, set[str]] = {}
+        self._free: dict[str, list[str]] = {}
+
+    def mine(self, subnet_id: str) -> Set[str]:
+        return self.chosen.get(subnet_id, frozenset())
+
+    def note(self, chosen: Sequence[tuple[Subnet, str]]) -> None:
+        for subnet, address in chosen:
+            self.chosen.setdefault(subnet.id, set()).add(address)
+
+    def pick(self, session: Session, subnet: Subnet, exclude: Set[str]) -> str | None:
+        free = self._free.get(subnet.id)
+        if free is None:  # probed once for the whole request, popped from the end
+            free = _free_probes(session, subnet, PROBES + self.expected, frozenset())
+            free.reverse()
+            self._free[subnet.id] = free
+        mine = self.mine(subnet.id)
+        while free:
+            address = free.pop()
+            if address not in exclude and address not in mine:
+                return address
+        return _pick(session, subnet, set(exclude) | mine)
+
+
 class IpAddressGenerationFailureNoMatchingSubnet(errors.IpAddressGenerationFailure):
     def __init__(self, net_id: str, device_owner: str) -> None:
         errors.Conflict.__init__(
@@ -43,8 +75,8 @@ def serving_subnets(net: Network, device_owner: str) -> list[Subnet]:
     return found
 
 
-def allocate_default(net: Network, session: Session, mac: str,
-                     device_owner: str = "") -> list[tuple[Subnet, str]]:
+def allocate_default(net: Network, session: Session, mac: str, device_owner: str = "",
+                     batch: Reservations | None = None) -> list[tuple[Subnet, str]]:
     """Neutron's default: one IPv4 and one stateful IPv6 address, every auto-address subnet,
     among the subnets that serve the port's owner."""
     subnets = serving_subnets(net, device_owner)
@@ -52,14 +84,16 @@ def allocate_default(net: Network, session: Session, mac: str,
     for version in (4, 6):
         pickable = [s for s in subnets if s.ip_version == version and not is_auto_address(s)]
         if pickable:
-            chosen.append(_first_free(session, pickable, net.id))
+            chosen.append(_first_free(session, pickable, net.id, batch))
     chosen.extend((s, _eui64(s, mac)) for s in subnets if is_auto_address(s))
     return chosen
 
 
-def _first_free(session: Session, subnets: Sequence[Subnet], net_id: str) -> tuple[Subnet, str]:
+def _first_free(session: Session, subnets: Sequence[Subnet], net_id: str,
+                batch: Reservations | None) -> tuple[Subnet, str]:
     for subnet in subnets:
-        address = _pick(session, subnet)
+        address = _pick(session, subnet) if batch is None else batch.pick(
+            session, subnet, frozenset())
         if address is not None:
             return subnet, address
     raise errors.IpAddressGenerationFailure(net_id)
@@ -67,7 +101,7 @@ def _first_free(session: Session, subnets: Sequence[Subnet], net_id: str) -> tup
 
 def allocate_requested(
     net: Network, session: Session, mac: str, requested: Sequence[dict[str, Any]],
-    device_owner: str, keep: Sequence[IpAllocation] = (),
+    device_owner: str, keep: Sequence[IpAllocation] = (), batch: Reservations | None = None,
 ) -> list[tuple[Subnet, str]]:
     """Addresses for an explicit `fixed_ips` list; `keep` are the port's current allocations.
 
@@ -75,7 +109,7 @@ def allocate_requested(
     same request is never one of them (nor one chosen for an earlier entry).
     """
     entries = [(_subnet_for(net, item), item.get("ip_address")) for item in requested]
-    explicit = {i: _checked_address(session, net, subnet, address, device_owner, keep)
+    explicit = {i: _checked_address(session, net, subnet, address, device_owner, keep, batch)
                 for i, (subnet, address) in enumerate(entries) if address is not None}
     reserved: set[tuple[str, str]] = set()
     for i, address in explicit.items():
@@ -85,7 +119,7 @@ def allocate_requested(
     for i, (subnet, _) in enumerate(entries):
         address = explicit.get(i)
         if address is None:
-            address = _any_address(session, net, subnet, mac, kept, reserved)
+            address = _any_address(session, net, subnet, mac, kept, reserved, batch)
             _reserve(reserved, subnet, address)
         chosen.append((subnet, address))
     return chosen
@@ -110,7 +144,8 @@ def _reserve(reserved: set[tuple[str, str]], subnet: Subnet, address: str) -> No
 
 
 def _any_address(session: Session, net: Network, subnet: Subnet, mac: str,
-                 kept: list[IpAllocation], reserved: set[tuple[str, str]]) -> str:
+                 kept: list[IpAllocation], reserved: set[tuple[str, str]],
+                 batch: Reservations | None) -> str:
     """An entry without an address: the port's current one on that subnet, or a new one."""
     reuse = next((a for a in kept if a.subnet_id == subnet.id), None)
     if reuse is not None:
@@ -118,7 +153,9 @@ def _any_address(session: Session, net: Network, subnet: Subnet, mac: str,
         return reuse.ip_address
     if is_auto_address(subnet):
         return _eui64(subnet, mac)
-    address = _pick(session, subnet, {a for s, a in reserved if s == subnet.id})
+    exclude = {a for s, a in reserved if s == subnet.id}
+    address = (_pick(session, subnet, exclude) if batch is None
+               else batch.pick(session, subnet, exclude))
     if address is None:
         raise errors.IpAddressGenerationFailure(net.id)
     return address
@@ -147,7 +184,7 @@ def _subnet_for(net: Network, item: dict[str, Any]) -> Subnet:
 
 def _checked_address(
     session: Session, net: Network, subnet: Subnet, address: str, device_owner: str,
-    keep: Sequence[IpAllocation],
+    keep: Sequence[IpAllocation], batch: Reservations | None = None,
 ) -> str:
     cidr = ipam.parse_cidr(subnet.cidr, subnet.ip_version)
     address = ipam.validate_fixed_address(cidr, address, subnet.gateway_ip, device_owner)
@@ -157,6 +194,8 @@ def _checked_address(
             f"IPv6 address {address} cannot be directly assigned to a port on subnet "
             f"{subnet.id} as the subnet is configured for automatic addresses"
         )
+    if batch is not None and address in batch.mine(subnet.id):
+        raise errors.IpAddressAlreadyAllocated(address, subnet.id)  # by an earlier port
     taken = session.get(IpAllocation, (subnet.id, address))
     if taken is not None and not any(a is taken for a in keep):
         raise errors.IpAddressAlreadyAllocated(address, subnet.id)
@@ -165,12 +204,18 @@ def _checked_address(
 
 def _pick(session: Session, subnet: Subnet, exclude: Set[str] = frozenset()) -> str | None:
     """A free address of the subnet's pools that is not in `exclude`, or None."""
+    free = _free_probes(session, subnet, PROBES, exclude)
+    return free[0] if free else _pick_exhaustively(session, subnet, exclude)
+
+
+def _free_probes(session: Session, subnet: Subnet, count: int, exclude: Set[str]) -> list[str]:
+    """Up to `count` addresses drawn at random from the pools, less those taken (one query)
+    and those in `exclude`, in the order drawn."""
     pools = [(start, end) for start, end in subnet.allocation_pools]
-    probes = [a for a in ipam.random_addresses(pools, PROBES, _rng) if a not in exclude]
+    probes = [a for a in ipam.random_addresses(pools, count, _rng) if a not in exclude]
     taken = set(session.scalars(select(IpAllocation.ip_address).where(
         IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address.in_(probes))))
-    free = [address for address in probes if address not in taken]
-    return free[0] if free else _pick_exhaustively(session, subnet, exclude)
+    return [address for address in probes if address not in taken]
 
 
 def _pick_exhaustively(session: Session, subnet: Subnet, exclude: Set[str]) -> str | None:

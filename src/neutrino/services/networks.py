@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, exists, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
@@ -103,9 +103,10 @@ def check_mtu_fits(mtu: int | None, ip_version: int, network_id: str) -> None:
 
 
 # What callers of get_network_row mostly read (its subnets, its RBAC entries for access) is
-# loaded with it; its tags and segment, its subnets' tags and pools only if read.
+# loaded with it (the entries joined: there are few); its tags and segment, its subnets'
+# tags and pools only if read.
 NETWORK_ROW_LOADS = (
-    lazyload(Network.tags), lazyload(Network.segment),
+    lazyload(Network.tags), lazyload(Network.segment), joinedload(Network.rbac_entries),
     selectinload(Network.subnets).options(lazyload(Subnet.tags), lazyload(Subnet.subnetpool)),
 )
 

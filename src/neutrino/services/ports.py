@@ -5,12 +5,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from neutrino import binding, errors, policy, port_events, scheduling
@@ -18,7 +18,7 @@ from neutrino.db.engine import Database
 from neutrino.db.models import IpAllocation, Network, Port, PortSecurityGroup, Router, Tag
 from neutrino.ipam import arithmetic as ipam
 from neutrino.journal.parents import ROUTER_INTERFACE, ROUTER_OWNERS, merged, port_parents
-from neutrino.journal.record import record_entry
+from neutrino.journal.record import record_entries, record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import dhcp_opts, dns, quotas, vtep_ports
 from neutrino.services import ipam as port_ipam
@@ -28,7 +28,6 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
-    get_owned,
     new_id,
     run_and_wake,
     set_tags,
@@ -113,27 +112,97 @@ def internal_port_body(network_id: str, device_owner: str, device_id: str,
     }
 
 
+Maker = Callable[..., Any]
+
+
+def _orm_object(model: type, **values: Any) -> Any:
+    return model(**values)
+
+
+def _unattached_object(model: type, **values: Any) -> Any:
+    """A row object for `insert_new_ports`, built without the ORM's attribute events (a few
+    microseconds each, and a bulk create of 1,000 ports sets some 35,000 attributes): it
+    never enters the session, and reads of it (its view, its journal parents) find the
+    values, its collections being plain lists."""
+    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
+    return obj
+
+
+class CreateBatch:
+    """What the ports of one create request share, read once for all of them: networks
+    (get_network_row holds them), the projects' default groups and quota, the groups the
+    caller was shown to see, and the MACs and addresses chosen so far (a bulk create inserts
+    its rows at the end, so the database cannot tell it what it took)."""
+
+    def __init__(self, session: Session, settings: Settings, size: int,
+                 unattached: bool = False) -> None:
+        self.size = size
+        # how its rows are made: ORM objects for the session (`create_port`), or objects
+        # that never enter it, for the request's multi-row INSERTs (`insert_new_ports`)
+        self.make = _unattached_object if unattached else _orm_object
+        self.networks: dict[str, Network] = {}  # checked visible to the caller
+        self.quota = quotas.Tally(session, settings, "port")
+        self.defaults: dict[str, str] = {}  # project -> its default group
+        self.visible: set[str] = set()  # groups the caller is known to see
+        self.macs: dict[str, set[str]] = {}  # network -> MACs chosen
+        self.free_macs: dict[str, list[str]] = {}  # network -> MACs probed free
+        self.addresses = port_ipam.Reservations(size)
+
+
 def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: Settings,
                 charged: bool = True) -> Port:
     """One port, its addresses and its journal entry, in the caller's transaction
     (`charged=False`: a port Neutron makes for itself, outside the project's quota)."""
-    net = get_network_row(session, ctx, body["network_id"])
+    port = new_port(session, ctx, body, settings, CreateBatch(session, settings, 1), charged)
+    tags = list(port.tags)
+    session.add(port)
+    session.flush()
+    _known_as_new(port, tags)
+    journal_new_port(session, port)
+    return port
+
+
+def journal_new_port(session: Session, port: Port) -> None:
+    record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
+    dns.journal_network(session, port.network_id, None, dns.published(port))
+
+
+def _new_entries(port: Port) -> list[tuple[ResourceType, str, Operation, Any]]:
+    """`journal_new_port`'s entries, for `record_entries`."""
+    entries: list[tuple[ResourceType, str, Operation, Any]] = [
+        (ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))]
+    if dns.published(port) is not None:  # dns.journal_network from nothing published
+        entries.append((ResourceType.NETWORK, port.network_id, Operation.UPDATE, None))
+    return entries
+
+
+def new_port(session: Session, ctx: Context, body: dict[str, Any], settings: Settings,
+             batch: CreateBatch, charged: bool = True) -> Port:
+    """A port checked and given its MAC, addresses, groups and tags, not yet in the session:
+    `create_port` adds it, a bulk create inserts all of its ports' rows at once."""
+    net = batch.networks.get(body["network_id"])
+    if net is None:
+        net = batch.networks[body["network_id"]] = get_network_row(
+            session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
     target = {"project_id": project, "network:project_id": net.project_id,
               "network:shared": network_access(ctx, net).shared}
     policy.enforce(ctx, "create_port", target, _guarded_attributes(body))
     check_router_device(session, ctx, body["device_owner"], body["device_id"], project)
     if charged:
-        quotas.check(session, settings, project, "port")
+        batch.quota.check(project, body["device_owner"] not in quotas.UNCHARGED_PORT_OWNERS)
     security = body.get("port_security_enabled")
     security = net.port_security_enabled if security is None else security
     pairs = _address_pairs(body.get("allowed_address_pairs") or [], security)
-    port = Port(
+    port = batch.make(
+        Port,
         id=new_id(),
         network_id=net.id,
         name=body["name"],
         description=body["description"],
-        mac_address=_choose_mac(session, net, body.get("mac_address"), settings.mac_prefix),
+        mac_address=_choose_mac(session, net, body.get("mac_address"), settings.mac_prefix,
+                                batch),
         admin_state_up=body["admin_state_up"],
         device_id=body["device_id"],
         device_owner=body["device_owner"],
@@ -147,32 +216,71 @@ def create_port(session: Session, ctx: Context, body: dict[str, Any], settings: 
         numa_affinity_policy=body.get("numa_affinity_policy"),
         qos_policy_id=qos_policies.checked_policy_id(session, ctx, body.get("qos_policy_id")),
         fixed_ips=[],
+        security_group_bindings=[],
     )
     stamp_new(port, project)
-    _bind_groups(session, ctx, port, *_initial_groups(session, ctx, port, body))
+    groups, visible = _initial_groups(session, ctx, port, body, batch)
+    _bind_groups(session, ctx, port, groups, visible | batch.visible, batch.make)
+    batch.visible.update(groups)
     set_tags(port, ResourceType.PORT, body.get("tags") or [])
-    tags = list(port.tags)
-    session.add(port)
     requested = body.get("fixed_ips")
     vtep = vtep_ports.is_vtep_profile(port.binding_profile)
     if vtep:
         vtep_ports.check_no_fixed_ips(requested)
+    reservations = batch.addresses
     chosen = (
         [] if vtep
-        else port_ipam.allocate_default(net, session, port.mac_address, port.device_owner)
+        else port_ipam.allocate_default(net, session, port.mac_address, port.device_owner,
+                                        reservations)
         if requested is None
         else port_ipam.with_auto_addresses(net, port.mac_address, port.device_owner,
                                            port_ipam.allocate_requested(
                                                net, session, port.mac_address, requested,
-                                               port.device_owner))
+                                               port.device_owner, batch=reservations))
     )
-    _set_allocations(port, chosen)
+    reservations.note(chosen)
+    _set_allocations(port, chosen, batch.make)
     dns.set_port_names(port, net, ctx, body, settings.dns_domain)
-    session.flush()
-    _known_as_new(port, tags)
-    record_entry(session, ResourceType.PORT, port.id, Operation.CREATE, port_parents(port))
-    dns.journal_network(session, net.id, None, dns.published(port))
     return port
+
+
+def insert_new_ports(session: Session, ports: list[Port]) -> None:
+    """The rows of ports made by `new_port` (never added to the session): one multi-row
+    INSERT a table for the whole request, instead of the ORM's unit of work a port. The
+    objects get the columns' defaults, as a flush would give them: their view reads them."""
+    session.flush()  # what the checks added (a project's new default group)
+    for model, objects in (
+        (Port, ports),
+        (IpAllocation, [a for p in ports for a in p.fixed_ips]),
+        (PortSecurityGroup, [b for p in ports for b in p.security_group_bindings]),
+        (Tag, [t for p in ports for t in p.tags]),
+    ):
+        if objects:
+            session.execute(model.__table__.insert(), _rows(model, objects))
+
+
+def _rows(model: type, objects: list[Any]) -> list[dict[str, Any]]:
+    columns = [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+    rows = []
+    for obj in objects:
+        given = obj.__dict__
+        row = {}
+        for key, column in columns:
+            if key in given:
+                value = given[key]
+            else:
+                value = _default(column)
+                setattr(obj, key, value)
+            row[column.key] = value
+        rows.append(row)
+    return rows
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    return default.arg if default.is_scalar else default.arg(None)
 
 
 def _known_as_new(port: Port, tags: list[Tag]) -> None:
@@ -186,8 +294,26 @@ def _known_as_new(port: Port, tags: list[Tag]) -> None:
             set_committed_value(port, key, value)
 
 
+# A port's network as updates and deletes read it: its RBAC entries (who may use it) joined
+# in; its subnets, segment and tags only if read (an update of the name reads none of them).
+PORT_NETWORK_LOADS = (lazyload(Network.tags), lazyload(Network.segment),
+                      lazyload(Network.subnets), joinedload(Network.rbac_entries))
+
+
+def port_network(session: Session, network_id: str) -> Network | None:
+    """The port's network, held for the transaction (as get_network_row holds it): the
+    session keeps rows only while referenced, and each read of it would load it again."""
+    held = session.info.setdefault("neutrino.networks", {})
+    net = held.get(network_id)
+    if net is None:
+        net = session.get(Network, network_id, options=PORT_NETWORK_LOADS)
+        if net is not None:
+            held[network_id] = net
+    return net
+
+
 def port_target(session: Session, ctx: Context, port: Port) -> dict[str, Any]:
-    net = session.get(Network, port.network_id)
+    net = port_network(session, port.network_id)
     return {"project_id": port.project_id, "network:project_id": net.project_id if net else "",
             "network:shared": bool(net and network_access(ctx, net).shared)}
 
@@ -241,8 +367,8 @@ def delete_port(session: Session, port: Port) -> None:
     dns.journal_network(session, port.network_id, names, None)
 
 
-def _initial_groups(session: Session, ctx: Context, port: Port,
-                    body: dict[str, Any]) -> tuple[list[str], frozenset[str]]:
+def _initial_groups(session: Session, ctx: Context, port: Port, body: dict[str, Any],
+                    batch: CreateBatch) -> tuple[list[str], frozenset[str]]:
     """Given groups, or the project's default for a filtered, non-network-owned port; and
     which of them the caller is known to see (its own project's default group: no need to
     load the group to check)."""
@@ -251,31 +377,63 @@ def _initial_groups(session: Session, ctx: Context, port: Port,
         return requested, frozenset()
     if not port.port_security_enabled or port.device_owner.startswith("network:"):
         return [], frozenset()
-    default = ensure_default_id(session, port.project_id)
+    default = batch.defaults.get(port.project_id)
+    if default is None:
+        default = batch.defaults[port.project_id] = ensure_default_id(session, port.project_id)
     own = ctx.is_admin or port.project_id == ctx.project_id
     return [default], frozenset([default] if own else [])
 
 
-def _choose_mac(session: Session, net: Network, requested: str | None, prefix: str) -> str:
+def _choose_mac(session: Session, net: Network, requested: str | None, prefix: str,
+                batch: CreateBatch | None = None) -> str:
+    mine = set() if batch is None else batch.macs.setdefault(net.id, set())
     if requested is not None:
         mac = ipam.validate_mac(requested)
-        if _mac_taken(session, net.id, mac):
+        if mac in mine or _mac_taken(session, net.id, mac):
             raise errors.MacAddressInUse(mac, net.id)
-        return mac
+    else:
+        mac = _free_mac(session, net, prefix, batch, mine)
+    mine.add(mac)
+    return mac
+
+
+def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | None,
+              mine: set[str]) -> str:
+    if batch is not None:  # probed once for every port of the request, popped from the end
+        free = batch.free_macs.get(net.id)
+        if free is None:
+            drawn = list(dict.fromkeys(ipam.generate_mac(prefix, _rng)
+                                       for _ in range(batch.size + MAC_ATTEMPTS)))
+            taken = set(session.scalars(select(Port.mac_address).where(
+                Port.network_id == net.id, Port.mac_address.in_(drawn))))
+            free = batch.free_macs[net.id] = [m for m in reversed(drawn) if m not in taken]
+        while free:
+            mac = free.pop()
+            if mac not in mine:
+                return mac
     for _ in range(MAC_ATTEMPTS):
         mac = ipam.generate_mac(prefix, _rng)
-        if not _mac_taken(session, net.id, mac):
+        if mac not in mine and not _mac_taken(session, net.id, mac):
             return mac
     # A crowded prefix: only when every MAC under it is taken is there none to give.
-    used = session.scalars(select(Port.mac_address).where(Port.network_id == net.id))
-    free = ipam.free_macs(prefix, used, MAC_ATTEMPTS, _rng)
-    if not free:
+    used = set(session.scalars(select(Port.mac_address).where(Port.network_id == net.id)))
+    free_macs = ipam.free_macs(prefix, used | mine, MAC_ATTEMPTS, _rng)
+    if not free_macs:
         raise errors.MacAddressGenerationFailure(net.id)
-    return _rng.choice(free)
+    return _rng.choice(free_macs)
+
+
+# A port with what its view and journal parents read, its trunk and place as a subport
+# joined in (rarely there: a query each for nothing); its inactive bindings only if read.
+PORT_ROW_LOADS = (joinedload(Port.trunk), joinedload(Port.subport),
+                  lazyload(Port.inactive_bindings))
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
-    return get_owned(session, ctx, Port, port_id, errors.PortNotFound)
+    port = session.get(Port, port_id, options=PORT_ROW_LOADS)
+    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
+        raise errors.PortNotFound(port_id)
+    return port
 
 
 FIXED_IP_FILTER_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
@@ -340,11 +498,26 @@ class PortService(ResourceService):
         return port_dict(row, self.settings.dns_domain)
 
     # -- create -------------------------------------------------------------------------
-    def _create_one(self, session: Session, ctx: Context, body: dict[str, Any]) -> Port:
-        port = create_port(session, ctx, body, self.settings)
-        if port.binding_host_id:
-            self._bind(session, port)
-        return port
+    def create(self, ctx: Context, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One or several ports in one transaction (a bulk create is all or nothing): each
+        port checked in turn as before, from what the request read once (`CreateBatch`),
+        and their rows inserted together, then their journal entries."""
+        for body in bodies:
+            policy.check_project(ctx, body)
+
+        def txn(session: Session) -> list[dict[str, Any]]:
+            batch = CreateBatch(session, self.settings, len(bodies), unattached=True)
+            ports = []
+            for body in bodies:
+                port = new_port(session, ctx, body, self.settings, batch)
+                if port.binding_host_id:
+                    self._bind(session, port)
+                ports.append(port)
+            insert_new_ports(session, ports)
+            record_entries(session, [entry for port in ports for entry in _new_entries(port)])
+            return [self.view(ctx, port) for port in ports]
+
+        return run_and_wake(self.db.write, self.wakeup, txn)
 
     # -- read ---------------------------------------------------------------------------
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
@@ -411,7 +584,7 @@ class PortService(ResourceService):
                                                for b in port.security_group_bindings])
         if "fixed_ips" in body:
             changed |= self._change_fixed_ips(session, port, body["fixed_ips"])
-        changed |= dns.set_port_names(port, session.get(Network, port.network_id), ctx, body,
+        changed |= dns.set_port_names(port, port_network(session, port.network_id), ctx, body,
                                       self.settings.dns_domain)
         return changed
 
@@ -445,7 +618,7 @@ class PortService(ResourceService):
         if port.binding_vif_type not in (binding.UNBOUND, binding.FAILED):
             raise PortBound(port, mac)
         if mac is None:
-            net = session.get(Network, port.network_id)
+            net = port_network(session, port.network_id)
             port.mac_address = _choose_mac(session, net, None, self.settings.mac_prefix)
             return True
         mac = ipam.validate_mac(mac)
@@ -456,7 +629,7 @@ class PortService(ResourceService):
 
     @staticmethod
     def _change_fixed_ips(session: Session, port: Port, requested: list[dict[str, Any]]) -> bool:
-        net = session.get(Network, port.network_id)
+        net = port_network(session, port.network_id)
         before = [(a.subnet_id, a.ip_address) for a in port.fixed_ips]
         chosen = port_ipam.allocate_requested(net, session, port.mac_address, requested,
                                               port.device_owner, keep=port.fixed_ips)
@@ -555,7 +728,7 @@ def _binding_inputs(port: Port) -> tuple[Any, ...]:
 
 
 def _bind_request(session: Session, port: Port) -> binding.BindRequest:
-    segment = session.get(Network, port.network_id).segment
+    segment = port_network(session, port.network_id).segment
     return binding.BindRequest(
         port_id=port.id, host=port.binding_host_id, vnic_type=port.binding_vnic_type,
         profile=dict(port.binding_profile), network_type=segment.network_type,
@@ -563,18 +736,21 @@ def _bind_request(session: Session, port: Port) -> binding.BindRequest:
 
 
 def _bind_groups(session: Session, ctx: Context, port: Port, groups: list[str],
-                 known_visible: frozenset[str] = frozenset()) -> None:
-    """Point the port at `groups` (visible to the caller); filtering needs port security."""
+                 known_visible: Set[str] = frozenset(), new: Maker | None = None) -> None:
+    """Point the port at `groups` (visible to the caller); filtering needs port security.
+    `new`: how a new port's rows are made (they are written with it, not flushed here)."""
     if groups and not port.port_security_enabled:
         raise errors.PortSecurityAndIPRequiredForSecurityGroups()
     for sg_id in groups:
         if sg_id not in known_visible:
             get_sg_row(session, ctx, sg_id)
+    make = new or _orm_object
     port.security_group_bindings[:] = [
-        PortSecurityGroup(port_id=port.id, security_group_id=sg_id, position=i)
+        make(PortSecurityGroup, port_id=port.id, security_group_id=sg_id, position=i)
         for i, sg_id in enumerate(dict.fromkeys(groups))
     ]
-    session.flush()
+    if new is None:
+        session.flush()
 
 
 def _release_addresses(session: Session, port: Port) -> bool:
@@ -585,11 +761,13 @@ def _release_addresses(session: Session, port: Port) -> bool:
     return True
 
 
-def _set_allocations(port: Port, chosen: list[tuple[Any, str]]) -> None:
+def _set_allocations(port: Port, chosen: list[tuple[Any, str]],
+                     make: Maker | None = None) -> None:
     for position, (subnet, address) in enumerate(chosen):
-        port.fixed_ips.append(IpAllocation(
-            subnet_id=subnet.id, ip_address=address, network_id=port.network_id,
-            position=position,
+        port.fixed_ips.append((make or _orm_object)(
+            IpAllocation,
+            subnet_id=subnet.id, ip_address=address, port_id=port.id,
+            network_id=port.network_id, position=position,
         ))
 
 

@@ -77,6 +77,34 @@ def check(session: Session, settings: Settings, project_id: str, resource: str,
         raise errors.OverQuota([resource])
 
 
+class Tally:
+    """`check` for one request that creates several resources of a kind: each project's
+    limit and usage are read once, and the request's own creates are counted in memory
+    (`counted=False`: one that does not count towards usage, an uncharged port owner)."""
+
+    def __init__(self, session: Session, settings: Settings, resource: str) -> None:
+        self.session, self.settings, self.resource = session, settings, resource
+        self._left: dict[str, int | None] = {}  # project -> creates still allowed
+
+    def check(self, project_id: str, counted: bool = True) -> None:
+        if not project_id:
+            return
+        if project_id not in self._left:
+            limit = limits(self.session, self.settings, project_id)[self.resource]
+            if limit == UNLIMITED:
+                self._left[project_id] = None
+            else:
+                _lock_project(self.session, project_id)
+                self._left[project_id] = limit - _used(self.session, self.resource, project_id)
+        left = self._left[project_id]
+        if left is None:
+            return
+        if left < 1:
+            raise errors.OverQuota([self.resource])
+        if counted:
+            self._left[project_id] = left - 1
+
+
 def _lock_project(session: Session, project_id: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite writers are serialised already
