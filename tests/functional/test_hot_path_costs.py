@@ -217,3 +217,15 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
         worker.stop()
     # idle at start: claim and settle ahead; busy then: the next claim waits its turn
     assert flags[:3] == [True, True, False]
+
+
+def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neutrino):
+    network_id, _ = network(app)
+    made = ports(app, network_id, 60)
+    refs = [ResourceRef(ResourceType.PORT, port_id) for port_id in made]
+    with statements_run(app.db.engine) as one:
+        app.reconciler.desired(refs[:1])
+    with statements_run(app.db.engine) as batch:
+        states = app.reconciler.desired(refs)
+    assert [s.resource_id for s in states] == made
+    assert len(batch) == len(one) <= 10, (one, batch)  # 13 as ORM objects
