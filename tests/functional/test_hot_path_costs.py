@@ -8,6 +8,7 @@ import contextlib
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -190,7 +191,7 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
             "DOWN"}
 
 
-def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
+def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_next_claim(
         app: Neutrino, monkeypatch: pytest.MonkeyPatch):
     network_id, _ = network(app)
     ports(app, network_id, 3)  # their entries (and the network's) are pending
@@ -201,9 +202,9 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
     session = app.db.session
 
     @contextlib.contextmanager
-    def noted(urgent: bool = False):  # type: ignore[no-untyped-def]
+    def noted(urgent: bool = False, urgent_after: float | None = None):  # type: ignore[no-untyped-def]
         flags.append(urgent)
-        with session(urgent) as s:
+        with session(urgent, urgent_after) as s:
             yield s
 
     monkeypatch.setattr(app.db, "session", noted)
@@ -215,8 +216,10 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
             time.sleep(0.01)
     finally:
         worker.stop()
-    # idle at start: claim and settle ahead; busy then: the next claim waits its turn
-    assert flags[:3] == [True, True, False]
+    # idle at start: the claim goes ahead; busy then: the network's settlement and the
+    # ports' claim (one transaction) wait their turn, and so do the ports' settlement and
+    # the claim that finds nothing; two write transactions per batch were five
+    assert flags[:3] == [True, False, False]
 
 
 def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neutrino):
@@ -229,3 +232,31 @@ def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neut
         states = app.reconciler.desired(refs)
     assert [s.resource_id for s in states] == made
     assert len(batch) == len(one) <= 10, (one, batch)  # 13 as ORM objects
+
+
+def test_a_commit_wakes_the_worker_at_once_not_at_its_next_poll(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: dict[str, float] = {}
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [
+        applied.setdefault(ref.id, time.monotonic()) for ref in refs] and [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))
+    worker.start()
+    try:
+        wait_until(lambda: network_id in applied)
+        time.sleep(0.2)  # idle now, waiting for a wake-up or its poll in 600 s
+        (port_id,) = ports(app, network_id, 1)
+        committed = time.monotonic()
+        wait_until(lambda: port_id in applied)
+    finally:
+        worker.stop()
+    assert applied[port_id] - committed < 30
+
+
+def wait_until(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
