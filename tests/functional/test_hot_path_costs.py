@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ovn_tools import nbctl
+from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import select
 
 from neutrino import errors
@@ -20,6 +23,8 @@ from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
 from neutrino.db.models import DefaultSecurityGroup, Port
 from neutrino.journal.types import ResourceRef, ResourceType
+from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.local import LocalOvn
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
 from neutrino.settings import load_settings
@@ -260,3 +265,28 @@ def wait_until(condition, timeout: float = 30) -> None:  # type: ignore[no-untyp
     while not condition():
         assert time.monotonic() < deadline
         time.sleep(0.005)
+
+
+def test_reading_nb_updates_does_not_give_up_the_gil_after_every_row(
+        local_ovn: LocalOvn, monkeypatch: pytest.MonkeyPatch):
+    slept: list[float] = []
+
+    class Clock:  # ovsdbapp's IDL yields with time.sleep(0) after each row it reads
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            time.sleep(seconds)
+
+    monkeypatch.setattr(ovsdbapp_connection, "time", Clock)
+    seen: list[str] = []
+    client = NorthboundClient(local_ovn.nb, on_port_up=lambda name, _up: seen.append(name))
+    client.connect()
+    try:
+        switch = f"costs-{uuid.uuid4().hex[:8]}"
+        nbctl(local_ovn, "ls-add", switch, "--", "lsp-add", switch, f"{switch}-p1",
+              "--", "lsp-add", switch, f"{switch}-p2")
+        wait_until(lambda: f"{switch}-p2" in seen)
+        nbctl(local_ovn, "ls-del", switch)
+    finally:
+        client.close()
+    assert slept == []

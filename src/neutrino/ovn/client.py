@@ -153,6 +153,12 @@ class _WatchedIdl(connection.OvsdbIdl):
             # leader take up to 15 s. Retry every second instead (its floor).
             self._session.reconnect.set_backoff(CLUSTER_BACKOFF_MS, CLUSTER_BACKOFF_MS)
 
+    def cooperative_yield(self) -> None:
+        """Nothing: ovsdbapp's IDL sleeps (gives up the GIL) after every row of an update,
+        for green threads. Neutrino's threads are preempted anyway, and in a busy process
+        each of those sleeps waited for the GIL again: an update of a few rows, and the
+        reply to our transaction behind it, took several switch intervals to read."""
+
     def run(self) -> bool:
         changed = super().run()
         if self.watch is not None and self.state == self.IDL_S_MONITORING and \
