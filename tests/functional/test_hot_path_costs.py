@@ -204,11 +204,13 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [])  # no OVN here
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     flags: list[bool] = []
+    afters: list[float | None] = []
     session = app.db.session
 
     @contextlib.contextmanager
     def noted(urgent: bool = False, urgent_after: float | None = None):  # type: ignore[no-untyped-def]
         flags.append(urgent)
+        afters.append(urgent_after)
         with session(urgent, urgent_after) as s:
             yield s
 
@@ -225,6 +227,7 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     # ports' claim (one transaction) wait their turn, and so do the ports' settlement and
     # the claim that finds nothing; two write transactions per batch were five
     assert flags[:3] == [True, False, False]
+    assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
 
 
 def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neutrino):

@@ -21,9 +21,6 @@ from neutrino.settings import JournalSettings
 
 LOG = logging.getLogger(__name__)
 OUTAGE_POLL = 0.2  # seconds between looks at a backend that is down
-# A busy worker waits its turn for SQLite's write lock behind the API's writers, but no
-# longer than this: then it goes first (a bound on the sync latency a queue of them adds).
-URGENT_AFTER = 0.02
 
 
 class Wakeup:
@@ -133,8 +130,11 @@ class JournalWorker:
 
     def _write(self):  # type: ignore[no-untyped-def]
         """A write transaction: ahead of the API's writers when idle, else in turn but
-        ahead once waited URGENT_AFTER."""
-        return self.db.session(urgent=self._idle, urgent_after=URGENT_AFTER)
+        ahead once it waited `urgent_after_ms` (a bound on the sync latency a queue of API
+        writers adds; going ahead every time split the journal in batches of one)."""
+        after = self.settings.urgent_after_ms
+        return self.db.session(urgent=self._idle,
+                               urgent_after=after / 1000 if after >= 0 else None)
 
     def _claim_in(self, session) -> list[tuple[int, ResourceRef, object]]:  # type: ignore[no-untyped-def]
         entries = claim.claim_batch(
