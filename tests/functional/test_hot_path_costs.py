@@ -293,3 +293,15 @@ def test_reading_nb_updates_does_not_give_up_the_gil_after_every_row(
     finally:
         client.close()
     assert slept == []
+
+
+def test_a_database_back_after_an_outage_is_tried_every_second_not_every_8(
+        local_ovn: LocalOvn):
+    client = NorthboundClient(local_ovn.nb)
+    client.connect()
+    try:
+        reconnect = client._backend_or_raise().idl._session.reconnect
+        # python-ovs doubles its wait up to 8 s: the journal's backlog waited that long
+        assert (reconnect.min_backoff, reconnect.max_backoff) == (1000, 1000)
+    finally:
+        client.close()
