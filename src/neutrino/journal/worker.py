@@ -88,7 +88,8 @@ class JournalWorker:
         try:
             while not self._stop.is_set():
                 if not self.backend_ready():
-                    unsettled = self._settle_alone(unsettled)
+                    self._settle_alone(unsettled)
+                    unsettled = None
                     # Claiming now would only hand the entries back; NB coming back is
                     # noticed within this short wait, so the backlog starts draining at once.
                     self._stop.wait(OUTAGE_POLL)
