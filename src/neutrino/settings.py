@@ -27,6 +27,9 @@ class JournalSettings:
     poll_interval: float = 1.0
     lease_seconds: float = 6.0  # renewed every quarter of it while the worker lives
     workers: int = 1
+    # A busy worker waits its turn for SQLite's write lock behind the API's writers, but
+    # no longer than this (ms): then it goes first. -1: never (it only goes first when idle).
+    urgent_after_ms: int = 20
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
             lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 6),
             workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),
+            urgent_after_ms=_int(env, "NEUTRINO_JOURNAL_URGENT_AFTER_MS", 20),
         ),
         http=HttpSettings(
             header_timeout=_int(env, "NEUTRINO_HTTP_HEADER_TIMEOUT", 10),

@@ -7,10 +7,14 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ovn_tools import nbctl
+from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import select
 
 from neutrino import errors
@@ -27,6 +31,8 @@ from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
 from neutrino.db.models import DefaultSecurityGroup, JournalEntry, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
+from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.local import LocalOvn
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
@@ -200,7 +206,7 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
             "DOWN"}
 
 
-def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
+def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_next_claim(
         app: Neutrino, monkeypatch: pytest.MonkeyPatch):
     network_id, _ = network(app)
     ports(app, network_id, 3)  # their entries (and the network's) are pending
@@ -208,12 +214,14 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
     monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [])  # no OVN here
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     flags: list[bool] = []
+    afters: list[float | None] = []
     session = app.db.session
 
     @contextlib.contextmanager
-    def noted(urgent: bool = False):  # type: ignore[no-untyped-def]
+    def noted(urgent: bool = False, urgent_after: float | None = None):  # type: ignore[no-untyped-def]
         flags.append(urgent)
-        with session(urgent) as s:
+        afters.append(urgent_after)
+        with session(urgent, urgent_after) as s:
             yield s
 
     monkeypatch.setattr(app.db, "session", noted)
@@ -225,8 +233,11 @@ def test_the_worker_goes_before_the_apis_writers_only_after_finding_nothing(
             time.sleep(0.01)
     finally:
         worker.stop()
-    # idle at start: claim and settle ahead; busy then: the next claim waits its turn
-    assert flags[:3] == [True, True, False]
+    # idle at start: the claim goes ahead; busy then: the network's settlement and the
+    # ports' claim (one transaction) wait their turn, and so do the ports' settlement and
+    # the claim that finds nothing; two write transactions per batch were five
+    assert flags[:3] == [True, False, False]
+    assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
 
 
 def l3_cloud(app: Neutrino, routers: int) -> tuple[list[str], list[str]]:
@@ -322,3 +333,80 @@ def test_a_port_update_or_delete_loads_its_network_once_and_nothing_unread(app: 
             assert reads_of(seen, table) == 0, (table, seen)
     assert len(update) <= 11, update
     assert len(delete) <= 16, delete
+
+
+def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neutrino):
+    network_id, _ = network(app)
+    made = ports(app, network_id, 60)
+    refs = [ResourceRef(ResourceType.PORT, port_id) for port_id in made]
+    with statements_run(app.db.engine) as one:
+        app.reconciler.desired(refs[:1])
+    with statements_run(app.db.engine) as batch:
+        states = app.reconciler.desired(refs)
+    assert [s.resource_id for s in states] == made
+    assert len(batch) == len(one) <= 10, (one, batch)  # 13 as ORM objects
+
+
+def test_a_commit_wakes_the_worker_at_once_not_at_its_next_poll(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: dict[str, float] = {}
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [
+        applied.setdefault(ref.id, time.monotonic()) for ref in refs] and [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))
+    worker.start()
+    try:
+        wait_until(lambda: network_id in applied)
+        time.sleep(0.2)  # idle now, waiting for a wake-up or its poll in 600 s
+        (port_id,) = ports(app, network_id, 1)
+        committed = time.monotonic()
+        wait_until(lambda: port_id in applied)
+    finally:
+        worker.stop()
+    assert applied[port_id] - committed < 30
+
+
+def wait_until(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_reading_nb_updates_does_not_give_up_the_gil_after_every_row(
+        local_ovn: LocalOvn, monkeypatch: pytest.MonkeyPatch):
+    slept: list[float] = []
+
+    class Clock:  # ovsdbapp's IDL yields with time.sleep(0) after each row it reads
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            time.sleep(seconds)
+
+    monkeypatch.setattr(ovsdbapp_connection, "time", Clock)
+    seen: list[str] = []
+    client = NorthboundClient(local_ovn.nb, on_port_up=lambda name, _up: seen.append(name))
+    client.connect()
+    try:
+        switch = f"costs-{uuid.uuid4().hex[:8]}"
+        nbctl(local_ovn, "ls-add", switch, "--", "lsp-add", switch, f"{switch}-p1",
+              "--", "lsp-add", switch, f"{switch}-p2")
+        wait_until(lambda: f"{switch}-p2" in seen)
+        nbctl(local_ovn, "ls-del", switch)
+    finally:
+        client.close()
+    assert slept == []
+
+
+def test_a_database_back_after_an_outage_is_tried_every_second_not_every_8(
+        local_ovn: LocalOvn):
+    client = NorthboundClient(local_ovn.nb)
+    client.connect()
+    try:
+        reconnect = client._backend_or_raise().idl._session.reconnect
+        # python-ovs doubles its wait up to 8 s: the journal's backlog waited that long
+        assert (reconnect.min_backoff, reconnect.max_backoff) == (1000, 1000)
+    finally:
+        client.close()

@@ -99,8 +99,9 @@ def test_defaults_from_empty_environment() -> None:
             expected(journal=JournalSettings(batch_size=10, max_attempts=2)), id="journal",
         ),
         pytest.param(
-            {"NEUTRINO_JOURNAL_WORKERS": "4", "NEUTRINO_JOURNAL_LEASE_SECONDS": "30"},
-            expected(journal=JournalSettings(workers=4, lease_seconds=30)),
+            {"NEUTRINO_JOURNAL_WORKERS": "4", "NEUTRINO_JOURNAL_LEASE_SECONDS": "30",
+             "NEUTRINO_JOURNAL_URGENT_AFTER_MS": "-1"},
+            expected(journal=JournalSettings(workers=4, lease_seconds=30, urgent_after_ms=-1)),
             id="journal-workers-and-lease",
         ),
         pytest.param({"NEUTRINO_GATEWAY_SCHEDULER": "chance"},

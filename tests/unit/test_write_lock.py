@@ -59,3 +59,44 @@ def test_one_writer_at_a_time():
         thread.join(30)
     assert most[0] == 1
     assert lock.waiting == (0, 0)
+
+
+def test_a_writer_waiting_in_turn_goes_first_once_it_waited_its_urgent_after():
+    lock, order = WriteLock(), []
+    threads = []
+
+    def patient() -> None:
+        with lock.held(urgent_after=0.05):
+            order.append("journal")
+
+    with lock.held():
+        for i in range(2):
+            threads.append(writer(lock, f"api-{i}", order))
+            wait_for(lock, (0, i + 1))
+        threads.append(threading.Thread(target=patient))
+        threads[-1].start()
+        wait_for(lock, (0, 3))  # in turn first...
+        wait_for(lock, (1, 2))  # ...then, after 50 ms, ahead
+    for thread in threads:
+        thread.join(10)
+    assert order == ["journal", "api-0", "api-1"]
+    assert lock.waiting == (0, 0)
+
+
+def test_a_writer_that_gets_its_turn_in_time_stays_in_turn():
+    lock, order = WriteLock(), []
+
+    def patient() -> None:
+        with lock.held(urgent_after=60):
+            order.append("journal")
+
+    with lock.held():
+        first = writer(lock, "api-0", order)
+        wait_for(lock, (0, 1))
+        later = threading.Thread(target=patient)
+        later.start()
+        wait_for(lock, (0, 2))
+    first.join(10)
+    later.join(10)
+    assert order == ["api-0", "journal"]
+    assert lock.waiting == (0, 0)

@@ -97,15 +97,17 @@ class Database:
             yield session
 
     @contextlib.contextmanager
-    def session(self, urgent: bool = False) -> Iterator[Session]:
+    def session(self, urgent: bool = False,
+                urgent_after: float | None = None) -> Iterator[Session]:
         """One write transaction, committed on success (no retry).
 
         `urgent` (the journal workers' claims and settlements, a few ms each) goes before
         the API's writers waiting for SQLite: behind a queue of them, a committed entry
-        would wait for every one of their transactions before reaching OVN.
+        would wait for every one of their transactions before reaching OVN. `urgent_after`
+        (seconds): wait in turn, but go before the others once waited that long.
         """
         lock = (contextlib.nullcontext() if self._write_lock is None
-                else self._write_lock.held(urgent))
+                else self._write_lock.held(urgent, urgent_after))
         with lock, mapped_db_errors(), self._writer() as session, session.begin():
             yield session
 
@@ -146,15 +148,18 @@ class WriteLock:
             return self._urgent_waiting, self._ordinary_waiting
 
     @contextlib.contextmanager
-    def held(self, urgent: bool = False) -> Iterator[None]:
-        self._acquire(urgent)
+    def held(self, urgent: bool = False, urgent_after: float | None = None) -> Iterator[None]:
+        """`urgent_after`: an ordinary writer that waited this long becomes urgent."""
+        self._acquire(urgent, urgent_after)
         try:
             yield
         finally:
             self._release()
 
-    def _acquire(self, urgent: bool) -> None:
+    def _acquire(self, urgent: bool, urgent_after: float | None = None) -> None:
         with self._mutex:
+            if not urgent:
+                urgent = not self._wait_ordinary(urgent_after)
             if urgent:
                 self._urgent_waiting += 1
                 try:
@@ -162,14 +167,28 @@ class WriteLock:
                         self._urgent.wait()
                 finally:
                     self._urgent_waiting -= 1
-            else:
-                self._ordinary_waiting += 1
-                try:
-                    while self._held or self._urgent_waiting:
-                        self._ordinary.wait()
-                finally:
-                    self._ordinary_waiting -= 1
             self._held = True
+
+    def _wait_ordinary(self, urgent_after: float | None) -> bool:
+        """Wait in turn (the mutex held); False when `urgent_after` ran out first.
+
+        A waiter leaving after its time out may have taken the notification of a release:
+        it then finds the lock free and takes it, or finds it held by one who notifies again.
+        """
+        deadline = None if urgent_after is None else time.monotonic() + urgent_after
+        self._ordinary_waiting += 1
+        try:
+            while self._held or self._urgent_waiting:
+                if deadline is None:
+                    self._ordinary.wait()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._ordinary.wait(remaining)
+            return True
+        finally:
+            self._ordinary_waiting -= 1
 
     def _release(self) -> None:
         with self._mutex:

@@ -84,33 +84,71 @@ class JournalWorker:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            if not self.backend_ready():
-                # Claiming now would only hand the entries back; NB coming back is noticed
-                # within this short wait, so the backlog starts draining at once.
-                self._stop.wait(OUTAGE_POLL)
-                continue
+        unsettled: BatchResult | None = None  # applied, settled with the next claim
+        try:
+            while not self._stop.is_set():
+                if not self.backend_ready():
+                    self._settle_alone(unsettled)
+                    unsettled = None
+                    # Claiming now would only hand the entries back; NB coming back is
+                    # noticed within this short wait, so the backlog starts draining at once.
+                    self._stop.wait(OUTAGE_POLL)
+                    continue
+                try:
+                    busy, result = self._cycle(unsettled)
+                except Exception:  # keep the worker alive; the entries stay in the journal
+                    LOG.exception("journal worker %s: batch failed unexpectedly", self.name)
+                    # settling twice changes nothing: only entries still claimed are settled
+                    self._settle_alone(unsettled)
+                    busy, result = 0, None
+                unsettled = result
+                self._idle = not busy
+                if not busy:
+                    self.wakeup.wait(self.settings.poll_interval)
+        finally:
+            self._settle_alone(unsettled)
+
+    def _cycle(self, unsettled: BatchResult | None) -> tuple[int, BatchResult | None]:
+        """Settle the last batch and claim the next in one write transaction (one wait for
+        SQLite's lock per batch, not two), then apply it; returns how many entries were
+        claimed and the result to settle next time."""
+        with self._write() as session:
+            if unsettled is not None:
+                self._settle_in(session, unsettled)
+            claimed = self._claim_in(session)
+        if not claimed:
+            return 0, None
+        result = self._apply(claimed)
+        self._observe(claimed, result)
+        return len(claimed), result
+
+    def _settle_alone(self, unsettled: BatchResult | None) -> None:
+        if unsettled is not None:
             try:
-                busy = self.run_once()
-            except Exception:  # keep the worker alive; the entries stay in the journal
-                LOG.exception("journal worker %s: batch failed unexpectedly", self.name)
-                busy = 0
-            self._idle = not busy
-            if not busy:
-                self.wakeup.wait(self.settings.poll_interval)
+                self._settle(unsettled)
+            except Exception:  # the entries go back to pending when their lease runs out
+                LOG.exception("journal worker %s: settling failed", self.name)
+
+    def _write(self):  # type: ignore[no-untyped-def]
+        """A write transaction: ahead of the API's writers when idle, else in turn but
+        ahead once it waited `urgent_after_ms` (a bound on the sync latency a queue of API
+        writers adds; going ahead every time split the journal in batches of one)."""
+        after = self.settings.urgent_after_ms
+        return self.db.session(urgent=self._idle,
+                               urgent_after=after / 1000 if after >= 0 else None)
+
+    def _claim_in(self, session) -> list[tuple[int, ResourceRef, object]]:  # type: ignore[no-untyped-def]
+        entries = claim.claim_batch(
+            session, self.name, self.settings.batch_size,
+            timedelta(seconds=self.settings.lease_seconds))
+        return [(e.seq, ResourceRef(ResourceType(e.resource_type), e.resource_id),
+                 e.created_at) for e in entries]
 
     # -- one batch ----------------------------------------------------------------------
     def run_once(self) -> int:
-        """Claim and apply one batch; returns how many entries it settled."""
-        with self.db.session(urgent=self._idle) as session:
-            entries = claim.claim_batch(
-                session,
-                self.name,
-                self.settings.batch_size,
-                timedelta(seconds=self.settings.lease_seconds),
-            )
-            claimed = [(e.seq, ResourceRef(ResourceType(e.resource_type), e.resource_id),
-                        e.created_at) for e in entries]
+        """Claim, apply and settle one batch; returns how many entries it settled."""
+        with self._write() as session:
+            claimed = self._claim_in(session)
         if not claimed:
             return 0
         result = self._apply(claimed)
@@ -156,22 +194,25 @@ class JournalWorker:
             self._apply_split(refs[middle:], seqs, result)
 
     def _settle(self, result: BatchResult) -> None:
+        with self._write() as session:
+            self._settle_in(session, result)
+
+    def _settle_in(self, session, result: BatchResult) -> None:  # type: ignore[no-untyped-def]
         js = self.settings
-        with self.db.session(urgent=self._idle) as session:
-            if result.applied:
-                claim.complete(session, result.applied, self.name)
-            if result.unavailable:
-                claim.retry_later(
-                    session, result.unavailable, "OVN NB unavailable", spend_attempt=False,
-                    max_attempts=js.max_attempts, backoff_initial=js.backoff_initial,
-                    backoff_max=js.backoff_max, worker=self.name,
-                )
-            for seq, error in result.failed.items():
-                claim.retry_later(
-                    session, [seq], error, spend_attempt=True, max_attempts=js.max_attempts,
-                    backoff_initial=js.backoff_initial, backoff_max=js.backoff_max,
-                    worker=self.name,
-                )
+        if result.applied:
+            claim.complete(session, result.applied, self.name)
+        if result.unavailable:
+            claim.retry_later(
+                session, result.unavailable, "OVN NB unavailable", spend_attempt=False,
+                max_attempts=js.max_attempts, backoff_initial=js.backoff_initial,
+                backoff_max=js.backoff_max, worker=self.name,
+            )
+        for seq, error in result.failed.items():
+            claim.retry_later(
+                session, [seq], error, spend_attempt=True, max_attempts=js.max_attempts,
+                backoff_initial=js.backoff_initial, backoff_max=js.backoff_max,
+                worker=self.name,
+            )
 
     def _observe(self, claimed: Sequence[tuple[int, ResourceRef, object]],
                  result: BatchResult) -> None:

@@ -25,7 +25,7 @@ from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import naming as n
 from neutrino.ovn.changes import ChangeLog
-from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view, members_of
+from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
     ActualRow,
@@ -76,7 +76,7 @@ CHASSIS_CONFIG_COLUMNS = ("other_config", "external_ids")
 # IDL then retries the transaction. A drop while our transaction is in flight, followed by a
 # successful reconnect and the same drop again, is the transaction's fault, not an outage.
 DROPS_BEFORE_REFUSAL = 2
-CLUSTER_BACKOFF_MS = 1000  # between tries of a clustered database's members
+RECONNECT_BACKOFF_MS = 1000  # between tries to reach a database (or its cluster's members)
 
 
 class OvsdbFailure(errors.NeutrinoError):
@@ -148,11 +148,17 @@ class _WatchedIdl(connection.OvsdbIdl):
 
     def __init__(self, remote: str, schema_helper: Any, **kwargs: Any) -> None:
         super().__init__(remote, schema_helper, **kwargs)
-        if len(members_of(remote)) > 1:
-            # While a cluster elects a new leader every member refuses us for a second or
-            # two; python-ovs backs off up to 8 s between tries, which made finding the new
-            # leader take up to 15 s. Retry every second instead (its floor).
-            self._session.reconnect.set_backoff(CLUSTER_BACKOFF_MS, CLUSTER_BACKOFF_MS)
+        # python-ovs backs off up to 8 s between tries. While a cluster elects a new leader
+        # every member refuses us for a second or two, which made finding the new leader
+        # take up to 15 s; and a database back after an outage waited as long for us, with
+        # the journal's backlog behind it. Retry every second instead (its floor).
+        self._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
+
+    def cooperative_yield(self) -> None:
+        """Nothing: ovsdbapp's IDL sleeps (gives up the GIL) after every row of an update,
+        for green threads. Neutrino's threads are preempted anyway, and in a busy process
+        each of those sleeps waited for the GIL again: an update of a few rows, and the
+        reply to our transaction behind it, took several switch intervals to read."""
 
     def run(self) -> bool:
         changed = super().run()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload, selectinload
@@ -13,13 +15,16 @@ from sqlalchemy.sql.base import ExecutableOption
 from neutrino.db.models import (
     AddressGroup,
     FloatingIp,
+    InactiveBinding,
     IpAllocation,
     Network,
     Port,
+    PortSecurityGroup,
     Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
+    Trunk,
     TrunkSubport,
 )
 from neutrino.ovn.translate.inputs import (
@@ -62,16 +67,7 @@ def _rows(session: Session, model: type, ids: Sequence[str],  # type: ignore[typ
     return found
 
 
-# What port_facts reads of a port and of its subnets, loaded in bulk, and nothing else (their
-# tags, a parent's trunk, a subnet's pool, the network's other relationships are not facts).
-PORT_LOADS: tuple[ExecutableOption, ...] = (
-    lazyload("*"),
-    selectinload(Port.fixed_ips).lazyload("*"),
-    selectinload(Port.security_group_bindings).lazyload("*"),
-    selectinload(Port.inactive_bindings).lazyload("*"),
-    selectinload(Port.subport).options(lazyload(TrunkSubport.port),
-                                       selectinload(TrunkSubport.trunk).lazyload("*")),
-)
+# What a subnet's facts read: its network, nothing else of it.
 SUBNET_LOADS: tuple[ExecutableOption, ...] = (
     lazyload("*"),
     selectinload(Subnet.network).lazyload("*"),
@@ -115,18 +111,21 @@ def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]
             for subnet in _rows(session, Subnet, ids, SUBNET_LOADS)}
 
 
-def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
+def _metadata_ips(session: Session, subnet_ids: Sequence[str],
+                  network_ids: Iterable[str] | None = None) -> dict[str, str]:
     """The metadata port's address on each of these subnets that has one.
 
     The port is found by its device_id (`ovnmeta-<network id>`, as services/metadata.py
     names it) through that column's index, never by scanning every address of the
-    subnets: the cost does not grow with the number of ports on them.
+    subnets: the cost does not grow with the number of ports on them. A caller that knows
+    the subnets' networks (`network_ids`, at least those) saves the statement finding them.
     """
     found: dict[str, str] = {}
     ids = list(subnet_ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        networks = set(session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
+        networks = set(network_ids) if network_ids is not None else set(
+            session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
         ports = list(session.scalars(select(Port.id).where(
             Port.device_id.in_(sorted(f"{METADATA_DEVICE_PREFIX}{n}" for n in networks)),
             Port.device_owner == METADATA_OWNER)))
@@ -157,11 +156,13 @@ def subnet_facts(subnet: Subnet, metadata_ip: str | None = None) -> SubnetFacts:
 
 
 def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
-    ports = _rows(session, Port, ids, PORT_LOADS)
-    subnet_ids = sorted({a.subnet_id for port in ports for a in port.fixed_ips})
-    subnets = {s.id: s for s in _rows(session, Subnet, subnet_ids, SUBNET_LOADS)}
+    """The facts of these ports, in a fixed number of statements per chunk of ids: plain
+    rows (SQLAlchemy Core), not ORM objects, whose loading was most of a journal apply's
+    time; `port_facts` reads them like the ORM objects it is also given (sync, tests)."""
+    ports = _port_views(session, ids)
+    subnets = {s.id: s for p in ports for s in p.subnets}
     fips = _floating_addresses(session, [p.id for p in ports])
-    metadata = _metadata_ips(session, subnet_ids)
+    metadata = _metadata_ips(session, sorted(subnets), {s.network_id for s in subnets.values()})
     qos = load_port_qos(session, ports)
     learned = _vtep_learned(session, ports)
     return {port.id: replace(port_facts(port, subnets, fips.get(port.id), metadata),
@@ -169,7 +170,74 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
             for port in ports}
 
 
-def _vtep_learned(session: Session, ports: Sequence[Port]) -> dict[str, tuple[str, ...]]:
+# What port_facts and the QoS facts read of a port and of its subnets, and nothing else.
+_PORT_COLUMNS = (Port.id, Port.name, Port.network_id, Port.project_id, Port.revision_number,
+                 Port.mac_address, Port.admin_state_up, Port.device_id, Port.device_owner,
+                 Port.port_security_enabled, Port.allowed_address_pairs, Port.binding_host_id,
+                 Port.binding_profile, Port.binding_vnic_type, Port.extra_dhcp_opts,
+                 Port.qos_policy_id)
+_SUBNET_COLUMNS = (Subnet.id, Subnet.network_id, Subnet.revision_number, Subnet.ip_version,
+                   Subnet.cidr, Subnet.gateway_ip, Subnet.enable_dhcp, Subnet.ipv6_address_mode,
+                   Subnet.ipv6_ra_mode, Subnet.dns_nameservers, Subnet.host_routes,
+                   Subnet.dhcp_server_mac)
+
+
+def _port_views(session: Session, ids: Sequence[str]) -> list[SimpleNamespace]:
+    """Ports with their addresses (and those addresses' subnets with their network's MTU),
+    groups, inactive bindings and place in a trunk: five statements per chunk (six when
+    one of them is a trunk's subport)."""
+    views: list[SimpleNamespace] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        found = {row.id: SimpleNamespace(
+            **row._asdict(), fixed_ips=[], subnets=[], security_group_bindings=[],
+            inactive_bindings=[], subport=None)
+            for row in session.execute(select(*_PORT_COLUMNS).where(Port.id.in_(chunk)))}
+        if not found:
+            continue
+        subnets: dict[str, SimpleNamespace] = {}
+        for row in session.execute(
+                select(IpAllocation.port_id, IpAllocation.ip_address, Network.mtu,
+                       *_SUBNET_COLUMNS)
+                .join(Subnet, Subnet.id == IpAllocation.subnet_id)
+                .join(Network, Network.id == Subnet.network_id)
+                .where(IpAllocation.port_id.in_(chunk))
+                .order_by(IpAllocation.port_id, IpAllocation.position)):
+            values = row._asdict()
+            port_id, address, mtu = (values.pop(k) for k in ("port_id", "ip_address", "mtu"))
+            subnet = subnets.setdefault(row.id, SimpleNamespace(
+                **values, network=SimpleNamespace(mtu=mtu)))
+            port = found[port_id]
+            port.fixed_ips.append(SimpleNamespace(subnet_id=subnet.id, ip_address=address))
+            port.subnets.append(subnet)
+        for port_id, group in session.execute(
+                select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
+                .where(PortSecurityGroup.port_id.in_(chunk))
+                .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)):
+            found[port_id].security_group_bindings.append(
+                SimpleNamespace(security_group_id=group))
+        for port_id, host, previously_active in session.execute(
+                select(InactiveBinding.port_id, InactiveBinding.host,
+                       InactiveBinding.previously_active)
+                .where(InactiveBinding.port_id.in_(chunk))
+                .order_by(InactiveBinding.port_id, InactiveBinding.host)):
+            found[port_id].inactive_bindings.append(
+                SimpleNamespace(host=host, previously_active=previously_active))
+        subports = session.execute(
+            select(TrunkSubport.port_id, TrunkSubport.segmentation_id, TrunkSubport.trunk_id)
+            .where(TrunkSubport.port_id.in_(chunk))).all()
+        if subports:  # their trunks' parent ports: one statement more, for subports only
+            parents = dict(session.execute(select(Trunk.id, Trunk.port_id).where(
+                Trunk.id.in_({trunk_id for _p, _s, trunk_id in subports}))).all())
+            for port_id, segmentation_id, trunk_id in subports:
+                found[port_id].subport = SimpleNamespace(
+                    segmentation_id=segmentation_id,
+                    trunk=SimpleNamespace(port_id=parents[trunk_id]))
+        views.extend(found.values())
+    return views
+
+
+def _vtep_learned(session: Session, ports: Sequence[Any]) -> dict[str, tuple[str, ...]]:
     """A VTEP-bound port's imported MACs (those of the VTEP logical switch it names)."""
     named = {port.id: vtep_switch_of(port.binding_profile) for port in ports}
     named = {pid: pair for pid, pair in named.items() if pair is not None}
@@ -186,8 +254,10 @@ def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]
     return found
 
 
-def port_facts(port: Port, subnets: dict[str, Subnet], floating_ip: str | None = None,
+def port_facts(port: Any, subnets: Mapping[str, Any], floating_ip: str | None = None,
                metadata_ips: dict[str, str] | None = None) -> PortFacts:
+    """`port`: a Port, or the plain view of one `load_ports` reads (the same attributes);
+    `subnets`: by id, each with its `network`'s `mtu`."""
     fixed = []
     dhcp_subnets: dict[str, SubnetFacts] = {}
     for alloc in port.fixed_ips:
