@@ -42,7 +42,17 @@ def _planned_visits(app: Neutrino, ref: ResourceRef) -> tuple[int, list]:
     return lookups.VISITS.count - before, plans
 
 
-def test_planning_one_port_visits_as_many_rows_with_2000_ports_in_nb_as_with_100(
+def _applied_visits(app: Neutrino, ovn: LocalOvn, ref: ResourceRef) -> tuple[int, list]:
+    """Rows visited by the apply that puts the port back after it was deleted in NB."""
+    nbctl(ovn, "lsp-del", ref.id)
+    caught_up(app, ovn)
+    states = app.reconciler.desired([ref])
+    before = lookups.VISITS.count
+    plans = app.nb.apply(states)
+    return lookups.VISITS.count - before, plans
+
+
+def test_planning_and_applying_one_port_visit_as_many_rows_with_2000_ports_as_with_100(
         private_app: Neutrino, private_ovn: LocalOvn):
     app = private_app
     net = app.networks.create(CTX, [parse_create(NETWORK, {"name": "crowded"})])[0]
@@ -59,10 +69,15 @@ def test_planning_one_port_visits_as_many_rows_with_2000_ports_in_nb_as_with_100
     caught_up(app, private_ovn)
     _planned_visits(app, ref)  # the first plan scans each table once, to index it
     with_100, plans_100 = _planned_visits(app, ref)
+    applied_100, fixes_100 = _applied_visits(app, private_ovn, ref)
 
     _fill(private_ovn, switch, groups, sub["id"], 100, 1900)
     caught_up(app, private_ovn)
     with_2000, plans_2000 = _planned_visits(app, ref)
+    applied_2000, fixes_2000 = _applied_visits(app, private_ovn, ref)
 
     assert [p.ops for p in plans_100] == [p.ops for p in plans_2000] == [()]
     assert 0 < with_100 == with_2000 < 50
+    # and so does the apply that writes it back (the port's own rows plus the group's probes)
+    assert [p.ops for p in fixes_100] == [p.ops for p in fixes_2000] != [()]
+    assert 0 < applied_100 == applied_2000 < 50
