@@ -1,7 +1,8 @@
 """NB planning benchmark: planning 1, 10 and all ports against NB, and the rows the reader visits.
 
 The database is filled through the service layer and NB by a repair (as in drift_audit.py);
-then `NorthboundClient.plan` runs for the first port, the first ten and all of them. With
+then `NorthboundClient.plan` runs for the first port, the first ten and all of them, and a
+new port (created through the service layer) is applied as the journal would. With
 `--old-client PATH` (the `src/neutrino/ovn/client.py` of an older tree, e.g. from
 `git archive`), that tree's `_Reader` is timed too, alternating with the current one in the
 same process against the same NB, and both must produce the same plans: a before/after pair
@@ -23,11 +24,14 @@ from common import emit, machine, ms, ratio, throwaway_ovn
 from sqlalchemy import select
 from sync_repair import neutrino_app, populate
 
-from neutrino.db.models import Port
+from neutrino.api.attributes import PORT, parse_create
+from neutrino.db.models import Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn import client, lookups
+from neutrino.services.context import Context
 
 REPEAT = 5  # plans timed per figure and reader; the median is reported
+CTX = Context(project_id="bench")
 
 
 def old_reader(path: Path) -> type:
@@ -61,6 +65,20 @@ def timed(app: Any, states: list, readers: dict[str, type], repeat: int) -> dict
     return result
 
 
+def applied(app: Any, network_id: str, readers: dict[str, type], repeat: int) -> dict[str, Any]:
+    """One new port applied at a time (its journal entry's work), each reader in turn."""
+    times: dict[str, list[float]] = {name: [] for name in readers}
+    for _ in range(repeat):
+        for name, reader in readers.items():
+            (port,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": network_id})])
+            client._Reader = reader  # type: ignore[misc]
+            started = time.perf_counter()
+            app.reconciler.apply([ResourceRef(ResourceType.PORT, port["id"])])
+            times[name].append(time.perf_counter() - started)
+    client._Reader = readers["current"]  # type: ignore[misc]
+    return {f"{name}_ms": ms(statistics.median(t)) for name, t in times.items()}
+
+
 def run(networks: int, ports: int, old_client: Path | None) -> dict[str, Any]:
     readers: dict[str, type] = {"current": client._Reader}
     if old_client is not None:
@@ -72,6 +90,7 @@ def run(networks: int, ports: int, old_client: Path | None) -> dict[str, Any]:
         app.sync.repair()
         with app.db.read() as session:
             ids = [port_id for (port_id,) in session.execute(select(Port.id).order_by(Port.id))]
+            network_id = session.execute(select(Network.id).order_by(Network.id)).scalars().first()
         refs = [ResourceRef(ResourceType.PORT, port_id) for port_id in ids]
         app.nb.plan(app.reconciler.desired(refs[:1]))  # indexes are built at first use
         return {
@@ -79,6 +98,7 @@ def run(networks: int, ports: int, old_client: Path | None) -> dict[str, Any]:
             "plan_1_port": timed(app, app.reconciler.desired(refs[:1]), readers, REPEAT),
             "plan_10_ports": timed(app, app.reconciler.desired(refs[:10]), readers, REPEAT),
             "plan_all_ports": timed(app, app.reconciler.desired(refs), readers, 2),
+            "apply_1_new_port": applied(app, network_id, readers, 3 * REPEAT),
         }
 
 
