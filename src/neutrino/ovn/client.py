@@ -23,6 +23,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
+from neutrino.ovn import lookups
 from neutrino.ovn import naming as n
 from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
@@ -602,7 +603,13 @@ class _PlanCommand(command.BaseCommand):
 
 
 class _Reader:
-    """Finds rows by key in the IDL, with per-run caches for keys no index covers."""
+    """Finds rows by key in the IDL.
+
+    Keys no OVSDB index covers go through `lookups.ValueIndex`es the IDL keeps current, and
+    a row's parent and the sets listing it are found by probing the candidate parents'
+    reference sets: a plan costs what its own rows cost, not what NB holds. Only when a run
+    looks up more children of a table than mapping all of them would cost does it map them.
+    """
 
     def __init__(self, nb_idl: ovs_idl.Idl,
                  compared: Mapping[RowKey, frozenset[str]] | None = None) -> None:
@@ -610,11 +617,11 @@ class _Reader:
         # the columns a plan compares, per row (None: every column); converting each
         # column of each row from OVSDB's form was most of a large batch's planning time
         self.compared = compared
-        self._caches: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self._tag_caches: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
-        self._parent_caches: dict[str, dict[Any, Any]] = {}
-        self._member_caches: dict[str, dict[Any, set[tuple[RowKey, str]]]] = {}
-        self._children: dict[tuple[Any, str], set[Any]] = {}
+        self._sets: dict[str, tuple[list[tuple[Any, RowKey]], int]] = {}
+        self._member_maps: dict[str, dict[Any, set[tuple[RowKey, str]]]] = {}
+        self._parent_maps: dict[str, dict[Any, Any]] = {}
+        self._parent_rows: dict[str, tuple[list[Any], int]] = {}
+        self._probes: dict[str, int] = {}
         self._actual: dict[RowKey, ActualRow | None] = {}
 
     def find(self, key: RowKey) -> Any | None:
@@ -622,22 +629,9 @@ class _Reader:
         if key.map_key is None and key.column in table.rows.indexes:
             found = idlutils.index_lookup_all(table, **{key.column: key.value})
             return next(iter(found), None)
-        return self._cache(key).get(key.value)
-
-    def _cache(self, key: RowKey) -> dict[str, Any]:
-        """value → row for a column (or map key) no index covers, built once per run."""
-        cache_key = (key.table, key.column, key.map_key or "")
-        if cache_key not in self._caches:
-            rows = self.idl.tables[key.table].rows.values()
-            if key.map_key is None:
-                cache = {getattr(r, key.column): r for r in rows}
-            else:
-                shadow = SHADOWED_BY.get((key.table, key.map_key))
-                cache = {getattr(r, key.column)[key.map_key]: r for r in rows
-                         if key.map_key in getattr(r, key.column)
-                         and shadow not in getattr(r, key.column)}
-            self._caches[cache_key] = cache
-        return self._caches[cache_key]
+        shadow = SHADOWED_BY.get((key.table, key.map_key)) if key.map_key else None
+        rows = lookups.value_index(table, key.column, key.map_key, shadow).rows(key.value)
+        return rows[-1] if rows else None
 
     def with_owned_children(self, state: DesiredState) -> DesiredState:
         """The state, owning also the existing children it declared as its own."""
@@ -660,15 +654,8 @@ class _Reader:
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
 
     def _tagged(self, table: str, key: str, value: str) -> list[Any]:
-        """Rows of `table` whose external_ids[key] is `value` (one scan per run)."""
-        cache_key = (table, "external_ids", key)
-        if cache_key not in self._tag_caches:
-            found: dict[str, list[Any]] = {}
-            for row in self.idl.tables[table].rows.values():
-                if key in row.external_ids:
-                    found.setdefault(row.external_ids[key], []).append(row)
-            self._tag_caches[cache_key] = found
-        return self._tag_caches[cache_key].get(value, [])
+        """Rows of `table` whose external_ids[key] is `value`, in the table's order."""
+        return lookups.value_index(self.idl.tables[table], "external_ids", key).rows(value)
 
     def snapshot(self, keys: set[RowKey]) -> dict[RowKey, ActualRow]:
         result = {}
@@ -690,24 +677,45 @@ class _Reader:
             refs=_single_refs(row, names),
             parent_column=parent_column,
             parent_uuid=parent_uuid,
-            member_of=frozenset(self._memberships(key.table).get(row.uuid, ())),
+            member_of=self._member_of(key.table, row),
         )
 
-    def _memberships(self, table: str) -> dict[Any, set[tuple[RowKey, str]]]:
-        """child uuid → the sets of ours it is listed in (built once per run)."""
+    def _probing(self, table: str, candidates: int, total: int) -> bool:
+        """Whether looking up one more child of `table` by probing `candidates` parents
+        still costs less, over the run, than mapping all `total` children once."""
+        self._probes[table] = probes = self._probes.get(table, 0) + 1
+        return probes * candidates <= total
+
+    def _member_of(self, table: str, row: Any) -> frozenset[tuple[RowKey, str]]:
+        """The sets of ours `row` is listed in."""
         if table not in MEMBER_SETS:
-            return {}
-        if table not in self._member_caches:
-            set_table, column = MEMBER_SETS[table]
+            return frozenset()
+        set_table, column = MEMBER_SETS[table]
+        if table not in self._member_maps:
+            sets, members = self._our_sets(set_table, column)
+            if self._probing(table, len(sets), members):
+                lookups.VISITS.add(len(sets))
+                return frozenset((key, column) for parent, key in sets
+                                 if lookups.holds(parent, column, row.uuid))
             found: dict[Any, set[tuple[RowKey, str]]] = {}
-            for parent in self.idl.tables[set_table].rows.values():
-                if not _is_our_set(set_table, parent):
-                    continue
-                for child in getattr(parent, column):
-                    found.setdefault(child.uuid, set()).add(
-                        (RowKey(set_table, "name", parent.name), column))
-            self._member_caches[table] = found
-        return self._member_caches[table]
+            for parent, key in sets:
+                children = getattr(parent, column)
+                lookups.VISITS.add(len(children))
+                for child in children:
+                    found.setdefault(child.uuid, set()).add((key, column))
+            self._member_maps[table] = found
+        return frozenset(self._member_maps[table].get(row.uuid, ()))
+
+    def _our_sets(self, set_table: str, column: str) -> tuple[list[tuple[Any, RowKey]], int]:
+        """The sets of ours in `set_table` (with their keys) and how many members they list
+        together (read once per run)."""
+        if set_table not in self._sets:
+            rows = self.idl.tables[set_table].rows.values()
+            lookups.VISITS.add(len(rows))
+            sets = [(parent, RowKey(set_table, "name", parent.name)) for parent in rows
+                    if _is_our_set(set_table, parent)]
+            self._sets[set_table] = (sets, sum(lookups.size(p, column) for p, _ in sets))
+        return self._sets[set_table]
 
     def _parent_of(self, table: str, row: Any) -> tuple[str | None, str | None]:
         if table not in PARENTS:
@@ -716,26 +724,33 @@ class _Reader:
         parent = None
         if name_key is not None:
             parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
-        if parent is None or row.uuid not in self._child_uuids(parent, column):
+        if parent is None or not lookups.holds(parent, column, row.uuid):
             parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
 
-    def _child_uuids(self, parent: Any, column: str) -> set[Any]:
-        key = (parent.uuid, column)
-        if key not in self._children:
-            self._children[key] = {child.uuid for child in getattr(parent, column)}
-        return self._children[key]
-
     def _scan_parent(self, table: str, row: Any) -> Any | None:
-        """Slow path for rows whose parent is not named in their external_ids."""
+        """Slow path for rows whose parent is not named in their external_ids: the last row
+        of the parent table listing `row`."""
         parent_table, column, _ = PARENTS[table]
-        if table not in self._parent_caches:
-            self._parent_caches[table] = {
-                child.uuid: parent
-                for parent in self.idl.tables[parent_table].rows.values()
-                for child in getattr(parent, column)
-            }
-        return self._parent_caches[table].get(row.uuid)
+        if table not in self._parent_maps:
+            if table not in self._parent_rows:
+                rows = list(self.idl.tables[parent_table].rows.values())
+                self._parent_rows[table] = (rows, sum(lookups.size(p, column) for p in rows))
+            parents, children_total = self._parent_rows[table]
+            lookups.VISITS.add(len(parents))
+            if self._probing(table, len(parents), children_total):
+                found = None
+                for parent in parents:
+                    if lookups.holds(parent, column, row.uuid):
+                        found = parent
+                return found
+            mapped = {}
+            for parent in parents:
+                children = getattr(parent, column)
+                lookups.VISITS.add(len(children))
+                mapped.update((child.uuid, parent) for child in children)
+            self._parent_maps[table] = mapped
+        return self._parent_maps[table].get(row.uuid)
 
 
 class _Writer:
