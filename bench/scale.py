@@ -2,7 +2,7 @@
 
 One real server on a throwaway NB (and SQLite, or with `--database postgresql` a throwaway
 PostgreSQL) gets `--networks` networks with a /24 subnet each, then grows through bulk POSTs
-(ports spread round-robin over the networks, each with its own `device_id`) to each of
+(each POST on one network, the networks in turn; each port with its own `device_id`) to each of
 `--levels` ports. At each level, once the journal has applied everything:
 
 - **single creates**: `--singles` sequential one-port POSTs; their API latency, and the sync
@@ -33,6 +33,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -76,7 +77,10 @@ from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import load_settings
 
-BULK = 500  # ports per bulk POST
+# Ports per bulk POST, all on one network (the networks take turns). A POST spreading its
+# ports over many networks loads each of them: ~35 ms a port at 500 networks a POST, against
+# ~4 ms on one network (a first 1,000-port level measured both).
+BULK = 100
 NET_BULK = 200  # networks (and subnets) per bulk POST
 PAGE = 100
 HTTP_TIMEOUT = 600.0
@@ -127,6 +131,7 @@ class Population:
         self.networks = networks
         self.created = 0  # bulk-created ports, numbered 0..created-1
         self.singles = 0  # single-port POSTs
+        self.posts = 0  # bulk POSTs, each into the next network in turn
         self.last_ids: list[str] = []  # ids of the ports the last `grow` created
 
     @property
@@ -138,9 +143,10 @@ class Population:
         seconds = []
         self.last_ids = []
         for chunk in chunks(range(self.created, self.created + count), BULK):
-            body = {"ports": [{"network_id": self.networks[i % len(self.networks)],
-                               "device_id": f"dev-{i}", "device_owner": "compute:nova"}
-                              for i in chunk]}
+            network = self.networks[self.posts % len(self.networks)]
+            self.posts += 1
+            body = {"ports": [{"network_id": network, "device_id": f"dev-{i}",
+                               "device_owner": "compute:nova"} for i in chunk]}
             made, took = timed(lambda b=body: post(http, "/v2.0/ports", b))
             seconds.append(took)
             self.last_ids.extend(str(p["id"]) for p in made["ports"])
@@ -152,7 +158,7 @@ def bulk_figures(seconds: list[float]) -> dict[str, Any]:
     if not seconds:
         return {}
     return {"requests": len(seconds), "ms_per_port_median": ms(statistics.median(seconds) / BULK),
-            "wall_s": sec(sum(seconds))}
+            "api_wall_s": sec(sum(seconds))}
 
 
 # --- measurements at one level -------------------------------------------------------------
@@ -407,6 +413,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
+    # SIGTERM unwinds like an exception: the server, OVN and PostgreSQL are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     emit(run(args), args.out)
     return 0
 
