@@ -4,7 +4,7 @@ What `scale.py` measures through a real server and OVN takes hours at 100k ports
 shared 2-core machine; a page's cost only needs the rows in the database. So: 1,000 ports
 are created through the API (Starlette's TestClient, no journal worker), and the table is
 then grown by SQL copies of one of them (new id, MAC, `device_id`, one address, its
-security group), in one statement per level. At each level (medians of `--repeat`):
+security group), in one statement per level. At each level (the fastest of `--repeat`):
 
 - `GET /v2.0/ports?limit=100` (noauth: an admin, every project), and its next page through
   the marker;
@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import emit, machine, ratio, sec, timed
-from listing import call, median_ms, neutrino_api, populate
+from common import emit, machine, ms, ratio, sec, timed
+from listing import call, neutrino_api, populate
 from sqlalchemy import text
 
 from neutrino.db.models import Port
@@ -76,6 +76,13 @@ def grow(app: Any, total: int) -> float:
     return took
 
 
+def min_ms(fn: Any, repeat: int) -> float:
+    """The fastest of `repeat` calls after a warm-up: on a shared, loaded machine the
+    median mostly measures the wait for a CPU, the minimum what the call costs."""
+    fn()
+    return ms(min(timed(fn)[1] for _ in range(repeat)))
+
+
 def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
     first = call(client, "GET", f"/v2.0/ports?limit={PAGE}", 200)
     nxt = next(link["href"] for link in first["ports_links"] if link["rel"] == "next")
@@ -89,17 +96,17 @@ def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
             conn.execute(text("SELECT * FROM ports ORDER BY id LIMIT :n"), {"n": PAGE}).all()
 
     return {
-        "first_page_ms": median_ms(
+        "first_page_ms": min_ms(
             lambda: call(client, "GET", f"/v2.0/ports?limit={PAGE}", 200), repeat),
-        "next_page_by_marker_ms": median_ms(lambda: call(client, "GET", nxt, 200), repeat),
-        "device_id_filter_ms": median_ms(
+        "next_page_by_marker_ms": min_ms(lambda: call(client, "GET", nxt, 200), repeat),
+        "device_id_filter_ms": min_ms(
             lambda: call(client, "GET", f"/v2.0/ports?device_id={device}", 200), repeat),
-        "member_first_page_ms": median_ms(
+        "member_first_page_ms": min_ms(
             lambda: app.ports.list(MEMBER, ListQuery(limit=PAGE)), repeat),
-        "member_device_id_filter_ms": median_ms(
+        "member_device_id_filter_ms": min_ms(
             lambda: app.ports.list(MEMBER, ListQuery(filters={"device_id": (device,)})),
             repeat),
-        "baseline_raw_sql_page_ms": median_ms(raw_page, repeat),
+        "baseline_raw_sql_page_ms": min_ms(raw_page, repeat),
     }
 
 
