@@ -66,6 +66,7 @@ class Server:
     base: str
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    pid: int = 0  # the server process, for its memory (`rss_kib`)
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -93,6 +94,7 @@ def neutrino_server(directory: Path, ovn: LocalOvn, **extra_env: str) -> Iterato
     with open(server.log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=env,
                                 cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    server.pid = proc.pid
     try:
         _wait_healthy(server, proc)
         yield server
@@ -124,6 +126,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    """A process's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
 
 
 # --- HTTP ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ value (Neutron's ATTRIBUTES_TO_UPDATE).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -180,6 +181,14 @@ def _requested(value: Any) -> bool:
 
 def hidden_fields(ctx: Context, resource: str, item: Mapping[str, Any]) -> set[str]:
     """Attributes of `item` the caller may not see (`get_<resource>:<attr>` rules)."""
+    return {name for name, rule in _read_rules(resource) if name in item
+            and not rule(ctx, item)}
+
+
+@functools.cache
+def _read_rules(resource: str) -> tuple[tuple[str, Rule], ...]:
+    """(attribute, rule) of every `get_<resource>:<attr>` rule: a listing checks these on
+    each item, rather than looking every attribute of every item up in RULES."""
     prefix = f"get_{resource}:"
-    return {name for name in item if prefix + name in RULES
-            and not RULES[prefix + name](ctx, item)}
+    return tuple((action.removeprefix(prefix), rule) for action, rule in RULES.items()
+                 if action.startswith(prefix))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from neutrino import errors
 from neutrino.api.attributes import (
@@ -25,6 +25,7 @@ from neutrino.api.attributes import (
     ROUTER,
     SECURITY_GROUP,
     SUBNET,
+    TRUNK,
     parse_create,
 )
 from neutrino.bootstrap import Neutrino, build
@@ -36,7 +37,9 @@ from neutrino.ovn.local import LocalOvn
 from neutrino.reconcile import facts
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
+from neutrino.services.listing import ListQuery
 from neutrino.services.security_groups import SecurityGroupService
+from neutrino.services.trunks.service import TrunkService
 from neutrino.settings import load_settings
 
 CTX = Context(project_id="costs", is_admin=False, roles=("member",))
@@ -410,3 +413,106 @@ def test_a_database_back_after_an_outage_is_tried_every_second_not_every_8(
         assert (reconnect.min_backoff, reconnect.max_backoff) == (1000, 1000)
     finally:
         client.close()
+
+
+# --- listing ports: a page costs the same at any size (issue 15, scale) ---------------------
+
+
+def test_listing_ports_runs_the_same_statements_however_many_there_are(app: Neutrino):
+    """A page's ports and their addresses, groups, tags and trunks load in one query each,
+    whatever the page's length or the table's size (the ORM's selectin loading read 500
+    ports' relations per query, and built an object per row)."""
+    network_id, _ = network(app)
+    ports(app, network_id, 5)
+
+    def listed(query: ListQuery) -> tuple[int, int]:
+        with statements_run(app.db.engine) as seen:
+            found = app.ports.list(CTX, query)
+        return len(seen), len(found)
+
+    few_all, few_page = listed(ListQuery()), listed(ListQuery(limit=100))
+    ports(app, network_id, 600)
+    many_all, many_page = listed(ListQuery()), listed(ListQuery(limit=100))
+    assert (few_all[1], few_page[1], many_all[1], many_page[1]) == (6, 6, 606, 100)
+    assert few_all[0] == many_all[0] == few_page[0] == many_page[0]
+
+
+def query_plans(app: Neutrino, fn) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """SQLite's query plan of every SELECT on `ports` that `fn()` runs."""
+    captured: list[tuple[str, object]] = []
+
+    def note(_conn, _cursor, statement, parameters, *_args) -> None:  # type: ignore[no-untyped-def]
+        captured.append((statement, parameters))
+
+    event.listen(app.db.engine, "before_cursor_execute", note)
+    try:
+        fn()
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", note)
+    plans = {}
+    with app.db.engine.connect() as conn:
+        for statement, parameters in captured:
+            if statement.startswith("SELECT") and re.search(r"FROM ports\b", statement):
+                plans[statement] = [row[-1] for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters)]  # type: ignore[arg-type]
+    return plans
+
+
+def test_a_projects_page_of_ports_and_a_device_id_filter_read_an_index(app: Neutrino):
+    """A project's page (`project_id = ? ORDER BY id LIMIT n`, after a marker or not) and a
+    device_id filter read their rows off an index in page order: no sort of the project's
+    ports for each page (what the project_id index alone made SQLite do)."""
+    network_id, _ = network(app)
+    made = sorted(ports(app, network_id, 30))
+    app.db.write(lambda session: session.execute(
+        update(Port).where(Port.id == made[7]).values(device_id="vm-7")))
+
+    def pages() -> None:
+        assert len(app.ports.list(CTX, ListQuery(limit=10))) == 10
+        assert len(app.ports.list(CTX, ListQuery(limit=10, marker=made[10]))) == 10
+        assert len(app.ports.list(CTX, ListQuery(limit=10, marker=made[20],
+                                                 page_reverse=True))) == 10
+        found = app.ports.list(CTX, ListQuery(limit=10, filters={"device_id": ("vm-7",)}))
+        assert [p["id"] for p in found] == [made[7]]
+
+    plans = query_plans(app, pages)
+    assert len(plans) >= 4, plans
+    for statement, plan in plans.items():
+        if "ORDER BY" not in statement:
+            continue  # the marker row, by primary key
+        assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
+        assert all("USING" in step and "INDEX" in step for step in plan), (statement, plan)
+    device = [p for s, p in plans.items() if "ports.device_id IN" in s]
+    assert device and all("ix_ports_device_id_project_id_id" in p[0] for p in device), device
+
+
+def test_a_listed_port_is_the_shown_port(app: Neutrino):
+    """The listing builds its ports from plain rows (port_listing); each attribute must be
+    what showing the port gives: addresses in order, groups, tags, pairs, DHCP options,
+    binding profile, a trunk and its subports."""
+    network_id, subnet_id = network(app)
+    admin = Context(project_id=CTX.project_id, is_admin=True)
+    groups = SecurityGroupService(app.db, app.settings, app.ports.wakeup)
+    group = groups.create(CTX, [parse_create(SECURITY_GROUP, {"name": "g"})])[0]
+    (parent, sub, plain) = app.ports.create(admin, [
+        parse_create(PORT, {
+            "network_id": network_id, "name": "parent", "tags": ["z", "a"],
+            "fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.9.0.50"},
+                          {"subnet_id": subnet_id, "ip_address": "10.9.0.20"}],
+            "security_groups": [group["id"]],
+            "allowed_address_pairs": [{"ip_address": "10.9.9.0/24"}],
+            "extra_dhcp_opts": [{"opt_name": "mtu", "opt_value": "1400"}],
+            "binding:profile": {"k": "v"}, "dns_name": "vm1", "device_id": "vm-1"}),
+        parse_create(PORT, {"network_id": network_id, "name": "sub"}),
+        parse_create(PORT, {"network_id": network_id, "name": "plain",
+                            "port_security_enabled": False, "security_groups": []})])
+    trunks = TrunkService(app.db, app.settings, app.ports.wakeup)
+    trunks.create(CTX, [parse_create(TRUNK, {"port_id": parent["id"], "sub_ports": [
+        {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 7}]})])
+    listed = {p["id"]: p for p in app.ports.list(CTX, ListQuery())}
+    for port_id in (parent["id"], sub["id"], plain["id"]):
+        assert listed[port_id] == app.ports.get(CTX, port_id)
+    assert listed[parent["id"]]["trunk_details"]["sub_ports"][0]["port_id"] == sub["id"]
+    assert [a["ip_address"] for a in listed[parent["id"]]["fixed_ips"]] == [
+        "10.9.0.50", "10.9.0.20"]
+    assert listed[parent["id"]]["tags"] == ["a", "z"]

@@ -25,6 +25,7 @@ from neutrino.bootstrap import Neutrino, build
 from neutrino.db.models import Network, Port
 from neutrino.errors import NotFound
 from neutrino.ovn.local import LocalOvn
+from neutrino.services import port_listing
 from neutrino.services.context import Context
 from neutrino.services.listing import SCAN_CHUNK, ListQuery
 from neutrino.settings import DEFAULT_QUOTAS, load_settings
@@ -375,7 +376,8 @@ def crowded(request: pytest.FixtureRequest, local_ovn: LocalOvn,
 
 @contextlib.contextmanager
 def counting(data: Listed) -> Iterator[dict[str, Any]]:
-    """Rows turned into Port and Network objects, and the SQL statements run."""
+    """Rows turned into Port and Network objects (ports: the ids whose rows a listing
+    loads, `port_listing`), and the SQL statements run."""
     seen: dict[str, Any] = {"Port": 0, "Network": 0, "sql": []}
 
     def loaded(target: Any, _context: Any) -> None:
@@ -384,13 +386,19 @@ def counting(data: Listed) -> Iterator[dict[str, Any]]:
     def executed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen["sql"].append(statement)
 
+    def load_ports(session: Any, ids: list[str]) -> Any:
+        seen["Port"] += len(ids)
+        return load(session, ids)
+
     listeners = [(Port, "load", loaded), (Network, "load", loaded),
                  (data.app.db.engine, "before_cursor_execute", executed)]
     for target, name, fn in listeners:
         event.listen(target, name, fn)
+    load, port_listing._load = port_listing._load, load_ports
     try:
         yield seen
     finally:
+        port_listing._load = load
         for target, name, fn in listeners:
             event.remove(target, name, fn)
 

@@ -159,13 +159,19 @@ class Subnet(StandardAttrs, Base):
 
 class Port(StandardAttrs, Base):
     __tablename__ = "ports"
-    __table_args__ = (UniqueConstraint("network_id", "mac_address", name="uniq_ports_net_mac"),)
+    __table_args__ = (
+        UniqueConstraint("network_id", "mac_address", name="uniq_ports_net_mac"),
+        # a project's page in id order reads only its rows (0025)
+        Index("ix_ports_project_id_id", "project_id", "id"),
+        # device_id filters, a project's caller's too (0025)
+        Index("ix_ports_device_id_project_id_id", "device_id", "project_id", "id"),
+    )
 
     network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
     mac_address: Mapped[str] = mapped_column(String(32))
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
-    device_id: Mapped[str] = mapped_column(String(NAME_LEN), default="", index=True)
+    device_id: Mapped[str] = mapped_column(String(NAME_LEN), default="")
     device_owner: Mapped[str] = mapped_column(String(NAME_LEN), default="")
     binding_host_id: Mapped[str] = mapped_column(String(NAME_LEN), default="")
     binding_profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -12,7 +12,7 @@ row, over keyset-ordered chunks, until the page is full. Only a sort key without
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from neutrino.services.sql_forms import iso_seconds
 SCAN_CHUNK = 200
 Filter = Callable[[tuple[Any, ...]], ColumnElement[bool]]
 ToDict = Callable[[Any], dict[str, Any]]
+ToDicts = Callable[[list[Any]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,16 @@ def with_id(sort: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return [*keys, ("id", sort[-1][1] if sort else True)]
 
 
-def select_page(session: Session, stmt: Select[Any], spec: ListSpec, to_dict: ToDict,
-                query: ListQuery) -> list[dict[str, Any]]:
+def select_page(session: Session, stmt: Select[Any], spec: ListSpec, to_dict: ToDict | None,
+                query: ListQuery, to_dicts: ToDicts | None = None) -> list[dict[str, Any]]:
     """One page of `stmt` (a select of `spec.model`, already scoped to what the caller may
-    see), in the API representation."""
+    see), in the API representation.
+
+    With `to_dicts`, `stmt` may select only the model's `id`: the page's ids are turned into
+    their API representations all at once (so a page's related rows load in a few queries,
+    however long the page), in the order given.
+    """
+    convert = to_dicts or (lambda rows: [to_dict(row) for row in rows])  # type: ignore[misc]
     filters = dict(query.filters)
     if "tenant_id" in filters:
         filters.setdefault("project_id", filters.pop("tenant_id"))
@@ -155,9 +162,10 @@ def select_page(session: Session, stmt: Select[Any], spec: ListSpec, to_dict: To
     stmt = stmt.where(*where, *query.tags.conditions(spec.model.id))
     keys = spec.sort_keys(query.sort, session.get_bind().dialect.name)
     if keys is None:
-        items = [d for d in map(to_dict, session.scalars(stmt)) if matches(d, rest)]
+        items = [d for d in convert(list(session.scalars(stmt))) if matches(d, rest)]
         return paginate(sort_items(items, query.sort), query)
-    return _Keyset(session, stmt, spec.model.id, to_dict, rest).page(keys, query)
+    return _Keyset(session, stmt, spec.model.id, convert, rest, to_dicts is not None
+                   ).page(keys, query)
 
 
 @dataclass(frozen=True)
@@ -167,8 +175,9 @@ class _Keyset:
     session: Session
     stmt: Select[Any]
     id_column: Any
-    to_dict: ToDict
+    convert: ToDicts  # rows' first column -> API representations
     rest: Mapping[str, tuple[Any, ...]]  # filters checked on the API representation
+    batched: bool = False  # convert a chunk of rows at once rather than row by row
 
     def page(self, keys: list[SortKey], query: ListQuery) -> list[dict[str, Any]]:
         if query.page_reverse:  # the rows before the marker, nearest first, then turned back
@@ -183,7 +192,7 @@ class _Keyset:
     def _marker_values(self, keys: list[SortKey], marker: str) -> tuple[Any, ...]:
         """The marker row's sort values; a marker the listing would not show is unknown."""
         row = self.session.execute(self._select(keys).where(self.id_column == marker)).first()
-        if row is None or (self.rest and not matches(self.to_dict(row[0]), self.rest)):
+        if row is None or (self.rest and not matches(self.convert([row[0]])[0], self.rest)):
             raise errors.NotFound(f"Marker {marker} could not be found.")
         return tuple(row[1:])
 
@@ -196,8 +205,7 @@ class _Keyset:
         while True:
             stmt = ordered if start is None else ordered.where(after(keys, start))
             rows = self.session.execute(stmt if chunk is None else stmt.limit(chunk)).all()
-            for row in rows:
-                item = self.to_dict(row[0])
+            for item in self._items(rows):
                 if matches(item, self.rest):
                     page.append(item)
                     if len(page) == limit:
@@ -205,6 +213,13 @@ class _Keyset:
             if chunk is None or len(rows) < chunk:
                 return page
             start = tuple(rows[-1][1:])
+
+    def _items(self, rows: list[Any]) -> Iterator[dict[str, Any]]:
+        if self.batched:
+            yield from self.convert([row[0] for row in rows])
+        else:  # one at a time: a page filled early converts no more rows than it needs
+            for row in rows:
+                yield self.convert([row[0]])[0]
 
 
 # -- filters and sorting on the API representation -----------------------------------------

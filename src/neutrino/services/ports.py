@@ -37,8 +37,9 @@ from neutrino.services.common import (
 from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
 from neutrino.services.forwarding_release import forget_port
-from neutrino.services.listing import ListSpec, member_of, standard_columns
+from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
 from neutrino.services.networks import get_network_row, network_access
+from neutrino.services.port_listing import port_views
 from neutrino.services.qos import policies as qos_policies
 from neutrino.services.security_groups import ensure_default_id, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
@@ -520,6 +521,18 @@ class PortService(ResourceService):
         return run_and_wake(self.db.write, self.wakeup, txn)
 
     # -- read ---------------------------------------------------------------------------
+    def list(self, ctx: Context, query: ListQuery) -> list[dict[str, Any]]:
+        """A page through the ports' ids, then the page's ports in a few queries
+        (`port_listing`), however many ports there are."""
+        with self.db.read() as session:
+            stmt = select(Port.id)
+            if not ctx.is_admin:
+                stmt = stmt.where(self.scope(ctx))
+            domain = self.settings.dns_domain
+            return select_page(session, stmt, self.listing_for(ctx), None, query, to_dicts=(
+                lambda ids: [port_dict(view, domain)  # type: ignore[arg-type]
+                             for view in port_views(session, ids)]))
+
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             return port_dict(get_port_row(session, ctx, port_id), self.settings.dns_domain)
