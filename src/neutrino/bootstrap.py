@@ -66,6 +66,9 @@ from neutrino.sync.runner import SyncRunner
 LOG = logging.getLogger(__name__)
 STATUS_BATCH = 500  # port status reports read together at most
 OVSDB_TIMEOUT = 10.0
+# `neutrino sync` writes up to 1,000 resources a transaction, and compares all of NB: on a
+# large cloud one of its transactions can take longer than the server's journal batches
+SYNC_OVSDB_TIMEOUT = 300.0
 
 
 @dataclass
@@ -248,7 +251,8 @@ def vtep_interfaces(vtep: Mapping[str, VtepClient], switch: str) -> frozenset[st
         return None
 
 
-def build(settings: Settings, migrate: bool = True) -> Neutrino:
+def build(settings: Settings, migrate: bool = True,
+          ovsdb_timeout: float = OVSDB_TIMEOUT) -> Neutrino:
     engine = make_engine(settings.db_url)
     if migrate:
         upgrade(engine)
@@ -257,7 +261,7 @@ def build(settings: Settings, migrate: bool = True) -> Neutrino:
     metrics = Metrics()
     status_updates: queue.Queue[tuple[str, bool]] = queue.Queue()
     nb = NorthboundClient(
-        settings.ovn_nb, timeout=OVSDB_TIMEOUT,
+        settings.ovn_nb, timeout=ovsdb_timeout,
         on_port_up=lambda name, up: status_updates.put((name, up)),
         on_transaction=metrics.ovsdb_txn_seconds.observe,
     )

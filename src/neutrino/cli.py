@@ -151,11 +151,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from neutrino.bootstrap import build
+    from neutrino.bootstrap import SYNC_OVSDB_TIMEOUT, build
     from neutrino.sync import render
     from neutrino.sync.runner import ORDER
 
-    app = build(load_settings())
+    app = build(load_settings(), ovsdb_timeout=SYNC_OVSDB_TIMEOUT)
     if args.owed_after is not None:
         app.sync.owed_after = args.owed_after
     types = [t for t in ORDER if not args.types or t.value in args.types]

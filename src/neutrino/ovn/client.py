@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from ovs import poller as ovs_poller
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend import ovs_idl as ovsdbapp_idl
@@ -225,8 +226,36 @@ def gateway_relevant(table: str, event: str, updates: Any = None) -> bool:
     return event == "create" or any(hasattr(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
 
 
+def initial_copy(db_idl: ovs_idl.Idl, connect_timeout: float, download_timeout: float) -> None:
+    """Run the IDL until it holds its first copy of the database.
+
+    Reaching the server gets `connect_timeout`, as any operation does; receiving the copy,
+    once connected, gets `download_timeout`: a large NB arrives as one message that this
+    ovs package parses in pure Python (about 15 s for 10,000 ports on a busy machine),
+    and a copy given up on is downloaded again from the start at the next try, so a short
+    limit here meant a large cloud could never connect.
+    """
+    started = time.monotonic()
+    while True:
+        db_idl.run()
+        if db_idl.has_ever_connected() and db_idl.state == db_idl.IDL_S_MONITORING:
+            return
+        connected = db_idl._session.is_connected()
+        limit = download_timeout if connected else connect_timeout
+        if time.monotonic() - started >= limit:
+            what = "sending its contents" if connected else "answering"
+            raise errors.BackendUnavailable(f"OVSDB server took over {limit:g} s {what}")
+        waiter = ovs_poller.Poller()
+        db_idl.wait(waiter)
+        waiter.timer_wait(100)
+        waiter.block()
+
+
 class _OvsdbClient:
     """One IDL connection to one OVSDB database, started lazily, reconnecting by itself."""
+
+    # seconds for the first copy of the database to arrive once connected (see initial_copy)
+    download_timeout = 600.0
 
     schema = ""
     tables: tuple[str, ...] = ()  # tables to monitor; () means all
@@ -280,13 +309,17 @@ class _OvsdbClient:
                 helper.register_table(table)
         else:
             helper.register_all()
-        conn = connection.Connection(self._new_idl(helper), timeout=self.timeout)
+        nb_idl = self._new_idl(helper)
+        conn = connection.Connection(nb_idl, timeout=self.timeout)
         # ovsdbapp keeps the connection on the Backend *class*; a class of our own per
         # client keeps two clients (tests, sync tools) from sharing one by accident.
         backend_cls = type("Backend", (ovsdbapp_idl.Backend,),
                            {"lookup_table": _LOOKUPS, "create_transaction": _create_transaction})
         backend = backend_cls(conn, start=False)
         backend.schema = self.schema
+        # after the backend made its indexes (an index made later misses the rows then
+        # present), before the connection starts (which would wait only self.timeout)
+        initial_copy(nb_idl, self.timeout, self.download_timeout)
         backend.start_connection(conn)
         return backend
 
