@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from nb_state import caught_up, one, wait_journal_idle
@@ -13,34 +11,23 @@ from ovn_tools import nbctl
 from starlette.testclient import TestClient
 from waiting import wait_for
 
-from neutrino.bootstrap import Neutrino, build
+from neutrino.bootstrap import Neutrino
 from neutrino.clock import utcnow
 from neutrino.db.models import Leadership
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.maintenance import jobs
 from neutrino.maintenance.scheduler import LEASE_NAME
 from neutrino.ovn import local
-from neutrino.ovn.local import LocalOvn
-from neutrino.settings import load_settings
 
 PORTS = 30
 
 
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
-        "NEUTRINO_OVN_SB": private_ovn.sb,
-        # the test runs each audit itself, and says when
-        "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
-    neutrino.start()
-    # the node leads maintenance before the test's first audit (taking the lead makes the
-    # next audit a full one)
-    wait_for(lambda: neutrino.maintenance.leading, 15, "maintenance led")
-    try:
-        yield neutrino
-    finally:
-        neutrino.stop()
+def app(private_app: Neutrino) -> Neutrino:
+    """The conftest's app (its drift audit off: the test runs each audit itself), leading
+    maintenance before the test's first audit (taking the lead makes the next one full)."""
+    wait_for(lambda: private_app.maintenance.leading, 15, "maintenance led")
+    return private_app
 
 
 @pytest.fixture()

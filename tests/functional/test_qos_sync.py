@@ -4,31 +4,18 @@ repaired; a QoS row neutrino did not write is never touched."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from nb_state import caught_up, rows, wait_journal_idle
 from ovn_tools import nbctl
 from starlette.testclient import TestClient
 
-from neutrino.bootstrap import Neutrino, build
-from neutrino.ovn.local import LocalOvn
-from neutrino.settings import load_settings
+from neutrino.bootstrap import Neutrino
 
 
 @pytest.fixture()
-def app(private_ovn: LocalOvn, tmp_path: Path) -> Iterator[Neutrino]:
-    neutrino = build(load_settings({
-        "NEUTRINO_STATE_DIR": str(tmp_path), "NEUTRINO_OVN_NB": private_ovn.nb,
-        "NEUTRINO_OVN_SB": private_ovn.sb,
-        # what the test breaks is found by its own sync, not by a drift audit racing it
-        "NEUTRINO_MAINTENANCE_AUDIT_SECONDS": "0"}))
-    neutrino.start()
-    try:
-        yield neutrino
-    finally:
-        neutrino.stop()
+def app(private_app: Neutrino) -> Neutrino:
+    return private_app  # its drift audit is off: what a test breaks is found by its own sync
 
 
 def _post(client: TestClient, path: str, singular: str, body: dict) -> dict:
