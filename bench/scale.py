@@ -301,7 +301,9 @@ def sync_figures(server: Server, ovn: LocalOvn, repeat_audit: int = 1,
         "connect_and_compare_vs_raw_read_floor": ratio(connect_s + compare_s, floor_s),
         "drift_audit": {"nb_connect_s": sec(connect_s),
                         "seconds": [sec(took) for _, took in audits],
-                        "journaled": [found for found, _ in audits]},
+                        # the first audit of a node compares everything
+                        "compared": [audit.compared for audit, _ in audits],
+                        "journaled": [len(audit.drifted) for audit, _ in audits]},
         **repaired,
     }
 
