@@ -36,11 +36,15 @@ def record_entry(
     for rid in parent_ids(resource_type, parents or {}):
         entry.depends_on.append(JournalDependency(resource_id=rid))
     session.add(entry)
+    _notify_listeners(session)
+    return entry
+
+
+def _notify_listeners(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Delivered at commit to every node's listener; PostgreSQL folds repeats in one
         # transaction into one notification.
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return entry
 
 
 Parents = Mapping[ResourceType, Iterable[str]] | None
@@ -78,5 +82,4 @@ def record_entries(
                      for parent in parent_ids(rtype, parents or {}))
     if waits:
         session.execute(JournalDependency.__table__.insert(), waits)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    _notify_listeners(session)

@@ -19,6 +19,7 @@ from typing import Any
 
 from neutrino.ovn import naming as n
 from neutrino.ovn.ownership import TABLES, owner_of
+from neutrino.ovn.translate import routers
 
 Owner = tuple[str, str]  # (resource type, resource id)
 LIMIT = 100_000  # changed resources remembered; beyond it a full audit is as cheap
@@ -92,7 +93,7 @@ def owner_of_values(table: str, values: dict[str, Any]) -> Owner | None:
     if table == n.HA_CHASSIS:  # no owner rule of its own: its key names its group
         group = (values.get("external_ids") or {}).get(n.HA_KEY, "").split(" ", 1)[0]
         router_id = n.network_id_from_switch(group)  # groups are named as their router
-        return ("router", router_id) if router_id else None
+        return (routers.RESOURCE, router_id) if router_id else None
     return owner_of(table, values)
 
 
