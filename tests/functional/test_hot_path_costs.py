@@ -30,7 +30,7 @@ from neutrino.api.attributes import (
 )
 from neutrino.bootstrap import Neutrino, build
 from neutrino.db.engine import statements_run
-from neutrino.db.models import DefaultSecurityGroup, JournalEntry, Network, Port
+from neutrino.db.models import DefaultSecurityGroup, InactiveBinding, JournalEntry, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
@@ -132,6 +132,11 @@ def reads_of(seen: list[str], table: str) -> int:
     """SELECTs that read the table's columns (not those naming an alias of it)."""
     column = re.compile(rf"\b{table}\.")
     return sum(1 for s in seen if s.startswith("SELECT") and column.search(s))
+
+
+def selects_from(seen: list[str], table: str) -> int:
+    """SELECTs whose first table is `table` (one joined into another's is not counted)."""
+    return sum(1 for s in seen if s.startswith("SELECT") and re.search(rf"\bFROM {table}\b", s))
 
 
 def test_a_port_joins_its_projects_default_group_without_loading_it(app: Neutrino):
@@ -516,3 +521,25 @@ def test_a_listed_port_is_the_shown_port(app: Neutrino):
     assert [a["ip_address"] for a in listed[parent["id"]]["fixed_ips"]] == [
         "10.9.0.50", "10.9.0.20"]
     assert listed[parent["id"]]["tags"] == ["a", "z"]
+
+
+def test_a_port_update_and_delete_read_the_port_in_one_query_and_no_child_twice(
+        app: Neutrino):
+    network_id, _ = network(app)
+    first, second = ports(app, network_id, 2)
+    with statements_run(app.db.engine) as updating:
+        app.ports.update(CTX, first, {"name": "renamed"}, None)
+    # the port with its addresses and groups joined in: no SELECT of their own
+    assert selects_from(updating, "ip_allocations") == 0, updating
+    assert selects_from(updating, "port_security_groups") == 0, updating
+    assert len(updating) <= 8, updating
+    with app.db.session() as session:  # a live migration's destination binding
+        session.add(InactiveBinding(port_id=second, host="destination"))
+    with statements_run(app.db.engine) as deleting:
+        app.ports.delete(CTX, second, None)
+    # the database's cascade removes the binding: it is not loaded to be deleted
+    assert reads_of(deleting, "compute_port_bindings") == 0, deleting
+    assert len(deleting) <= 12, deleting
+    with app.db.read() as session:
+        assert session.scalars(select(InactiveBinding).where(
+            InactiveBinding.port_id == second)).all() == []

@@ -200,8 +200,11 @@ class Port(StandardAttrs, Base):
         cascade="all, delete-orphan",
         order_by="IpAllocation.position",
     )
+    # passive_deletes: the database's ON DELETE CASCADE removes them with the port, so a
+    # port's deletion does not load them only to delete them
     inactive_bindings: Mapped[list[InactiveBinding]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="InactiveBinding.host")
+        lazy="selectin", cascade="all, delete-orphan", order_by="InactiveBinding.host",
+        passive_deletes=True)
     tags: Mapped[list[Tag]] = tagged("Port")
     # trunks: the trunk this port is the parent of, and its place as a subport
     trunk: Mapped[Trunk | None] = relationship(

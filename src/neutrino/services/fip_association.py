@@ -3,7 +3,7 @@ IP services (a leaf: the port service uses it without importing floating IPs).""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -20,11 +20,15 @@ def clear_association(fip: FloatingIp) -> None:
     fip.status = "DOWN"
 
 
+# Built once: every port deletion asks.
+_FIPS_OF_PORT = select(FloatingIp).where(FloatingIp.port_id == bindparam("port"))
+
+
 def disassociate_port(session: Session, ctx: Context, port_id: str) -> None:
     """Before a port goes, its floating IPs let go of it (Neutron's disassociate_floatingips):
     no port, fixed address or router, and their NAT rows leave OVN. A project may not
     detach another project's floating IP this way (409 FipAssociated, as in Neutron)."""
-    fips = session.scalars(select(FloatingIp).where(FloatingIp.port_id == port_id)).all()
+    fips = session.scalars(_FIPS_OF_PORT, {"port": port_id}).all()
     if not ctx.is_admin and any(f.project_id != ctx.project_id for f in fips):
         raise errors.FipAssociated(port_id)
     for fip in fips:

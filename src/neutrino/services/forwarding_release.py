@@ -6,7 +6,7 @@ floating IPs, which import ports).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import FloatingIp, PortForwarding
@@ -31,11 +31,15 @@ def forget(session: Session, forwardings: list[PortForwarding]) -> None:
                       merged(befores[fid], floating_ip_parents(fip)))
 
 
+# Built once: every port deletion and address change asks.
+_FORWARDINGS_OF_PORT = select(PortForwarding).where(
+    PortForwarding.internal_port_id == bindparam("port"))
+
+
 def forget_port(session: Session, port_id: str, kept: set[str] | None = None) -> None:
     """A port's forwardings whose address it no longer has (every one when it goes), as
     Neutron deletes them on a port's update or deletion."""
-    rows = session.scalars(select(PortForwarding).where(
-        PortForwarding.internal_port_id == port_id)).all()
+    rows = session.scalars(_FORWARDINGS_OF_PORT, {"port": port_id}).all()
     gone = [pf for pf in rows if kept is None or pf.internal_ip_address not in kept]
     if gone:
         forget(session, gone)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence, Set
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -24,6 +24,11 @@ from neutrino.services.subnets import AUTO_ADDRESS_EXEMPT_OWNERS, is_auto_addres
 
 CANDIDATES = 16
 PROBES = 16
+_ALLOCATIONS = IpAllocation.__table__
+# Built once: on a port create, building this select cost more than running it.
+_ADDRESSES_TAKEN = select(_ALLOCATIONS.c.ip_address).where(
+    _ALLOCATIONS.c.subnet_id == bindparam("subnet"),
+    _ALLOCATIONS.c.ip_address.in_(bindparam("addresses", expanding=True)))
 _rng = random.SystemRandom()
 
 
@@ -213,8 +218,7 @@ def _free_probes(session: Session, subnet: Subnet, count: int, exclude: Set[str]
     and those in `exclude`, in the order drawn."""
     pools = [(start, end) for start, end in subnet.allocation_pools]
     probes = [a for a in ipam.random_addresses(pools, count, _rng) if a not in exclude]
-    taken = set(session.scalars(select(IpAllocation.ip_address).where(
-        IpAllocation.subnet_id == subnet.id, IpAllocation.ip_address.in_(probes))))
+    taken = set(session.scalars(_ADDRESSES_TAKEN, {"subnet": subnet.id, "addresses": probes}))
     return [address for address in probes if address not in taken]
 
 

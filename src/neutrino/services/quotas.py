@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,9 +41,14 @@ UNLIMITED = -1
 UNCHARGED_PORT_OWNERS = ("network:distributed",)
 
 
+_QUOTAS = Quota.__table__
+# Built once: every create reads its project's limits.
+_PROJECT_LIMITS = select(_QUOTAS.c.resource, _QUOTAS.c.limit).where(
+    _QUOTAS.c.project_id == bindparam("project"))
+
+
 def limits(session: Session, settings: Settings, project_id: str) -> dict[str, int]:
-    found = dict(session.execute(select(Quota.resource, Quota.limit).where(
-        Quota.project_id == project_id)).all())
+    found = dict(session.execute(_PROJECT_LIMITS, {"project": project_id}).all())
     return {name: found.get(name, default) for name, default in settings.quotas.items()}
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, not_, or_, select
+from sqlalchemy import ColumnElement, bindparam, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
@@ -123,12 +123,17 @@ def ensure_default(session: Session, project_id: str) -> SecurityGroup:
     return sg
 
 
+_DEFAULTS = DefaultSecurityGroup.__table__
+# Built once: every port create asks for its project's default group.
+_DEFAULT_GROUP_ID = select(_DEFAULTS.c.security_group_id).where(
+    _DEFAULTS.c.project_id == bindparam("project"))
+
+
 def ensure_default_id(session: Session, project_id: str) -> str:
     """The id of the project's `default` group (created on first use), without loading the
     group and its rules when it exists."""
-    found = session.get(DefaultSecurityGroup, project_id)
-    return found.security_group_id if found is not None else ensure_default(
-        session, project_id).id
+    found = session.scalar(_DEFAULT_GROUP_ID, {"project": project_id})
+    return found if found is not None else ensure_default(session, project_id).id
 
 
 def _new_group(session: Session, project_id: str, name: str, description: str,

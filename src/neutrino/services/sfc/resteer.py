@@ -9,7 +9,9 @@ Imported by the port and router services, so it imports neither.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import CompoundSelect, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import (
@@ -42,11 +44,35 @@ def resteer_for_port(session: Session, port: Port) -> None:
 def _chains_naming(session: Session, port_ids: list[str]) -> set[str]:
     if not port_ids:
         return set()
-    by_pair = select(SfcChainGroup.chain_id).join(
-        SfcPortPair, SfcPortPair.group_id == SfcChainGroup.group_id).where(
-        or_(SfcPortPair.ingress.in_(port_ids), SfcPortPair.egress.in_(port_ids)))
-    by_classifier = select(SfcChainClassifier.chain_id).join(
-        SfcFlowClassifier, SfcFlowClassifier.id == SfcChainClassifier.classifier_id).where(
-        or_(SfcFlowClassifier.logical_source_port.in_(port_ids),
-            SfcFlowClassifier.logical_destination_port.in_(port_ids)))
-    return set(session.scalars(by_pair)) | set(session.scalars(by_classifier))
+    if len(port_ids) == 1:
+        return set(session.scalars(_CHAINS_NAMING_ONE, {"port": port_ids[0]}))
+    return set(session.scalars(_CHAINS_NAMING_ANY, {"ports": port_ids}))
+
+
+def _chains_naming_statement(one: bool) -> CompoundSelect:
+    """The chains whose port pairs or flow classifiers name `:port` (`one`) or any of
+    `:ports`: built once, because every port update and delete asks (building it cost more
+    than running it, and an expanding list more than a single value)."""
+    pairs, groups = SfcPortPair.__table__, SfcChainGroup.__table__
+    classifiers, links = SfcFlowClassifier.__table__, SfcChainClassifier.__table__
+    if one:
+        port = bindparam("port")
+
+        def names(column: Any) -> Any:
+            return column == port
+    else:
+        ports = bindparam("ports", expanding=True)
+
+        def names(column: Any) -> Any:
+            return column.in_(ports)
+    by_pair = select(groups.c.chain_id).join(pairs, pairs.c.group_id == groups.c.group_id).where(
+        or_(names(pairs.c.ingress), names(pairs.c.egress)))
+    by_classifier = select(links.c.chain_id).join(
+        classifiers, classifiers.c.id == links.c.classifier_id).where(
+        or_(names(classifiers.c.logical_source_port),
+            names(classifiers.c.logical_destination_port)))
+    return union(by_pair, by_classifier)
+
+
+_CHAINS_NAMING_ONE = _chains_naming_statement(one=True)
+_CHAINS_NAMING_ANY = _chains_naming_statement(one=False)
