@@ -321,6 +321,9 @@ class _OvsdbClient:
         # present), before the connection starts (which would wait only self.timeout)
         initial_copy(nb_idl, self.timeout, self.download_timeout)
         backend.start_connection(conn)
+        # named for what it serves (ovsdbapp leaves "Thread-N (run)"): the per-thread CPU
+        # metric and a thread dump tell NB's from SB's
+        conn.thread.name = f"{self.schema}-idl"
         return backend
 
     def close(self) -> None:

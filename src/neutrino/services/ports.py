@@ -54,6 +54,8 @@ MAC_ATTEMPTS = 16
 MAC_SPARES = 2
 _PORTS = Port.__table__
 # Built once: building a statement costs more than running it (see `_MACS_TAKEN`'s users).
+_STATUSES = select(_PORTS.c.id, _PORTS.c.status).where(
+    _PORTS.c.id.in_(bindparam("ports", expanding=True)))
 _MACS_TAKEN = select(_PORTS.c.mac_address).where(
     _PORTS.c.network_id == bindparam("network"),
     _PORTS.c.mac_address.in_(bindparam("macs", expanding=True)))
@@ -671,8 +673,7 @@ class PortService(ResourceService):
         if not reports:
             return
         with self.db.read() as session:
-            rows = session.execute(select(Port.id, Port.status).where(
-                Port.id.in_(sorted({port_id for port_id, _ in reports}))))
+            rows = session.execute(_STATUSES, {"ports": sorted({p for p, _ in reports})})
             current = {port_id: status for port_id, status in rows}
         for port_id, up in reports:
             status = "ACTIVE" if up else "DOWN"

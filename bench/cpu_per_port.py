@@ -1,0 +1,149 @@
+"""CPU per port: what one `neutrino serve` and the OVN daemons spend for each port created
+one after another, by server thread, against a raw ovsdbapp client writing the same LSPs.
+
+Why CPU and not time: everything neutrino does (HTTP, the journal worker, the NB IDL thread
+parsing NB's updates, port status) shares one interpreter lock, so with one client creating
+ports back to back the create's p50 follows the server's CPU per port, whichever thread
+spends it. CPU seconds are also steadier than wall time on a busy machine, though how the
+journal batches (and so what a port costs it) still depends on timing: compare runs made
+one after the other.
+
+1. A throwaway OVN and a real `neutrino serve` (`serve.neutrino_server`), one network with a
+   /16 subnet.
+2. `--ports` creates, one client, back to back; then the wait until the journal is idle, so
+   every port's journal apply, NB update and status report is counted.
+3. CPU per port from `/metrics` (`neutrino_thread_cpu_seconds`, by thread name), and from
+   /proc for the whole server process and the OVN daemons (northd, the two ovsdb-servers).
+4. Baseline, same run: the same number of LSPs with ovsdbapp, one transaction each (as
+   `port_create.py` does); this process's CPU per LSP, and the daemons' meanwhile.
+
+    PYTHONPATH=src /work/main/.venv/bin/python bench/cpu_per_port.py [--ports N] [--out F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import serve
+from common import emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
+from port_create import _lsp_columns
+from prometheus_client.parser import text_string_to_metric_families
+
+from neutrino.ovn import local
+from neutrino.ovn.local import LocalOvn
+
+TICK = os.sysconf("SC_CLK_TCK")
+DAEMONS = {"ovn-northd": "ovn-northd", "nb ovsdb-server": "ovnnb_db",
+           "sb ovsdb-server": "ovnsb_db"}
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def thread_cpu(http: Any) -> dict[str, float]:
+    """The server's `neutrino_thread_cpu_seconds`, by thread name."""
+    response = http.get("/metrics")
+    response.raise_for_status()
+    return {sample.labels["thread"]: sample.value
+            for family in text_string_to_metric_families(response.text)
+            if family.name == "neutrino_thread_cpu_seconds"
+            for sample in family.samples if sample.name.endswith("_total")}
+
+
+def daemon_pids(ovn: LocalOvn) -> dict[str, int]:
+    found = {name: local.pid(ovn.directory, component) for name, component in DAEMONS.items()}
+    return {name: pid for name, pid in found.items() if pid is not None}
+
+
+def per_port(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
+    """Milliseconds of CPU a port, for each key that grew."""
+    grown = {k: after[k] - before.get(k, 0.0) for k in after}
+    return {k: ms(v / count) for k, v in sorted(grown.items(), key=lambda kv: -kv[1]) if v > 0}
+
+
+def measured(ovn: LocalOvn, extra: Callable[[], dict[str, float]],
+             work: Callable[[], None], count: int) -> dict[str, float]:
+    """CPU a port of the daemons and of `extra()`'s sources while `work` runs."""
+    pids = daemon_pids(ovn)
+
+    def sample() -> dict[str, float]:
+        return {**{name: process_cpu(pid) for name, pid in pids.items()}, **extra()}
+
+    before = sample()
+    work()
+    return per_port(before, sample(), count)
+
+
+def api_run(directory: Path, ovn: LocalOvn, count: int) -> dict[str, Any]:
+    with serve.neutrino_server(directory, ovn) as server, serve.client(server.base) as http:
+        network_id, _ = serve.create_network(http, "cpu", "10.0.0.0/16")
+        serve.wait_journal_idle(http)
+        latencies: list[float] = []
+
+        def server_cpu() -> dict[str, float]:
+            threads = {f"thread {name}": used for name, used in thread_cpu(http).items()}
+            return {"neutrino serve (process)": process_cpu(server.pid), **threads}
+
+        def creates() -> None:
+            for _ in range(count):
+                started = time.perf_counter()
+                serve.post(http, "/v2.0/ports", {"port": {"network_id": network_id}})
+                latencies.append(time.perf_counter() - started)
+            serve.wait_journal_idle(http)
+
+        cpu = measured(ovn, server_cpu, creates, count)
+    return {"create_p50_ms": ms(statistics.median(latencies)), "cpu_ms_per_port": cpu}
+
+
+def raw_run(ovn: LocalOvn, count: int) -> dict[str, Any]:
+    with ovsdbapp_nb(ovn.nb) as api:
+        switch = f"cpu-{uuid.uuid4().hex[:8]}"
+        api.ls_add(switch).execute(check_error=True)
+
+        def writes() -> None:
+            for i in range(count):
+                api.lsp_add(switch, str(uuid.uuid4()), **_lsp_columns(i)).execute(
+                    check_error=True)
+
+        cpu = measured(ovn, lambda: {"ovsdbapp client (process)": time.process_time()},
+                       writes, count)
+    return {"cpu_ms_per_lsp": cpu}
+
+
+def run(count: int) -> dict[str, Any]:
+    with throwaway_ovn("cpu") as (directory, ovn):
+        api = api_run(directory, ovn, count)
+        raw = raw_run(ovn, count)
+    server = api["cpu_ms_per_port"].get("neutrino serve (process)")
+    client = raw["cpu_ms_per_lsp"].get("ovsdbapp client (process)")
+    return {
+        "benchmark": "cpu_per_port", "ports": count, "machine": machine(),
+        "api": api, "raw_ovsdbapp": raw,
+        "ratios": {"server_cpu_per_port_vs_raw_client_per_lsp": ratio(server, client),
+                   "northd_api_vs_raw": ratio(api["cpu_ms_per_port"].get("ovn-northd"),
+                                              raw["cpu_ms_per_lsp"].get("ovn-northd"))},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ports", type=int, default=300)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    emit(run(args.ports), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
