@@ -20,10 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
-
 from neutrino.metrics import Metrics
 from neutrino.port_events import PortEvent
 from neutrino.settings import NovaSettings
@@ -47,6 +43,12 @@ Post = Callable[[dict[str, Any]], Answer]
 
 def keystone_post(settings: NovaSettings) -> Post:
     """POST to Nova with a Keystone token; the session gets a new token when one expires."""
+    # keystoneauth (with requests) only where Nova is configured: it costs every other
+    # server's start-up a tenth of a second or more
+    from keystoneauth1 import exceptions as ks_exceptions
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+
     auth = v3.Password(
         auth_url=settings.auth_url, username=settings.username, password=settings.password,
         project_name=settings.project_name, user_domain_name=settings.user_domain_name,

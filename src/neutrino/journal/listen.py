@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import Engine
 
 from neutrino.journal.record import NOTIFY_CHANNEL
@@ -33,6 +32,8 @@ class JournalListener:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        import psycopg  # only PostgreSQL deployments listen: SQLite's start-up skips it
+
         while not self._stop.is_set():
             try:
                 self._listen()
@@ -41,6 +42,8 @@ class JournalListener:
                 self._stop.wait(1.0)
 
     def _listen(self) -> None:
+        import psycopg
+
         with psycopg.connect(self._dsn, autocommit=True) as conn:
             conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             while not self._stop.is_set():
