@@ -155,9 +155,10 @@ def subnet_facts(subnet: Subnet, metadata_ip: str | None = None) -> SubnetFacts:
 
 def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     """The facts of these ports, in a fixed number of prebuilt statements per chunk of ids
-    (port_views.py: four, one more for ports under a QoS policy, one more for VTEP-bound
-    ports): plain rows, not ORM objects, whose loading was most of a journal apply's time;
-    `port_facts` reads them like the ORM objects it is also given (sync, tests)."""
+    (port_views.py: four; one more each when there are trunks' subports, ports under a QoS
+    policy, VTEP-bound ports among them): plain rows, not ORM objects, whose loading was
+    most of a journal apply's time; `port_facts` reads them like the ORM objects it is
+    also given (sync, tests)."""
     ports = load_port_views(session, ids)
     subnets = {s.id: s for p in ports for s in p.subnets}
     metadata = {s.id: s.metadata_ip for s in subnets.values() if s.metadata_ip is not None}

@@ -1,5 +1,5 @@
 """Ports as the plain views `facts.port_facts` reads (the attributes of a Port it uses), in
-four prebuilt statements per chunk of ids (see bulk.py), whatever the ports carry:
+four prebuilt statements per chunk of ids (see bulk.py), however many related rows they have:
 
 1. the ports, with their network's QoS policy, their place in a trunk and the address of
    a floating IP on them (and, for trunks' subports only, one more: those trunks' parents);
