@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,17 +14,13 @@ from sqlalchemy.sql.base import ExecutableOption
 from neutrino.db.models import (
     AddressGroup,
     FloatingIp,
-    InactiveBinding,
     IpAllocation,
     Network,
     Port,
-    PortSecurityGroup,
     Router,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
-    Trunk,
-    TrunkSubport,
 )
 from neutrino.ovn.translate.inputs import (
     AddressGroupFacts,
@@ -45,12 +40,15 @@ from neutrino.ovn.translate.inputs import (
 from neutrino.ovn.translate.ports import vtep_switch_of
 from neutrino.reconcile.dns_facts import load_dns_ports
 from neutrino.reconcile.l2gw_facts import load_learned
+from neutrino.reconcile.port_views import (
+    METADATA_DEVICE_PREFIX,
+    METADATA_OWNER,
+    load_port_views,
+)
 from neutrino.reconcile.qos_facts import load_port_qos
 
 CHUNK = 500  # ids per IN (...) query
-METADATA_OWNER = "network:distributed"  # the owner of a network's metadata localport
 ROUTER_INTERFACE = "network:router_interface"
-METADATA_DEVICE_PREFIX = "ovnmeta-"  # ... and its device_id, followed by the network id
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
@@ -156,85 +154,20 @@ def subnet_facts(subnet: Subnet, metadata_ip: str | None = None) -> SubnetFacts:
 
 
 def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
-    """The facts of these ports, in a fixed number of statements per chunk of ids: plain
-    rows (SQLAlchemy Core), not ORM objects, whose loading was most of a journal apply's
-    time; `port_facts` reads them like the ORM objects it is also given (sync, tests)."""
-    ports = _port_views(session, ids)
+    """The facts of these ports, in a fixed number of prebuilt statements per chunk of ids
+    (port_views.py: four; one more each when there are trunks' subports, ports under a QoS
+    policy, VTEP-bound ports among them): plain rows, not ORM objects, whose loading was
+    most of a journal apply's time; `port_facts` reads them like the ORM objects it is
+    also given (sync, tests)."""
+    ports = load_port_views(session, ids)
     subnets = {s.id: s for p in ports for s in p.subnets}
-    fips = _floating_addresses(session, [p.id for p in ports])
-    metadata = _metadata_ips(session, sorted(subnets), {s.network_id for s in subnets.values()})
-    qos = load_port_qos(session, ports)
+    metadata = {s.id: s.metadata_ip for s in subnets.values() if s.metadata_ip is not None}
+    qos = load_port_qos(session, ports, {p.network_id: p.network_qos_policy_id for p in ports
+                                         if p.network_qos_policy_id})
     learned = _vtep_learned(session, ports)
-    return {port.id: replace(port_facts(port, subnets, fips.get(port.id), metadata),
+    return {port.id: replace(port_facts(port, subnets, port.floating_ip, metadata),
                              qos=qos.get(port.id), vtep_learned=learned.get(port.id, ()))
             for port in ports}
-
-
-# What port_facts and the QoS facts read of a port and of its subnets, and nothing else.
-_PORT_COLUMNS = (Port.id, Port.name, Port.network_id, Port.project_id, Port.revision_number,
-                 Port.mac_address, Port.admin_state_up, Port.device_id, Port.device_owner,
-                 Port.port_security_enabled, Port.allowed_address_pairs, Port.binding_host_id,
-                 Port.binding_profile, Port.binding_vnic_type, Port.extra_dhcp_opts,
-                 Port.qos_policy_id)
-_SUBNET_COLUMNS = (Subnet.id, Subnet.network_id, Subnet.revision_number, Subnet.ip_version,
-                   Subnet.cidr, Subnet.gateway_ip, Subnet.enable_dhcp, Subnet.ipv6_address_mode,
-                   Subnet.ipv6_ra_mode, Subnet.dns_nameservers, Subnet.host_routes,
-                   Subnet.dhcp_server_mac)
-
-
-def _port_views(session: Session, ids: Sequence[str]) -> list[SimpleNamespace]:
-    """Ports with their addresses (and those addresses' subnets with their network's MTU),
-    groups, inactive bindings and place in a trunk: five statements per chunk (six when
-    one of them is a trunk's subport)."""
-    views: list[SimpleNamespace] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
-        found = {row.id: SimpleNamespace(
-            **row._asdict(), fixed_ips=[], subnets=[], security_group_bindings=[],
-            inactive_bindings=[], subport=None)
-            for row in session.execute(select(*_PORT_COLUMNS).where(Port.id.in_(chunk)))}
-        if not found:
-            continue
-        subnets: dict[str, SimpleNamespace] = {}
-        for row in session.execute(
-                select(IpAllocation.port_id, IpAllocation.ip_address, Network.mtu,
-                       *_SUBNET_COLUMNS)
-                .join(Subnet, Subnet.id == IpAllocation.subnet_id)
-                .join(Network, Network.id == Subnet.network_id)
-                .where(IpAllocation.port_id.in_(chunk))
-                .order_by(IpAllocation.port_id, IpAllocation.position)):
-            values = row._asdict()
-            port_id, address, mtu = (values.pop(k) for k in ("port_id", "ip_address", "mtu"))
-            subnet = subnets.setdefault(row.id, SimpleNamespace(
-                **values, network=SimpleNamespace(mtu=mtu)))
-            port = found[port_id]
-            port.fixed_ips.append(SimpleNamespace(subnet_id=subnet.id, ip_address=address))
-            port.subnets.append(subnet)
-        for port_id, group in session.execute(
-                select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-                .where(PortSecurityGroup.port_id.in_(chunk))
-                .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)):
-            found[port_id].security_group_bindings.append(
-                SimpleNamespace(security_group_id=group))
-        for port_id, host, previously_active in session.execute(
-                select(InactiveBinding.port_id, InactiveBinding.host,
-                       InactiveBinding.previously_active)
-                .where(InactiveBinding.port_id.in_(chunk))
-                .order_by(InactiveBinding.port_id, InactiveBinding.host)):
-            found[port_id].inactive_bindings.append(
-                SimpleNamespace(host=host, previously_active=previously_active))
-        subports = session.execute(
-            select(TrunkSubport.port_id, TrunkSubport.segmentation_id, TrunkSubport.trunk_id)
-            .where(TrunkSubport.port_id.in_(chunk))).all()
-        if subports:  # their trunks' parent ports: one statement more, for subports only
-            parents = dict(session.execute(select(Trunk.id, Trunk.port_id).where(
-                Trunk.id.in_({trunk_id for _p, _s, trunk_id in subports}))).all())
-            for port_id, segmentation_id, trunk_id in subports:
-                found[port_id].subport = SimpleNamespace(
-                    segmentation_id=segmentation_id,
-                    trunk=SimpleNamespace(port_id=parents[trunk_id]))
-        views.extend(found.values())
-    return views
 
 
 def _vtep_learned(session: Session, ports: Sequence[Any]) -> dict[str, tuple[str, ...]]:
@@ -243,15 +176,6 @@ def _vtep_learned(session: Session, ports: Sequence[Any]) -> dict[str, tuple[str
     named = {pid: pair for pid, pair in named.items() if pair is not None}
     learned = load_learned(session, named.values())
     return {pid: learned[pair] for pid, pair in named.items() if pair in learned}
-
-
-def _floating_addresses(session: Session, port_ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(port_ids), CHUNK):
-        rows = session.execute(select(FloatingIp.port_id, FloatingIp.floating_ip_address).where(
-            FloatingIp.port_id.in_(port_ids[start:start + CHUNK])))
-        found.update({port_id: address for port_id, address in rows})
-    return found
 
 
 def port_facts(port: Any, subnets: Mapping[str, Any], floating_ip: str | None = None,

@@ -7,18 +7,30 @@ policy does not reach (as in Neutron).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import Network, Port, QosPolicy
+from neutrino.db.models import Network, Port, QosBandwidthLimitRule, QosDscpMarkingRule, QosPolicy
 from neutrino.ovn.translate.inputs import BandwidthLimit, QosFacts
+from neutrino.reconcile.bulk import ids_param, rows_for
 
-CHUNK = 500
 NETWORK_OWNED = "network:"
 ROUTER_GATEWAY = "network:router_gateway"  # its policy is its router's (qos-gateway-ip)
+
+NETWORK_POLICIES = select(Network.id, Network.qos_policy_id).where(
+    Network.id.in_(ids_param()), Network.qos_policy_id.is_not(None))
+# A policy with its rules: a row per bandwidth limit (at most one DSCP mark per policy).
+POLICY_RULES = (
+    select(QosPolicy.id, QosBandwidthLimitRule.direction, QosBandwidthLimitRule.max_kbps,
+           QosBandwidthLimitRule.max_burst_kbps, QosDscpMarkingRule.dscp_mark)
+    .outerjoin(QosBandwidthLimitRule, QosBandwidthLimitRule.qos_policy_id == QosPolicy.id)
+    .outerjoin(QosDscpMarkingRule, QosDscpMarkingRule.qos_policy_id == QosPolicy.id)
+    .where(QosPolicy.id.in_(ids_param()))
+    .order_by(QosPolicy.id, QosBandwidthLimitRule.id))
 
 
 def effective_policy_id(port: Port, network_policy: str | None) -> str | None:
@@ -29,40 +41,33 @@ def effective_policy_id(port: Port, network_policy: str | None) -> str | None:
     return network_policy
 
 
-def load_port_qos(session: Session, ports: Iterable[Port]) -> dict[str, QosFacts]:
-    """port id → the QoS facts of the policy it is under (ports under none are absent)."""
+def load_port_qos(session: Session, ports: Iterable[Any],
+                  network_policies: Mapping[str, str] | None = None) -> dict[str, QosFacts]:
+    """port id → the QoS facts of the policy it is under (ports under none are absent).
+
+    A caller that read the ports' networks' policies (`network_policies`: network id → its
+    policy, for those of these networks that have one) saves the statement finding them.
+    """
     ports = list(ports)
-    network_policy = _network_policies(session, {p.network_id for p in ports})
-    wanted = {p.id: effective_policy_id(p, network_policy.get(p.network_id)) for p in ports}
-    policies = {pid: policy_facts(pol) for pid, pol in
-                _policies(session, {v for v in wanted.values() if v}).items()}
+    if network_policies is None:
+        network_policies = dict(rows_for(session, NETWORK_POLICIES,
+                                         sorted({p.network_id for p in ports})))
+    wanted = {p.id: effective_policy_id(p, network_policies.get(p.network_id)) for p in ports}
+    policies = load_policies(session, {v for v in wanted.values() if v})
     gateways = {p.id: p.device_id for p in ports if p.device_owner == ROUTER_GATEWAY}
     return {port_id: replace(policies[pid], router_id=gateways.get(port_id))
             for port_id, pid in wanted.items() if pid in policies}
 
 
-def policy_facts(policy: QosPolicy) -> QosFacts:
-    return QosFacts(
-        policy_id=policy.id,
-        bandwidth_limits=tuple(BandwidthLimit(r.direction, r.max_kbps, r.max_burst_kbps)
-                               for r in policy.bandwidth_limit_rules),
-        dscp_mark=next((r.dscp_mark for r in policy.dscp_marking_rules), None))
-
-
-def _network_policies(session: Session, ids: set[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        rows = session.execute(select(Network.id, Network.qos_policy_id).where(
-            Network.id.in_(ordered[start:start + CHUNK]), Network.qos_policy_id.is_not(None)))
-        found.update({net_id: pid for net_id, pid in rows})
-    return found
-
-
-def _policies(session: Session, ids: set[str]) -> dict[str, QosPolicy]:
-    ordered = sorted(ids)
-    found: dict[str, QosPolicy] = {}
-    for start in range(0, len(ordered), CHUNK):
-        found.update({p.id: p for p in session.scalars(select(QosPolicy).where(
-            QosPolicy.id.in_(ordered[start:start + CHUNK])))})
-    return found
+def load_policies(session: Session, ids: Iterable[str]) -> dict[str, QosFacts]:
+    """policy id → its facts, for the policies of these ids that exist."""
+    limits: dict[str, list[BandwidthLimit]] = {}
+    marks: dict[str, int | None] = {}
+    for policy_id, direction, max_kbps, max_burst_kbps, dscp_mark in rows_for(
+            session, POLICY_RULES, sorted(ids)):
+        found = limits.setdefault(policy_id, [])
+        marks[policy_id] = dscp_mark
+        if direction is not None:
+            found.append(BandwidthLimit(direction, max_kbps, max_burst_kbps))
+    return {pid: QosFacts(policy_id=pid, bandwidth_limits=tuple(found), dscp_mark=marks[pid])
+            for pid, found in limits.items()}
