@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    literal_column,
     select,
     update,
 )
@@ -43,6 +44,12 @@ UNFINISHED_VALUES = [s.value for s in UNFINISHED]
 JOURNAL: Table = JournalEntry.__table__  # type: ignore[assignment]
 DEPENDENCIES: Table = JournalDependency.__table__  # type: ignore[assignment]
 Rule = Callable[[Any], ColumnElement[bool]]
+
+
+def _unfinished(entry: Any) -> ColumnElement[bool]:
+    """The states written into the SQL: a list of values would be an "expanding" parameter,
+    whose statement is rewritten on every run."""
+    return entry.c.state.in_([literal_column(f"'{value}'") for value in UNFINISHED_VALUES])
 
 
 def _built_once(rule: Rule) -> Rule:
@@ -72,7 +79,7 @@ def _blocked_by_parents(entry: Any) -> ColumnElement[bool]:
         .where(
             dep.c.seq == entry.seq,
             other.c.seq < entry.seq,
-            other.c.state.in_(UNFINISHED_VALUES),
+            _unfinished(other),
         )
     )
 
@@ -90,7 +97,7 @@ def _blocked_by_children(entry: Any) -> ColumnElement[bool]:
             .where(
                 dep.c.resource_id == entry.resource_id,
                 other.c.seq < entry.seq,
-                other.c.state.in_(UNFINISHED_VALUES),
+                _unfinished(other),
             )
         ),
     )
@@ -103,7 +110,7 @@ def _blocked_by_same_resource(entry: Any) -> ColumnElement[bool]:
         select(1).where(
             other.c.resource_id == entry.resource_id,
             other.c.seq < entry.seq,
-            other.c.state.in_(UNFINISHED_VALUES),
+            _unfinished(other),
         )
     )
 
@@ -132,7 +139,8 @@ def claim_batch(
     heads = conn.execute(heads_stmt, {"now": now, "limit": limit}).all()
     if not heads:
         return []
-    claimed = heads + _followers(conn, followers_stmt, heads, now)
+    followed = [h for h in heads if h.followed]
+    claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
     conn.execute(mark_stmt, {"seqs": [e.seq for e in claimed], "worker": worker,
                              "at": utcnow(), "expires": now + lease})
     return sorted(claimed, key=lambda e: e.seq)
@@ -143,14 +151,22 @@ def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
     """The claim's statements (eligible heads, their followers, marking them processing),
     built once with parameters: a claim only binds values, where building the statements
     and their cache keys anew took most of its time. Core statements, run on the session's
-    connection: the rows are plain, with nothing for the ORM to do.
+    connection: the rows are plain, with nothing for the ORM to do. A head tells whether
+    newer entries of its resource are pending: most have none, and their claim reads no
+    followers.
 
     `locking` (PostgreSQL): row locks that other workers skip over; SQLite has one writer
     anyway."""
     j = JOURNAL.c
     columns = [j[c.key] for c in CLAIMED_COLUMNS]
     now = bindparam("now", type_=j.next_attempt_at.type)
-    heads = select(*columns).where(
+    newer = JOURNAL.alias()
+    followed = exists(select(1).where(
+        newer.c.resource_id == j.resource_id,
+        newer.c.state == State.PENDING.value,
+        newer.c.seq > j.seq,
+    ))
+    heads = select(*columns, followed.label("followed")).where(
         j.state == State.PENDING.value,
         j.next_attempt_at <= now,
         ~_blocked_by_same_resource(j),
