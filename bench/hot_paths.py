@@ -8,8 +8,9 @@ NB connection). One network with a /16 subnet gets `--ports` ports (bulk, not ti
   of `--repeat` single creates, and the time per port of one bulk create of `--repeat`;
 - `port_update` / `port_delete`: SQL statements and the median of `--repeat` updates (a new
   name) and deletes of single ports;
-- `claim_batch`: the median of claiming one entry (rolled back) with the whole backlog of
-  those creates pending;
+- `claim_batch`: SQL statements and the median of claiming one entry (rolled back) with the
+  whole backlog of those creates pending; `claim_and_settle`: the same, and settling it in
+  the same transaction (as the worker's loop does);
 - `port_facts`: SQL statements and the median of `Reconciler.desired` for one port, and the
   time per port for `--repeat` ports in one call;
 - `status_report_unchanged`: `PortService.set_status` for a port already in that status.
@@ -145,6 +146,17 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
             claim.claim_batch(session, "bench", 1, timedelta(seconds=60))
             session.rollback()
 
+    def claim_and_settle_one() -> None:
+        with app.db.session() as session:
+            claimed = claim.claim_batch(session, "bench", 1, timedelta(seconds=60))
+            claim.complete(session, [e.seq for e in claimed], "bench")
+            session.rollback()
+
+    with statements_run(app.db.engine) as claim_sql:
+        claim_one()
+    with statements_run(app.db.engine) as settle_sql:
+        claim_and_settle_one()
+
     with app.db.read() as session:
         pending = session.scalar(select(func.count()).select_from(JournalEntry).where(
             JournalEntry.state == "pending"))
@@ -170,8 +182,11 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
                         "bulk_per_port_ms": bulk_per_port},
         "port_update": {"sql_statements": len(update_sql), "p50_ms": update},
         "port_delete": {"sql_statements": len(delete_sql), "p50_ms": delete},
-        "claim_batch": {"one_entry_p50_ms": median_ms(claim_one, repeat),
+        "claim_batch": {"sql_statements": len(claim_sql),
+                        "one_entry_p50_ms": median_ms(claim_one, repeat),
                         "pending_entries": pending},
+        "claim_and_settle": {"sql_statements": len(settle_sql),
+                             "one_entry_p50_ms": median_ms(claim_and_settle_one, repeat)},
         "port_facts": {"sql_statements_one_port": len(facts_sql),
                        "one_port_p50_ms": facts_one, "per_port_in_one_call_ms": facts_per_port},
         "status_report_unchanged_p50_ms": status,

@@ -17,8 +17,23 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
 
 from neutrino.clock import utcnow
 from neutrino.db.models import JournalDependency, JournalEntry
@@ -26,7 +41,15 @@ from neutrino.journal.types import UNFINISHED, Operation, State
 from neutrino.text import escaped
 
 UNFINISHED_VALUES = [s.value for s in UNFINISHED]
-Rule = Callable[[type[JournalEntry]], ColumnElement[bool]]
+JOURNAL: Table = JournalEntry.__table__  # type: ignore[assignment]
+DEPENDENCIES: Table = JournalDependency.__table__  # type: ignore[assignment]
+Rule = Callable[[Any], ColumnElement[bool]]
+
+
+def _unfinished(entry: Any) -> ColumnElement[bool]:
+    """The states written into the SQL: a list of values would be an "expanding" parameter,
+    whose statement is rewritten on every run."""
+    return entry.c.state.in_([literal_column(f"'{value}'") for value in UNFINISHED_VALUES])
 
 
 def _built_once(rule: Rule) -> Rule:
@@ -36,55 +59,58 @@ def _built_once(rule: Rule) -> Rule:
     built = functools.cache(rule)
 
     @functools.wraps(rule)
-    def wrapper(entry: type[JournalEntry]) -> ColumnElement[bool]:
+    def wrapper(entry: Any) -> ColumnElement[bool]:
         return built(entry) if entry is JournalEntry else rule(entry)
 
     return wrapper
 
 
+# The rules' own aliases are Core (tables, not mapped classes), so that a claim built on the
+# journal table's columns is a Core statement (see `_claim_statements`); `entry` is the
+# mapped class, an alias of it, or the table's columns.
 @_built_once
-def _blocked_by_parents(entry: type[JournalEntry]) -> ColumnElement[bool]:
-    other = aliased(JournalEntry)
-    dep = aliased(JournalDependency)
+def _blocked_by_parents(entry: Any) -> ColumnElement[bool]:
+    other = JOURNAL.alias()
+    dep = DEPENDENCIES.alias()
     return exists(
         select(1)
         .select_from(dep)
-        .join(other, other.resource_id == dep.resource_id)
+        .join(other, other.c.resource_id == dep.c.resource_id)
         .where(
-            dep.seq == entry.seq,
-            other.seq < entry.seq,
-            other.state.in_(UNFINISHED_VALUES),
+            dep.c.seq == entry.seq,
+            other.c.seq < entry.seq,
+            _unfinished(other),
         )
     )
 
 
 @_built_once
-def _blocked_by_children(entry: type[JournalEntry]) -> ColumnElement[bool]:
-    other = aliased(JournalEntry)
-    dep = aliased(JournalDependency)
+def _blocked_by_children(entry: Any) -> ColumnElement[bool]:
+    other = JOURNAL.alias()
+    dep = DEPENDENCIES.alias()
     return and_(
         entry.operation == Operation.DELETE.value,
         exists(
             select(1)
             .select_from(dep)
-            .join(other, other.seq == dep.seq)
+            .join(other, other.c.seq == dep.c.seq)
             .where(
-                dep.resource_id == entry.resource_id,
-                other.seq < entry.seq,
-                other.state.in_(UNFINISHED_VALUES),
+                dep.c.resource_id == entry.resource_id,
+                other.c.seq < entry.seq,
+                _unfinished(other),
             )
         ),
     )
 
 
 @_built_once
-def _blocked_by_same_resource(entry: type[JournalEntry]) -> ColumnElement[bool]:
-    other = aliased(JournalEntry)
+def _blocked_by_same_resource(entry: Any) -> ColumnElement[bool]:
+    other = JOURNAL.alias()
     return exists(
         select(1).where(
-            other.resource_id == entry.resource_id,
-            other.seq < entry.seq,
-            other.state.in_(UNFINISHED_VALUES),
+            other.c.resource_id == entry.resource_id,
+            other.c.seq < entry.seq,
+            _unfinished(other),
         )
     )
 
@@ -107,42 +133,75 @@ def claim_batch(
     """Claim up to `limit` eligible resources (with their newer entries) for `worker`: rows
     of `CLAIMED_COLUMNS`, in order."""
     now = now or utcnow()
-    entry = JournalEntry
-    due = and_(entry.state == State.PENDING.value, entry.next_attempt_at <= now)
-    heads_stmt = (
-        select(*CLAIMED_COLUMNS)
-        .where(
-            due,
-            ~_blocked_by_same_resource(entry),
-            ~_blocked_by_parents(entry),
-            ~_blocked_by_children(entry),
-        )
-        .order_by(entry.seq)
-        .limit(limit)
-    )
-    heads = _locked(session, heads_stmt).all()
+    conn = _connection(session)
+    heads_stmt, followers_stmt, mark_stmt = _claim_statements(
+        conn.dialect.name == "postgresql")
+    heads = conn.execute(heads_stmt, {"now": now, "limit": limit}).all()
     if not heads:
         return []
-    claimed = heads + _followers(session, heads, now)
-    _mark_processing(session, [e.seq for e in claimed], worker, now + lease)
+    followed = [h for h in heads if h.followed]
+    claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
+    conn.execute(mark_stmt, {"seqs": [e.seq for e in claimed], "worker": worker,
+                             "at": utcnow(), "expires": now + lease})
     return sorted(claimed, key=lambda e: e.seq)
 
 
-def _followers(session: Session, heads: Sequence[Row[Any]], now: datetime) -> list[Row[Any]]:
+@functools.cache
+def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
+    """The claim's statements (eligible heads, their followers, marking them processing),
+    built once with parameters: a claim only binds values, where building the statements
+    and their cache keys anew took most of its time. Core statements, run on the session's
+    connection: the rows are plain, with nothing for the ORM to do. A head tells whether
+    newer entries of its resource are pending: most have none, and their claim reads no
+    followers.
+
+    `locking` (PostgreSQL): row locks that other workers skip over; SQLite has one writer
+    anyway."""
+    j = JOURNAL.c
+    columns = [j[c.key] for c in CLAIMED_COLUMNS]
+    now = bindparam("now", type_=j.next_attempt_at.type)
+    newer = JOURNAL.alias()
+    followed = exists(select(1).where(
+        newer.c.resource_id == j.resource_id,
+        newer.c.state == State.PENDING.value,
+        newer.c.seq > j.seq,
+    ))
+    heads = select(*columns, followed.label("followed")).where(
+        j.state == State.PENDING.value,
+        j.next_attempt_at <= now,
+        ~_blocked_by_same_resource(j),
+        ~_blocked_by_parents(j),
+        ~_blocked_by_children(j),
+    ).order_by(j.seq).limit(bindparam("limit", type_=Integer()))
+    # Each head's newer pending entries, in order, up to the first that must wait (for a
+    # parent, for its children, or for its backoff): see `_followers`
+    waits = _blocked_by_parents(j) | _blocked_by_children(j) | (j.next_attempt_at > now)
+    followers = select(*columns, waits.label("waits")).where(
+        j.state == State.PENDING.value,
+        j.resource_id.in_(bindparam("resource_ids", expanding=True)),
+    ).order_by(j.seq)
+    if locking:
+        heads = heads.with_for_update(skip_locked=True, of=JOURNAL)
+        followers = followers.with_for_update(skip_locked=True, of=JOURNAL)
+    mark = update(JOURNAL).where(j.seq.in_(bindparam("seqs", expanding=True))).values(
+        state=State.PROCESSING.value,
+        claimed_by=bindparam("worker", type_=j.claimed_by.type),
+        claimed_at=bindparam("at", type_=j.claimed_at.type),
+        lease_expires_at=bindparam("expires", type_=j.lease_expires_at.type),
+        updated_at=bindparam("at", type_=j.updated_at.type),
+    )
+    return heads, followers, mark
+
+
+def _followers(conn: Connection, stmt: Select[Any], heads: Sequence[Row[Any]],
+               now: datetime) -> list[Row[Any]]:
     """Each head's newer pending entries, in order, up to the first that must wait (for a
     parent, for its children, or for its backoff): one resource is applied in order, so an
     entry that waits holds back every newer one of its resource."""
-    entry = JournalEntry
     first_seq = {h.resource_id: h.seq for h in heads}
-    waits = _blocked_by_parents(entry) | _blocked_by_children(entry) \
-        | (entry.next_attempt_at > now)
-    stmt = select(*CLAIMED_COLUMNS, waits.label("waits")).where(
-        entry.state == State.PENDING.value,
-        entry.resource_id.in_(list(first_seq)),
-    ).order_by(entry.seq)
     taken: list[Row[Any]] = []
     held_back: set[str] = set()
-    for row in _locked(session, stmt):
+    for row in conn.execute(stmt, {"resource_ids": list(first_seq), "now": now}):
         rid = row.resource_id
         if row.seq <= first_seq[rid] or rid in held_back:
             continue
@@ -153,27 +212,11 @@ def _followers(session: Session, heads: Sequence[Row[Any]], now: datetime) -> li
     return taken
 
 
-def _locked(session: Session, stmt):  # type: ignore[no-untyped-def]
-    """Row locks that other workers skip over (PostgreSQL); SQLite has one writer anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=JournalEntry)
-    return session.execute(stmt)
-
-
-def _mark_processing(session: Session, seqs: list[int], worker: str, expires: datetime) -> None:
-    session.execute(
-        update(JournalEntry)
-        .where(JournalEntry.seq.in_(seqs))
-        .values(
-            state=State.PROCESSING.value,
-            claimed_by=worker,
-            claimed_at=utcnow(),
-            lease_expires_at=expires,
-            updated_at=utcnow(),
-        )
-        # the claimed entries are rows, not objects of the session: nothing to update there
-        .execution_options(synchronize_session=False)
-    )
+def _connection(session: Session) -> Connection:
+    """The session's connection, for Core statements; what they would have autoflushed
+    as ORM statements is flushed first."""
+    session.flush()
+    return session.connection()
 
 
 def renew_claims(session: Session, workers: Sequence[str], expires: datetime,
@@ -192,19 +235,29 @@ def renew_claims(session: Session, workers: Sequence[str], expires: datetime,
 
 def complete(session: Session, seqs: Iterable[int], worker: str | None = None) -> None:
     """Settle applied entries; with `worker`, only those it still holds (a worker whose
-    lease ran out must not settle entries another worker has claimed since)."""
-    stmt = update(JournalEntry).where(JournalEntry.seq.in_(list(seqs)))
+    lease ran out must not settle entries another worker has claimed since).
+
+    A Core statement built once (see `_claim_statements`): entries the session holds as
+    objects are not updated."""
+    params: dict[str, Any] = {"seqs": list(seqs), "at": utcnow()}
     if worker is not None:
-        stmt = stmt.where(JournalEntry.claimed_by == worker,
-                          JournalEntry.state == State.PROCESSING.value)
-    session.execute(
-        stmt.values(
-            state=State.COMPLETED.value,
-            claimed_by=None,
-            lease_expires_at=None,
-            last_error=None,
-            updated_at=utcnow(),
-        )
+        params["worker"] = worker
+    _connection(session).execute(_complete_statement(worker is not None), params)
+
+
+@functools.cache
+def _complete_statement(held: bool) -> Update:
+    j = JOURNAL.c
+    stmt = update(JOURNAL).where(j.seq.in_(bindparam("seqs", expanding=True)))
+    if held:
+        stmt = stmt.where(j.claimed_by == bindparam("worker", type_=j.claimed_by.type),
+                          j.state == State.PROCESSING.value)
+    return stmt.values(
+        state=State.COMPLETED.value,
+        claimed_by=None,
+        lease_expires_at=None,
+        last_error=None,
+        updated_at=bindparam("at", type_=j.updated_at.type),
     )
 
 

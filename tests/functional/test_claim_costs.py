@@ -1,0 +1,63 @@
+"""What a journal worker's claim and settlement cost (issue 15): building their statements
+took most of the worker's time outside translation, so they are built once and a call only
+binds values; and a resource with no newer pending entries is claimed without looking for
+them. Counted in statements and statement objects, which are exact, not in time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.sql import ClauseElement
+
+from neutrino.db.engine import Database, make_engine, statements_run
+from neutrino.db.migrate import upgrade
+from neutrino.journal.claim import claim_batch, complete
+from neutrino.journal.record import record_entry
+from neutrino.journal.types import Operation, ResourceType
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator[Database]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'j.db'}")
+    upgrade(engine)
+    yield Database(engine)
+    engine.dispose()
+
+
+def _claim_and_settle(db: Database) -> tuple[list[str], list[ClauseElement]]:
+    """A network's entry recorded, then claimed and settled in one transaction (as the
+    worker's loop does): the SQL run, and the statement objects executed."""
+    with db.session() as session:
+        record_entry(session, ResourceType.NETWORK, str(uuid.uuid4()), Operation.CREATE)
+    executed: list[ClauseElement] = []
+
+    def note(_conn, element, *_args) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(element, ClauseElement):
+            executed.append(element)
+
+    event.listen(db.engine, "before_execute", note)
+    try:
+        with statements_run(db.engine) as seen, db.session() as session:
+            claimed = claim_batch(session, "w", 10, timedelta(seconds=60))
+            assert len(claimed) == 1
+            complete(session, [e.seq for e in claimed], "w")
+    finally:
+        event.remove(db.engine, "before_execute", note)
+    return [sql.split()[0] for sql in seen], executed
+
+
+def test_a_claim_and_its_settlement_reuse_their_statements_and_read_no_followers(
+        db: Database):
+    first_sql, first = _claim_and_settle(db)
+    second_sql, second = _claim_and_settle(db)
+    # the eligible entries, marking them processing, settling them: no look for newer
+    # entries of a resource that has none
+    assert first_sql == second_sql == ["BEGIN", "SELECT", "UPDATE", "UPDATE"]
+    assert len(first) == len(second) == 3
+    # the very same statement objects: nothing built, and their cache keys kept
+    assert all(a is b for a, b in zip(first, second, strict=True)), (first, second)
