@@ -26,6 +26,7 @@ from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import lookups
 from neutrino.ovn import naming as n
+from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
 from neutrino.ovn.plan import plan_changes
@@ -193,8 +194,9 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "delete":
             return
-        if event == "create" or hasattr(updates, "up"):
-            self.on_port_up(row.name, bool(row.up and row.up[0]))
+        if event == "create" or row_values.has(updates, "up"):
+            up = row_values.column(row, "up")
+            self.on_port_up(row_values.column(row, "name"), bool(up and up[0]))
 
 
 class _SbIdl(_WatchedIdl):
@@ -223,7 +225,8 @@ def gateway_relevant(table: str, event: str, updates: Any = None) -> bool:
         return table in ("Chassis", "Chassis_Private")
     if table != "Chassis":
         return False
-    return event == "create" or any(hasattr(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
+    return event == "create" or \
+        any(row_values.has(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
 
 
 def initial_copy(db_idl: ovs_idl.Idl, connect_timeout: float, download_timeout: float) -> None:
@@ -674,14 +677,15 @@ class _Reader:
             if parent is None:
                 continue
             table = self.idl.tables[parent_key.table].columns[column].type.key.ref_table.name
-            found += [k for k in (_identity_of(table, c) for c in getattr(parent, column)) if k]
+            found += [k for k in (_identity_of(table, c)
+                                  for c in row_values.column(parent, column)) if k]
         for table, key, value in state.owned_tagged:
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value))
                       if k]
         for table, pairs in state.owned_matching:
             (key, value), rest = pairs[0], pairs[1:]
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value)
-                                  if all(r.external_ids.get(k2) == v2 for k2, v2 in rest))
+                                  if all(_external_ids(r).get(k2) == v2 for k2, v2 in rest))
                       if k]
         extra = tuple(dict.fromkeys(k for k in found if k not in state.owned))
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
@@ -732,7 +736,7 @@ class _Reader:
                                  if lookups.holds(parent, column, row.uuid))
             found: dict[Any, set[tuple[RowKey, str]]] = {}
             for parent, key in sets:
-                children = getattr(parent, column)
+                children = row_values.column(parent, column)
                 lookups.VISITS.add(len(children))
                 for child in children:
                     found.setdefault(child.uuid, set()).add((key, column))
@@ -756,7 +760,8 @@ class _Reader:
         parent_table, column, name_key = PARENTS[table]
         parent = None
         if name_key is not None:
-            parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
+            parent = self.find(RowKey(parent_table, "name",
+                                      _external_ids(row).get(name_key, "")))
         if parent is None or not lookups.holds(parent, column, row.uuid):
             parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
@@ -779,7 +784,7 @@ class _Reader:
                 return found
             mapped = {}
             for parent in parents:
-                children = getattr(parent, column)
+                children = row_values.column(parent, column)
                 lookups.VISITS.add(len(children))
                 mapped.update((child.uuid, parent) for child in children)
             self._parent_maps[table] = mapped
@@ -900,18 +905,23 @@ def _drop_root_refs(row: Any) -> bool:
 
 def _identity_of(table: str, row: Any) -> RowKey | None:
     if table in IDENTITY_KEYS:
-        value = row.external_ids.get(IDENTITY_KEYS[table])
+        value = _external_ids(row).get(IDENTITY_KEYS[table])
         return RowKey(table, "external_ids", value, IDENTITY_KEYS[table]) if value else None
-    name = getattr(row, "name", None)
+    name = row_values.column(row, "name") if row_values.has(row, "name") else None
     return RowKey(table, "name", name) if isinstance(name, str) and name else None
 
 
 def _is_our_set(table: str, row: Any) -> bool:
     if table == n.LS:
-        return n.NETWORK_NAME in row.external_ids  # a network's switch (its dns_records)
+        return n.NETWORK_NAME in _external_ids(row)  # a network's switch (its dns_records)
     if table == n.LR:  # a router whose load balancers we manage
-        return n.GATEWAY_ROLE in row.external_ids or n.REVISION in row.external_ids
-    return row.name == n.PG_DROP or n.SG_ID in row.external_ids
+        ids = _external_ids(row)
+        return n.GATEWAY_ROLE in ids or n.REVISION in ids
+    return row_values.column(row, "name") == n.PG_DROP or n.SG_ID in _external_ids(row)
+
+
+def _external_ids(row: Any) -> dict[str, str]:
+    return row_values.column(row, "external_ids")
 
 
 def _uuid(value: str) -> Any:
@@ -944,11 +954,13 @@ def _compared_columns(states: Sequence[DesiredState]) -> dict[RowKey, frozenset[
 def _plain_columns(row: Any, names: Collection[str] | None = None) -> dict[str, Any]:
     """Non-reference columns in the canonical shape of `neutrino.ovn.rows` (only `names`,
     when given)."""
+    columns = row._table.columns
     values = {}
-    for name, column in row._table.columns.items():
-        if column.type.key.ref_table is not None or (names is not None and name not in names):
+    for name in columns if names is None else names:
+        column = columns.get(name)
+        if column is None or column.type.key.ref_table is not None:
             continue
-        value = getattr(row, name)
+        value = row_values.column(row, name)
         if column.type.is_optional() and not column.type.is_map():
             value = value[0] if value else None
         values[name] = value
@@ -961,19 +973,20 @@ def _all_columns(row: Any) -> dict[str, Any]:
     for name, column in row._table.columns.items():
         if column.type.key.ref_table is None:
             continue
-        uuids = [str(r.uuid) for r in getattr(row, name)]
+        uuids = [str(r.uuid) for r in row_values.column(row, name)]
         values[name] = (uuids[0] if uuids else None) if column.type.n_max == 1 else uuids
     values["_uuid"] = str(row.uuid)
     return values
 
 
 def _single_refs(row: Any, names: Collection[str] | None = None) -> dict[str, str | None]:
+    columns = row._table.columns
     refs = {}
-    for name, column in row._table.columns.items():
-        if column.type.key.ref_table is None or column.type.n_max != 1 or \
-                (names is not None and name not in names):
+    for name in columns if names is None else names:
+        column = columns.get(name)
+        if column is None or column.type.key.ref_table is None or column.type.n_max != 1:
             continue
-        value = getattr(row, name)
+        value = row_values.column(row, name)
         refs[name] = str(value[0].uuid) if value else None
     return refs
 
