@@ -68,6 +68,9 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
 # row repeats its subnet's `subnet_id` but is not the subnet's row.
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
+# Keys that several rows may share where the oldest row is the one meant (switches by name,
+# as ovsdbapp's index used to answer); otherwise the newest. Other names are unique in NB.
+OLDEST_FIRST = {(n.LS, "name")}
 
 PortUpCallback = Callable[[str, bool], None]
 ChassisCallback = Callable[[], None]
@@ -318,10 +321,12 @@ class _OvsdbClient:
         # client keeps two clients (tests, sync tools) from sharing one by accident.
         backend_cls = type("Backend", (ovsdbapp_idl.Backend,),
                            {"lookup_table": _LOOKUPS, "create_transaction": _create_transaction})
-        backend = backend_cls(conn, start=False)
+        # No ovsdbapp indexes: rows are found through `lookups.ValueIndex`es. Each index the
+        # IDL keeps costs on every change of a row of its table (python-ovs's convert the
+        # row's column and re-sort), and neutrino used them only to find rows by name.
+        backend = backend_cls(conn, start=False, auto_index=False)
         backend.schema = self.schema
-        # after the backend made its indexes (an index made later misses the rows then
-        # present), before the connection starts (which would wait only self.timeout)
+        # before the connection starts (which would wait only self.timeout)
         initial_copy(nb_idl, self.timeout, self.download_timeout)
         backend.start_connection(conn)
         return backend
@@ -641,7 +646,7 @@ class _PlanCommand(command.BaseCommand):
 class _Reader:
     """Finds rows by key in the IDL.
 
-    Keys no OVSDB index covers go through `lookups.ValueIndex`es the IDL keeps current, and
+    Keys go through `lookups.ValueIndex`es the IDL keeps current, and
     a row's parent and the sets listing it are found by probing the candidate parents'
     reference sets: a plan costs what its own rows cost, not what NB holds. Only when a run
     looks up more children of a table than mapping all of them would cost does it map them.
@@ -662,12 +667,11 @@ class _Reader:
 
     def find(self, key: RowKey) -> Any | None:
         table = self.idl.tables[key.table]
-        if key.map_key is None and key.column in table.rows.indexes:
-            found = idlutils.index_lookup_all(table, **{key.column: key.value})
-            return next(iter(found), None)
         shadow = SHADOWED_BY.get((key.table, key.map_key)) if key.map_key else None
         rows = lookups.value_index(table, key.column, key.map_key, shadow).rows(key.value)
-        return rows[-1] if rows else None
+        if not rows:
+            return None
+        return rows[0] if (key.table, key.column) in OLDEST_FIRST else rows[-1]
 
     def with_owned_children(self, state: DesiredState) -> DesiredState:
         """The state, owning also the existing children it declared as its own."""
@@ -706,8 +710,12 @@ class _Reader:
 
     def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
         parent_column, parent_uuid = self._parent_of(key.table, row)
-        names = None if self.compared is None else \
-            self.compared.get(key, frozenset()) | {"external_ids"}
+        if self.compared is None:
+            names = None
+        elif key in self.compared:  # a desired row: its columns, and its revision
+            names = self.compared[key] | {"external_ids"}
+        else:  # only found, referred to, deleted or in sets: its place, not its values
+            names = frozenset()
         return ActualRow(
             uuid=str(row.uuid),
             columns=_plain_columns(row, names),
@@ -840,7 +848,10 @@ class _Writer:
         row = self.txn.insert(self.idl.tables[op.row.key.table])
         _set_key(row, op.row.key)
         for name, value in op.row.columns.items():
-            setattr(row, name, _to_ovsdb(value))
+            # An empty value is the column's default, which python-ovs leaves out of the
+            # insert anyway: not setting it spares its conversion (half a port's columns).
+            if value is not None and (value or not isinstance(value, _EMPTY_TYPES)):
+                setattr(row, name, value)
         self.inserted[op.row.key] = row
 
     def _link(self, op: Insert) -> None:
@@ -933,6 +944,9 @@ def _uuid(value: str) -> Any:
 def _set_key(row: Any, key: RowKey) -> None:
     if key.map_key is None:
         setattr(row, key.column, key.value)
+
+
+_EMPTY_TYPES = (list, tuple, dict, set, frozenset)
 
 
 def _to_ovsdb(value: Any) -> Any:
