@@ -68,8 +68,8 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
 # row repeats its subnet's `subnet_id` but is not the subnet's row.
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
-# Keys that several rows may share where the oldest row is the one meant (switches by name,
-# as ovsdbapp's index used to answer); otherwise the newest. Other names are unique in NB.
+# A key several rows share finds the newest of them, except these: the oldest, as ovsdbapp's
+# name index answered for switches (port, port group... names are unique in NB's schema).
 OLDEST_FIRST = {(n.LS, "name")}
 
 PortUpCallback = Callable[[str, bool], None]
@@ -321,9 +321,9 @@ class _OvsdbClient:
         # client keeps two clients (tests, sync tools) from sharing one by accident.
         backend_cls = type("Backend", (ovsdbapp_idl.Backend,),
                            {"lookup_table": _LOOKUPS, "create_transaction": _create_transaction})
-        # No ovsdbapp indexes: rows are found through `lookups.ValueIndex`es. Each index the
-        # IDL keeps costs on every change of a row of its table (python-ovs's convert the
-        # row's column and re-sort), and neutrino used them only to find rows by name.
+        # No ovsdbapp indexes: rows are found through `lookups.ValueIndex`es. python-ovs
+        # updates each of its indexes on every change of a row of the table (converting the
+        # row's column and re-sorting), and neutrino used them only to find rows by name.
         backend = backend_cls(conn, start=False, auto_index=False)
         backend.schema = self.schema
         # before the connection starts (which would wait only self.timeout)
@@ -646,10 +646,10 @@ class _PlanCommand(command.BaseCommand):
 class _Reader:
     """Finds rows by key in the IDL.
 
-    Keys go through `lookups.ValueIndex`es the IDL keeps current, and
-    a row's parent and the sets listing it are found by probing the candidate parents'
-    reference sets: a plan costs what its own rows cost, not what NB holds. Only when a run
-    looks up more children of a table than mapping all of them would cost does it map them.
+    Keys go through `lookups.ValueIndex`es the IDL keeps current, and a row's parent and
+    the sets listing it are found by probing the candidate parents' reference sets: a plan
+    costs what its own rows cost, not what NB holds. Only when a run looks up more children
+    of a table than mapping all of them would cost does it map them.
     """
 
     def __init__(self, nb_idl: ovs_idl.Idl,
