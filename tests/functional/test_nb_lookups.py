@@ -81,3 +81,8 @@ def test_planning_and_applying_one_port_visit_as_many_rows_with_2000_ports_as_wi
     # and so does the apply that writes it back (the port's own rows plus the group's probes)
     assert [p.ops for p in fixes_100] == [p.ops for p in fixes_2000] != [()]
     assert 0 < applied_100 == applied_2000 < 50
+    # every lookup went through neutrino's value indexes: the IDL keeps none of python-ovs's,
+    # which cost on every change of a row of their table
+    indexes = {name for table in app.nb._backend_or_raise().idl.tables.values()
+               for name in table.rows.indexes}
+    assert indexes and all(name.startswith(lookups.INDEX_PREFIX) for name in indexes)

@@ -60,3 +60,13 @@ def test_too_many_changes_or_an_invalidation_mean_everything():
     log.add([("port", "b")])  # nothing more to remember once everything is to be compared
     assert log.take() == Changes(True, frozenset())
     assert log.take() == Changes(False, frozenset())
+
+
+def test_a_ports_up_set_by_ovn_alone_is_no_change_to_audit():
+    log = _watching()
+    port = SimpleNamespace(name=PORT, type="", external_ids=OURS, up=[True])
+    log.record_row("Logical_Switch_Port", "update", port, SimpleNamespace(up=[False]))
+    assert log.take().owners == frozenset()
+    log.record_row("Logical_Switch_Port", "update", port,
+                   SimpleNamespace(up=[False], addresses=["fa:16:3e:00:00:01"]))
+    assert log.take().owners == {("port", PORT)}

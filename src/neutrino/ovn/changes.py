@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino.ovn import naming as n
+from neutrino.ovn import values as row_values
 from neutrino.ovn.ownership import TABLES, owner_of
 from neutrino.ovn.translate import routers
 
 Owner = tuple[str, str]  # (resource type, resource id)
 LIMIT = 100_000  # changed resources remembered; beyond it a full audit is as cheap
 _TRACKED = frozenset(TABLES) | {n.HA_CHASSIS}
+# Columns OVN keeps itself and neutrino neither writes nor compares (ovn-northd sets a port's
+# `up` as its VM comes and goes): an update of these alone holds no drift to look for.
+_OVN_KEPT = {n.LSP: frozenset({"up"})}
+_OWNER_COLUMNS = ("name", "type", "external_ids")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class ChangeLog:
     def record_row(self, table: str, event: str, row: Any, updates: Any = None) -> None:
         """One IDL notification. Runs on the IDL thread for every NB change: kept cheap."""
         if table not in _TRACKED:
+            return
+        if updates is not None and table in _OVN_KEPT and \
+                row_values.present(updates) <= _OVN_KEPT[table]:
             return
         found = {owner for owner in (_row_owner(table, row), _old_owner(table, row, updates))
                  if owner is not None}
@@ -74,7 +82,7 @@ class ChangeLog:
 
 
 def _row_owner(table: str, row: Any) -> Owner | None:
-    return owner_of_values(table, _values(row, ("name", "type", "external_ids")))
+    return owner_of_values(table, _values(row, _OWNER_COLUMNS))
 
 
 def _old_owner(table: str, row: Any, updates: Any) -> Owner | None:
@@ -82,10 +90,10 @@ def _old_owner(table: str, row: Any, updates: Any) -> Owner | None:
     re-keyed out of a resource is that resource's change too)."""
     if updates is None:
         return None
-    old = _values(updates, ("name", "type", "external_ids"))
+    old = _values(updates, _OWNER_COLUMNS)
     if not old:
         return None
-    current = _values(row, ("name", "type", "external_ids"))
+    current = _values(row, _OWNER_COLUMNS)
     return owner_of_values(table, {**current, **old})
 
 
@@ -99,10 +107,5 @@ def owner_of_values(table: str, values: dict[str, Any]) -> Owner | None:
 
 def _values(row: Any, columns: tuple[str, ...]) -> dict[str, Any]:
     """The columns a row (or an update's old values) has, as plain Python values."""
-    found = {}
-    for column in columns:
-        try:
-            found[column] = getattr(row, column)
-        except AttributeError:  # not in this table, or not changed by this update
-            continue
-    return found
+    return {column: row_values.column(row, column) for column in columns
+            if row_values.has(row, column)}  # not in this table, or not changed by this update

@@ -26,6 +26,7 @@ from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import lookups
 from neutrino.ovn import naming as n
+from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
 from neutrino.ovn.plan import plan_changes
@@ -67,6 +68,9 @@ MEMBER_SETS = {n.LSP: (n.PG, "ports"), n.DNS: (n.LS, "dns_records"),
 # Map-key lookups that must pass over rows carrying a second key: a port's own DHCP_Options
 # row repeats its subnet's `subnet_id` but is not the subnet's row.
 SHADOWED_BY = {(n.DHCP, n.DHCP_SUBNET_ID): n.DHCP_PORT_ID}
+# A key several rows share finds the newest of them, except these: the oldest, as ovsdbapp's
+# name index answered for switches (port, port group... names are unique in NB's schema).
+OLDEST_FIRST = {(n.LS, "name")}
 
 PortUpCallback = Callable[[str, bool], None]
 ChassisCallback = Callable[[], None]
@@ -193,8 +197,9 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "delete":
             return
-        if event == "create" or hasattr(updates, "up"):
-            self.on_port_up(row.name, bool(row.up and row.up[0]))
+        if event == "create" or row_values.has(updates, "up"):
+            up = row_values.column(row, "up")
+            self.on_port_up(row_values.column(row, "name"), bool(up and up[0]))
 
 
 class _SbIdl(_WatchedIdl):
@@ -223,7 +228,8 @@ def gateway_relevant(table: str, event: str, updates: Any = None) -> bool:
         return table in ("Chassis", "Chassis_Private")
     if table != "Chassis":
         return False
-    return event == "create" or any(hasattr(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
+    return event == "create" or \
+        any(row_values.has(updates, c) for c in CHASSIS_CONFIG_COLUMNS)
 
 
 def initial_copy(db_idl: ovs_idl.Idl, connect_timeout: float, download_timeout: float) -> None:
@@ -315,10 +321,12 @@ class _OvsdbClient:
         # client keeps two clients (tests, sync tools) from sharing one by accident.
         backend_cls = type("Backend", (ovsdbapp_idl.Backend,),
                            {"lookup_table": _LOOKUPS, "create_transaction": _create_transaction})
-        backend = backend_cls(conn, start=False)
+        # No ovsdbapp indexes: rows are found through `lookups.ValueIndex`es. python-ovs
+        # updates each of its indexes on every change of a row of the table (converting the
+        # row's column and re-sorting), and neutrino used them only to find rows by name.
+        backend = backend_cls(conn, start=False, auto_index=False)
         backend.schema = self.schema
-        # after the backend made its indexes (an index made later misses the rows then
-        # present), before the connection starts (which would wait only self.timeout)
+        # before the connection starts (which would wait only self.timeout)
         initial_copy(nb_idl, self.timeout, self.download_timeout)
         backend.start_connection(conn)
         # named for what it serves (ovsdbapp leaves "Thread-N (run)"): the per-thread CPU
@@ -641,10 +649,10 @@ class _PlanCommand(command.BaseCommand):
 class _Reader:
     """Finds rows by key in the IDL.
 
-    Keys no OVSDB index covers go through `lookups.ValueIndex`es the IDL keeps current, and
-    a row's parent and the sets listing it are found by probing the candidate parents'
-    reference sets: a plan costs what its own rows cost, not what NB holds. Only when a run
-    looks up more children of a table than mapping all of them would cost does it map them.
+    Keys go through `lookups.ValueIndex`es the IDL keeps current, and a row's parent and
+    the sets listing it are found by probing the candidate parents' reference sets: a plan
+    costs what its own rows cost, not what NB holds. Only when a run looks up more children
+    of a table than mapping all of them would cost does it map them.
     """
 
     def __init__(self, nb_idl: ovs_idl.Idl,
@@ -662,12 +670,11 @@ class _Reader:
 
     def find(self, key: RowKey) -> Any | None:
         table = self.idl.tables[key.table]
-        if key.map_key is None and key.column in table.rows.indexes:
-            found = idlutils.index_lookup_all(table, **{key.column: key.value})
-            return next(iter(found), None)
         shadow = SHADOWED_BY.get((key.table, key.map_key)) if key.map_key else None
         rows = lookups.value_index(table, key.column, key.map_key, shadow).rows(key.value)
-        return rows[-1] if rows else None
+        if not rows:
+            return None
+        return rows[0] if (key.table, key.column) in OLDEST_FIRST else rows[-1]
 
     def with_owned_children(self, state: DesiredState) -> DesiredState:
         """The state, owning also the existing children it declared as its own."""
@@ -677,14 +684,15 @@ class _Reader:
             if parent is None:
                 continue
             table = self.idl.tables[parent_key.table].columns[column].type.key.ref_table.name
-            found += [k for k in (_identity_of(table, c) for c in getattr(parent, column)) if k]
+            found += [k for k in (_identity_of(table, c)
+                                  for c in row_values.column(parent, column)) if k]
         for table, key, value in state.owned_tagged:
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value))
                       if k]
         for table, pairs in state.owned_matching:
             (key, value), rest = pairs[0], pairs[1:]
             found += [k for k in (_identity_of(table, r) for r in self._tagged(table, key, value)
-                                  if all(r.external_ids.get(k2) == v2 for k2, v2 in rest))
+                                  if all(_external_ids(r).get(k2) == v2 for k2, v2 in rest))
                       if k]
         extra = tuple(dict.fromkeys(k for k in found if k not in state.owned))
         return dataclasses.replace(state, owned=state.owned + extra) if extra else state
@@ -705,8 +713,12 @@ class _Reader:
 
     def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
         parent_column, parent_uuid = self._parent_of(key.table, row)
-        names = None if self.compared is None else \
-            self.compared.get(key, frozenset()) | {"external_ids"}
+        if self.compared is None:
+            names = None
+        elif key in self.compared:  # a desired row: its columns, and its revision
+            names = self.compared[key] | {"external_ids"}
+        else:  # only found, referred to, deleted or in sets: its place, not its values
+            names = frozenset()
         return ActualRow(
             uuid=str(row.uuid),
             columns=_plain_columns(row, names),
@@ -735,7 +747,7 @@ class _Reader:
                                  if lookups.holds(parent, column, row.uuid))
             found: dict[Any, set[tuple[RowKey, str]]] = {}
             for parent, key in sets:
-                children = getattr(parent, column)
+                children = row_values.column(parent, column)
                 lookups.VISITS.add(len(children))
                 for child in children:
                     found.setdefault(child.uuid, set()).add((key, column))
@@ -759,7 +771,8 @@ class _Reader:
         parent_table, column, name_key = PARENTS[table]
         parent = None
         if name_key is not None:
-            parent = self.find(RowKey(parent_table, "name", row.external_ids.get(name_key, "")))
+            parent = self.find(RowKey(parent_table, "name",
+                                      _external_ids(row).get(name_key, "")))
         if parent is None or not lookups.holds(parent, column, row.uuid):
             parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
@@ -782,7 +795,7 @@ class _Reader:
                 return found
             mapped = {}
             for parent in parents:
-                children = getattr(parent, column)
+                children = row_values.column(parent, column)
                 lookups.VISITS.add(len(children))
                 mapped.update((child.uuid, parent) for child in children)
             self._parent_maps[table] = mapped
@@ -838,7 +851,10 @@ class _Writer:
         row = self.txn.insert(self.idl.tables[op.row.key.table])
         _set_key(row, op.row.key)
         for name, value in op.row.columns.items():
-            setattr(row, name, _to_ovsdb(value))
+            # An empty value is the column's default, which python-ovs leaves out of the
+            # insert anyway: not setting it spares its conversion (half a port's columns).
+            if value is not None and (value or not isinstance(value, _EMPTY_TYPES)):
+                setattr(row, name, value)
         self.inserted[op.row.key] = row
 
     def _link(self, op: Insert) -> None:
@@ -903,18 +919,23 @@ def _drop_root_refs(row: Any) -> bool:
 
 def _identity_of(table: str, row: Any) -> RowKey | None:
     if table in IDENTITY_KEYS:
-        value = row.external_ids.get(IDENTITY_KEYS[table])
+        value = _external_ids(row).get(IDENTITY_KEYS[table])
         return RowKey(table, "external_ids", value, IDENTITY_KEYS[table]) if value else None
-    name = getattr(row, "name", None)
+    name = row_values.column(row, "name") if row_values.has(row, "name") else None
     return RowKey(table, "name", name) if isinstance(name, str) and name else None
 
 
 def _is_our_set(table: str, row: Any) -> bool:
     if table == n.LS:
-        return n.NETWORK_NAME in row.external_ids  # a network's switch (its dns_records)
+        return n.NETWORK_NAME in _external_ids(row)  # a network's switch (its dns_records)
     if table == n.LR:  # a router whose load balancers we manage
-        return n.GATEWAY_ROLE in row.external_ids or n.REVISION in row.external_ids
-    return row.name == n.PG_DROP or n.SG_ID in row.external_ids
+        ids = _external_ids(row)
+        return n.GATEWAY_ROLE in ids or n.REVISION in ids
+    return row_values.column(row, "name") == n.PG_DROP or n.SG_ID in _external_ids(row)
+
+
+def _external_ids(row: Any) -> dict[str, str]:
+    return row_values.column(row, "external_ids")
 
 
 def _uuid(value: str) -> Any:
@@ -926,6 +947,9 @@ def _uuid(value: str) -> Any:
 def _set_key(row: Any, key: RowKey) -> None:
     if key.map_key is None:
         setattr(row, key.column, key.value)
+
+
+_EMPTY_TYPES = (list, tuple, dict, set, frozenset)
 
 
 def _to_ovsdb(value: Any) -> Any:
@@ -947,11 +971,13 @@ def _compared_columns(states: Sequence[DesiredState]) -> dict[RowKey, frozenset[
 def _plain_columns(row: Any, names: Collection[str] | None = None) -> dict[str, Any]:
     """Non-reference columns in the canonical shape of `neutrino.ovn.rows` (only `names`,
     when given)."""
+    columns = row._table.columns
     values = {}
-    for name, column in row._table.columns.items():
-        if column.type.key.ref_table is not None or (names is not None and name not in names):
+    for name in columns if names is None else names:
+        column = columns.get(name)
+        if column is None or column.type.key.ref_table is not None:
             continue
-        value = getattr(row, name)
+        value = row_values.column(row, name)
         if column.type.is_optional() and not column.type.is_map():
             value = value[0] if value else None
         values[name] = value
@@ -964,19 +990,20 @@ def _all_columns(row: Any) -> dict[str, Any]:
     for name, column in row._table.columns.items():
         if column.type.key.ref_table is None:
             continue
-        uuids = [str(r.uuid) for r in getattr(row, name)]
+        uuids = [str(r.uuid) for r in row_values.column(row, name)]
         values[name] = (uuids[0] if uuids else None) if column.type.n_max == 1 else uuids
     values["_uuid"] = str(row.uuid)
     return values
 
 
 def _single_refs(row: Any, names: Collection[str] | None = None) -> dict[str, str | None]:
+    columns = row._table.columns
     refs = {}
-    for name, column in row._table.columns.items():
-        if column.type.key.ref_table is None or column.type.n_max != 1 or \
-                (names is not None and name not in names):
+    for name in columns if names is None else names:
+        column = columns.get(name)
+        if column is None or column.type.key.ref_table is None or column.type.n_max != 1:
             continue
-        value = getattr(row, name)
+        value = row_values.column(row, name)
         refs[name] = str(value[0].uuid) if value else None
     return refs
 

@@ -1,12 +1,14 @@
 """Row lookups the NB IDL keeps current, so that planning a resource costs what its rows cost.
 
-A plan finds its rows by a column no OVSDB index covers (a port's `name`) or by one key of
+A plan finds its rows by a column (a port's `name`, a router's) or by one key of
 `external_ids` (a subnet's DHCP_Options by `subnet_id`, a router's routes by tag). Building a
 map of the whole table for that in every run made planning one port cost as much as NB is
 large. A `ValueIndex` is registered in python-ovs's own index slot of the table
 (`table.rows.indexes`): the IDL calls its `add` and `remove` on every row it inserts, deletes
 or modifies (a modify is a remove then an add) and `clear` when it reloads the database after
-a reconnect, so after one scan at first use the index follows NB by itself.
+a reconnect, so after one scan at first use the index follows NB by itself. It costs less to
+keep than python-ovs's own indexes (which convert the row's column and re-sort on every
+change), so the clients create none of those and find every row through these.
 
 The index holds the *committed* rows, keyed by their committed values (`row._data`), like a
 map built at the start of a run: a transaction's own changes (`setattr`, inserted rows) are not
@@ -23,7 +25,7 @@ from typing import Any
 from ovs.db import data, types
 
 _ABSENT = object()  # a row the index does not hold (no value, or shadowed)
-INDEX_PREFIX = "neutrino:"  # never a column name: `_Reader.find` treats those as OVSDB's indexes
+INDEX_PREFIX = "neutrino:"  # never a column name, so never an ovsdbapp index's name
 
 
 class Visits:

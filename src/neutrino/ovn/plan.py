@@ -81,7 +81,7 @@ def _plan_update(
     columns = {
         name: value
         for name, value in row.columns.items()
-        if canonical(current.columns.get(name)) != canonical(value)
+        if not _same(current.columns.get(name), value)
     }
     refs = {
         name: target
@@ -117,6 +117,11 @@ def _moved(row: DesiredRow, current: ActualRow, actual: Mapping[RowKey, ActualRo
 def _is_newer(current: ActualRow, row: DesiredRow) -> bool:
     have, want = current.revision, row.revision
     return have is not None and want is not None and have > want
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    """Equal values are equal in canonical form too: only others need converting."""
+    return current == wanted or canonical(current) == canonical(wanted)
 
 
 def canonical(value: Any) -> Any:

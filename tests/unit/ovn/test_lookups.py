@@ -10,6 +10,7 @@ from ovs.db import idl as ovs_idl
 
 from neutrino.ovn import lookups
 from neutrino.ovn import naming as n
+from neutrino.ovn.rows import RowKey
 
 SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
 
@@ -92,3 +93,20 @@ def test_holds_probes_a_reference_set_without_reading_it(idl):
     row = idl.tables[n.LS].rows[switch]
     assert lookups.holds(row, "ports", port) and not lookups.holds(row, "ports", other)
     assert lookups.size(row, "ports") == 1
+
+
+def test_a_name_shared_by_several_rows_finds_the_oldest_switch_and_the_newest_router(idl):
+    """As ovsdbapp's name index answered for switches (the oldest row, a modified row counting
+    as re-added), and the value index for routers, now that both go through value indexes."""
+    from neutrino.ovn.client import _Reader
+
+    first, second, r1, r2 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for table, a, b in ((n.LS, first, second), (n.LR, r1, r2)):
+        _update(idl, table, a, "insert", name="same")
+        _update(idl, table, b, "insert", name="same")
+    switch, router = RowKey(n.LS, "name", "same"), RowKey(n.LR, "name", "same")
+    assert _Reader(idl).find(switch).uuid == first
+    assert _Reader(idl).find(router).uuid == r2
+    _update(idl, n.LS, first, "modify", external_ids={"k": "v"})
+    assert _Reader(idl).find(switch).uuid == second
+    assert _Reader(idl).find(RowKey(n.LS, "name", "other")) is None
