@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from neutrino.db.engine import make_engine
-from neutrino.db.migrate import alembic_config, upgrade
+from neutrino.db.migrate import alembic_config, at_head, head_revision, upgrade
 from neutrino.db.models import Base
 
 
@@ -92,3 +93,25 @@ def test_hints_of_rows_from_before_0007_are_empty(tmp_path: Path):
     with engine.connect() as conn:
         hints = conn.execute(text("SELECT availability_zone_hints FROM routers")).scalar_one()
     assert json.loads(hints) == []
+
+
+def test_a_database_at_head_is_not_migrated_again_and_one_behind_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    assert not at_head(engine)  # a new database: no alembic_version yet
+    upgrade(engine)
+    assert at_head(engine)
+    previous = f"{int(head_revision()) - 1:04d}"
+    with engine.begin() as conn:  # as a server one migration behind would find it
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.downgrade(config, previous)
+    assert not at_head(engine)
+    upgrade(engine)
+    assert at_head(engine)
+
+    def asked(*_args: object) -> None:
+        raise AssertionError("Alembic was asked to upgrade a database at head")
+
+    monkeypatch.setattr(command, "upgrade", asked)
+    upgrade(engine)  # at head: start-up does not load Alembic and the migrations

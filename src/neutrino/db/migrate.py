@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSIONS = MIGRATIONS / "versions"
 MIGRATION_LOCK = 0x6E65757472  # any constant shared by all nodes
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # Alembic's options go through ConfigParser, where "%" starts an interpolation: an
@@ -22,7 +28,30 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest migration's revision. Migration `NNNN_<name>.py` is revision "NNNN", and
+    each one's down revision is the file before it in number order (a unit test holds every
+    file to that: tests/unit/test_migration_files.py), so the head is the highest number."""
+    return max(path.name[:4] for path in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database is at the newest revision already (false for a new one)."""
+    try:
+        with engine.execution_options(write=False).connect() as conn:
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            return list(found) == [head_revision()]
+    except DBAPIError:  # no alembic_version table: nothing was ever migrated
+        return False
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    # A server restarting on its own database finds it at head: asking Alembic would cost
+    # a start-up a third of a second (importing it and every migration) to learn that.
+    if revision == "head" and at_head(engine):
+        return
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
