@@ -23,7 +23,6 @@ one after the other.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 import uuid
@@ -36,19 +35,17 @@ from common import emit, machine, ms, ovsdbapp_nb, ratio, throwaway_ovn
 from port_create import _lsp_columns
 from prometheus_client.parser import text_string_to_metric_families
 
+from neutrino.metrics import cpu_seconds
 from neutrino.ovn import local
 from neutrino.ovn.local import LocalOvn
 
-TICK = os.sysconf("SC_CLK_TCK")
 DAEMONS = {"ovn-northd": "ovn-northd", "nb ovsdb-server": "ovnnb_db",
            "sb ovsdb-server": "ovnsb_db"}
 
 
 def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) the process used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return cpu_seconds(f"/proc/{pid}/stat")
 
 
 def thread_cpu(http: Any) -> dict[str, float]:

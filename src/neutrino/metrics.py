@@ -87,18 +87,22 @@ class ThreadCpuCollector:
 
 def thread_cpu_seconds() -> dict[str, float]:
     """CPU seconds (user + system) of each live thread of this process, summed by name."""
-    tick = os.sysconf("SC_CLK_TCK")
     used: Tally[str] = Tally()
     for thread in threading.enumerate():
         try:
-            with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
-                # fields after the command name (which may hold spaces): utime is the
-                # 12th, stime the 13th
-                fields = stat.read().rsplit(")", 1)[1].split()
+            used[thread.name] += cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
         except (OSError, IndexError):  # no /proc, or the thread ended meanwhile
             continue
-        used[thread.name] += (int(fields[11]) + int(fields[12])) / tick
     return dict(used)
+
+
+def cpu_seconds(stat_path: str) -> float:
+    """CPU seconds (user + system) in a /proc `stat` file, a process's or a thread's."""
+    with open(stat_path) as stat:
+        # the fields after the command name (which may hold spaces): utime is the 12th of
+        # them, stime the 13th
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class ClusterCollector:

@@ -9,7 +9,7 @@ port's facts most of their time. Run on the session's connection, it returns pla
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam
@@ -25,6 +25,12 @@ def ids_param() -> Any:
     return bindparam(IDS, expanding=True)
 
 
+def chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """The ids, CHUNK at a time: what one IN (...) list of a fact loader holds."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start:start + CHUNK])
+
+
 def rows_for(db: Session | Connection, statement: Executable,
              ids: Iterable[str]) -> Iterator[Row]:
     """The rows of `statement` for these ids, CHUNK ids at a time (no statement for none),
@@ -33,5 +39,5 @@ def rows_for(db: Session | Connection, statement: Executable,
     if not ordered:
         return
     connection = db.connection() if isinstance(db, Session) else db
-    for start in range(0, len(ordered), CHUNK):
-        yield from connection.execute(statement, {IDS: ordered[start:start + CHUNK]})
+    for chunk in chunks(ordered):
+        yield from connection.execute(statement, {IDS: chunk})

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.db.models import IpAllocation, Port
 from neutrino.ovn.translate.inputs import DnsPortFacts
-
-CHUNK = 500  # ids per IN (...) query
+from neutrino.reconcile.bulk import chunks
 
 
 def load_dns_ports(session: Session, network_ids: Sequence[str]
@@ -19,13 +18,12 @@ def load_dns_ports(session: Session, network_ids: Sequence[str]
     addresses in the port's order."""
     ips: dict[str, list[str]] = {}
     ports: dict[str, Port] = {}
-    ids = list(network_ids)
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(network_ids):
         rows = session.execute(
             select(Port.id, Port.network_id, Port.dns_name, Port.device_id,
                    Port.dns_current_domain, IpAllocation.ip_address)
             .join(IpAllocation, IpAllocation.port_id == Port.id)
-            .where(Port.network_id.in_(ids[start:start + CHUNK]), Port.dns_name != "",
+            .where(Port.network_id.in_(chunk), Port.dns_name != "",
                    Port.device_id != "")
             .order_by(Port.id, IpAllocation.position))
         for row in rows:

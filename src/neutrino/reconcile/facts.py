@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +38,7 @@ from neutrino.ovn.translate.inputs import (
     SubnetFacts,
 )
 from neutrino.ovn.translate.ports import vtep_switch_of
+from neutrino.reconcile.bulk import chunks
 from neutrino.reconcile.dns_facts import load_dns_ports
 from neutrino.reconcile.l2gw_facts import load_learned
 from neutrino.reconcile.port_views import (
@@ -47,19 +48,13 @@ from neutrino.reconcile.port_views import (
 )
 from neutrino.reconcile.qos_facts import load_port_qos
 
-CHUNK = 500  # ids per IN (...) query
 ROUTER_INTERFACE = "network:router_interface"
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start:start + CHUNK])
 
 
 def _rows(session: Session, model: type, ids: Sequence[str],  # type: ignore[type-arg]
           options: Sequence[ExecutableOption] = ()) -> list:
     found = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found.extend(session.scalars(select(model).where(model.id.in_(chunk))
                                      .options(*options)))
     return found
@@ -109,21 +104,16 @@ def load_subnets(session: Session, ids: Sequence[str]) -> dict[str, SubnetFacts]
             for subnet in _rows(session, Subnet, ids, SUBNET_LOADS)}
 
 
-def _metadata_ips(session: Session, subnet_ids: Sequence[str],
-                  network_ids: Iterable[str] | None = None) -> dict[str, str]:
+def _metadata_ips(session: Session, subnet_ids: Sequence[str]) -> dict[str, str]:
     """The metadata port's address on each of these subnets that has one.
 
     The port is found by its device_id (`ovnmeta-<network id>`, as services/metadata.py
     names it) through that column's index, never by scanning every address of the
-    subnets: the cost does not grow with the number of ports on them. A caller that knows
-    the subnets' networks (`network_ids`, at least those) saves the statement finding them.
+    subnets: the cost does not grow with the number of ports on them.
     """
     found: dict[str, str] = {}
-    ids = list(subnet_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        networks = set(network_ids) if network_ids is not None else set(
-            session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
+    for chunk in chunks(subnet_ids):
+        networks = set(session.scalars(select(Subnet.network_id).where(Subnet.id.in_(chunk))))
         ports = list(session.scalars(select(Port.id).where(
             Port.device_id.in_(sorted(f"{METADATA_DEVICE_PREFIX}{n}" for n in networks)),
             Port.device_owner == METADATA_OWNER)))
@@ -246,7 +236,7 @@ def _migrating_to(port: Port) -> tuple[str, ...]:
 def load_security_groups(session: Session, ids: Sequence[str]) -> dict[str, SecurityGroupFacts]:
     """Only the ids: a group's own row is all its Port_Group needs (loading the ORM object
     would bring every rule, tag and RBAC entry of the group along)."""
-    return {sg_id: SecurityGroupFacts(sg_id) for chunk in _chunks(ids)
+    return {sg_id: SecurityGroupFacts(sg_id) for chunk in chunks(ids)
             for sg_id in session.scalars(select(SecurityGroup.id)
                                          .where(SecurityGroup.id.in_(chunk)))}
 
@@ -254,7 +244,7 @@ def load_security_groups(session: Session, ids: Sequence[str]) -> dict[str, Secu
 def load_rules(session: Session, ids: Sequence[str]) -> dict[str, RuleFacts]:
     """The rules with their group's `stateful`, one query per chunk (not one per group)."""
     found = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(SecurityGroupRule, SecurityGroup.stateful)
             .join(SecurityGroup, SecurityGroup.id == SecurityGroupRule.security_group_id)
@@ -294,7 +284,7 @@ def load_routers(session: Session, ids: Sequence[str]) -> dict[str, RouterFacts]
     found = [r.id for r in routers]
     interfaces: dict[str, dict[tuple[str, str], None]] = {}
     mtus: dict[str, int | None] = {}
-    for chunk in _chunks(found):
+    for chunk in chunks(found):
         for router_id, subnet_id, cidr in session.execute(
                 select(Port.device_id, Subnet.id, Subnet.cidr)
                 .join(IpAllocation, IpAllocation.subnet_id == Subnet.id)
@@ -327,7 +317,7 @@ def _gateway_facts(session: Session, routers: Sequence[Router],
     port_ids = [r.gw_port_id for r in routers if r.gw_port_id]
     ports: dict[str, tuple[str, str]] = {}
     addresses: dict[str, list[tuple[str, str]]] = {}
-    for chunk in _chunks(port_ids):
+    for chunk in chunks(port_ids):
         ports.update((pid, (net, mac)) for pid, net, mac in session.execute(
             select(Port.id, Port.network_id, Port.mac_address).where(Port.id.in_(chunk))))
         for pid, subnet_id, ip in session.execute(
@@ -337,7 +327,7 @@ def _gateway_facts(session: Session, routers: Sequence[Router],
             addresses.setdefault(pid, []).append((subnet_id, ip))
     subnet_ids = sorted({sid for found in addresses.values() for sid, _ in found})
     subnets: dict[str, tuple[str, int, str | None]] = {}
-    for chunk in _chunks(subnet_ids):
+    for chunk in chunks(subnet_ids):
         subnets.update((sid, (cidr, version, gateway)) for sid, cidr, version, gateway in
                        session.execute(select(Subnet.id, Subnet.cidr, Subnet.ip_version,
                                               Subnet.gateway_ip).where(Subnet.id.in_(chunk))))
@@ -368,7 +358,7 @@ def _gateway_facts(session: Session, routers: Sequence[Router],
 def load_floating_ips(session: Session, ids: Sequence[str]) -> dict[str, FloatingIpFacts]:
     fips = _rows(session, FloatingIp, ids, FIP_LOADS)
     own_ports: dict[str, str] = {}  # a floating IP's own port → its MAC
-    for chunk in _chunks([f.floating_port_id for f in fips]):
+    for chunk in chunks([f.floating_port_id for f in fips]):
         own_ports.update(session.execute(
             select(Port.id, Port.mac_address).where(Port.id.in_(chunk))).all())
     return {fip.id: FloatingIpFacts(

@@ -25,15 +25,15 @@ from neutrino.ovn.translate.sfc import (
     SfPort,
     chain_problems,
 )
+from neutrino.reconcile.bulk import chunks
 
 ROUTER_INTERFACE = "network:router_interface"
-CHUNK = 500  # ids per IN (...) query
 
 
 def _rows(session: Session, model: type, ids: Sequence[str]) -> list:  # type: ignore[type-arg]
     found = []
-    for start in range(0, len(ids), CHUNK):
-        found.extend(session.scalars(select(model).where(model.id.in_(ids[start:start + CHUNK]))))
+    for chunk in chunks(ids):
+        found.extend(session.scalars(select(model).where(model.id.in_(chunk))))
     return found
 
 
