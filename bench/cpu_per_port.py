@@ -1,19 +1,21 @@
 """CPU per port: what one `neutrino serve` and the OVN daemons spend for each port created
 one after another, by server thread, against a raw ovsdbapp client writing the same LSPs.
 
-Why CPU and not time: everything neutrino does (HTTP, the journal worker, the NB IDL thread
-parsing NB's updates, port status) shares one interpreter lock, so with one client creating
-ports back to back the create's p50 follows the server's CPU per port, whichever thread
-spends it. CPU seconds are also steadier than wall time on a busy machine, though how the
-journal batches (and so what a port costs it) still depends on timing: compare runs made
-one after the other.
+Why CPU and not time: with the journal in the API's process (NEUTRINO_JOURNAL_PROCESS=
+inline), everything neutrino does (HTTP, the journal worker, the NB IDL thread parsing NB's
+updates, port status) shares one interpreter lock, so with one client creating ports back to
+back the create's p50 follows the server's CPU per port, whichever thread spends it; with
+the journal process apart (the default), it follows the API process's. CPU seconds are
+also steadier than wall time on a busy machine, though how the journal batches (and so what
+a port costs it) still depends on timing: compare runs made one after the other.
 
 1. A throwaway OVN and a real `neutrino serve` (`serve.neutrino_server`), one network with a
    /16 subnet.
 2. `--ports` creates, one client, back to back; then the wait until the journal is idle, so
    every port's journal apply, NB update and status report is counted.
-3. CPU per port from `/metrics` (`neutrino_thread_cpu_seconds`, by thread name), and from
-   /proc for the whole server process and the OVN daemons (northd, the two ovsdb-servers).
+3. CPU per port from `/metrics` (`neutrino_thread_cpu_seconds`, by thread name, both
+   processes), and from /proc for the server's processes (the API's, the journal's, and
+   their sum) and the OVN daemons (northd, the two ovsdb-servers).
 4. Baseline, same run: the same number of LSPs with ovsdbapp, one transaction each (as
    `port_create.py` does); this process's CPU per LSP, and the daemons' meanwhile.
 
@@ -88,9 +90,13 @@ def api_run(directory: Path, ovn: LocalOvn, count: int) -> dict[str, Any]:
         serve.wait_journal_idle(http)
         latencies: list[float] = []
 
+        pids = serve.server_pids(http, server)
+
         def server_cpu() -> dict[str, float]:
             threads = {f"thread {name}": used for name, used in thread_cpu(http).items()}
-            return {"neutrino serve (process)": process_cpu(server.pid), **threads}
+            processes = {f"{role} process": process_cpu(pid) for role, pid in pids.items()}
+            return {"neutrino serve (process)": sum(processes.values()), **processes,
+                    **threads}
 
         def creates() -> None:
             for _ in range(count):

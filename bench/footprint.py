@@ -3,7 +3,9 @@
 Ready means `/healthz` answers 200 with OVN NB connected, timed from the exec; measured on a
 fresh database (migrations included) and again on the same database (a restart). Idle RSS is
 read from /proc after the server has been idle for a few seconds (its journal worker,
-maintenance and IDL threads running). The baseline, in the same run, is a bare Starlette app
+maintenance and IDL threads running), summed over its processes: the API's and, by default,
+its journal process (shared library pages count in both, so the sum is an upper bound).
+The baseline, in the same run, is a bare Starlette app
 with one route served by uvicorn from the same interpreter: the floor of the web stack.
 
     /tmp/venv/bin/python bench/footprint.py [--out FILE]
@@ -24,6 +26,7 @@ from typing import Any
 
 import httpx2 as httpx
 from common import emit, free_port, machine, ms, neutrino_env, ratio, throwaway_ovn
+from serve import rss_kib
 
 IDLE_SECONDS = 5.0
 POLL = 0.01
@@ -41,10 +44,8 @@ app = Starlette(routes=[Route("/healthz", healthz)])
 
 
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError(f"no VmRSS for {pid}")
+    """The server's resident memory: its process and its journal process, summed."""
+    return round(rss_kib(pid)["VmRSS"] / 1024, 1)
 
 
 @contextlib.contextmanager

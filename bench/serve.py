@@ -128,14 +128,28 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=15)
 
 
+def server_pids(http: httpx.Client, server: Server) -> dict[str, int]:
+    """The server's processes: the API's, and its journal process's when it runs apart."""
+    child = health(http).get("journal_process")
+    return {"api": server.pid, **({"journal": child["pid"]} if child else {})}
+
+
 def rss_kib(pid: int) -> dict[str, int]:
-    """A process's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KiB."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            found[key] = int(value.split()[0])
+    """A server's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KiB: its
+    process and its children (the journal process), summed."""
+    found = {"VmRSS": 0, "VmHWM": 0}
+    for each in with_children(pid):
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in found:
+                found[key] += int(value.split()[0])
     return found
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its direct children (`neutrino serve` and its journal process)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
 
 
 # --- HTTP ----------------------------------------------------------------------------------

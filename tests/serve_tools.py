@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,10 +44,16 @@ def start_serve(ovn: LocalOvn, state: Path, **env: str) -> tuple[str, subprocess
     full_env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND=f"127.0.0.1:{port}",
                     NEUTRINO_OVN_NB=ovn.nb, NEUTRINO_OVN_SB=ovn.sb, **env)
     log = open(state / f"serve-{port}.log", "w")  # noqa: SIM115 - owned by the process
+    # a session of its own: `signal_node` reaches its journal process too
     proc = subprocess.Popen([sys.executable, "-m", "neutrino.cli", "serve"], env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, proc, state / f"serve-{port}.log")
+    try:
+        wait_healthy(url, proc, state / f"serve-{port}.log")
+    except BaseException:
+        signal_node(proc, signal.SIGKILL)  # a node that never became healthy is not left
+        proc.wait(timeout=10)
+        raise
     return url, proc
 
 
@@ -55,8 +62,15 @@ def stop_serve(proc: subprocess.Popen[bytes]) -> None:
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        signal_node(proc, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def signal_node(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """A signal to a `start_serve` node as a whole: the API's process and its journal
+    process (SIGSTOP, SIGKILL: a node that freezes or dies, not half of one)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signum)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
 from neutrino import errors
@@ -22,10 +23,12 @@ from neutrino.db.migrate import upgrade
 from neutrino.journal.heartbeat import ClaimHeartbeat
 from neutrino.journal.listen import JournalListener
 from neutrino.journal.stats import JournalCollector, journal_stats
-from neutrino.journal.worker import JournalWorker, Wakeup
+from neutrino.journal.wakeup import Wakeup
+from neutrino.journal.worker import JournalWorker
+from neutrino.journal_process import JournalProcess
 from neutrino.maintenance import jobs, vtep_macs
 from neutrino.maintenance.scheduler import MaintenanceScheduler
-from neutrino.metrics import ClusterCollector, Metrics
+from neutrino.metrics import ClusterCollector, MergedCollector, Metrics
 from neutrino.nova import NovaNotifier, keystone_post
 from neutrino.ovn.client import NorthboundClient, SouthboundClient
 from neutrino.ovn.reachability import reachable
@@ -69,6 +72,10 @@ OVSDB_TIMEOUT = 10.0
 # `neutrino sync` writes up to 1,000 resources a transaction, and compares all of NB: on a
 # large cloud one of its transactions can take longer than the server's journal batches
 SYNC_OVSDB_TIMEOUT = 300.0
+# What a process built by `build` runs: everything ("all"); the API with an SB connection,
+# its journal in a process of its own ("api"); or that journal process, with the OVN NB
+# connection, the workers, port statuses and maintenance, and no HTTP ("journal").
+ROLES = ("all", "api", "journal")
 
 
 @dataclass
@@ -93,12 +100,20 @@ class Neutrino:
     nova: NovaNotifier | None = None
     app: Starlette | None = None
     startup_sync: dict[str, Any] | None = None
+    role: str = "all"
+    journal_process: JournalProcess | None = None  # the "api" role's
     _threads: tuple[threading.Thread, ...] = ()
     _stopping: threading.Event | None = None
 
     def start(self) -> None:
         """Connect to OVN in the background, sync, then start the workers; the API never waits."""
         self._stopping = threading.Event()
+        if self.role == "api":  # the rest runs in the journal process
+            threading.Thread(target=self._connect, args=(self.sb,), name="sb-connect",
+                             daemon=True).start()
+            if self.nova is not None:
+                self.nova.start()
+            return
         self._threads = (
             threading.Thread(target=self._connect_then_work, name="nb-connect", daemon=True),
             threading.Thread(target=self._apply_port_status, name="port-status", daemon=True),
@@ -131,6 +146,13 @@ class Neutrino:
     def stop(self) -> None:
         if self._stopping is not None:
             self._stopping.set()
+        if self.role == "api":
+            if self.journal_process is not None:
+                self.journal_process.stop()
+            if self.nova is not None:
+                self.nova.stop()
+            self.sb.close()
+            return
         for thread in self._threads[:1]:  # the connector may be about to start workers
             thread.join(timeout=OVSDB_TIMEOUT + 5)
         self.maintenance.stop()
@@ -215,28 +237,51 @@ class Neutrino:
             report["unsteered_port_chains"] = unsteered(self.db)
         except errors.NeutrinoError as exc:
             report.update(status="degraded", database=str(exc))
-        report["ovn_nb"] = "connected" if self.nb.connected else "disconnected"
         report["ovn_sb"] = "reachable" if reachable(self.settings.ovn_sb) else "unreachable"
         report["unscheduled_routers"] = self._unscheduled_routers()
         # VTEP databases: their connections wait while one is down; not a degradation
         report["vtep"] = {switch: "reachable" if reachable(client.remote) else "unreachable"
                           for switch, client in self.reconciler.vtep.items()}
-        report["startup_sync"] = self.startup_sync
-        # which node runs maintenance: the one whose holder is leading
-        report["maintenance"] = {"holder": self.maintenance.holder,
-                                 "leading": self.maintenance.leading}
+        if self.journal_process is None:
+            report.update(self.ovn_status())
+        else:
+            report.update(self.journal_process.status() or _UNANSWERED)
+            report["journal_process"] = self.journal_process.view()
+            if report["journal_process"]["running"] is False:
+                report["status"] = "degraded"
         # a lost member is reported; only a cluster that lost its quorum degrades the service
-        clusters = {"ovn_nb_cluster": self.nb.cluster_view(),
-                    "ovn_sb_cluster": self.sb.cluster_view()}
-        report.update({key: view.as_dict() for key, view in clusters.items()})
         if report["ovn_nb"] != "connected" or report["ovn_sb"] != "reachable" or \
-                any(view.health == "no quorum" for view in clusters.values()):
+                any(report[key]["health"] == "no quorum"
+                    for key in ("ovn_nb_cluster", "ovn_sb_cluster")):
             report["status"] = "degraded"
         return report
+
+    def ovn_status(self) -> dict[str, Any]:
+        """What the process holding the NB connection knows: part of /healthz."""
+        return {
+            "ovn_nb": "connected" if self.nb.connected else "disconnected",
+            "startup_sync": self.startup_sync,
+            # which node runs maintenance: the one whose holder is leading
+            "maintenance": {"holder": self.maintenance.holder,
+                            "leading": self.maintenance.leading},
+            "ovn_nb_cluster": self.nb.cluster_view().as_dict(),
+            "ovn_sb_cluster": self.sb.cluster_view().as_dict(),
+        }
 
 
     def _unscheduled_routers(self) -> list[str]:
         return [r["router_id"] for r in self.routers.list_gateways() if not r["chassis"]]
+
+
+# /healthz while the journal process does not answer (starting, or hung)
+_UNANSWERED: dict[str, Any] = {
+    "ovn_nb": "disconnected", "startup_sync": None,
+    "maintenance": {"holder": None, "leading": False},
+    "ovn_nb_cluster": {"member": None, "health": "unknown", "members": {},
+                       "leader_changes": 0},
+    "ovn_sb_cluster": {"member": None, "health": "unknown", "members": {},
+                       "leader_changes": 0},
+}
 
 
 def vtep_interfaces(vtep: Mapping[str, VtepClient], switch: str) -> frozenset[str] | None:
@@ -252,12 +297,15 @@ def vtep_interfaces(vtep: Mapping[str, VtepClient], switch: str) -> frozenset[st
 
 
 def build(settings: Settings, migrate: bool = True,
-          ovsdb_timeout: float = OVSDB_TIMEOUT) -> Neutrino:
+          ovsdb_timeout: float = OVSDB_TIMEOUT, role: str = "all",
+          journal_process: JournalProcess | None = None) -> Neutrino:
+    """`role`: see ROLES; the "api" role needs the `journal_process` it hands work to."""
+    assert role in ROLES and (role == "api") == (journal_process is not None)
     engine = make_engine(settings.db_url)
     if migrate:
         upgrade(engine)
     db = Database(engine)
-    wakeup = Wakeup()
+    wakeup = Wakeup() if journal_process is None else journal_process.wakeup
     metrics = Metrics()
     status_updates: queue.Queue[tuple[str, bool]] = queue.Queue()
     nb = NorthboundClient(
@@ -308,10 +356,22 @@ def build(settings: Settings, migrate: bool = True,
         heartbeat=ClaimHeartbeat(db, [w.name for w in workers], settings.journal.lease_seconds,
                                  wakeup.set),
         nova=nova,
+        role=role,
+        journal_process=journal_process,
     )
     sb.on_chassis_change = neutrino.maintenance.kick_gateways  # failover without waiting
-    metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
-    metrics.registry.register(ClusterCollector(lambda: [nb.cluster_view(), sb.cluster_view()]))
+    # each family once across the two processes: the journal's gauges come from the API's
+    if role != "journal":
+        metrics.registry.register(JournalCollector(db, settings.journal.backoff_max))
+    if role != "api":
+        metrics.registry.register(ClusterCollector(lambda: [nb.cluster_view(),
+                                                            sb.cluster_view()]))
+    if role == "journal":
+        return neutrino
+    scraped = metrics.registry
+    if journal_process is not None:
+        scraped = CollectorRegistry(auto_describe=False)
+        scraped.register(MergedCollector(metrics.registry, journal_process.metrics))
     neutrino.app = build_app(ApiDeps(
         services={"networks": neutrino.networks, "subnets": neutrino.subnets,
                   "ports": neutrino.ports,
@@ -339,7 +399,7 @@ def build(settings: Settings, migrate: bool = True,
         context_for=keystone_context if settings.auth == "keystone"
         else noauth_context(settings.default_project),
         health=neutrino.health,
-        metrics_registry=metrics.registry,
+        metrics_registry=scraped,
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_bulk),
         agents=AgentService(sb, settings.agent_down_time),
         port_bindings=PortBindingService(neutrino.ports),

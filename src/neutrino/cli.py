@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="run a local OVN in the state directory while serving")
     serve.set_defaults(func=_serve)
 
+    # started by `serve` (NEUTRINO_JOURNAL_PROCESS=separate), with the two channels it opened
+    child = sub.add_parser("journal-process", help=argparse.SUPPRESS)
+    child.add_argument("--wake-fd", type=int, required=True)
+    child.add_argument("--control-fd", type=int, required=True)
+    child.set_defaults(func=_journal_process)
+
     sync = sub.add_parser("sync", help="compare the database with OVN NB, and repair")
     sync.add_argument("--mode", choices=("log", "repair"), default="log")
     sync.add_argument("--resource-type", action="append", dest="types",
@@ -118,9 +124,6 @@ def _ovn(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from neutrino.bootstrap import build
-    from neutrino.server import serve
-
     settings = load_settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     from neutrino.ovn import local
@@ -135,7 +138,26 @@ def _serve(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
             ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
-    app = build(settings)
+    journal_process = None
+    if settings.journal.process == "separate":
+        from neutrino.journal_process import JournalProcess
+
+        # started first: its imports overlap this process's; it builds once we migrated
+        journal_process = JournalProcess(dict(os.environ, NEUTRINO_OVN_NB=settings.ovn_nb,
+                                              NEUTRINO_OVN_SB=settings.ovn_sb))
+        journal_process.spawn()
+    from neutrino.bootstrap import build
+    from neutrino.server import serve
+
+    try:
+        app = build(settings, role="all" if journal_process is None else "api",
+                    journal_process=journal_process)
+    except BaseException:
+        if journal_process is not None:
+            journal_process.stop()
+        raise
+    if journal_process is not None:
+        journal_process.go()
     app.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -146,6 +168,12 @@ def _serve(args: argparse.Namespace) -> int:
         for component in reversed(started):
             local.stop(settings.ovn_dir, component)
     return 0
+
+
+def _journal_process(args: argparse.Namespace) -> int:
+    from neutrino.journal_process import run
+
+    return run(args.wake_fd, args.control_fd)
 
 
 def _sync(args: argparse.Namespace) -> int:

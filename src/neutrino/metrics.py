@@ -6,6 +6,7 @@ import os
 import threading
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -134,3 +135,45 @@ class ClusterCollector:
             members.add_metric([view.database, "unreachable"], len(view.members) - up)
             healthy.add_metric([view.database], int(view.health != "no quorum"))
         yield from (changes, in_use, members, healthy)
+
+
+def families(registry: CollectorRegistry) -> list[dict[str, Any]]:
+    """A registry's metrics now, as plain data another process can send (see `merged`)."""
+    return [{"name": family.name, "documentation": family.documentation, "type": family.type,
+             "unit": family.unit,
+             "samples": [[s.name, s.labels, s.value] for s in family.samples]}
+            for family in registry.collect()]
+
+
+class MergedCollector:
+    """This process's metrics and another's (`remote`: `families` there, or None when it
+    does not answer) as one: a family both have is reported once, each sample summed (a
+    counter, a histogram's buckets), except the time a series was created, the earlier."""
+
+    def __init__(self, local: CollectorRegistry,
+                 remote: Callable[[], list[dict[str, Any]] | None]) -> None:
+        self.local = local
+        self.remote = remote
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        values: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+        for family in families(self.local) + (self.remote() or []):
+            name = family["name"]
+            if name not in merged:
+                merged[name] = Metric(name, family["documentation"], family["type"],
+                                      family["unit"])
+                values[name] = {}
+            into = values[name]
+            for sample, labels, value in family["samples"]:
+                key = (sample, tuple(sorted(labels.items())))
+                if key not in into:
+                    into[key] = value
+                elif sample.endswith("_created"):
+                    into[key] = min(into[key], value)
+                else:
+                    into[key] += value
+        for name, metric in merged.items():
+            for (sample, labels), value in values[name].items():
+                metric.add_sample(sample, dict(labels), value)
+            yield metric

@@ -30,6 +30,9 @@ class JournalSettings:
     # A busy worker waits its turn for SQLite's write lock behind the API's writers, but
     # no longer than this (ms): then it goes first. -1: never (it only goes first when idle).
     urgent_after_ms: int = 20
+    # `neutrino serve`: the workers, the NB connection and maintenance in a child process of
+    # their own ("separate"), or in the API's process ("inline")
+    process: str = "separate"
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 6),
             workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),
             urgent_after_ms=_int(env, "NEUTRINO_JOURNAL_URGENT_AFTER_MS", 20),
+            process=_choice(env, "NEUTRINO_JOURNAL_PROCESS", ("separate", "inline"),
+                            "separate"),
         ),
         http=HttpSettings(
             header_timeout=_int(env, "NEUTRINO_HTTP_HEADER_TIMEOUT", 10),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from serve_tools import start_serve, stop_serve
+from serve_tools import signal_node, start_serve, stop_serve
 from sqlalchemy import select, update
 from waiting import wait_for
 
@@ -88,12 +88,12 @@ def test_a_killed_nodes_claims_are_applied_by_another_within_10s(
         wait_for(lambda: len(_processing(db)) == 30, 15, "node A claimed the 30 ports")
         claimed = _processing(db)
 
-        _signal(proc_a.pid, signal.SIGSTOP)  # A's last sign of life: it renews nothing more
+        signal_node(proc_a, signal.SIGSTOP)  # A's last sign of life: it renews nothing more
         died, died_at = time.monotonic(), utcnow()
         _signal(nb_pid, signal.SIGCONT)
         url_b, proc_b = start_serve(private_ovn, tmp_path / "b", **env)
         assert all(e.state == State.PROCESSING.value for e in _states(db, claimed))
-        proc_a.kill()
+        signal_node(proc_a, signal.SIGKILL)
         proc_a.wait(timeout=10)
 
         wait_for(lambda: all(e.state == State.COMPLETED.value for e in _states(db, claimed)),
@@ -109,7 +109,7 @@ def test_a_killed_nodes_claims_are_applied_by_another_within_10s(
     finally:
         _signal(nb_pid, signal.SIGCONT)
         if proc_a.poll() is None:
-            proc_a.kill()
+            signal_node(proc_a, signal.SIGKILL)
             proc_a.wait(timeout=10)
         if proc_b is not None:
             stop_serve(proc_b)

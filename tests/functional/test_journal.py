@@ -20,7 +20,8 @@ from neutrino.db.models import JournalEntry
 from neutrino.journal.claim import claim_batch, complete
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType, State
-from neutrino.journal.worker import JournalWorker, Wakeup
+from neutrino.journal.wakeup import Wakeup
+from neutrino.journal.worker import JournalWorker
 from neutrino.metrics import Metrics
 from neutrino.ovn.vtep_client import VtepUnavailable
 from neutrino.settings import JournalSettings

@@ -18,7 +18,7 @@ import httpx2 as httpx
 import pytest
 from journal_audit import assert_dependency_order
 from nb_state import rows, wait_journal_idle
-from serve_tools import start_serve, stop_serve
+from serve_tools import signal_node, start_serve, stop_serve
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from waiting import wait_for
@@ -166,7 +166,7 @@ def test_entries_of_a_node_killed_mid_batch_are_applied_after_restart(
 
         wait_for(lambda: bool(stuck()), 15, "a batch claimed by node A")
         claimed_by_a = stuck()
-        proc_a.kill()
+        signal_node(proc_a, signal.SIGKILL)  # the node, its journal process with it
         proc_a.wait(timeout=10)
         killed_at = utcnow()
     finally:

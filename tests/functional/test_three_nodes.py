@@ -38,7 +38,7 @@ import httpx2 as httpx
 import pytest
 from journal_audit import assert_dependency_order
 from ovn_tools import run
-from serve_tools import start_serve
+from serve_tools import signal_node, start_serve
 from sqlalchemy import select
 from waiting import wait_for
 
@@ -97,7 +97,7 @@ class Nodes:
         return live[preferred % len(live)]
 
     def kill(self, node: Node) -> None:
-        node.proc.send_signal(signal.SIGKILL)  # requests in flight to it fail from now
+        signal_node(node.proc, signal.SIGKILL)  # requests in flight to it fail from now
         node.proc.wait(timeout=10)
         with self.lock:
             del self.live[node.name]
@@ -105,7 +105,7 @@ class Nodes:
     def stop_all(self) -> None:
         for node in self.all:
             if node.proc.poll() is None:
-                node.proc.kill()
+                signal_node(node.proc, signal.SIGKILL)
                 node.proc.wait(timeout=10)
 
 

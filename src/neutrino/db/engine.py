@@ -19,7 +19,9 @@ Which failures are a lost race is decided from the driver's error code, never it
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import random
 import threading
 import time
@@ -88,8 +90,12 @@ class Database:
         self._max_retries = max_retries
         # SQLite has one writer at a time and its busy handler polls with sleeps of up to
         # 100 ms, which starves waiting writers under load. In one process a lock hands the
-        # database to the next writer as soon as it is free.
+        # database to the next writer as soon as it is free; between processes (the API's
+        # and the journal's, `neutrino sync`) a lock on a file beside the database does.
         self._write_lock = WriteLock() if self.is_sqlite else None
+        path = engine.url.database if self.is_sqlite else None
+        self._file_lock = (FileLock(f"{path}.writers") if path and path != ":memory:"
+                           else None)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -106,10 +112,16 @@ class Database:
         would wait for every one of their transactions before reaching OVN. `urgent_after`
         (seconds): wait in turn, but go before the others once waited that long.
         """
-        lock = (contextlib.nullcontext() if self._write_lock is None
-                else self._write_lock.held(urgent, urgent_after))
-        with lock, mapped_db_errors(), self._writer() as session, session.begin():
+        if self._write_lock is None:
+            with mapped_db_errors(), self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_lock.held(urgent, urgent_after), self._held_file(), \
+                mapped_db_errors(), self._writer() as session, session.begin():
             yield session
+
+    def _held_file(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self._file_lock is None else self._file_lock.held()
 
     def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in one write transaction; rerun it when it lost a race."""
@@ -199,6 +211,30 @@ class WriteLock:
                 self._urgent.notify()
             else:
                 self._ordinary.notify()
+
+
+class FileLock:
+    """An exclusive lock on a file, between processes: a waiter sleeps in the kernel and
+    wakes as soon as the holder lets go (SQLite's own busy handler sleeps and polls)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        fd = self._open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _open(self) -> int:
+        # opened once and kept: the in-process WriteLock lets one thread at a time here
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
 
 
 # SQLSTATEs (PostgreSQL appendix A) of a statement that may have lost a race.

@@ -15,26 +15,13 @@ from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.journal import claim
 from neutrino.journal.types import ResourceRef, ResourceType
+from neutrino.journal.wakeup import Wakeup
 from neutrino.metrics import Metrics
 from neutrino.reconcile.reconciler import Reconciler
 from neutrino.settings import JournalSettings
 
 LOG = logging.getLogger(__name__)
 OUTAGE_POLL = 0.2  # seconds between looks at a backend that is down
-
-
-class Wakeup:
-    """Set after a commit that recorded entries; workers wait on it between batches."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        self._event.set()
-
-    def wait(self, timeout: float) -> None:
-        self._event.wait(timeout)
-        self._event.clear()
 
 
 @dataclass
