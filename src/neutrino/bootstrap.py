@@ -298,14 +298,18 @@ def vtep_interfaces(vtep: Mapping[str, VtepClient], switch: str) -> frozenset[st
 
 def build(settings: Settings, migrate: bool = True,
           ovsdb_timeout: float = OVSDB_TIMEOUT, role: str = "all",
-          journal_process: JournalProcess | None = None) -> Neutrino:
-    """`role`: see ROLES; the "api" role needs the `journal_process` it hands work to."""
+          journal_process: JournalProcess | None = None,
+          wakeup: Wakeup | None = None) -> Neutrino:
+    """`role`: see ROLES; the "api" role needs the `journal_process` it hands work to.
+    `wakeup`: how the workers learn of new entries (default: an in-process event)."""
     assert role in ROLES and (role == "api") == (journal_process is not None)
     engine = make_engine(settings.db_url)
     if migrate:
         upgrade(engine)
     db = Database(engine)
-    wakeup = Wakeup() if journal_process is None else journal_process.wakeup
+    if journal_process is not None:
+        wakeup = journal_process.wakeup
+    wakeup = wakeup or Wakeup()
     metrics = Metrics()
     status_updates: queue.Queue[tuple[str, bool]] = queue.Queue()
     nb = NorthboundClient(

@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -61,6 +62,33 @@ class PipeWakeup(Wakeup):
         # a full pipe already holds a wake-up the child has not read: nothing is lost
         with contextlib.suppress(BlockingIOError):
             os.write(self.write_fd, b"!")
+
+
+class InheritedPipeWakeup(Wakeup):
+    """The child's side: its workers wait on the wake pipe itself (and on a pipe of their
+    own for wake-ups from inside the child), so a commit wakes a worker without a thread
+    in between that would first have to take the interpreter lock."""
+
+    def __init__(self, parent_fd: int) -> None:
+        super().__init__()
+        self._parent: int | None = parent_fd
+        self._own_read, self._own_write = os.pipe()
+        for fd in (parent_fd, self._own_read, self._own_write):
+            os.set_blocking(fd, False)
+
+    def set(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._own_write, b"!")
+
+    def wait(self, timeout: float) -> None:
+        watched = [self._own_read] if self._parent is None else [self._own_read, self._parent]
+        ready, _, _ = select.select(watched, [], [], timeout)
+        for fd in ready:
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    if not os.read(fd, 4096):  # the parent is gone: its socket stops us
+                        self._parent = None
+                        break
 
 
 class JournalProcess:
@@ -239,15 +267,14 @@ def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
     if cancelled.is_set():
         return
     try:
-        app = build(settings, migrate=False, role="journal")
+        app = build(settings, migrate=False, role="journal",
+                    wakeup=InheritedPipeWakeup(wake_fd))
         app.start()
     except Exception:
         # the parent starts another after a delay, and this says why each time
         LOG.exception("the journal process could not start")
         os._exit(1)
     built.append(app)
-    threading.Thread(target=_wake_on_pipe, args=(wake_fd, app.wakeup), name="wake-pipe",
-                     daemon=True).start()
 
 
 def _migrated(db_url: str) -> bool:
@@ -271,13 +298,3 @@ def _answer(app: Neutrino | None, request: str) -> Any:
 
         return families(app.metrics.registry)
     return {"error": f"unknown request {request!r}"}
-
-
-def _wake_on_pipe(fd: int, wakeup: Wakeup) -> None:
-    while True:
-        try:
-            if not os.read(fd, 4096):
-                return  # every writer is gone: the parent too
-        except OSError:
-            return
-        wakeup.set()
