@@ -116,12 +116,16 @@ class Database:
             with mapped_db_errors(), self._writer() as session, session.begin():
                 yield session
             return
-        with self._write_lock.held(urgent, urgent_after), self._held_file(), \
+        # between processes there is no queue to jump, only the writer of the other
+        # process: a journal worker that may go first in its process goes first there too
+        first = urgent or urgent_after is not None
+        with self._write_lock.held(urgent, urgent_after), self._held_file(first), \
                 mapped_db_errors(), self._writer() as session, session.begin():
             yield session
 
-    def _held_file(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if self._file_lock is None else self._file_lock.held()
+    def _held_file(self, first: bool) -> contextlib.AbstractContextManager[None]:
+        return (contextlib.nullcontext() if self._file_lock is None
+                else self._file_lock.held(first))
 
     def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in one write transaction; rerun it when it lost a race."""
@@ -214,27 +218,42 @@ class WriteLock:
 
 
 class FileLock:
-    """An exclusive lock on a file, between processes: a waiter sleeps in the kernel and
-    wakes as soon as the holder lets go (SQLite's own busy handler sleeps and polls)."""
+    """An exclusive lock between processes, on a file: a waiter sleeps in the kernel and
+    wakes as soon as the holder lets go (SQLite's own busy handler sleeps and polls).
+
+    A writer that goes `first` holds a second file, the gate, from before it waits until it
+    is done; the others pass through the gate before they wait. So once a first writer
+    waits, the others wait behind it: it waits for the holder and at most one writer that
+    passed the gate just before, never for a stream of them.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fd: int | None = None
+        self._fds: tuple[int, int] | None = None
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        fd = self._open()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def held(self, first: bool = False) -> Iterator[None]:
+        lock, gate = self._open()
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        if not first:
+            fcntl.flock(gate, fcntl.LOCK_UN)
         try:
-            yield
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            if first:
+                fcntl.flock(gate, fcntl.LOCK_UN)
 
-    def _open(self) -> int:
+    def _open(self) -> tuple[int, int]:
         # opened once and kept: the in-process WriteLock lets one thread at a time here
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        return self._fd
+        if self._fds is None:
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._fds = (os.open(self.path, flags, 0o600),
+                         os.open(f"{self.path}-gate", flags, 0o600))
+        return self._fds
 
 
 # SQLSTATEs (PostgreSQL appendix A) of a statement that may have lost a race.
