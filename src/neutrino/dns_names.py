@@ -144,7 +144,7 @@ def assignment_dicts(ips: Iterable[str], dns_name: str,
                      global_domain: str) -> list[dict[str, str]]:
     """`assignment` as the API shows it (a port's `dns_assignment`)."""
     domain = fqdn_domain(global_domain)
-    name = requested_name(dns_name, global_domain)
+    name = requested_name(dns_name, global_domain) if dns_name else ""
     result = []
     for ip in ips:
         hostname = name or "host-" + ip.replace(".", "-").replace(":", "-")

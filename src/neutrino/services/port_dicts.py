@@ -38,7 +38,7 @@ def build_port_dict(values: Sequence[Any], fixed_ips: Sequence[FixedIp], groups:
         "dns_name": dns_name,
         "dns_domain": dns_domain,
         "dns_assignment": dns_names.assignment_dicts(
-            [ip for _, ip in fixed_ips], dns_name, global_domain),
+            [ip for _, ip in fixed_ips], dns_name, global_domain) if fixed_ips else [],
         "id": port_id,
         "name": name,
         "description": description,
@@ -58,7 +58,7 @@ def build_port_dict(values: Sequence[Any], fixed_ips: Sequence[FixedIp], groups:
                       for subnet_id, ip in fixed_ips],
         "allowed_address_pairs": [
             {"ip_address": p["ip_address"], "mac_address": p.get("mac_address") or mac_address}
-            for p in pairs],
+            for p in pairs] if pairs else [],
         "extra_dhcp_opts": list(dhcp_opts),
         "port_security_enabled": port_security,
         "security_groups": groups,
