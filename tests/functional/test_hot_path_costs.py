@@ -481,8 +481,7 @@ def neutrino_calls(fn) -> int:  # type: ignore[no-untyped-def]
 def test_a_listed_port_costs_a_handful_of_calls(app: Neutrino):
     """A listing builds each port's answer from its rows in one builder: a few calls a port
     (a stand-in object per port, four JSON decodes, two timestamps parsed and formatted and
-    eleven helpers were 27 calls a port; one GET of 1,000 ports spent a third of its time
-    building answers)."""
+    eleven helpers were 24 calls a port)."""
     network_id, _ = network(app)
     ports(app, network_id, 5)
 
