@@ -3,11 +3,11 @@
 Listing pages through the ports' ids (`select(Port.id)`, keyset order); this module turns a
 page of ids into answers: the ports' own columns, then their addresses, security groups,
 tags and trunk (with its subports' MACs), each one statement for the whole page, the ids
-passed as one parameter. The statements are built once per database dialect (building and
-caching a select of thirty columns cost more than running it), run on the session's
-connection and read as plain rows; timestamps come out of SQL already in the API's form
-(`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is then
-`build_port_dict` of its row, the builder a shown port goes through too.
+passed as one parameter. The statements are built once per database dialect (building a
+select of thirty columns and computing its cache key cost more than running it), run on the
+session's connection and read as plain rows; timestamps come out of SQL already in the API's
+form (`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is
+then `build_port_dict` of its row, the builder a shown port goes through too.
 """
 
 from __future__ import annotations
