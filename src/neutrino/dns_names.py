@@ -137,12 +137,19 @@ def requested_name(dns_name: str, global_domain: str) -> str:
 def assignment(ips: Iterable[str], dns_name: str, global_domain: str) -> list[Assignment]:
     """Neutron's dns_assignment: the requested name (completed with the domain) for every
     address, else `host-<address with dashes>` (plus the domain) per address."""
+    return [Assignment(**entry) for entry in assignment_dicts(ips, dns_name, global_domain)]
+
+
+def assignment_dicts(ips: Iterable[str], dns_name: str,
+                     global_domain: str) -> list[dict[str, str]]:
+    """`assignment` as the API shows it (a port's `dns_assignment`)."""
     domain = fqdn_domain(global_domain)
-    name = requested_name(dns_name, global_domain)
+    name = requested_name(dns_name, global_domain) if dns_name else ""
     result = []
     for ip in ips:
         hostname = name or "host-" + ip.replace(".", "-").replace(":", "-")
-        result.append(Assignment(hostname, ip, _complete(hostname, domain)))
+        result.append({"hostname": hostname, "ip_address": ip,
+                       "fqdn": _complete(hostname, domain)})
     return result
 
 

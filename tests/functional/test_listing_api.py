@@ -25,7 +25,7 @@ from neutrino.bootstrap import Neutrino, build
 from neutrino.db.models import Network, Port
 from neutrino.errors import NotFound
 from neutrino.ovn.local import LocalOvn
-from neutrino.services import port_listing
+from neutrino.services import ports as port_service
 from neutrino.services.context import Context
 from neutrino.services.listing import SCAN_CHUNK, ListQuery
 from neutrino.settings import DEFAULT_QUOTAS, load_settings
@@ -386,19 +386,19 @@ def counting(data: Listed) -> Iterator[dict[str, Any]]:
     def executed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen["sql"].append(statement)
 
-    def load_ports(session: Any, ids: list[str]) -> Any:
+    def load_ports(session: Any, ids: list[str], *args: Any) -> Any:
         seen["Port"] += len(ids)
-        return load(session, ids)
+        return load(session, ids, *args)
 
     listeners = [(Port, "load", loaded), (Network, "load", loaded),
                  (data.app.db.engine, "before_cursor_execute", executed)]
     for target, name, fn in listeners:
         event.listen(target, name, fn)
-    load, port_listing._load = port_listing._load, load_ports
+    load, port_service.port_answers = port_service.port_answers, load_ports
     try:
         yield seen
     finally:
-        port_listing._load = load
+        port_service.port_answers = load
         for target, name, fn in listeners:
             event.remove(target, name, fn)
 

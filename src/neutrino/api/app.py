@@ -425,8 +425,9 @@ class _ResourceHandlers:
     def _shown(self, ctx: Context, item: dict[str, Any], fields: Any = ()) -> dict[str, Any]:
         """What the caller may see of `item` (policy), limited to the asked `fields`."""
         hidden = policy.hidden_fields(ctx, self.spec.singular, item)
-        visible = {k: v for k, v in item.items() if k not in hidden}
-        return select_fields(visible, fields)
+        if hidden:  # an admin, say, is shown the item as it is: no copy
+            item = {k: v for k, v in item.items() if k not in hidden}
+        return select_fields(item, fields)
 
     async def list(self, request: Request) -> JSONResponse:
         items = list(request.query_params.multi_items())

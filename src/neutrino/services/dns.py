@@ -36,16 +36,6 @@ def name_value(raw: str, global_domain: str) -> str:
     return value
 
 
-def port_fields(port: Port, global_domain: str) -> dict[str, Any]:
-    ips = [a.ip_address for a in port.fixed_ips]
-    return {
-        "dns_name": port.dns_name,
-        "dns_domain": port.dns_domain,
-        "dns_assignment": [a.as_dict() for a in
-                           dns_names.assignment(ips, port.dns_name, global_domain)],
-    }
-
-
 def set_port_names(port: Port, net: Network, ctx: Context, body: dict[str, Any],
                    global_domain: str) -> bool:
     """Take dns_name / dns_domain from the body; the domain the names are published under

@@ -206,7 +206,7 @@ class _Keyset:
             stmt = ordered if start is None else ordered.where(after(keys, start))
             rows = self.session.execute(stmt if chunk is None else stmt.limit(chunk)).all()
             for item in self._items(rows):
-                if matches(item, self.rest):
+                if not self.rest or matches(item, self.rest):
                     page.append(item)
                     if len(page) == limit:
                         return page

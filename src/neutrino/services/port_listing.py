@@ -1,23 +1,27 @@
-"""A page of ports in the API representation, loaded in a few Core queries.
+"""A page of ports in the API representation, from a few prebuilt Core statements.
 
 Listing pages through the ports' ids (`select(Port.id)`, keyset order); this module turns a
-page of ids into what `port_dict` reads: the ports' own columns, then their addresses,
-security groups, tags and trunk (with its subports' MACs), each one query for the whole page
-(the ids passed as one parameter), read as plain rows rather than ORM objects. `port_dict`
-itself builds the answer from these light stand-ins, so a listed port and a shown one cannot
-differ.
+page of ids into answers: the ports' own columns, then their addresses, security groups,
+tags and trunk (with its subports' MACs), each one statement for the whole page, the ids
+passed as one parameter. The statements are built once per database dialect (building a
+select of thirty columns and computing its cache key cost more than running it), run on the
+session's connection and read as plain rows; timestamps come out of SQL already in the API's
+form (`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is
+then `build_port_dict` of its row, the builder a shown port goes through too.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Connection,
+    Select,
     String,
     Text,
     any_,
@@ -31,92 +35,128 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
+from neutrino.services.port_dicts import COLUMNS, build_port_dict
+from neutrino.services.sql_forms import iso_seconds
+from neutrino.services.trunks.subports import build_trunk_details
 
-# Port columns holding JSON, read as text and decoded here: most hold an empty object or
-# list, which need no parser (SQLAlchemy's JSON type would run json.loads on each).
-_JSON = frozenset(c.name for c in Port.__table__.c if isinstance(c.type, JSON))
-_EMPTY: dict[str, Callable[[], Any]] = {"{}": dict, "[]": list}
 _PORTS = Port.__table__
-_COLUMNS = [cast(c, Text).label(c.name) if c.name in _JSON else c for c in _PORTS.c]
-_NAMES = [c.name for c in _PORTS.c]
+_JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if isinstance(_PORTS.c[name].type, JSON))
+_EMPTY: dict[str | None, Callable[[], Any]] = {"{}": dict, "[]": list}
 _SUBPORT_PORT = _PORTS.alias("subport_port")
+IDS = "ids"
 
 
-def port_views(session: Session, ids: Sequence[str]) -> list[SimpleNamespace]:
-    """Stand-ins for the ports `ids` (in that order; ids gone meanwhile are left out), with
-    the columns and relationships `port_dict` reads."""
+def port_answers(session: Session, ids: Sequence[str], global_domain: str
+                 ) -> list[dict[str, Any]]:
+    """The answers of the ports `ids`, in that order (ids gone meanwhile are left out)."""
     if not ids:
         return []
-    views = _load(session, list(ids))
-    return [views[i] for i in ids if i in views]
+    connection = session.connection()
+    dialect = connection.dialect.name
+    statements, param = _statements(dialect), {IDS: _ids_value(list(ids), dialect)}
+    rows = {row[0]: row for row in connection.execute(statements.ports, param).all()}
+    if not rows:
+        return []
+    addresses = _grouped(connection.execute(statements.addresses, param).all())
+    groups = _grouped(connection.execute(statements.groups, param).all())
+    tags = _grouped(connection.execute(statements.tags, param).all())
+    trunks = _trunk_details(connection, statements, param, dialect)
+    answers = []
+    for port_id in ids:
+        row = rows.get(port_id)
+        if row is None:
+            continue
+        values = list(row)
+        for at in _JSON_AT:
+            raw = values[at]
+            empty = _EMPTY.get(raw)
+            values[at] = empty() if empty is not None else _decoded(raw)
+        answers.append(build_port_dict(
+            values, addresses.get(port_id, ()), groups.get(port_id, []),
+            tags.get(port_id, []), trunks.get(port_id), global_domain))
+    return answers
 
 
-def among(column: Any, ids: list[str], dialect: str) -> ColumnElement[bool]:
+def _decoded(raw: str | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+class _Statements(NamedTuple):
+    ports: Select[Any]
+    addresses: Select[Any]
+    groups: Select[Any]
+    tags: Select[Any]
+    trunks: Select[Any]
+    subports: Select[Any]
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    columns = [_column(name) for name in COLUMNS]
+    return _Statements(
+        ports=select(*columns).where(_among(_PORTS.c.id, dialect)),
+        addresses=(select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
+                   .where(_among(IpAllocation.port_id, dialect))
+                   .order_by(IpAllocation.port_id, IpAllocation.position)),
+        groups=(select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
+                .where(_among(PortSecurityGroup.port_id, dialect))
+                .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)),
+        tags=(select(Tag.resource_id, Tag.tag).where(_among(Tag.resource_id, dialect))
+              .order_by(Tag.resource_id, Tag.tag)),
+        trunks=select(Trunk.port_id, Trunk.id).where(_among(Trunk.port_id, dialect)),
+        subports=(select(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
+                         TrunkSubport.segmentation_type, TrunkSubport.port_id,
+                         _SUBPORT_PORT.c.mac_address)
+                  .outerjoin(_SUBPORT_PORT, _SUBPORT_PORT.c.id == TrunkSubport.port_id)
+                  .where(_among(TrunkSubport.trunk_id, dialect))
+                  .order_by(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
+                            TrunkSubport.port_id)))
+
+
+def _column(name: str) -> Any:
+    column = _PORTS.c[name]
+    if name in ("created_at", "updated_at"):
+        return iso_seconds(column).label(name)
+    if isinstance(column.type, JSON):
+        return cast(column, Text).label(name)
+    return column
+
+
+def _among(column: Any, dialect: str) -> ColumnElement[bool]:
     """`column IN ids` with the ids as one parameter (a JSON array on SQLite, an array on
     PostgreSQL): a page of a thousand ids costs SQLAlchemy no thousand bound parameters."""
     if dialect == "sqlite":
         values = select(literal_column("value")).select_from(
-            func.json_each(bindparam(None, json.dumps(ids), type_=Text)))
+            func.json_each(bindparam(IDS, type_=Text)))
         return column.in_(values.scalar_subquery())
     if dialect == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(String)))
-    return column.in_(ids)
+        return column == any_(bindparam(IDS, type_=ARRAY(String)))
+    return column.in_(bindparam(IDS, expanding=True))
 
 
-def _decode(raw: str | None) -> Any:
-    empty = _EMPTY.get(raw) if raw is not None else None
-    if empty is not None:
-        return empty()
-    return None if raw is None else json.loads(raw)
+def _ids_value(ids: list[str], dialect: str) -> Any:
+    return json.dumps(ids) if dialect == "sqlite" else ids
 
 
-def _load(session: Session, ids: list[str]) -> dict[str, SimpleNamespace]:
-    dialect = session.get_bind().dialect.name
-    views: dict[str, SimpleNamespace] = {}
-    for row in session.execute(select(*_COLUMNS).where(among(_PORTS.c.id, ids, dialect))):
-        view = SimpleNamespace(fixed_ips=[], security_group_bindings=[], tags=[], trunk=None)
-        values = view.__dict__
-        values.update(zip(_NAMES, row, strict=True))
-        for name in _JSON:
-            values[name] = _decode(values[name])
-        views[view.id] = view
-    if not views:
-        return views
-    for address in session.execute(
-            select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
-            .where(among(IpAllocation.port_id, ids, dialect))
-            .order_by(IpAllocation.port_id, IpAllocation.position)):
-        views[address.port_id].fixed_ips.append(address)
-    for binding in session.execute(
-            select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-            .where(among(PortSecurityGroup.port_id, ids, dialect))
-            .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)):
-        views[binding.port_id].security_group_bindings.append(binding)
-    for tag in session.execute(select(Tag.resource_id, Tag.tag)
-                               .where(among(Tag.resource_id, ids, dialect))
-                               .order_by(Tag.resource_id, Tag.tag)):
-        views[tag.resource_id].tags.append(tag)
-    _load_trunks(session, views, ids, dialect)
-    return views
+def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
+    """Rows of (owner id, value) as owner id -> [value, ...]; of (owner id, values...) as
+    owner id -> [(values...), ...]."""
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        owned = grouped.get(row[0])
+        if owned is None:
+            owned = grouped[row[0]] = []
+        owned.append(row[1] if len(row) == 2 else tuple(row[1:]))
+    return grouped
 
 
-def _load_trunks(session: Session, views: dict[str, SimpleNamespace], ids: list[str],
-                 dialect: str) -> None:
-    trunks: dict[str, SimpleNamespace] = {}
-    for row in session.execute(select(Trunk.id, Trunk.port_id)
-                               .where(among(Trunk.port_id, ids, dialect))):
-        trunks[row.id] = views[row.port_id].trunk = SimpleNamespace(id=row.id, sub_ports=[])
-    if not trunks:
-        return
-    subports = (select(TrunkSubport.trunk_id, TrunkSubport.port_id,
-                       TrunkSubport.segmentation_id, TrunkSubport.segmentation_type,
-                       _SUBPORT_PORT.c.mac_address)
-                .outerjoin(_SUBPORT_PORT, _SUBPORT_PORT.c.id == TrunkSubport.port_id)
-                .where(TrunkSubport.trunk_id.in_(list(trunks)))
-                .order_by(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
-                          TrunkSubport.port_id))
-    for row in session.execute(subports):
-        trunks[row.trunk_id].sub_ports.append(SimpleNamespace(
-            segmentation_id=row.segmentation_id, segmentation_type=row.segmentation_type,
-            port_id=row.port_id, port=None if row.mac_address is None
-            else SimpleNamespace(mac_address=row.mac_address)))
+def _trunk_details(connection: Connection, statements: _Statements, param: dict[str, Any],
+                   dialect: str) -> dict[str, dict[str, Any]]:
+    """Parent port id -> its `trunk_details`, for the page's trunks' parents."""
+    trunk_of = dict(connection.execute(statements.trunks, param).all())
+    if not trunk_of:
+        return {}
+    subports = _grouped(connection.execute(
+        statements.subports, {IDS: _ids_value(list(trunk_of.values()), dialect)}).all())
+    return {port_id: build_trunk_details(trunk_id, subports.get(trunk_id, []))
+            for port_id, trunk_id in trunk_of.items()}

@@ -32,14 +32,14 @@ from neutrino.services.common import (
     run_and_wake,
     set_tags,
     stamp_new,
-    standard_fields,
 )
 from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
 from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
 from neutrino.services.networks import get_network_row, network_access
-from neutrino.services.port_listing import port_views
+from neutrino.services.port_dicts import port_dict
+from neutrino.services.port_listing import port_answers
 from neutrino.services.qos import policies as qos_policies
 from neutrino.services.security_groups import ensure_default_id, get_sg_row
 from neutrino.services.sfc.resteer import resteer_for_port
@@ -74,37 +74,6 @@ UPDATABLE = {
     "numa_affinity_policy": "numa_affinity_policy",
     "qos_policy_id": "qos_policy_id",
 }
-
-
-def port_dict(port: Port, dns_domain: str = "openstacklocal.") -> dict[str, Any]:
-    return {
-        **dns.port_fields(port, dns_domain),
-        **standard_fields(port),
-        "network_id": port.network_id,
-        "mac_address": port.mac_address,
-        "admin_state_up": port.admin_state_up,
-        "status": port.status,
-        "device_id": port.device_id,
-        "device_owner": port.device_owner,
-        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
-                      for a in port.fixed_ips],
-        "allowed_address_pairs": [
-            {"ip_address": p["ip_address"], "mac_address": p.get("mac_address")
-             or port.mac_address} for p in port.allowed_address_pairs
-        ],
-        "extra_dhcp_opts": list(port.extra_dhcp_opts),
-        "port_security_enabled": port.port_security_enabled,
-        "security_groups": [b.security_group_id for b in port.security_group_bindings],
-        "binding:host_id": port.binding_host_id,
-        "binding:profile": dict(port.binding_profile),
-        "binding:vnic_type": port.binding_vnic_type,
-        "binding:vif_type": port.binding_vif_type,
-        "binding:vif_details": dict(port.binding_vif_details),
-        "device_profile": port.device_profile,
-        "numa_affinity_policy": port.numa_affinity_policy,
-        **trunk_subports.trunk_details(port),
-        "qos_policy_id": port.qos_policy_id,
-    }
 
 
 # Ports Neutron manages through another API (routers, floating IPs), not through /ports.
@@ -543,8 +512,7 @@ class PortService(ResourceService):
                 stmt = stmt.where(self.scope(ctx))
             domain = self.settings.dns_domain
             return select_page(session, stmt, self.listing_for(ctx), None, query, to_dicts=(
-                lambda ids: [port_dict(view, domain)  # type: ignore[arg-type]
-                             for view in port_views(session, ids)]))
+                lambda ids: port_answers(session, ids, domain)))
 
     def get(self, ctx: Context, port_id: str) -> dict[str, Any]:
         with self.db.read() as session:

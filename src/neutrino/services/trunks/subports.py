@@ -10,6 +10,7 @@ Imported by the port service, so it imports no service.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
@@ -103,12 +104,20 @@ def check_deletable(port: Port) -> None:
         raise trunk_errors.PortInUseAsTrunkParent(port.id, port.trunk.id)
 
 
-def trunk_details(port: Port) -> dict[str, Any]:
-    """`trunk_details` (trunk-details) on a trunk's parent port; nothing on other ports."""
+def trunk_details(port: Port) -> dict[str, Any] | None:
+    """`trunk_details` (trunk-details) on a trunk's parent port; None on other ports."""
     trunk = port.trunk
     if trunk is None:
-        return {}
-    return {"trunk_details": {"trunk_id": trunk.id, "sub_ports": [
-        {"segmentation_id": s.segmentation_id, "segmentation_type": s.segmentation_type,
-         "port_id": s.port_id, "mac_address": s.port.mac_address if s.port else None}
-        for s in trunk.sub_ports]}}
+        return None
+    return build_trunk_details(trunk.id, [
+        (s.segmentation_id, s.segmentation_type, s.port_id,
+         s.port.mac_address if s.port else None) for s in trunk.sub_ports])
+
+
+def build_trunk_details(trunk_id: str,
+                        sub_ports: Iterable[tuple[int, str, str, str | None]]) -> dict[str, Any]:
+    """From (segmentation_id, segmentation_type, port_id, MAC or None) of each subport."""
+    return {"trunk_id": trunk_id, "sub_ports": [
+        {"segmentation_id": segmentation_id, "segmentation_type": segmentation_type,
+         "port_id": port_id, "mac_address": mac}
+        for segmentation_id, segmentation_type, port_id, mac in sub_ports]}
