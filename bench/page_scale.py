@@ -1,10 +1,13 @@
-"""Page-cost benchmark: one page of ports at 1k, 10k and 100k ports, in-process, on SQLite.
+"""Page-cost benchmark: one page of ports at 1k, 10k and 100k ports, in-process, on SQLite
+or PostgreSQL.
 
 What `scale.py` measures through a real server and OVN takes hours at 100k ports on a
 shared 2-core machine; a page's cost only needs the rows in the database. So: 1,000 ports
 are created through the API (Starlette's TestClient, no journal worker), and the table is
 then grown by SQL copies of one of them (new id, MAC, `device_id`, one address, its
-security group), in one statement per level. At each level (the fastest of `--repeat`):
+security group), in one statement per level, never followed by an ANALYZE (on
+PostgreSQL the statistics are what autovacuum made meanwhile). At each level (the fastest
+of `--repeat`, and as `*_p50_ms` the median):
 
 - `GET /v2.0/ports?limit=100` (noauth: an admin, every project), and its next page through
   the marker;
@@ -14,7 +17,10 @@ security group), in one statement per level. At each level (the fastest of `--re
 - the baseline, raw SQL: `SELECT * FROM ports ORDER BY id LIMIT 100`.
 
     /work/main/.venv/bin/python bench/page_scale.py [--levels 1000,10000,100000]
-        [--repeat 20] [--out FILE]
+        [--repeat 20] [--database sqlite|postgresql] [--db-url URL] [--out FILE]
+
+`--database postgresql` starts a throwaway cluster as `scale.py` does; `--db-url` names an
+empty database to use instead.
 """
 
 from __future__ import annotations
