@@ -7,8 +7,8 @@ are created through the API (Starlette's TestClient, no journal worker), and the
 then grown by SQL copies of one of them (new id, MAC, `device_id`, one address, its
 security group), in one statement per level, never followed by an ANALYZE (on
 PostgreSQL the statistics are what autovacuum made meanwhile). At each level (the fastest
-of `--repeat`; as `*_p50_ms` the median; as `*_cpu_ms` the CPU a call costs, this
-process's plus, on PostgreSQL, its backends', which waiting for a core does not inflate):
+of `--repeat`; as `*_p50_ms` the median; on PostgreSQL, as `*_database_ms`, the
+database's own time for the call's statements, from EXPLAIN ANALYZE):
 
 - `GET /v2.0/ports?limit=100` (noauth: an admin, every project), and its next page through
   the marker;
@@ -31,14 +31,13 @@ import contextlib
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from common import emit, machine, ms, ratio, sec, timed
 from journal import throwaway_postgres
 from listing import call, neutrino_api, populate
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from neutrino.db.models import Port
 from neutrino.services.context import Context
@@ -140,34 +139,32 @@ def timings(fn: Any, repeat: int) -> tuple[float, float]:
     return ms(min(times)), ms(statistics.median(times))
 
 
-def cpu_ms(app: Any, fn: Any, repeat: int) -> float:
-    """CPU ms a call costs, this process's and (PostgreSQL on this machine) the database
-    backends' together: unlike wall time, not inflated by waiting for a core."""
-    fn()
-    before = backends_cpu(app)
-    process = time.process_time()
-    for _ in range(repeat):
-        fn()
-    process = time.process_time() - process
-    after = backends_cpu(app)
-    database = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
-    return ms((process + database) / repeat)
-
-
-def backends_cpu(app: Any) -> dict[int, float]:
-    """CPU seconds of each client backend of this database (none on SQLite)."""
+def database_ms(app: Any, fn: Any, repeat: int) -> float | None:
+    """PostgreSQL's own time for the statements a call issues (planning plus execution,
+    from EXPLAIN ANALYZE, the median of `repeat`): what a page costs the database, which
+    the wall time on a loaded machine hides. None on SQLite."""
     if app.db.engine.dialect.name != "postgresql":
-        return {}
+        return None
+    issued: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        issued.append((statement, parameters))
+
+    event.listen(app.db.engine, "before_cursor_execute", note)
+    try:
+        fn()
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", note)
+    totals = []
     with app.db.engine.connect() as conn:
-        pids = conn.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend'")).scalars().all()
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-    return found
+        for _ in range(repeat):
+            total = 0.0
+            for statement, parameters in issued:
+                (plan,) = conn.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar_one()
+                total += plan["Planning Time"] + plan["Execution Time"]
+            totals.append(total)
+    return round(statistics.median(totals), 3)
 
 
 def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
@@ -195,7 +192,7 @@ def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
     figures = {}
     for name, fn in calls.items():
         figures[f"{name}_ms"], figures[f"{name}_p50_ms"] = timings(fn, repeat)
-        figures[f"{name}_cpu_ms"] = cpu_ms(app, fn, repeat)
+        figures[f"{name}_database_ms"] = database_ms(app, fn, repeat)
     return figures
 
 
