@@ -7,8 +7,9 @@ are created through the API (Starlette's TestClient, no journal worker), and the
 then grown by SQL copies of one of them (new id, MAC, `device_id`, one address, its
 security group), in one statement per level, never followed by an ANALYZE (on
 PostgreSQL the statistics are what autovacuum made meanwhile). At each level (the fastest
-of `--repeat`; as `*_p50_ms` the median; on PostgreSQL, as `*_database_ms`, the
-database's own time for the call's statements, from EXPLAIN ANALYZE):
+of `--repeat`; as `*_p50_ms` the median; on PostgreSQL, as `*_database_ms` and
+`*_database_buffers`, the database's own time and buffers for the call's statements, from
+EXPLAIN (ANALYZE, BUFFERS)):
 
 - `GET /v2.0/ports?limit=100` (noauth: an admin, every project), and its next page through
   the marker;
@@ -139,12 +140,13 @@ def timings(fn: Any, repeat: int) -> tuple[float, float]:
     return ms(min(times)), ms(statistics.median(times))
 
 
-def database_ms(app: Any, fn: Any, repeat: int) -> float | None:
-    """PostgreSQL's own time for the statements a call issues (planning plus execution,
-    from EXPLAIN ANALYZE, the median of `repeat`): what a page costs the database, which
-    the wall time on a loaded machine hides. None on SQLite."""
+def database_cost(app: Any, fn: Any, repeat: int) -> dict[str, Any]:
+    """PostgreSQL's own cost for the statements a call issues, from EXPLAIN (ANALYZE,
+    BUFFERS): their time (planning plus execution, the median of `repeat`; on a loaded
+    machine it includes waiting for a core) and the buffers they read (shared hits plus
+    reads), which no load changes. Nothing on SQLite."""
     if app.db.engine.dialect.name != "postgresql":
-        return None
+        return {}
     issued: list[tuple[str, Any]] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -155,16 +157,17 @@ def database_ms(app: Any, fn: Any, repeat: int) -> float | None:
         fn()
     finally:
         event.remove(app.db.engine, "before_cursor_execute", note)
-    totals = []
+    totals, buffers = [], 0
     with app.db.engine.connect() as conn:
         for _ in range(repeat):
-            total = 0.0
+            total, buffers = 0.0, 0
             for statement, parameters in issued:
-                (plan,) = conn.exec_driver_sql(
-                    f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar_one()
+                (plan,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
+                                               f"{statement}", parameters).scalar_one()
                 total += plan["Planning Time"] + plan["Execution Time"]
+                buffers += plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
             totals.append(total)
-    return round(statistics.median(totals), 3)
+    return {"database_ms": round(statistics.median(totals), 3), "database_buffers": buffers}
 
 
 def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
@@ -192,7 +195,7 @@ def measure(app: Any, client: Any, repeat: int, device: str) -> dict[str, Any]:
     figures = {}
     for name, fn in calls.items():
         figures[f"{name}_ms"], figures[f"{name}_p50_ms"] = timings(fn, repeat)
-        figures[f"{name}_database_ms"] = database_ms(app, fn, repeat)
+        figures.update({f"{name}_{k}": v for k, v in database_cost(app, fn, repeat).items()})
     return figures
 
 
