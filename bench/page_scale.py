@@ -5,11 +5,13 @@ What `scale.py` measures through a real server and OVN takes hours at 100k ports
 shared 2-core machine; a page's cost only needs the rows in the database. So: 1,000 ports
 are created through the API (Starlette's TestClient, no journal worker), and the table is
 then grown by SQL copies of one of them (new id, MAC, `device_id`, one address, its
-security group), in one statement per level, never followed by an ANALYZE (on
-PostgreSQL the statistics are what autovacuum made meanwhile). At each level (the fastest
-of `--repeat`; as `*_p50_ms` the median; on PostgreSQL, as `*_database_ms` and
-`*_database_buffers`, the database's own time and buffers for the call's statements, from
-EXPLAIN (ANALYZE, BUFFERS)):
+security group), in one statement per level. On PostgreSQL an ANALYZE follows, as
+autovacuum's would within a minute (`scale.py` grows in steps it keeps up with); with
+`--no-analyze` the planner has what autovacuum made by then, perhaps nothing (a table
+never analysed gets default guesses: `port_id = ANY(100 ids)` looks like half the table;
+bench/README.md, "Session 7"). At each level (the fastest of `--repeat`; as `*_p50_ms`
+the median; on PostgreSQL, as `*_database_ms` and `*_database_buffers`, the database's own
+time and buffers for the call's statements, from EXPLAIN (ANALYZE, BUFFERS)):
 
 - `GET /v2.0/ports?limit=100` (noauth: an admin, every project), and its next page through
   the marker;
@@ -49,10 +51,10 @@ DEVICE = "vm-one"
 MEMBER = Context(project_id="bench", is_admin=False, roles=("member", "reader"))
 
 
-def grow(app: Any, total: int) -> float:
+def grow(app: Any, total: int, analyze: bool = True) -> float:
     """Copy the first port until the table holds `total` ports; the seconds it took."""
     if app.db.engine.dialect.name == "postgresql":
-        return grow_postgresql(app, total)
+        return grow_postgresql(app, total, analyze)
     columns = [c.name for c in Port.__table__.c]
     replaced = {
         "id": "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
@@ -89,9 +91,9 @@ def grow(app: Any, total: int) -> float:
     return took
 
 
-def grow_postgresql(app: Any, total: int) -> float:
+def grow_postgresql(app: Any, total: int, analyze: bool = True) -> float:
     """`grow` on PostgreSQL: the copies (numbered by `generate_series`) and their address
-    and group in one statement. No ANALYZE: the statistics are what autovacuum made."""
+    and group in one statement, then (`analyze`) the tables' statistics."""
     columns = [c.name for c in Port.__table__.c]
     replaced = {
         "id": "gen_random_uuid()::text",
@@ -105,9 +107,7 @@ def grow_postgresql(app: Any, total: int) -> float:
     select_list = ", ".join(replaced.get(c, f"t.{c}") for c in columns)
     with app.db.engine.begin() as conn:
         have = conn.execute(text("SELECT count(*) FROM ports")).scalar_one()
-        if have >= total:
-            return 0.0
-        _, took = timed(lambda: conn.execute(text(f"""
+        took = 0.0 if have >= total else timed(lambda: conn.execute(text(f"""
             WITH copies AS (
                 INSERT INTO ports ({", ".join(columns)})
                 SELECT {select_list}
@@ -123,7 +123,10 @@ def grow_postgresql(app: Any, total: int) -> float:
             INSERT INTO port_security_groups (port_id, security_group_id, position)
             SELECT c.id, g.security_group_id, 0
             FROM copies AS c, (SELECT * FROM port_security_groups LIMIT 1) AS g
-            """), {"first": have, "last_n": total - 1}))
+            """), {"first": have, "last_n": total - 1}))[1]
+    if analyze:
+        with app.db.engine.begin() as conn:
+            conn.execute(text("ANALYZE ports, ip_allocations, port_security_groups"))
     return took
 
 
@@ -205,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--db-url", help="an empty database to use (else a throwaway one)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="PostgreSQL: no ANALYZE after the copies")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     levels = sorted(int(x) for x in args.levels.split(","))
@@ -219,13 +224,14 @@ def main(argv: list[str] | None = None) -> int:
                               "(SELECT id FROM ports ORDER BY created_at DESC, id DESC "
                               "LIMIT 1)"))
         for level in levels:
-            grown = grow(app, level)
+            grown = grow(app, level, analyze=not args.no_analyze)
             figures = measure(app, client, args.repeat, DEVICE)
             results.append({"ports": level, "copy_s": sec(grown), **figures,
                             "loadavg": [round(x, 2) for x in os.getloadavg()]})
         dialect = app.db.engine.dialect.name
     first = results[0]
     emit({"benchmark": "page_scale", "database": dialect, "page": PAGE,
+          "analyze": dialect == "postgresql" and not args.no_analyze,
           "populate_s": populated["populate_s"], "levels": results,
           "ratios": {f"{r['ports']}_vs_{first['ports']}": {
               k: ratio(r[k], first[k]) for k in first if k.endswith("_ms")}
