@@ -161,8 +161,13 @@ class Port(StandardAttrs, Base):
     __tablename__ = "ports"
     __table_args__ = (
         UniqueConstraint("network_id", "mac_address", name="uniq_ports_net_mac"),
-        # a project's page in id order reads only its rows (0025)
-        Index("ix_ports_project_id_id", "project_id", "id"),
+        # a project's page in id order reads only its rows (0025). PostgreSQL pages in
+        # code-point order (`id COLLATE "C"`, keyset.sort_key), which an index in the
+        # database's collation cannot serve: there the indexes are on that order (0026)
+        Index("ix_ports_project_id_id", "project_id", "id").ddl_if(dialect="sqlite"),
+        Index("ix_ports_project_id_id_c", "project_id", text('id COLLATE "C"')
+              ).ddl_if(dialect="postgresql"),
+        Index("ix_ports_id_c", text('id COLLATE "C"')).ddl_if(dialect="postgresql"),
         # device_id filters, a project's caller's too (0025)
         Index("ix_ports_device_id_project_id_id", "device_id", "project_id", "id"),
     )
