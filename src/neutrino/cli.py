@@ -159,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
     if journal_process is not None:
         journal_process.go()
     app.start()
+    freeze_start_up_objects()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         serve(app.app, settings.host, settings.port, settings.http)
@@ -168,6 +169,16 @@ def _serve(args: argparse.Namespace) -> int:
         for component in reversed(started):
             local.stop(settings.ovn_dir, component)
     return 0
+
+
+def freeze_start_up_objects() -> None:
+    """What start-up built (modules, the app, its statements: some 140,000 objects) lives as
+    long as the process; the collector's full passes need not walk it again and again (a
+    third of a 1,000-port GET's CPU went to them)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _journal_process(args: argparse.Namespace) -> int:

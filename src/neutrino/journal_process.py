@@ -270,6 +270,9 @@ def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
         app = build(settings, migrate=False, role="journal",
                     wakeup=InheritedPipeWakeup(wake_fd))
         app.start()
+        from neutrino.cli import freeze_start_up_objects
+
+        freeze_start_up_objects()
     except Exception:
         # the parent starts another after a delay, and this says why each time
         LOG.exception("the journal process could not start")
