@@ -81,9 +81,11 @@ class InheritedPipeWakeup(Wakeup):
             os.write(self._own_write, b"!")
 
     def wait(self, timeout: float) -> None:
-        watched = [self._own_read] if self._parent is None else [self._own_read, self._parent]
-        ready, _, _ = select.select(watched, [], [], timeout)
-        for fd in ready:
+        poller = select.poll()  # not select(): a descriptor may be numbered past 1023
+        for fd in (self._own_read, self._parent):
+            if fd is not None:
+                poller.register(fd, select.POLLIN)
+        for fd, _ in poller.poll(timeout * 1000):
             with contextlib.suppress(BlockingIOError):
                 while True:
                     if not os.read(fd, 4096):  # the parent is gone: its socket stops us

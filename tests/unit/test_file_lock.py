@@ -85,3 +85,23 @@ def test_ordinary_writers_exclude_each_other(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert most == 1
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_database_keeps_no_descriptor_of_its_lock_files(tmp_path: Path) -> None:
+    # a test session builds hundreds of databases: kept descriptors pushed new sockets past
+    # the 1,024 that select() can watch, and the OVSDB connections failed
+    from sqlalchemy import text
+
+    from neutrino.db.engine import Database, make_engine
+
+    before = _open_descriptors()
+    for i in range(20):
+        db = Database(make_engine(f"sqlite:///{tmp_path / f'{i}.db'}"))
+        with db.session() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+        db.engine.dispose()
+    assert _open_descriptors() == before

@@ -229,31 +229,27 @@ class FileLock:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fds: tuple[int, int] | None = None
 
     @contextlib.contextmanager
     def held(self, first: bool = False) -> Iterator[None]:
-        lock, gate = self._open()
-        fcntl.flock(gate, fcntl.LOCK_EX)
-        if not first:
-            fcntl.flock(gate, fcntl.LOCK_UN)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        finally:
-            if first:
+        # opened for each use (some microseconds): a Database has no close that would
+        # give kept descriptors back, and closing one releases its lock whatever happens
+        with _opened(f"{self.path}-gate") as gate:
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            if not first:
                 fcntl.flock(gate, fcntl.LOCK_UN)
+            with _opened(self.path) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                yield
 
-    def _open(self) -> tuple[int, int]:
-        # opened once and kept: the in-process WriteLock lets one thread at a time here
-        if self._fds is None:
-            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-            self._fds = (os.open(self.path, flags, 0o600),
-                         os.open(f"{self.path}-gate", flags, 0o600))
-        return self._fds
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[int]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 # SQLSTATEs (PostgreSQL appendix A) of a statement that may have lost a race.
