@@ -308,6 +308,20 @@ def test_routers_and_floating_ips_of_a_batch_load_in_as_many_statements_as_one(
     assert desired_statements(app, ResourceType.FLOATING_IP, fip_ids) == one
 
 
+def test_listing_gateways_reads_the_routers_columns_alone(app: Neutrino):
+    """/healthz lists the gateways on every call (a benchmark polls it every 20 ms while
+    the journal applies): one SELECT of four columns, not Router objects bringing their
+    gateway ports with all of those ports' relationships (a SELECT each)."""
+    router_ids, _ = l3_cloud(app, 3)
+    with statements_run(app.db.engine) as seen:
+        gateways = app.routers.list_gateways()
+    assert sorted(g["router_id"] for g in gateways) == sorted(router_ids)
+    assert all(set(g) == {"router_id", "name", "chassis", "status"} for g in gateways)
+    assert [q for q in seen if q.startswith("SELECT")] == [
+        q for q in seen if q.startswith("SELECT") and "FROM routers" in q], seen
+    assert len([q for q in seen if q.startswith("SELECT")]) == 1, seen
+
+
 def test_security_groups_and_rules_of_a_batch_load_in_as_many_statements_as_one(
         app: Neutrino):
     sgs = SecurityGroupService(app.db, app.settings, app.wakeup)

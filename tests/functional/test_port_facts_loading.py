@@ -187,3 +187,20 @@ def test_a_batch_of_every_kind_of_port_costs_the_statements_of_one_of_each(app: 
     selects = [[q for q in seen if q.startswith("SELECT")] for seen in (few, many)]
     # the ports, addresses, groups, bindings; the trunks' parents, the policies, the MACs
     assert len(selects[1]) == len(selects[0]) == 7, selects  # 16 before (ORM objects, more asks)
+
+
+def test_a_batch_makes_each_subnets_facts_once(app: Neutrino, monkeypatch):
+    """A batch's ports share few subnets: each subnet's facts (and its prefix length) are
+    made once for the batch, not once a port (a drain's 200 ports on a subnet made them
+    200 times)."""
+    net = _network(app, "shared", "10.31.0.0/24")
+    ports = _ports(app, net, 12)
+    made = []
+    original = facts.subnet_facts
+    monkeypatch.setattr(facts, "subnet_facts",
+                        lambda *args: made.append(args[0].id) or original(*args))
+    with app.db.read() as s:
+        found = facts.load_ports(s, ports)
+    assert len(found) == 12 and len(made) == 1
+    assert len({id(f.fixed_ips[0]) for f in found.values()}) == 12  # each its own address
+    assert all(f.fixed_ips[0].prefixlen == 24 for f in found.values())

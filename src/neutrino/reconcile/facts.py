@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -155,8 +156,9 @@ def load_ports(session: Session, ids: Sequence[str]) -> dict[str, PortFacts]:
     qos = load_port_qos(session, ports, {p.network_id: p.network_qos_policy_id for p in ports
                                          if p.network_qos_policy_id})
     learned = _vtep_learned(session, ports)
-    return {port.id: replace(port_facts(port, subnets, port.floating_ip, metadata),
-                             qos=qos.get(port.id), vtep_learned=learned.get(port.id, ()))
+    made: dict[str, SubnetFacts] = {}  # a subnet's facts, made once for the batch's ports
+    return {port.id: port_facts(port, subnets, port.floating_ip, metadata, made=made,
+                                qos=qos.get(port.id), vtep_learned=learned.get(port.id, ()))
             for port in ports}
 
 
@@ -169,21 +171,27 @@ def _vtep_learned(session: Session, ports: Sequence[Any]) -> dict[str, tuple[str
 
 
 def port_facts(port: Any, subnets: Mapping[str, Any], floating_ip: str | None = None,
-               metadata_ips: dict[str, str] | None = None) -> PortFacts:
+               metadata_ips: dict[str, str] | None = None, *,
+               made: dict[str, SubnetFacts] | None = None, qos: Any = None,
+               vtep_learned: tuple[str, ...] = ()) -> PortFacts:
     """`port`: a Port, or the plain view of one `load_ports` reads (the same attributes);
-    `subnets`: by id, each with its `network`'s `mtu`."""
+    `subnets`: by id, each with its `network`'s `mtu`; `made`: subnet facts already made
+    (by id), shared by the ports of one load and added to."""
     fixed = []
     dhcp_subnets: dict[str, SubnetFacts] = {}
+    made = {} if made is None else made
     for alloc in port.fixed_ips:
         subnet = subnets[alloc.subnet_id]
-        facts = subnet_facts(subnet, (metadata_ips or {}).get(subnet.id))
+        facts = made.get(subnet.id)
+        if facts is None:
+            facts = made[subnet.id] = subnet_facts(subnet, (metadata_ips or {}).get(subnet.id))
         if facts.dhcp_kind is not None:
             dhcp_subnets[subnet.id] = facts
         fixed.append(
             FixedIp(
                 subnet_id=subnet.id,
                 ip_address=alloc.ip_address,
-                prefixlen=ipaddress.ip_network(subnet.cidr).prefixlen,
+                prefixlen=prefixlen(subnet.cidr),
                 ip_version=subnet.ip_version,
                 dhcp=facts.dhcp_kind is not None,
                 ra_mode=subnet.ipv6_ra_mode,
@@ -220,7 +228,15 @@ def port_facts(port: Any, subnets: Mapping[str, Any], floating_ip: str | None = 
         migrating_to=_migrating_to(port),
         trunk_parent=port.subport.trunk.port_id if port.subport is not None else None,
         trunk_tag=port.subport.segmentation_id if port.subport is not None else None,
+        qos=qos,
+        vtep_learned=vtep_learned,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def prefixlen(cidr: str) -> int:
+    """A CIDR's prefix length (parsed once per CIDR: a batch's ports share few subnets)."""
+    return ipaddress.ip_network(cidr).prefixlen
 
 
 def _migrating_to(port: Port) -> tuple[str, ...]:

@@ -10,6 +10,8 @@ whatever no rule allows.
 
 from __future__ import annotations
 
+import functools
+
 from neutrino import protocols
 from neutrino.ovn import naming as n
 from neutrino.ovn.rows import DesiredRow, DesiredState, ParentLink, RowKey
@@ -71,8 +73,11 @@ def build_rule_absent(rule_id: str) -> DesiredState:
     return DesiredState(RULE_RESOURCE, rule_id, (), (rule_key(rule_id),))
 
 
+@functools.cache
 def drop_group_rows() -> tuple[DesiredRow, ...]:
-    """`neutron_pg_drop`: what no rule allows is dropped, except DHCP requests."""
+    """`neutron_pg_drop`: what no rule allows is dropped, except DHCP requests.
+
+    Built once: every filtered port of a batch carries these same rows (never changed)."""
     rows = [DesiredRow(DROP_GROUP_KEY, {})]
     for direction, port in (("from-lport", "inport"), ("to-lport", "outport")):
         rows.append(
