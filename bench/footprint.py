@@ -4,7 +4,8 @@ Ready means `/healthz` answers 200 with OVN NB connected, timed from the exec; m
 fresh database (migrations included) and again on the same database (a restart). Idle RSS is
 read from /proc after the server has been idle for a few seconds (its journal worker,
 maintenance and IDL threads running), summed over its processes: the API's and, by default,
-its journal process (shared library pages count in both, so the sum is an upper bound).
+its journal process (pages they share count in both, so the sum is an upper bound; the
+proportional set size, `pss_idle_mb`, counts each shared page once).
 The baseline, in the same run, is a bare Starlette app
 with one route served by uvicorn from the same interpreter: the floor of the web stack.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx2 as httpx
 from common import emit, free_port, machine, ms, neutrino_env, ratio, throwaway_ovn
-from serve import rss_kib
+from serve import rss_kib, with_children
 
 IDLE_SECONDS = 5.0
 POLL = 0.01
@@ -46,6 +47,16 @@ app = Starlette(routes=[Route("/healthz", healthz)])
 def _rss_mb(pid: int) -> float:
     """The server's resident memory: its process and its journal process, summed."""
     return round(rss_kib(pid)["VmRSS"] / 1024, 1)
+
+
+def _pss_mb(pid: int) -> float:
+    """The same processes' proportional set size: a page they share counts once in all."""
+    total = 0
+    for each in with_children(pid):
+        for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
 
 
 @contextlib.contextmanager
@@ -81,7 +92,8 @@ def _measure(cmd: list[str], env: dict[str, str], cwd: Path, base: str) -> dict[
         at_ready = _rss_mb(proc.pid)
         time.sleep(IDLE_SECONDS)
         return {"ready_ms": ms(ready), "rss_at_ready_mb": at_ready,
-                "rss_idle_mb": _rss_mb(proc.pid)}
+                "rss_idle_mb": _rss_mb(proc.pid), "pss_idle_mb": _pss_mb(proc.pid),
+                "processes": len(with_children(proc.pid))}
 
 
 def neutrino() -> dict[str, Any]:

@@ -138,17 +138,19 @@ def _serve(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
             ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
+    from neutrino.bootstrap import build
+    from neutrino.server import serve
+
     journal_process = None
     if settings.journal.process == "separate":
         from neutrino.journal_process import JournalProcess
 
-        # started first: its imports overlap this process's; it builds once we migrated
+        # forked now, with everything imported and no thread running: it imports nothing
+        # again, and builds once we migrated the database
         journal_process = JournalProcess(dict(os.environ, NEUTRINO_OVN_NB=settings.ovn_nb,
                                               NEUTRINO_OVN_SB=settings.ovn_sb))
-        journal_process.spawn()
-    from neutrino.bootstrap import build
-    from neutrino.server import serve
-
+        freeze_start_up_objects()
+        journal_process.spawn(fork=True)
     try:
         app = build(settings, role="all" if journal_process is None else "api",
                     journal_process=journal_process)

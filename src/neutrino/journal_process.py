@@ -18,9 +18,12 @@ Two channels join them, both inherited by the child:
   that comes too late is dropped when it comes; a slow child is reported, not killed. A
   child whose parent is gone (end of file on this socket) stops; a child that dies is
   started again.
-The child starts at once, so that its imports overlap the parent's start-up, and builds when
-it finds the database migrated already (a restart) or once the parent, which migrates it,
-sends `go`. It answers "starting" until it is built.
+The first child is forked from the parent once the parent has imported everything and before
+it starts any thread: it imports nothing again (a start-up saves most of a second of CPU)
+and shares the parent's module memory until either writes to it. A child started again
+later is a new interpreter (`neutrino journal-process`), since forking a process that runs
+threads is unsafe. A child builds when it finds the database migrated already (a restart)
+or once the parent, which migrates it, sends `go`; it answers "starting" until it is built.
 """
 
 from __future__ import annotations
@@ -114,10 +117,11 @@ class JournalProcess:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
-    def spawn(self) -> None:
-        """Start the child now (its imports run meanwhile); it builds on `go`."""
+    def spawn(self, fork: bool = False) -> None:
+        """Start the child now; it builds on `go`. `fork`: by forking this process, which
+        must run no other thread yet."""
         with self._lock:
-            self._spawn_locked()
+            self._spawn_locked(fork and threading.active_count() == 1)
         self._supervisor = threading.Thread(target=self._supervise, name="journal-supervisor",
                                             daemon=True)
         self._supervisor.start()
@@ -157,13 +161,16 @@ class JournalProcess:
         return {"pid": self.pid, "running": running, "restarts": self.restarts}
 
     # -- the child's life ---------------------------------------------------------------
-    def _spawn_locked(self) -> None:
+    def _spawn_locked(self, fork: bool = False) -> None:
         parent_end, child_end = socket.socketpair()
-        command = [sys.executable, "-m", "neutrino.cli", "journal-process",
-                   "--wake-fd", str(self.wakeup.read_fd), "--control-fd",
-                   str(child_end.fileno())]
-        self._proc = subprocess.Popen(command, env=self.env,
-                                      pass_fds=(self.wakeup.read_fd, child_end.fileno()))
+        if fork:
+            self._proc = _fork(self.env, self.wakeup.read_fd, child_end, parent_end)
+        else:
+            command = [sys.executable, "-m", "neutrino.cli", "journal-process",
+                       "--wake-fd", str(self.wakeup.read_fd), "--control-fd",
+                       str(child_end.fileno())]
+            self._proc = subprocess.Popen(command, env=self.env,
+                                          pass_fds=(self.wakeup.read_fd, child_end.fileno()))
         child_end.close()
         self._control = parent_end
         self._unread = b""
@@ -225,6 +232,58 @@ class JournalProcess:
             with contextlib.suppress(OSError):
                 self._control.close()
             self._control = None
+
+
+class _Forked:
+    """A forked child, with the part of `subprocess.Popen` this module uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"journal process {self.pid}", timeout)
+            time.sleep(0.05)
+        assert self.returncode is not None
+        return self.returncode
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, signum: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+
+def _fork(env: Mapping[str, str], wake_fd: int, child_end: socket.socket,
+          parent_end: socket.socket) -> _Forked:
+    pid = os.fork()
+    if pid:
+        return _Forked(pid)
+    code = 1
+    try:  # the child: never back into the parent's code (its finally blocks, atexit)
+        parent_end.close()
+        os.environ.update(env)
+        code = run(wake_fd, child_end.detach())
+    except BaseException:
+        LOG.exception("the journal process failed")
+    finally:
+        logging.shutdown()
+        os._exit(code)
 
 
 # -- the child --------------------------------------------------------------------------------
