@@ -138,7 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
             ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
-    from neutrino.bootstrap import build
+    from neutrino.bootstrap import build, freeze_start_up_objects
     from neutrino.server import serve
 
     journal_process = None
@@ -171,16 +171,6 @@ def _serve(args: argparse.Namespace) -> int:
         for component in reversed(started):
             local.stop(settings.ovn_dir, component)
     return 0
-
-
-def freeze_start_up_objects() -> None:
-    """What start-up built (modules, the app, its statements: some 140,000 objects) lives as
-    long as the process; the collector's full passes need not walk it again and again (a
-    third of a 1,000-port GET's CPU went to them)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 def _journal_process(args: argparse.Namespace) -> int:

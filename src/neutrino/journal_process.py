@@ -4,10 +4,10 @@ beside the process that answers the API.
 In one process every part of neutrino shares one interpreter lock: an API request waited
 for the journal worker applying the previous request's entries and for the NB connection
 parsing NB's updates, and the create latency followed the process's CPU per port.
-`neutrino serve` (NEUTRINO_JOURNAL_PROCESS=separate) therefore starts
-`neutrino journal-process` as a child and supervises it: the API's process keeps the HTTP
-server and an SB connection (the API reads chassis from SB); the child connects to NB,
-syncs at start, runs the workers, the port-status reports and maintenance.
+`neutrino serve` (NEUTRINO_JOURNAL_PROCESS=separate) therefore starts a child, the journal
+process, and supervises it: the API's process keeps the HTTP server and an SB connection (the
+API reads chassis from SB); the child connects to NB, syncs at start, runs the workers, the
+port-status reports and maintenance.
 
 Two channels join them, both inherited by the child:
 - the wake pipe: after a commit that recorded journal entries the API writes a byte, and the
@@ -319,7 +319,7 @@ def run(wake_fd: int, control_fd: int) -> int:
 
 def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
                      cancelled: threading.Event) -> None:
-    from neutrino.bootstrap import build
+    from neutrino.bootstrap import build, freeze_start_up_objects
     from neutrino.settings import load_settings
 
     settings = load_settings()
@@ -331,8 +331,6 @@ def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
         app = build(settings, migrate=False, role="journal",
                     wakeup=InheritedPipeWakeup(wake_fd))
         app.start()
-        from neutrino.cli import freeze_start_up_objects
-
         freeze_start_up_objects()
     except Exception:
         # the parent starts another after a delay, and this says why each time

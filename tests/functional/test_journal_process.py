@@ -131,7 +131,7 @@ def test_the_journal_process_does_not_outlive_serve(private_ovn, tmp_path, how):
         stop_serve(proc)
 
 
-def test_inline_serve_runs_the_journal_in_its_own_process(private_ovn, tmp_path):
+def test_inline_serve_runs_the_journal_in_the_api_process(private_ovn, tmp_path):
     url, proc = start_serve(private_ovn, tmp_path / "state", NEUTRINO_STARTUP_SYNC="off",
                             NEUTRINO_JOURNAL_PROCESS="inline")
     try:
