@@ -12,7 +12,9 @@ APT_PACKAGES=(ovn-central ovn-host python3-venv
               # `neutrino lab`: namespaces as VMs, real DHCP, ping and TCP through OVN
               openvswitch-switch iproute2 isc-dhcp-client iputils-ping ncat ethtool
               # VTEP gateways: the hardware_vtep schema and vtep-ctl, ovn-controller-vtep
-              openvswitch-vtep ovn-controller-vtep)
+              openvswitch-vtep ovn-controller-vtep
+              # python-ovs's C JSON parser, built for Debian's Python 3.11 (ovn/json_parser.py)
+              python3-openvswitch)
 TEST_APT_PACKAGES=(postgresql)  # tests start throwaway PostgreSQL clusters of their own
 
 as_root() {

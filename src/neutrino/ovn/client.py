@@ -24,7 +24,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
-from neutrino.ovn import lookups
+from neutrino.ovn import json_parser, lookups
 from neutrino.ovn import naming as n
 from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
@@ -46,6 +46,9 @@ from neutrino.ovn.storable import state_problem
 from neutrino.scheduling import Chassis, parse_cms_options, parse_physnets
 
 LOG = logging.getLogger(__name__)
+# every OVSDB connection of the process reads its messages with python-ovs's C parser
+# when one can be loaded (see json_parser)
+JSON_PARSER = json_parser.use_c_parser()
 SCHEMA = "OVN_Northbound"
 # Non-root tables: where their rows are referenced from, and the external_ids key (if any)
 # that names the parent.
