@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
-from sqlalchemy import event, select, text, update
+from sqlalchemy import String, event, select, text, update
 
 from neutrino import errors
 from neutrino.api.attributes import (
@@ -662,3 +662,33 @@ def test_a_port_update_and_delete_read_the_port_in_one_query_and_no_child_twice(
     with app.db.read() as session:
         assert session.scalars(select(InactiveBinding).where(
             InactiveBinding.port_id == second)).all() == []
+
+
+def test_an_api_port_delete_removes_its_rows_in_two_statements_and_leaves_none(app: Neutrino):
+    network_id, subnet_id = network(app)
+    app.subnets.create(CTX, [parse_create(SUBNET, {
+        "network_id": network_id, "ip_version": 6, "cidr": "fd00:9::/64"})])
+    groups = SecurityGroupService(app.db, app.settings, app.wakeup)
+    group = groups.create(CTX, [parse_create(SECURITY_GROUP, {"name": "g"})])[0]
+    doomed, kept = (app.ports.create(CTX, [parse_create(PORT, {
+        "network_id": network_id, "tags": ["red", "blue"],
+        "security_groups": [group["id"]]})])[0]["id"] for _ in range(2))
+    with app.db.session() as session:
+        session.add(InactiveBinding(port_id=doomed, host="destination"))
+    with statements_run(app.db.engine) as deleting:
+        app.ports.delete(CTX, doomed, None)
+    deletes = [s for s in deleting if s.startswith("DELETE")]
+    # its tags, then the port: the database's cascade takes addresses and bindings
+    assert [re.match(r"DELETE FROM (\w+)", s)[1] for s in deletes] == ["tags", "ports"], deletes
+    with app.db.read() as session:
+        for table in Port.metadata.sorted_tables:
+            if table.name == "journal" or table.name.startswith("journal_"):
+                continue  # the delete's own entry names it
+            for column in table.columns:
+                if isinstance(column.type, String):
+                    found = session.execute(select(column).where(column == doomed)).first()
+                    assert found is None, f"{table.name}.{column.name} still names the port"
+    # the other port keeps everything
+    answer = app.ports.get(CTX, kept)
+    assert sorted(answer["tags"]) == ["blue", "red"] and len(answer["fixed_ips"]) == 2
+    assert answer["security_groups"] == [group["id"]]

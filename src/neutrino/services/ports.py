@@ -9,7 +9,7 @@ from collections.abc import Callable, Set
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, inspect, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -337,14 +337,31 @@ def check_router_device(session: Session, ctx: Context, owner: str, device_id: s
         raise DeviceIDNotOwnedByTenant(device_id)
 
 
-def delete_port(session: Session, port: Port) -> None:
+def delete_port(session: Session, port: Port, by_statement: bool = False) -> None:
+    """`by_statement`: the port's rows go in two DELETEs (its tags, keyed by its id with no
+    foreign key; then the port, whose addresses and bindings the database's ON DELETE
+    CASCADE takes) instead of the unit of work's delete of each loaded child, which was a
+    third of an API delete's CPU. Only for a port nothing changed later in the transaction
+    refers to: the unit of work would order such a change before the port's delete."""
     trunk_subports.check_deletable(port)
     parents, names = port_parents(port), dns.published(port)
     forget_port(session, port.id)
     resteer_for_port(session, port)
-    session.delete(port)
+    if by_statement:
+        session.flush()  # what the transaction changed before (a floating IP let go) first
+        for stmt in _DELETE_PORT_ROWS:
+            session.execute(stmt, {"port": port.id})
+        session.expunge(port)  # its children with it (cascade): nothing flushes them again
+    else:
+        session.delete(port)
     record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
     dns.journal_network(session, port.network_id, names, None)
+
+
+_DELETE_PORT_ROWS = tuple(
+    stmt.execution_options(synchronize_session=False) for stmt in (
+        delete(Tag).where(Tag.resource_id == bindparam("port")),
+        delete(Port).where(Port.id == bindparam("port"))))
 
 
 def _initial_groups(session: Session, ctx: Context, port: Port, body: dict[str, Any],
@@ -695,7 +712,7 @@ class PortService(ResourceService):
                 raise errors.ServicePortInUse(port.id, f"has device owner {port.device_owner}")
             facts = _facts(port)
             disassociate_port(session, ctx, port.id)
-            delete_port(session, port)
+            delete_port(session, port, by_statement=True)
             return facts
 
         facts = run_and_wake(self.db.write, self.wakeup, txn)
