@@ -427,10 +427,13 @@ def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | 
 PORT_ROW_LOADS = (joinedload(Port.trunk), joinedload(Port.subport),
                   joinedload(Port.fixed_ips), joinedload(Port.security_group_bindings),
                   lazyload(Port.inactive_bindings))
+# a port about to be deleted: no view is made of it, and its tags go by statement
+DOOMED_PORT_LOADS = (*PORT_ROW_LOADS, lazyload(Port.tags))
 
 
-def get_port_row(session: Session, ctx: Context, port_id: str) -> Port:
-    port = session.get(Port, port_id, options=PORT_ROW_LOADS)
+def get_port_row(session: Session, ctx: Context, port_id: str,
+                 loads: tuple[Any, ...] = PORT_ROW_LOADS) -> Port:
+    port = session.get(Port, port_id, options=loads)
     if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
         raise errors.PortNotFound(port_id)
     return port
@@ -705,7 +708,7 @@ class PortService(ResourceService):
     # -- delete -------------------------------------------------------------------------
     def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
-            port = get_port_row(session, ctx, port_id)
+            port = get_port_row(session, ctx, port_id, DOOMED_PORT_LOADS)
             policy.enforce(ctx, "delete_port", port_target(session, ctx, port))
             check_revision(port, if_match)
             if port.device_owner in MANAGED_OWNERS:
