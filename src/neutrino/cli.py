@@ -132,10 +132,11 @@ def _serve(args: argparse.Namespace) -> int:
     gc.disable()
     settings = load_settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    from neutrino.ovn import local
 
     started: tuple[str, ...] = ()
     if args.local_ovn:
+        from neutrino.ovn import local
+
         ovn = local.up(settings.ovn_dir)
         started = ovn.started
         logging.getLogger("neutrino").info("local OVN: NB %s, SB %s", ovn.nb, ovn.sb)
@@ -175,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         app.stop()
         # What this serve started, it stops: never an OVN another process is using.
         for component in reversed(started):
-            local.stop(settings.ovn_dir, component)
+            local.stop(settings.ovn_dir, component)  # imported with --local-ovn
     return 0
 
 
