@@ -9,6 +9,7 @@ python-ovs's streams (certificates), so a remote naming one is read as ovsdbapp 
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import json
 import socket
@@ -64,10 +65,8 @@ def _get_schema(member: str, schema: str, timeout: float) -> Any:
 
 def _messages(received: bytes) -> list[dict[str, Any]]:
     """The whole JSON objects at the start of `received` (more may be on their way)."""
-    try:
-        text = received.decode()
-    except UnicodeDecodeError:
-        return []  # a character cut in two: not all of it yet
+    # a character cut in two at the end waits for its other half
+    text = codecs.getincrementaldecoder("utf-8")().decode(received)
     decoder, found, at = json.JSONDecoder(), [], 0
     while True:
         at = len(text) - len(text[at:].lstrip())  # past the whitespace between messages
