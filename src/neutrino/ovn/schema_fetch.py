@@ -1,7 +1,7 @@
 """A database's schema from its OVSDB server, read with the standard library's JSON parser.
 
 ovsdbapp's `get_schema_helper` reads the reply through python-ovs, whose JSON parser is pure
-Python here (PyPI's `ovs` has no C parser): 15-18 ms of CPU for NB's or SB's schema, once
+Python here (PyPI's `ovs` has no C parser): 6-18 ms of CPU for NB's or SB's schema, once
 for every connection a process makes at start-up (the API's SB, the journal process's NB
 and SB). `json` parses the same reply in under half a millisecond. `ssl:` members need
 python-ovs's streams (certificates), so a remote naming one is read as ovsdbapp reads it.
