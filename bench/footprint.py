@@ -5,11 +5,21 @@ fresh database (migrations included) and again on the same database (a restart).
 read from /proc after the server has been idle for a few seconds (its journal worker,
 maintenance and IDL threads running), summed over its processes: the API's and, by default,
 its journal process (pages they share count in both, so the sum is an upper bound; the
-proportional set size, `pss_idle_mb`, counts each shared page once).
+proportional set size, `pss_idle_mb`, counts each shared page once; `per_process` gives
+both for each process). `cpu_at_ready_s` is the CPU time the server's processes had spent
+when it was ready, per process, from /proc: unlike the wall time it hardly moves with other
+load on the machine.
+
+Python compiles a module's source each time it imports it unless a bytecode cache exists:
+with PYTHONDONTWRITEBYTECODE=1 in the environment and no `__pycache__` in `src/`, every
+start compiles neutrino's ~160 modules (about 0.4 s of CPU here); an installed package (pip
+compiles at install time) does not. `bytecode` says which, and `--bytecode-cache` lets the
+first start write a cache (PYTHONPYCACHEPREFIX, a scratch directory) that the restarts
+then read, as an installed neutrino would.
 The baseline, in the same run, is a bare Starlette app
 with one route served by uvicorn from the same interpreter: the floor of the web stack.
 
-    /tmp/venv/bin/python bench/footprint.py [--out FILE]
+    /tmp/venv/bin/python bench/footprint.py [--out FILE] [--restarts N] [--bytecode-cache]
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import httpx2 as httpx
 from common import emit, free_port, machine, ms, neutrino_env, ratio, throwaway_ovn
 from serve import rss_kib, with_children
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 IDLE_SECONDS = 5.0
 POLL = 0.01
 TIMEOUT = 60.0
@@ -42,6 +53,26 @@ async def healthz(request):
 
 app = Starlette(routes=[Route("/healthz", healthz)])
 """
+
+
+def _cpu_s(pid: int) -> list[float]:
+    """CPU seconds (user + system) each of the server's processes has spent so far."""
+    found = []
+    for each in with_children(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        found.append(round((int(fields[11]) + int(fields[12])) / CLOCK_TICKS, 3))
+    return found
+
+
+def _per_process(pid: int) -> list[dict[str, float]]:
+    """Each process's RSS and PSS (MB), the server's first."""
+    found = []
+    for each in with_children(pid):
+        rollup = {line.split(":")[0]: int(line.split()[1]) for line in
+                  Path(f"/proc/{each}/smaps_rollup").read_text().splitlines()[1:]}
+        found.append({"rss_mb": round(rollup["Rss"] / 1024, 1),
+                      "pss_mb": round(rollup["Pss"] / 1024, 1)})
+    return found
 
 
 def _rss_mb(pid: int) -> float:
@@ -89,24 +120,45 @@ def _started(cmd: list[str], env: dict[str, str], cwd: Path, base: str,
 
 def _measure(cmd: list[str], env: dict[str, str], cwd: Path, base: str) -> dict[str, Any]:
     with _started(cmd, env, cwd, base) as (proc, ready):
-        at_ready = _rss_mb(proc.pid)
+        cpu, at_ready = _cpu_s(proc.pid), _rss_mb(proc.pid)
         time.sleep(IDLE_SECONDS)
-        return {"ready_ms": ms(ready), "rss_at_ready_mb": at_ready,
+        return {"ready_ms": ms(ready), "cpu_at_ready_s": cpu, "rss_at_ready_mb": at_ready,
                 "rss_idle_mb": _rss_mb(proc.pid), "pss_idle_mb": _pss_mb(proc.pid),
-                "processes": len(with_children(proc.pid))}
+                "per_process": _per_process(proc.pid),
+                "processes": len(with_children(proc.pid)),
+                "load_average": round(os.getloadavg()[0], 2)}
 
 
-def neutrino() -> dict[str, Any]:
+def _bytecode(env: dict[str, str]) -> str:
+    if env.get("PYTHONPYCACHEPREFIX") and not env.get("PYTHONDONTWRITEBYTECODE"):
+        return "cached (PYTHONPYCACHEPREFIX, written by the first start)"
+    import neutrino
+
+    cached = any(Path(neutrino.__file__).parent.glob("__pycache__/*.pyc"))
+    if cached:
+        return "cached (__pycache__)"
+    if env.get("PYTHONDONTWRITEBYTECODE"):
+        return "compiled at each start (PYTHONDONTWRITEBYTECODE, no __pycache__)"
+    return "compiled by the first start, cached (__pycache__) for the restarts"
+
+
+def neutrino(restarts: int = 1, bytecode_cache: bool = False) -> dict[str, Any]:
     with throwaway_ovn("fp") as (directory, ovn):
         (directory / "state").mkdir(exist_ok=True)
         port = free_port()
         env = dict(os.environ, **neutrino_env(directory, ovn),
                    NEUTRINO_BIND=f"127.0.0.1:{port}")
+        if bytecode_cache:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
         cmd = [sys.executable, "-m", "neutrino.cli", "serve"]
         base = f"http://127.0.0.1:{port}"
         fresh = _measure(cmd, env, directory, base)
-        restart = _measure(cmd, env, directory, base)
-    return {"fresh_database": fresh, "restart": restart}
+        again = [_measure(cmd, env, directory, base) for _ in range(restarts)]
+    found = {"bytecode": _bytecode(env), "fresh_database": fresh, "restart": again[0]}
+    if restarts > 1:
+        found["restarts"] = again
+    return found
 
 
 def bare() -> dict[str, Any]:
@@ -122,8 +174,13 @@ def bare() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="restarts measured after the fresh start (default 1)")
+    parser.add_argument("--bytecode-cache", action="store_true",
+                        help="let the first start write a bytecode cache the restarts read "
+                             "(as an installed package has)")
     args = parser.parse_args(argv)
-    base, ours = bare(), neutrino()
+    base, ours = bare(), neutrino(args.restarts, args.bytecode_cache)
     emit({"benchmark": "footprint", "machine": machine(), "baseline_bare_uvicorn": base,
           "neutrino": ours,
           "ratios": {"restart_ready_vs_bare": ratio(ours["restart"]["ready_ms"],

@@ -160,3 +160,24 @@ def test_a_database_at_head_is_not_migrated_again_and_one_behind_is(
 
     monkeypatch.setattr(command, "upgrade", asked)
     upgrade(engine)  # at head: start-up does not load Alembic and the migrations
+
+
+
+def test_default_pools_index_is_partial_on_postgresql_from_models_and_migrations(postgres):
+    """The models leave `postgresql_where` out (it would load SQLAlchemy's PostgreSQL
+    dialect on every SQLite start); `create_all` still makes the index partial there, as
+    migration 0010 does."""
+    from pg_tools import new_database
+
+    migrated = make_engine(new_database(postgres))
+    upgrade(migrated)
+    created = make_engine(new_database(postgres))
+    Base.metadata.create_all(created)
+    assert _pool_index(created) == _pool_index(migrated)
+    assert _pool_index(created).endswith("WHERE is_default")
+
+
+def _pool_index(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                 "'uniq_subnetpools_default'")).scalar_one()

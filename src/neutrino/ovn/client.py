@@ -24,7 +24,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
-from neutrino.ovn import json_parser, lookups
+from neutrino.ovn import json_parser, lookups, schema_fetch
 from neutrino.ovn import naming as n
 from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
@@ -312,7 +312,7 @@ class _OvsdbClient:
         return idl
 
     def _start_backend(self) -> ovsdbapp_idl.Backend:
-        helper = idlutils.get_schema_helper(self.remote, self.schema)
+        helper = schema_fetch.schema_helper(self.remote, self.schema, self.timeout)
         if self.tables:
             for table in self.tables:
                 helper.register_table(table)
