@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from ovs import poller as ovs_poller
+from ovs.db import data as ovs_data
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend import ovs_idl as ovsdbapp_idl
@@ -852,13 +853,14 @@ class _Writer:
         return self.inserted.get(key) or self.reader.find(key)
 
     def _insert(self, op: Insert) -> None:
-        row = self.txn.insert(self.idl.tables[op.row.key.table])
+        table = self.idl.tables[op.row.key.table]
+        row = self.txn.insert(table)
         _set_key(row, op.row.key)
         for name, value in op.row.columns.items():
             # An empty value is the column's default, which python-ovs leaves out of the
             # insert anyway: not setting it spares its conversion (half a port's columns).
             if value is not None and (value or not isinstance(value, _EMPTY_TYPES)):
-                setattr(row, name, value)
+                _set_new(self.txn, row, table.columns[name], value)
         self.inserted[op.row.key] = row
 
     def _link(self, op: Insert) -> None:
@@ -954,6 +956,42 @@ def _set_key(row: Any, key: RowKey) -> None:
 
 
 _EMPTY_TYPES = (list, tuple, dict, set, frozenset)
+# Atomic types whose Python values python-ovs stores as they are (not uuids, which it
+# turns into rows and back)
+_PLAIN_ATOMS = frozenset(("string", "integer", "real", "boolean"))
+
+
+def _set_new(txn: ovs_idl.Transaction, row: Any, column: Any, value: Any) -> None:
+    """Set a column of a row this transaction inserts, as `setattr` would.
+
+    python-ovs's `Row.__setattr__` converts and checks every atom (type, range, enum) and
+    re-indexes the row: two thirds of writing a new port. Here the value becomes a Datum
+    directly (`new_datum`); ovsdb-server checks the transaction's values anyway, and a new
+    row is in no index of ours until committed (see `lookups.ValueIndex`).
+    """
+    datum = new_datum(column.type, value)
+    if datum is None:
+        setattr(row, column.name, value)
+    else:
+        txn._write(row, column, datum)
+
+
+def new_datum(ctype: Any, value: Any) -> ovs_data.Datum | None:
+    """`value` as a Datum of column type `ctype`, unchecked; None for a type whose atoms
+    python-ovs converts (uuids, which it turns into rows and back) or a value of another
+    shape than the type's, left to python-ovs."""
+    key = ctype.key.type
+    val = ctype.value.type if ctype.value is not None else None
+    if key.name not in _PLAIN_ATOMS or (val is not None and val.name not in _PLAIN_ATOMS):
+        return None
+    if val is not None:
+        if not isinstance(value, Mapping):
+            return None
+        return ovs_data.Datum(ctype, {ovs_data.Atom(key, k): ovs_data.Atom(val, v)
+                                      for k, v in value.items()})
+    if isinstance(value, list | tuple | set | frozenset):
+        return ovs_data.Datum(ctype, {ovs_data.Atom(key, k): None for k in value})
+    return ovs_data.Datum(ctype, {ovs_data.Atom(key, value): None})
 
 
 def _to_ovsdb(value: Any) -> Any:
