@@ -8,7 +8,15 @@ measures, against one throwaway OVN and a real `neutrino serve`:
   of its own, as in port_create.py), and `first_in_nb_after_201_s`;
 - the journal's batches (OVSDB write transactions) and all NB transactions meanwhile
   (`/metrics`);
-- baseline, same run, same NB: plain ovsdbapp inserting as many LSPs in one transaction.
+- `cpu_201_to_nb_s`: CPU seconds each process spent from the 201 until the last port was
+  in NB (from /proc: the server's API and journal processes, NB's and SB's ovsdb-server,
+  ovn-northd, and this process, whose watcher reads every update too). On a shared
+  machine these say more than the wall times;
+- baseline, same run, same NB: plain ovsdbapp inserting as many LSPs in one transaction
+  (each joins the switch's `ports` by a mutate, not a rewrite of the set); and the same
+  with its IDL reading messages with the standard library's JSON decoder, as neutrino's
+  do since session 8 (`baseline_ovsdbapp_one_txn_fast_json_s`), python-ovs's own parser
+  being pure Python. Ratios are given against both, and against the faster.
 
     /tmp/venv/bin/python bench/bulk_sync.py [--ports N] [--repeat R] [--out FILE]
 
@@ -19,6 +27,8 @@ JSON document on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 import uuid
@@ -27,20 +37,57 @@ from typing import Any
 
 from common import LspWatcher, emit, machine, ovsdbapp_nb, ratio, sec, throwaway_ovn
 from port_create import _lsp_columns
-from serve import client, create_network, metric_deltas, neutrino_server, post, scrape
+from serve import (
+    client,
+    create_network,
+    metric_deltas,
+    neutrino_server,
+    post,
+    scrape,
+    server_pids,
+)
 
 HTTP_TIMEOUT = 120.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SUBNET_CIDR = "10.0.0.0/16"
 
 
-def one_bulk(base: str, network_id: str, count: int, watcher: LspWatcher) -> dict[str, Any]:
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) each named process has used so far."""
+    found = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def ovn_pids(directory: Path) -> dict[str, int]:
+    """NB's and SB's ovsdb-server and ovn-northd of the throwaway OVN in `directory`."""
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            cmd = (proc / "cmdline").read_bytes().decode(errors="replace")
+            if str(directory) not in cmd:
+                continue
+            if "ovn-northd" in cmd:
+                found["ovn_northd"] = int(proc.name)
+            elif "ovsdb-server" in cmd:
+                found["ovsdb_nb" if "ovnnb" in cmd else "ovsdb_sb"] = int(proc.name)
+    return found
+
+
+def one_bulk(base: str, network_id: str, count: int, watcher: LspWatcher,
+             pids: dict[str, int]) -> dict[str, Any]:
     body = {"ports": [{"network_id": network_id} for _ in range(count)]}
     with client(base, HTTP_TIMEOUT) as http:
         before = scrape(http)
         started = time.perf_counter()
         ids = [p["id"] for p in post(http, "/v2.0/ports", body)["ports"]]
         answered = time.perf_counter()
+        cpu_at_201 = cpu_seconds(pids)
         missing = watcher.wait_for(ids)
+        cpu_in_nb = cpu_seconds(pids)
         seen = [watcher.first_seen[i] for i in ids if i in watcher.first_seen]
         grown = metric_deltas(before, scrape(http))
     return {
@@ -52,12 +99,14 @@ def one_bulk(base: str, network_id: str, count: int, watcher: LspWatcher) -> dic
         "journal_transactions": grown.get("journal_transactions"),
         "journal_apply_s": sec(grown.get("journal_apply_seconds", 0.0)),
         "nb_transactions": grown.get("nb_transactions"),
+        "cpu_201_to_nb_s": {name: round(cpu_in_nb[name] - cpu_at_201[name], 2)
+                            for name in cpu_in_nb if name in cpu_at_201},
     }
 
 
-def baseline(nb: str, count: int) -> float:
+def baseline(nb: str, count: int, fast_json: bool = False) -> float:
     """Seconds for plain ovsdbapp to insert `count` LSPs into a fresh switch in one txn."""
-    with ovsdbapp_nb(nb) as api:
+    with ovsdbapp_nb(nb, fast_json=fast_json) as api:
         switch = f"bench-bulk-{uuid.uuid4().hex[:8]}"
         api.ls_add(switch).execute(check_error=True)
         started = time.perf_counter()
@@ -72,14 +121,21 @@ def run(count: int, repeat: int) -> dict[str, Any]:
             LspWatcher(ovn.nb) as watcher:
         with client(server.base, HTTP_TIMEOUT) as http:
             network_id = create_network(http, "bench", SUBNET_CIDR)[0]
-        runs = [one_bulk(server.base, network_id, count, watcher) for _ in range(repeat)]
+            pids = {**server_pids(http, server), **ovn_pids(directory), "bench": os.getpid()}
+        runs = [one_bulk(server.base, network_id, count, watcher, pids)
+                for _ in range(repeat)]
         raw = baseline(ovn.nb, count)
+        raw_fast = baseline(ovn.nb, count, fast_json=True)
     worst = max(r["in_nb_after_201_s"] or 0.0 for r in runs)
     return {
         "benchmark": "bulk_sync", "ports": count, "repeat": repeat, "machine": machine(),
+        "load_average": os.getloadavg(),
         "runs": runs,
         "baseline_ovsdbapp_one_txn_s": sec(raw),
-        "ratios": {"worst_in_nb_after_201_vs_raw_one_txn": ratio(worst, raw)},
+        "baseline_ovsdbapp_one_txn_fast_json_s": sec(raw_fast),
+        "ratios": {"worst_in_nb_after_201_vs_raw_one_txn": ratio(worst, raw),
+                   "worst_in_nb_after_201_vs_raw_one_txn_fast_json": ratio(worst, raw_fast),
+                   "worst_in_nb_after_201_vs_best_raw": ratio(worst, min(raw, raw_fast))},
     }
 
 

@@ -21,6 +21,10 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class JournalSettings:
     batch_size: int = 200
+    # ... but a batch that ends inside one request's entries (a bulk create's) takes the
+    # rest of them, up to this many: a bulk of up to this many reaches OVN in one
+    # transaction (set it to batch_size for batches of batch_size only)
+    bulk_batch_size: int = 1000
     max_attempts: int = 5
     backoff_initial: float = 0.1
     backoff_max: float = 60.0
@@ -224,6 +228,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         nova=_nova(env),
         journal=JournalSettings(
             batch_size=_int(env, "NEUTRINO_JOURNAL_BATCH_SIZE", 200),
+            bulk_batch_size=_int(env, "NEUTRINO_JOURNAL_BULK_BATCH_SIZE", 1000),
             max_attempts=_int(env, "NEUTRINO_JOURNAL_MAX_ATTEMPTS", 5),
             lease_seconds=_int(env, "NEUTRINO_JOURNAL_LEASE_SECONDS", 6),
             workers=_int(env, "NEUTRINO_JOURNAL_WORKERS", 1),

@@ -18,7 +18,7 @@ from neutrino.db.engine import Database, make_engine
 from neutrino.db.migrate import upgrade
 from neutrino.db.models import JournalEntry
 from neutrino.journal.claim import claim_batch, complete
-from neutrino.journal.record import record_entry
+from neutrino.journal.record import record_entries, record_entry
 from neutrino.journal.types import Operation, ResourceRef, ResourceType, State
 from neutrino.journal.wakeup import Wakeup
 from neutrino.journal.worker import JournalWorker
@@ -101,6 +101,45 @@ def test_pending_updates_of_one_resource_collapse_into_one_write(db):
     assert _worker(db, reconciler).run_once() == 6
     assert reconciler.batches == [[ResourceRef(NET, "n1")]]
     assert set(_states(db).values()) == {State.COMPLETED.value}
+
+
+def _bulk(db: Database, ids: Sequence[str], parents=None) -> None:
+    """Entries one request records together (a bulk create's): one `created_at`."""
+    with db.session() as session:
+        record_entries(session, [(PORT, rid, Operation.CREATE, parents) for rid in ids])
+
+
+def test_a_bulk_goes_to_ovn_in_one_batch_beyond_the_batch_size(db):
+    _record(db, NET, "n1")
+    assert _worker(db, FakeReconciler()).run_once() == 1
+    _bulk(db, [f"b{i:03}" for i in range(450)], {NET: ["n1"]})
+    for i in range(3):  # one request each: batches of batch_size, as before
+        _record(db, PORT, f"s{i}", parents={NET: ["n1"]})
+    reconciler = FakeReconciler()
+    worker = _worker(db, reconciler, batch_size=200, bulk_batch_size=1000)
+    assert worker.run_once() == 450
+    assert worker.run_once() == 3
+    assert [len(b) for b in reconciler.batches] == [450, 3]
+    assert [r.id for r in reconciler.batches[0]] == [f"b{i:03}" for i in range(450)]
+    assert set(_states(db).values()) == {State.COMPLETED.value}
+
+
+def test_a_bulk_batch_stops_at_its_limit_and_at_what_must_wait(db):
+    _record(db, PORT, "x")
+    assert _claim_ids(db, limit=1) == ["x"]  # another worker's, still processing
+    with db.session() as session:
+        record_entries(session, [(PORT, "a0", Operation.CREATE, None),
+                                 (PORT, "x", Operation.UPDATE, None),
+                                 *[(PORT, f"a{i}", Operation.CREATE, None) for i in (1, 2)]])
+    _bulk(db, ["b0", "b1"])
+    reconciler = FakeReconciler()
+    worker = _worker(db, reconciler, batch_size=1, bulk_batch_size=3)
+    while worker.run_once():
+        pass
+    # x's update waits for its create; the second batch's last head is the second
+    # request's, whose rest it takes
+    assert [[r.id for r in b] for b in reconciler.batches] == [
+        ["a0", "a1", "a2"], ["b0", "b1"]]
 
 
 def test_a_newer_entry_never_rides_ahead_of_an_older_one_that_waits(db):

@@ -95,8 +95,10 @@ def test_defaults_from_empty_environment() -> None:
                      expected(dns_servers=("8.8.8.8",)), id="dns-servers-empty-items-dropped"),
         pytest.param({"NEUTRINO_DNS_SERVERS": ""}, expected(), id="dns-servers-empty"),
         pytest.param(
-            {"NEUTRINO_JOURNAL_BATCH_SIZE": "10", "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2"},
-            expected(journal=JournalSettings(batch_size=10, max_attempts=2)), id="journal",
+            {"NEUTRINO_JOURNAL_BATCH_SIZE": "10", "NEUTRINO_JOURNAL_MAX_ATTEMPTS": "2",
+             "NEUTRINO_JOURNAL_BULK_BATCH_SIZE": "50"},
+            expected(journal=JournalSettings(batch_size=10, max_attempts=2,
+                                             bulk_batch_size=50)), id="journal",
         ),
         pytest.param(
             {"NEUTRINO_JOURNAL_WORKERS": "4", "NEUTRINO_JOURNAL_LEASE_SECONDS": "30",

@@ -7,6 +7,9 @@ An entry is eligible when it is pending, due, and nothing older blocks it:
 Newer pending entries of a claimed resource are claimed with it, in order, up to the first
 that must wait (for a parent, its children or its backoff): the worker applies the resource's
 current state once for all of them, and never a newer entry before an older one.
+A batch that stops inside the entries one request recorded (a bulk create's, which share
+their `created_at`) takes the rest of them too, up to a larger limit: a bulk reaches OVN in
+one transaction, not in one per batch.
 """
 
 from __future__ import annotations
@@ -128,17 +131,24 @@ CLAIMED_COLUMNS = (JournalEntry.seq, JournalEntry.resource_type, JournalEntry.re
 
 
 def claim_batch(
-    session: Session, worker: str, limit: int, lease: timedelta, now: datetime | None = None
+    session: Session, worker: str, limit: int, lease: timedelta, now: datetime | None = None,
+    *, request_limit: int = 0,
 ) -> list[Row[Any]]:
     """Claim up to `limit` eligible resources (with their newer entries) for `worker`: rows
-    of `CLAIMED_COLUMNS`, in order."""
+    of `CLAIMED_COLUMNS`, in order. With a `request_limit` above `limit`, a batch that stops
+    inside one request's entries (same `created_at`) takes its eligible rest too, up to
+    `request_limit` resources in all."""
     now = now or utcnow()
     conn = _connection(session)
-    heads_stmt, followers_stmt, mark_stmt = _claim_statements(
-        conn.dialect.name == "postgresql")
+    locking = conn.dialect.name == "postgresql"
+    heads_stmt, followers_stmt, mark_stmt = _claim_statements(locking)
     heads = conn.execute(heads_stmt, {"now": now, "limit": limit}).all()
     if not heads:
         return []
+    if len(heads) == limit and request_limit > limit:
+        heads += conn.execute(_request_rest_statement(locking), {
+            "now": now, "limit": request_limit - limit,
+            "created_at": heads[-1].created_at, "after": heads[-1].seq}).all()
     followed = [h for h in heads if h.followed]
     claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
     conn.execute(mark_stmt, {"seqs": [e.seq for e in claimed], "worker": worker,
@@ -191,6 +201,16 @@ def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
         updated_at=bindparam("at", type_=j.updated_at.type),
     )
     return heads, followers, mark
+
+
+@functools.cache
+def _request_rest_statement(locking: bool) -> Select[Any]:
+    """Eligible heads after `after` recorded at `created_at` (by the same request as the
+    batch's last): the heads' statement, narrowed."""
+    j = JOURNAL.c
+    return _claim_statements(locking)[0].where(
+        j.created_at == bindparam("created_at", type_=j.created_at.type),
+        j.seq > bindparam("after", type_=Integer()))
 
 
 def _followers(conn: Connection, stmt: Select[Any], heads: Sequence[Row[Any]],

@@ -127,7 +127,8 @@ class JournalWorker:
     def _claim_in(self, session) -> list[tuple[int, ResourceRef, object]]:  # type: ignore[no-untyped-def]
         entries = claim.claim_batch(
             session, self.name, self.settings.batch_size,
-            timedelta(seconds=self.settings.lease_seconds))
+            timedelta(seconds=self.settings.lease_seconds),
+            request_limit=self.settings.bulk_batch_size)
         return [(e.seq, ResourceRef(ResourceType(e.resource_type), e.resource_id),
                  e.created_at) for e in entries]
 

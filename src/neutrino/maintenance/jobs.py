@@ -255,6 +255,8 @@ class ColdRebootDetector:
             networks = session.scalar(select(func.count()).select_from(Network)) or 0
         if networks == 0:
             return False
-        ours = sum(1 for row in self.nb.read_rows("Logical_Switch")
+        # not the switches' `ports`: converting every port's uuid every few seconds, on
+        # the NB connection's thread, cost as much as the cloud has ports
+        ours = sum(1 for row in self.nb.read_rows("Logical_Switch", ("name", "external_ids"))
                    if owner_of("Logical_Switch", row))
         return ours == 0
