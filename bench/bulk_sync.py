@@ -13,10 +13,8 @@ measures, against one throwaway OVN and a real `neutrino serve`:
   ovn-northd, and this process, whose watcher reads every update too). On a shared
   machine these say more than the wall times;
 - baseline, same run, same NB: plain ovsdbapp inserting as many LSPs in one transaction
-  (each joins the switch's `ports` by a mutate, not a rewrite of the set); and the same
-  with its IDL reading messages with the standard library's JSON decoder, as neutrino's
-  do since session 8 (`baseline_ovsdbapp_one_txn_fast_json_s`), python-ovs's own parser
-  being pure Python. Ratios are given against both, and against the faster.
+  (each joins the switch's `ports` by a mutate, not a rewrite of the set). Its IDL reads
+  with python-ovs's C parser, as neutrino's do (`common.ovsdbapp_nb`).
 
     /tmp/venv/bin/python bench/bulk_sync.py [--ports N] [--repeat R] [--out FILE]
 
@@ -104,9 +102,9 @@ def one_bulk(base: str, network_id: str, count: int, watcher: LspWatcher,
     }
 
 
-def baseline(nb: str, count: int, fast_json: bool = False) -> float:
+def baseline(nb: str, count: int) -> float:
     """Seconds for plain ovsdbapp to insert `count` LSPs into a fresh switch in one txn."""
-    with ovsdbapp_nb(nb, fast_json=fast_json) as api:
+    with ovsdbapp_nb(nb) as api:
         switch = f"bench-bulk-{uuid.uuid4().hex[:8]}"
         api.ls_add(switch).execute(check_error=True)
         started = time.perf_counter()
@@ -125,17 +123,13 @@ def run(count: int, repeat: int) -> dict[str, Any]:
         runs = [one_bulk(server.base, network_id, count, watcher, pids)
                 for _ in range(repeat)]
         raw = baseline(ovn.nb, count)
-        raw_fast = baseline(ovn.nb, count, fast_json=True)
     worst = max(r["in_nb_after_201_s"] or 0.0 for r in runs)
     return {
         "benchmark": "bulk_sync", "ports": count, "repeat": repeat, "machine": machine(),
         "load_average": os.getloadavg(),
         "runs": runs,
         "baseline_ovsdbapp_one_txn_s": sec(raw),
-        "baseline_ovsdbapp_one_txn_fast_json_s": sec(raw_fast),
-        "ratios": {"worst_in_nb_after_201_vs_raw_one_txn": ratio(worst, raw),
-                   "worst_in_nb_after_201_vs_raw_one_txn_fast_json": ratio(worst, raw_fast),
-                   "worst_in_nb_after_201_vs_best_raw": ratio(worst, min(raw, raw_fast))},
+        "ratios": {"worst_in_nb_after_201_vs_raw_one_txn": ratio(worst, raw)},
     }
 
 

@@ -26,7 +26,6 @@ from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from neutrino.ovn import local
 from neutrino.ovn.client import NorthboundClient
-from neutrino.ovn.jsonrpc import use_fast_json
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import DEFAULT_QUOTAS
 
@@ -73,18 +72,15 @@ def throwaway_ovn(prefix: str = "nb") -> Iterator[tuple[Path, LocalOvn]]:
 
 
 @contextlib.contextmanager
-def ovsdbapp_nb(nb: str, timeout: float = 30.0,
-                fast_json: bool = False) -> Iterator[impl_idl.OvnNbApiIdlImpl]:
+def ovsdbapp_nb(nb: str, timeout: float = 30.0) -> Iterator[impl_idl.OvnNbApiIdlImpl]:
     """Plain ovsdbapp OVN NB API on its own IDL connection, stopped afterwards.
 
     ovsdbapp keeps the connection on the Backend *class*, so each call gets a throwaway
     subclass: two of these (or one after another) never share a connection by accident.
-    `fast_json`: its IDL reads messages with the standard library's JSON decoder, as
-    neutrino's do (`neutrino.ovn.jsonrpc`), not python-ovs's pure-Python parser.
+    Its IDL reads with python-ovs's C parser, as neutrino's connections do: importing
+    `neutrino.ovn.client` above loaded it for this process (`neutrino.ovn.json_parser`).
     """
     idl = connection.OvsdbIdl.from_server(nb, "OVN_Northbound")
-    if fast_json:
-        use_fast_json(idl)
     conn = connection.Connection(idl, timeout=timeout)
     api: impl_idl.OvnNbApiIdlImpl = type("Api", (impl_idl.OvnNbApiIdlImpl,), {})(conn)
     try:

@@ -25,12 +25,11 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
-from neutrino.ovn import json_parser, lookups, schema_fetch
+from neutrino.ovn import json_parser, lookups
 from neutrino.ovn import naming as n
 from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
-from neutrino.ovn.jsonrpc import use_fast_json
 from neutrino.ovn.plan import plan_changes
 from neutrino.ovn.rows import (
     ActualRow,
@@ -164,9 +163,6 @@ class _WatchedIdl(connection.OvsdbIdl):
         # take up to 15 s; and a database back after an outage waited as long for us, with
         # the journal's backlog behind it. Retry every second instead (its floor).
         self._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
-        # python-ovs's JSON parser is pure Python: the standard library's reads a batch's
-        # own rows back 70 times faster (see neutrino.ovn.jsonrpc)
-        use_fast_json(self)
 
     def cooperative_yield(self) -> None:
         """Nothing: ovsdbapp's IDL sleeps (gives up the GIL) after every row of an update,
@@ -317,7 +313,7 @@ class _OvsdbClient:
         return idl
 
     def _start_backend(self) -> ovsdbapp_idl.Backend:
-        helper = schema_fetch.schema_helper(self.remote, self.schema, self.timeout)
+        helper = idlutils.get_schema_helper(self.remote, self.schema)
         if self.tables:
             for table in self.tables:
                 helper.register_table(table)
