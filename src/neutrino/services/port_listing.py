@@ -7,14 +7,15 @@ passed as one parameter. The statements are built once per database dialect (bui
 select of thirty columns and computing its cache key cost more than running it), run on the
 session's connection and read as plain rows; timestamps come out of SQL already in the API's
 form (`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is
-then `build_port_dict` of its row, the builder a shown port goes through too.
+then `build_port_dict` of its row, the builder a shown port goes through too, with the
+page's DNS naming worked out once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from neutrino import dns_names
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
 from neutrino.services.port_dicts import COLUMNS, build_port_dict
 from neutrino.services.sql_forms import iso_seconds
@@ -41,7 +43,6 @@ from neutrino.services.trunks.subports import build_trunk_details
 
 _PORTS = Port.__table__
 _JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if isinstance(_PORTS.c[name].type, JSON))
-_EMPTY: dict[str | None, Callable[[], Any]] = {"{}": dict, "[]": list}
 _SUBPORT_PORT = _PORTS.alias("subport_port")
 IDS = "ids"
 
@@ -61,6 +62,7 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
     groups = _grouped(connection.execute(statements.groups, param).all())
     tags = _grouped(connection.execute(statements.tags, param).all())
     trunks = _trunk_details(connection, statements, param, dialect)
+    names = dns_names.naming(global_domain)
     answers = []
     for port_id in ids:
         row = rows.get(port_id)
@@ -69,11 +71,10 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
         values = list(row)
         for at in _JSON_AT:
             raw = values[at]
-            empty = _EMPTY.get(raw)
-            values[at] = empty() if empty is not None else _decoded(raw)
+            values[at] = {} if raw == "{}" else [] if raw == "[]" else _decoded(raw)
         answers.append(build_port_dict(
             values, addresses.get(port_id, ()), groups.get(port_id, []),
-            tags.get(port_id, []), trunks.get(port_id), global_domain))
+            tags.get(port_id, []), trunks.get(port_id), names))
     return answers
 
 
@@ -142,11 +143,12 @@ def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
     """Rows of (owner id, value) as owner id -> [value, ...]; of (owner id, values...) as
     owner id -> [(values...), ...]."""
     grouped: dict[str, list[Any]] = {}
+    pairs = bool(rows) and len(rows[0]) == 2
     for row in rows:
         owned = grouped.get(row[0])
         if owned is None:
             owned = grouped[row[0]] = []
-        owned.append(row[1] if len(row) == 2 else tuple(row[1:]))
+        owned.append(row[1] if pairs else tuple(row[1:]))
     return grouped
 
 
