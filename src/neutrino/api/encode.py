@@ -8,12 +8,14 @@ None, dict with str keys, list, tuple), except:
   `1e-05` (every other float is written alike: 2.2 million compared, random bit patterns
   and decimals of every exponent). Such a float holds `0.0000` or ends in `e-<digits>`
   in orjson's output; either found anywhere (in a string too: then only speed is lost),
-  the answer is written again by `json.dumps` (searching a megabyte costs ~0.2 ms);
+  the answer is written again by `json.dumps` (the search costs ~1 ms a megabyte);
 - an int past 64 bits, a non-str key, or a type `json.dumps` writes as its base type or
   refuses (subclasses, dataclasses, dates): orjson refuses (every passthrough option);
-- NaN and infinities, which orjson writes as `null`: none reaches an answer (request
-  bodies refuse them, `payload.check_values`, and nothing computes a float).
-In each case the answer is `json.dumps`'s, as before.
+- NaN and infinities, which orjson writes as `null` where `json.dumps` refuses them (a 500):
+  none reaches an answer (request bodies refuse them, `payload.check_values`, and nothing
+  computes a float). Likewise enum members and UUID objects, which orjson writes as values:
+  answers hold neither.
+In the first two cases the answer is written by `json.dumps`, as before.
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ def build_port_dict(values: Sequence[Any], fixed_ips: Sequence[FixedIp], groups:
      network_id, mac_address, admin_state_up, status, device_id, device_owner, pairs,
      dhcp_opts, port_security, host_id, profile, vnic_type, vif_type, vif_details,
      device_profile, numa_policy, dns_name, dns_domain, qos_policy_id) = values
+    addresses = []
+    for subnet_id, ip in fixed_ips:  # a loop, not a comprehension: no call a port
+        addresses.append({"subnet_id": subnet_id, "ip_address": ip})
     answer = {
         "dns_name": dns_name,
         "dns_domain": dns_domain,
@@ -60,8 +63,7 @@ def build_port_dict(values: Sequence[Any], fixed_ips: Sequence[FixedIp], groups:
         "status": status,
         "device_id": device_id,
         "device_owner": device_owner,
-        "fixed_ips": [{"subnet_id": subnet_id, "ip_address": ip}
-                      for subnet_id, ip in fixed_ips],
+        "fixed_ips": addresses,
         "allowed_address_pairs": [
             {"ip_address": p["ip_address"], "mac_address": p.get("mac_address") or mac_address}
             for p in pairs] if pairs else [],
