@@ -5,6 +5,7 @@ are exact, not in time, which is noise on a shared machine."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from neutrino.api.attributes import (
     TRUNK,
     parse_create,
 )
-from neutrino.bootstrap import Neutrino, build
+from neutrino.bootstrap import Neutrino, build, freeze_start_up_objects
 from neutrino.db.engine import statements_run
 from neutrino.db.models import DefaultSecurityGroup, InactiveBinding, JournalEntry, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
@@ -541,6 +542,30 @@ def test_a_listing_is_written_without_json_dumps(app: Neutrino, monkeypatch):
         response = client.get("/v2.0/ports")
     assert response.status_code == 200 and len(response.json()["ports"]) == 21  # + metadata
     assert dumped == []
+
+
+def test_a_listing_runs_no_collector_pass_once_started(app: Neutrino):
+    """Once start-up's objects are frozen (`serve` does it), listing 600 ports (some 10,000
+    containers alive until the answer is written) runs no pass of the garbage collector: it
+    ran 20 young passes and a middle one, and a full one every few listings."""
+    network_id, _ = network(app)
+    ports(app, network_id, 600)
+    passes: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    freeze_start_up_objects()
+    gc.callbacks.append(note)
+    try:
+        assert len(app.ports.list(CTX, ListQuery())) == 601
+    finally:
+        gc.callbacks.remove(note)
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+    assert passes == []
 
 
 def query_plans(app: Neutrino, fn) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
