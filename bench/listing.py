@@ -64,14 +64,17 @@ def call(client: TestClient, method: str, path: str, expected: int, **kwargs: An
 
 
 def populate(client: TestClient, ports: int) -> dict[str, Any]:
-    """One network, one subnet, and `ports` ports in bulk POSTs, every tenth one tagged."""
+    """One network, one subnet, and `ports` ports in bulk POSTs, every tenth one tagged and
+    given one of ten device ids."""
     started = time.perf_counter()
     net = call(client, "POST", "/v2.0/networks", 201, json={"network": {"name": "bench"}})
     net_id = net["network"]["id"]
     call(client, "POST", "/v2.0/subnets", 201, json={"subnet": {
         "network_id": net_id, "ip_version": 4, "cidr": CIDR}})
     bodies = [{"network_id": net_id, "name": f"port-{i:05d}",
-               "tags": ["tenth"] if i % 10 == 0 else []} for i in range(ports)]
+               "tags": ["tenth"] if i % 10 == 0 else []}
+              | ({"device_id": f"vm-{i // 10 % 10}"} if i % 10 == 0 else {})
+              for i in range(ports)]
     for chunk in chunks(bodies, BULK):
         call(client, "POST", "/v2.0/ports", 201, json={"ports": list(chunk)})
     return {"populate_s": sec(time.perf_counter() - started), "network_id": net_id}
@@ -135,6 +138,9 @@ def page_variants(client: TestClient, limit: int, net_id: str) -> dict[str, str]
         "sorted_by_name_desc": f"{base}&sort_key=name&sort_dir=desc",
         "filtered_network_and_tag": f"{base}&network_id={net_id}&tags=tenth",
         "filtered_fixed_ips_substr": f"{base}&fixed_ips=ip_address_substr=10.0.",
+        "fields_id_name": f"{base}&fields=id&fields=name",
+        "filtered_device_id": "/v2.0/ports?device_id=vm-3",
+        "unpaged_fields_id_name": "/v2.0/ports?fields=id&fields=name",
     }
 
 
