@@ -95,16 +95,17 @@ class _Statements(NamedTuple):
 def _statements(dialect: str) -> _Statements:
     columns = [_column(name) for name in COLUMNS]
     return _Statements(
-        ports=select(*columns).where(_among(_PORTS.c.id, dialect)),
-        addresses=(select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
-                   .where(_among(IpAllocation.port_id, dialect))
+        ports=_owned_by_page(select(*columns), _PORTS.c.id, dialect),
+        addresses=(_owned_by_page(select(IpAllocation.port_id, IpAllocation.subnet_id,
+                                         IpAllocation.ip_address), IpAllocation.port_id, dialect)
                    .order_by(IpAllocation.port_id, IpAllocation.position)),
-        groups=(select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-                .where(_among(PortSecurityGroup.port_id, dialect))
+        groups=(_owned_by_page(select(PortSecurityGroup.port_id,
+                                      PortSecurityGroup.security_group_id),
+                               PortSecurityGroup.port_id, dialect)
                 .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)),
-        tags=(select(Tag.resource_id, Tag.tag).where(_among(Tag.resource_id, dialect))
+        tags=(_owned_by_page(select(Tag.resource_id, Tag.tag), Tag.resource_id, dialect)
               .order_by(Tag.resource_id, Tag.tag)),
-        trunks=select(Trunk.port_id, Trunk.id).where(_among(Trunk.port_id, dialect)),
+        trunks=_owned_by_page(select(Trunk.port_id, Trunk.id), Trunk.port_id, dialect),
         subports=(select(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
                          TrunkSubport.segmentation_type, TrunkSubport.port_id,
                          _SUBPORT_PORT.c.mac_address)
@@ -112,6 +113,17 @@ def _statements(dialect: str) -> _Statements:
                   .where(_among(TrunkSubport.trunk_id, dialect))
                   .order_by(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
                             TrunkSubport.port_id)))
+
+
+def _owned_by_page(stmt: Select[Any], column: Any, dialect: str) -> Select[Any]:
+    """`stmt` (of `column`'s table only) for the rows whose `column` is one of the ids. On
+    SQLite a join from the ids' `json_each` (each id's rows read off `column`'s index):
+    `IN (SELECT value FROM json_each(?))` cost a 1,000-port page's ports and addresses
+    ~0.7 ms more each."""
+    if dialect != "sqlite":
+        return stmt.where(_among(column, dialect))
+    ids = func.json_each(bindparam(IDS, type_=Text)).table_valued("value")
+    return stmt.select_from(ids).join(column.table, column == ids.c.value)
 
 
 def _column(name: str) -> Any:
