@@ -128,12 +128,6 @@ class Assignment:
         return {"hostname": self.hostname, "ip_address": self.ip_address, "fqdn": self.fqdn}
 
 
-def requested_name(dns_name: str, global_domain: str) -> str:
-    """The name a port's addresses get: its dns_name, unless the domain is the default."""
-    domain = fqdn_domain(global_domain)
-    return dns_name if domain and domain != DEFAULT_DOMAIN else ""
-
-
 def assignment(ips: Iterable[str], dns_name: str, global_domain: str) -> list[Assignment]:
     """Neutron's dns_assignment: the requested name (completed with the domain) for every
     address, else `host-<address with dashes>` (plus the domain) per address."""
@@ -143,20 +137,34 @@ def assignment(ips: Iterable[str], dns_name: str, global_domain: str) -> list[As
 def assignment_dicts(ips: Iterable[str], dns_name: str,
                      global_domain: str) -> list[dict[str, str]]:
     """`assignment` as the API shows it (a port's `dns_assignment`)."""
+    return assignment_of([("", ip) for ip in ips], dns_name, naming(global_domain))
+
+
+@dataclass(frozen=True)
+class Naming:
+    """What naming a port's addresses needs of the global domain, worked out once (for a
+    page of ports rather than for each port)."""
+
+    domain: str  # the global domain as an FQDN ('' for none)
+    takes_dns_name: bool  # a domain other than the default: addresses take the dns_name
+
+
+def naming(global_domain: str) -> Naming:
     domain = fqdn_domain(global_domain)
-    name = requested_name(dns_name, global_domain) if dns_name else ""
+    return Naming(domain, bool(domain) and domain != DEFAULT_DOMAIN)
+
+
+def assignment_of(fixed_ips: Iterable[tuple[str, str]], dns_name: str,
+                  names: Naming) -> list[dict[str, str]]:
+    """`assignment_dicts` of a port's (subnet id, address) pairs."""
+    name = dns_name if dns_name and names.takes_dns_name else ""
+    domain = names.domain
     result = []
-    for ip in ips:
+    for _, ip in fixed_ips:
         hostname = name or "host-" + ip.replace(".", "-").replace(":", "-")
-        result.append({"hostname": hostname, "ip_address": ip,
-                       "fqdn": _complete(hostname, domain)})
+        fqdn = hostname if hostname.endswith(".") or not domain else f"{hostname}.{domain}"
+        result.append({"hostname": hostname, "ip_address": ip, "fqdn": fqdn})
     return result
-
-
-def _complete(hostname: str, domain: str) -> str:
-    if hostname.endswith(".") or not domain:
-        return hostname
-    return f"{hostname}.{domain}"
 
 
 def reverse_name(ip: str) -> str:

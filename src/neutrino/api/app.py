@@ -13,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from neutrino import errors, policy
 from neutrino.api import attributes, converters
 from neutrino.api.agents import agent_routes
 from neutrino.api.auth import MAX_PROJECT_CHARS
+from neutrino.api.encode import JsonAnswer
 from neutrino.api.extensions import extension_list
 from neutrino.api.faults import INTERNAL_ERROR, fault_response, neutron_fault
 from neutrino.api.ip_availability import ip_availability_routes
@@ -100,36 +101,36 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-async def _versions(request: Request) -> JSONResponse:
+async def _versions(request: Request) -> JsonAnswer:
     link = {"href": f"{_base(request)}/v2.0/", "rel": "self"}
-    return JSONResponse({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [link]}]})
+    return JsonAnswer({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [link]}]})
 
 
-async def _v2_index(request: Request) -> JSONResponse:
+async def _v2_index(request: Request) -> JsonAnswer:
     resources = [
         {"name": spec.singular, "collection": spec.collection,
          "links": [{"href": f"{_base(request)}/v2.0/{spec.path}", "rel": "self"}]}
         for spec in attributes.SPECS.values() if spec.parent is None
     ]
-    return JSONResponse({"resources": resources})
+    return JsonAnswer({"resources": resources})
 
 
-async def _extensions(request: Request) -> JSONResponse:
-    return JSONResponse({"extensions": extension_list()})
+async def _extensions(request: Request) -> JsonAnswer:
+    return JsonAnswer({"extensions": extension_list()})
 
 
-async def _extension(request: Request) -> JSONResponse:
+async def _extension(request: Request) -> JsonAnswer:
     alias = request.path_params["alias"]
     for ext in extension_list():
         if ext["alias"] == alias:
-            return JSONResponse({"extension": ext})
+            return JsonAnswer({"extension": ext})
     raise errors.NotFound(f"Extension with alias {preview(alias)} does not exist")
 
 
 def _health(deps: ApiDeps) -> Callable[[Request], Any]:
-    async def health(request: Request) -> JSONResponse:
+    async def health(request: Request) -> JsonAnswer:
         report = await run_in_threadpool(deps.health)
-        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+        return JsonAnswer(report, status_code=200 if report["status"] == "ok" else 503)
 
     return health
 
@@ -145,37 +146,37 @@ def _metrics(deps: ApiDeps) -> Callable[[Request], Any]:
 def _quota_routes(deps: ApiDeps) -> list[Route]:
     quotas = deps.quotas
 
-    async def listing(request: Request) -> JSONResponse:
+    async def listing(request: Request) -> JsonAnswer:
         found = await run_in_threadpool(quotas.list, deps.context_for(request))
-        return JSONResponse({"quotas": found})
+        return JsonAnswer({"quotas": found})
 
-    async def show(request: Request) -> JSONResponse:
+    async def show(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JSONResponse({"quota": await run_in_threadpool(quotas.get, ctx, project)})
+        return JsonAnswer({"quota": await run_in_threadpool(quotas.get, ctx, project)})
 
-    async def default(request: Request) -> JSONResponse:
+    async def default(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JSONResponse({"quota": await run_in_threadpool(quotas.defaults, ctx, project)})
+        return JsonAnswer({"quota": await run_in_threadpool(quotas.defaults, ctx, project)})
 
-    async def details(request: Request) -> JSONResponse:
+    async def details(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JSONResponse({"quota": await run_in_threadpool(quotas.details, ctx, project)})
+        return JsonAnswer({"quota": await run_in_threadpool(quotas.details, ctx, project)})
 
-    async def update(request: Request) -> JSONResponse:
+    async def update(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
         body = dict(envelope(await json_object(request, deps.limits), "quota"))
         force = _quota_force(body)
         limits = _quota_limits(body)
-        return JSONResponse({"quota": await run_in_threadpool(quotas.update, ctx, project,
+        return JsonAnswer({"quota": await run_in_threadpool(quotas.update, ctx, project,
                                                               limits, force)})
 
     def caller(key: str) -> Callable[[Request], Any]:
-        async def own(request: Request) -> JSONResponse:
+        async def own(request: Request) -> JsonAnswer:
             """Neutron's `quotas/project` and `quotas/tenant`: the caller's own project."""
             project = deps.context_for(request).project_id
             if not project:
                 raise errors.QuotaMissingTenant()
-            return JSONResponse({key: {f"{key}_id": project}})
+            return JsonAnswer({key: {f"{key}_id": project}})
 
         return own
 
@@ -235,22 +236,22 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
         return []
 
     def handler(action: str) -> Callable[[Request], Any]:
-        async def run(request: Request) -> JSONResponse:
+        async def run(request: Request) -> JsonAnswer:
             body = _interface_info(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
             info = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
-            return JSONResponse(info)
+            return JsonAnswer(info)
 
         return run
 
     def routes_handler(action: str) -> Callable[[Request], Any]:
-        async def run(request: Request) -> JSONResponse:
+        async def run(request: Request) -> JsonAnswer:
             routes = _extraroutes(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
             router = await run_in_threadpool(method, ctx, request.path_params["rid"], routes)
-            return JSONResponse({"router": router})
+            return JsonAnswer({"router": router})
 
         return run
 
@@ -273,12 +274,12 @@ def _address_group_action_routes(deps: ApiDeps) -> list[Route]:
         return []
 
     def handler(action: str) -> Callable[[Request], Any]:
-        async def run(request: Request) -> JSONResponse:
+        async def run(request: Request) -> JsonAnswer:
             body = await json_object(request, deps.limits)
             ctx = deps.context_for(request)
             method = getattr(groups, action)
             result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
-            return JSONResponse(result)
+            return JsonAnswer(result)
 
         return run
 
@@ -293,20 +294,20 @@ def _trunk_routes(deps: ApiDeps) -> list[Route]:
         return []
 
     def handler(action: str) -> Callable[[Request], Any]:
-        async def run(request: Request) -> JSONResponse:
+        async def run(request: Request) -> JsonAnswer:
             body = await json_object(request, deps.limits)
             ctx = deps.context_for(request)
             method = getattr(trunks, action)
             result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
-            return JSONResponse(result)
+            return JsonAnswer(result)
 
         return run
 
-    async def subports(request: Request) -> JSONResponse:
+    async def subports(request: Request) -> JsonAnswer:
         ctx = deps.context_for(request)
         found = await run_in_threadpool(trunks.get_subports,  # type: ignore[attr-defined]
                                         ctx, request.path_params["rid"])
-        return JSONResponse(found)
+        return JsonAnswer(found)
 
     return [Route(f"/v2.0/trunks/{{rid}}/{action}", handler(action), methods=["PUT"])
             for action in ("add_subports", "remove_subports")] + [
@@ -320,11 +321,11 @@ def _prefix_routes(deps: ApiDeps) -> list[Route]:
         return []
 
     def handler(action: str) -> Callable[[Request], Any]:
-        async def run(request: Request) -> JSONResponse:
+        async def run(request: Request) -> JsonAnswer:
             prefixes = _prefix_list(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(pools, action)
-            return JSONResponse(await run_in_threadpool(method, ctx, request.path_params["rid"],
+            return JsonAnswer(await run_in_threadpool(method, ctx, request.path_params["rid"],
                                                         prefixes))
 
         return run
@@ -366,11 +367,11 @@ def _pool_routes(deps: ApiDeps) -> list[Route]:
     if fips is None:
         return []
 
-    async def listing(request: Request) -> JSONResponse:
+    async def listing(request: Request) -> JsonAnswer:
         fields = _pool_fields(request.query_params.multi_items())
         ctx = deps.context_for(request)
         pools = await run_in_threadpool(fips.list_pools, ctx)  # type: ignore[attr-defined]
-        return JSONResponse({"floatingip_pools": [select_fields(p, fields) for p in pools]})
+        return JsonAnswer({"floatingip_pools": [select_fields(p, fields) for p in pools]})
 
     return [Route("/v2.0/floatingip_pools", listing, methods=["GET"])]
 
@@ -429,7 +430,7 @@ class _ResourceHandlers:
             item = {k: v for k, v in item.items() if k not in hidden}
         return select_fields(item, fields)
 
-    async def list(self, request: Request) -> JSONResponse:
+    async def list(self, request: Request) -> JsonAnswer:
         items = list(request.query_params.multi_items())
         parsed = parse_query(self.spec, items)
         ctx = self.deps.context_for(request)
@@ -439,9 +440,9 @@ class _ResourceHandlers:
             self.spec.collection: [self._shown(ctx, i, parsed.fields) for i in page],
             **page_links(url, items, page, parsed.query, self.spec.collection),
         }
-        return JSONResponse(body)
+        return JsonAnswer(body)
 
-    async def create(self, request: Request) -> JSONResponse:
+    async def create(self, request: Request) -> JsonAnswer:
         body = await json_object(request, self.deps.limits)
         ctx = self.deps.context_for(request)
         singular, plural = self.spec.singular, self.spec.collection
@@ -450,20 +451,20 @@ class _ResourceHandlers:
             items = [attributes.parse_create(self.spec, _bulk_item(b, singular))
                      for b in body[plural]]
             created = await run_in_threadpool(self._service(request).create, ctx, items)
-            return JSONResponse({plural: [self._shown(ctx, c) for c in created]},
+            return JsonAnswer({plural: [self._shown(ctx, c) for c in created]},
                                 status_code=201)
         item = attributes.parse_create(self.spec, envelope(body, singular))
         created = await run_in_threadpool(self._service(request).create, ctx, [item])
-        return JSONResponse({singular: self._shown(ctx, created[0])}, status_code=201)
+        return JsonAnswer({singular: self._shown(ctx, created[0])}, status_code=201)
 
-    async def show(self, request: Request) -> JSONResponse:
+    async def show(self, request: Request) -> JsonAnswer:
         fields = request.query_params.getlist("fields")
         ctx = self.deps.context_for(request)
         item = await run_in_threadpool(self._service(request).get, ctx,
                                        request.path_params["rid"])
-        return JSONResponse({self.spec.singular: self._shown(ctx, item, fields)})
+        return JsonAnswer({self.spec.singular: self._shown(ctx, item, fields)})
 
-    async def update(self, request: Request) -> JSONResponse:
+    async def update(self, request: Request) -> JsonAnswer:
         body = attributes.parse_update(
             self.spec, envelope(await json_object(request, self.deps.limits),
                                  self.spec.singular))
@@ -471,7 +472,7 @@ class _ResourceHandlers:
         updated = await run_in_threadpool(
             self._service(request).update, ctx, request.path_params["rid"], body,
             _if_match(request))
-        return JSONResponse({self.spec.singular: self._shown(ctx, updated)})
+        return JsonAnswer({self.spec.singular: self._shown(ctx, updated)})
 
     async def delete(self, request: Request) -> Response:
         ctx = self.deps.context_for(request)
@@ -483,18 +484,18 @@ class _ResourceHandlers:
     def _tag_args(self, request: Request) -> tuple[Context, str, str]:
         return self.deps.context_for(request), self.spec.collection, request.path_params["rid"]
 
-    async def tags_get(self, request: Request) -> JSONResponse:
+    async def tags_get(self, request: Request) -> JsonAnswer:
         tags = await run_in_threadpool(self.deps.tags.get_all, *self._tag_args(request))
-        return JSONResponse({"tags": tags})
+        return JsonAnswer({"tags": tags})
 
-    async def tags_put(self, request: Request) -> JSONResponse:
+    async def tags_put(self, request: Request) -> JsonAnswer:
         body = await json_object(request, self.deps.limits)
         tags = body.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise errors.BadRequest("Invalid tags body: 'tags' must be a list of strings")
         tags = await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request),
                                        body["tags"])
-        return JSONResponse({"tags": tags})
+        return JsonAnswer({"tags": tags})
 
     async def tags_delete(self, request: Request) -> Response:
         await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request), [])
@@ -563,12 +564,12 @@ def _if_match(request: Request) -> int | None:
 
 
 # -- errors ---------------------------------------------------------------------------------
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.NeutrinoError)
     return fault_response(exc)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return neutron_fault(404, "HTTPNotFound", "The resource could not be found.")
@@ -577,5 +578,5 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return neutron_fault(exc.status_code, "HTTPError", str(exc.detail))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return neutron_fault(500, *INTERNAL_ERROR)

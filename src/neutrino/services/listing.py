@@ -12,7 +12,7 @@ row, over keyset-ordered chunks, until the page is full. Only a sort key without
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,12 +214,11 @@ class _Keyset:
                 return page
             start = tuple(rows[-1][1:])
 
-    def _items(self, rows: list[Any]) -> Iterator[dict[str, Any]]:
-        if self.batched:
-            yield from self.convert([row[0] for row in rows])
-        else:  # one at a time: a page filled early converts no more rows than it needs
-            for row in rows:
-                yield self.convert([row[0]])[0]
+    def _items(self, rows: list[Any]) -> Iterable[dict[str, Any]]:
+        if self.batched:  # a list: no generator resumed for each item
+            return self.convert([row[0] for row in rows])
+        # one at a time: a page filled early converts no more rows than it needs
+        return (self.convert([row[0]])[0] for row in rows)
 
 
 # -- filters and sorting on the API representation -----------------------------------------

@@ -7,14 +7,15 @@ passed as one parameter. The statements are built once per database dialect (bui
 select of thirty columns and computing its cache key cost more than running it), run on the
 session's connection and read as plain rows; timestamps come out of SQL already in the API's
 form (`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is
-then `build_port_dict` of its row, the builder a shown port goes through too.
+then `build_port_dict` of its row, the builder a shown port goes through too, with the
+page's DNS naming worked out once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from neutrino import dns_names
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
 from neutrino.services.port_dicts import COLUMNS, build_port_dict
 from neutrino.services.sql_forms import iso_seconds
@@ -40,7 +42,6 @@ from neutrino.services.trunks.subports import build_trunk_details
 
 _PORTS = Port.__table__
 _JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if isinstance(_PORTS.c[name].type, JSON))
-_EMPTY: dict[str | None, Callable[[], Any]] = {"{}": dict, "[]": list}
 _SUBPORT_PORT = _PORTS.alias("subport_port")
 IDS = "ids"
 
@@ -60,6 +61,7 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
     groups = _grouped(connection.execute(statements.groups, param).all())
     tags = _grouped(connection.execute(statements.tags, param).all())
     trunks = _trunk_details(connection, statements, param, dialect)
+    names = dns_names.naming(global_domain)
     answers = []
     for port_id in ids:
         row = rows.get(port_id)
@@ -68,11 +70,10 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
         values = list(row)
         for at in _JSON_AT:
             raw = values[at]
-            empty = _EMPTY.get(raw)
-            values[at] = empty() if empty is not None else _decoded(raw)
+            values[at] = {} if raw == "{}" else [] if raw == "[]" else _decoded(raw)
         answers.append(build_port_dict(
             values, addresses.get(port_id, ()), groups.get(port_id, []),
-            tags.get(port_id, []), trunks.get(port_id), global_domain))
+            tags.get(port_id, []), trunks.get(port_id), names))
     return answers
 
 
@@ -93,16 +94,17 @@ class _Statements(NamedTuple):
 def _statements(dialect: str) -> _Statements:
     columns = [_column(name) for name in COLUMNS]
     return _Statements(
-        ports=select(*columns).where(_among(_PORTS.c.id, dialect)),
-        addresses=(select(IpAllocation.port_id, IpAllocation.subnet_id, IpAllocation.ip_address)
-                   .where(_among(IpAllocation.port_id, dialect))
+        ports=_owned_by_page(select(*columns), _PORTS.c.id, dialect),
+        addresses=(_owned_by_page(select(IpAllocation.port_id, IpAllocation.subnet_id,
+                                         IpAllocation.ip_address), IpAllocation.port_id, dialect)
                    .order_by(IpAllocation.port_id, IpAllocation.position)),
-        groups=(select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-                .where(_among(PortSecurityGroup.port_id, dialect))
+        groups=(_owned_by_page(select(PortSecurityGroup.port_id,
+                                      PortSecurityGroup.security_group_id),
+                               PortSecurityGroup.port_id, dialect)
                 .order_by(PortSecurityGroup.port_id, PortSecurityGroup.position)),
-        tags=(select(Tag.resource_id, Tag.tag).where(_among(Tag.resource_id, dialect))
+        tags=(_owned_by_page(select(Tag.resource_id, Tag.tag), Tag.resource_id, dialect)
               .order_by(Tag.resource_id, Tag.tag)),
-        trunks=select(Trunk.port_id, Trunk.id).where(_among(Trunk.port_id, dialect)),
+        trunks=_owned_by_page(select(Trunk.port_id, Trunk.id), Trunk.port_id, dialect),
         subports=(select(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
                          TrunkSubport.segmentation_type, TrunkSubport.port_id,
                          _SUBPORT_PORT.c.mac_address)
@@ -110,6 +112,17 @@ def _statements(dialect: str) -> _Statements:
                   .where(_among(TrunkSubport.trunk_id, dialect))
                   .order_by(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
                             TrunkSubport.port_id)))
+
+
+def _owned_by_page(stmt: Select[Any], column: Any, dialect: str) -> Select[Any]:
+    """`stmt` (of `column`'s table only) for the rows whose `column` is one of the ids. On
+    SQLite a join from the ids' `json_each` (each id's rows read off `column`'s index):
+    `IN (SELECT value FROM json_each(?))` cost a 1,000-port page's ports and addresses
+    ~0.7 ms more each."""
+    if dialect != "sqlite":
+        return stmt.where(_among(column, dialect))
+    ids = func.json_each(bindparam(IDS, type_=Text)).table_valued("value")
+    return stmt.select_from(ids).join(column.table, column == ids.c.value)
 
 
 def _column(name: str) -> Any:
@@ -144,11 +157,12 @@ def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
     """Rows of (owner id, value) as owner id -> [value, ...]; of (owner id, values...) as
     owner id -> [(values...), ...]."""
     grouped: dict[str, list[Any]] = {}
+    pairs = bool(rows) and len(rows[0]) == 2
     for row in rows:
         owned = grouped.get(row[0])
         if owned is None:
             owned = grouped[row[0]] = []
-        owned.append(row[1] if len(row) == 2 else tuple(row[1:]))
+        owned.append(row[1] if pairs else tuple(row[1:]))
     return grouped
 
 
