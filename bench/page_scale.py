@@ -40,8 +40,9 @@ from typing import Any
 from common import emit, machine, ms, ratio, sec, timed
 from journal import throwaway_postgres
 from listing import call, neutrino_api, populate
-from sqlalchemy import event, text
+from sqlalchemy import text
 
+from neutrino.db.engine import statements_and_parameters_run
 from neutrino.db.models import Port
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
@@ -150,16 +151,8 @@ def database_cost(app: Any, fn: Any, repeat: int) -> dict[str, Any]:
     reads), which no load changes. Nothing on SQLite."""
     if app.db.engine.dialect.name != "postgresql":
         return {}
-    issued: list[tuple[str, Any]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        issued.append((statement, parameters))
-
-    event.listen(app.db.engine, "before_cursor_execute", note)
-    try:
+    with statements_and_parameters_run(app.db.engine) as issued:
         fn()
-    finally:
-        event.remove(app.db.engine, "before_cursor_execute", note)
     totals, buffers = [], 0
     with app.db.engine.connect() as conn:
         for _ in range(repeat):

@@ -131,13 +131,8 @@ class Assignment:
 def assignment(ips: Iterable[str], dns_name: str, global_domain: str) -> list[Assignment]:
     """Neutron's dns_assignment: the requested name (completed with the domain) for every
     address, else `host-<address with dashes>` (plus the domain) per address."""
-    return [Assignment(**entry) for entry in assignment_dicts(ips, dns_name, global_domain)]
-
-
-def assignment_dicts(ips: Iterable[str], dns_name: str,
-                     global_domain: str) -> list[dict[str, str]]:
-    """`assignment` as the API shows it (a port's `dns_assignment`)."""
-    return assignment_of([("", ip) for ip in ips], dns_name, naming(global_domain))
+    return [Assignment(**entry) for entry in assignment_of(
+        [("", ip) for ip in ips], dns_name, naming(global_domain))]
 
 
 @dataclass(frozen=True)
@@ -156,7 +151,8 @@ def naming(global_domain: str) -> Naming:
 
 def assignment_of(fixed_ips: Iterable[tuple[str, str]], dns_name: str,
                   names: Naming) -> list[dict[str, str]]:
-    """`assignment_dicts` of a port's (subnet id, address) pairs."""
+    """`assignment` as the API shows it (a port's `dns_assignment`), of a port's (subnet
+    id, address) pairs."""
     name = dns_name if dns_name and names.takes_dns_name else ""
     domain = names.domain
     result = []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
-from sqlalchemy import String, event, select, text, update
+from sqlalchemy import String, select, text, update
 from starlette.testclient import TestClient
 
 from neutrino import errors
@@ -34,7 +34,7 @@ from neutrino.api.attributes import (
     parse_create,
 )
 from neutrino.bootstrap import Neutrino, build, freeze_start_up_objects
-from neutrino.db.engine import statements_run
+from neutrino.db.engine import statements_and_parameters_run, statements_run
 from neutrino.db.models import DefaultSecurityGroup, InactiveBinding, JournalEntry, Network, Port
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
@@ -574,16 +574,8 @@ def query_plans(app: Neutrino, fn) -> dict[str, list[str]]:  # type: ignore[no-u
     """The query plan of every SELECT on `ports` that `fn()` runs (SQLite's EXPLAIN QUERY
     PLAN steps; PostgreSQL's EXPLAIN lines)."""
     explain = ("EXPLAIN QUERY PLAN" if app.db.engine.dialect.name == "sqlite" else "EXPLAIN")
-    captured: list[tuple[str, object]] = []
-
-    def note(_conn, _cursor, statement, parameters, *_args) -> None:  # type: ignore[no-untyped-def]
-        captured.append((statement, parameters))
-
-    event.listen(app.db.engine, "before_cursor_execute", note)
-    try:
+    with statements_and_parameters_run(app.db.engine) as captured:
         fn()
-    finally:
-        event.remove(app.db.engine, "before_cursor_execute", note)
     plans = {}
     with app.db.engine.connect() as conn:
         for statement, parameters in captured:

@@ -26,7 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -272,15 +272,28 @@ def statements_run(engine: Engine) -> Iterator[list[str]]:
     """The SQL statements `engine` runs meanwhile, from every session: what a hot path costs
     in round trips, for the benchmarks and the tests that hold those costs down."""
     seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with _noting(engine, lambda statement, _parameters: seen.append(statement)):
         yield seen
+
+
+@contextlib.contextmanager
+def statements_and_parameters_run(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """`statements_run`, each with the parameters it ran with: to run it again (EXPLAIN)."""
+    seen: list[tuple[str, Any]] = []
+    with _noting(engine, lambda statement, parameters: seen.append((statement, parameters))):
+        yield seen
+
+
+@contextlib.contextmanager
+def _noting(engine: Engine, note: Callable[[str, Any], None]) -> Iterator[None]:
+    def listener(_conn, _cursor, statement, parameters, *_args) -> None:  # type: ignore[no-untyped-def]
+        note(statement, parameters)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 @contextlib.contextmanager
