@@ -6,12 +6,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Executable, bindparam, inspect, update
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from neutrino import errors
 from neutrino.clock import isoformat, utcnow
 from neutrino.db.models import Tag
-from neutrino.journal.record import record_entry
+from neutrino.journal.record import record_entries, record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services.context import Context
 
@@ -65,6 +68,85 @@ def bump_revision(
     row.revision_number += 1
     row.updated_at = utcnow()
     record_entry(session, rtype, row.id, Operation.UPDATE, parents)
+
+
+def bump_revision_now(
+    session: Session,
+    row: Any,
+    rtype: ResourceType,
+    parents: Mapping[ResourceType, Iterable[str]] | None = None,
+) -> None:
+    """`bump_revision`, written at once: the row's changes by one UPDATE (`write_row`) and
+    its entry by one INSERT (`record_entries`), not at the next flush by the unit of work
+    (a port update's UPDATE and entry cost it 1.1 ms of CPU, these two statements 0.3 ms).
+    The entry is numbered where `bump_revision`'s would be: after those already recorded."""
+    row.revision_number += 1
+    row.updated_at = utcnow()
+    write_row(session, row)
+    record_entries(session, [(rtype, row.id, Operation.UPDATE, parents)])
+
+
+def write_row(session: Session, row: Any) -> None:
+    """Write what changed in `row`'s columns now, as the session's flush would: by one
+    UPDATE of those columns when the row is all the session has to write, or else by the
+    flush itself (children, other rows: the unit of work orders them). Either way the row
+    is then clean, and the statement the flush would run is the one run."""
+    state = inspect(row)
+    columns = _updatable_columns(state.mapper)
+    changed = state.committed_state
+    dirty = session.dirty
+    if (session.new or session.deleted or len(dirty) != 1 or row not in dirty
+            or columns is None or not changed.keys() <= columns.keys()):
+        session.flush()
+        return
+    values = {columns[key]: state.dict[key] for key, before in changed.items()
+              if state.manager[key].impl.is_equal(state.dict[key], before) is not True}
+    if values:  # as the flush: only values that differ from those loaded
+        table = state.mapper.local_table
+        result = session.connection().execute(_row_update(table), {
+            **values, "row_key": state.identity[0]})
+        if result.rowcount != 1:  # the flush's own check, in its words
+            raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to "
+                                 f"update 1 row(s); {result.rowcount} were matched.")
+    # what the flush does once it has written a row (SQLAlchemy is pinned: pyproject.toml)
+    state._commit_all(state.dict, session.identity_map)
+
+
+_COLUMNS: dict[Mapper[Any], dict[str, str] | None] = {}
+_UPDATES: dict[Any, Executable] = {}
+
+
+def _updatable_columns(mapper: Mapper[Any]) -> dict[str, str] | None:
+    """Attribute -> column of a mapper `write_row` can write alone (one table, a one-column
+    primary key, no version counter and no column the database or an `onupdate` fills),
+    but its key: a changed key is left to the flush."""
+    if mapper not in _COLUMNS:
+        table = mapper.local_table
+        simple = (mapper.version_id_col is None and len(mapper.primary_key) == 1
+                  and mapper.persist_selectable is table
+                  and not any(c.onupdate or c.server_onupdate for c in table.columns))
+        _COLUMNS[mapper] = ({prop.key: prop.columns[0].key for prop in mapper.column_attrs
+                             if not prop.columns[0].primary_key} if simple else None)
+    return _COLUMNS[mapper]
+
+
+def _row_update(table: Any) -> Executable:
+    """`UPDATE <table> SET <the parameters' columns> WHERE <key> = :row_key`, built once."""
+    stmt = _UPDATES.get(table)
+    if stmt is None:
+        (key,) = table.primary_key.columns
+        stmt = _UPDATES[table] = update(table).where(key == bindparam("row_key"))
+    return stmt
+
+
+def get_row(session: Session, model: type[T], key: Any, statement: Executable,
+            param: str) -> T | None:
+    """`session.get(model, key, options=...)` with its statement (`param` naming the key)
+    built once: building `session.get`'s statement and its cache key cost more than
+    running it. A row the session holds already is the session's, as `session.get` gives."""
+    if identity_key(model, key) in session.identity_map:
+        return session.get(model, key)
+    return session.execute(statement, {param: key}).unique().scalar_one_or_none()
 
 
 def revise_parent(

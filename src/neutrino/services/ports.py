@@ -26,8 +26,9 @@ from neutrino.services.base import ResourceService
 from neutrino.services.common import (
     Waker,
     apply_simple_updates,
-    bump_revision,
+    bump_revision_now,
     check_revision,
+    get_row,
     new_id,
     run_and_wake,
     set_tags,
@@ -278,6 +279,8 @@ def _known_as_new(port: Port, tags: list[Tag]) -> None:
 # in; its subnets, segment and tags only if read (an update of the name reads none of them).
 PORT_NETWORK_LOADS = (lazyload(Network.tags), lazyload(Network.segment),
                       lazyload(Network.subnets), joinedload(Network.rbac_entries))
+_PORT_NETWORK = select(Network).options(*PORT_NETWORK_LOADS).where(
+    Network.id == bindparam("network"))
 
 
 def port_network(session: Session, network_id: str) -> Network | None:
@@ -286,7 +289,7 @@ def port_network(session: Session, network_id: str) -> Network | None:
     held = session.info.setdefault("neutrino.networks", {})
     net = held.get(network_id)
     if net is None:
-        net = session.get(Network, network_id, options=PORT_NETWORK_LOADS)
+        net = get_row(session, Network, network_id, _PORT_NETWORK, "network")
         if net is not None:
             held[network_id] = net
     return net
@@ -347,14 +350,15 @@ def delete_port(session: Session, port: Port, by_statement: bool = False) -> Non
     parents, names = port_parents(port), dns.published(port)
     forget_port(session, port.id)
     resteer_for_port(session, port)
-    if by_statement:
+    if by_statement:  # and its entry by statement (`record_entries`), not at the flush
         session.flush()  # what the transaction changed before (a floating IP let go) first
         for stmt in _DELETE_PORT_ROWS:
             session.execute(stmt, {"port": port.id})
         session.expunge(port)  # its children with it (cascade): nothing flushes them again
+        record_entries(session, [(ResourceType.PORT, port.id, Operation.DELETE, parents)])
     else:
         session.delete(port)
-    record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
+        record_entry(session, ResourceType.PORT, port.id, Operation.DELETE, parents)
     dns.journal_network(session, port.network_id, names, None)
 
 
@@ -422,20 +426,23 @@ def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | 
 # A port with what its view and journal parents read in one query: its trunk and place as
 # a subport (rarely there: a query each for nothing), its addresses and groups (a query each
 # cost three times the row; the join's rows are addresses x groups, which quotas keep small);
-# its tags in a query of their own (they would multiply those rows, and nothing bounds them);
-# its inactive bindings only if read.
+# its tags in a query of their own (they would multiply those rows, and nothing bounds them),
+# run by `get_port_row`: the selectin loader's query for them cost 0.57 ms of CPU, this one
+# 0.16 ms; its inactive bindings only if read.
 PORT_ROW_LOADS = (joinedload(Port.trunk), joinedload(Port.subport),
                   joinedload(Port.fixed_ips), joinedload(Port.security_group_bindings),
-                  lazyload(Port.inactive_bindings))
-# a port about to be deleted: no view is made of it, and its tags go by statement
-DOOMED_PORT_LOADS = (*PORT_ROW_LOADS, lazyload(Port.tags))
+                  lazyload(Port.inactive_bindings), lazyload(Port.tags))
+_PORT_TAGS = select(Tag).where(Tag.resource_id == bindparam("port")).order_by(Tag.tag)
 
 
-def get_port_row(session: Session, ctx: Context, port_id: str,
-                 loads: tuple[Any, ...] = PORT_ROW_LOADS) -> Port:
-    port = session.get(Port, port_id, options=loads)
+def get_port_row(session: Session, ctx: Context, port_id: str, tags: bool = True) -> Port:
+    """The port, if the caller may see it; `tags=False`: without its tags (a port about to
+    be deleted: no view is made of it, and its tags go by statement)."""
+    port = session.get(Port, port_id, options=PORT_ROW_LOADS)
     if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
         raise errors.PortNotFound(port_id)
+    if tags and "tags" in inspect(port).unloaded:
+        set_committed_value(port, "tags", list(session.scalars(_PORT_TAGS, {"port": port_id})))
     return port
 
 
@@ -554,8 +561,8 @@ class PortService(ResourceService):
             old_names = dns.published(port)
             changed = self._update_port(session, ctx, port, body)
             if changed:
-                bump_revision(session, port, ResourceType.PORT,
-                              merged(old_parents, port_parents(port)))
+                bump_revision_now(session, port, ResourceType.PORT,
+                                  merged(old_parents, port_parents(port)))
                 resteer_for_port(session, port)
                 trunk_subports.follow_parent(session, port)
             dns.journal_network(session, port.network_id, old_names, dns.published(port))
@@ -708,7 +715,7 @@ class PortService(ResourceService):
     # -- delete -------------------------------------------------------------------------
     def delete(self, ctx: Context, port_id: str, if_match: int | None) -> None:
         def txn(session: Session) -> None:
-            port = get_port_row(session, ctx, port_id, DOOMED_PORT_LOADS)
+            port = get_port_row(session, ctx, port_id, tags=False)
             policy.enforce(ctx, "delete_port", port_target(session, ctx, port))
             check_revision(port, if_match)
             if port.device_owner in MANAGED_OWNERS:
