@@ -1,7 +1,9 @@
 """Port write-path benchmark (issue 15): single create, update and delete over HTTP, and one
 bulk POST of many ports, against a real `neutrino serve` on a throwaway OVN.
 
-- `create` / `update` (a new name) / `delete`: percentiles of `--repeat` requests, one client;
+- `create` / `update` (a new name) / `delete`: percentiles of `--repeat` requests, one client,
+  and the API process's CPU a request over them (`api_cpu_ms_per_request`, from /proc: it
+  moves less with the machine's load than the wall time);
 - `bulk`: one `POST /v2.0/ports` of `--bulk` ports: the request's time and its time per
   port, then how long until the last of them is in OVN NB (from the 201);
 - baseline, same run, same server: `GET /` (the versions document), a handler with no
@@ -21,6 +23,8 @@ from typing import Any
 from common import LspWatcher, emit, machine, ms, percentiles, ratio, throwaway_ovn
 from serve import call, client, create_network, neutrino_server, post, put
 
+from neutrino.metrics import cpu_seconds
+
 HTTP_TIMEOUT = 120.0
 
 
@@ -35,6 +39,10 @@ def deleted(response: Any) -> None:
         raise RuntimeError(f"DELETE: {response.status_code} {response.text[:500]}")
 
 
+def cpu_ms(pid: int) -> float:
+    return cpu_seconds(f"/proc/{pid}/stat") * 1000
+
+
 def run(repeat: int, bulk: int) -> dict[str, Any]:
     with throwaway_ovn() as (directory, ovn), neutrino_server(directory, ovn) as server, \
             LspWatcher(ovn.nb) as watcher, client(server.base, HTTP_TIMEOUT) as http:
@@ -43,14 +51,18 @@ def run(repeat: int, bulk: int) -> dict[str, Any]:
         post(http, "/v2.0/ports", body)  # the project's default group, made once
         floor = [timed_ms(lambda: call(http, "GET", "/", 200)) for _ in range(repeat)]
         made: list[str] = []
+        cpu = [cpu_ms(server.pid)]
         create = [timed_ms(lambda: made.append(post(http, "/v2.0/ports", body)["port"]["id"]))
                   for _ in range(repeat)]
+        cpu.append(cpu_ms(server.pid))
         names = iter(range(10**6))
         update = [timed_ms(lambda: put(http, f"/v2.0/ports/{made[0]}",
                                        {"port": {"name": f"n{next(names)}"}}))
                   for _ in range(repeat)]
+        cpu.append(cpu_ms(server.pid))
         delete = [timed_ms(lambda: deleted(http.delete(f"/v2.0/ports/{made.pop()}")))
                   for _ in range(repeat - 1)]
+        cpu.append(cpu_ms(server.pid))
         started = time.perf_counter()
         ports = post(http, "/v2.0/ports", {"ports": [
             {"network_id": network_id} for _ in range(bulk)]})["ports"]
@@ -59,9 +71,10 @@ def run(repeat: int, bulk: int) -> dict[str, Any]:
         in_nb = max(watcher.first_seen[p["id"]] for p in ports
                     if p["id"] in watcher.first_seen) - answered
     base = statistics.median(floor)
-    figures = {name: percentiles([t / 1000 for t in values])
-               for name, values in (("create", create), ("update", update),
-                                    ("delete", delete))}
+    figures = {name: {**percentiles([t / 1000 for t in values]),
+                      "api_cpu_ms_per_request": round((cpu[i + 1] - cpu[i]) / len(values), 3)}
+               for i, (name, values) in enumerate((("create", create), ("update", update),
+                                                   ("delete", delete)))}
     return {
         "benchmark": "port_writes", "repeat": repeat, "machine": machine(),
         **figures,

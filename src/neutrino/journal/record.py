@@ -60,7 +60,6 @@ def record_entries(
         return
     session.flush()
     now = utcnow()
-    journal = JournalEntry.__table__
     rows = [{"resource_type": rtype.value, "resource_id": rid, "operation": operation.value,
              "state": State.PENDING.value, "attempts": 0, "next_attempt_at": now,
              "claimed_by": None, "claimed_at": None, "lease_expires_at": None,
@@ -70,8 +69,8 @@ def record_entries(
     # row a statement on SQLite): an entry's number is found by what it is about, and
     # entries about the same resource were numbered in the order given
     made: dict[tuple[str, str], list[int]] = {}
-    for seq, rtype, rid in session.execute(journal.insert().returning(
-            journal.c.seq, journal.c.resource_type, journal.c.resource_id), rows):
+    connection = session.connection()  # flushed: the session's execute would only add cost
+    for seq, rtype, rid in connection.execute(_NEW_ENTRIES, rows):
         made.setdefault((rtype, rid), []).append(seq)
     for seqs in made.values():
         seqs.sort(reverse=True)
@@ -81,5 +80,11 @@ def record_entries(
         waits.extend({"seq": seq, "resource_id": parent}
                      for parent in parent_ids(rtype, parents or {}))
     if waits:
-        session.execute(JournalDependency.__table__.insert(), waits)
+        connection.execute(_NEW_DEPENDENCIES, waits)
     _notify_listeners(session)
+
+
+_JOURNAL = JournalEntry.__table__
+_NEW_ENTRIES = _JOURNAL.insert().returning(
+    _JOURNAL.c.seq, _JOURNAL.c.resource_type, _JOURNAL.c.resource_id)
+_NEW_DEPENDENCIES = JournalDependency.__table__.insert()

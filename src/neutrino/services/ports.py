@@ -230,6 +230,7 @@ def insert_new_ports(session: Session, ports: list[Port]) -> None:
     INSERT a table for the whole request, instead of the ORM's unit of work a port. The
     objects get the columns' defaults, as a flush would give them: their view reads them."""
     session.flush()  # what the checks added (a project's new default group)
+    connection = session.connection()  # flushed: the session's execute would only add cost
     for model, objects in (
         (Port, ports),
         (IpAllocation, [a for p in ports for a in p.fixed_ips]),
@@ -237,11 +238,18 @@ def insert_new_ports(session: Session, ports: list[Port]) -> None:
         (Tag, [t for p in ports for t in p.tags]),
     ):
         if objects:
-            session.execute(model.__table__.insert(), _rows(model, objects))
+            connection.execute(_INSERTS[model], _rows(model, objects))
+
+
+_INSERTS = {model: model.__table__.insert() for model in (Port, IpAllocation,
+                                                          PortSecurityGroup, Tag)}
+# attribute -> column of each model, read once
+_COLUMNS = {model: [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+            for model in _INSERTS}
 
 
 def _rows(model: type, objects: list[Any]) -> list[dict[str, Any]]:
-    columns = [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+    columns = _COLUMNS[model]
     rows = []
     for obj in objects:
         given = obj.__dict__
