@@ -360,8 +360,9 @@ def delete_port(session: Session, port: Port, by_statement: bool = False) -> Non
     resteer_for_port(session, port)
     if by_statement:  # and its entry by statement (`record_entries`), not at the flush
         session.flush()  # what the transaction changed before (a floating IP let go) first
+        connection = session.connection()  # flushed: the session's execute only adds cost
         for stmt in _DELETE_PORT_ROWS:
-            session.execute(stmt, {"port": port.id})
+            connection.execute(stmt, {"port": port.id})
         session.expunge(port)  # its children with it (cascade): nothing flushes them again
         record_entries(session, [(ResourceType.PORT, port.id, Operation.DELETE, parents)])
     else:
@@ -370,10 +371,11 @@ def delete_port(session: Session, port: Port, by_statement: bool = False) -> Non
     dns.journal_network(session, port.network_id, names, None)
 
 
-_DELETE_PORT_ROWS = tuple(
-    stmt.execution_options(synchronize_session=False) for stmt in (
-        delete(Tag).where(Tag.resource_id == bindparam("port")),
-        delete(Port).where(Port.id == bindparam("port"))))
+# On the tables, not the models: the ORM's bulk DELETE (with nothing to synchronize in the
+# session) cost a third of `delete_port`'s CPU.
+_TAGS = Tag.__table__
+_DELETE_PORT_ROWS = (delete(_TAGS).where(_TAGS.c.resource_id == bindparam("port")),
+                     delete(_PORTS).where(_PORTS.c.id == bindparam("port")))
 
 
 def _initial_groups(session: Session, ctx: Context, port: Port, body: dict[str, Any],
