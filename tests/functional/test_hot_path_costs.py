@@ -740,17 +740,24 @@ def test_an_api_port_delete_removes_its_rows_in_two_statements_and_leaves_none(a
 
 @contextlib.contextmanager
 def flushes_run() -> Iterator[list[object]]:
-    """The flushes of the unit of work that found something to write, in every session."""
+    """The flushes of the unit of work that found something to write, and the writes run
+    through the session's ORM execution (its bulk UPDATE and DELETE), in every session."""
     seen: list[object] = []
 
-    def note(session, _context, _objects) -> None:  # type: ignore[no-untyped-def]
+    def flushed(session, _context, _objects) -> None:  # type: ignore[no-untyped-def]
         seen.append([*session.new, *session.dirty, *session.deleted])
 
-    event.listen(Session, "before_flush", note)
+    def executed(state) -> None:  # type: ignore[no-untyped-def]
+        if state.is_insert or state.is_update or state.is_delete:
+            seen.append(state.statement)
+
+    event.listen(Session, "before_flush", flushed)
+    event.listen(Session, "do_orm_execute", executed)
     try:
         yield seen
     finally:
-        event.remove(Session, "before_flush", note)
+        event.remove(Session, "before_flush", flushed)
+        event.remove(Session, "do_orm_execute", executed)
 
 
 def writes_in(seen: list[str]) -> list[str]:
