@@ -21,6 +21,7 @@ from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import String, event, func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.testclient import TestClient
 
 from neutrino import errors
@@ -36,11 +37,19 @@ from neutrino.api.attributes import (
 )
 from neutrino.bootstrap import Neutrino, build, freeze_start_up_objects
 from neutrino.db.engine import statements_and_parameters_run, statements_run
-from neutrino.db.models import DefaultSecurityGroup, InactiveBinding, JournalEntry, Network, Port
+from neutrino.db.models import (
+    DefaultSecurityGroup,
+    InactiveBinding,
+    JournalEntry,
+    Network,
+    Port,
+    Tag,
+)
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
 from neutrino.reconcile import facts
+from neutrino.services.common import write_row
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import ListQuery
@@ -829,3 +838,34 @@ def test_a_ports_tags_come_in_one_query_by_its_id(app: Neutrino):
         assert app.ports.update(CTX, port["id"], {"name": "x"}, None)["tags"] == [
             "blue", "red"]
     assert selects_from(updating, "tags") == 1
+
+
+def test_write_row_writes_alone_only_a_rows_own_columns(app: Neutrino):
+    network_id, _ = network(app)
+    first, second = ports(app, network_id, 2)
+    with app.db.session() as session, flushes_run() as flushes, \
+            statements_run(app.db.engine) as seen:
+        port = session.get(Port, first)
+        port.name, port.admin_state_up = "alone", False
+        port.description = port.description  # set, unchanged: not written, as by a flush
+        write_row(session, port)
+        assert not session.dirty and flushes == []
+        assert writes_in(seen) == ["UPDATE ports"]
+        assert re.findall(r"(\w+)=", seen[-1].partition(" WHERE ")[0]) == [
+            "admin_state_up", "name"]
+        write_row(session, port)  # nothing left to write
+        assert writes_in(seen) == ["UPDATE ports"]
+        # with another row to write, the flush writes both, in its order
+        port.name = "with a tag"
+        session.add(Tag(resource_id=first, tag="t", resource_type="port"))
+        write_row(session, port)
+        assert len(flushes) == 1 and not session.dirty and not session.new
+        # a row gone meanwhile fails as the flush fails
+        gone = session.get(Port, second)
+        session.execute(text("DELETE FROM ports WHERE id = :id"), {"id": second})
+        gone.name = "gone"
+        with pytest.raises(StaleDataError, match="expected to update 1 row"):
+            write_row(session, gone)
+        session.rollback()
+    with app.db.read() as session:
+        assert session.get(Port, first).name != "alone"  # rolled back
