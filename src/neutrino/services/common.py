@@ -112,7 +112,7 @@ def write_row(session: Session, row: Any) -> None:
     state._commit_all(state.dict, session.identity_map)
 
 
-_COLUMNS: dict[Mapper[Any], dict[str, str] | None] = {}
+_WRITABLE: dict[Mapper[Any], dict[str, str] | None] = {}
 _UPDATES: dict[Any, Executable] = {}
 
 
@@ -120,14 +120,14 @@ def _updatable_columns(mapper: Mapper[Any]) -> dict[str, str] | None:
     """Attribute -> column of a mapper `write_row` can write alone (one table, a one-column
     primary key, no version counter and no column the database or an `onupdate` fills),
     but its key: a changed key is left to the flush."""
-    if mapper not in _COLUMNS:
+    if mapper not in _WRITABLE:
         table = mapper.local_table
         simple = (mapper.version_id_col is None and len(mapper.primary_key) == 1
                   and mapper.persist_selectable is table
                   and not any(c.onupdate or c.server_onupdate for c in table.columns))
-        _COLUMNS[mapper] = ({prop.key: prop.columns[0].key for prop in mapper.column_attrs
-                             if not prop.columns[0].primary_key} if simple else None)
-    return _COLUMNS[mapper]
+        _WRITABLE[mapper] = ({prop.key: prop.columns[0].key for prop in mapper.column_attrs
+                              if not prop.columns[0].primary_key} if simple else None)
+    return _WRITABLE[mapper]
 
 
 def _row_update(table: Any) -> Executable:
