@@ -775,11 +775,14 @@ def writes_in(seen: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("database", ["app", "pg_app"])
-def test_a_port_update_and_delete_write_by_statement_not_by_the_unit_of_work(
+def test_port_writes_go_by_statement_not_by_the_unit_of_work(
         database: str, request: pytest.FixtureRequest):
     app = request.getfixturevalue(database)
     network_id, _ = network(app)
-    first, second = ports(app, network_id, 2)
+    ports(app, network_id, 1)  # the project's default group exists from here on
+    with flushes_run() as flushes:  # a create inserts its rows and entry on the connection
+        first, second = ports(app, network_id, 2)
+    assert flushes == []
     with app.db.read() as session:
         last = session.scalar(select(func.max(JournalEntry.seq)))
     with flushes_run() as flushes, statements_run(app.db.engine) as updating:
