@@ -108,7 +108,9 @@ def write_row(session: Session, row: Any) -> None:
         if result.rowcount != 1:  # the flush's own check, in its words
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to "
                                  f"update 1 row(s); {result.rowcount} were matched.")
-    # what the flush does once it has written a row (SQLAlchemy is pinned: pyproject.toml)
+    # what the flush does once it has written a row (SQLAlchemy is pinned: pyproject.toml).
+    # The public set_committed_value leaves the row marked modified, and the next flush
+    # then runs, writing nothing (test_port_writes_go_by_statement_not_by_the_unit_of_work).
     state._commit_all(state.dict, session.identity_map)
 
 
