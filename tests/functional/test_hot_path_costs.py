@@ -623,6 +623,23 @@ def test_a_projects_page_of_ports_and_a_device_id_filter_read_an_index(app: Neut
     assert device and all("ix_ports_device_id_project_id_id" in p[0] for p in device), device
 
 
+def test_deleting_a_port_reads_every_table_that_refers_to_it_by_an_index(app: Neutrino):
+    """Deleting a port makes SQLite look up each foreign key that refers to it (to cascade,
+    set NULL or refuse): each by an index, never a scan of the referring table (routers'
+    gateway ports had no index: every port delete read every router)."""
+    network_id, _ = network(app)
+    (port_id,) = ports(app, network_id, 1)
+    with app.db.engine.connect() as conn:
+        plan = [row[-1] for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN DELETE FROM ports WHERE id = ?", (port_id,))]
+    referring = {fk.parent.table.name for table in Port.metadata.sorted_tables
+                 for fk in table.foreign_keys if fk.column.table.name == "ports"}
+    assert "routers" in referring
+    looked_up = {step.split()[1] for step in plan if step.startswith("SEARCH")}
+    assert referring <= looked_up, plan
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+
+
 def test_pages_of_ports_on_postgresql_read_an_index_in_page_order(pg_app: Neutrino):
     """PostgreSQL pages ids in code-point order (`id COLLATE "C"`), which the primary key,
     in the database's collation, cannot serve: every page read and sorted the whole table

@@ -419,8 +419,9 @@ class Router(StandardAttrs, Base):
 
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    # indexed: deleting any port looks here for routers to set NULL (a scan without it)
     gw_port_id: Mapped[str | None] = mapped_column(
-        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True, index=True
     )
     enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
     # The chassis the gateway router is bound to; chosen by a scheduler, persisted so that
