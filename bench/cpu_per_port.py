@@ -1,5 +1,6 @@
 """CPU per port: what one `neutrino serve` and the OVN daemons spend for each port created
-one after another, by server thread, against a raw ovsdbapp client writing the same LSPs.
+one after another, by server thread, against a raw ovsdbapp client writing the same LSPs; and
+the whole machine's budget a port, one client and `--concurrency` clients.
 
 Why CPU and not time: with the journal in the API's process (NEUTRINO_JOURNAL_PROCESS=
 inline), everything neutrino does (HTTP, the journal worker, the NB IDL thread parsing NB's
@@ -16,15 +17,25 @@ a port costs it) still depends on timing: compare runs made one after the other.
 3. CPU per port from `/metrics` (`neutrino_thread_cpu_seconds`, by thread name, both
    processes), and from /proc for the server's processes (the API's, the journal's, and
    their sum) and the OVN daemons (northd, the two ovsdb-servers).
-4. Baseline, same run: the same number of LSPs with ovsdbapp, one transaction each (as
+4. The same again with `--concurrency` clients (threads of this process, each with its
+   own HTTP connection): CPU a port by process.
+5. For both, `machine`: every process's CPU a port (the server's two, northd, the two
+   ovsdb-servers, and the benchmark itself, the clients' side of HTTP), their sum, the
+   creates a second, and how busy that kept the machine's cores (CPU seconds over wall
+   seconds times cores, from the first create until the journal is idle). When that is
+   near 1, the creates a second are the cores divided by the sum: a ms of CPU cut anywhere
+   is a faster create, whichever process it is in.
+6. Baseline, same run: the same number of LSPs with ovsdbapp, one transaction each (as
    `port_create.py` does); this process's CPU per LSP, and the daemons' meanwhile.
 
-    PYTHONPATH=src /work/main/.venv/bin/python bench/cpu_per_port.py [--ports N] [--out F]
+    PYTHONPATH=src /work/main/.venv/bin/python bench/cpu_per_port.py [--ports N]
+        [--concurrency C] [--out F]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import uuid
@@ -84,7 +95,29 @@ def measured(ovn: LocalOvn, extra: Callable[[], dict[str, float]],
     return per_port(before, sample(), count)
 
 
-def api_run(directory: Path, ovn: LocalOvn, count: int) -> dict[str, Any]:
+def budget(ovn: LocalOvn, pids: dict[str, int], work: Callable[[], None],
+           count: int) -> dict[str, float]:
+    """Every process's CPU a port while `work` runs (this one's included), the creates a
+    second, and how busy the machine's cores were meanwhile."""
+    sources = {**{f"{role} process": pid for role, pid in pids.items()},
+               **daemon_pids(ovn)}
+
+    def sample() -> dict[str, float]:
+        return {**{name: process_cpu(pid) for name, pid in sources.items()},
+                "benchmark (clients)": time.process_time()}
+
+    before, started = sample(), time.perf_counter()
+    work()
+    wall = time.perf_counter() - started
+    after = sample()
+    spent = {name: after[name] - before[name] for name in after}
+    total = sum(spent.values())
+    return {**{name: ms(used / count) for name, used in spent.items()},
+            "sum": ms(total / count), "creates_per_s": round(count / wall, 1),
+            "cores_busy": round(total / (wall * (os.cpu_count() or 1)), 2)}
+
+
+def api_run(directory: Path, ovn: LocalOvn, count: int, concurrency: int) -> dict[str, Any]:
     with serve.neutrino_server(directory, ovn) as server, serve.client(server.base) as http:
         network_id, _ = serve.create_network(http, "cpu", "10.0.0.0/16")
         serve.wait_journal_idle(http)
@@ -105,8 +138,21 @@ def api_run(directory: Path, ovn: LocalOvn, count: int) -> dict[str, Any]:
                 latencies.append(time.perf_counter() - started)
             serve.wait_journal_idle(http)
 
-        cpu = measured(ovn, server_cpu, creates, count)
-    return {"create_p50_ms": ms(statistics.median(latencies)), "cpu_ms_per_port": cpu}
+        sequential: dict[str, float] = {}
+        cpu = measured(ovn, server_cpu,
+                       lambda: sequential.update(budget(ovn, pids, creates, count)), count)
+        body = {"port": {"network_id": network_id}}
+
+        def concurrent_creates() -> None:
+            serve.in_threads(server.base, range(count), concurrency,
+                             lambda client, _: serve.post(client, "/v2.0/ports", body),
+                             "concurrent creates")
+            serve.wait_journal_idle(http)
+
+        concurrent = budget(ovn, pids, concurrent_creates, count)
+    return {"create_p50_ms": ms(statistics.median(latencies)), "cpu_ms_per_port": cpu,
+            "machine_one_client": sequential,
+            f"machine_{concurrency}_clients": concurrent}
 
 
 def raw_run(ovn: LocalOvn, count: int) -> dict[str, Any]:
@@ -124,14 +170,15 @@ def raw_run(ovn: LocalOvn, count: int) -> dict[str, Any]:
     return {"cpu_ms_per_lsp": cpu}
 
 
-def run(count: int) -> dict[str, Any]:
+def run(count: int, concurrency: int) -> dict[str, Any]:
     with throwaway_ovn("cpu") as (directory, ovn):
-        api = api_run(directory, ovn, count)
+        api = api_run(directory, ovn, count, concurrency)
         raw = raw_run(ovn, count)
     server = api["cpu_ms_per_port"].get("neutrino serve (process)")
     client = raw["cpu_ms_per_lsp"].get("ovsdbapp client (process)")
     return {
-        "benchmark": "cpu_per_port", "ports": count, "machine": machine(),
+        "benchmark": "cpu_per_port", "ports": count, "concurrency": concurrency,
+        "machine": machine(),
         "api": api, "raw_ovsdbapp": raw,
         "ratios": {"server_cpu_per_port_vs_raw_client_per_lsp": ratio(server, client),
                    "northd_api_vs_raw": ratio(api["cpu_ms_per_port"].get("ovn-northd"),
@@ -142,9 +189,12 @@ def run(count: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ports", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    emit(run(args.ports), args.out)
+    if args.ports < 1 or args.concurrency < 1:
+        parser.error("--ports and --concurrency must be at least 1")
+    emit(run(args.ports, args.concurrency), args.out)
     return 0
 
 
