@@ -455,6 +455,26 @@ def test_reading_nb_updates_does_not_give_up_the_gil_after_every_row(
     assert slept == []
 
 
+def test_a_new_switch_port_is_reported_once_when_northd_has_judged_it(local_ovn: LocalOvn):
+    """Each report costs the journal process a status read: our own insert's echo, `up`
+    still unset, was reported DOWN before ovn-northd's `up=false` was reported again."""
+    reports: list[tuple[str, bool]] = []
+    client = NorthboundClient(local_ovn.nb, on_port_up=lambda name, up: reports.append(
+        (name, up)))
+    client.connect()
+    try:
+        switch = f"costs-{uuid.uuid4().hex[:8]}"
+        nbctl(local_ovn, "ls-add", switch, "--", "lsp-add", switch, f"{switch}-p1")
+        # once the copy holds northd's `up`, its report was made (on the IDL's thread)
+        wait_until(lambda: any(row["name"] == f"{switch}-p1" and row["up"] is False
+                               for row in client.read_rows("Logical_Switch_Port",
+                                                           ("name", "up"))))
+        nbctl(local_ovn, "ls-del", switch)
+    finally:
+        client.close()
+    assert [r for r in reports if r[0].startswith(switch)] == [(f"{switch}-p1", False)]
+
+
 def test_a_database_back_after_an_outage_is_tried_every_second_not_every_8(
         local_ovn: LocalOvn):
     client = NorthboundClient(local_ovn.nb)

@@ -203,6 +203,13 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "create" or row_values.has(updates, "up"):
             up = row_values.column(row, "up")
+            if not up and event == "create":
+                # Not judged by ovn-northd yet (our own insert, or a port found so at a
+                # connect): northd's `up` follows as an update, reported then. A report
+                # now costs a status read for nothing (a new port is DOWN already), or
+                # flips an ACTIVE port whose switch port was recreated to DOWN before
+                # northd finds it up again.
+                return
             self.on_port_up(row_values.column(row, "name"), bool(up and up[0]))
 
 
