@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import String, select, text, update
 from starlette.testclient import TestClient
 
-from neutrino import errors
+from neutrino import bootstrap, errors
 from neutrino.api.attributes import (
     FLOATING_IP,
     NETWORK,
@@ -227,6 +228,36 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
     with app.db.read() as s:
         assert set(s.scalars(select(Port.status).where(Port.id.in_([first, second])))) == {
             "DOWN"}
+
+
+def test_down_reports_that_come_soon_after_are_read_with_the_first_an_up_report_at_once(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """Every port created is reported down once ovn-northd has looked at it, which it is
+    already: one read for the reports of several creates, not one each."""
+    monkeypatch.setattr(bootstrap, "STATUS_GATHER", 30.0)
+    reports = app.status_updates
+
+    def put_later(*items: tuple[str, bool], after: float = 0.05) -> threading.Thread:
+        def put() -> None:
+            for item in items:
+                time.sleep(after)
+                reports.put(item)
+        thread = threading.Thread(target=put)
+        thread.start()
+        return thread
+
+    reports.put(("a", False))
+    put_later(("b", False), ("c", False), ("d", True))  # an up report ends the wait
+    assert app._status_reports() == [("a", False), ("b", False), ("c", False), ("d", True)]
+    reports.put(("e", True))
+    reports.put(("f", False))
+    thread = put_later(("g", False), after=0.2)
+    assert app._status_reports() == [("e", True), ("f", False)]  # no wait after an up
+    thread.join()
+    reports.put(("h", True))
+    assert app._status_reports() == [("g", False), ("h", True)] and reports.empty()
+    reports.put(("", False))  # the stop signal
+    assert app._status_reports() == [("", False)]
 
 
 def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_next_claim(
