@@ -81,3 +81,13 @@ def test_a_claim_marks_heads_followers_and_a_requests_rest_each_once(db: Databas
     assert {seq: (state, by) for seq, state, by in rows} == {
         first.seq: ("processing", "w"), newer.seq: ("processing", "w"),
         first.seq + 2: ("pending", None)}
+
+
+def test_without_returning_the_heads_are_found_then_marked(
+        db: Database, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(db.engine.dialect, "update_returning", False)  # SQLite before 3.35
+    first_sql, _ = _claim_and_settle(db)
+    assert first_sql == ["BEGIN", "SELECT", "UPDATE", "UPDATE"]
+    with db.session() as session:
+        assert session.execute(text("SELECT state FROM journal")).scalars().all() == [
+            "completed"]
