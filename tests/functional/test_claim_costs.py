@@ -1,8 +1,7 @@
 """What a journal worker's claim and settlement cost (issue 15): building their statements
 took most of the worker's time outside translation, so they are built once and a call only
-binds values; a resource with no newer pending entries is claimed without looking for
-them; and the heads are marked by the statement that finds them. Counted in statements
-and statement objects, which are exact, not in time."""
+binds values; and a resource with no newer pending entries is claimed without looking for
+them. Counted in statements and statement objects, which are exact, not in time."""
 
 from __future__ import annotations
 
@@ -56,18 +55,17 @@ def test_a_claim_and_its_settlement_reuse_their_statements_and_read_no_followers
         db: Database):
     first_sql, first = _claim_and_settle(db)
     second_sql, second = _claim_and_settle(db)
-    # the eligible entries marked processing as they are found (UPDATE ... RETURNING),
-    # settling them: no look for newer entries of a resource that has none
-    assert first_sql == second_sql == ["BEGIN", "UPDATE", "UPDATE"]
-    assert len(first) == len(second) == 2
+    # the eligible entries, marking them processing, settling them: no look for newer
+    # entries of a resource that has none
+    assert first_sql == second_sql == ["BEGIN", "SELECT", "UPDATE", "UPDATE"]
+    assert len(first) == len(second) == 3
     # the very same statement objects: nothing built, and their cache keys kept
     assert all(a is b for a, b in zip(first, second, strict=True)), (first, second)
 
 
-def test_a_claim_marks_heads_followers_and_a_requests_rest_each_once(db: Database):
-    """Heads are marked as they are found; the followers of a head, and the rest of a
-    request a batch stopped inside of, are marked afterwards: every claimed entry once,
-    in order, and nothing that must wait."""
+def test_a_claim_marks_a_head_and_its_followers_and_nothing_else(db: Database):
+    """A head and its newer entries are claimed together, marked once, in order; what the
+    batch has no room for stays pending."""
     network, port = str(uuid.uuid4()), str(uuid.uuid4())
     with db.session() as session:
         first = record_entry(session, ResourceType.NETWORK, network, Operation.CREATE)
@@ -81,13 +79,3 @@ def test_a_claim_marks_heads_followers_and_a_requests_rest_each_once(db: Databas
     assert {seq: (state, by) for seq, state, by in rows} == {
         first.seq: ("processing", "w"), newer.seq: ("processing", "w"),
         first.seq + 2: ("pending", None)}
-
-
-def test_without_returning_the_heads_are_found_then_marked(
-        db: Database, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(db.engine.dialect, "update_returning", False)  # SQLite before 3.35
-    first_sql, _ = _claim_and_settle(db)
-    assert first_sql == ["BEGIN", "SELECT", "UPDATE", "UPDATE"]
-    with db.session() as session:
-        assert session.execute(text("SELECT state FROM journal")).scalars().all() == [
-            "completed"]

@@ -142,26 +142,18 @@ def claim_batch(
     conn = _connection(session)
     locking = conn.dialect.name == "postgresql"
     heads_stmt, followers_stmt, mark_stmt = _claim_statements(locking)
-    marks = {"worker": worker, "at": utcnow(), "expires": now + lease}
-    # Where the database can say which rows an UPDATE changed (SQLite 3.35, PostgreSQL),
-    # the heads are marked as they are found: one statement, not two, for most claims.
-    marked = conn.dialect.update_returning
-    found = conn.execute(_marking_heads_statement(locking) if marked else heads_stmt,
-                         {"now": now, "limit": limit, **marks}).all()
-    if not found:
+    heads = conn.execute(heads_stmt, {"now": now, "limit": limit}).all()
+    if not heads:
         return []
-    heads = sorted(found, key=lambda e: e.seq)  # RETURNING's rows come in no set order
-    rest: list[Row[Any]] = []
     if len(heads) == limit and request_limit > limit:
-        rest = conn.execute(_request_rest_statement(locking), {
+        heads += conn.execute(_request_rest_statement(locking), {
             "now": now, "limit": request_limit - limit,
             "created_at": heads[-1].created_at, "after": heads[-1].seq}).all()
-    followed = [h for h in heads + rest if h.followed]
-    followers = _followers(conn, followers_stmt, followed, now) if followed else []
-    unmarked = (rest + followers) if marked else (heads + rest + followers)
-    if unmarked:
-        conn.execute(mark_stmt, {"seqs": [e.seq for e in unmarked], **marks})
-    return sorted(heads + rest + followers, key=lambda e: e.seq)
+    followed = [h for h in heads if h.followed]
+    claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
+    conn.execute(mark_stmt, {"seqs": [e.seq for e in claimed], "worker": worker,
+                             "at": utcnow(), "expires": now + lease})
+    return sorted(claimed, key=lambda e: e.seq)
 
 
 @functools.cache
@@ -201,50 +193,14 @@ def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
     if locking:
         heads = heads.with_for_update(skip_locked=True, of=JOURNAL)
         followers = followers.with_for_update(skip_locked=True, of=JOURNAL)
-    mark = _marking(update(JOURNAL).where(j.seq.in_(bindparam("seqs", expanding=True))))
-    return heads, followers, mark
-
-
-@functools.cache
-def _marking_heads_statement(locking: bool) -> Update:
-    """The eligible heads (see `_claim_statements`) marked processing, returning what the
-    heads' statement reads of them."""
-    j = JOURNAL.c
-    head = JOURNAL.alias("head")
-    h = head.c
-    eligible = select(h.seq).where(
-        h.state == State.PENDING.value,
-        h.next_attempt_at <= bindparam("now", type_=j.next_attempt_at.type),
-        ~_blocked_by_same_resource(h),
-        ~_blocked_by_parents(h),
-        ~_blocked_by_children(h),
-    ).order_by(h.seq).limit(bindparam("limit", type_=Integer()))
-    if locking:
-        eligible = eligible.with_for_update(skip_locked=True, of=head)
-    # The marked row's own columns, named with their table: SQLite's RETURNING names
-    # columns bare, which inside this subquery would name the subquery's own row.
-    def col(table: str, name: str) -> Any:
-        return literal_column(f"{table}.{name}")
-
-    followed = exists(select(1).select_from(JOURNAL.alias("newer")).where(
-        col("newer", "resource_id") == col(JOURNAL.name, "resource_id"),
-        col("newer", "state") == State.PENDING.value,
-        col("newer", "seq") > col(JOURNAL.name, "seq"),
-    ))
-    return _marking(update(JOURNAL).where(j.seq.in_(eligible))).returning(
-        *(j[c.key] for c in CLAIMED_COLUMNS), followed.label("followed"))
-
-
-def _marking(stmt: Update) -> Update:
-    """`stmt` setting its rows processing, claimed by `worker` `at`, until `expires`."""
-    j = JOURNAL.c
-    return stmt.values(
+    mark = update(JOURNAL).where(j.seq.in_(bindparam("seqs", expanding=True))).values(
         state=State.PROCESSING.value,
         claimed_by=bindparam("worker", type_=j.claimed_by.type),
         claimed_at=bindparam("at", type_=j.claimed_at.type),
         lease_expires_at=bindparam("expires", type_=j.lease_expires_at.type),
         updated_at=bindparam("at", type_=j.updated_at.type),
     )
+    return heads, followers, mark
 
 
 @functools.cache
