@@ -25,7 +25,7 @@ from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from neutrino.ovn import local
-from neutrino.ovn.client import NorthboundClient
+from neutrino.ovn.client import NorthboundClient, _WatchedIdl
 from neutrino.ovn.local import LocalOvn
 from neutrino.settings import DEFAULT_QUOTAS
 
@@ -89,28 +89,44 @@ def ovsdbapp_nb(nb: str, timeout: float = 30.0) -> Iterator[impl_idl.OvnNbApiIdl
         api.ovsdb_connection.stop(timeout=5)
 
 
-class LspWatcher:
+class _CreationIdl(_WatchedIdl):
+    """The server's kind of IDL (it reads an update without yielding after each row),
+    calling `seen` with each Logical_Switch_Port's name as its row first arrives."""
+
+    seen: Callable[[str], None] | None = None
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if event == "create" and row._table.name == "Logical_Switch_Port" and self.seen:
+            self.seen(row.name)
+
+
+class LspWatcher(NorthboundClient):
     """Timestamps the moment each Logical_Switch_Port first appears in NB.
 
-    It holds its own IDL connection (independent of the server's) and uses the client's
-    `on_port_up` hook, which the IDL calls from its own thread for every LSP "create"
-    event, i.e. as soon as the NB update reaches this process: no polling, no table scans.
-    The timestamps are `time.perf_counter()`, the clock the HTTP threads use too.
+    It holds its own IDL connection (independent of the server's), whose `notify` the IDL
+    calls from its own thread for every LSP "create" event, i.e. as soon as the NB update
+    reaches this process: no polling, no table scans. (Not the client's `on_port_up`, which
+    reports a port only once ovn-northd has written its `up`.) The timestamps are
+    `time.perf_counter()`, the clock the HTTP threads use too.
     """
 
     def __init__(self, nb: str) -> None:
+        super().__init__(nb)
         self.first_seen: dict[str, float] = {}
-        self._client = NorthboundClient(nb, on_port_up=self._seen)
+
+    def _new_idl(self, helper: Any) -> connection.OvsdbIdl:
+        idl = _CreationIdl(self.remote, helper)
+        idl.seen = self._seen
+        return idl
 
     def __enter__(self) -> LspWatcher:
-        self._client.connect()
+        self.connect()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._client.close()
+        self.close()
 
-    def _seen(self, name: str, up: bool) -> None:
-        # Later calls for the same port report `up` changes by ovn-northd; keep the first.
+    def _seen(self, name: str) -> None:
         self.first_seen.setdefault(name, time.perf_counter())
 
     def wait_for(self, names: Sequence[str], timeout: float = SYNC_TIMEOUT) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import queue
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,10 @@ from neutrino.sync.runner import SyncRunner
 
 LOG = logging.getLogger(__name__)
 STATUS_BATCH = 500  # port status reports read together at most
+# Seconds a batch of "down" reports waits for more: most say DOWN of a port that is DOWN
+# already (every port created is reported so once ovn-northd has looked at it), and each
+# batch costs a read. A port reported up is handled at once (Nova may be waiting for it).
+STATUS_GATHER = 0.05
 OVSDB_TIMEOUT = 10.0
 # `neutrino sync` writes up to 1,000 resources a transaction, and compares all of NB: on a
 # large cloud one of its transactions can take longer than the server's journal batches
@@ -213,16 +218,28 @@ class Neutrino:
         Reports that arrived meanwhile are taken together: one read finds those that change
         something (few do: a new port is reported DOWN, which it is already)."""
         while self._stopping is not None and not self._stopping.is_set():
-            reports = [self.status_updates.get()]
-            while len(reports) < STATUS_BATCH:
-                try:
-                    reports.append(self.status_updates.get_nowait())
-                except queue.Empty:
-                    break
+            reports = self._status_reports()
             try:
                 self.ports.set_statuses([(port_id, up) for port_id, up in reports if port_id])
             except errors.NeutrinoError as exc:
                 LOG.warning("could not record the status of %d ports: %s", len(reports), exc)
+
+    def _status_reports(self) -> list[tuple[str, bool]]:
+        """The next reports to read together: those waiting, and while all say "down",
+        those that come within `STATUS_GATHER` of the first."""
+        reports = [self.status_updates.get()]
+        deadline = time.monotonic() + STATUS_GATHER
+        gathering = bool(reports[0][0]) and not reports[0][1]  # not the stop signal
+        while len(reports) < STATUS_BATCH:
+            remaining = deadline - time.monotonic() if gathering else 0.0
+            try:
+                report = (self.status_updates.get(timeout=remaining) if remaining > 0
+                          else self.status_updates.get_nowait())
+            except queue.Empty:
+                break
+            reports.append(report)
+            gathering = gathering and not report[1] and bool(report[0])
+        return reports
 
     def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok"}

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.sql import ClauseElement
 
 from neutrino.db.engine import Database, make_engine, statements_run
@@ -61,3 +61,21 @@ def test_a_claim_and_its_settlement_reuse_their_statements_and_read_no_followers
     assert len(first) == len(second) == 3
     # the very same statement objects: nothing built, and their cache keys kept
     assert all(a is b for a, b in zip(first, second, strict=True)), (first, second)
+
+
+def test_a_claim_marks_a_head_and_its_followers_and_nothing_else(db: Database):
+    """A head and its newer entries are claimed together, marked once, in order; what the
+    batch has no room for stays pending."""
+    network, port = str(uuid.uuid4()), str(uuid.uuid4())
+    with db.session() as session:
+        first = record_entry(session, ResourceType.NETWORK, network, Operation.CREATE)
+        newer = record_entry(session, ResourceType.NETWORK, network, Operation.UPDATE)
+        record_entry(session, ResourceType.PORT, port, Operation.CREATE)
+    with db.session() as session:
+        claimed = claim_batch(session, "w", 1, timedelta(seconds=60))
+    assert [e.seq for e in claimed] == [first.seq, newer.seq]
+    with db.session() as session:
+        rows = session.execute(text("SELECT seq, state, claimed_by FROM journal")).all()
+    assert {seq: (state, by) for seq, state, by in rows} == {
+        first.seq: ("processing", "w"), newer.seq: ("processing", "w"),
+        first.seq + 2: ("pending", None)}

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.testclient import TestClient
 
-from neutrino import errors
+from neutrino import bootstrap, errors
 from neutrino.api.attributes import (
     FLOATING_IP,
     NETWORK,
@@ -239,6 +240,36 @@ def test_status_reports_taken_together_read_once_and_write_only_changes(
             "DOWN"}
 
 
+def test_down_reports_that_come_soon_after_are_read_with_the_first_an_up_report_at_once(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """Every port created is reported down once ovn-northd has looked at it, which it is
+    already: one read for the reports of several creates, not one each."""
+    monkeypatch.setattr(bootstrap, "STATUS_GATHER", 30.0)
+    reports = app.status_updates
+
+    def put_later(*items: tuple[str, bool], after: float = 0.05) -> threading.Thread:
+        def put() -> None:
+            for item in items:
+                time.sleep(after)
+                reports.put(item)
+        thread = threading.Thread(target=put)
+        thread.start()
+        return thread
+
+    reports.put(("a", False))
+    put_later(("b", False), ("c", False), ("d", True))  # an up report ends the wait
+    assert app._status_reports() == [("a", False), ("b", False), ("c", False), ("d", True)]
+    reports.put(("e", True))
+    reports.put(("f", False))
+    thread = put_later(("g", False), after=0.2)
+    assert app._status_reports() == [("e", True), ("f", False)]  # no wait after an up
+    thread.join()
+    reports.put(("h", True))
+    assert app._status_reports() == [("g", False), ("h", True)] and reports.empty()
+    reports.put(("", False))  # the stop signal
+    assert app._status_reports() == [("", False)]
+
+
 def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_next_claim(
         app: Neutrino, monkeypatch: pytest.MonkeyPatch):
     network_id, _ = network(app)
@@ -393,9 +424,17 @@ def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neut
     with statements_run(app.db.engine) as batch:
         states = app.reconciler.desired(refs)
     assert [s.resource_id for s in states] == made
-    # BEGIN, the ports, their addresses (with subnets and metadata address), groups and
-    # inactive bindings: 10 with a statement per related table, 13 as ORM objects
-    assert len(batch) == len(one) <= 5, (one, batch)
+    # BEGIN, the ports (saying which have inactive bindings), their addresses (with
+    # subnets and metadata address) and groups: 10 with a statement per related table, 13
+    # as ORM objects; inactive bindings are read when a port has some (a live migration)
+    assert len(batch) == len(one) <= 4, (one, batch)
+    assert not any(s.startswith("SELECT compute_port_bindings.") for s in batch), batch
+    with app.db.session() as session:
+        session.add(InactiveBinding(port_id=made[7], host="destination"))
+    with statements_run(app.db.engine) as migrating, app.db.read() as session:
+        found = facts.load_ports(session, made)
+    assert len(migrating) == len(batch) + 1, migrating
+    assert [p for p, f in found.items() if f.migrating_to] == [made[7]]
 
 
 def test_a_ports_facts_cost_the_same_on_a_crowded_subnet(app: Neutrino):
@@ -463,6 +502,26 @@ def test_reading_nb_updates_does_not_give_up_the_gil_after_every_row(
     finally:
         client.close()
     assert slept == []
+
+
+def test_a_new_switch_port_is_reported_once_when_northd_has_judged_it(local_ovn: LocalOvn):
+    """Each report costs the journal process a status read: our own insert's echo, `up`
+    still unset, was reported DOWN before ovn-northd's `up=false` was reported again."""
+    reports: list[tuple[str, bool]] = []
+    client = NorthboundClient(local_ovn.nb, on_port_up=lambda name, up: reports.append(
+        (name, up)))
+    client.connect()
+    try:
+        switch = f"costs-{uuid.uuid4().hex[:8]}"
+        nbctl(local_ovn, "ls-add", switch, "--", "lsp-add", switch, f"{switch}-p1")
+        # once the copy holds northd's `up`, its report was made (on the IDL's thread)
+        wait_until(lambda: any(row["name"] == f"{switch}-p1" and row["up"] is False
+                               for row in client.read_rows("Logical_Switch_Port",
+                                                           ("name", "up"))))
+        nbctl(local_ovn, "ls-del", switch)
+    finally:
+        client.close()
+    assert [r for r in reports if r[0].startswith(switch)] == [(f"{switch}-p1", False)]
 
 
 def test_a_database_back_after_an_outage_is_tried_every_second_not_every_8(

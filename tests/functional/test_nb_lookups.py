@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from nb_state import caught_up, one, wait_journal_idle
 from ovn_tools import nbctl
 
 from neutrino.api.attributes import NETWORK, PORT, SUBNET, parse_create
 from neutrino.bootstrap import Neutrino
 from neutrino.journal.types import ResourceRef, ResourceType
-from neutrino.ovn import lookups
+from neutrino.ovn import client, lookups
 from neutrino.ovn import naming as n
 from neutrino.ovn.local import LocalOvn
 from neutrino.services.context import Context
@@ -86,3 +89,46 @@ def test_planning_and_applying_one_port_visit_as_many_rows_with_2000_ports_as_wi
     indexes = {name for table in app.nb._backend_or_raise().idl.tables.values()
                for name in table.rows.indexes}
     assert indexes and all(name.startswith(lookups.INDEX_PREFIX) for name in indexes)
+
+
+def _add_groups(ovn: LocalOvn, first: int, count: int) -> None:
+    """`count` port groups nobody planned, each with two ACLs of its own."""
+    args: list[str] = []
+    for i in range(first, first + count):
+        for d in ("from-lport", "to-lport"):
+            args += ["--", f"--id=@a{i}{d[0]}", "create", n.ACL, f"direction={d}",
+                     "priority=1001", f'match="ip4 && inport == @other{i}"', "action=allow"]
+        args += ["--", "create", n.PG, f"name=other{i}", f"acls=[@a{i}f,@a{i}t]"]
+    nbctl(ovn, *args[1:])
+
+
+def test_planning_one_port_looks_for_the_drop_groups_acls_in_it_not_among_all_groups(
+        private_app: Neutrino, private_ovn: LocalOvn, monkeypatch: pytest.MonkeyPatch):
+    """Every port's state holds the drop group's ACLs: each is looked for in the group the
+    port wants it in, not among every group's ACLs (four walks of all groups a port)."""
+    app = private_app
+    net = app.networks.create(CTX, [parse_create(NETWORK, {"name": "groups"})])[0]
+    app.subnets.create(CTX, [parse_create(SUBNET, {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.8.0.0/16"})])
+    (port,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": net["id"]})])
+    wait_journal_idle(app)
+    ref = ResourceRef(ResourceType.PORT, port["id"])
+    scans: list[str] = []
+    scan = client._Reader._scan_parent
+
+    def noted(reader: client._Reader, table: str, row: Any) -> Any:
+        scans.append(table)
+        return scan(reader, table, row)
+
+    monkeypatch.setattr(client._Reader, "_scan_parent", noted)
+    _add_groups(private_ovn, 0, 2)
+    caught_up(app, private_ovn)
+    _planned_visits(app, ref)
+    with_few, plans_few = _planned_visits(app, ref)
+    _add_groups(private_ovn, 2, 198)
+    caught_up(app, private_ovn)
+    with_many, plans_many = _planned_visits(app, ref)
+    assert [p.ops for p in plans_few] == [p.ops for p in plans_many] == [()]
+    assert scans == []
+    # what grows is one look at each group, for those that may list the port
+    assert with_many - with_few <= 198, (with_few, with_many)

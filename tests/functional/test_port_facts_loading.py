@@ -177,7 +177,7 @@ def test_every_kind_of_port_loads_the_facts_the_orm_objects_give(app: Neutrino):
 
 def test_a_batch_of_every_kind_of_port_costs_the_statements_of_one_of_each(app: Neutrino):
     ports = _every_kind(app)
-    one_of_each = [ports[name] for name in ("sub1", "own_qos", "vtep")]
+    one_of_each = [ports[name] for name in ("sub1", "own_qos", "vtep", "migrating")]
     with statements_run(app.db.engine) as few, app.db.read() as s:
         facts.load_ports(s, one_of_each)
     with statements_run(app.db.engine) as many, app.db.read() as s:
@@ -185,7 +185,8 @@ def test_a_batch_of_every_kind_of_port_costs_the_statements_of_one_of_each(app: 
     with app.db.read() as s:
         assert batch == {p: facts.load_ports(s, [p])[p] for p in ports.values()}
     selects = [[q for q in seen if q.startswith("SELECT")] for seen in (few, many)]
-    # the ports, addresses, groups, bindings; the trunks' parents, the policies, the MACs
+    # the ports, addresses, groups; the trunks' parents, the inactive bindings, the
+    # policies, the MACs
     assert len(selects[1]) == len(selects[0]) == 7, selects  # 16 before (ORM objects, more asks)
 
 

@@ -38,6 +38,7 @@ from neutrino.ovn.rows import (
     DesiredState,
     Insert,
     Membership,
+    ParentLink,
     Plan,
     RemoveMember,
     RowKey,
@@ -203,6 +204,13 @@ class _NbIdl(_WatchedIdl):
             return
         if event == "create" or row_values.has(updates, "up"):
             up = row_values.column(row, "up")
+            if not up and event == "create":
+                # Not judged by ovn-northd yet (our own insert, or a port found so at a
+                # connect): northd's `up` follows as an update, reported then. A report
+                # now costs a status read for nothing (a new port is DOWN already), or
+                # flips an ACTIVE port whose switch port was recreated to DOWN before
+                # northd finds it up again.
+                return
             self.on_port_up(row_values.column(row, "name"), bool(up and up[0]))
 
 
@@ -646,7 +654,8 @@ class _PlanCommand(command.BaseCommand):
         self.do_apply = apply
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        reader = _Reader(self.api.idl, _compared_columns(self.states))
+        reader = _Reader(self.api.idl, _compared_columns(self.states),
+                         _desired_parents(self.states))
         states = [reader.with_owned_children(s) for s in self.states]
         plans = [plan_changes(s, reader.snapshot(s.lookup_keys())) for s in states]
         if self.do_apply:
@@ -664,8 +673,11 @@ class _Reader:
     """
 
     def __init__(self, nb_idl: ovs_idl.Idl,
-                 compared: Mapping[RowKey, frozenset[str]] | None = None) -> None:
+                 compared: Mapping[RowKey, frozenset[str]] | None = None,
+                 parents: Mapping[RowKey, ParentLink] | None = None) -> None:
         self.idl = nb_idl
+        # where the batch wants each child row: the first parent looked at for it
+        self.parents = parents or {}
         # the columns a plan compares, per row (None: every column); converting each
         # column of each row from OVSDB's form was most of a large batch's planning time
         self.compared = compared
@@ -720,7 +732,7 @@ class _Reader:
         return result
 
     def _to_actual(self, key: RowKey, row: Any) -> ActualRow:
-        parent_column, parent_uuid = self._parent_of(key.table, row)
+        parent_column, parent_uuid = self._parent_of(key.table, row, self.parents.get(key))
         if self.compared is None:
             names = None
         elif key in self.compared:  # a desired row: its columns, and its revision
@@ -773,16 +785,24 @@ class _Reader:
             self._sets[set_table] = (sets, sum(lookups.size(p, column) for p, _ in sets))
         return self._sets[set_table]
 
-    def _parent_of(self, table: str, row: Any) -> tuple[str | None, str | None]:
+    def _parent_of(self, table: str, row: Any,
+                   wanted: ParentLink | None = None) -> tuple[str | None, str | None]:
+        """The row's parent: the one its external_ids name, or the one the batch wants it
+        in (an ACL of the drop group, planned with every port), when that lists it; else
+        found by looking at the parent table's rows."""
         if table not in PARENTS:
             return None, None
         parent_table, column, name_key = PARENTS[table]
-        parent = None
+        likely = []
         if name_key is not None:
-            parent = self.find(RowKey(parent_table, "name",
-                                      _external_ids(row).get(name_key, "")))
-        if parent is None or not lookups.holds(parent, column, row.uuid):
-            parent = self._scan_parent(table, row)
+            likely.append(RowKey(parent_table, "name", _external_ids(row).get(name_key, "")))
+        if wanted is not None and wanted.key.table == parent_table and wanted.column == column:
+            likely.append(wanted.key)
+        for key in likely:
+            parent = self.find(key)
+            if parent is not None and lookups.holds(parent, column, row.uuid):
+                return column, str(parent.uuid)
+        parent = self._scan_parent(table, row)
         return column, (str(parent.uuid) if parent is not None else None)
 
     def _scan_parent(self, table: str, row: Any) -> Any | None:
@@ -1001,6 +1021,12 @@ def _to_ovsdb(value: Any) -> Any:
     if value is None:
         return []
     return value
+
+
+def _desired_parents(states: Sequence[DesiredState]) -> dict[RowKey, ParentLink]:
+    """Per child row of the batch, the parent it is wanted in."""
+    return {row.key: row.parent for state in states for row in state.rows
+            if row.parent is not None}
 
 
 def _compared_columns(states: Sequence[DesiredState]) -> dict[RowKey, frozenset[str]]:

@@ -1,12 +1,15 @@
 """Ports as the plain views `facts.port_facts` reads (the attributes of a Port it uses), in
-four prebuilt statements per chunk of ids (see bulk.py), however many related rows they have:
+three prebuilt statements per chunk of ids (see bulk.py), however many related rows they
+have:
 
-1. the ports, with their network's QoS policy, their place in a trunk and the address of
-   a floating IP on them (and, for trunks' subports only, one more: those trunks' parents);
+1. the ports, with their network's QoS policy, their place in a trunk, the address of a
+   floating IP on them and whether they have inactive bindings (and one more statement for
+   each of these only when some port has them: trunks' subports, those trunks' parents;
+   the inactive bindings, which exist during a live migration);
 2. their addresses, with those addresses' subnets, the subnets' network MTU and the
    metadata port's address on each subnet (found through `ports.device_id`'s index, never
    by scanning the subnet's addresses);
-3. their security groups; 4. their inactive bindings.
+3. their security groups.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, and_, literal, select
+from sqlalchemy import Connection, and_, exists, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from neutrino.db.models import (
@@ -46,7 +49,8 @@ _SUBNET_COLUMNS = (Subnet.id, Subnet.network_id, Subnet.revision_number, Subnet.
 
 PORTS = (
     select(*_PORT_COLUMNS, Network.qos_policy_id.label("network_qos_policy_id"),
-           TrunkSubport.trunk_id, TrunkSubport.segmentation_id, FloatingIp.floating_ip_address)
+           TrunkSubport.trunk_id, TrunkSubport.segmentation_id, FloatingIp.floating_ip_address,
+           exists().where(InactiveBinding.port_id == Port.id).label("migrating"))
     .join(Network, Network.id == Port.network_id)
     .outerjoin(TrunkSubport, TrunkSubport.port_id == Port.id)
     .outerjoin(FloatingIp, FloatingIp.port_id == Port.id)  # a row per floating IP
@@ -79,7 +83,7 @@ INACTIVE_BINDINGS = (
     .where(InactiveBinding.port_id.in_(ids_param()))
     .order_by(InactiveBinding.port_id, InactiveBinding.host))
 
-_VIEW_ONLY = ("trunk_id", "segmentation_id", "floating_ip_address")
+_VIEW_ONLY = ("trunk_id", "segmentation_id", "floating_ip_address", "migrating")
 
 
 def load_port_views(session: Session, ids: Sequence[str]) -> list[SimpleNamespace]:
@@ -93,7 +97,9 @@ def load_port_views(session: Session, ids: Sequence[str]) -> list[SimpleNamespac
         for port_id, group in rows_for(connection, GROUPS, found):
             found[port_id].security_group_bindings.append(
                 SimpleNamespace(security_group_id=group))
-        for port_id, host, previously_active in rows_for(connection, INACTIVE_BINDINGS, found):
+        migrating = [port.id for port in found.values() if port.migrating]
+        for port_id, host, previously_active in rows_for(connection, INACTIVE_BINDINGS,
+                                                         migrating):
             found[port_id].inactive_bindings.append(
                 SimpleNamespace(host=host, previously_active=previously_active))
     return list(found.values())
@@ -106,10 +112,10 @@ def _ports(connection: Connection, ids: Sequence[str]) -> dict[str, SimpleNamesp
         port = found.get(row.id)
         if port is None:
             values = row._asdict()
-            trunk_id, segmentation_id, _fip = (values.pop(k) for k in _VIEW_ONLY)
+            trunk_id, segmentation_id, _fip, migrating = (values.pop(k) for k in _VIEW_ONLY)
             port = found[row.id] = SimpleNamespace(
                 **values, fixed_ips=[], subnets=[], security_group_bindings=[],
-                inactive_bindings=[], floating_ip=None, subport=None)
+                inactive_bindings=[], floating_ip=None, subport=None, migrating=migrating)
             if trunk_id is not None:
                 port.subport = SimpleNamespace(segmentation_id=segmentation_id, trunk=None)
                 trunks.setdefault(trunk_id, []).append(port.subport)
