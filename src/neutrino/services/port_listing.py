@@ -18,7 +18,6 @@ DNS naming worked out once.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -161,7 +160,7 @@ def _among(column: Any, dialect: str) -> ColumnElement[bool]:
 
 
 def _ids_value(ids: list[str], dialect: str) -> Any:
-    return json.dumps(ids) if dialect == "sqlite" else ids
+    return orjson.dumps(ids).decode() if dialect == "sqlite" else ids
 
 
 def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
