@@ -576,12 +576,13 @@ def neutrino_calls(fn) -> int:  # type: ignore[no-untyped-def]
     return counted[0]
 
 
-def test_a_listed_port_costs_two_calls(app: Neutrino):
-    """A listing builds each port's answer from its rows in one builder, which calls one
-    helper (its `dns_assignment`): two of neutrino's calls a port. (A stand-in object per
-    port, four JSON decodes, two timestamps parsed and formatted and eleven helpers were 24
-    calls a port; then 7: the fixed IPs' comprehension, the DNS domain worked out again for
-    every port, and the page's generator resumed for every port.)"""
+def test_a_listed_port_costs_one_call(app: Neutrino):
+    """A listing builds its ports' answers in one builder call for the page, which calls one
+    helper a port (its `dns_assignment`): one of neutrino's calls a port. (A stand-in object
+    per port, four JSON decodes, two timestamps parsed and formatted and eleven helpers were
+    24 calls a port; then 7: the fixed IPs' comprehension, the DNS domain worked out again
+    for every port, and the page's generator resumed for every port; then 2: the builder
+    called for each port.)"""
     network_id, _ = network(app)
     ports(app, network_id, 5)
 
@@ -591,7 +592,27 @@ def test_a_listed_port_costs_two_calls(app: Neutrino):
     few = listing()
     ports(app, network_id, 600)
     many = listing()
-    assert (many - few) / 600 <= 2, (few, many)
+    assert (many - few) / 600 <= 1, (few, many)
+
+
+def test_a_listing_reads_a_ports_columns_from_sqlite_as_one_value(app: Neutrino):
+    """The driver makes a Python value of every column of every row, about 0.1 us each: a
+    page reads each port's 26 columns as one JSON array (decoded by orjson for the whole
+    page in one call), and no statement of a listing returns more than three columns."""
+    network_id, _ = network(app)
+    ports(app, network_id, 30)
+    widths: list[tuple[int, str]] = []
+
+    def note(_conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        widths.append((len(cursor.description or ()), statement))
+
+    event.listen(app.db.engine, "after_cursor_execute", note)
+    try:
+        assert len(app.ports.list(CTX, ListQuery())) == 31  # and the metadata port
+    finally:
+        event.remove(app.db.engine, "after_cursor_execute", note)
+    assert max(width for width, _ in widths) <= 3, widths
+    assert any("json_array(ports.id" in statement for _, statement in widths), widths
 
 
 def test_a_listing_is_written_without_json_dumps(app: Neutrino, monkeypatch):
@@ -768,6 +789,58 @@ def test_a_listed_port_is_the_shown_port(app: Neutrino):
     assert [a["ip_address"] for a in listed[parent["id"]]["fixed_ips"]] == [
         "10.9.0.50", "10.9.0.20"]
     assert listed[parent["id"]]["tags"] == ["a", "z"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Neutrino]:
+    """`app` on SQLite and on PostgreSQL, with a global DNS domain of its own (a port's
+    addresses then take its `dns_name`)."""
+    settings = {"NEUTRINO_DNS_DOMAIN": "example.org"}
+    if request.param == "postgresql":
+        settings["NEUTRINO_DB_URL"] = request.getfixturevalue("pg_url")
+    yield from built(tmp_path, **settings)
+
+
+def test_a_listed_port_is_the_shown_port_byte_for_byte(any_app: Neutrino):
+    """What a listing reads as text (SQLite: a JSON array a port, decoded by orjson;
+    PostgreSQL: plain rows) comes out as what showing the port gives, written as the same
+    JSON: control and non-ASCII characters, JSON columns with small and large floats and
+    64-bit integers, booleans that are false (SQLite stores 0 and 1), NULL columns, DNS
+    names under a global domain. (`==` alone would take 1 for True.)"""
+    app = any_app
+    network_id, subnet_id = network(app)
+    admin = Context(project_id=CTX.project_id, is_admin=True)
+    odd = 'ü\t\x01\x1f"\\ 名前 \u2028 \x7f'
+    profile = {"f": 1e-07, "g": 1e-05, "h": 1e16, "big": 2**62, "low": -2**63, "s": odd,
+               "nested": [[], {}, [{"x": None, "t": True, "z": 0.0}]]}
+    made = app.ports.create(admin, [
+        parse_create(PORT, {
+            "network_id": network_id, "name": odd, "description": odd, "tags": [odd, "a"],
+            "admin_state_up": False, "port_security_enabled": False, "security_groups": [],
+            "binding:profile": profile, "binding:host_id": "h\u00e9", "dns_name": "vm-1",
+            "device_profile": odd, "numa_affinity_policy": "required",
+            "extra_dhcp_opts": [{"opt_name": "mtu", "opt_value": "1400", "ip_version": 4}],
+            "fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.9.0.7"},
+                          {"subnet_id": subnet_id, "ip_address": "10.9.0.3"}]}),
+        parse_create(PORT, {
+            "network_id": network_id, "name": "", "fixed_ips": [],
+            "allowed_address_pairs": [
+                {"ip_address": "10.9.9.0/24"},
+                {"ip_address": "10.9.9.9", "mac_address": "fa:16:3e:0:0:1"}]}),
+        parse_create(PORT, {"network_id": network_id})])
+    app.db.write(lambda session: session.execute(update(Port).where(Port.id == made[0]["id"])
+                 .values(binding_vif_details={"port_filter": True, "n": 1.5, "m": 1e-300})))
+    listed = {p["id"]: p for p in app.ports.list(admin, ListQuery())}
+    for port in made:
+        shown = app.ports.get(admin, port["id"])
+        assert json.dumps(listed[port["id"]]) == json.dumps(shown)
+    first = listed[made[0]["id"]]
+    assert (first["admin_state_up"], first["port_security_enabled"]) == (False, False)
+    assert first["name"] == first["device_profile"] == odd
+    assert json.dumps(first["binding:profile"]) == json.dumps(profile)
+    assert first["binding:vif_details"] == {"port_filter": True, "n": 1.5, "m": 1e-300}
+    assert [a["fqdn"] for a in first["dns_assignment"]] == ["vm-1.example.org."] * 2
+    assert listed[made[2]["id"]]["admin_state_up"] is True
 
 
 def test_a_port_update_and_delete_read_the_port_in_one_query_and_no_child_twice(

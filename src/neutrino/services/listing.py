@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_
+from sqlalchemy import ColumnElement, Result, Select, and_, exists, false, not_, or_
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -150,9 +150,9 @@ def select_page(session: Session, stmt: Select[Any], spec: ListSpec, to_dict: To
     """One page of `stmt` (a select of `spec.model`, already scoped to what the caller may
     see), in the API representation.
 
-    With `to_dicts`, `stmt` may select only the model's `id`: the page's ids are turned into
-    their API representations all at once (so a page's related rows load in a few queries,
-    however long the page), in the order given.
+    With `to_dicts`, `stmt` selects only the model's `id` (a column, not the entity: it runs
+    as Core): the page's ids are turned into their API representations all at once (so a
+    page's related rows load in a few queries, however long the page), in the order given.
     """
     convert = to_dicts or (lambda rows: [to_dict(row) for row in rows])  # type: ignore[misc]
     filters = dict(query.filters)
@@ -204,7 +204,7 @@ class _Keyset:
         page: list[dict[str, Any]] = []
         while True:
             stmt = ordered if start is None else ordered.where(after(keys, start))
-            rows = self.session.execute(stmt if chunk is None else stmt.limit(chunk)).all()
+            rows = self._run(stmt if chunk is None else stmt.limit(chunk)).all()
             for item in self._items(rows):
                 if not self.rest or matches(item, self.rest):
                     page.append(item)
@@ -213,6 +213,14 @@ class _Keyset:
             if chunk is None or len(rows) < chunk:
                 return page
             start = tuple(rows[-1][1:])
+
+    def _run(self, stmt: Select[Any]) -> Result[Any]:
+        """A batched listing's statement selects columns (ids, sort keys): run as Core on
+        the session's connection, its rows are the same without the ORM's loading of each
+        (0.3 ms for 1,000 ports' ids)."""
+        if self.batched:
+            return self.session.connection().execute(stmt)
+        return self.session.execute(stmt)
 
     def _items(self, rows: list[Any]) -> Iterable[dict[str, Any]]:
         if self.batched:  # a list: no generator resumed for each item

@@ -5,19 +5,23 @@ page of ids into answers: the ports' own columns, then their addresses, security
 tags and trunk (with its subports' MACs), each one statement for the whole page, the ids
 passed as one parameter. The statements are built once per database dialect (building a
 select of thirty columns and computing its cache key cost more than running it), run on the
-session's connection and read as plain rows; timestamps come out of SQL already in the API's
-form (`iso_seconds`) and JSON columns as text (`{}`/`[]` need no parser). Each answer is
-then `build_port_dict` of its row, the builder a shown port goes through too, with the
-page's DNS naming worked out once.
+session's connection, and their rows read straight off the driver's cursor (no SQLAlchemy
+row a row); timestamps come out of SQL already in the API's form (`iso_seconds`) and JSON
+columns as text (`{}`/`[]` need no parser). On SQLite each port's columns come as one JSON
+array (`json_array`), decoded for the whole page by orjson in one call: one Python value a
+port from the driver instead of 26 (1,000 ports' rows read and ready in ~3 ms, ~5.5 before:
+the driver makes every value ~0.1 us, orjson ~0.03). The answers are then
+`build_port_dicts` of the rows, the builder a shown port goes through too, with the page's
+DNS naming worked out once.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -33,15 +37,15 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Label
 
 from neutrino import dns_names
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
-from neutrino.services.port_dicts import COLUMNS, build_port_dict
+from neutrino.services.port_dicts import COLUMNS, FixedIp, build_port_dicts
 from neutrino.services.sql_forms import iso_seconds
 from neutrino.services.trunks.subports import build_trunk_details
 
 _PORTS = Port.__table__
-_JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if isinstance(_PORTS.c[name].type, JSON))
 _SUBPORT_PORT = _PORTS.alias("subport_port")
 IDS = "ids"
 
@@ -54,31 +58,35 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
     connection = session.connection()
     dialect = connection.dialect.name
     statements, param = _statements(dialect), {IDS: _ids_value(list(ids), dialect)}
-    rows = {row[0]: row for row in connection.execute(statements.ports, param).all()}
-    if not rows:
+    found = _rows(connection, statements.ports, param)
+    if not found:
         return []
-    addresses = _grouped(connection.execute(statements.addresses, param).all())
-    groups = _grouped(connection.execute(statements.groups, param).all())
-    tags = _grouped(connection.execute(statements.tags, param).all())
+    if dialect == "sqlite":  # one JSON array a port: one orjson call for the page
+        found = orjson.loads("[" + ",".join([text for (text,) in found]) + "]")
+    rows = {row[0]: row for row in found}
+    addresses: dict[str, list[FixedIp]] = {}
+    for port_id, subnet_id, ip in _rows(connection, statements.addresses, param):
+        owned = addresses.get(port_id)
+        if owned is None:
+            owned = addresses[port_id] = []
+        owned.append((subnet_id, ip))
+    groups = _grouped(_rows(connection, statements.groups, param))
+    tags = _grouped(_rows(connection, statements.tags, param))
     trunks = _trunk_details(connection, statements, param, dialect)
-    names = dns_names.naming(global_domain)
-    answers = []
-    for port_id in ids:
-        row = rows.get(port_id)
-        if row is None:
-            continue
-        values = list(row)
-        for at in _JSON_AT:
-            raw = values[at]
-            values[at] = {} if raw == "{}" else [] if raw == "[]" else _decoded(raw)
-        answers.append(build_port_dict(
-            values, addresses.get(port_id, ()), groups.get(port_id, []),
-            tags.get(port_id, []), trunks.get(port_id), names))
-    return answers
+    ordered = [rows[port_id] for port_id in ids if port_id in rows]
+    return build_port_dicts(ordered, addresses, groups, tags, trunks,
+                            dns_names.naming(global_domain))
 
 
-def _decoded(raw: str | None) -> Any:
-    return None if raw is None else json.loads(raw)
+def _rows(connection: Connection, stmt: Select[Any], param: dict[str, Any]) -> list[Any]:
+    """The rows of `stmt` as the driver's tuples. Run through SQLAlchemy (its compiled
+    form cached, its events seen), read off the cursor: a SQLAlchemy row a row cost 0.15 ms
+    a thousand rows. Only for columns the driver already gives in their Python form."""
+    result = connection.execute(stmt, param)
+    try:
+        return result.cursor.fetchall()  # type: ignore[attr-defined, no-any-return]
+    finally:
+        result.close()
 
 
 class _Statements(NamedTuple):
@@ -93,6 +101,8 @@ class _Statements(NamedTuple):
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     columns = [_column(name) for name in COLUMNS]
+    if dialect == "sqlite":  # the columns as one JSON array (text and JSON columns as strings)
+        columns = [func.json_array(*(column.element for column in columns))]
     return _Statements(
         ports=_owned_by_page(select(*columns), _PORTS.c.id, dialect),
         addresses=(_owned_by_page(select(IpAllocation.port_id, IpAllocation.subnet_id,
@@ -125,13 +135,13 @@ def _owned_by_page(stmt: Select[Any], column: Any, dialect: str) -> Select[Any]:
     return stmt.select_from(ids).join(column.table, column == ids.c.value)
 
 
-def _column(name: str) -> Any:
+def _column(name: str) -> Label[Any]:
     column = _PORTS.c[name]
     if name in ("created_at", "updated_at"):
         return iso_seconds(column).label(name)
     if isinstance(column.type, JSON):
         return cast(column, Text).label(name)
-    return column
+    return column.label(name)
 
 
 def _among(column: Any, dialect: str) -> ColumnElement[bool]:
@@ -150,7 +160,7 @@ def _among(column: Any, dialect: str) -> ColumnElement[bool]:
 
 
 def _ids_value(ids: list[str], dialect: str) -> Any:
-    return json.dumps(ids) if dialect == "sqlite" else ids
+    return orjson.dumps(ids).decode() if dialect == "sqlite" else ids
 
 
 def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
@@ -169,10 +179,10 @@ def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
 def _trunk_details(connection: Connection, statements: _Statements, param: dict[str, Any],
                    dialect: str) -> dict[str, dict[str, Any]]:
     """Parent port id -> its `trunk_details`, for the page's trunks' parents."""
-    trunk_of = dict(connection.execute(statements.trunks, param).all())
+    trunk_of = dict(_rows(connection, statements.trunks, param))
     if not trunk_of:
         return {}
-    subports = _grouped(connection.execute(
-        statements.subports, {IDS: _ids_value(list(trunk_of.values()), dialect)}).all())
+    subports = _grouped(_rows(
+        connection, statements.subports, {IDS: _ids_value(list(trunk_of.values()), dialect)}))
     return {port_id: build_trunk_details(trunk_id, subports.get(trunk_id, []))
             for port_id, trunk_id in trunk_of.items()}
