@@ -38,7 +38,7 @@ from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
 from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
-from neutrino.services.networks import get_network_row, network_access
+from neutrino.services.networks import get_network_row, network_access, network_for_new_ports
 from neutrino.services.port_dicts import port_dict
 from neutrino.services.port_listing import port_answers
 from neutrino.services.qos import policies as qos_policies
@@ -122,6 +122,8 @@ class CreateBatch:
         # how its rows are made: ORM objects for the session (`create_port`), or objects
         # that never enter it, for the request's multi-row INSERTs (`insert_new_ports`)
         self.make = _unattached_object if unattached else _orm_object
+        # and their networks: the session's, or objects outside it for the checks alone
+        self.network = network_for_new_ports if unattached else get_network_row
         self.networks: dict[str, Network] = {}  # checked visible to the caller
         self.quota = quotas.Tally(session, settings, "port")
         self.defaults: dict[str, str] = {}  # project -> its default group
@@ -164,7 +166,7 @@ def new_port(session: Session, ctx: Context, body: dict[str, Any], settings: Set
     `create_port` adds it, a bulk create inserts all of its ports' rows at once."""
     net = batch.networks.get(body["network_id"])
     if net is None:
-        net = batch.networks[body["network_id"]] = get_network_row(
+        net = batch.networks[body["network_id"]] = batch.network(
             session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
     target = {"project_id": project, "network:project_id": net.project_id,
