@@ -54,12 +54,9 @@ MAC_ATTEMPTS = 16
 # network of 10,000 ports one time in 1,700, and the one-at-a-time attempts follow anyway.
 MAC_SPARES = 2
 _PORTS = Port.__table__
-# Built once: building a statement costs more than running it (see `_MACS_TAKEN`'s users).
+# Built once: building a statement costs more than running it.
 _STATUSES = select(_PORTS.c.id, _PORTS.c.status).where(
     _PORTS.c.id.in_(bindparam("ports", expanding=True)))
-_MACS_TAKEN = select(_PORTS.c.mac_address).where(
-    _PORTS.c.network_id == bindparam("network"),
-    _PORTS.c.mac_address.in_(bindparam("macs", expanding=True)))
 UPDATABLE = {
     "name": "name",
     "description": "description",
@@ -417,7 +414,8 @@ def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | 
         if free is None:
             drawn = list(dict.fromkeys(ipam.generate_mac(prefix, _rng)
                                        for _ in range(batch.size + MAC_SPARES)))
-            taken = set(session.scalars(_MACS_TAKEN, {"network": net.id, "macs": drawn}))
+            taken = port_ipam.taken(session, _PORTS.c.mac_address, _PORTS.c.network_id,
+                                    net.id, drawn)
             free = batch.free_macs[net.id] = [m for m in reversed(drawn) if m not in taken]
         while free:
             mac = free.pop()
