@@ -153,8 +153,9 @@ def network_for_new_ports(session: Session, ctx: Context, network_id: str) -> Ne
     """`get_network_row` for a port create's checks (policy, IPAM, MAC, DNS): the same
     query, its rows made into a network with its subnets and RBAC entries outside the
     session (as `ports._unattached_object` makes a new port). Only those are loaded: it is
-    never held for the transaction (`port_network` loads the session's own), and nothing
-    else may be read of it. A network the session holds already is the session's."""
+    never held for the transaction (`port_network` would load the session's own: a create
+    that binds its port takes `get_network_row`), and nothing else may be read of it. A
+    network the session holds already is the session's."""
     if identity_key(Network, network_id) in session.identity_map:
         return get_network_row(session, ctx, network_id)
     rows = session.connection().execute(_NETWORK_FACTS, {"network": network_id}).all()

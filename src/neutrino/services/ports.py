@@ -527,6 +527,8 @@ class PortService(ResourceService):
 
         def txn(session: Session) -> list[dict[str, Any]]:
             batch = CreateBatch(session, self.settings, len(bodies), unattached=True)
+            if any(body["binding:host_id"] for body in bodies):
+                batch.network = get_network_row  # the binding reads the session's network
             ports = []
             for body in bodies:
                 port = new_port(session, ctx, body, self.settings, batch)
