@@ -30,6 +30,7 @@ from neutrino.api.attributes import (
     FLOATING_IP,
     NETWORK,
     PORT,
+    RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
     SUBNET,
@@ -54,6 +55,7 @@ from neutrino.services.common import write_row
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import ListQuery
+from neutrino.services.rbac import RbacService
 from neutrino.services.security_groups import SecurityGroupService
 from neutrino.services.trunks.service import TrunkService
 from neutrino.settings import load_settings
@@ -1021,3 +1023,71 @@ def test_write_row_writes_alone_only_a_rows_own_columns(app: Neutrino):
         session.rollback()
     with app.db.read() as session:
         assert session.get(Port, first).name != "alone"  # rolled back
+
+
+@contextlib.contextmanager
+def compiled_run(app: Neutrino) -> Iterator[list[str]]:
+    """The SQL of every statement run, as compiled before its parameters are rendered in (an
+    expanding IN shows as `__[POSTCOMPILE_...]`)."""
+    seen: list[str] = []
+
+    def noted(_conn, _cursor, _statement, _parameters, context, _many) -> None:  # type: ignore[no-untyped-def]
+        if context.compiled is not None:
+            seen.append(context.compiled.string)
+
+    event.listen(app.db.engine, "before_cursor_execute", noted)
+    try:
+        yield seen
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", noted)
+
+
+@pytest.mark.parametrize("database", ["app", "pg_app"])
+def test_a_port_create_loads_its_network_without_the_orm_and_probes_without_expanding(
+        database: str, request: pytest.FixtureRequest):
+    app = request.getfixturevalue(database)
+    network_id, subnet_id = network(app)
+    app.subnets.create(CTX, [parse_create(SUBNET, {
+        "network_id": network_id, "ip_version": 6, "cidr": "fd00:9::/64",
+        "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})])
+    ports(app, network_id, 1)  # the project's default group exists from here on
+    loaded: list[object] = []
+
+    def load(target, _context) -> None:  # type: ignore[no-untyped-def]
+        loaded.append(target)
+
+    event.listen(Network, "load", load)
+    try:
+        with statements_run(app.db.engine) as seen, compiled_run(app) as compiled:
+            (port,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": network_id})])
+    finally:
+        event.remove(Network, "load", load)
+    # the network with its subnets and RBAC entries in one query, as before, but its rows
+    # not made into the session's objects (their processing cost as much as the query)
+    assert loaded == [], loaded
+    assert reads_of(seen, "networks") == 1 and selects_from(seen, "subnets") == 0, seen
+    (probe_ips,) = [s for s in compiled if selects_from([s], "ip_allocations")]
+    (probe_macs,) = [s for s in compiled if selects_from([s], "ports")]
+    for probe in (probe_ips, probe_macs):  # a parameter a value, in a statement built once
+        assert "POSTCOMPILE" not in probe, probe
+    assert len(seen) <= 11, seen
+    # the answer as before: an IPv4 address from the pool, then the SLAAC one
+    assert [a["subnet_id"] for a in port["fixed_ips"]][0] == subnet_id
+    assert port["fixed_ips"][1]["ip_address"].startswith("fd00:9::")
+    assert app.ports.get(CTX, port["id"]) == port
+    # a network another project shares with the caller, and one it does not: as before
+    other = Context(project_id="other", is_admin=False, roles=("member",))
+    shared = app.networks.create(other, [parse_create(NETWORK, {"name": "theirs"})])[0]
+    app.subnets.create(other, [parse_create(SUBNET, {
+        "network_id": shared["id"], "ip_version": 4, "cidr": "10.8.0.0/24"})])
+    hidden = app.networks.create(other, [parse_create(NETWORK, {"name": "hidden"})])[0]
+    owner = replace(other, is_admin=True)  # only an admin shares with every project
+    RbacService(app.db, app.settings, app.wakeup).create(owner, [parse_create(RBAC_POLICY, {
+        "object_type": "network", "object_id": shared["id"], "action": "access_as_shared",
+        "target_tenant": "*"})])
+    (guest,) = app.ports.create(CTX, [parse_create(PORT, {"network_id": shared["id"]})])
+    assert guest["fixed_ips"][0]["ip_address"].startswith("10.8.0.")
+    with pytest.raises(errors.NetworkNotFound):
+        app.ports.create(CTX, [parse_create(PORT, {"network_id": hidden["id"]})])
+    with pytest.raises(errors.NetworkNotFound):
+        app.ports.create(CTX, [parse_create(PORT, {"network_id": "no-such-network"})])

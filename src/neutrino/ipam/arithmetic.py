@@ -330,11 +330,17 @@ def random_addresses(pools: Iterable[Pool], count: int, rng: random.Random) -> l
     return [_address_at(ranges, index) for index in picks]
 
 
+def _ipv4_text(value: int) -> str:
+    """`str(ipaddress.IPv4Address(value))` (dotted decimal), in a fifth of its time: a port
+    create draws 17 addresses."""
+    return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+
+
 def _address_at(ranges: list[_Range], index: int) -> str:
     for pool in ranges:
         span = pool.last - pool.first + 1
         if index < span:
-            return str(ipaddress.ip_address(pool.first + index)) if pool.version == 4 else \
+            return _ipv4_text(pool.first + index) if pool.version == 4 else \
                 str(ipaddress.IPv6Address(pool.first + index))
         index -= span
     raise IndexError(index)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence, Set
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -25,11 +25,37 @@ from neutrino.services.subnets import AUTO_ADDRESS_EXEMPT_OWNERS, is_auto_addres
 CANDIDATES = 16
 PROBES = 16
 _ALLOCATIONS = IpAllocation.__table__
-# Built once: on a port create, building this select cost more than running it.
-_ADDRESSES_TAKEN = select(_ALLOCATIONS.c.ip_address).where(
-    _ALLOCATIONS.c.subnet_id == bindparam("subnet"),
-    _ALLOCATIONS.c.ip_address.in_(bindparam("addresses", expanding=True)))
 _rng = random.SystemRandom()
+# Probes of up to this many values have a statement of their own for their count (`taken`).
+FIXED_PROBES = 64
+_PROBES: dict[tuple[Any, int], Executable] = {}
+_VALUES = [f"v{i}" for i in range(FIXED_PROBES)]
+
+
+def taken(session: Session, column: Any, key_column: Any, key: str,
+          values: Sequence[str]) -> set[str]:
+    """Which of `values` the rows whose `key_column` is `key` hold in `column`: a probe
+    (of addresses, of MACs). Its statement is built once for each count of values up to
+    `FIXED_PROBES`, a parameter a value: an expanding IN (one statement for every count)
+    renders its parameters into the SQL at every execution, a third of a probe's CPU."""
+    if not values:
+        return set()
+    count = len(values)
+    if count > FIXED_PROBES:
+        params: dict[str, Any] = {"key": key, "values": list(values)}
+        stmt = _PROBES.get((column, 0))
+        if stmt is None:
+            stmt = _PROBES[column, 0] = select(column).where(
+                key_column == bindparam("key"), column.in_(bindparam("values", expanding=True)))
+    else:
+        params = dict(zip(_VALUES, values, strict=False))
+        params["key"] = key
+        stmt = _PROBES.get((column, count))
+        if stmt is None:
+            stmt = _PROBES[column, count] = select(column).where(
+                key_column == bindparam("key"),
+                column.in_([bindparam(name) for name in _VALUES[:count]]))
+    return set(session.scalars(stmt, params))
 
 
 class Reservations:
@@ -218,8 +244,8 @@ def _free_probes(session: Session, subnet: Subnet, count: int, exclude: Set[str]
     and those in `exclude`, in the order drawn."""
     pools = [(start, end) for start, end in subnet.allocation_pools]
     probes = [a for a in ipam.random_addresses(pools, count, _rng) if a not in exclude]
-    taken = set(session.scalars(_ADDRESSES_TAKEN, {"subnet": subnet.id, "addresses": probes}))
-    return [address for address in probes if address not in taken]
+    used = taken(session, _ALLOCATIONS.c.ip_address, _ALLOCATIONS.c.subnet_id, subnet.id, probes)
+    return [address for address in probes if address not in used]
 
 
 def _pick_exhaustively(session: Session, subnet: Subnet, exclude: Set[str]) -> str | None:

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, inspect, select
 from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from neutrino import errors, policy, scheduling
 from neutrino.db.engine import Database
-from neutrino.db.models import Network, Port, Segment, Subnet
+from neutrino.db.models import Network, Port, RbacPolicy, Segment, Subnet
 from neutrino.journal.record import record_entry
 from neutrino.journal.types import Operation, ResourceType
 from neutrino.services import dns, quotas, segments
@@ -126,6 +127,71 @@ def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
     # RBAC entries and tags) again for every port.
     session.info.setdefault("neutrino.networks", {})[net.id] = net
     return net
+
+
+def _columns(model: type) -> list[tuple[str, Any]]:
+    """(attribute, column) of a model's columns, in the mapper's order."""
+    return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+
+
+_NET_COLUMNS, _SUBNET_COLUMNS, _RBAC_COLUMNS = (
+    _columns(Network), _columns(Subnet), _columns(RbacPolicy))
+_NETWORKS, _SUBNETS, _RBAC = Network.__table__, Subnet.__table__, RbacPolicy.__table__
+# `_NETWORK_ROW`'s query (the same join, order and rows) on the tables: the ORM's processing
+# of its rows into a network, its subnets and RBAC entries cost about as much as the query.
+_NETWORK_FACTS = (
+    select(*(c for _, c in _NET_COLUMNS + _SUBNET_COLUMNS + _RBAC_COLUMNS))
+    .select_from(_NETWORKS.outerjoin(_SUBNETS, _NETWORKS.c.id == _SUBNETS.c.network_id)
+                 .outerjoin(_RBAC, and_(_RBAC.c.object_id == _NETWORKS.c.id,
+                                        _RBAC.c.object_type == NETWORK.name)))
+    .where(_NETWORKS.c.id == bindparam("network"))
+    .order_by(_SUBNETS.c.created_at, _RBAC.c.id)
+)
+
+
+def network_for_new_ports(session: Session, ctx: Context, network_id: str) -> Network:
+    """`get_network_row` for a port create's checks (policy, IPAM, MAC, DNS): the same
+    query, its rows made into a network with its subnets and RBAC entries outside the
+    session (as `ports._unattached_object` makes a new port). Only those are loaded: it is
+    never held for the transaction (`port_network` would load the session's own: a create
+    that binds its port takes `get_network_row`), and nothing else may be read of it. A
+    network the session holds already is the session's."""
+    if identity_key(Network, network_id) in session.identity_map:
+        return get_network_row(session, ctx, network_id)
+    rows = session.connection().execute(_NETWORK_FACTS, {"network": network_id}).all()
+    if not rows:
+        raise errors.NetworkNotFound(network_id)
+    first = len(_NET_COLUMNS)
+    subnets: dict[str, Subnet] = {}
+    rbac: dict[str, RbacPolicy] = {}
+    for row in rows:
+        _gather(subnets, Subnet, _SUBNET_COLUMNS, row, first)
+        _gather(rbac, RbacPolicy, _RBAC_COLUMNS, row, first + len(_SUBNET_COLUMNS))
+    net = _outside(Network, _NET_COLUMNS, rows[0], 0)
+    net.__dict__.update(subnets=list(subnets.values()), rbac_entries=list(rbac.values()))
+    if not visible(ctx, net):
+        raise errors.NetworkNotFound(network_id)
+    return net
+
+
+def _gather(found: dict[str, Any], model: type, columns: list[tuple[str, Any]],
+            row: Any, start: int) -> None:
+    """The object whose columns start at `start` in `row` (none: the outer join found
+    none), once by its id, in the rows' order (the ORM's joined loader keeps it too)."""
+    key = row[start + _ID_AT[model]]
+    if key is not None and key not in found:
+        found[key] = _outside(model, columns, row, start)
+
+
+def _outside(model: type, columns: list[tuple[str, Any]], row: Any, start: int) -> Any:
+    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(zip((key for key, _ in columns), row[start:start + len(columns)],
+                            strict=True))
+    return obj
+
+
+_ID_AT = {model: [key for key, _ in columns].index("id") for model, columns in (
+    (Subnet, _SUBNET_COLUMNS), (RbacPolicy, _RBAC_COLUMNS))}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from neutrino.services.context import Context
 from neutrino.services.fip_association import disassociate_port
 from neutrino.services.forwarding_release import forget_port
 from neutrino.services.listing import ListQuery, ListSpec, member_of, select_page, standard_columns
-from neutrino.services.networks import get_network_row, network_access
+from neutrino.services.networks import get_network_row, network_access, network_for_new_ports
 from neutrino.services.port_dicts import port_dict
 from neutrino.services.port_listing import port_answers
 from neutrino.services.qos import policies as qos_policies
@@ -54,12 +54,9 @@ MAC_ATTEMPTS = 16
 # network of 10,000 ports one time in 1,700, and the one-at-a-time attempts follow anyway.
 MAC_SPARES = 2
 _PORTS = Port.__table__
-# Built once: building a statement costs more than running it (see `_MACS_TAKEN`'s users).
+# Built once: building a statement costs more than running it.
 _STATUSES = select(_PORTS.c.id, _PORTS.c.status).where(
     _PORTS.c.id.in_(bindparam("ports", expanding=True)))
-_MACS_TAKEN = select(_PORTS.c.mac_address).where(
-    _PORTS.c.network_id == bindparam("network"),
-    _PORTS.c.mac_address.in_(bindparam("macs", expanding=True)))
 UPDATABLE = {
     "name": "name",
     "description": "description",
@@ -122,6 +119,8 @@ class CreateBatch:
         # how its rows are made: ORM objects for the session (`create_port`), or objects
         # that never enter it, for the request's multi-row INSERTs (`insert_new_ports`)
         self.make = _unattached_object if unattached else _orm_object
+        # and their networks: the session's, or objects outside it for the checks alone
+        self.network = network_for_new_ports if unattached else get_network_row
         self.networks: dict[str, Network] = {}  # checked visible to the caller
         self.quota = quotas.Tally(session, settings, "port")
         self.defaults: dict[str, str] = {}  # project -> its default group
@@ -164,7 +163,7 @@ def new_port(session: Session, ctx: Context, body: dict[str, Any], settings: Set
     `create_port` adds it, a bulk create inserts all of its ports' rows at once."""
     net = batch.networks.get(body["network_id"])
     if net is None:
-        net = batch.networks[body["network_id"]] = get_network_row(
+        net = batch.networks[body["network_id"]] = batch.network(
             session, ctx, body["network_id"])
     project = body.get("project_id", ctx.project_id)
     target = {"project_id": project, "network:project_id": net.project_id,
@@ -415,7 +414,8 @@ def _free_mac(session: Session, net: Network, prefix: str, batch: CreateBatch | 
         if free is None:
             drawn = list(dict.fromkeys(ipam.generate_mac(prefix, _rng)
                                        for _ in range(batch.size + MAC_SPARES)))
-            taken = set(session.scalars(_MACS_TAKEN, {"network": net.id, "macs": drawn}))
+            taken = port_ipam.taken(session, _PORTS.c.mac_address, _PORTS.c.network_id,
+                                    net.id, drawn)
             free = batch.free_macs[net.id] = [m for m in reversed(drawn) if m not in taken]
         while free:
             mac = free.pop()
@@ -527,6 +527,8 @@ class PortService(ResourceService):
 
         def txn(session: Session) -> list[dict[str, Any]]:
             batch = CreateBatch(session, self.settings, len(bodies), unattached=True)
+            if any(body["binding:host_id"] for body in bodies):
+                batch.network = get_network_row  # the binding reads the session's network
             ports = []
             for body in bodies:
                 port = new_port(session, ctx, body, self.settings, batch)
