@@ -417,6 +417,27 @@ def test_a_port_update_or_delete_loads_its_network_once_and_nothing_unread(app: 
     assert len(delete) <= 10, delete
 
 
+def test_a_port_and_its_network_are_read_by_statements_built_once(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """Showing, updating and deleting a port read the port and its network without
+    `Session.get`, which builds its statement and that statement's cache key at each call
+    (the statements are built once, `common.get_row`)."""
+    network_id, _ = network(app)
+    first, second = ports(app, network_id, 2)
+    got: list[type] = []
+    real_get = Session.get
+
+    def noted_get(self, entity, *args, **kwargs):  # type: ignore[no-untyped-def]
+        got.append(entity)
+        return real_get(self, entity, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "get", noted_get)
+    assert app.ports.get(CTX, first)["id"] == first
+    assert app.ports.update(CTX, first, {"name": "renamed"}, None)["name"] == "renamed"
+    app.ports.delete(CTX, second, None)
+    assert not [entity for entity in got if entity in (Port, Network)], got
+
+
 def test_the_facts_of_a_batch_of_ports_cost_the_statements_of_one_port(app: Neutrino):
     network_id, _ = network(app)
     made = ports(app, network_id, 60)

@@ -443,12 +443,14 @@ PORT_ROW_LOADS = (joinedload(Port.trunk), joinedload(Port.subport),
                   joinedload(Port.fixed_ips), joinedload(Port.security_group_bindings),
                   lazyload(Port.inactive_bindings), lazyload(Port.tags))
 _PORT_TAGS = select(Tag).where(Tag.resource_id == bindparam("port")).order_by(Tag.tag)
+# built once (`get_row`), as the network's: `session.get` built it on every call
+_PORT_ROW = select(Port).options(*PORT_ROW_LOADS).where(Port.id == bindparam("port"))
 
 
 def get_port_row(session: Session, ctx: Context, port_id: str, tags: bool = True) -> Port:
     """The port, if the caller may see it; `tags=False`: without its tags (a port about to
     be deleted: no view is made of it, and its tags go by statement)."""
-    port = session.get(Port, port_id, options=PORT_ROW_LOADS)
+    port = get_row(session, Port, port_id, _PORT_ROW, "port")
     if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
         raise errors.PortNotFound(port_id)
     if tags and "tags" in inspect(port).unloaded:
