@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, inspect, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
@@ -22,8 +22,10 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision,
     check_revision,
+    column_attributes,
     get_row,
     new_id,
+    outside_session,
     run_and_wake,
     set_tags,
     stamp_new,
@@ -129,13 +131,8 @@ def get_network_row(session: Session, ctx: Context, network_id: str) -> Network:
     return net
 
 
-def _columns(model: type) -> list[tuple[str, Any]]:
-    """(attribute, column) of a model's columns, in the mapper's order."""
-    return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
-
-
 _NET_COLUMNS, _SUBNET_COLUMNS, _RBAC_COLUMNS = (
-    _columns(Network), _columns(Subnet), _columns(RbacPolicy))
+    column_attributes(Network), column_attributes(Subnet), column_attributes(RbacPolicy))
 _NETWORKS, _SUBNETS, _RBAC = Network.__table__, Subnet.__table__, RbacPolicy.__table__
 # `_NETWORK_ROW`'s query (the same join, order and rows) on the tables: the ORM's processing
 # of its rows into a network, its subnets and RBAC entries cost about as much as the query.
@@ -152,7 +149,7 @@ _NETWORK_FACTS = (
 def network_for_new_ports(session: Session, ctx: Context, network_id: str) -> Network:
     """`get_network_row` for a port create's checks (policy, IPAM, MAC, DNS): the same
     query, its rows made into a network with its subnets and RBAC entries outside the
-    session (as `ports._unattached_object` makes a new port). Only those are loaded: it is
+    session (`outside_session`, as a new port's rows are made). Only those are loaded: it is
     never held for the transaction (`port_network` would load the session's own: a create
     that binds its port takes `get_network_row`), and nothing else may be read of it. A
     network the session holds already is the session's."""
@@ -184,10 +181,8 @@ def _gather(found: dict[str, Any], model: type, columns: list[tuple[str, Any]],
 
 
 def _outside(model: type, columns: list[tuple[str, Any]], row: Any, start: int) -> Any:
-    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
-    obj.__dict__.update(zip((key for key, _ in columns), row[start:start + len(columns)],
-                            strict=True))
-    return obj
+    return outside_session(model, zip((key for key, _ in columns),
+                                      row[start:start + len(columns)], strict=True))
 
 
 _ID_AT = {model: [key for key, _ in columns].index("id") for model, columns in (

@@ -28,8 +28,10 @@ from neutrino.services.common import (
     apply_simple_updates,
     bump_revision_now,
     check_revision,
+    column_attributes,
     get_row,
     new_id,
+    outside_session,
     run_and_wake,
     set_tags,
     stamp_new,
@@ -98,13 +100,8 @@ def _orm_object(model: type, **values: Any) -> Any:
 
 
 def _unattached_object(model: type, **values: Any) -> Any:
-    """A row object for `insert_new_ports`, built without the ORM's attribute events (a few
-    microseconds each, and a bulk create of 1,000 ports sets some 35,000 attributes): it
-    never enters the session, and reads of it (its view, its journal parents) find the
-    values, its collections being plain lists."""
-    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
-    obj.__dict__.update(values)
-    return obj
+    """A row object for `insert_new_ports`: its view and journal parents read the values."""
+    return outside_session(model, values.items())
 
 
 class CreateBatch:
@@ -114,13 +111,15 @@ class CreateBatch:
     its rows at the end, so the database cannot tell it what it took)."""
 
     def __init__(self, session: Session, settings: Settings, size: int,
-                 unattached: bool = False) -> None:
+                 unattached: bool = False, binds: bool = False) -> None:
         self.size = size
         # how its rows are made: ORM objects for the session (`create_port`), or objects
         # that never enter it, for the request's multi-row INSERTs (`insert_new_ports`)
         self.make = _unattached_object if unattached else _orm_object
-        # and their networks: the session's, or objects outside it for the checks alone
-        self.network = network_for_new_ports if unattached else get_network_row
+        # and their networks: the session's, or objects outside it for the checks alone;
+        # a port bound at its create (`binds`) is bound with the session's network
+        self.network = (network_for_new_ports if unattached and not binds
+                        else get_network_row)
         self.networks: dict[str, Network] = {}  # checked visible to the caller
         self.quota = quotas.Tally(session, settings, "port")
         self.defaults: dict[str, str] = {}  # project -> its default group
@@ -243,8 +242,7 @@ def insert_new_ports(session: Session, ports: list[Port]) -> None:
 _INSERTS = {model: model.__table__.insert() for model in (Port, IpAllocation,
                                                           PortSecurityGroup, Tag)}
 # attribute -> column of each model, read once
-_COLUMNS = {model: [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
-            for model in _INSERTS}
+_COLUMNS = {model: column_attributes(model) for model in _INSERTS}
 
 
 def _rows(model: type, objects: list[Any]) -> list[dict[str, Any]]:
@@ -528,9 +526,8 @@ class PortService(ResourceService):
             policy.check_project(ctx, body)
 
         def txn(session: Session) -> list[dict[str, Any]]:
-            batch = CreateBatch(session, self.settings, len(bodies), unattached=True)
-            if any(body["binding:host_id"] for body in bodies):
-                batch.network = get_network_row  # the binding reads the session's network
+            batch = CreateBatch(session, self.settings, len(bodies), unattached=True,
+                                binds=any(body["binding:host_id"] for body in bodies))
             ports = []
             for body in bodies:
                 port = new_port(session, ctx, body, self.settings, batch)
