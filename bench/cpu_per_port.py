@@ -24,7 +24,10 @@ a port costs it) still depends on timing: compare runs made one after the other.
    creates a second, and how busy that kept the machine's cores (CPU seconds over wall
    seconds times cores, from the first create until the journal is idle). When that is
    near 1, the creates a second are the cores divided by the sum: a ms of CPU cut anywhere
-   is a faster create, whichever process it is in.
+   is a faster create, whichever process it is in. `run_queue_wait` gives, for each
+   process, the time a port its threads were ready to run but waited for a core (the
+   kernel's schedstat, summed over the process's threads; a thread that ended meanwhile is
+   not counted): a create's latency is its CPU plus that wait.
 6. Baseline, same run: the same number of LSPs with ovsdbapp, one transaction each (as
    `port_create.py` does); this process's CPU per LSP, and the daemons' meanwhile.
 
@@ -76,6 +79,17 @@ def daemon_pids(ovn: LocalOvn) -> dict[str, int]:
     return {name: pid for name, pid in found.items() if pid is not None}
 
 
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's live threads have spent runnable but not running, so far."""
+    waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:  # schedstat: ns on a core, ns waiting on a run queue, time slices
+            waited += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue  # the thread ended meanwhile
+    return waited / 1e9
+
+
 def per_port(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
     """Milliseconds of CPU a port, for each key that grew."""
     grown = {k: after[k] - before.get(k, 0.0) for k in after}
@@ -106,15 +120,21 @@ def budget(ovn: LocalOvn, pids: dict[str, int], work: Callable[[], None],
         return {**{name: process_cpu(pid) for name, pid in sources.items()},
                 "benchmark (clients)": time.process_time()}
 
-    before, started = sample(), time.perf_counter()
+    def waits() -> dict[str, float]:
+        return {**{name: run_queue_wait(pid) for name, pid in sources.items()},
+                "benchmark (clients)": run_queue_wait(os.getpid())}
+
+    before, waited_before, started = sample(), waits(), time.perf_counter()
     work()
     wall = time.perf_counter() - started
-    after = sample()
+    after, waited_after = sample(), waits()
     spent = {name: after[name] - before[name] for name in after}
     total = sum(spent.values())
     return {**{name: ms(used / count) for name, used in spent.items()},
             "sum": ms(total / count), "creates_per_s": round(count / wall, 1),
-            "cores_busy": round(total / (wall * (os.cpu_count() or 1)), 2)}
+            "cores_busy": round(total / (wall * (os.cpu_count() or 1)), 2),
+            "run_queue_wait": {name: ms((waited_after[name] - waited_before[name]) / count)
+                               for name in waited_after}}
 
 
 def api_run(directory: Path, ovn: LocalOvn, count: int, concurrency: int) -> dict[str, Any]:
