@@ -175,7 +175,10 @@ class Port(StandardAttrs, Base):
         Index("ix_ports_device_id_project_id_id", "device_id", "project_id", "id"),
     )
 
-    network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
+    # no index of their own: the unique key's and the page index's first columns serve a
+    # lookup by network or by project, and every port write paid for the repeat (0028)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"))
     mac_address: Mapped[str] = mapped_column(String(32))
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
@@ -598,8 +601,8 @@ class SfcFlowClassifier(StandardAttrs, Base):
     destination_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
     logical_source_port: Mapped[str | None] = mapped_column(
         String(UUID_LEN), nullable=True, index=True)
-    logical_destination_port: Mapped[str | None] = mapped_column(String(UUID_LEN),
-                                                                 nullable=True)
+    logical_destination_port: Mapped[str | None] = mapped_column(
+        String(UUID_LEN), nullable=True, index=True)
     l7_parameters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     tags: Mapped[list[Tag]] = tagged("SfcFlowClassifier")
 
