@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
-from sqlalchemy import String, event, func, select, text, update
+from sqlalchemy import String, event, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.testclient import TestClient
@@ -42,9 +42,11 @@ from neutrino.db.engine import statements_and_parameters_run, statements_run
 from neutrino.db.models import (
     DefaultSecurityGroup,
     InactiveBinding,
+    IpAllocation,
     JournalEntry,
     Network,
     Port,
+    PortSecurityGroup,
     Tag,
 )
 from neutrino.journal.types import ResourceRef, ResourceType
@@ -55,6 +57,7 @@ from neutrino.services.common import write_row
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
 from neutrino.services.listing import ListQuery
+from neutrino.services.ports import get_port_row
 from neutrino.services.rbac import RbacService
 from neutrino.services.security_groups import SecurityGroupService
 from neutrino.services.trunks.service import TrunkService
@@ -969,6 +972,59 @@ def test_a_port_is_shown_updated_and_deleted_without_looking_for_what_it_lacks(
     with TestClient(app.app, headers={"X-Project-Id": "costs"}) as client:
         # the classifier's source renamed and deleted, its destination deleted
         assert chain_revision() == before + 5
+
+
+def test_a_port_is_made_from_its_row_into_the_sessions_objects_not_by_the_orms_load(
+        app: Neutrino):
+    """Showing, updating and deleting a port make its row (on the tables) into the session's
+    objects: no ORM load of a port, an address or a group binding (its row processing cost
+    a third of an update). The objects are as loaded: persistent, their collections in
+    order, an address the session holds already being the session's, nothing to flush."""
+    network_id, subnet_id = network(app)
+    groups = SecurityGroupService(app.db, app.settings, app.wakeup)
+    group = groups.create(CTX, [parse_create(SECURITY_GROUP, {"name": "g"})])[0]
+    ports(app, network_id, 1)  # the project's default group exists from here on
+    with app.db.read() as session:
+        default = session.get(DefaultSecurityGroup, CTX.project_id).security_group_id
+    port_id, other = (p["id"] for p in app.ports.create(CTX, [parse_create(PORT, {
+        "network_id": network_id, "security_groups": [group["id"], default],
+        "fixed_ips": [{"subnet_id": subnet_id, "ip_address": f"10.9.0.{n}"},
+                      {"subnet_id": subnet_id, "ip_address": f"10.9.0.{n - 6}"}]})
+        for n in (9, 19)]))
+    loaded: list[object] = []
+
+    def load(target, _context) -> None:  # type: ignore[no-untyped-def]
+        loaded.append(target)
+
+    models = (Port, IpAllocation, PortSecurityGroup)
+    for model in models:
+        event.listen(model, "load", load)
+    try:
+        shown = app.ports.get(CTX, port_id)
+        updated = app.ports.update(CTX, port_id, {"name": "renamed"}, None)
+        app.ports.delete(CTX, other, None)
+        assert loaded == [], loaded
+        with app.db.read() as session:
+            held = session.get(IpAllocation, (subnet_id, "10.9.0.3"))
+            with statements_run(app.db.engine) as seen:
+                port = get_port_row(session, CTX, port_id)
+                assert [a.ip_address for a in port.fixed_ips] == ["10.9.0.9", "10.9.0.3"]
+                assert port.fixed_ips[1] is held
+                assert [b.security_group_id for b in port.security_group_bindings] == [
+                    group["id"], default]
+                assert port.fixed_ips[0].port is port and port.trunk is None
+                for obj in (port, *port.fixed_ips, *port.security_group_bindings):
+                    assert inspect(obj).persistent and obj in session, obj
+                assert not (session.new or session.dirty)
+            assert len(seen) == 1, seen  # the port's statement only
+    finally:
+        for model in models:
+            event.remove(model, "load", load)
+    assert loaded == [held], loaded  # the address read by the test itself
+    assert [a["ip_address"] for a in shown["fixed_ips"]] == ["10.9.0.9", "10.9.0.3"]
+    assert updated == {**shown, "name": "renamed", "revision_number": 2,
+                       "updated_at": updated["updated_at"]}
+    assert app.ports.get(CTX, port_id) == updated
 
 
 def test_an_api_port_delete_removes_its_rows_in_two_statements_and_leaves_none(app: Neutrino):
