@@ -974,12 +974,14 @@ def test_a_port_is_shown_updated_and_deleted_without_looking_for_what_it_lacks(
         assert chain_revision() == before + 5
 
 
+@pytest.mark.parametrize("database", ["app", "pg_app"])
 def test_a_port_is_made_from_its_row_into_the_sessions_objects_not_by_the_orms_load(
-        app: Neutrino):
+        database: str, request: pytest.FixtureRequest):
     """Showing, updating and deleting a port make its row (on the tables) into the session's
     objects: no ORM load of a port, an address or a group binding (its row processing cost
     a third of an update). The objects are as loaded: persistent, their collections in
     order, an address the session holds already being the session's, nothing to flush."""
+    app = request.getfixturevalue(database)
     network_id, subnet_id = network(app)
     groups = SecurityGroupService(app.db, app.settings, app.wakeup)
     group = groups.create(CTX, [parse_create(SECURITY_GROUP, {"name": "g"})])[0]
