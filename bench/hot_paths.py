@@ -6,8 +6,8 @@ NB connection). One network with a /16 subnet gets `--ports` ports (bulk, not ti
 
 - `port_create`: SQL statements of one `ports.create` (counted on the engine), the median
   of `--repeat` single creates, and the time per port of one bulk create of `--repeat`;
-- `port_update` / `port_delete`: SQL statements and the median of `--repeat` updates (a new
-  name) and deletes of single ports;
+- `port_show` / `port_update` / `port_delete`: SQL statements and the median of `--repeat`
+  shows, updates (a new name) and deletes of single ports;
 - `claim_batch`: SQL statements and the median of claiming one entry (rolled back) with the
   whole backlog of those creates pending; `claim_and_settle`: the same, and settling it in
   the same transaction (as the worker's loop does);
@@ -134,6 +134,9 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
     def update_one() -> None:
         app.ports.update(CTX, first["id"], {"name": f"n{next(names)}"}, None)
 
+    with statements_run(app.db.engine) as show_sql:
+        app.ports.get(CTX, first["id"])
+    show = median_ms(lambda: app.ports.get(CTX, first["id"]), repeat)
     with statements_run(app.db.engine) as update_sql:
         update_one()
     update = median_ms(update_one, repeat)
@@ -180,6 +183,7 @@ def measure(app: Neutrino, ports: int, repeat: int) -> dict[str, Any]:
     return {
         "port_create": {"sql_statements": len(create_sql), "single_p50_ms": single,
                         "bulk_per_port_ms": bulk_per_port},
+        "port_show": {"sql_statements": len(show_sql), "p50_ms": show},
         "port_update": {"sql_statements": len(update_sql), "p50_ms": update},
         "port_delete": {"sql_statements": len(delete_sql), "p50_ms": delete},
         "claim_batch": {"sql_statements": len(claim_sql),
