@@ -53,6 +53,7 @@ from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
 from neutrino.reconcile import facts
+from neutrino.services import ports as ports_service
 from neutrino.services.common import write_row
 from neutrino.services.context import Context
 from neutrino.services.floating_ips import FloatingIpService
@@ -740,6 +741,18 @@ def test_a_projects_page_of_ports_and_a_device_id_filter_read_an_index(app: Neut
         assert all("USING" in step and "INDEX" in step for step in plan), (statement, plan)
     device = [p for s, p in plans.items() if "ports.device_id IN" in s]
     assert device and all("ix_ports_device_id_project_id_id" in p[0] for p in device), device
+
+
+def test_a_ports_load_asks_each_table_that_may_name_it_by_an_index(app: Neutrino):
+    """A port's show, update and delete load it with EXISTS columns asking whether a trunk,
+    subport, tag, port pair, flow classifier, floating IP or forwarding names it: each an
+    index's lookup, never a scan (a flow classifier's destination had no index before
+    0028: every port load read all the classifiers)."""
+    with app.db.engine.connect() as conn:
+        sql = str(ports_service._PORT_ROW.compile(dialect=conn.dialect))
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("p",))]
+    assert "ix_sfc_flow_classifiers_logical_destination_port" in " ".join(plan), plan
+    assert not [step for step in plan if step.startswith("SCAN")], plan
 
 
 def test_deleting_a_port_reads_every_table_that_refers_to_it_by_an_index(app: Neutrino):

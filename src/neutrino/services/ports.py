@@ -501,8 +501,8 @@ _PORT_TAGS = select(Tag).where(Tag.resource_id == bindparam("port")).order_by(Ta
 def _naming_port(*columns: Any) -> ColumnElement[bool]:
     """EXISTS a row of `columns`' table (aliased: the port's statement reads no table of
     theirs but through it) with one of them naming the port; one EXISTS a column, so that
-    each is an index's lookup (but a flow classifier's destination, which has no index: a
-    scan of the classifiers, as the chains' own query scans the chains' classifiers)."""
+    each is an index's lookup (a flow classifier's destination has had its index since
+    0028)."""
     table = columns[0].table
     alias = table.alias(f"port_{table.name}")
     return or_(*(exists().where(alias.c[column.key] == _PORTS.c.id) for column in columns))
