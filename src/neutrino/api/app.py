@@ -29,6 +29,7 @@ from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.port_bindings import binding_routes
 from neutrino.api.qos import qos_routes
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.api.routing import IndexedRouter
 from neutrino.api.text import preview
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
@@ -85,8 +86,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         routes += qos_routes(deps.qos_rules, deps.context_for, deps.limits)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
-    return Starlette(
-        routes=routes,
+    app = Starlette(
         middleware=[Middleware(CatchUnexpected), Middleware(CheckUrl)],
         exception_handlers={
             errors.NeutrinoError: _domain_error,
@@ -94,6 +94,8 @@ def build_app(deps: ApiDeps) -> Starlette:
             Exception: _unexpected_error,  # only what escapes CatchUnexpected (outer middleware)
         },
     )
+    app.router = IndexedRouter(routes)  # Starlette's, asking only the routes a path can match
+    return app
 
 
 # -- discovery ------------------------------------------------------------------------------
