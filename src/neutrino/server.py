@@ -4,6 +4,11 @@ uvicorn bounds idle keep-alive connections but not a client that connects and se
 nothing, sends its headers a byte at a time, or promises a body it never sends: each holds a
 connection (and, for a body, a request task) for as long as it likes. The protocol below
 gives every request's headers and body a deadline; `limit_concurrency` caps connections.
+
+uvicorn writes a response's head and its body to the socket one after the other: two sends,
+and two wake-ups of a client waiting for the answer. The protocol below hands each request's
+cycle a transport that keeps the head until the body's first write and writes both at once:
+the same bytes in one send.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
 from neutrino.settings import HttpSettings
 
@@ -34,6 +39,7 @@ class _TimedH11Protocol(H11Protocol):
         super().data_received(data)
         cycle = self.cycle
         if cycle is not None and cycle is not before:  # a request's headers are complete
+            _hold_head(cycle)
             self._disarm()
             if cycle.more_body:
                 self._arm(self.body_timeout)
@@ -45,7 +51,10 @@ class _TimedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         self._disarm()  # idle from here on: uvicorn's keep-alive timeout takes over
+        before = self.cycle
         super().on_response_complete()
+        if self.cycle is not None and self.cycle is not before:  # a pipelined request's
+            _hold_head(self.cycle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -67,6 +76,45 @@ class _TimedH11Protocol(H11Protocol):
             return  # answering already: the client is not the one being slow
         self.logger.info("closing a connection whose request did not arrive in time")
         self.transport.close()
+
+
+class _HeadWithBody:
+    """A request cycle's transport: its response's head is written with the body's first
+    write (or at a close). Before the response starts (`100 Continue`) and after the head,
+    writes go straight through; everything else is the connection's transport."""
+
+    __slots__ = ("_transport", "_cycle", "_head", "_headed")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._headed = False
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            data = head + data
+        elif not self._headed and self._cycle.response_started:  # uvicorn wrote the head
+            self._headed = True
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        head, self._head = self._head, None
+        if head is not None:
+            self._transport.write(head)
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _hold_head(cycle: RequestResponseCycle) -> None:
+    if not cycle.response_started:
+        cycle.transport = _HeadWithBody(cycle.transport, cycle)  # type: ignore[assignment]
 
 
 def protocol_class(settings: HttpSettings) -> type[H11Protocol]:
