@@ -12,51 +12,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, Mount, Route, Router
 from starlette.testclient import TestClient
+from stub_app import PORT_ID, stub_app
 
-from neutrino.api import attributes
-from neutrino.api.app import ApiDeps, build_app
-from neutrino.api.auth import noauth_context
 from neutrino.api.routing import IndexedRouter, literal_head, path_head
-from neutrino.services.qos.rules import RULE_KINDS
-from neutrino.services.tags import TagService
 
-PORT_ID = "0d5e7a0b-8a3c-4e49-9c59-6c2b6e0f0a11"
-# as bootstrap lists them (the order of the routes follows)
-COLLECTIONS = ("networks", "subnets", "ports", "security_groups", "security_group_rules",
-               "address_groups", "default_security_group_rules", "routers", "floatingips",
-               "rbac_policies", "subnetpools", "address_scopes", "port_pairs", "port_pair_groups",
-               "port_chains", "flow_classifiers", "trunks", "policies", "l2_gateways",
-               "l2_gateway_connections", "port_forwardings")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
-
-
-class _Resources:
-    def get(self, ctx: Any, rid: str) -> dict[str, Any]:
-        return {"id": rid, "name": "x"}
-
-    def update(self, ctx: Any, rid: str, body: Any, if_match: Any) -> dict[str, Any]:
-        return {"id": rid, "name": body.get("name")}
-
-    def delete(self, ctx: Any, rid: str, if_match: Any) -> None:
-        return None
-
-    def under(self, parent: str) -> _Resources:
-        return self
-
-
-class _Anything:
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: {}
-
-
-def app() -> Any:
-    assert set(COLLECTIONS) == set(attributes.SPECS)
-    return build_app(ApiDeps(
-        services={c: _Resources() for c in COLLECTIONS},  # type: ignore[misc]
-        tags=TagService(None, None), quotas=_Anything(),  # type: ignore[arg-type]
-        context_for=noauth_context("p"), health=lambda: {"status": "ok"},
-        metrics_registry=None, agents=_Anything(), port_bindings=_Anything(),
-        ip_availability=_Anything(), qos_rules={name: _Anything() for name in RULE_KINDS}))
 
 
 def _recording(routes: list[Any]) -> list[Any]:
@@ -92,7 +52,7 @@ def _paths(route_path: str) -> list[str]:
 
 
 def test_every_path_gets_starlettes_answer():
-    routes = _recording(app().router.routes)
+    routes = _recording(stub_app().router.routes)
     assert len(routes) > 200
     linear, indexed = Router(routes), IndexedRouter(routes)
     paths = sorted({p for r in routes for p in _paths(r.path)}
@@ -114,7 +74,7 @@ def test_a_port_request_asks_only_the_routes_under_its_collection(monkeypatch):
         asked.append(self.path)
         return matches(self, scope)
 
-    served = app()
+    served = stub_app()
     under = sum(1 for r in served.router.routes if r.path.startswith("/v2.0/ports/"))
     assert under < 20
     monkeypatch.setattr(Route, "matches", counted)
