@@ -4,13 +4,17 @@ uvicorn's own protocol writes in two."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
 from typing import Any
 
 import pytest
+import uvicorn.logging
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+import neutrino.server
 from neutrino.server import protocol_class
 from neutrino.settings import HttpSettings
 
@@ -124,3 +128,36 @@ def test_a_head_whose_body_never_comes_is_written_before_the_close():
     ours, uvicorns = _serve(PROTOCOL, request), _serve(H11Protocol, request)
     assert ours.closed and uvicorns.closed
     assert _sent(ours) == _sent(uvicorns) and _sent(ours)[0].startswith(b"HTTP/1.1 200 OK")
+
+
+def _access_record(status: int, path: str = "/v2.0/ports?fields=id") -> logging.LogRecord:
+    return logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                             '%s - "%s %s HTTP/%s" %d',
+                             ("127.0.0.1:50668", "GET", path, "1.1", status), None)
+
+
+@pytest.mark.parametrize("colours", [False, True])
+def test_access_lines_are_uvicorns(colours):
+    config = neutrino.server.log_config()["formatters"]["access"]
+    fmt = config["fmt"]
+    ours = config["()"](fmt=fmt, use_colors=colours)
+    uvicorns = uvicorn.logging.AccessFormatter(fmt=fmt, use_colors=colours)
+    for status in (200, 201, 204, 307, 400, 404, 409, 500, 503, 599):
+        for path in ("/", "/v2.0/ports/é%20x", "/v2.0/ports?fields=id&name=a%25"):
+            record = _access_record(status, path)
+            line = ours.format(record)
+            assert line == uvicorns.format(_access_record(status, path))
+            assert line == ours.format(_access_record(status, path))  # the phrase kept
+    if not colours:
+        assert ours.format(_access_record(200)) == \
+            'INFO:     127.0.0.1:50668 - "GET /v2.0/ports?fields=id HTTP/1.1" 200 OK'
+
+
+def test_an_access_line_copies_no_record(monkeypatch):
+    copies: list[Any] = []
+    monkeypatch.setattr(uvicorn.logging, "copy", lambda record: copies.append(record) or
+                        copy.copy(record))
+    config = neutrino.server.log_config()["formatters"]["access"]
+    formatter = config["()"](fmt=config["fmt"], use_colors=False)
+    formatter.format(_access_record(200))
+    assert copies == []  # two with uvicorn's formatter
