@@ -11,11 +11,12 @@ waiting request by the loop's `call_soon_threadsafe`, as anyio's does.
 What stays as with anyio: at most `LIMIT` (anyio's default limiter, 40) calls run at once and
 the others wait their turn in order; a thread is started when none is idle; the call runs in
 a copy of the caller's context; what it raises is raised to the caller (StopIteration as a
-RuntimeError, which a future cannot carry); a request cancelled meanwhile no longer waits and
-the call's outcome is dropped. The threads keep anyio's name, "AnyIO worker thread": /metrics
-reports the CPU of the process's threads by name (`neutrino_thread_cpu_seconds`). Unlike
-anyio's, an idle thread is kept rather than ended after 10 s, and the threads are daemons
-(uvicorn answers every request it started before the process exits).
+RuntimeError, which a future cannot carry); a request cancelled meanwhile no longer waits,
+its call is not run if it had not started, and its outcome is dropped. The threads keep
+anyio's name, "AnyIO worker thread": /metrics reports the CPU of the process's threads by
+name (`neutrino_thread_cpu_seconds`). Unlike anyio's, an idle thread is kept rather than
+ended after 10 s, and the threads are daemons (uvicorn answers every request it started
+before the process exits).
 """
 
 from __future__ import annotations
@@ -62,7 +63,14 @@ class ThreadPool:
                 self._waiting += 1
                 start = False
         if start:
-            threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True).start()
+            try:
+                threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True).start()
+            except BaseException:  # no thread to be had: the caller hears it, as from anyio
+                outcome.cancel()  # and its call, queued, is not run
+                with self._lock:
+                    self._threads -= 1
+                    self._waiting += 1  # for the next thread free, which passes it over
+                raise
         return await outcome  # type: ignore[no-any-return]
 
     @property
@@ -73,10 +81,11 @@ class ThreadPool:
         while True:
             context, func, args, loop, outcome = self._calls.get()
             result = error = None
-            try:
-                result = context.run(func, *args)
-            except BaseException as exc:  # noqa: BLE001 - the caller's to handle, as anyio's
-                error = exc
+            if not outcome.cancelled():  # a request cancelled while its call waited: not run
+                try:
+                    result = context.run(func, *args)
+                except BaseException as exc:  # noqa: BLE001 - the caller's to handle, as anyio's
+                    error = exc
             with self._lock:  # free before the caller hears: its next call finds it idle
                 if self._waiting:
                     self._waiting -= 1  # the next call in the queue is this thread's

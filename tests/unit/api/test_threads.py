@@ -120,3 +120,21 @@ async def _until(condition: Any) -> None:
     while not condition():
         assert time.monotonic() < deadline
         await asyncio.sleep(0.005)
+
+
+def test_a_call_whose_caller_was_cancelled_while_it_waited_is_not_run():
+    pool, release, ran = ThreadPool(limit=1), threading.Event(), []
+
+    async def calls() -> int:
+        busy = asyncio.ensure_future(pool.run(release.wait, WAIT))
+        queued = asyncio.ensure_future(pool.run(ran.append, "queued"))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # while the one thread is busy
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        release.set()
+        await busy
+        return await pool.run(int, 5)
+
+    assert asyncio.run(calls()) == 5
+    assert ran == []
