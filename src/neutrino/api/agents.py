@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,6 +12,7 @@ from neutrino.api import converters as c
 from neutrino.api.attributes import Attr, ResourceSpec, parse_update
 from neutrino.api.payload import BodyLimits, envelope, json_object
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.api.threads import run_in_thread
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
 
@@ -37,7 +37,7 @@ def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]
     async def listing(request: Request) -> JSONResponse:
         items = list(request.query_params.multi_items())
         parsed = parse_query(AGENT, items)
-        page = await run_in_threadpool(agents.list, context_for(request), parsed.query)
+        page = await run_in_thread(agents.list, context_for(request), parsed.query)
         url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
         return JSONResponse({
             "agents": [select_fields(a, parsed.fields) for a in page],
@@ -46,25 +46,25 @@ def agent_routes(agents: AgentService, context_for: Callable[[Request], Context]
 
     async def show(request: Request) -> JSONResponse:
         fields = request.query_params.getlist("fields")
-        agent = await run_in_threadpool(agents.get, context_for(request),
-                                        request.path_params["aid"])
+        agent = await run_in_thread(agents.get, context_for(request),
+                                    request.path_params["aid"])
         return JSONResponse({"agent": select_fields(agent, fields)})
 
     async def update(request: Request) -> JSONResponse:
         body = parse_update(AGENT, envelope(await json_object(request, limits), "agent"))
-        agent = await run_in_threadpool(agents.update, context_for(request),
-                                        request.path_params["aid"], body)
+        agent = await run_in_thread(agents.update, context_for(request),
+                                    request.path_params["aid"], body)
         return JSONResponse({"agent": agent})
 
     async def delete(request: Request) -> Response:
-        await run_in_threadpool(agents.delete, context_for(request),
-                                request.path_params["aid"])
+        await run_in_thread(agents.delete, context_for(request),
+                            request.path_params["aid"])
         return Response(status_code=204)
 
     async def zones(request: Request) -> JSONResponse:
         parsed = parse_query(ZONE, list(request.query_params.multi_items()))
-        found = await run_in_threadpool(agents.availability_zones, context_for(request),
-                                        parsed.query)
+        found = await run_in_thread(agents.availability_zones, context_for(request),
+                                    parsed.query)
         return JSONResponse({"availability_zones": [select_fields(z, parsed.fields)
                                                     for z in found]})
 

@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -29,7 +28,9 @@ from neutrino.api.payload import BodyLimits, as_object, envelope, json_object
 from neutrino.api.port_bindings import binding_routes
 from neutrino.api.qos import qos_routes
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.api.routing import IndexedRouter
 from neutrino.api.text import preview
+from neutrino.api.threads import run_in_thread
 from neutrino.services.agents import AgentService
 from neutrino.services.context import Context
 from neutrino.services.ip_availability import IpAvailabilityService
@@ -85,8 +86,7 @@ def build_app(deps: ApiDeps) -> Starlette:
         routes += qos_routes(deps.qos_rules, deps.context_for, deps.limits)
     for collection, service in deps.services.items():
         routes += _resource_routes(attributes.SPECS[collection], service, deps)
-    return Starlette(
-        routes=routes,
+    app = Starlette(
         middleware=[Middleware(CatchUnexpected), Middleware(CheckUrl)],
         exception_handlers={
             errors.NeutrinoError: _domain_error,
@@ -94,6 +94,8 @@ def build_app(deps: ApiDeps) -> Starlette:
             Exception: _unexpected_error,  # only what escapes CatchUnexpected (outer middleware)
         },
     )
+    app.router = IndexedRouter(routes)  # Starlette's, asking only the routes a path can match
+    return app
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ async def _extension(request: Request) -> JsonAnswer:
 
 def _health(deps: ApiDeps) -> Callable[[Request], Any]:
     async def health(request: Request) -> JsonAnswer:
-        report = await run_in_threadpool(deps.health)
+        report = await run_in_thread(deps.health)
         return JsonAnswer(report, status_code=200 if report["status"] == "ok" else 503)
 
     return health
@@ -147,28 +149,28 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
     quotas = deps.quotas
 
     async def listing(request: Request) -> JsonAnswer:
-        found = await run_in_threadpool(quotas.list, deps.context_for(request))
+        found = await run_in_thread(quotas.list, deps.context_for(request))
         return JsonAnswer({"quotas": found})
 
     async def show(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JsonAnswer({"quota": await run_in_threadpool(quotas.get, ctx, project)})
+        return JsonAnswer({"quota": await run_in_thread(quotas.get, ctx, project)})
 
     async def default(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JsonAnswer({"quota": await run_in_threadpool(quotas.defaults, ctx, project)})
+        return JsonAnswer({"quota": await run_in_thread(quotas.defaults, ctx, project)})
 
     async def details(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
-        return JsonAnswer({"quota": await run_in_threadpool(quotas.details, ctx, project)})
+        return JsonAnswer({"quota": await run_in_thread(quotas.details, ctx, project)})
 
     async def update(request: Request) -> JsonAnswer:
         ctx, project = deps.context_for(request), _project(request)
         body = dict(envelope(await json_object(request, deps.limits), "quota"))
         force = _quota_force(body)
         limits = _quota_limits(body)
-        return JsonAnswer({"quota": await run_in_threadpool(quotas.update, ctx, project,
-                                                              limits, force)})
+        return JsonAnswer({"quota": await run_in_thread(quotas.update, ctx, project,
+                                                          limits, force)})
 
     def caller(key: str) -> Callable[[Request], Any]:
         async def own(request: Request) -> JsonAnswer:
@@ -182,7 +184,7 @@ def _quota_routes(deps: ApiDeps) -> list[Route]:
 
     async def reset(request: Request) -> Response:
         ctx, project = deps.context_for(request), _project(request)
-        await run_in_threadpool(quotas.reset, ctx, project)
+        await run_in_thread(quotas.reset, ctx, project)
         return Response(status_code=204)
 
     return [
@@ -240,7 +242,7 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
             body = _interface_info(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
-            info = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            info = await run_in_thread(method, ctx, request.path_params["rid"], body)
             return JsonAnswer(info)
 
         return run
@@ -250,7 +252,7 @@ def _router_interface_routes(deps: ApiDeps) -> list[Route]:
             routes = _extraroutes(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(routers, action)
-            router = await run_in_threadpool(method, ctx, request.path_params["rid"], routes)
+            router = await run_in_thread(method, ctx, request.path_params["rid"], routes)
             return JsonAnswer({"router": router})
 
         return run
@@ -278,7 +280,7 @@ def _address_group_action_routes(deps: ApiDeps) -> list[Route]:
             body = await json_object(request, deps.limits)
             ctx = deps.context_for(request)
             method = getattr(groups, action)
-            result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            result = await run_in_thread(method, ctx, request.path_params["rid"], body)
             return JsonAnswer(result)
 
         return run
@@ -298,15 +300,15 @@ def _trunk_routes(deps: ApiDeps) -> list[Route]:
             body = await json_object(request, deps.limits)
             ctx = deps.context_for(request)
             method = getattr(trunks, action)
-            result = await run_in_threadpool(method, ctx, request.path_params["rid"], body)
+            result = await run_in_thread(method, ctx, request.path_params["rid"], body)
             return JsonAnswer(result)
 
         return run
 
     async def subports(request: Request) -> JsonAnswer:
         ctx = deps.context_for(request)
-        found = await run_in_threadpool(trunks.get_subports,  # type: ignore[attr-defined]
-                                        ctx, request.path_params["rid"])
+        found = await run_in_thread(trunks.get_subports,  # type: ignore[attr-defined]
+                                    ctx, request.path_params["rid"])
         return JsonAnswer(found)
 
     return [Route(f"/v2.0/trunks/{{rid}}/{action}", handler(action), methods=["PUT"])
@@ -325,8 +327,8 @@ def _prefix_routes(deps: ApiDeps) -> list[Route]:
             prefixes = _prefix_list(await json_object(request, deps.limits))
             ctx = deps.context_for(request)
             method = getattr(pools, action)
-            return JsonAnswer(await run_in_threadpool(method, ctx, request.path_params["rid"],
-                                                        prefixes))
+            return JsonAnswer(await run_in_thread(method, ctx, request.path_params["rid"],
+                                                    prefixes))
 
         return run
 
@@ -370,7 +372,7 @@ def _pool_routes(deps: ApiDeps) -> list[Route]:
     async def listing(request: Request) -> JsonAnswer:
         fields = _pool_fields(request.query_params.multi_items())
         ctx = deps.context_for(request)
-        pools = await run_in_threadpool(fips.list_pools, ctx)  # type: ignore[attr-defined]
+        pools = await run_in_thread(fips.list_pools, ctx)  # type: ignore[attr-defined]
         return JsonAnswer({"floatingip_pools": [select_fields(p, fields) for p in pools]})
 
     return [Route("/v2.0/floatingip_pools", listing, methods=["GET"])]
@@ -434,7 +436,7 @@ class _ResourceHandlers:
         items = list(request.query_params.multi_items())
         parsed = parse_query(self.spec, items)
         ctx = self.deps.context_for(request)
-        page = await run_in_threadpool(self._service(request).list, ctx, parsed.query)
+        page = await run_in_thread(self._service(request).list, ctx, parsed.query)
         url = f"{_base(request)}{request.url.path}"
         body: dict[str, Any] = {
             self.spec.collection: [self._shown(ctx, i, parsed.fields) for i in page],
@@ -450,18 +452,18 @@ class _ResourceHandlers:
             _check_bulk(body[plural], plural, self.deps.limits.max_bulk)
             items = [attributes.parse_create(self.spec, _bulk_item(b, singular))
                      for b in body[plural]]
-            created = await run_in_threadpool(self._service(request).create, ctx, items)
+            created = await run_in_thread(self._service(request).create, ctx, items)
             return JsonAnswer({plural: [self._shown(ctx, c) for c in created]},
                                 status_code=201)
         item = attributes.parse_create(self.spec, envelope(body, singular))
-        created = await run_in_threadpool(self._service(request).create, ctx, [item])
+        created = await run_in_thread(self._service(request).create, ctx, [item])
         return JsonAnswer({singular: self._shown(ctx, created[0])}, status_code=201)
 
     async def show(self, request: Request) -> JsonAnswer:
         fields = request.query_params.getlist("fields")
         ctx = self.deps.context_for(request)
-        item = await run_in_threadpool(self._service(request).get, ctx,
-                                       request.path_params["rid"])
+        item = await run_in_thread(self._service(request).get, ctx,
+                                   request.path_params["rid"])
         return JsonAnswer({self.spec.singular: self._shown(ctx, item, fields)})
 
     async def update(self, request: Request) -> JsonAnswer:
@@ -469,14 +471,14 @@ class _ResourceHandlers:
             self.spec, envelope(await json_object(request, self.deps.limits),
                                  self.spec.singular))
         ctx = self.deps.context_for(request)
-        updated = await run_in_threadpool(
+        updated = await run_in_thread(
             self._service(request).update, ctx, request.path_params["rid"], body,
             _if_match(request))
         return JsonAnswer({self.spec.singular: self._shown(ctx, updated)})
 
     async def delete(self, request: Request) -> Response:
         ctx = self.deps.context_for(request)
-        await run_in_threadpool(
+        await run_in_thread(
             self._service(request).delete, ctx, request.path_params["rid"], _if_match(request))
         return Response(status_code=204)
 
@@ -485,7 +487,7 @@ class _ResourceHandlers:
         return self.deps.context_for(request), self.spec.collection, request.path_params["rid"]
 
     async def tags_get(self, request: Request) -> JsonAnswer:
-        tags = await run_in_threadpool(self.deps.tags.get_all, *self._tag_args(request))
+        tags = await run_in_thread(self.deps.tags.get_all, *self._tag_args(request))
         return JsonAnswer({"tags": tags})
 
     async def tags_put(self, request: Request) -> JsonAnswer:
@@ -493,27 +495,27 @@ class _ResourceHandlers:
         tags = body.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise errors.BadRequest("Invalid tags body: 'tags' must be a list of strings")
-        tags = await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request),
-                                       body["tags"])
+        tags = await run_in_thread(self.deps.tags.replace, *self._tag_args(request),
+                                   body["tags"])
         return JsonAnswer({"tags": tags})
 
     async def tags_delete(self, request: Request) -> Response:
-        await run_in_threadpool(self.deps.tags.replace, *self._tag_args(request), [])
+        await run_in_thread(self.deps.tags.replace, *self._tag_args(request), [])
         return Response(status_code=204)
 
     async def tag_get(self, request: Request) -> Response:
-        await run_in_threadpool(self.deps.tags.check, *self._tag_args(request),
-                                request.path_params["tag"])
+        await run_in_thread(self.deps.tags.check, *self._tag_args(request),
+                            request.path_params["tag"])
         return Response(status_code=204)
 
     async def tag_put(self, request: Request) -> Response:
-        await run_in_threadpool(self.deps.tags.add, *self._tag_args(request),
-                                request.path_params["tag"])
+        await run_in_thread(self.deps.tags.add, *self._tag_args(request),
+                            request.path_params["tag"])
         return Response(status_code=201)
 
     async def tag_delete(self, request: Request) -> Response:
-        await run_in_threadpool(self.deps.tags.remove, *self._tag_args(request),
-                                request.path_params["tag"])
+        await run_in_thread(self.deps.tags.remove, *self._tag_args(request),
+                            request.path_params["tag"])
         return Response(status_code=204)
 
 

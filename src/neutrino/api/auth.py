@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from neutrino import errors
 from neutrino.api.faults import neutron_fault
+from neutrino.api.threads import run_in_thread
 from neutrino.services.context import Context
 
 LOG = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class KeystoneAuth:
             await self.app(scope, receive, send)
             return
         try:
-            outcome = await run_in_threadpool(self._validate, _environ(scope))
+            outcome = await run_in_thread(self._validate, _environ(scope))
         except Exception as exc:  # noqa: BLE001 - a broken identity service is a 503, not a 500
             LOG.error("token validation failed: %s", exc)
             await neutron_fault(503, "ServiceUnavailable",

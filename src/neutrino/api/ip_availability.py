@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -12,6 +11,7 @@ from starlette.routing import Route
 from neutrino.api import converters as c
 from neutrino.api.attributes import Attr, ResourceSpec
 from neutrino.api.query import page_links, parse_query, select_fields
+from neutrino.api.threads import run_in_thread
 from neutrino.services.context import Context
 from neutrino.services.ip_availability import IpAvailabilityService
 
@@ -33,7 +33,7 @@ def ip_availability_routes(service: IpAvailabilityService,
     async def listing(request: Request) -> JSONResponse:
         items = list(request.query_params.multi_items())
         parsed = parse_query(IP_AVAILABILITY, items)
-        page = await run_in_threadpool(service.list, context_for(request), parsed.query)
+        page = await run_in_thread(service.list, context_for(request), parsed.query)
         url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
         return JSONResponse({
             "network_ip_availabilities": [
@@ -44,8 +44,8 @@ def ip_availability_routes(service: IpAvailabilityService,
 
     async def show(request: Request) -> JSONResponse:
         fields = request.query_params.getlist("fields")
-        found = await run_in_threadpool(service.get, context_for(request),
-                                        request.path_params["nid"])
+        found = await run_in_thread(service.get, context_for(request),
+                                    request.path_params["nid"])
         return JSONResponse({"network_ip_availability": select_fields(found, fields)})
 
     return [

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from neutrino import errors
 from neutrino.api.text import preview
+from neutrino.api.threads import run_in_thread
 from neutrino.text import unstorable
 
 MAX_DEPTH = 32
@@ -53,7 +53,7 @@ async def read_json(request: Request, limits: BodyLimits) -> Any:
     """The request's JSON document (None for an empty body), checked as the module says."""
     raw = await read_body(request, limits.max_bytes)
     if len(raw) > INLINE_PARSE_BYTES:  # a large body is parsed off the event loop
-        return await run_in_threadpool(parse_json, raw)
+        return await run_in_thread(parse_json, raw)
     return parse_json(raw)
 
 

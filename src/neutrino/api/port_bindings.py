@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,6 +16,7 @@ from neutrino.api.attributes import parse_update as parse_put
 from neutrino.api.payload import BodyLimits, envelope, json_object
 from neutrino.api.query import select_fields
 from neutrino.api.text import preview
+from neutrino.api.threads import run_in_thread
 from neutrino.services.context import Context
 from neutrino.services.port_bindings import FILTERS, PortBindingService
 
@@ -38,39 +38,39 @@ def binding_routes(bindings: PortBindingService, context_for: Callable[[Request]
 
     async def listing(request: Request) -> JSONResponse:
         filters, fields = _query(request)
-        found = await run_in_threadpool(bindings.list, context_for(request),
-                                        request.path_params["port_id"], filters)
+        found = await run_in_thread(bindings.list, context_for(request),
+                                    request.path_params["port_id"], filters)
         return JSONResponse({"bindings": [select_fields(b, fields) for b in found]})
 
     async def create(request: Request) -> JSONResponse:
         body = parse_create(BINDING, envelope(await json_object(request, limits), "binding"))
-        made = await run_in_threadpool(bindings.create, context_for(request),
-                                       request.path_params["port_id"], body)
+        made = await run_in_thread(bindings.create, context_for(request),
+                                   request.path_params["port_id"], body)
         return JSONResponse({"binding": made}, status_code=201)
 
     async def show(request: Request) -> JSONResponse:
         _, fields = _query(request, filtering=False)
-        found = await run_in_threadpool(bindings.get, context_for(request),
-                                        request.path_params["port_id"],
-                                        request.path_params["host"])
+        found = await run_in_thread(bindings.get, context_for(request),
+                                    request.path_params["port_id"],
+                                    request.path_params["host"])
         return JSONResponse({"binding": select_fields(found, fields)})
 
     async def update(request: Request) -> JSONResponse:
         body = parse_put(BINDING, envelope(await json_object(request, limits), "binding"))
-        done = await run_in_threadpool(bindings.update, context_for(request),
-                                       request.path_params["port_id"],
-                                       request.path_params["host"], body)
+        done = await run_in_thread(bindings.update, context_for(request),
+                                   request.path_params["port_id"],
+                                   request.path_params["host"], body)
         return JSONResponse({"binding": done})
 
     async def activate(request: Request) -> JSONResponse:
-        done = await run_in_threadpool(bindings.activate, context_for(request),
-                                       request.path_params["port_id"],
-                                       request.path_params["host"])
+        done = await run_in_thread(bindings.activate, context_for(request),
+                                   request.path_params["port_id"],
+                                   request.path_params["host"])
         return JSONResponse({"binding": done})
 
     async def delete(request: Request) -> Response:
-        await run_in_threadpool(bindings.delete, context_for(request),
-                                request.path_params["port_id"], request.path_params["host"])
+        await run_in_thread(bindings.delete, context_for(request),
+                            request.path_params["port_id"], request.path_params["host"])
         return Response(status_code=204)
 
     return [

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,6 +16,7 @@ from neutrino.api import converters as c
 from neutrino.api.attributes import REQUIRED, Attr, ResourceSpec, parse_create, parse_update
 from neutrino.api.payload import BodyLimits, envelope, json_object
 from neutrino.api.query import parse_query, select_fields
+from neutrino.api.threads import run_in_thread
 from neutrino.services.context import Context
 from neutrino.services.qos.rules import RULE_TYPES, QosRuleService, rule_type_details
 
@@ -100,27 +100,27 @@ class _RuleHandlers:
         rid = request.path_params.get("rid", "")
         if "pid" in request.path_params:
             return request.path_params["pid"], rid
-        return await run_in_threadpool(self.service.policy_of, ctx, rid), rid
+        return await run_in_thread(self.service.policy_of, ctx, rid), rid
 
     async def list(self, request: Request) -> JSONResponse:
         parsed = parse_query(self.spec, list(request.query_params.multi_items()))
         ctx = self.context_for(request)
-        found = await run_in_threadpool(self.service.list, ctx, request.path_params["pid"],
-                                        dict(parsed.query.filters))
+        found = await run_in_thread(self.service.list, ctx, request.path_params["pid"],
+                                    dict(parsed.query.filters))
         return JSONResponse({self.spec.collection: [select_fields(r, parsed.fields)
                                                     for r in found]})
 
     async def create(self, request: Request) -> JSONResponse:
         body = envelope(await json_object(request, self.limits), self.spec.singular)
         item = {k: v for k, v in parse_create(self.spec, body).items() if k in OWN}
-        created = await run_in_threadpool(self.service.create, self.context_for(request),
-                                          request.path_params["pid"], item)
+        created = await run_in_thread(self.service.create, self.context_for(request),
+                                      request.path_params["pid"], item)
         return JSONResponse({self.spec.singular: created}, status_code=201)
 
     async def show(self, request: Request) -> JSONResponse:
         ctx = self.context_for(request)
         pid, rid = await self._ids(request, ctx)
-        found = await run_in_threadpool(self.service.get, ctx, pid, rid)
+        found = await run_in_thread(self.service.get, ctx, pid, rid)
         fields = request.query_params.getlist("fields")
         return JSONResponse({self.spec.singular: select_fields(found, fields)})
 
@@ -129,11 +129,11 @@ class _RuleHandlers:
                                                 self.spec.singular))
         ctx = self.context_for(request)
         pid, rid = await self._ids(request, ctx)
-        updated = await run_in_threadpool(self.service.update, ctx, pid, rid, body)
+        updated = await run_in_thread(self.service.update, ctx, pid, rid, body)
         return JSONResponse({self.spec.singular: updated})
 
     async def delete(self, request: Request) -> Response:
         ctx = self.context_for(request)
         pid, rid = await self._ids(request, ctx)
-        await run_in_threadpool(self.service.delete, ctx, pid, rid)
+        await run_in_thread(self.service.delete, ctx, pid, rid)
         return Response(status_code=204)
