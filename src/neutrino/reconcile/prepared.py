@@ -40,24 +40,27 @@ class _Compiled:
                  expanding: Mapping[str, int]) -> None:
         dialect = connection.dialect
         compiled = statement.compile(dialect=dialect)
+        binds = {rendered: bind for bind, rendered in compiled.bind_names.items()}
         # placeholder values, only the count of expanding ones matters: the SQL for this
         # many of each
-        placeholders: dict[str, Any] = {bind.key: None for bind in compiled.binds.values()
+        placeholders: dict[str, Any] = {name: None for name, bind in binds.items()
                                         if bind.required}
         placeholders.update((name, [None] * count) for name, count in expanding.items())
         state = compiled.construct_expanded_state(placeholders)
         self.sql = state.statement
         self.positional = state.positiontup is not None
         names = list(state.positiontup if self.positional else state.parameters)
-        # each driver parameter: (its statement parameter, the index of an expanded
-        # value or None, its bind processor)
+        # each driver parameter: (its name, the statement's parameter it comes from, the
+        # index of an expanded value or None), and its conversion (the type's, as
+        # SQLAlchemy binds it: a datetime as SQLite stores it, JSON)
         source = {expanded: (name, i) for name, expandeds in state.parameter_expansion.items()
                   for i, expanded in enumerate(expandeds)}
         self.order = [(name, *source.get(name, (name, None))) for name in names]
-        self.binds = [state.processors.get(name) for name in names]
+        self.binds = [binds[param].type.dialect_impl(dialect).bind_processor(dialect)
+                      for _name, param, _index in self.order]
         # values the statement holds itself (a literal, a comparison with a constant)
         self.fixed = {name: state.parameters[name] for name in names
-                      if name not in source and not compiled.binds[name].required}
+                      if name not in source and not binds[name].required}
         columns = getattr(statement, "selected_columns", None)
         if columns is None or not statement.is_select:
             self.row = None
