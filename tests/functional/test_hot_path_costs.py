@@ -277,7 +277,7 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     network_id, _ = network(app)
     ports(app, network_id, 3)  # their entries (and the network's) are pending
     (worker,) = app.workers
-    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [])  # no OVN here
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs, states=None: [])  # no OVN
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     flags: list[bool] = []
     afters: list[float | None] = []
@@ -304,6 +304,47 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     # the claim that finds nothing; two write transactions per batch were five
     assert flags[:3] == [True, False, False]
     assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
+
+
+def test_a_small_batchs_facts_are_read_in_its_claims_transaction(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """A one-port batch: its claim and its facts in one transaction, its settlement in
+    another (a read transaction of its own was a third of its database CPU); the states
+    applied are those the reconciler reads on its own. A batch whose facts cannot be read
+    with the claim is read when applied, as before, and applied."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[tuple[list[ResourceRef], object]] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append((list(refs), states)) or [])
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    (port,) = ports(app, network_id, 1)
+    applied.clear()
+    with statements_run(app.db.engine) as seen:
+        assert worker.run_once() == 1
+    # the claim with the facts, the settlement (the facts read when applied took a third)
+    assert [q.split()[0] for q in seen].count("BEGIN") == 2, seen
+    ((refs, states),) = applied
+    assert refs == [ResourceRef(ResourceType.PORT, port)]
+    assert states == app.reconciler.desired(refs)
+
+    app.ports.update(CTX, port, {"name": "again"}, None)
+    real = app.reconciler.desired
+
+    def unreadable_with_the_claim(refs, session=None):  # type: ignore[no-untyped-def]
+        if session is not None:
+            raise RuntimeError("a fact that cannot be read")
+        return real(refs)
+
+    monkeypatch.setattr(worker.reconciler, "desired", unreadable_with_the_claim)
+    applied.clear()
+    assert worker.run_once() == 1
+    assert applied == [([ResourceRef(ResourceType.PORT, port)], None)]  # read when applied
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
 
 
 def l3_cloud(app: Neutrino, routers: int) -> tuple[list[str], list[str]]:
