@@ -47,6 +47,7 @@ from neutrino.db.models import (
     Port,
     Tag,
 )
+from neutrino.journal import worker as journal_worker
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
@@ -304,6 +305,53 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     # the claim that finds nothing; two write transactions per batch were five
     assert flags[:3] == [True, False, False]
     assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
+
+
+def test_an_applied_batch_is_settled_with_the_next_claim_when_entries_come_soon(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """Entries one at a time (one API client): each batch is settled in the transaction
+    that claims the next, not in one of its own (its commit and the write lock were half of
+    a one-port batch's database CPU); the last is settled once nothing came meanwhile."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[list[ResourceRef]] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append(list(refs)) or [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    monkeypatch.setattr(journal_worker, "SETTLE_WITH_NEXT", 30.0)  # "soon": within 30 s
+    transactions: list[None] = []
+    session = app.db.session
+
+    @contextlib.contextmanager
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is worker._thread:  # not the API's writes
+            transactions.append(None)
+        with session(*args, **kwargs) as s:
+            yield s
+
+    monkeypatch.setattr(app.db, "session", counted)
+    applied.clear()
+    worker.start()
+    try:
+        for count in (1, 2, 3):
+            ports(app, network_id, 1)  # its commit wakes the worker
+            wait_until(lambda count=count: len(applied) == count)
+        time.sleep(0.2)
+        with app.db.read() as s:  # the last batch waits to be settled with a next claim
+            assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+                JournalEntry.state == "processing")) == 1
+        # a claim that found nothing at the start, the first batch's claim, then each
+        # claim settling the batch before: four write transactions (seven before: each
+        # batch settled alone)
+        assert len(applied) == 3 and len(transactions) == 4, transactions
+    finally:
+        worker.stop()
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
 
 
 def test_a_small_batchs_facts_are_read_in_its_claims_transaction(
