@@ -21,6 +21,7 @@ import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import String, event, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.testclient import TestClient
@@ -305,6 +306,41 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     # the claim that finds nothing; two write transactions per batch were five
     assert flags[:3] == [True, False, False]
     assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
+
+
+def test_a_database_error_reading_with_the_claim_fails_that_cycle_not_the_entries(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """A database error while a batch's facts are read in its claim's transaction (which
+    PostgreSQL then aborts, claim and settlement with it) fails that cycle; the next claims
+    the entries again and reads their facts after its commit, and they are applied."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[object] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append(states) or [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    real = app.reconciler.desired
+
+    def failing_with_the_claim(refs, session=None):  # type: ignore[no-untyped-def]
+        if session is not None:
+            raise OperationalError("SELECT", {}, Exception("the database failed"))
+        return real(refs)
+
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    applied.clear()
+    monkeypatch.setattr(worker.reconciler, "desired", failing_with_the_claim)
+    ports(app, network_id, 1)
+    worker.start()
+    try:
+        wait_until(lambda: applied)
+    finally:
+        worker.stop()
+    assert applied == [None]  # read when applied
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
 
 
 def test_an_applied_batch_is_settled_with_the_next_claim_when_entries_come_soon(

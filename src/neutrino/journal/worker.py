@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from neutrino import errors
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
@@ -140,8 +142,13 @@ class JournalWorker:
             return None
         try:
             states = self.reconciler.desired(refs, session)
-        except Exception:  # noqa: BLE001 - read again when applied, where the culprit is
-            # found by halving the batch and its entries are retried with a backoff
+        except (errors.NeutrinoError, SQLAlchemyError):
+            # the database's failure: the transaction may be aborted (PostgreSQL), so the
+            # cycle fails, and the next batch is read after its claim (see _loop)
+            raise
+        except Exception:  # noqa: BLE001 - a resource that cannot be translated: read
+            # again when applied, where the culprit is found by halving the batch and its
+            # entries are retried with a backoff
             LOG.debug("journal worker %s: facts not read with the claim", self.name,
                       exc_info=True)
             return None
