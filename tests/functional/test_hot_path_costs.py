@@ -363,15 +363,18 @@ def test_an_applied_batch_is_settled_with_the_next_claim_when_entries_come_soon(
 
     @contextlib.contextmanager
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        if threading.current_thread() is worker._thread:  # not the API's writes
+        if threading.current_thread().name == worker.name:  # not the API's writes
             transactions.append(None)
         with session(*args, **kwargs) as s:
             yield s
 
     monkeypatch.setattr(app.db, "session", counted)
+    monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))
     applied.clear()
+    app.wakeup.wait(0)  # the commits above woke nobody yet: forgotten
     worker.start()
     try:
+        wait_until(lambda: transactions)  # its first claim finds nothing
         for count in (1, 2, 3):
             ports(app, network_id, 1)  # its commit wakes the worker
             wait_until(lambda count=count: len(applied) == count)
@@ -604,7 +607,7 @@ def test_a_commit_wakes_the_worker_at_once_not_at_its_next_poll(
     network_id, _ = network(app)
     (worker,) = app.workers
     applied: dict[str, float] = {}
-    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs, states=None: [
         applied.setdefault(ref.id, time.monotonic()) for ref in refs] and [])
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))
