@@ -90,3 +90,9 @@ def test_a_driver_error_is_sqlalchemys(db: Database):
                      .values(seq=bindparam("to_seq")))
     with pytest.raises(IntegrityError), db.engine.begin() as conn:
         clash.run(conn, {"from_seq": seqs[0], "to_seq": seqs[1]})
+
+
+def test_a_value_rendered_into_the_sql_is_refused(db: Database):
+    statement = select(J.seq).where(J.seq == bindparam("seq", literal_execute=True))
+    with pytest.raises(ValueError, match="literal_execute"), db.read() as s:
+        Prepared(statement).rows(s.connection(), {"seq": 1})

@@ -41,6 +41,9 @@ class _Compiled:
         dialect = connection.dialect
         compiled = statement.compile(dialect=dialect)
         binds = {rendered: bind for bind, rendered in compiled.bind_names.items()}
+        if any(bind.literal_execute for bind in binds.values()):
+            # its value would be written into the SQL compiled here, once for all runs
+            raise ValueError("a Prepared statement takes no literal_execute parameter")
         # placeholder values, only the count of expanding ones matters: the SQL for this
         # many of each
         placeholders: dict[str, Any] = {name: None for name, bind in binds.items()
