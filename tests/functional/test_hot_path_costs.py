@@ -21,6 +21,7 @@ import pytest
 from ovn_tools import nbctl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from sqlalchemy import String, event, func, inspect, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.testclient import TestClient
@@ -49,6 +50,7 @@ from neutrino.db.models import (
     PortSecurityGroup,
     Tag,
 )
+from neutrino.journal import worker as journal_worker
 from neutrino.journal.types import ResourceRef, ResourceType
 from neutrino.ovn.client import NorthboundClient
 from neutrino.ovn.local import LocalOvn
@@ -281,7 +283,7 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     network_id, _ = network(app)
     ports(app, network_id, 3)  # their entries (and the network's) are pending
     (worker,) = app.workers
-    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [])  # no OVN here
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs, states=None: [])  # no OVN
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     flags: list[bool] = []
     afters: list[float | None] = []
@@ -308,6 +310,132 @@ def test_the_worker_goes_first_only_after_finding_nothing_and_settles_with_its_n
     # the claim that finds nothing; two write transactions per batch were five
     assert flags[:3] == [True, False, False]
     assert set(afters) == {0.02}  # waiting in turn, but no longer than 20 ms (the default)
+
+
+def test_a_database_error_reading_with_the_claim_fails_that_cycle_not_the_entries(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """A database error while a batch's facts are read in its claim's transaction (which
+    PostgreSQL then aborts, claim and settlement with it) fails that cycle; the next claims
+    the entries again and reads their facts after its commit, and they are applied."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[object] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append(states) or [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    real = app.reconciler.desired
+
+    def failing_with_the_claim(refs, session=None):  # type: ignore[no-untyped-def]
+        if session is not None:
+            raise OperationalError("SELECT", {}, Exception("the database failed"))
+        return real(refs)
+
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    applied.clear()
+    monkeypatch.setattr(worker.reconciler, "desired", failing_with_the_claim)
+    ports(app, network_id, 1)
+    worker.start()
+    try:
+        wait_until(lambda: applied)
+    finally:
+        worker.stop()
+    assert applied == [None]  # read when applied
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
+
+
+def test_an_applied_batch_is_settled_with_the_next_claim_when_entries_come_soon(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """Entries one at a time (one API client): each batch is settled in the transaction
+    that claims the next, not in one of its own (its commit and the write lock were half of
+    a one-port batch's database CPU); the last is settled once nothing came meanwhile."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[list[ResourceRef]] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append(list(refs)) or [])
+    monkeypatch.setattr(worker, "backend_ready", lambda: True)
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    monkeypatch.setattr(journal_worker, "SETTLE_WITH_NEXT", 30.0)  # "soon": within 30 s
+    transactions: list[None] = []
+    session = app.db.session
+
+    @contextlib.contextmanager
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == worker.name:  # not the API's writes
+            transactions.append(None)
+        with session(*args, **kwargs) as s:
+            yield s
+
+    monkeypatch.setattr(app.db, "session", counted)
+    monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))
+    applied.clear()
+    app.wakeup.wait(0)  # the commits above woke nobody yet: forgotten
+    worker.start()
+    try:
+        wait_until(lambda: transactions)  # its first claim finds nothing
+        for count in (1, 2, 3):
+            ports(app, network_id, 1)  # its commit wakes the worker
+            wait_until(lambda count=count: len(applied) == count)
+        time.sleep(0.2)
+        with app.db.read() as s:  # the last batch waits to be settled with a next claim
+            assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+                JournalEntry.state == "processing")) == 1
+        # a claim that found nothing at the start, the first batch's claim, then each
+        # claim settling the batch before: four write transactions (seven before: each
+        # batch settled alone)
+        assert len(applied) == 3 and len(transactions) == 4, transactions
+    finally:
+        worker.stop()
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
+
+
+def test_a_small_batchs_facts_are_read_in_its_claims_transaction(
+        app: Neutrino, monkeypatch: pytest.MonkeyPatch):
+    """A one-port batch: its claim and its facts in one transaction, its settlement in
+    another (a read transaction of its own was a third of its database CPU); the states
+    applied are those the reconciler reads on its own. A batch whose facts cannot be read
+    with the claim is read when applied, as before, and applied."""
+    network_id, _ = network(app)
+    (worker,) = app.workers
+    applied: list[tuple[list[ResourceRef], object]] = []
+    monkeypatch.setattr(worker.reconciler, "apply",  # no OVN here
+                        lambda refs, states=None: applied.append((list(refs), states)) or [])
+    ports(app, network_id, 1)  # and the project's default group
+    while worker.run_once():
+        pass
+    (port,) = ports(app, network_id, 1)
+    applied.clear()
+    with statements_run(app.db.engine) as seen:
+        assert worker.run_once() == 1
+    # the claim with the facts, the settlement (the facts read when applied took a third)
+    assert [q.split()[0] for q in seen].count("BEGIN") == 2, seen
+    ((refs, states),) = applied
+    assert refs == [ResourceRef(ResourceType.PORT, port)]
+    assert states == app.reconciler.desired(refs)
+
+    app.ports.update(CTX, port, {"name": "again"}, None)
+    real = app.reconciler.desired
+
+    def unreadable_with_the_claim(refs, session=None):  # type: ignore[no-untyped-def]
+        if session is not None:
+            raise RuntimeError("a fact that cannot be read")
+        return real(refs)
+
+    monkeypatch.setattr(worker.reconciler, "desired", unreadable_with_the_claim)
+    applied.clear()
+    assert worker.run_once() == 1
+    assert applied == [([ResourceRef(ResourceType.PORT, port)], None)]  # read when applied
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.state != "completed")) == 0
 
 
 def l3_cloud(app: Neutrino, routers: int) -> tuple[list[str], list[str]]:
@@ -496,7 +624,7 @@ def test_a_commit_wakes_the_worker_at_once_not_at_its_next_poll(
     network_id, _ = network(app)
     (worker,) = app.workers
     applied: dict[str, float] = {}
-    monkeypatch.setattr(worker.reconciler, "apply", lambda refs: [
+    monkeypatch.setattr(worker.reconciler, "apply", lambda refs, states=None: [
         applied.setdefault(ref.id, time.monotonic()) for ref in refs] and [])
     monkeypatch.setattr(worker, "backend_ready", lambda: True)
     monkeypatch.setattr(worker, "settings", replace(worker.settings, poll_interval=600))

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from neutrino.clock import utcnow
 from neutrino.db.models import JournalDependency, JournalEntry
 from neutrino.journal.types import UNFINISHED, Operation, State
+from neutrino.reconcile.prepared import Prepared
 from neutrino.text import escaped
 
 UNFINISHED_VALUES = [s.value for s in UNFINISHED]
@@ -141,8 +142,8 @@ def claim_batch(
     now = now or utcnow()
     conn = _connection(session)
     locking = conn.dialect.name == "postgresql"
-    heads_stmt, followers_stmt, mark_stmt = _claim_statements(locking)
-    heads = conn.execute(heads_stmt, {"now": now, "limit": limit}).all()
+    heads_stmt, followers_stmt, mark_stmt = _prepared_claim_statements(locking)
+    heads: list[Any] = heads_stmt.rows(conn, {"now": now, "limit": limit})
     if not heads:
         return []
     if len(heads) == limit and request_limit > limit:
@@ -151,9 +152,16 @@ def claim_batch(
             "created_at": heads[-1].created_at, "after": heads[-1].seq}).all()
     followed = [h for h in heads if h.followed]
     claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
-    conn.execute(mark_stmt, {"seqs": [e.seq for e in claimed], "worker": worker,
-                             "at": utcnow(), "expires": now + lease})
+    mark_stmt.run(conn, {"seqs": [e.seq for e in claimed], "worker": worker,
+                         "at": utcnow(), "expires": now + lease})
     return sorted(claimed, key=lambda e: e.seq)
+
+
+@functools.cache
+def _prepared_claim_statements(locking: bool) -> tuple[Prepared, Prepared, Prepared]:
+    """`_claim_statements`, run on the driver's cursor (see `reconcile.prepared`)."""
+    heads, followers, mark = _claim_statements(locking)
+    return Prepared(heads), Prepared(followers, ("resource_ids",)), Prepared(mark, ("seqs",))
 
 
 @functools.cache
@@ -213,15 +221,15 @@ def _request_rest_statement(locking: bool) -> Select[Any]:
         j.seq > bindparam("after", type_=Integer()))
 
 
-def _followers(conn: Connection, stmt: Select[Any], heads: Sequence[Row[Any]],
-               now: datetime) -> list[Row[Any]]:
+def _followers(conn: Connection, stmt: Prepared, heads: Sequence[Any],
+               now: datetime) -> list[Any]:
     """Each head's newer pending entries, in order, up to the first that must wait (for a
     parent, for its children, or for its backoff): one resource is applied in order, so an
     entry that waits holds back every newer one of its resource."""
     first_seq = {h.resource_id: h.seq for h in heads}
-    taken: list[Row[Any]] = []
+    taken: list[Any] = []
     held_back: set[str] = set()
-    for row in conn.execute(stmt, {"resource_ids": list(first_seq), "now": now}):
+    for row in stmt.rows(conn, {"resource_ids": list(first_seq), "now": now}):
         rid = row.resource_id
         if row.seq <= first_seq[rid] or rid in held_back:
             continue
@@ -260,9 +268,17 @@ def complete(session: Session, seqs: Iterable[int], worker: str | None = None) -
     A Core statement built once (see `_claim_statements`): entries the session holds as
     objects are not updated."""
     params: dict[str, Any] = {"seqs": list(seqs), "at": utcnow()}
+    connection = _connection(session)
+    if not params["seqs"]:
+        return  # nothing to settle (SQLAlchemy ran an UPDATE of no row)
     if worker is not None:
         params["worker"] = worker
-    _connection(session).execute(_complete_statement(worker is not None), params)
+    _prepared_complete(worker is not None).run(connection, params)
+
+
+@functools.cache
+def _prepared_complete(held: bool) -> Prepared:
+    return Prepared(_complete_statement(held), ("seqs",))
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -97,13 +98,15 @@ class Reconciler:
         self.config = config
         self.vtep = dict(vtep or {})  # physical switch → its VTEP database
 
-    def desired(self, refs: Sequence[ResourceRef]) -> list[DesiredState]:
-        """The current database state of `refs`, translated (absent resources included)."""
+    def desired(self, refs: Sequence[ResourceRef],
+                session: Session | None = None) -> list[DesiredState]:
+        """The current database state of `refs`, translated (absent resources included):
+        read in a transaction of its own, or in `session`'s (the journal's claim)."""
         loaded: dict[ResourceType, Mapping[str, Any]] = {}
-        with self.db.read() as session:
+        with contextlib.nullcontext(session) if session is not None else self.db.read() as s:
             for rtype in {ref.type for ref in refs}:
                 ids = [ref.id for ref in refs if ref.type == rtype]
-                loaded[rtype] = TRANSLATORS[rtype].load(session, ids)
+                loaded[rtype] = TRANSLATORS[rtype].load(s, ids)
         return [self._translate(ref, loaded[ref.type].get(ref.id)) for ref in refs]
 
     def _translate(self, ref: ResourceRef, found: Any) -> DesiredState:
@@ -112,10 +115,11 @@ class Reconciler:
             return translator.absent(ref.id)
         return translator.present(found, self.config)
 
-    def apply(self, refs: Sequence[ResourceRef]) -> list[Plan]:
+    def apply(self, refs: Sequence[ResourceRef],
+              states: Sequence[DesiredState] | None = None) -> list[Plan]:
         """Make NB match the database for `refs`, in one OVSDB transaction, then the VTEP
-        databases when a ref concerns them."""
-        plans = self.nb.apply(self.desired(refs))
+        databases when a ref concerns them. `states`: `desired(refs)`, read already."""
+        plans = self.nb.apply(self.desired(refs) if states is None else states)
         if self.vtep and any(ref.type in VTEP_TRIGGERS for ref in refs):
             self._apply_vtep_for(refs)
         return plans
