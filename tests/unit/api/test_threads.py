@@ -8,6 +8,7 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -42,13 +43,19 @@ def test_a_call_returns_raises_and_sees_its_callers_context():
     assert pool.threads == 1  # the idle thread took the next calls
 
 
-def test_no_more_than_the_limit_run_and_the_others_wait_their_turn():
-    pool, release, running = ThreadPool(limit=2), threading.Event(), []
-
+def _held_until(release: threading.Event, running: list[int]) -> Callable[[int], int]:
+    """A call that notes it runs, then holds its thread until `release`."""
     def held(n: int) -> int:
         running.append(n)
         release.wait(WAIT)
         return n
+
+    return held
+
+
+def test_no_more_than_the_limit_run_and_the_others_wait_their_turn():
+    pool, release, running = ThreadPool(limit=2), threading.Event(), []
+    held = _held_until(release, running)
 
     async def calls() -> list[int]:
         waiting = [asyncio.ensure_future(pool.run(held, n)) for n in range(3)]
@@ -64,11 +71,7 @@ def test_no_more_than_the_limit_run_and_the_others_wait_their_turn():
 
 def test_a_call_never_waits_while_fewer_than_the_limit_run():
     pool, release, running = ThreadPool(limit=3), threading.Event(), []
-
-    def held(n: int) -> int:
-        running.append(n)
-        release.wait(WAIT)
-        return n
+    held = _held_until(release, running)
 
     async def calls() -> list[int]:
         assert await pool.run(int, 7) == 7  # one thread, idle again
