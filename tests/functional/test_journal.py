@@ -35,10 +35,10 @@ class FakeReconciler:
         self.failing = set(failing)
         self.unavailable = unavailable
 
-    def desired(self, refs: Sequence[ResourceRef], session: object = None) -> None:
-        return None  # read when applied
+    def desired(self, refs: Sequence[ResourceRef], session: object = None) -> list[None]:
+        return [None] * len(refs)  # nothing to read: `apply` decides
 
-    def apply(self, refs: Sequence[ResourceRef]) -> list[object]:
+    def apply(self, refs: Sequence[ResourceRef], states: object = None) -> list[object]:
         if self.unavailable:
             raise errors.BackendUnavailable("NB down")
         if any(ref.id in self.failing for ref in refs):
@@ -296,10 +296,10 @@ def test_an_error_quoting_a_poison_value_is_stored_readably(db):
 class VtepDownReconciler:
     """NB is fine; the VTEP database the connection needs is down (as Reconciler says it)."""
 
-    def desired(self, refs: Sequence[ResourceRef], session: object = None) -> None:
-        return None  # read when applied
+    def desired(self, refs: Sequence[ResourceRef], session: object = None) -> list[None]:
+        return [None] * len(refs)  # nothing to read: `apply` decides
 
-    def apply(self, refs: Sequence[ResourceRef]) -> list[object]:
+    def apply(self, refs: Sequence[ResourceRef], states: object = None) -> list[object]:
         waiting = [ref for ref in refs if ref.type == ResourceType.L2_GATEWAY_CONNECTION]
         if waiting:
             raise VtepUnavailable("VTEP ps1 down", waiting)

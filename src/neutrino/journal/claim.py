@@ -268,12 +268,11 @@ def complete(session: Session, seqs: Iterable[int], worker: str | None = None) -
     A Core statement built once (see `_claim_statements`): entries the session holds as
     objects are not updated."""
     params: dict[str, Any] = {"seqs": list(seqs), "at": utcnow()}
-    connection = _connection(session)
     if not params["seqs"]:
         return  # nothing to settle (SQLAlchemy ran an UPDATE of no row)
     if worker is not None:
         params["worker"] = worker
-    _prepared_complete(worker is not None).run(connection, params)
+    _prepared_complete(worker is not None).run(_connection(session), params)
 
 
 @functools.cache

@@ -152,7 +152,7 @@ class JournalWorker:
             LOG.debug("journal worker %s: facts not read with the claim", self.name,
                       exc_info=True)
             return None
-        return None if states is None else dict(zip(refs, states, strict=True))
+        return dict(zip(refs, states, strict=True))
 
     def _settle_alone(self, unsettled: BatchResult | None) -> None:
         if unsettled is not None:

@@ -11,6 +11,7 @@ prebuilt statement was most of a port's facts' time).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -43,11 +44,12 @@ def rows_for(db: Session | Connection, statement: Executable,
     if not ordered:
         return
     connection = db.connection() if isinstance(db, Session) else db
-    prepared = _PREPARED.get(statement)
-    if prepared is None:
-        prepared = _PREPARED.setdefault(statement, Prepared(statement, (IDS,)))
+    prepared = _prepared(statement)
     for chunk in chunks(ordered):
         yield from prepared.rows(connection, {IDS: chunk})
 
 
-_PREPARED: dict[Executable, Prepared] = {}  # the statements rows_for ran, prepared
+@functools.cache
+def _prepared(statement: Executable) -> Prepared:
+    """The statement `rows_for` ran, prepared once."""
+    return Prepared(statement, (IDS,))

@@ -405,8 +405,9 @@ def delete_port(session: Session, port: Port, by_statement: bool = False,
         # one since its load (PostgreSQL's READ COMMITTED could: its DELETE stays)
         tagless = (related is not None and not related.tags
                    and connection.dialect.name == "sqlite")
-        for stmt in _DELETE_PORT_ROWS[1:] if tagless else _DELETE_PORT_ROWS:
-            connection.execute(stmt, {"port": port.id})
+        if not tagless:
+            connection.execute(_DELETE_TAGS, {"port": port.id})
+        connection.execute(_DELETE_PORT, {"port": port.id})
         session.expunge(port)  # its children with it (cascade): nothing flushes them again
         record_entries(session, [(ResourceType.PORT, port.id, Operation.DELETE, parents)])
     else:
@@ -425,8 +426,8 @@ def resteer_unless_unnamed(session: Session, port: Port, related: Related | None
 # On the tables, not the models: the ORM's bulk DELETE (with nothing to synchronize in the
 # session) cost a third of `delete_port`'s CPU.
 _TAGS = Tag.__table__
-_DELETE_PORT_ROWS = (delete(_TAGS).where(_TAGS.c.resource_id == bindparam("port")),
-                     delete(_PORTS).where(_PORTS.c.id == bindparam("port")))
+_DELETE_TAGS = delete(_TAGS).where(_TAGS.c.resource_id == bindparam("port"))
+_DELETE_PORT = delete(_PORTS).where(_PORTS.c.id == bindparam("port"))
 
 
 def _initial_groups(session: Session, ctx: Context, port: Port, body: dict[str, Any],
