@@ -146,8 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
             settings, ovn_nb=os.environ.get("NEUTRINO_OVN_NB", ovn.nb),
             ovn_sb=os.environ.get("NEUTRINO_OVN_SB", ovn.sb))
     from neutrino.bootstrap import build, freeze_start_up_objects
+    from neutrino.db.migrate import upgrade_apart
     from neutrino.server import serve
 
+    upgrade_apart(settings.db_url)  # before the journal process, which finds it migrated
     journal_process = None
     if settings.journal.process == "separate":
         from neutrino.journal_process import JournalProcess

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from neutrino.db.engine import make_engine
-from neutrino.db.migrate import upgrade
+from neutrino.db.migrate import at_head, upgrade
 
 # `serve` stops where it would start uvicorn and says what it found.
 SCRIPT = r"""
@@ -59,9 +60,10 @@ NOT_IMPORTED = (
 )
 
 
-def _start_up(state: Path, **env: str) -> dict[str, Any]:
+def _start_up(state: Path, migrated: bool = True, **env: str) -> dict[str, Any]:
     state.mkdir(exist_ok=True)
-    upgrade(make_engine(f"sqlite:///{state / 'neutrino.db'}"))
+    if migrated:
+        upgrade(make_engine(f"sqlite:///{state / 'neutrino.db'}"))
     full_env = dict(os.environ, NEUTRINO_STATE_DIR=str(state), NEUTRINO_BIND="127.0.0.1:1",
                     NEUTRINO_OVN_NB=f"unix:{state / 'no-nb.sock'}",
                     NEUTRINO_OVN_SB=f"unix:{state / 'no-sb.sock'}", **env)
@@ -76,6 +78,31 @@ def test_a_restart_imports_only_what_serving_needs(tmp_path: Path, mode: str):
     modules = set(found["modules"])
     assert "neutrino.bootstrap" in modules and "uvicorn" in modules
     assert [m for m in NOT_IMPORTED if m in modules] == []
+
+
+@pytest.mark.parametrize("mode", ["separate", "inline"])
+def test_a_first_start_migrates_without_keeping_alembic(tmp_path: Path, mode: str):
+    """A new database is migrated by a child of the server: Alembic and the migrations
+    (about 15 MB) never stay in a process that serves."""
+    state = tmp_path / "state"
+    found = _start_up(state, migrated=False, NEUTRINO_JOURNAL_PROCESS=mode)
+    assert "neutrino.bootstrap" in found["modules"]
+    assert [m for m in found["modules"] if m == "alembic" or m.startswith("alembic.")] == []
+    assert at_head(make_engine(f"sqlite:///{state / 'neutrino.db'}"))
+
+
+def test_a_failed_migration_stops_the_start(tmp_path: Path):
+    """The child's error is the start's: the server does not serve an unmigrated database."""
+    state = tmp_path / "state"
+    state.mkdir()
+    engine = make_engine(f"sqlite:///{state / 'neutrino.db'}")
+    with engine.begin() as conn:  # a revision no migration knows
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('9999')"))
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        _start_up(state, migrated=False)
+    assert b"migrating the database failed" in failed.value.stderr
+    assert b"9999" in failed.value.stderr
 
 
 @pytest.mark.parametrize("mode", ["separate", "inline"])
