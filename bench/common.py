@@ -110,6 +110,11 @@ class LspWatcher(NorthboundClient):
     `time.perf_counter()`, the clock the HTTP threads use too.
     """
 
+    # Only the table it watches: monitoring all of NB, it spent as much time on every
+    # change of a big Port_Group (all ports are members) as the server's own IDL does
+    # (O(members) in python-ovs), and that was timed as the server's sync latency.
+    tables = ("Logical_Switch_Port",)
+
     def __init__(self, nb: str) -> None:
         super().__init__(nb)
         self.first_seen: dict[str, float] = {}

@@ -134,15 +134,18 @@ def server_pids(http: httpx.Client, server: Server) -> dict[str, int]:
     return {"api": server.pid, **({"journal": child["pid"]} if child else {})}
 
 
-def rss_kib(pid: int) -> dict[str, int]:
+def rss_kib(pid: int) -> dict[str, Any]:
     """A server's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KiB: its
-    process and its children (the journal process), summed."""
-    found = {"VmRSS": 0, "VmHWM": 0}
+    process and its children (the journal process), summed, and each process's RSS
+    (`per_process`, the server's first)."""
+    found: dict[str, Any] = {"VmRSS": 0, "VmHWM": 0, "per_process": []}
     for each in with_children(pid):
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in found:
+            if key in ("VmRSS", "VmHWM"):
                 found[key] += int(value.split()[0])
+                if key == "VmRSS":
+                    found["per_process"].append(int(value.split()[0]))
     return found
 
 

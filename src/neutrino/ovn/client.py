@@ -27,6 +27,7 @@ from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
 from neutrino.ovn import json_parser, lookups
 from neutrino.ovn import naming as n
+from neutrino.ovn import row_diff as row_diff_module
 from neutrino.ovn import values as row_values
 from neutrino.ovn.changes import ChangeLog
 from neutrino.ovn.cluster import ClusterView, MemberWatch, cluster_view
@@ -164,6 +165,11 @@ class _WatchedIdl(connection.OvsdbIdl):
         # take up to 15 s; and a database back after an outage waited as long for us, with
         # the journal's backlog behind it. Retry every second instead (its floor).
         self._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
+
+    def _Idl__apply_diff(self, table: Any, row: Any, row_diff: dict[str, Any]  # noqa: N802
+                         ) -> dict[str, ovs_data.Datum]:
+        """python-ovs's private step for a "modify", at the cost of the diff (`row_diff`)."""
+        return row_diff_module.apply_diff(table, row, row_diff)
 
     def cooperative_yield(self) -> None:
         """Nothing: ovsdbapp's IDL sleeps (gives up the GIL) after every row of an update,
@@ -363,6 +369,12 @@ class _OvsdbClient:
         """Every row of `table` as plain values: all columns, or `columns` (and `_uuid`),
         which spares converting the others (a switch's `ports`: every port's uuid)."""
         return self._run(_ReadTableCommand(self._backend_or_raise(), table, columns))
+
+    def holds_any(self, table: str, columns: Collection[str],
+                  wanted: Callable[[dict[str, Any]], bool]) -> bool:
+        """Whether a row of `table` is `wanted` (judged on its `columns` and `_uuid`): rows
+        are read one at a time until one is, not all of them."""
+        return self._run(_AnyRowCommand(self._backend_or_raise(), table, columns, wanted))
 
     def catch_up(self) -> None:
         """Return once this copy holds every change the server had committed when called.
@@ -567,6 +579,19 @@ class _ReadTableCommand(command.ReadOnlyCommand):
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         rows = self.api.idl.tables[self.table].rows.values()
         self.result = [_all_columns(row, self.columns) for row in rows]
+
+
+class _AnyRowCommand(command.ReadOnlyCommand):
+    def __init__(self, api: ovsdbapp_idl.Backend, table: str, columns: Collection[str],
+                 wanted: Callable[[dict[str, Any]], bool]) -> None:
+        super().__init__(api)
+        self.table = table
+        self.columns = columns
+        self.wanted = wanted
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        rows = self.api.idl.tables[self.table].rows.values()
+        self.result = any(self.wanted(_all_columns(row, self.columns)) for row in rows)
 
 
 class _RoundTripCommand(command.BaseCommand):
