@@ -143,9 +143,10 @@ def rss_kib(pid: int) -> dict[str, Any]:
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
-                found[key] += int(value.split()[0])
+                kib = int(value.split()[0])
+                found[key] += kib
                 if key == "VmRSS":
-                    found["per_process"].append(int(value.split()[0]))
+                    found["per_process"].append(kib)
     return found
 
 

@@ -161,7 +161,8 @@ def _serve(args: argparse.Namespace) -> int:
         freeze_start_up_objects(collect=False)  # the child starts the collector once built
         journal_process.spawn(fork=True)
     try:
-        app = build(settings, role="all" if journal_process is None else "api",
+        app = build(settings, migrate=False,  # upgrade_apart did
+                    role="all" if journal_process is None else "api",
                     journal_process=journal_process)
     except BaseException:
         if journal_process is not None:

@@ -320,10 +320,11 @@ def run(wake_fd: int, control_fd: int) -> int:
 def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
                      cancelled: threading.Event) -> None:
     from neutrino.bootstrap import build, freeze_start_up_objects
+    from neutrino.db.migrate import migrated
     from neutrino.settings import load_settings
 
     settings = load_settings()
-    if not _migrated(settings.db_url):
+    if not migrated(settings.db_url):
         go.wait()  # the parent migrates it
     if cancelled.is_set():
         return
@@ -337,17 +338,6 @@ def _build_and_start(built: list[Neutrino], wake_fd: int, go: threading.Event,
         LOG.exception("the journal process could not start")
         os._exit(1)
     built.append(app)
-
-
-def _migrated(db_url: str) -> bool:
-    from neutrino.db.engine import make_engine
-    from neutrino.db.migrate import at_head
-
-    engine = make_engine(db_url)
-    try:
-        return at_head(engine)
-    finally:
-        engine.dispose()
 
 
 def _answer(app: Neutrino | None, request: str) -> Any:

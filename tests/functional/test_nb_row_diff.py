@@ -14,7 +14,6 @@ from ovn_tools import nbctl
 from ovs import poller as ovs_poller
 from ovsdbapp.backend.ovs_idl import connection, idlutils
 
-from neutrino.ovn import row_diff
 from neutrino.ovn.client import _WatchedIdl
 from neutrino.ovn.local import LocalOvn
 
@@ -124,4 +123,3 @@ def test_the_replaced_step_is_still_python_ovs_s():
 
     assert callable(getattr(idl.Idl, "_Idl__apply_diff", None))
     assert _WatchedIdl._Idl__apply_diff is not idl.Idl._Idl__apply_diff
-    assert row_diff.apply_diff.__module__ == "neutrino.ovn.row_diff"

@@ -68,18 +68,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def migrated(url: str) -> bool:
+    """`at_head` for a database named by its URL, on an engine of its own (disposed)."""
+    engine = make_engine(url)
+    try:
+        return at_head(engine)
+    finally:
+        engine.dispose()
+
+
 def upgrade_apart(url: str) -> None:
     """`upgrade`, for a process that lives on (`neutrino serve`): a database not at head is
     migrated by a forked child, so that Alembic and every migration are imported there and
     go with it. Imported in the server, they stayed for good: about 15 MB of a first
     start's RSS (bench/README.md, "Session 11"). In this process when it runs threads
     already, which a fork would copy in whatever state they are."""
-    engine = make_engine(url)
-    try:
-        if at_head(engine):
-            return
-    finally:
-        engine.dispose()
+    if migrated(url):
+        return
     if threading.active_count() > 1:
         upgrade(make_engine(url))
         return

@@ -581,12 +581,10 @@ class _ReadTableCommand(command.ReadOnlyCommand):
         self.result = [_all_columns(row, self.columns) for row in rows]
 
 
-class _AnyRowCommand(command.ReadOnlyCommand):
+class _AnyRowCommand(_ReadTableCommand):
     def __init__(self, api: ovsdbapp_idl.Backend, table: str, columns: Collection[str],
                  wanted: Callable[[dict[str, Any]], bool]) -> None:
-        super().__init__(api)
-        self.table = table
-        self.columns = columns
+        super().__init__(api, table, columns)
         self.wanted = wanted
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:

@@ -46,9 +46,6 @@ class Before(data.Datum):
             self._made = made
         return self._made
 
-    def copy(self) -> data.Datum:
-        return data.Datum(self.type, dict(self.values))
-
 
 def apply_diff(table: Any, row: Any, row_diff: dict[str, Any]) -> dict[str, data.Datum]:
     """Change `row` (an IDL row) as `row_diff` (a "modify" of update2/update3) says, as
