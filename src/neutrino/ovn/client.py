@@ -25,7 +25,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from neutrino import errors
 from neutrino.agents import ChassisFacts, SouthboundView
-from neutrino.ovn import json_parser, lookups
+from neutrino.ovn import json_parser, lean_updates, lookups
 from neutrino.ovn import naming as n
 from neutrino.ovn import row_diff as row_diff_module
 from neutrino.ovn import values as row_values
@@ -165,11 +165,33 @@ class _WatchedIdl(connection.OvsdbIdl):
         # take up to 15 s; and a database back after an outage waited as long for us, with
         # the journal's backlog behind it. Retry every second instead (its floor).
         self._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
+        self._atoms = lean_updates.AtomPool()
+
+    # python-ovs's private steps, in the order an update goes through them; what they must
+    # keep doing is in tests/functional/test_nb_row_diff.py and test_nb_lean_updates.py
+
+    def _Idl__do_parse_update(self, table_updates: Any, version: Any,  # noqa: N802
+                              tables: Any) -> None:
+        """A large update (a connect's first copy of NB) is read a chunk of rows at a time,
+        and the memory it leaves behind is given back (`lean_updates`)."""
+        parse = super()._Idl__do_parse_update
+        if lean_updates.update_rows(table_updates) <= lean_updates.LARGE_UPDATE_ROWS:
+            parse(table_updates, version, tables)
+            return
+        lean_updates.parse_consuming(parse, self, table_updates, version, tables)
+        lean_updates.release_freed_memory()
+
+    def _Idl__row_update(self, table: Any, row: Any, row_json: dict[str, Any]  # noqa: N802
+                         ) -> bool:
+        """A new row (or a whole one, in the first monitor protocol), with shared atoms."""
+        changed = super()._Idl__row_update(table, row, row_json)
+        self._atoms.share_row(row, row_json)
+        return changed
 
     def _Idl__apply_diff(self, table: Any, row: Any, row_diff: dict[str, Any]  # noqa: N802
                          ) -> dict[str, ovs_data.Datum]:
         """python-ovs's private step for a "modify", at the cost of the diff (`row_diff`)."""
-        return row_diff_module.apply_diff(table, row, row_diff)
+        return row_diff_module.apply_diff(table, row, row_diff, self._atoms)
 
     def cooperative_yield(self) -> None:
         """Nothing: ovsdbapp's IDL sleeps (gives up the GIL) after every row of an update,

@@ -14,9 +14,12 @@ as neutrino's do: a later update changes the value they are made from.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ovs.db import data, error
+
+if TYPE_CHECKING:
+    from neutrino.ovn.lean_updates import AtomPool
 
 __all__ = ["Before", "apply_diff"]
 
@@ -47,9 +50,11 @@ class Before(data.Datum):
         return self._made
 
 
-def apply_diff(table: Any, row: Any, row_diff: dict[str, Any]) -> dict[str, data.Datum]:
+def apply_diff(table: Any, row: Any, row_diff: dict[str, Any],
+               pool: AtomPool | None = None) -> dict[str, data.Datum]:
     """Change `row` (an IDL row) as `row_diff` (a "modify" of update2/update3) says, as
-    python-ovs's own `Idl.__apply_diff` does; returns the changed columns' old values."""
+    python-ovs's own `Idl.__apply_diff` does; returns the changed columns' old values.
+    The atoms the diff brings in are `pool`'s, if one is given."""
     old_row: dict[str, data.Datum] = {}
     for column_name, diff_json in row_diff.items():
         column = table.columns.get(column_name)
@@ -59,6 +64,8 @@ def apply_diff(table: Any, row: Any, row_diff: dict[str, Any]) -> dict[str, data
             diff = data.Datum.from_json(column.type, diff_json)
         except error.Error:
             continue
+        if pool is not None:
+            pool.share(diff)
         current = row._data[column_name]
         if column.type.n_max > 1 or not current.values:
             # python-ovs's rule (`Datum.diff`): a key in the diff with the same value is
