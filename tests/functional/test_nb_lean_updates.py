@@ -61,7 +61,10 @@ def test_a_large_first_copy_is_read_in_chunks_and_equals_python_ovs_s(
         parse(self, table_updates, version, tables)
 
     monkeypatch.setattr(ovs_idl.Idl, "_Idl__do_parse_update", counted)
+    trims: list[bool] = []
+    monkeypatch.setattr(lean_updates, "release_freed_memory", lambda: trims.append(True))
     ours = _connected(local_ovn.nb, _WatchedIdl)
+    assert len(trims) == 1  # once the first copy was in
     theirs = _connected(local_ovn.nb, connection.OvsdbIdl)
     try:
         # python-ovs read the first copy in one call; ours a chunk of rows at a time
@@ -91,10 +94,24 @@ def test_a_large_first_copy_is_read_in_chunks_and_equals_python_ovs_s(
         shared = {id(atom) for port in ours.tables["Logical_Switch_Port"].rows.values()
                   for atom in port._data["external_ids"].values.values() if atom.value == "p1"}
         assert len(shared) == 1
+
+        # a large change (every port) is read in chunks too, but frees nothing to trim
+        ours.seen.clear()
+        theirs.seen.clear()
+        del calls["ours"][:]
+        changes = [a for p in ports for a in ("--", "set", "Logical_Switch_Port", p,
+                                               'external_ids:"neutron:revision_number"=2')]
+        nbctl(local_ovn, *changes[1:], "--", "ls-add", "lean-marker-2")
+        for idl in (ours, theirs):
+            _caught_up(idl, "lean-marker-2")
+        assert max(calls["ours"]) == lean_updates.CHUNK_ROWS
+        assert ours.seen == theirs.seen and len(ours.seen) > PORTS
+        assert len(trims) == 1
     finally:
         ours.close()
         theirs.close()
-        nbctl(local_ovn, "--if-exists", "ls-del", "lean-marker")
+        nbctl(local_ovn, "--if-exists", "ls-del", "lean-marker", "--", "--if-exists",
+              "ls-del", "lean-marker-2")
 
 
 @pytest.mark.parametrize("step", ["_Idl__do_parse_update", "_Idl__row_update"])

@@ -172,14 +172,13 @@ class _WatchedIdl(connection.OvsdbIdl):
 
     def _Idl__do_parse_update(self, table_updates: Any, version: Any,  # noqa: N802
                               tables: Any) -> None:
-        """A large update (a connect's first copy of NB) is read a chunk of rows at a time,
-        and the memory it leaves behind is given back (`lean_updates`)."""
+        """A large update (a connect's first copy of NB) is read a chunk of rows at a time
+        (`lean_updates`)."""
         parse = super()._Idl__do_parse_update
         if lean_updates.update_rows(table_updates) <= lean_updates.LARGE_UPDATE_ROWS:
             parse(table_updates, version, tables)
-            return
-        lean_updates.parse_consuming(parse, self, table_updates, version, tables)
-        lean_updates.release_freed_memory()
+        else:
+            lean_updates.parse_consuming(parse, self, table_updates, version, tables)
 
     def _Idl__row_update(self, table: Any, row: Any, row_json: dict[str, Any]  # noqa: N802
                          ) -> bool:
@@ -200,9 +199,16 @@ class _WatchedIdl(connection.OvsdbIdl):
         reply to our transaction behind it, took several switch intervals to read."""
 
     def run(self) -> bool:
+        loading = self.state != self.IDL_S_MONITORING
         changed = super().run()
-        if self.watch is not None and self.state == self.IDL_S_MONITORING and \
-                self._session.is_connected():
+        monitoring = self.state == self.IDL_S_MONITORING
+        if loading and monitoring:
+            # the copy of the database (first, or again after a reconnect) is in: what its
+            # JSON left with the C allocator goes back now, once. Not after every large
+            # update: a trim walks the whole heap (90 ms at 1 GB), and the IDL's thread
+            # would make the answer to our own transaction wait for it.
+            lean_updates.release_freed_memory()
+        if self.watch is not None and monitoring and self._session.is_connected():
             self.watch.observe(self._session.get_name())
         return changed
 

@@ -13,15 +13,14 @@ The journal's NB IDL holds all of NB. At 100,000 ports that was 1.76 GB (bench/R
   and mostly the same values (its project, network, owner, revision): python-ovs makes a new
   `Atom` and keeps a new string for each. `AtomPool` hands out one atom per string value.
 - **Freed memory the C allocator keeps.** Objects larger than 512 bytes (a row's JSON
-  object, a map's dict) come from malloc, which keeps freed pages mapped. After a large
-  update `release_freed_memory` gives them back (glibc's `malloc_trim`).
+  object, a map's dict) come from malloc, which keeps freed pages mapped. Once the copy of
+  the database is in, `release_freed_memory` gives them back (glibc's `malloc_trim`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,8 +28,6 @@ from ovs.db import data
 from ovs.db import types as ovs_types
 
 __all__ = ["AtomPool", "LARGE_UPDATE_ROWS", "parse_consuming", "release_freed_memory"]
-
-LOG = logging.getLogger(__name__)
 
 # An update with more rows than this is taken apart as it is read (a connect's first copy,
 # a full resync); below it, as python-ovs does (one transaction's echo is a few rows).
