@@ -30,7 +30,7 @@ from ovs.db import types as ovs_types
 __all__ = ["AtomPool", "LARGE_UPDATE_ROWS", "parse_consuming", "release_freed_memory"]
 
 # An update with more rows than this is taken apart as it is read (a connect's first copy,
-# a full resync); below it, as python-ovs does (one transaction's echo is a few rows).
+# a reload, a large bulk's echo); below it, read whole as python-ovs does.
 LARGE_UPDATE_ROWS = 1000
 CHUNK_ROWS = 256  # rows handed to python-ovs at a time
 POOL_LIMIT = 65536  # distinct strings kept before the pool starts again
