@@ -43,6 +43,7 @@ class JournalSettings:
 class MaintenanceSettings:
     tick: float = 1.0
     cold_reboot_every: float = 5.0
+    statistics_every: float = 5.0  # PostgreSQL: analyse the tables that grew fast
     reclaim_every: float = 10.0
     audit_every: float = 300.0
     purge_every: float = 300.0

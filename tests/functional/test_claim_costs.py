@@ -55,9 +55,11 @@ def test_a_claim_and_its_settlement_reuse_their_statements_and_read_no_followers
         db: Database):
     first_sql, first = _claim_and_settle(db)
     second_sql, second = _claim_and_settle(db)
-    # the eligible entries, marking them processing, settling them: no look for newer
-    # entries of a resource that has none
-    assert first_sql == second_sql == ["BEGIN", "SELECT", "UPDATE", "UPDATE"]
+    # the oldest pending entries, their parents, the oldest unfinished entries of those and
+    # of their own resources (journal/blocking.py), marking them processing, settling them:
+    # no look for newer entries of a resource that has none
+    assert first_sql == second_sql == ["BEGIN", "SELECT", "SELECT", "SELECT", "UPDATE",
+                                       "UPDATE"]
     # compiled once and run on the driver's cursor (reconcile.prepared): no statement goes
     # through SQLAlchemy's execution, which built an execution context and hashed the
     # statement's cache key at every run

@@ -262,7 +262,9 @@ class JournalEntry(Base):
 
     __tablename__ = "journal"
     __table_args__ = (
-        Index("ix_journal_state_next", "state", "next_attempt_at"),
+        # the entries in one state, in order: a claim's window of the oldest pending ones
+        # (journal/claim.py), the claims to renew or reclaim, the completed ones to purge
+        Index("ix_journal_state_seq", "state", "seq"),
         Index("ix_journal_resource", "resource_id", "state"),
     )
 

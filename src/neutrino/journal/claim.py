@@ -10,28 +10,28 @@ current state once for all of them, and never a newer entry before an older one.
 A batch that stops inside the entries one request recorded (a bulk create's, which share
 their `created_at`) takes the rest of them too, up to a larger limit: a bulk reaches OVN in
 one transaction, not in one per batch.
+
+A claim reads the oldest due pending entries a window at a time and asks `blocking` which
+of them wait, by index lookups over those entries only: its cost is that of the window, not
+of the backlog (see `blocking` for what one statement of anti-joins cost instead).
 """
 
 from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Integer,
-    Row,
-    Select,
     Table,
     Update,
-    and_,
     bindparam,
     delete,
-    exists,
     literal_column,
     select,
     update,
@@ -39,91 +39,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from neutrino.clock import utcnow
-from neutrino.db.models import JournalDependency, JournalEntry
-from neutrino.journal.types import UNFINISHED, Operation, State
+from neutrino.db.among import among, values
+from neutrino.db.models import JournalEntry
+from neutrino.journal import blocking
+from neutrino.journal.types import State
 from neutrino.reconcile.prepared import Prepared
 from neutrino.text import escaped
 
-UNFINISHED_VALUES = [s.value for s in UNFINISHED]
 JOURNAL: Table = JournalEntry.__table__  # type: ignore[assignment]
-DEPENDENCIES: Table = JournalDependency.__table__  # type: ignore[assignment]
-Rule = Callable[[Any], ColumnElement[bool]]
-
-
-def _unfinished(entry: Any) -> ColumnElement[bool]:
-    """The states written into the SQL: a list of values would be an "expanding" parameter,
-    whose statement is rewritten on every run."""
-    return entry.c.state.in_([literal_column(f"'{value}'") for value in UNFINISHED_VALUES])
-
-
-def _built_once(rule: Rule) -> Rule:
-    """Build the rule's expression for the journal table once and reuse it: building the
-    aliases anew took most of a claim's time, and an expression is immutable (aliases of
-    a caller's own are built each time)."""
-    built = functools.cache(rule)
-
-    @functools.wraps(rule)
-    def wrapper(entry: Any) -> ColumnElement[bool]:
-        return built(entry) if entry is JournalEntry else rule(entry)
-
-    return wrapper
-
-
-# The rules' own aliases are Core (tables, not mapped classes), so that a claim built on the
-# journal table's columns is a Core statement (see `_claim_statements`); `entry` is the
-# mapped class, an alias of it, or the table's columns.
-@_built_once
-def _blocked_by_parents(entry: Any) -> ColumnElement[bool]:
-    other = JOURNAL.alias()
-    dep = DEPENDENCIES.alias()
-    return exists(
-        select(1)
-        .select_from(dep)
-        .join(other, other.c.resource_id == dep.c.resource_id)
-        .where(
-            dep.c.seq == entry.seq,
-            other.c.seq < entry.seq,
-            _unfinished(other),
-        )
-    )
-
-
-@_built_once
-def _blocked_by_children(entry: Any) -> ColumnElement[bool]:
-    other = JOURNAL.alias()
-    dep = DEPENDENCIES.alias()
-    return and_(
-        entry.operation == Operation.DELETE.value,
-        exists(
-            select(1)
-            .select_from(dep)
-            .join(other, other.c.seq == dep.c.seq)
-            .where(
-                dep.c.resource_id == entry.resource_id,
-                other.c.seq < entry.seq,
-                _unfinished(other),
-            )
-        ),
-    )
-
-
-@_built_once
-def _blocked_by_same_resource(entry: Any) -> ColumnElement[bool]:
-    other = JOURNAL.alias()
-    return exists(
-        select(1).where(
-            other.c.resource_id == entry.resource_id,
-            other.c.seq < entry.seq,
-            _unfinished(other),
-        )
-    )
-
-
-def blocked(entry: type[JournalEntry] = JournalEntry) -> ColumnElement[bool]:
-    """An entry waits for an older unfinished one: the claim rule, for reporting."""
-    return (_blocked_by_same_resource(entry) | _blocked_by_parents(entry)
-            | _blocked_by_children(entry))
-
+# A claim looks at the oldest due pending entries this many at a time (more when it wants
+# more), and at no more than MAX_WINDOWS of them: what it costs does not grow with the
+# backlog. Where the first windows hold only entries that wait, the next claim goes on
+# from where this one stopped (see `ClaimScan`).
+WINDOW = 256
+MAX_WINDOWS = 8
 
 # What a worker needs of a claimed entry: read as plain rows, not ORM objects (building and
 # tracking those was a large part of a claim's time).
@@ -131,76 +60,113 @@ CLAIMED_COLUMNS = (JournalEntry.seq, JournalEntry.resource_type, JournalEntry.re
                    JournalEntry.operation, JournalEntry.created_at)
 
 
+@dataclass
+class ClaimScan:
+    """Where a worker's last claim stopped looking, when it looked at MAX_WINDOWS windows
+    of entries that wait without reaching the newest pending entry: its next claim looks at
+    the oldest window again (what waited there is the likeliest to be free now), then goes
+    on from here. Back at 0 once a claim reaches the newest entry, so every pending entry
+    is looked at again within a bounded number of claims, however many wait before it."""
+
+    resume_after: int = 0
+
+
 def claim_batch(
     session: Session, worker: str, limit: int, lease: timedelta, now: datetime | None = None,
-    *, request_limit: int = 0,
-) -> list[Row[Any]]:
+    *, request_limit: int = 0, scan: ClaimScan | None = None,
+) -> list[Any]:
     """Claim up to `limit` eligible resources (with their newer entries) for `worker`: rows
     of `CLAIMED_COLUMNS`, in order. With a `request_limit` above `limit`, a batch that stops
     inside one request's entries (same `created_at`) takes its eligible rest too, up to
-    `request_limit` resources in all."""
+    `request_limit` resources in all. `scan`: the worker's own, kept between its claims."""
     now = now or utcnow()
     conn = _connection(session)
     locking = conn.dialect.name == "postgresql"
-    heads_stmt, followers_stmt, mark_stmt = _prepared_claim_statements(locking)
-    heads: list[Any] = heads_stmt.rows(conn, {"now": now, "limit": limit})
+    heads, followed = _eligible(conn, locking, now, limit, scan or ClaimScan())
     if not heads:
         return []
     if len(heads) == limit and request_limit > limit:
-        heads += conn.execute(_request_rest_statement(locking), {
-            "now": now, "limit": request_limit - limit,
-            "created_at": heads[-1].created_at, "after": heads[-1].seq}).all()
-    followed = [h for h in heads if h.followed]
-    claimed = heads + (_followers(conn, followers_stmt, followed, now) if followed else [])
-    mark_stmt.run(conn, {"seqs": [e.seq for e in claimed], "worker": worker,
-                         "at": utcnow(), "expires": now + lease})
+        rest, more_followed = _eligible(
+            conn, locking, now, request_limit - limit, ClaimScan(),
+            after=heads[-1].seq, created_at=heads[-1].created_at)
+        heads += rest
+        followed |= more_followed
+    tails = [h for h in heads if h.seq in followed]
+    claimed = heads + (_followers(conn, tails, now) if tails else [])
+    _prepared_mark().run(conn, {"seqs": [e.seq for e in claimed], "worker": worker,
+                                "at": utcnow(), "expires": now + lease})
     return sorted(claimed, key=lambda e: e.seq)
 
 
-@functools.cache
-def _prepared_claim_statements(locking: bool) -> tuple[Prepared, Prepared, Prepared]:
-    """`_claim_statements`, run on the driver's cursor (see `reconcile.prepared`)."""
-    heads, followers, mark = _claim_statements(locking)
-    return Prepared(heads), Prepared(followers, ("resource_ids",)), Prepared(mark, ("seqs",))
+def _eligible(conn: Connection, locking: bool, now: datetime, wanted: int, scan: ClaimScan,
+              *, after: int = 0, created_at: datetime | None = None
+              ) -> tuple[list[Any], set[int]]:
+    """Up to `wanted` of the oldest due pending entries that wait for nothing, after seq
+    `after` (and recorded at `created_at`, when given), with those of them that have newer
+    pending entries."""
+    size = max(wanted, WINDOW)
+    statement = pending_window(locking, size, created_at is not None)
+    params: dict[str, Any] = {"now": now, "after": after}
+    if created_at is not None:
+        params["created_at"] = created_at
+    taken: list[Any] = []
+    followed: set[int] = set()
+    for looked in range(1, MAX_WINDOWS + 1):
+        rows = statement.rows(conn, params)
+        verdict = blocking.judge(conn, rows)
+        for row in rows:
+            if row.seq in verdict.waits:
+                continue
+            taken.append(row)
+            if row.seq in verdict.followed:
+                followed.add(row.seq)
+            if len(taken) == wanted:
+                if looked > 1:
+                    scan.resume_after = row.seq
+                return taken, followed
+        if len(rows) < size:  # the newest pending entry was in this window
+            scan.resume_after = 0
+            return taken, followed
+        params["after"] = rows[-1].seq
+        if looked == 1:
+            params["after"] = max(params["after"], scan.resume_after)
+    scan.resume_after = params["after"]
+    return taken, followed
 
 
 @functools.cache
-def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
-    """The claim's statements (eligible heads, their followers, marking them processing),
-    built once with parameters: a claim only binds values, where building the statements
-    and their cache keys anew took most of its time. Core statements, run on the session's
-    connection: the rows are plain, with nothing for the ORM to do. A head tells whether
-    newer entries of its resource are pending: most have none, and their claim reads no
-    followers.
+def pending_window(locking: bool, size: int, one_request: bool) -> Prepared:
+    """The oldest `size` due pending entries after `after` (recorded at `created_at`: one
+    request's), on the index on (state, seq). The limit is written into the SQL:
+    PostgreSQL plans a statement it has prepared for any limit (a generic plan) as if it
+    returned a tenth of the table.
 
     `locking` (PostgreSQL): row locks that other workers skip over; SQLite has one writer
-    anyway."""
+    anyway. The window's entries that wait are locked too, until the claim commits."""
     j = JOURNAL.c
-    columns = [j[c.key] for c in CLAIMED_COLUMNS]
-    now = bindparam("now", type_=j.next_attempt_at.type)
-    newer = JOURNAL.alias()
-    followed = exists(select(1).where(
-        newer.c.resource_id == j.resource_id,
-        newer.c.state == State.PENDING.value,
-        newer.c.seq > j.seq,
-    ))
-    heads = select(*columns, followed.label("followed")).where(
-        j.state == State.PENDING.value,
-        j.next_attempt_at <= now,
-        ~_blocked_by_same_resource(j),
-        ~_blocked_by_parents(j),
-        ~_blocked_by_children(j),
-    ).order_by(j.seq).limit(bindparam("limit", type_=Integer()))
-    # Each head's newer pending entries, in order, up to the first that must wait (for a
-    # parent, for its children, or for its backoff): see `_followers`
-    waits = _blocked_by_parents(j) | _blocked_by_children(j) | (j.next_attempt_at > now)
-    followers = select(*columns, waits.label("waits")).where(
-        j.state == State.PENDING.value,
-        j.resource_id.in_(bindparam("resource_ids", expanding=True)),
-    ).order_by(j.seq)
+    pending = literal_column(f"'{State.PENDING.value}'")
+    statement = select(*(j[c.key] for c in CLAIMED_COLUMNS)).where(
+        # The state as a range of one value, and the order by state then seq: only the
+        # index on (state, seq) gives that order, so it is read, from the window's start to
+        # its end. Told `state = 'pending'`, PostgreSQL read the primary key in order
+        # instead, through every completed entry older than the oldest pending one (it
+        # knew how many entries are pending, not that they come last).
+        j.state.between(pending, pending),
+        j.next_attempt_at <= bindparam("now", type_=j.next_attempt_at.type),
+        j.seq > bindparam("after", type_=Integer()),
+    )
+    if one_request:
+        statement = statement.where(
+            j.created_at == bindparam("created_at", type_=j.created_at.type))
+    statement = statement.order_by(j.state, j.seq).limit(literal_column(str(int(size))))
     if locking:
-        heads = heads.with_for_update(skip_locked=True, of=JOURNAL)
-        followers = followers.with_for_update(skip_locked=True, of=JOURNAL)
+        statement = statement.with_for_update(skip_locked=True, of=JOURNAL)
+    return Prepared(statement)
+
+
+@functools.cache
+def _prepared_mark() -> Prepared:
+    j = JOURNAL.c
     mark = update(JOURNAL).where(j.seq.in_(bindparam("seqs", expanding=True))).values(
         state=State.PROCESSING.value,
         claimed_by=bindparam("worker", type_=j.claimed_by.type),
@@ -208,32 +174,40 @@ def _claim_statements(locking: bool) -> tuple[Select[Any], Select[Any], Update]:
         lease_expires_at=bindparam("expires", type_=j.lease_expires_at.type),
         updated_at=bindparam("at", type_=j.updated_at.type),
     )
-    return heads, followers, mark
+    return Prepared(mark, ("seqs",))
 
 
 @functools.cache
-def _request_rest_statement(locking: bool) -> Select[Any]:
-    """Eligible heads after `after` recorded at `created_at` (by the same request as the
-    batch's last): the heads' statement, narrowed."""
+def _followers_statement(dialect: str) -> Prepared:
+    """The pending entries of some resources, in order, with their due time (locked as the
+    window's are)."""
     j = JOURNAL.c
-    return _claim_statements(locking)[0].where(
-        j.created_at == bindparam("created_at", type_=j.created_at.type),
-        j.seq > bindparam("after", type_=Integer()))
+    statement = select(*(j[c.key] for c in CLAIMED_COLUMNS), j.next_attempt_at).where(
+        j.state == literal_column(f"'{State.PENDING.value}'"),
+        among(j.resource_id, "resource_ids", dialect),
+    ).order_by(j.seq)
+    if dialect == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=JOURNAL)
+    return Prepared(statement)
 
 
-def _followers(conn: Connection, stmt: Prepared, heads: Sequence[Any],
-               now: datetime) -> list[Any]:
+def _followers(conn: Connection, heads: Sequence[Any], now: datetime) -> list[Any]:
     """Each head's newer pending entries, in order, up to the first that must wait (for a
     parent, for its children, or for its backoff): one resource is applied in order, so an
     entry that waits holds back every newer one of its resource."""
     first_seq = {h.resource_id: h.seq for h in heads}
+    dialect = conn.dialect.name
+    rows = _followers_statement(dialect).rows(
+        conn, {"resource_ids": values(list(first_seq), dialect)})
+    newer = [row for row in rows if row.seq > first_seq[row.resource_id]]
+    waits = blocking.judge(conn, newer, own_resource=False).waits
     taken: list[Any] = []
     held_back: set[str] = set()
-    for row in stmt.rows(conn, {"resource_ids": list(first_seq), "now": now}):
+    for row in newer:
         rid = row.resource_id
-        if row.seq <= first_seq[rid] or rid in held_back:
+        if rid in held_back:
             continue
-        if row.waits:
+        if row.seq in waits or row.next_attempt_at > now:
             held_back.add(rid)
         else:
             taken.append(row)

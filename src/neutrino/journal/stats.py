@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session
 from neutrino.clock import utcnow
 from neutrino.db.engine import Database
 from neutrino.db.models import JournalEntry
-from neutrino.journal.claim import blocked
+from neutrino.journal import blocking
+from neutrino.journal.claim import pending_window
 from neutrino.journal.types import State
 
 # Beyond the longest retry delay plus this, a pending entry's due time cannot be right.
 STUCK_SLACK = timedelta(minutes=5)
 DEFAULT_HORIZON = 3600.0  # seconds: the longest retry delay when none is given
-# The `blocked` count looks at every due pending entry for what it waits on: about 10 µs an
+# The `blocked` count looks at every due pending entry for what it waits on, a window of
+# COUNT_WINDOW entries at a time (as a claim does, see journal/blocking.py): about 10 µs an
 # entry on SQLite, 100-150 ms with a backlog of 10,000. Polled often (a monitor, /healthz
 # every 50 ms while a backlog drains) it took a core away from the drain. A count that
 # cost at least BLOCKED_CHEAP is reused for BLOCKED_REUSE times its cost, so counting takes
@@ -36,6 +38,7 @@ DEFAULT_HORIZON = 3600.0  # seconds: the longest retry delay when none is given
 # few hundred entries) is counted afresh every time.
 BLOCKED_CHEAP = 0.005  # seconds
 BLOCKED_REUSE = 10
+COUNT_WINDOW = 2000
 _blocked_counts: weakref.WeakKeyDictionary[Any, tuple[float, int]] = (
     weakref.WeakKeyDictionary())  # engine → (reusable until, monotonic clock; the count)
 
@@ -107,8 +110,7 @@ def _pending_by_reason(session: Session, now: datetime, horizon: timedelta) -> d
         held = min(reusable[1], due_count)
     else:
         started = time.monotonic()
-        held = session.scalar(select(func.count()).select_from(entry)
-                              .where(is_pending, due, blocked(entry))) or 0
+        held = _count_waiting(session, now)
         cost = time.monotonic() - started
         if cost >= BLOCKED_CHEAP:
             _blocked_counts[engine] = (time.monotonic() + BLOCKED_REUSE * cost, held)
@@ -116,6 +118,20 @@ def _pending_by_reason(session: Session, now: datetime, horizon: timedelta) -> d
             _blocked_counts.pop(engine, None)
     return {"ready": due_count - held, "backoff": waiting - stuck, "blocked": held,
             "stuck": stuck}
+
+
+def _count_waiting(session: Session, now: datetime) -> int:
+    """How many due pending entries wait for an older unfinished one."""
+    conn = session.connection()
+    window = pending_window(False, COUNT_WINDOW, False)
+    params: dict[str, Any] = {"now": now, "after": 0}
+    held = 0
+    while True:
+        rows = window.rows(conn, params)
+        held += len(blocking.judge(conn, rows).waits)
+        if len(rows) < COUNT_WINDOW:
+            return held
+        params["after"] = rows[-1].seq
 
 
 class JournalCollector:

@@ -73,6 +73,7 @@ class JournalWorker:
         # read or translated): the next batch is read after its claim, where a failing
         # resource is found by halving the batch and retried with a backoff
         self._read_with_claim = True
+        self._scan = claim.ClaimScan()  # where its claims look past entries that wait
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -173,7 +174,7 @@ class JournalWorker:
         entries = claim.claim_batch(
             session, self.name, self.settings.batch_size,
             timedelta(seconds=self.settings.lease_seconds),
-            request_limit=self.settings.bulk_batch_size)
+            request_limit=self.settings.bulk_batch_size, scan=self._scan)
         return [(e.seq, ResourceRef(ResourceType(e.resource_type), e.resource_id),
                  e.created_at) for e in entries]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from neutrino import errors
+from neutrino.db import statistics
 from neutrino.db.engine import Database, RetryableConflict
 from neutrino.journal import claim
 from neutrino.maintenance import jobs
@@ -58,6 +59,8 @@ class MaintenanceScheduler:
             # without its NB_Global yet (northd makes it), or wiped since
             _Job("nb_global_keys", settings.cold_reboot_every,
                  lambda: sync.reconciler.apply_global()),
+            _Job("refresh_statistics", settings.statistics_every,
+                 lambda: statistics.refresh(db)),
             _Job("purge_completed", settings.purge_every,
                  lambda: jobs.purge_completed(db, timedelta(seconds=settings.retention))),
         ]

@@ -24,22 +24,20 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import (
     JSON,
-    ColumnElement,
     Connection,
     Select,
-    String,
     Text,
-    any_,
     bindparam,
     cast,
     func,
-    literal_column,
     select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
 from neutrino import dns_names
+from neutrino.db.among import among
+from neutrino.db.among import values as among_values
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
 from neutrino.services.port_dicts import COLUMNS, FixedIp, build_port_dicts
 from neutrino.services.sql_forms import iso_seconds
@@ -57,7 +55,7 @@ def port_answers(session: Session, ids: Sequence[str], global_domain: str
         return []
     connection = session.connection()
     dialect = connection.dialect.name
-    statements, param = _statements(dialect), {IDS: _ids_value(list(ids), dialect)}
+    statements, param = _statements(dialect), {IDS: among_values(list(ids), dialect)}
     found = _rows(connection, statements.ports, param)
     if not found:
         return []
@@ -119,7 +117,7 @@ def _statements(dialect: str) -> _Statements:
                          TrunkSubport.segmentation_type, TrunkSubport.port_id,
                          _SUBPORT_PORT.c.mac_address)
                   .outerjoin(_SUBPORT_PORT, _SUBPORT_PORT.c.id == TrunkSubport.port_id)
-                  .where(_among(TrunkSubport.trunk_id, dialect))
+                  .where(among(TrunkSubport.trunk_id, IDS, dialect))
                   .order_by(TrunkSubport.trunk_id, TrunkSubport.segmentation_id,
                             TrunkSubport.port_id)))
 
@@ -130,7 +128,7 @@ def _owned_by_page(stmt: Select[Any], column: Any, dialect: str) -> Select[Any]:
     `IN (SELECT value FROM json_each(?))` cost a 1,000-port page's ports and addresses
     ~0.7 ms more each."""
     if dialect != "sqlite":
-        return stmt.where(_among(column, dialect))
+        return stmt.where(among(column, IDS, dialect))
     ids = func.json_each(bindparam(IDS, type_=Text)).table_valued("value")
     return stmt.select_from(ids).join(column.table, column == ids.c.value)
 
@@ -142,25 +140,6 @@ def _column(name: str) -> Label[Any]:
     if isinstance(column.type, JSON):
         return cast(column, Text).label(name)
     return column.label(name)
-
-
-def _among(column: Any, dialect: str) -> ColumnElement[bool]:
-    """`column IN ids` with the ids as one parameter (a JSON array on SQLite, an array on
-    PostgreSQL): a page of a thousand ids costs SQLAlchemy no thousand bound parameters."""
-    if dialect == "sqlite":
-        values = select(literal_column("value")).select_from(
-            func.json_each(bindparam(IDS, type_=Text)))
-        return column.in_(values.scalar_subquery())
-    if dialect == "postgresql":
-        # here: loading PostgreSQL's dialect costs a SQLite server's start 60-75 ms
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == any_(bindparam(IDS, type_=ARRAY(String)))
-    return column.in_(bindparam(IDS, expanding=True))
-
-
-def _ids_value(ids: list[str], dialect: str) -> Any:
-    return orjson.dumps(ids).decode() if dialect == "sqlite" else ids
 
 
 def _grouped(rows: Sequence[Any]) -> dict[str, list[Any]]:
@@ -183,6 +162,6 @@ def _trunk_details(connection: Connection, statements: _Statements, param: dict[
     if not trunk_of:
         return {}
     subports = _grouped(_rows(
-        connection, statements.subports, {IDS: _ids_value(list(trunk_of.values()), dialect)}))
+        connection, statements.subports, {IDS: among_values(list(trunk_of.values()), dialect)}))
     return {port_id: build_trunk_details(trunk_id, subports.get(trunk_id, []))
             for port_id, trunk_id in trunk_of.items()}
