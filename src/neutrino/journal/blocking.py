@@ -72,7 +72,7 @@ def judge(conn: Connection, entries: Sequence[Entry], *, own_resource: bool = Tr
     deletes = {e.resource_id for e in entries if e.operation == Operation.DELETE.value}
     first_dependent = dict(statements.dependents.rows(
         conn, {"ids": values(sorted(deletes), dialect)})) if deletes else {}
-    waits = set()
+    waits: set[int] = set()
     for e in entries:
         older = [first.get(p) for p in parents.get(e.seq, ())]
         if own_resource:
@@ -92,7 +92,7 @@ class _Statements:
     dependents: Prepared
 
 
-def unfinished(table: Any) -> Any:
+def _unfinished(table: Any) -> Any:
     """The states written into the SQL: a list of values would be an "expanding" parameter,
     whose statement is rewritten on every run."""
     return table.c.state.in_([literal_column(f"'{s.value}'") for s in UNFINISHED])
@@ -118,7 +118,7 @@ def _prepared(dialect: str) -> _Statements:
     oldest = select(
         ids.c.value.label("resource_id"),
         select(func.min(j.seq)).where(
-            j.resource_id == ids.c.value, unfinished(JOURNAL)).scalar_subquery().label("first"),
+            j.resource_id == ids.c.value, _unfinished(JOURNAL)).scalar_subquery().label("first"),
         select(func.max(j.seq)).where(
             j.resource_id == ids.c.value,
             j.state == literal_column(f"'{State.PENDING.value}'"),
@@ -128,6 +128,6 @@ def _prepared(dialect: str) -> _Statements:
     # on the dependencies' resource_id, then the journal's primary key
     dependents = select(d.resource_id, func.min(j.seq)).select_from(
         DEPENDENCIES.join(JOURNAL, j.seq == d.seq)).where(
-        among(d.resource_id, "ids", dialect), unfinished(JOURNAL),
+        among(d.resource_id, "ids", dialect), _unfinished(JOURNAL),
     ).group_by(d.resource_id)
     return _Statements(Prepared(parents), Prepared(oldest), Prepared(dependents))
