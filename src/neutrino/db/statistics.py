@@ -11,10 +11,13 @@ autovacuum. Each analysis reads a sample of a bounded size (tens of milliseconds
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import text
 
 from neutrino.db.engine import Database
 
+LOG = logging.getLogger(__name__)
 LEAST_CHANGES = 1000  # a small table's plans do not suffer from its statistics' age
 
 _STALE = text(
@@ -33,4 +36,6 @@ def refresh(db: Database) -> list[str]:
         for name in stale:
             # a name from the catalog, quoted as an identifier
             session.execute(text(f'ANALYZE "{name.replace(chr(34), chr(34) * 2)}"'))
+    if stale:
+        LOG.info("analysed %s: changed more rows than they held", ", ".join(stale))
     return stale

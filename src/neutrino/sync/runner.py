@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from neutrino.clock import utcnow
+from neutrino.db.among import among, values
 from neutrino.db.engine import Database
 from neutrino.db.models import (
     AddressGroup,
@@ -213,10 +214,14 @@ class SyncRunner:
         """resource id -> its journal entries and their states: any entry recorded,
         claimed or settled between two reads makes them differ (no clock involved)."""
         found: dict[str, set[tuple[int, str]]] = {}
-        stmt = select(JournalEntry.resource_id, JournalEntry.seq, JournalEntry.state) \
-            .where(JournalEntry.resource_id.in_(sorted(ids)))
         with self.db.read() as session:
-            for rid, seq, state in session.execute(stmt):
+            # the ids as one parameter: a repair of 100,000 ports would pass PostgreSQL's
+            # limit of 65,535 parameters a statement
+            dialect = session.get_bind().dialect.name
+            stmt = select(JournalEntry.resource_id, JournalEntry.seq, JournalEntry.state) \
+                .where(among(JournalEntry.resource_id, "ids", dialect))
+            for rid, seq, state in session.execute(stmt, {"ids": values(sorted(ids),
+                                                                          dialect)}):
                 found.setdefault(rid, set()).add((seq, state))
         return {rid: frozenset(marks) for rid, marks in found.items()}
 
