@@ -15,6 +15,8 @@ import pytest
 from pg_tools import new_database
 from serve_tools import free_port, start_serve, stop_serve, throwaway_ovn
 
+from neutrino.db.engine import Database, make_engine
+from neutrino.db.migrate import upgrade
 from neutrino.ovn.local import LocalOvn
 
 
@@ -101,3 +103,12 @@ def pg_url(postgres: Postgres) -> str:
     return new_database(postgres)
 
 
+
+
+@pytest.fixture()
+def pg_db(pg_url: str) -> Iterator[Database]:
+    """A fresh database for one test, migrated, with neutrino's engine."""
+    db = Database(make_engine(pg_url))
+    upgrade(db.engine)
+    yield db
+    db.engine.dispose()

@@ -66,14 +66,6 @@ def _backlog(db: Database) -> None:
 
 
 @pytest.fixture()
-def pg(pg_url: str) -> Iterator[Database]:
-    db = Database(make_engine(pg_url))
-    upgrade(db.engine)
-    yield db
-    db.engine.dispose()
-
-
-@pytest.fixture()
 def lite(tmp_path: Path) -> Iterator[Database]:
     db = Database(make_engine(f"sqlite:///{tmp_path / 'j.db'}"))
     upgrade(db.engine)
@@ -104,19 +96,19 @@ def _changes_counted(db: Database, table: str, at_least: int) -> None:
     pytest.fail(f"PostgreSQL did not count the writes to {table} within 30 s")
 
 
-def test_a_grown_journal_is_analysed_and_a_claim_then_reads_what_it_claims(pg: Database):
-    with pg.session() as session:  # autovacuum's analysis would come at any time, or not
+def test_a_grown_journal_is_analysed_and_a_claim_then_reads_what_it_claims(pg_db: Database):
+    with pg_db.session() as session:  # autovacuum's analysis would come at any time, or not
         for table in ("journal", "journal_dependencies"):
             session.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
-    _backlog(pg)
-    pg.engine.dispose()  # the writing backends report their writes as they end
-    _changes_counted(pg, "journal", 2 * BACKLOG)
-    _changes_counted(pg, "journal_dependencies", 4 * BACKLOG)
-    stale = statistics.refresh(pg)
+    _backlog(pg_db)
+    pg_db.engine.dispose()  # the writing backends report their writes as they end
+    _changes_counted(pg_db, "journal", 2 * BACKLOG)
+    _changes_counted(pg_db, "journal_dependencies", 4 * BACKLOG)
+    stale = statistics.refresh(pg_db)
     assert {"journal", "journal_dependencies"} <= set(stale)
-    assert "journal" not in statistics.refresh(pg)  # analysed: fresh until it changes again
+    assert "journal" not in statistics.refresh(pg_db)  # analysed: fresh until it changes again
 
-    with pg.session() as session:
+    with pg_db.session() as session:
         before = _rows_read(session)
         claimed = claim.claim_batch(session, "w", 20, timedelta(seconds=60))
         read = _rows_read(session) - before
@@ -127,13 +119,13 @@ def test_a_grown_journal_is_analysed_and_a_claim_then_reads_what_it_claims(pg: D
     assert read < 2_000, read
 
 
-def test_the_blocked_count_of_a_large_backlog_is_counted_a_window_at_a_time(pg: Database):
+def test_the_blocked_count_of_a_large_backlog_is_counted_a_window_at_a_time(pg_db: Database):
     """/healthz's count: every pending entry looked at, each window of them by index."""
-    _backlog(pg)
+    _backlog(pg_db)
     network = str(uuid.uuid4())
-    _entries(pg, [("network", network, "failed")])
-    _entries(pg, _ports(300, "pending"), [network])  # waiting for a failed network
-    stats = journal_stats(pg)
+    _entries(pg_db, [("network", network, "failed")])
+    _entries(pg_db, _ports(300, "pending"), [network])  # waiting for a failed network
+    stats = journal_stats(pg_db)
     assert stats.pending == {"ready": BACKLOG, "backoff": 0, "blocked": 300, "stuck": 0}
 
 

@@ -5,40 +5,28 @@ parameters, past PostgreSQL's limit of 65,535, and the repair failed."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any, cast
 
-import pytest
-
 from neutrino.clock import utcnow
-from neutrino.db.engine import Database, make_engine
-from neutrino.db.migrate import upgrade
+from neutrino.db.engine import Database
 from neutrino.db.models import JournalEntry
 from neutrino.sync.runner import SyncRunner
 
 SUSPECTS = 70_000
 
 
-@pytest.fixture()
-def pg(pg_url: str) -> Iterator[Database]:
-    db = Database(make_engine(pg_url))
-    upgrade(db.engine)
-    yield db
-    db.engine.dispose()
-
-
 def test_the_journal_marks_of_more_resources_than_a_statement_takes_parameters(
-        pg: Database):
+        pg_db: Database):
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(SUSPECTS)]
-    with pg.engine.begin() as conn:
+    with pg_db.engine.begin() as conn:
         rows = conn.execute(JournalEntry.__table__.insert().returning(
             JournalEntry.__table__.c.seq), [
             {"resource_type": "port", "resource_id": rid, "operation": "create",
              "state": "completed", "attempts": 0, "next_attempt_at": now,
              "created_at": now, "updated_at": now} for rid in ids[::2]]).scalars().all()
     nothing = cast(Any, None)  # the marks only read the database
-    marks = SyncRunner(pg, nothing, nothing)._journal_marks(set(ids))
+    marks = SyncRunner(pg_db, nothing, nothing)._journal_marks(set(ids))
     assert len(marks) == SUSPECTS // 2
     assert {seq for found in marks.values() for seq, _state in found} == set(rows)
     assert {state for found in marks.values() for _seq, state in found} == {"completed"}
