@@ -6,7 +6,7 @@ was planned from no statistics at all, and the journal's claim then stalled (see
 `journal.blocking`). The maintenance leader looks every few seconds (`statistics_every`)
 for tables that changed more rows since their last analysis than they held at it, and
 analyses those: a few times as a table grows tenfold, and, once grown, about as rarely as
-autovacuum. Each analysis reads a sample of a bounded size (tens of milliseconds here).
+autovacuum. Each analysis reads a sample of a bounded size, whatever the table's.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ def refresh(db: Database) -> list[str]:
     (none on SQLite, whose planner needs none here)."""
     if db.engine.dialect.name != "postgresql":
         return []
+    quote = db.engine.dialect.identifier_preparer.quote
     with db.session() as session:
         stale = list(session.scalars(_STALE, {"least": LEAST_CHANGES}))
         for name in stale:
-            # a name from the catalog, quoted as an identifier
-            session.execute(text(f'ANALYZE "{name.replace(chr(34), chr(34) * 2)}"'))
+            session.execute(text(f"ANALYZE {quote(name)}"))
     if stale:
         LOG.info("analysed %s: changed more rows than they held", ", ".join(stale))
     return stale

@@ -6,11 +6,11 @@ a parent, is unfinished. They are told here by a few statements that each read o
 through an index, over the given entries' seqs and resource ids, and decided in Python:
 each costs the entries asked about, whatever the backlog behind them.
 
-Written as anti-joins in one statement, the planner chose how to read the rules. Given
-statistics it chose index lookups (5 ms for a claim with 20,000 pending); without them (a
-backlog grown faster than autovacuum looks at the tables) it hashed every unfinished entry
-once for each pending entry: 50 s for the same claim, and `/healthz`'s count ran for
-minutes.
+Written as anti-joins in one statement, the planner chose how to read the rules. With
+20,000 entries pending, the statement for a claim's first 200 ran in 5 ms given statistics
+(index lookups, EXPLAIN ANALYZE); without them (a backlog grown faster than autovacuum
+looks at the tables) PostgreSQL hashed every unfinished entry once for each pending entry,
+and ran it in 64 s. `/healthz`'s count of the same rules took 204 s.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from sqlalchemy import (
     Connection,
     Select,
     Text,
-    bindparam,
     cast,
     func,
     select,
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
 from neutrino import dns_names
-from neutrino.db.among import among
+from neutrino.db.among import among, each
 from neutrino.db.among import values as among_values
 from neutrino.db.models import IpAllocation, Port, PortSecurityGroup, Tag, Trunk, TrunkSubport
 from neutrino.services.port_dicts import COLUMNS, FixedIp, build_port_dicts
@@ -129,7 +128,7 @@ def _owned_by_page(stmt: Select[Any], column: Any, dialect: str) -> Select[Any]:
     ~0.7 ms more each."""
     if dialect != "sqlite":
         return stmt.where(among(column, IDS, dialect))
-    ids = func.json_each(bindparam(IDS, type_=Text)).table_valued("value")
+    ids = each(IDS, dialect)
     return stmt.select_from(ids).join(column.table, column == ids.c.value)
 
 
