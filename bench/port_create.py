@@ -38,6 +38,8 @@ from common import (
 from ovsdbapp.schema.ovn_northbound import impl_idl
 from serve import client, create_network, get, health, in_threads, neutrino_server, post
 
+from neutrino.ovn import local
+
 SUBNET_CIDR = "10.0.0.0/16"
 HTTP_TIMEOUT = 60.0
 BATCH = 100
@@ -204,6 +206,14 @@ def run(count: int, workers: int) -> dict[str, Any]:
         base_figures = baseline(ovn.nb, count)
         created = set(sequential.requests) | set(concurrent.requests)
         checks = verify(ovn.nb, base, network_id, created, count)
+        # The same two phases with ovn-northd stopped: on a machine of two cores northd's
+        # CPU a port (more than the API's or the journal's) shares the cores with the
+        # server; without it the sync latency is neutrino's and NB's alone.
+        local.stop(ovn.directory, local.NORTHD)
+        alone_seq = run_sequential(base, network_id, count)
+        alone_sync_seq = sync_figures(alone_seq, watcher)
+        alone_conc = run_concurrent(base, network_id, count, workers)
+        alone_sync_conc = sync_figures(alone_conc, watcher)
     api_seq, api_conc = api_figures(sequential, count), api_figures(concurrent, count)
     return {
         "benchmark": "port_create", "ports": count, "concurrency": workers,
@@ -211,6 +221,12 @@ def run(count: int, workers: int) -> dict[str, Any]:
         "api_sequential": api_seq, "api_concurrent": api_conc,
         "sync_latency_sequential": sync_seq, "sync_latency_concurrent": sync_conc,
         "baseline_ovsdbapp": base_figures,
+        "without_northd": {
+            "api_sequential": api_figures(alone_seq, count),
+            "api_concurrent": api_figures(alone_conc, count),
+            "sync_latency_sequential": alone_sync_seq,
+            "sync_latency_concurrent": alone_sync_conc,
+        },
         "ratios": _ratios(api_seq, api_conc, sync_seq, base_figures),
         **checks,
     }

@@ -5,8 +5,10 @@ PostgreSQL) gets `--networks` networks with a /24 subnet each, then grows throug
 (each POST on one network, the networks in turn; each port with its own `device_id`) to each of
 `--levels` ports. At each level, once the journal has applied everything:
 
-- **single creates**: `--singles` sequential one-port POSTs; their API latency, and the sync
-  latency from the 201 to the row in NB (an IDL of the benchmark's own timestamps it);
+- **single creates**: `--singles` sequential one-port POSTs; their API latency, the sync
+  latency from the 201 to the row in NB (an IDL of the benchmark's own timestamps it), and
+  each process's CPU a create (`cpu_per_port.budget`: the server's two, the ovsdb-servers,
+  the benchmark's own), with how long each waited for a core;
 - **listing**: `GET /v2.0/ports?limit=100`, the next page through its `next` link (marker),
   a `device_id` filter; medians of `--repeat` requests;
 - **server RSS** (`VmRSS` / `VmHWM` of the server process);
@@ -56,6 +58,7 @@ from common import (
     throwaway_ovn,
     timed,
 )
+from cpu_per_port import budget
 from journal import baseline_batched, read_lsps, throwaway_postgres
 from serve import (
     Server,
@@ -66,6 +69,7 @@ from serve import (
     neutrino_server,
     post,
     rss_kib,
+    server_pids,
     wait_journal_idle,
 )
 from sqlalchemy import text
@@ -174,21 +178,28 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def singles(server: Server, ovn: LocalOvn, pop: Population, count: int) -> dict[str, Any]:
-    """Sequential one-port creates; API latency and 201 -> LSP in NB."""
+    """Sequential one-port creates; API latency, 201 -> LSP in NB, and what each process
+    (the server's two, the ovsdb-servers, this one with its watcher) spent a create: the
+    watcher is connected first, so its copy of NB is not counted."""
+    answered: dict[str, float] = {}
+    api: list[float] = []
+    missing: list[str] = []
     with LspWatcher(ovn.nb) as watcher, client(server.base, HTTP_TIMEOUT) as http:
-        answered: dict[str, float] = {}
-        api = []
-        for i in range(count):
-            net = pop.networks[(pop.created + i) % len(pop.networks)]
-            sent = time.perf_counter()
-            port = post(http, "/v2.0/ports", {"port": {"network_id": net}})["port"]
-            answered[port["id"]] = time.perf_counter()
-            api.append(answered[port["id"]] - sent)
-        missing = watcher.wait_for(list(answered))
+
+        def creates() -> None:
+            for i in range(count):
+                net = pop.networks[(pop.created + i) % len(pop.networks)]
+                sent = time.perf_counter()
+                port = post(http, "/v2.0/ports", {"port": {"network_id": net}})["port"]
+                answered[port["id"]] = time.perf_counter()
+                api.append(answered[port["id"]] - sent)
+            missing.extend(watcher.wait_for(list(answered)))
+
+        cpu = budget(ovn, server_pids(http, server), creates, count)
         sync = [watcher.first_seen[p] - t for p, t in answered.items() if p in watcher.first_seen]
     pop.singles += count
     return {"ports": count, "api_latency": percentiles(api), "sync_latency": percentiles(sync),
-            "missing_in_nb": len(missing)}
+            "missing_in_nb": len(missing), "cpu_ms_per_create": cpu}
 
 
 def listing(http: httpx.Client, pop: Population, repeat: int) -> dict[str, Any]:
@@ -393,6 +404,10 @@ def ratios(levels: list[dict[str, Any]]) -> dict[str, Any]:
         "next_page": ("listing", "next_page_by_marker_ms"),
         "device_id_filter": ("listing", "device_id_filter_ms"),
         "drain_rate": ("drain", "entries_per_s_while_applying"),
+        "api_cpu_per_create": ("single_creates", "cpu_ms_per_create", "api process"),
+        "journal_cpu_per_create": ("single_creates", "cpu_ms_per_create", "journal process"),
+        "nb_ovsdb_server_cpu_per_create": ("single_creates", "cpu_ms_per_create",
+                                           "nb ovsdb-server"),
     }
 
     def get(level: dict[str, Any], path: tuple[str, ...]) -> Any:
