@@ -9,6 +9,10 @@ PostgreSQL) gets `--networks` networks with a /24 subnet each, then grows throug
   latency from the 201 to the row in NB (an IDL of the benchmark's own timestamps it), and
   each process's CPU a create (`cpu_per_port.budget`: the server's two, the ovsdb-servers,
   the benchmark's own), with how long each waited for a core;
+- **NB's floor for a port** (`wire.port_floor`): as many ports written straight to NB's
+  socket in the journal's shape (the switch port, its switch's and both Port_Groups'
+  `ports`), one transaction after another, no IDL: ovsdb-server's own round trip at this
+  size, which the sync latency is set against;
 - **listing**: `GET /v2.0/ports?limit=100`, the next page through its `next` link (marker),
   a `device_id` filter; medians of `--repeat` requests;
 - **server RSS** (`VmRSS` / `VmHWM` of the server process);
@@ -74,6 +78,7 @@ from serve import (
 )
 from sqlalchemy import text
 from sync_repair import NbRows, raw_batched
+from wire import port_floor
 
 from neutrino.bootstrap import build
 from neutrino.maintenance import jobs
@@ -126,6 +131,15 @@ def create_networks(http: httpx.Client, count: int) -> list[str]:
         post(http, "/v2.0/subnets", {"subnets": [
             {"network_id": net, "cidr": str(cidr), "ip_version": 4} for net, cidr in chunk]})
     return ids
+
+
+def default_security_group(http: httpx.Client) -> str:
+    """The one security group the ports get (the project's default)."""
+    groups = call(http, "GET", "/v2.0/security-groups", 200,
+                  params={"name": "default"})["security_groups"]
+    if len(groups) != 1:
+        raise RuntimeError(f"{len(groups)} default security groups")
+    return str(groups[0]["id"])
 
 
 class Population:
@@ -364,6 +378,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         http = stack.enter_context(client(server.base, HTTP_TIMEOUT))
         (networks, net_s) = timed(lambda: create_networks(http, args.networks))
         pop = Population(networks)
+        security_group = default_security_group(http)
         wait_journal_idle(http, IDLE_TIMEOUT, POLL)
         idle_rss = rss_kib(server.pid)
         for level in args.levels:
@@ -378,6 +393,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 **bulk_figures(bulk), "ports": grow, "until_in_nb_s": sec(grown_s)}}
             figures["drain"] = drained
             figures["single_creates"] = singles(server, ovn, pop, args.singles)
+            figures["wire_floor"] = port_floor(ovn.nb, pop.networks[0], security_group,
+                                               args.singles, f"wire-floor-{level}")
+            figures["sync_latency_p50_vs_wire_floor_p50"] = ratio(
+                figures["single_creates"]["sync_latency"].get("p50_ms"),
+                figures["wire_floor"]["round_trip"].get("p50_ms"))
             wait_journal_idle(http, IDLE_TIMEOUT, POLL)
             figures["listing"] = listing(http, pop, args.repeat)
             figures["server_rss_kib"] = rss_kib(server.pid)
@@ -400,6 +420,7 @@ def ratios(levels: list[dict[str, Any]]) -> dict[str, Any]:
     paths = {
         "single_create_p50": ("single_creates", "api_latency", "p50_ms"),
         "sync_latency_p50": ("single_creates", "sync_latency", "p50_ms"),
+        "wire_floor_p50": ("wire_floor", "round_trip", "p50_ms"),
         "first_page": ("listing", "first_page_ms"),
         "next_page": ("listing", "next_page_by_marker_ms"),
         "device_id_filter": ("listing", "device_id_filter_ms"),
