@@ -19,6 +19,7 @@ from typing import Any
 from common import percentiles
 
 from neutrino.ovn import naming
+from neutrino.ovn.json_stream import JsonStream
 
 DATABASE = "OVN_Northbound"
 READ_SIZE = 1 << 16
@@ -37,8 +38,8 @@ class WireClient:
         self._sock = socket.socket(socket.AF_UNIX)
         self._sock.settimeout(timeout)
         self._sock.connect(remote.removeprefix("unix:"))
-        self._decoder = json.JSONDecoder()
-        self._pending = ""
+        self._stream = JsonStream()
+        self._received: list[dict[str, Any]] = []
         self._next_id = 0
 
     def __enter__(self) -> WireClient:
@@ -73,29 +74,19 @@ class WireClient:
     def _reply(self, request_id: int) -> dict[str, Any]:
         # ovsdb-server may send an "echo" or other notifications; only our reply counts
         while True:
-            message = self._decode()
-            if message is None:
+            if not self._received:
                 chunk = self._sock.recv(READ_SIZE)
                 if not chunk:
                     raise WireError("NB closed the connection")
-                self._pending += chunk.decode()
-            elif message.get("method") == "echo":
+                self._received.extend(self._stream.feed(chunk))
+                continue
+            message = self._received.pop(0)
+            if message.get("method") == "echo":
                 reply = {"result": message.get("params", []), "error": None,
                          "id": message.get("id")}
                 self._sock.sendall(json.dumps(reply).encode())
             elif message.get("id") == request_id:
                 return message
-
-    def _decode(self) -> dict[str, Any] | None:
-        text = self._pending.lstrip()
-        if not text:
-            return None
-        try:
-            message, end = self._decoder.raw_decode(text)
-        except json.JSONDecodeError:
-            return None  # a partial message: read more
-        self._pending = text[end:]
-        return message  # type: ignore[no-any-return]
 
 
 def _add_member(table: str, row: list[str]) -> dict[str, Any]:

@@ -15,33 +15,7 @@ import socket
 import threading
 from typing import Any
 
-
-class _JsonStream:
-    """Splits a byte stream into the JSON-RPC messages it carries (concatenated objects)."""
-
-    def __init__(self) -> None:
-        self._buffer = b""
-        self._decoder = json.JSONDecoder()
-
-    def feed(self, data: bytes) -> list[Any]:
-        self._buffer += data
-        try:
-            text = self._buffer.decode()
-        except UnicodeDecodeError:  # a character split between two reads
-            return []
-        messages, position = [], 0
-        while True:
-            while position < len(text) and text[position].isspace():
-                position += 1
-            if position == len(text):
-                break
-            try:
-                message, position = self._decoder.raw_decode(text, position)
-            except json.JSONDecodeError:
-                break
-            messages.append(message)
-        self._buffer = text[position:].encode()
-        return messages
+from neutrino.ovn.json_stream import JsonStream
 
 
 class LosingProxy:
@@ -83,7 +57,7 @@ class LosingProxy:
                              daemon=True).start()
 
     def _upstream(self, client: socket.socket, server: socket.socket) -> None:
-        stream = _JsonStream()
+        stream = JsonStream()
         while data := _recv(client):
             for message in stream.feed(data):
                 self._watch_request(message)
@@ -103,7 +77,7 @@ class LosingProxy:
                 self._armed = None
 
     def _downstream(self, server: socket.socket, client: socket.socket) -> None:
-        stream = _JsonStream()
+        stream = JsonStream()
         while data := _recv(server):
             for message in stream.feed(data):
                 if isinstance(message, dict) and message.get("id") in self._doomed \
